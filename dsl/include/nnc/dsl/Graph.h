@@ -1,0 +1,116 @@
+// Graph.h: the checked model, the hand-off from the front end (dsl/) to the
+// compiler (MLIRGen). Layers are already expanded: every node is a primitive
+// op with a known shape, and every node carries the .nn location it came
+// from so diagnostics and MLIR locations point at the user's line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc::dsl {
+
+struct Loc {
+  std::string file; // path as given on the command line (or std library path)
+  int line = 0;     // 1-based
+  int col = 0;      // 1-based
+};
+
+enum class DType { F32, I32 };
+
+// Primitive ops of the checked graph. Each maps to one nn dialect op.
+enum class OpKind {
+  Param,        // a trainable parameter; attrs: none (see Graph::params[paramIndex])
+  Input,        // model input (batched)
+  Target,       // training target (batched)
+  Constant,     // scalar constant, attr "value"; shape {} and not batched
+  MatMul,       // a[..., K] @ b[K, N] -> [..., N]; b is an unbatched 2-D value
+  Add, Sub, Mul, Div, // numpy broadcasting (trailing dims aligned)
+  Neg, Relu, Sigmoid, Tanh, Exp, Log, Sqrt,
+  Softmax,      // over the last axis
+  LogSoftmax,   // over the last axis
+  CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
+  MSE,          // (pred, target same shape) -> scalar mean loss
+};
+
+struct Node {
+  OpKind op;
+  std::vector<int> operands;  // indices into Graph::nodes
+  std::vector<int64_t> shape; // per example when `batched`, else full shape
+  DType dtype = DType::F32;
+  bool batched = false;       // has an implicit leading batch dimension
+  double value = 0;           // Constant
+  int paramIndex = -1;        // Param: index into Graph::params
+  int ioIndex = -1;           // Input/Target: index into inputs/targets
+  std::string name;           // user-visible name if the value was named (may be empty)
+  Loc loc;
+};
+
+struct Param {
+  std::string name;            // dotted path: "h1.W", "dense_1.b"
+  std::vector<int64_t> shape;
+  std::string init;            // "glorot_uniform", "he_uniform", "zeros", "ones", "constant", "uniform", "normal"
+  double initValue = 0;        // "constant": the value; "uniform": the limit (U(-v, v)); "normal": stddev
+  int64_t fanIn = 0, fanOut = 0; // for glorot/he (rows and columns of a 2-D weight)
+  int node = -1;               // its Param node
+  Loc loc;
+};
+
+struct IO {
+  std::string name;
+  int node = -1;
+  std::vector<int64_t> shape; // per example
+  DType dtype = DType::F32;
+  Loc loc;
+};
+
+// A value given in the train block: optimizer arguments and data options.
+struct TrainValue {
+  std::optional<double> number;
+  std::optional<std::string> string;
+  Loc loc;
+};
+
+struct TrainConfig {
+  bool present = false;     // the file has a train block for this model
+  Loc loc;
+  // data csv("path", label = "species")
+  std::string dataKind;     // "csv"
+  std::string dataPath;     // resolved relative to the .nn file's directory
+  Loc dataLoc;
+  std::map<std::string, TrainValue> dataArgs; // e.g. label -> "species"
+  // optimizer adam(lr = 0.01, beta1 = 0.9, ...)
+  std::string optimizer = "adam"; // "sgd", "adam", "rmsprop"
+  std::map<std::string, TrainValue> optimizerArgs;
+  Loc optimizerLoc;
+  int64_t batch = 32;
+  int64_t epochs = 1;
+  double testSplit = 0.0;        // fraction of rows held out for the final test
+  double validationSplit = 0.0;  // fraction of the training rows for per-epoch validation
+  uint64_t seed = 0;
+  bool scale = true;             // min-max scaling fitted on the training rows
+};
+
+struct Graph {
+  std::string modelName;
+  std::string file;
+  std::vector<Node> nodes;  // topologically ordered: operands come first
+  std::vector<Param> params;
+  std::vector<IO> inputs;
+  std::vector<IO> targets;
+  std::vector<IO> outputs;  // node = the value output
+  int lossNode = -1;        // a scalar (shape {}, not batched) node
+  // For `nnc summary`: one row per layer instance (or top-level op) in order.
+  struct LayerRow {
+    std::string name;        // "h1"
+    std::string kind;        // "Dense"
+    std::vector<int64_t> outputShape; // per example
+    int64_t numParams = 0;
+  };
+  std::vector<LayerRow> layers;
+  TrainConfig train;
+};
+
+} // namespace nnc::dsl
