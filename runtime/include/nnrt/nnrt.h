@@ -1,0 +1,272 @@
+/* nnrt.h: the runtime that nnc-generated models link against: datasets and
+ * CSV loading, splitting and scaling, the training loop, safetensors
+ * checkpoints, metrics and prediction. Valid C11 and C++.
+ *
+ * Conventions: every function that can fail returns 0 on success and a
+ * non-zero status otherwise, with a one-line message (naming file and line
+ * where there is one) in the caller's nnrt_error. Nothing here aborts on
+ * bad input. Objects are plain structs; zero-initialise them before first
+ * use, free them with their _free function (which accepts a zeroed or
+ * already-freed struct).
+ */
+#ifndef NNRT_H
+#define NNRT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnrt_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nnrt_error {
+  char msg[1024];
+} nnrt_error;
+
+/* ---- utilities ---------------------------------------------------------- */
+
+/* Monotonic wall clock, for timing only. */
+double nnrt_now_seconds(void);
+
+/* xoshiro256** seeded through splitmix64: the same seed gives the same
+ * stream on every platform, so shuffles and splits are reproducible. */
+typedef struct nnrt_rng {
+  uint64_t s[4];
+} nnrt_rng;
+
+void nnrt_rng_seed(nnrt_rng *r, uint64_t seed);
+uint64_t nnrt_rng_next_u64(nnrt_rng *r);
+double nnrt_rng_uniform(nnrt_rng *r);               /* [0, 1), 53 bits */
+uint64_t nnrt_rng_below(nnrt_rng *r, uint64_t n);   /* [0, n), unbiased; n > 0 */
+void nnrt_rng_shuffle(nnrt_rng *r, int64_t *a, int64_t n); /* Fisher-Yates */
+
+/* Checks a model table: ABI version, batch, tensor order and sizes, and that
+ * every parameter lies inside the flat buffer. Every other entry point that
+ * takes a model calls it first. */
+int nnrt_model_check(const nnrt_model *m, nnrt_error *err);
+/* Counts of tensors with a role (NNRT_INPUT, ...) and the index of the
+ * first one in m->tensors (-1 if none). */
+int nnrt_model_count(const nnrt_model *m, int role, int *first);
+
+/* ---- datasets ----------------------------------------------------------- */
+
+#define NNRT_MAX_FIELDS 16
+
+/* One column group of a dataset: the per-example tensor of one model input
+ * or target, stored for all n examples back to back. */
+typedef struct nnrt_field {
+  int32_t dtype;  /* NNRT_F32 or NNRT_I32 */
+  int64_t size;   /* elements per example */
+  void *data;     /* n * size elements */
+} nnrt_field;
+
+/* n examples; fields in the model table's order: inputs, then targets. */
+typedef struct nnrt_dataset {
+  int64_t n;
+  int num_fields;
+  nnrt_field fields[NNRT_MAX_FIELDS];
+  int num_classes;      /* class names: label index -> string (may be 0) */
+  char **class_names;
+  int num_features;     /* names of field 0's elements (may be 0) */
+  char **feature_names;
+} nnrt_dataset;
+
+int nnrt_dataset_alloc(nnrt_dataset *ds, int64_t n, int num_fields,
+                       const int32_t *dtypes, const int64_t *sizes,
+                       nnrt_error *err);
+/* Fields shaped like the model's inputs (and targets, if with_targets). */
+int nnrt_dataset_alloc_for_model(nnrt_dataset *ds, const nnrt_model *m,
+                                 int64_t n, int with_targets, nnrt_error *err);
+void nnrt_dataset_free(nnrt_dataset *ds);
+/* Copies names (NULL names pointer = clear). */
+int nnrt_dataset_set_class_names(nnrt_dataset *ds, const char *const *names,
+                                 int count, nnrt_error *err);
+int nnrt_dataset_set_feature_names(nnrt_dataset *ds, const char *const *names,
+                                   int count, nnrt_error *err);
+/* out = the given rows of ds, in that order (names copied). */
+int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows,
+                        int64_t count, nnrt_dataset *out, nnrt_error *err);
+/* Checks that ds has a field for every model input (and target, if
+ * with_targets), with matching dtype and size; extra fields are allowed. */
+int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m,
+                       int with_targets, const char *what, nnrt_error *err);
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* Training data: the first line is a header; every column except the label
+ * column (label_column, or the last column when NULL) is a float feature
+ * (field 0, size = number of features); labels are strings mapped to class
+ * indices in sorted (byte) order, like sklearn's LabelEncoder (field 1,
+ * int32, size 1). Blank lines are skipped, CRLF and "quoted" fields work. */
+int nnrt_csv_load(const char *path, const char *label_column,
+                  nnrt_dataset *out, nnrt_error *err);
+
+/* Prediction input: rows of features only (field 0). The header is optional
+ * (a first line with any non-numeric field is a header). Reads `f` when it
+ * is not NULL (then `path` only names it in messages, e.g. "<stdin>"),
+ * else opens `path`. A column the header names `ignore_column` (may be
+ * NULL) is skipped, so a training file can be given as it is. */
+int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
+                           nnrt_dataset *out, nnrt_error *err);
+
+/* ---- splitting and scaling ---------------------------------------------- */
+
+/* Seeded shuffle, then test = the first round(n * test_fraction) rows of the
+ * permutation and train = the rest (as sklearn's train_test_split). */
+int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed,
+               nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err);
+
+/* Min-max scaler of one float field: x' = (x - min) / (max - min); a
+ * constant feature is only shifted (scale 1). */
+typedef struct nnrt_scaler {
+  int64_t size;
+  float *min;
+  float *max;
+} nnrt_scaler;
+
+int nnrt_scaler_fit(nnrt_scaler *s, const nnrt_dataset *ds, int field,
+                    nnrt_error *err);
+/* Restores a scaler from saved lists (e.g. checkpoint metadata). */
+int nnrt_scaler_set(nnrt_scaler *s, const float *min, const float *max,
+                    int64_t size, nnrt_error *err);
+int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field,
+                      nnrt_error *err);
+void nnrt_scaler_free(nnrt_scaler *s);
+
+/* ---- JSON helpers (for checkpoint metadata values) ---------------------- */
+
+/* Return malloc'd JSON text ("[0.25,1.5]", "[\"setosa\",...]"), NULL when
+ * out of memory. Floats are written with enough digits to round-trip. */
+char *nnrt_json_encode_floats(const float *v, int64_t n);
+char *nnrt_json_encode_strings(const char *const *s, int n);
+/* Parse a JSON list; *out is malloc'd (free strings with
+ * nnrt_free_strings). */
+int nnrt_json_decode_floats(const char *json, float **out, int64_t *n,
+                            nnrt_error *err);
+int nnrt_json_decode_strings(const char *json, char ***out, int *n,
+                             nnrt_error *err);
+void nnrt_free_strings(char **s, int n);
+
+/* ---- training ----------------------------------------------------------- */
+
+typedef struct nnrt_epoch_stats {
+  int64_t epoch;       /* 1-based */
+  int64_t step;        /* global step after this epoch */
+  float loss, accuracy;          /* accuracy is NaN unless cross-entropy */
+  float val_loss, val_accuracy;  /* NaN without validation data */
+  double seconds;
+} nnrt_epoch_stats;
+
+typedef struct nnrt_fit_config {
+  int64_t epochs;         /* train until this many epochs are done */
+  int64_t initial_epoch;  /* epochs already done (resume); 0 = fresh */
+  int64_t start_step;     /* train_steps already done (resume) */
+  float learning_rate;
+  uint64_t seed;          /* shuffle seed; epoch e's order depends only on
+                             (seed, e), so a resumed run sees the same data */
+  int shuffle;
+  int verbose;            /* 0: quiet; 1: one line per epoch to `log` */
+  /* Called after each epoch (may be NULL); a non-zero return stops the
+   * training early without error (e.g. to checkpoint, or early stopping). */
+  int (*on_epoch)(void *user, const nnrt_epoch_stats *stats);
+  void *user;
+} nnrt_fit_config;
+
+/* Per-epoch history; NaN where a value does not apply. */
+typedef struct nnrt_history {
+  int64_t count, capacity;
+  float *loss, *accuracy, *val_loss, *val_accuracy;
+  double *seconds;
+  int64_t last_step;      /* global step after the last epoch run */
+} nnrt_history;
+
+void nnrt_history_free(nnrt_history *h);
+
+/* The training loop: per epoch, shuffle, gather m->batch rows per call into
+ * staging buffers (the last partial batch padded with zero rows of weight
+ * 0), call train_step, and report the example-weighted mean loss (and
+ * accuracy for cross-entropy models: argmax of the first output against
+ * the first target); then evaluate on val (may be NULL). hist (may be NULL)
+ * gets one entry per epoch run; log (may be NULL) the Keras-like lines. */
+int nnrt_fit(const nnrt_model *m, float *params, float *opt_state,
+             const nnrt_dataset *train, const nnrt_dataset *val,
+             const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
+             nnrt_error *err);
+
+/* Weighted mean loss (and accuracy, NaN unless cross-entropy) of ds, in
+ * padded batches through eval_step. acc may be NULL. */
+int nnrt_evaluate(const nnrt_model *m, const float *params,
+                  const nnrt_dataset *ds, float *loss, float *acc,
+                  nnrt_error *err);
+
+/* train_step calls per epoch for n examples. */
+int64_t nnrt_steps_per_epoch(const nnrt_model *m, int64_t n);
+
+/* ---- prediction --------------------------------------------------------- */
+
+/* Runs predict over x (its fields must match the model inputs; targets may
+ * be present and are ignored) in padded batches; out gets one F32 field
+ * per model output with x->n rows (class names copied from x). */
+int nnrt_predict(const nnrt_model *m, const float *params,
+                 const nnrt_dataset *x, nnrt_dataset *out, nnrt_error *err);
+
+/* One line per row of probs (n rows of k values):
+ *   versicolor  (setosa 0.010, versicolor 0.930, virginica 0.060)
+ * with the argmax class first; names may be NULL (then class indices). */
+void nnrt_print_predictions(FILE *f, const float *probs, int64_t n, int64_t k,
+                            const char *const *names, int num_names);
+
+/* ---- checkpoints (safetensors) ------------------------------------------ */
+
+typedef struct nnrt_metadata {
+  int count;
+  char **keys;
+  char **values;
+} nnrt_metadata;
+
+/* Copies key and value; replaces an existing key. */
+int nnrt_metadata_set(nnrt_metadata *md, const char *key, const char *value);
+const char *nnrt_metadata_get(const nnrt_metadata *md, const char *key);
+void nnrt_metadata_free(nnrt_metadata *md);
+
+#define NNRT_OPT_STATE_TENSOR "__optimizer_state__"
+
+/* Writes every parameter as an F32 tensor named as in the model table, plus
+ * opt_state (when not NULL) as "__optimizer_state__" [opt_state_size].
+ * Metadata gets "nnc.model" = m->name and the caller's pairs (md may be
+ * NULL). Atomic: written to "<path>.tmp.<pid>", synced, then renamed, so
+ * an existing file at path is either untouched or fully replaced. */
+int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
+                         const float *params, const float *opt_state,
+                         const nnrt_metadata *md, nnrt_error *err);
+
+/* Reads a checkpoint written for m: checks the model name (when the file
+ * has one) and that the tensors are exactly the model's parameters, with
+ * their shapes and dtype F32. params are only written when everything
+ * checks out. opt_state (may be NULL) is restored when the file has one
+ * of the right size, else zeroed; *opt_restored (may be NULL) says which.
+ * md (may be NULL) receives the file's metadata. */
+int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
+                         float *opt_state, int *opt_restored,
+                         nnrt_metadata *md, nnrt_error *err);
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Writes {"model":"Iris","epochs":150,"loss":0.05,...} atomically: the model
+ * name, then the n key/value pairs in order; integral values print as
+ * integers, NaN and infinities as null. */
+int nnrt_write_metrics_json(const char *path, const char *model, int n,
+                            const char *const *keys, const double *values,
+                            nnrt_error *err);
+
+/* Atomic file write used by the above: tmp file, fsync, rename. */
+int nnrt_write_file_atomic(const char *path, const void *data, size_t len,
+                           nnrt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNRT_H */

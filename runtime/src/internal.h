@@ -1,0 +1,68 @@
+/* internal.h: helpers shared by the nnrt sources, not part of the API. */
+#ifndef NNRT_INTERNAL_H
+#define NNRT_INTERNAL_H
+
+#include "nnrt/nnrt.h"
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define NNRT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NNRT_PRINTF(a, b)
+#endif
+
+/* Fills err (may be NULL) and returns 1, so callers can `return fail(...)`. */
+int nnrt__fail(nnrt_error *err, const char *fmt, ...) NNRT_PRINTF(2, 3);
+/* Prefixes err->msg with "ctx: " (keeps the original message). */
+void nnrt__prefix(nnrt_error *err, const char *fmt, ...) NNRT_PRINTF(2, 3);
+char *nnrt__strdup(const char *s);
+
+/* Atomic write in steps, for files produced piecewise (checkpoints). */
+typedef struct nnrt__afile {
+  FILE *f;
+  char *path;
+  char *tmp;
+  int failed;
+} nnrt__afile;
+
+int nnrt__afile_open(nnrt__afile *a, const char *path, nnrt_error *err);
+void nnrt__afile_write(nnrt__afile *a, const void *data, size_t len);
+int nnrt__afile_commit(nnrt__afile *a, nnrt_error *err);
+void nnrt__afile_abort(nnrt__afile *a);
+
+/* A growable byte buffer for building text. */
+typedef struct nnrt__buf {
+  char *p;
+  size_t len, cap;
+  int oom;
+} nnrt__buf;
+
+void nnrt__buf_put(nnrt__buf *b, const char *s, size_t n);
+void nnrt__buf_puts(nnrt__buf *b, const char *s);
+void nnrt__buf_printf(nnrt__buf *b, const char *fmt, ...) NNRT_PRINTF(2, 3);
+void nnrt__buf_json_string(nnrt__buf *b, const char *s);
+void nnrt__buf_json_number(nnrt__buf *b, double v, int float32);
+
+/* A small JSON DOM for safetensors headers and metadata values. Numbers
+ * keep their exact integer value when they are integers. */
+enum { NNRT__J_NULL, NNRT__J_BOOL, NNRT__J_NUM, NNRT__J_STR, NNRT__J_ARR, NNRT__J_OBJ };
+
+typedef struct nnrt__json {
+  int type;
+  int is_int;        /* number written without fraction or exponent */
+  int64_t i;
+  double num;
+  char *str;         /* string value */
+  int n;             /* array/object children */
+  struct nnrt__json *kids;
+  char **keys;       /* object keys */
+} nnrt__json;
+
+/* Parses exactly len bytes (trailing whitespace allowed); on error returns
+ * non-zero with the byte offset in the message. */
+int nnrt__json_parse(const char *text, size_t len, nnrt__json *out, nnrt_error *err);
+void nnrt__json_free(nnrt__json *j);
+const nnrt__json *nnrt__json_get(const nnrt__json *obj, const char *key);
+
+#endif

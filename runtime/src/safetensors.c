@@ -1,0 +1,352 @@
+/* safetensors.c: checkpoints in the safetensors format
+ * (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length, a JSON header naming each tensor's dtype, shape and byte
+ * range, then the raw data. Readers elsewhere (Python's safetensors) insist
+ * that the byte ranges tile the data exactly, so we write them back to back. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The safetensors library refuses headers above 100 MB; so do we, so a
+ * corrupt length cannot make us allocate gigabytes. */
+#define MAX_HEADER (100u * 1000u * 1000u)
+
+int nnrt_metadata_set(nnrt_metadata *md, const char *key, const char *value) {
+  char *v = nnrt__strdup(value);
+  if (!v) return 1;
+  for (int i = 0; i < md->count; i++)
+    if (strcmp(md->keys[i], key) == 0) {
+      free(md->values[i]);
+      md->values[i] = v;
+      return 0;
+    }
+  char *k = nnrt__strdup(key);
+  char **ks = realloc(md->keys, (size_t)(md->count + 1) * sizeof *ks);
+  if (ks) md->keys = ks;
+  char **vs = realloc(md->values, (size_t)(md->count + 1) * sizeof *vs);
+  if (vs) md->values = vs;
+  if (!k || !ks || !vs) {
+    free(k);
+    free(v);
+    return 1;
+  }
+  md->keys[md->count] = k;
+  md->values[md->count] = v;
+  md->count++;
+  return 0;
+}
+
+const char *nnrt_metadata_get(const nnrt_metadata *md, const char *key) {
+  for (int i = 0; md && i < md->count; i++)
+    if (strcmp(md->keys[i], key) == 0) return md->values[i];
+  return NULL;
+}
+
+void nnrt_metadata_free(nnrt_metadata *md) {
+  if (!md) return;
+  nnrt_free_strings(md->keys, md->count);
+  nnrt_free_strings(md->values, md->count);
+  memset(md, 0, sizeof *md);
+}
+
+static void put_tensor_entry(nnrt__buf *b, const char *name, const int64_t *shape, int rank, int64_t begin,
+                             int64_t end) {
+  nnrt__buf_puts(b, ",");
+  nnrt__buf_json_string(b, name);
+  nnrt__buf_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
+  for (int d = 0; d < rank; d++) nnrt__buf_printf(b, "%s%lld", d ? "," : "", (long long)shape[d]);
+  nnrt__buf_printf(b, "],\"data_offsets\":[%lld,%lld]}", (long long)begin, (long long)end);
+}
+
+int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *params, const float *opt_state,
+                         const nnrt_metadata *md, nnrt_error *err) {
+  if (nnrt_model_check(m, err)) return 1;
+  nnrt__buf h = {0};
+  nnrt__buf_puts(&h, "{\"__metadata__\":{\"nnc.model\":");
+  nnrt__buf_json_string(&h, m->name);
+  for (int i = 0; md && i < md->count; i++) {
+    if (strcmp(md->keys[i], "nnc.model") == 0) continue;
+    nnrt__buf_puts(&h, ",");
+    nnrt__buf_json_string(&h, md->keys[i]);
+    nnrt__buf_puts(&h, ":");
+    nnrt__buf_json_string(&h, md->values[i]);
+  }
+  nnrt__buf_puts(&h, "}");
+  int64_t at = 0;
+  for (int i = 0; i < m->num_tensors; i++) {
+    const nnrt_tensor_info *t = &m->tensors[i];
+    if (t->role != NNRT_PARAM) continue;
+    put_tensor_entry(&h, t->name, t->shape, t->rank, at, at + 4 * t->size);
+    at += 4 * t->size;
+  }
+  int with_opt = opt_state && m->opt_state_size > 0;
+  if (with_opt) put_tensor_entry(&h, NNRT_OPT_STATE_TENSOR, &m->opt_state_size, 1, at, at + 4 * m->opt_state_size);
+  nnrt__buf_puts(&h, "}");
+  /* Pad with spaces so the data starts 8-byte aligned (the spec allows it,
+   * and it lets readers map the tensors in place). */
+  while (!h.oom && h.len % 8) nnrt__buf_puts(&h, " ");
+  if (h.oom) {
+    free(h.p);
+    return nnrt__fail(err, "out of memory");
+  }
+
+  nnrt__afile a;
+  if (nnrt__afile_open(&a, path, err)) {
+    free(h.p);
+    return 1;
+  }
+  unsigned char len8[8];
+  uint64_t n = h.len;
+  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(n >> (8 * i));
+  nnrt__afile_write(&a, len8, 8);
+  nnrt__afile_write(&a, h.p, h.len);
+  free(h.p);
+  for (int i = 0; i < m->num_tensors; i++) {
+    const nnrt_tensor_info *t = &m->tensors[i];
+    if (t->role == NNRT_PARAM) nnrt__afile_write(&a, params + t->offset, (size_t)t->size * 4);
+  }
+  if (with_opt) nnrt__afile_write(&a, opt_state, (size_t)m->opt_state_size * 4);
+  return nnrt__afile_commit(&a, err);
+}
+
+static int dtype_bytes(const char *d) {
+  static const struct { const char *name; int bytes; } k[] = {
+      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1},
+      {"U64", 8}, {"U32", 4}, {"U16", 2}, {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+    if (strcmp(d, k[i].name) == 0) return k[i].bytes;
+  return 0;
+}
+
+/* A checked view of one header entry. */
+typedef struct {
+  const char *name, *dtype;
+  int rank;
+  int64_t shape[NNRT_MAX_RANK];
+  int64_t begin, end;
+} entry;
+
+static void format_shape(char *out, size_t size, const int64_t *shape, int rank) {
+  size_t used = (size_t)snprintf(out, size, "[");
+  for (int d = 0; d < rank && used < size; d++)
+    used += (size_t)snprintf(out + used, size - used, "%s%lld", d ? ", " : "", (long long)shape[d]);
+  if (used < size) snprintf(out + used, size - used, "]");
+}
+
+static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size, entry *e, nnrt_error *err) {
+  memset(e, 0, sizeof *e);
+  e->name = key;
+  const nnrt__json *dt = nnrt__json_get(v, "dtype"), *sh = nnrt__json_get(v, "shape"),
+                   *off = nnrt__json_get(v, "data_offsets");
+  if (!dt || dt->type != NNRT__J_STR || !sh || sh->type != NNRT__J_ARR || !off || off->type != NNRT__J_ARR ||
+      off->n != 2)
+    return nnrt__fail(err, "tensor '%s' lacks dtype, shape or data_offsets", key);
+  e->dtype = dt->str;
+  if (sh->n > NNRT_MAX_RANK) return nnrt__fail(err, "tensor '%s' has rank %d", key, sh->n);
+  e->rank = sh->n;
+  uint64_t count = 1;
+  for (int d = 0; d < sh->n; d++) {
+    const nnrt__json *x = &sh->kids[d];
+    if (x->type != NNRT__J_NUM || !x->is_int || x->i < 0 || x->i > (int64_t)1 << 40)
+      return nnrt__fail(err, "tensor '%s' has a bad shape", key);
+    e->shape[d] = x->i;
+    count *= (uint64_t)x->i;
+    if (count > (uint64_t)1 << 50) return nnrt__fail(err, "tensor '%s' has a bad shape", key);
+  }
+  for (int k = 0; k < 2; k++)
+    if (off->kids[k].type != NNRT__J_NUM || !off->kids[k].is_int || off->kids[k].i < 0)
+      return nnrt__fail(err, "tensor '%s' has bad data_offsets", key);
+  e->begin = off->kids[0].i;
+  e->end = off->kids[1].i;
+  if (e->begin > e->end || (uint64_t)e->end > data_size)
+    return nnrt__fail(err, "tensor '%s' has data_offsets [%lld, %lld] outside the %llu data bytes (truncated file?)",
+                      key, (long long)e->begin, (long long)e->end, (unsigned long long)data_size);
+  int bytes = dtype_bytes(e->dtype);
+  if (bytes && (uint64_t)(e->end - e->begin) != count * (uint64_t)bytes)
+    return nnrt__fail(err, "tensor '%s' has %lld data bytes, its shape and dtype need %llu", key,
+                      (long long)(e->end - e->begin), (unsigned long long)(count * (uint64_t)bytes));
+  return 0;
+}
+
+int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
+                         nnrt_metadata *md, nnrt_error *err) {
+  if (opt_restored) *opt_restored = 0;
+  if (nnrt_model_check(m, err)) return 1;
+  FILE *f = fopen(path, "rb");
+  if (!f) return nnrt__fail(err, "cannot open '%s': %s", path, strerror(errno));
+
+  int rc = 1;
+  char *header = NULL;
+  float *new_params = NULL, *new_opt = NULL;
+  entry *entries = NULL;
+  nnrt__json j = {0};
+  nnrt_metadata got = {0};
+
+  if (fseek(f, 0, SEEK_END) != 0) {
+    nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+    goto done;
+  }
+  long file_size = ftell(f);
+  rewind(f);
+  unsigned char len8[8];
+  if (file_size < 8 || fread(len8, 1, 8, f) != 8) {
+    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (only %ld bytes)", path, file_size);
+    goto done;
+  }
+  uint64_t hlen = 0;
+  for (int i = 0; i < 8; i++) hlen |= (uint64_t)len8[i] << (8 * i);
+  if (hlen > MAX_HEADER || hlen > (uint64_t)file_size - 8 || hlen < 2) {
+    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header length %llu, file size %ld)", path,
+               (unsigned long long)hlen, file_size);
+    goto done;
+  }
+  header = malloc(hlen);
+  if (!header) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
+  if (fread(header, 1, hlen, f) != hlen) {
+    nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+    goto done;
+  }
+  if (header[0] != '{') {
+    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (no JSON header)", path);
+    goto done;
+  }
+  if (nnrt__json_parse(header, hlen, &j, err)) {
+    nnrt__prefix(err, "checkpoint '%s' is not a safetensors file", path);
+    goto done;
+  }
+  if (j.type != NNRT__J_OBJ) {
+    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header is not an object)", path);
+    goto done;
+  }
+  uint64_t data_size = (uint64_t)file_size - 8 - hlen;
+
+  const nnrt__json *meta = nnrt__json_get(&j, "__metadata__");
+  if (meta) {
+    if (meta->type != NNRT__J_OBJ) {
+      nnrt__fail(err, "checkpoint '%s' is not a safetensors file (__metadata__ is not an object)", path);
+      goto done;
+    }
+    for (int i = 0; i < meta->n; i++) {
+      if (meta->kids[i].type != NNRT__J_STR) {
+        nnrt__fail(err, "checkpoint '%s': metadata '%s' is not a string", path, meta->keys[i]);
+        goto done;
+      }
+      if (nnrt_metadata_set(&got, meta->keys[i], meta->kids[i].str)) {
+        nnrt__fail(err, "out of memory");
+        goto done;
+      }
+    }
+  }
+  const char *model_name = nnrt_metadata_get(&got, "nnc.model");
+  if (model_name && strcmp(model_name, m->name) != 0) {
+    nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
+    goto done;
+  }
+
+  entries = calloc((size_t)j.n + 1, sizeof *entries);
+  if (!entries) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
+  int nentries = 0;
+  const entry *opt = NULL;
+  for (int i = 0; i < j.n; i++) {
+    if (strcmp(j.keys[i], "__metadata__") == 0) continue;
+    entry *e = &entries[nentries++];
+    if (check_entry(j.keys[i], &j.kids[i], data_size, e, err)) {
+      nnrt__prefix(err, "checkpoint '%s' is corrupt", path);
+      goto done;
+    }
+    if (strcmp(e->name, NNRT_OPT_STATE_TENSOR) == 0) {
+      opt = e;
+      continue;
+    }
+    int known = 0;
+    for (int t = 0; t < m->num_tensors && !known; t++)
+      known = m->tensors[t].role == NNRT_PARAM && strcmp(m->tensors[t].name, e->name) == 0;
+    if (!known) {
+      nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have", path, e->name, m->name);
+      goto done;
+    }
+  }
+
+  new_params = malloc((size_t)(m->num_params ? m->num_params : 1) * sizeof(float));
+  if (!new_params) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
+  memcpy(new_params, params, (size_t)m->num_params * sizeof(float));
+  for (int t = 0; t < m->num_tensors; t++) {
+    const nnrt_tensor_info *ti = &m->tensors[t];
+    if (ti->role != NNRT_PARAM) continue;
+    const entry *e = NULL;
+    for (int k = 0; k < nentries && !e; k++)
+      if (strcmp(entries[k].name, ti->name) == 0) e = &entries[k];
+    if (!e) {
+      nnrt__fail(err, "checkpoint '%s' has no tensor '%s'", path, ti->name);
+      goto done;
+    }
+    if (strcmp(e->dtype, "F32") != 0) {
+      nnrt__fail(err, "checkpoint '%s': '%s' has dtype %s in the checkpoint, the model expects F32", path, ti->name,
+                 e->dtype);
+      goto done;
+    }
+    int same = e->rank == ti->rank;
+    for (int d = 0; same && d < ti->rank; d++) same = e->shape[d] == ti->shape[d];
+    if (!same) {
+      char have[160], want[160];
+      format_shape(have, sizeof have, e->shape, e->rank);
+      format_shape(want, sizeof want, ti->shape, ti->rank);
+      nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s", path, ti->name,
+                 have, want);
+      goto done;
+    }
+    if (fseek(f, (long)(8 + hlen + (uint64_t)e->begin), SEEK_SET) != 0 ||
+        fread(new_params + ti->offset, 4, (size_t)ti->size, f) != (size_t)ti->size) {
+      nnrt__fail(err, "cannot read '%s' from '%s'", ti->name, path);
+      goto done;
+    }
+  }
+  if (opt_state && m->opt_state_size > 0 && opt && strcmp(opt->dtype, "F32") == 0 &&
+      opt->end - opt->begin == 4 * m->opt_state_size) {
+    new_opt = malloc((size_t)m->opt_state_size * sizeof(float));
+    if (!new_opt) {
+      nnrt__fail(err, "out of memory");
+      goto done;
+    }
+    if (fseek(f, (long)(8 + hlen + (uint64_t)opt->begin), SEEK_SET) != 0 ||
+        fread(new_opt, 4, (size_t)m->opt_state_size, f) != (size_t)m->opt_state_size) {
+      nnrt__fail(err, "cannot read the optimizer state from '%s'", path);
+      goto done;
+    }
+  }
+
+  /* Everything checked and read: only now touch the caller's buffers. */
+  memcpy(params, new_params, (size_t)m->num_params * sizeof(float));
+  if (opt_state && m->opt_state_size > 0) {
+    if (new_opt) memcpy(opt_state, new_opt, (size_t)m->opt_state_size * sizeof(float));
+    else memset(opt_state, 0, (size_t)m->opt_state_size * sizeof(float));
+  }
+  if (opt_restored) *opt_restored = new_opt != NULL;
+  if (md) {
+    nnrt_metadata_free(md);
+    *md = got;
+    memset(&got, 0, sizeof got);
+  }
+  rc = 0;
+done:
+  fclose(f);
+  free(header);
+  free(new_params);
+  free(new_opt);
+  free(entries);
+  nnrt__json_free(&j);
+  nnrt_metadata_free(&got);
+  return rc;
+}

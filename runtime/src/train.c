@@ -1,0 +1,331 @@
+/* train.c: the training loop, evaluation and prediction. Generated steps
+ * are fast (a few microseconds for Iris), so the loop allocates its staging
+ * buffers once and does nothing per step but copy rows and call the model. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Batch staging: one buffer per input, target and output, plus the row
+ * weights, and the io pointer arrays in the ABI's two layouts. */
+typedef struct {
+  const nnrt_model *m;
+  int n_in, n_tgt, n_out;
+  int first_in, first_tgt, first_out;
+  void **io;       /* inputs, targets, weights, outputs (train/eval_step) */
+  void **pio;      /* inputs, outputs (predict) */
+  void **fields;   /* staging of inputs then targets */
+  void **outs;
+  float *weights;
+  int has_acc;     /* accuracy is defined for this model */
+  int64_t classes, positions;
+} staging;
+
+static void staging_free(staging *st) {
+  for (int i = 0; st->fields && i < st->n_in + st->n_tgt; i++) free(st->fields[i]);
+  for (int i = 0; st->outs && i < st->n_out; i++) free(st->outs[i]);
+  free(st->fields);
+  free(st->outs);
+  free(st->io);
+  free(st->pio);
+  free(st->weights);
+  memset(st, 0, sizeof *st);
+}
+
+static int staging_init(staging *st, const nnrt_model *m, nnrt_error *err) {
+  memset(st, 0, sizeof *st);
+  st->m = m;
+  st->n_in = nnrt_model_count(m, NNRT_INPUT, &st->first_in);
+  st->n_tgt = nnrt_model_count(m, NNRT_TARGET, &st->first_tgt);
+  st->n_out = nnrt_model_count(m, NNRT_OUTPUT, &st->first_out);
+  if (st->n_in + st->n_tgt > NNRT_MAX_FIELDS)
+    return nnrt__fail(err, "model '%s' has more than %d inputs and targets", m->name, NNRT_MAX_FIELDS);
+  int nf = st->n_in + st->n_tgt;
+  st->fields = calloc((size_t)nf + 1, sizeof(void *));
+  st->outs = calloc((size_t)st->n_out + 1, sizeof(void *));
+  st->io = calloc((size_t)(nf + 1 + st->n_out), sizeof(void *));
+  st->pio = calloc((size_t)(st->n_in + st->n_out) + 1, sizeof(void *));
+  st->weights = calloc((size_t)m->batch, sizeof(float));
+  if (!st->fields || !st->outs || !st->io || !st->pio || !st->weights) goto oom;
+  for (int i = 0; i < nf; i++) {
+    const nnrt_tensor_info *t = &m->tensors[(i < st->n_in ? st->first_in + i : st->first_tgt + i - st->n_in)];
+    st->fields[i] = calloc((size_t)(m->batch * t->size) + 1, 4);
+    if (!st->fields[i]) goto oom;
+  }
+  for (int i = 0; i < st->n_out; i++) {
+    st->outs[i] = calloc((size_t)(m->batch * m->tensors[st->first_out + i].size) + 1, 4);
+    if (!st->outs[i]) goto oom;
+  }
+  int k = 0;
+  for (int i = 0; i < nf; i++) st->io[k++] = st->fields[i];
+  st->io[k++] = st->weights;
+  for (int i = 0; i < st->n_out; i++) st->io[k++] = st->outs[i];
+  k = 0;
+  for (int i = 0; i < st->n_in; i++) st->pio[k++] = st->fields[i];
+  for (int i = 0; i < st->n_out; i++) st->pio[k++] = st->outs[i];
+
+  /* Accuracy: argmax over the last dimension of the first output against
+   * the first target, which holds one class index per position. */
+  if (m->loss == NNRT_LOSS_CROSS_ENTROPY && st->n_out > 0 && st->n_tgt > 0) {
+    const nnrt_tensor_info *o = &m->tensors[st->first_out], *y = &m->tensors[st->first_tgt];
+    if (o->dtype == NNRT_F32 && y->dtype == NNRT_I32 && o->rank >= 1 && o->shape[o->rank - 1] > 0) {
+      st->classes = o->shape[o->rank - 1];
+      st->positions = o->size / st->classes;
+      st->has_acc = st->positions > 0 && y->size == st->positions;
+    }
+  }
+  return 0;
+oom:
+  staging_free(st);
+  return nnrt__fail(err, "out of memory for the batch buffers of model '%s'", m->name);
+}
+
+/* Copies `count` rows of ds (rows[i], or start + i when rows is NULL) into
+ * the first nf staging buffers, zero-fills the padding rows, and sets the
+ * weights: 1 for real rows, 0 for padding. */
+static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *rows, int64_t start, int64_t count) {
+  int64_t batch = st->m->batch;
+  for (int f = 0; f < nf; f++) {
+    size_t row_bytes = (size_t)ds->fields[f].size * 4;
+    const char *src = ds->fields[f].data;
+    char *dst = st->fields[f];
+    if (rows) {
+      for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
+    } else {
+      memcpy(dst, src + (size_t)start * row_bytes, (size_t)count * row_bytes);
+    }
+    if (count < batch) memset(dst + (size_t)count * row_bytes, 0, (size_t)(batch - count) * row_bytes);
+  }
+  for (int64_t r = 0; r < batch; r++) st->weights[r] = r < count ? 1.0f : 0.0f;
+}
+
+/* Sum over the first `count` rows of the fraction of positions whose
+ * argmax matches the target. */
+static double batch_correct(const staging *st, int64_t count) {
+  const float *out = st->outs[0];
+  const int32_t *y = st->fields[st->n_in];
+  int64_t C = st->classes, P = st->positions;
+  double total = 0;
+  for (int64_t r = 0; r < count; r++) {
+    int64_t hits = 0;
+    for (int64_t p = 0; p < P; p++) {
+      const float *v = out + (r * P + p) * C;
+      int64_t best = 0;
+      for (int64_t c = 1; c < C; c++)
+        if (v[c] > v[best]) best = c;
+      hits += best == y[r * P + p];
+    }
+    total += (double)hits / (double)P;
+  }
+  return total;
+}
+
+static void evaluate_with(staging *st, const float *params, const nnrt_dataset *ds, float *loss, float *acc) {
+  const nnrt_model *m = st->m;
+  double loss_sum = 0, correct = 0;
+  for (int64_t b = 0; b < ds->n; b += m->batch) {
+    int64_t count = ds->n - b < m->batch ? ds->n - b : m->batch;
+    gather(st, ds, st->n_in + st->n_tgt, NULL, b, count);
+    loss_sum += (double)m->eval_step(params, st->io) * (double)count;
+    if (st->has_acc) correct += batch_correct(st, count);
+  }
+  *loss = ds->n ? (float)(loss_sum / (double)ds->n) : NAN;
+  if (acc) *acc = st->has_acc && ds->n ? (float)(correct / (double)ds->n) : NAN;
+}
+
+int nnrt_evaluate(const nnrt_model *m, const float *params, const nnrt_dataset *ds, float *loss, float *acc,
+                  nnrt_error *err) {
+  if (nnrt_model_check(m, err)) return 1;
+  if (!m->eval_step) return nnrt__fail(err, "model '%s' has no eval_step", m->name);
+  if (nnrt_dataset_check(ds, m, 1, "evaluation data", err)) return 1;
+  staging st;
+  if (staging_init(&st, m, err)) return 1;
+  evaluate_with(&st, params, ds, loss, acc);
+  staging_free(&st);
+  return 0;
+}
+
+int64_t nnrt_steps_per_epoch(const nnrt_model *m, int64_t n) {
+  return m->batch > 0 ? (n + m->batch - 1) / m->batch : 0;
+}
+
+void nnrt_history_free(nnrt_history *h) {
+  if (!h) return;
+  free(h->loss);
+  free(h->accuracy);
+  free(h->val_loss);
+  free(h->val_accuracy);
+  free(h->seconds);
+  memset(h, 0, sizeof *h);
+}
+
+static int history_reserve(nnrt_history *h, int64_t extra) {
+  if (h->count + extra <= h->capacity) return 0;
+  int64_t cap = h->count + extra;
+  float **fs[4] = {&h->loss, &h->accuracy, &h->val_loss, &h->val_accuracy};
+  for (int i = 0; i < 4; i++) {
+    float *p = realloc(*fs[i], (size_t)cap * sizeof(float));
+    if (!p) return 1;
+    *fs[i] = p;
+  }
+  double *s = realloc(h->seconds, (size_t)cap * sizeof(double));
+  if (!s) return 1;
+  h->seconds = s;
+  h->capacity = cap;
+  return 0;
+}
+
+/* A bijective mix, so each (seed, epoch) pair gets an unrelated stream. */
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static void format_seconds(char *out, size_t size, double s) {
+  if (s < 1.0) snprintf(out, size, "%.0fms", s * 1e3);
+  else snprintf(out, size, "%.1fs", s);
+}
+
+int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_dataset *train,
+             const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log, nnrt_error *err) {
+  if (nnrt_model_check(m, err)) return 1;
+  if (!m->train_step) return nnrt__fail(err, "model '%s' has no train_step", m->name);
+  if (val && !m->eval_step) return nnrt__fail(err, "model '%s' has no eval_step", m->name);
+  if (m->opt_state_size > 0 && !opt_state) return nnrt__fail(err, "model '%s' needs optimizer state", m->name);
+  if (nnrt_dataset_check(train, m, 1, "training data", err)) return 1;
+  if (val && nnrt_dataset_check(val, m, 1, "validation data", err)) return 1;
+  if (train->n <= 0) return nnrt__fail(err, "no training examples");
+  if (cfg->initial_epoch < 0 || cfg->epochs < cfg->initial_epoch)
+    return nnrt__fail(err, "cannot train from epoch %lld to %lld", (long long)cfg->initial_epoch,
+                      (long long)cfg->epochs);
+  if (!(cfg->learning_rate >= 0) || !isfinite(cfg->learning_rate))
+    return nnrt__fail(err, "learning rate %g is not a non-negative number", cfg->learning_rate);
+
+  staging st;
+  if (staging_init(&st, m, err)) return 1;
+  int64_t n = train->n, nf = st.n_in + st.n_tgt;
+  int64_t *order = malloc((size_t)n * sizeof *order);
+  if (!order || (hist && history_reserve(hist, cfg->epochs - cfg->initial_epoch))) {
+    free(order);
+    staging_free(&st);
+    return nnrt__fail(err, "out of memory");
+  }
+
+  float hyper[NNRT_HYPER_COUNT] = {0};
+  hyper[NNRT_HYPER_LR] = cfg->learning_rate;
+  int64_t step = cfg->start_step;
+  for (int64_t e = cfg->initial_epoch; e < cfg->epochs; e++) {
+    double t0 = nnrt_now_seconds();
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    if (cfg->shuffle) {
+      nnrt_rng rng;
+      nnrt_rng_seed(&rng, mix64(cfg->seed * 0xd1b54a32d192ed03ULL + (uint64_t)e));
+      nnrt_rng_shuffle(&rng, order, n);
+    }
+    double loss_sum = 0, correct = 0;
+    for (int64_t b = 0; b < n; b += m->batch) {
+      int64_t count = n - b < m->batch ? n - b : m->batch;
+      gather(&st, train, (int)nf, order + b, 0, count);
+      hyper[NNRT_HYPER_STEP] = (float)++step;
+      loss_sum += (double)m->train_step(params, opt_state, hyper, st.io) * (double)count;
+      if (st.has_acc) correct += batch_correct(&st, count);
+    }
+    nnrt_epoch_stats s = {0};
+    s.epoch = e + 1;
+    s.step = step;
+    s.loss = (float)(loss_sum / (double)n);
+    s.accuracy = st.has_acc ? (float)(correct / (double)n) : NAN;
+    s.val_loss = s.val_accuracy = NAN;
+    if (val && val->n > 0) evaluate_with(&st, params, val, &s.val_loss, &s.val_accuracy);
+    s.seconds = nnrt_now_seconds() - t0;
+
+    if (hist) {
+      int64_t k = hist->count++;
+      hist->loss[k] = s.loss;
+      hist->accuracy[k] = s.accuracy;
+      hist->val_loss[k] = s.val_loss;
+      hist->val_accuracy[k] = s.val_accuracy;
+      hist->seconds[k] = s.seconds;
+      hist->last_step = step;
+    }
+    if (log && cfg->verbose) {
+      char t[32];
+      format_seconds(t, sizeof t, s.seconds);
+      fprintf(log, "Epoch %lld/%lld - %s - loss: %.4f", (long long)s.epoch, (long long)cfg->epochs, t, s.loss);
+      if (st.has_acc) fprintf(log, " - accuracy: %.4f", s.accuracy);
+      if (val && val->n > 0) {
+        fprintf(log, " - val_loss: %.4f", s.val_loss);
+        if (st.has_acc) fprintf(log, " - val_accuracy: %.4f", s.val_accuracy);
+      }
+      fputc('\n', log);
+      fflush(log);
+    }
+    if (cfg->on_epoch && cfg->on_epoch(cfg->user, &s)) break;
+  }
+  free(order);
+  staging_free(&st);
+  return 0;
+}
+
+int nnrt_predict(const nnrt_model *m, const float *params, const nnrt_dataset *x, nnrt_dataset *out,
+                 nnrt_error *err) {
+  memset(out, 0, sizeof *out);
+  if (nnrt_model_check(m, err)) return 1;
+  if (!m->predict) return nnrt__fail(err, "model '%s' has no predict", m->name);
+  if (nnrt_dataset_check(x, m, 0, "prediction input", err)) return 1;
+  staging st;
+  if (staging_init(&st, m, err)) return 1;
+  if (st.n_out > NNRT_MAX_FIELDS) {
+    staging_free(&st);
+    return nnrt__fail(err, "model '%s' has more than %d outputs", m->name, NNRT_MAX_FIELDS);
+  }
+  int32_t dtypes[NNRT_MAX_FIELDS];
+  int64_t sizes[NNRT_MAX_FIELDS];
+  for (int i = 0; i < st.n_out; i++) {
+    dtypes[i] = m->tensors[st.first_out + i].dtype;
+    sizes[i] = m->tensors[st.first_out + i].size;
+  }
+  if (nnrt_dataset_alloc(out, x->n, st.n_out, dtypes, sizes, err) ||
+      nnrt_dataset_set_class_names(out, (const char *const *)x->class_names, x->num_classes, err)) {
+    nnrt_dataset_free(out);
+    staging_free(&st);
+    return 1;
+  }
+  for (int64_t b = 0; b < x->n; b += m->batch) {
+    int64_t count = x->n - b < m->batch ? x->n - b : m->batch;
+    gather(&st, x, st.n_in, NULL, b, count);
+    m->predict(params, st.pio);
+    for (int i = 0; i < st.n_out; i++) {
+      size_t row_bytes = (size_t)sizes[i] * 4;
+      memcpy((char *)out->fields[i].data + (size_t)b * row_bytes, st.outs[i], (size_t)count * row_bytes);
+    }
+  }
+  staging_free(&st);
+  return 0;
+}
+
+void nnrt_print_predictions(FILE *f, const float *probs, int64_t n, int64_t k, const char *const *names,
+                            int num_names) {
+  if (num_names < k) names = NULL; /* names must cover every class */
+  int width = 1;
+  for (int64_t c = 0; names && c < k; c++) {
+    int w = (int)strlen(names[c]);
+    if (w > width) width = w;
+  }
+  for (int64_t r = 0; r < n; r++) {
+    const float *p = probs + r * k;
+    int64_t best = 0;
+    for (int64_t c = 1; c < k; c++)
+      if (p[c] > p[best]) best = c;
+    if (names) fprintf(f, "%-*s  (", width, names[best]);
+    else fprintf(f, "%-*lld  (", width, (long long)best);
+    for (int64_t c = 0; c < k; c++) {
+      if (names) fprintf(f, "%s%s %.3f", c ? ", " : "", names[c], p[c]);
+      else fprintf(f, "%s%lld: %.3f", c ? ", " : "", (long long)c, p[c]);
+    }
+    fputs(")\n", f);
+  }
+}
