@@ -1,0 +1,1649 @@
+// Frontend.cpp: loading a .nn file and its imports, then checking and
+// expanding one model into a Graph.
+#include "nnc/dsl/Frontend.h"
+#include "nnc/dsl/AST.h"
+#include "nnc/dsl/Parser.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace nnc::dsl {
+
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t numElements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+namespace {
+
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+constexpr int64_t kMaxElements = int64_t(1) << 34;
+constexpr int kMaxLayerDepth = 32;
+constexpr size_t kMaxFileSize = size_t(64) << 20;
+
+// ---------------------------------------------------------------------------
+// Built-in functions
+// ---------------------------------------------------------------------------
+
+const std::map<std::string, OpKind> &unaryFunctions() {
+  static const std::map<std::string, OpKind> m = {
+      {"relu", OpKind::Relu},       {"sigmoid", OpKind::Sigmoid}, {"tanh", OpKind::Tanh},
+      {"exp", OpKind::Exp},         {"log", OpKind::Log},         {"sqrt", OpKind::Sqrt},
+      {"softmax", OpKind::Softmax}, {"log_softmax", OpKind::LogSoftmax},
+      {"neg", OpKind::Neg},
+  };
+  return m;
+}
+bool isActivation(const std::string &s) { return s == "linear" || unaryFunctions().count(s); }
+bool isLossFunction(const std::string &s) { return s == "cross_entropy" || s == "mse"; }
+bool isBuiltinFunction(const std::string &s) { return isActivation(s) || isLossFunction(s); }
+bool isInitializerName(const std::string &s) {
+  return s == "glorot_uniform" || s == "glorot" || s == "he_uniform" || s == "he" ||
+         s == "zeros" || s == "ones" || s == "constant" || s == "uniform" || s == "normal";
+}
+
+size_t editDistance(const std::string &a, const std::string &b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string suggest(const std::string &name, const std::vector<std::string> &candidates) {
+  std::string best;
+  size_t bestD = 3;
+  for (const std::string &c : candidates) {
+    if (c == name || c.empty())
+      continue;
+    size_t d = editDistance(name, c);
+    size_t limit = std::min<size_t>(2, std::max<size_t>(1, name.size() / 3));
+    if (d <= limit && d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : fmt::format("; did you mean '{}'?", best);
+}
+
+bool readFile(const std::string &path, std::string &out, std::string &why) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    why = "file not found";
+    return false;
+  }
+  if (fs::is_directory(path, ec)) {
+    why = "it is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot open the file";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  if (out.size() > kMaxFileSize) {
+    why = "the file is too large";
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Loading: a file and everything it imports
+// ---------------------------------------------------------------------------
+
+struct Program {
+  std::string mainFile;
+  std::vector<std::unique_ptr<FileAST>> files; // files[0] is the main file
+  std::map<std::string, const LayerDecl *> layers;
+};
+
+std::string importPath(const std::string &module, const std::string &importer,
+                       const FrontendOptions &opts, bool &isStd) {
+  std::string rel;
+  std::string rest = module;
+  isStd = module.rfind("std.", 0) == 0;
+  if (isStd)
+    rest = module.substr(4);
+  for (char c : rest)
+    rel += c == '.' ? '/' : c;
+  rel += ".nn";
+  if (isStd)
+    return (fs::path(opts.stdlibDir.empty() ? "." : opts.stdlibDir) / rel).lexically_normal().string();
+  fs::path base = fs::path(importer).parent_path();
+  return (base / rel).lexically_normal().string();
+}
+
+std::string canonicalKey(const std::string &path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::path(path), ec);
+  if (ec)
+    return fs::path(path).lexically_normal().string();
+  return p.string();
+}
+
+std::unique_ptr<Program> loadProgram(const std::string &source, const std::string &fileName,
+                                     const FrontendOptions &opts, DiagnosticEngine &diag) {
+  auto prog = std::make_unique<Program>();
+  prog->mainFile = fileName;
+  diag.addSource(fileName, source);
+  prog->files.push_back(parseFile(fileName, source, diag));
+  std::set<std::string> loaded = {canonicalKey(fileName)};
+  for (size_t fi = 0; fi < prog->files.size(); ++fi) {
+    // copy: prog->files grows while we iterate
+    std::vector<ImportDecl> imports;
+    for (const ImportDecl &imp : prog->files[fi]->imports)
+      imports.push_back(imp);
+    std::string importer = prog->files[fi]->path;
+    for (const ImportDecl &imp : imports) {
+      bool isStd = false;
+      std::string path = importPath(imp.module, importer, opts, isStd);
+      std::string key = canonicalKey(path);
+      if (loaded.count(key))
+        continue;
+      std::string text, why;
+      if (isStd && opts.stdlibDir.empty()) {
+        diag.error(imp.loc, fmt::format("cannot import '{}': file not found (no standard library "
+                                        "directory is configured)",
+                                        imp.module));
+        continue;
+      }
+      if (!readFile(path, text, why)) {
+        diag.error(imp.loc, fmt::format("cannot import '{}': {} (looked for '{}')", imp.module, why,
+                                        path));
+        continue;
+      }
+      loaded.insert(key);
+      diag.addSource(path, text);
+      prog->files.push_back(parseFile(path, text, diag));
+    }
+  }
+  // the layer table
+  for (const auto &f : prog->files) {
+    for (const LayerDecl &l : f->layers) {
+      if (isBuiltinFunction(l.name)) {
+        diag.error(l.loc, fmt::format("'{}' is a built-in function and cannot be a layer name", l.name));
+        continue;
+      }
+      auto it = prog->layers.find(l.name);
+      if (it != prog->layers.end()) {
+        diag.error(l.loc, fmt::format("layer '{}' is already defined", l.name));
+        diag.note(it->second->loc, "the first definition is here");
+        continue;
+      }
+      prog->layers[l.name] = &l;
+    }
+  }
+  return prog;
+}
+
+// ---------------------------------------------------------------------------
+// Checking and expansion
+// ---------------------------------------------------------------------------
+
+struct Value {
+  enum Kind { Error, Tensor, Int, Float, Func, String } kind = Error;
+  int node = -1;
+  int64_t i = 0;
+  double f = 0;
+  std::string s; // Func: the function name; String: the text
+
+  static Value error() { return Value{}; }
+  static Value tensor(int n) {
+    Value v;
+    v.kind = Tensor;
+    v.node = n;
+    return v;
+  }
+  static Value integer(int64_t x) {
+    Value v;
+    v.kind = Int;
+    v.i = x;
+    v.f = double(x);
+    return v;
+  }
+  static Value real(double x) {
+    Value v;
+    v.kind = Float;
+    v.f = x;
+    return v;
+  }
+  static Value func(const std::string &name) {
+    Value v;
+    v.kind = Func;
+    v.s = name;
+    return v;
+  }
+  static Value string(const std::string &text) {
+    Value v;
+    v.kind = String;
+    v.s = text;
+    return v;
+  }
+  bool isNumber() const { return kind == Int || kind == Float; }
+};
+
+struct Scope {
+  std::string prefix; // "" for the model, "h1." inside instance h1
+  std::map<std::string, Value> env;
+  std::map<std::string, int> counters; // auto names per layer kind
+  std::set<std::string> instances;
+  bool isModel = false;
+};
+
+struct Frame {
+  const LayerDecl *layer;
+  std::string instance; // full dotted name
+  Loc callLoc;
+};
+
+class Checker {
+public:
+  Checker(const Program &prog, const FrontendOptions &opts, DiagnosticEngine &diag)
+      : prog_(prog), opts_(opts), diag_(diag) {}
+
+  std::optional<Graph> run(const std::string &modelName) {
+    const FileAST &main = *prog_.files[0];
+    // train blocks that name no model
+    for (const TrainDecl &t : main.trains) {
+      bool found = false;
+      for (const ModelDecl &m : main.models)
+        found |= m.name == t.model;
+      if (!found) {
+        std::vector<std::string> names;
+        for (const ModelDecl &m : main.models)
+          names.push_back(m.name);
+        diag_.error(t.modelLoc, fmt::format("train block for unknown model '{}'{}", t.model,
+                                            suggest(t.model, names)));
+      }
+    }
+    // duplicate models
+    for (size_t i = 0; i < main.models.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (main.models[i].name == main.models[j].name) {
+          diag_.error(main.models[i].loc,
+                      fmt::format("model '{}' is already defined", main.models[i].name));
+          diag_.note(main.models[j].loc, "the first definition is here");
+        }
+    const ModelDecl *model = nullptr;
+    if (!modelName.empty()) {
+      for (const auto &f : prog_.files)
+        for (const ModelDecl &m : f->models)
+          if (!model && m.name == modelName)
+            model = &m;
+      if (!model) {
+        std::vector<std::string> names;
+        for (const ModelDecl &m : main.models)
+          names.push_back(m.name);
+        std::string avail;
+        for (const std::string &n : names)
+          avail += (avail.empty() ? "" : ", ") + n;
+        diag_.error(Loc{prog_.mainFile, 0, 0},
+                    fmt::format("no model named '{}'{}", modelName,
+                                avail.empty() ? std::string(" (the file defines no model)")
+                                              : fmt::format(" (the file defines: {})", avail)));
+        return std::nullopt;
+      }
+    } else if (main.models.empty()) {
+      if (!diag_.hasErrors())
+        diag_.error(Loc{prog_.mainFile, 0, 0},
+                    "the file defines no model; add one such as 'model Name { ... }'");
+      return std::nullopt;
+    } else if (main.models.size() > 1) {
+      std::string names;
+      for (const ModelDecl &m : main.models)
+        names += (names.empty() ? "" : ", ") + m.name;
+      diag_.error(main.models[1].loc,
+                  fmt::format("the file defines several models ({}); choose one by name", names));
+      return std::nullopt;
+    } else {
+      model = &main.models[0];
+    }
+
+    Graph g = checkModel(*model);
+    for (const TrainDecl &t : main.trains) {
+      TrainConfig cfg = checkTrain(t);
+      if (t.model == model->name) {
+        if (g.train.present) {
+          diag_.error(t.loc, fmt::format("model '{}' has more than one train block", t.model));
+          diag_.note(g.train.loc, "the first train block is here");
+        } else {
+          g.train = cfg;
+        }
+      }
+    }
+    if (diag_.hasErrors())
+      return std::nullopt;
+    return g;
+  }
+
+private:
+  // ---- diagnostics --------------------------------------------------------
+  // Errors inside a layer defined in another file (the standard library)
+  // are reported at the layer call in the user's file, with a note pointing
+  // into the library.
+  void error(const Loc &loc, const std::string &msg) {
+    if (override_ && loc.file != prog_.mainFile) {
+      diag_.error(*override_, fmt::format("{} (in layer '{}' of kind {})", msg,
+                                          frames_.empty() ? "" : frames_.back().instance,
+                                          frames_.empty() ? "" : frames_.back().layer->name));
+      diag_.note(loc, fmt::format("in the body of layer '{}'",
+                                  frames_.empty() ? "" : frames_.back().layer->name));
+      return;
+    }
+    diag_.error(loc, msg);
+    for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
+      diag_.note(it->callLoc,
+                 fmt::format("in layer '{}' ({}) applied here", it->instance, it->layer->name));
+  }
+  Loc nodeLoc(const Loc &l) const { return override_ ? *override_ : l; }
+
+  // The source text of an expression, for messages ('x @ W').
+  std::string text(const Expr &e) const {
+    const std::string *src = diag_.source(e.loc.file);
+    std::string s;
+    if (src && e.end > e.begin && e.end <= src->size()) {
+      bool space = false;
+      for (size_t i = e.begin; i < e.end; ++i) {
+        char c = (*src)[i];
+        if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+          space = true;
+          continue;
+        }
+        if (c == '#') { // a comment inside a multi-line expression
+          while (i < e.end && (*src)[i] != '\n')
+            ++i;
+          space = true;
+          continue;
+        }
+        if (space && !s.empty())
+          s += ' ';
+        space = false;
+        s += c;
+      }
+    } else {
+      s = exprToString(e);
+    }
+    if (s.size() > 60)
+      s = s.substr(0, 57) + "...";
+    return s;
+  }
+
+  std::string describe(const Value &v) const {
+    switch (v.kind) {
+    case Value::Tensor: {
+      const Node &n = g_.nodes[size_t(v.node)];
+      return fmt::format("a {} tensor {}", n.dtype == DType::I32 ? "int" : "float",
+                         formatShape(n.shape));
+    }
+    case Value::Int: return fmt::format("the integer {}", v.i);
+    case Value::Float: return fmt::format("the number {}", v.f);
+    case Value::Func: return fmt::format("the function '{}'", v.s);
+    case Value::String: return "a string";
+    case Value::Error: return "an invalid value";
+    }
+    return "a value";
+  }
+
+  // ---- graph building -----------------------------------------------------
+  int addNode(OpKind op, std::vector<int> operands, std::vector<int64_t> shape, DType dt,
+              bool batched, const Loc &loc) {
+    Node n;
+    n.op = op;
+    n.operands = std::move(operands);
+    n.shape = std::move(shape);
+    n.dtype = dt;
+    n.batched = batched;
+    n.loc = nodeLoc(loc);
+    g_.nodes.push_back(std::move(n));
+    return int(g_.nodes.size()) - 1;
+  }
+  const Node &node(const Value &v) const { return g_.nodes[size_t(v.node)]; }
+
+  // A number used where a tensor is needed becomes a scalar Constant node.
+  Value asTensor(const Value &v, const Expr &e) {
+    if (v.kind == Value::Tensor || v.kind == Value::Error)
+      return v;
+    if (v.isNumber()) {
+      int n = addNode(OpKind::Constant, {}, {}, DType::F32, false, e.loc);
+      g_.nodes[size_t(n)].value = v.kind == Value::Int ? double(v.i) : v.f;
+      return Value::tensor(n);
+    }
+    error(e.loc, fmt::format("expected a tensor or a number, but '{}' is {}", text(e), describe(v)));
+    return Value::error();
+  }
+
+  // ---- models -------------------------------------------------------------
+  Graph checkModel(const ModelDecl &m) {
+    g_ = Graph{};
+    g_.modelName = m.name;
+    g_.file = prog_.mainFile;
+    Scope top;
+    top.isModel = true;
+    for (const ParamDecl &p : m.params) {
+      if (!p.defaultValue) {
+        error(p.loc, fmt::format("model parameter '{}' needs a default value, as in '{} {} = 10'",
+                                 p.name, p.label, p.name));
+        top.env[p.name] = Value::error();
+        continue;
+      }
+      Value v = eval(*p.defaultValue, top);
+      if (v.kind == Value::Tensor) {
+        error(p.defaultValue->loc,
+              fmt::format("model parameter '{}' must be a number or a function", p.name));
+        v = Value::error();
+      }
+      top.env[p.name] = v;
+    }
+    for (const Stmt &s : m.body)
+      exec(s, top);
+    if (g_.inputs.empty() && !m.hadErrors)
+      error(m.loc, fmt::format("model '{}' has no input: add a line such as 'input x: float[4]'",
+                               m.name));
+    if (!lossSeen_ && !m.hadErrors)
+      error(m.loc, fmt::format("model '{}' has no loss: add a line such as "
+                               "'loss cross_entropy(logits, y)'",
+                               m.name));
+    return std::move(g_);
+  }
+
+  // ---- statements ---------------------------------------------------------
+  void declare(Scope &scope, const std::string &name, const Loc &loc, Value v, bool redefinable) {
+    auto it = scope.env.find(name);
+    if (it != scope.env.end() && !redefinable) {
+      error(loc, fmt::format("'{}' is already defined", name));
+      return;
+    }
+    scope.env[name] = v;
+  }
+
+  void nameNode(const Value &v, const std::string &name) {
+    if (v.kind != Value::Tensor)
+      return;
+    Node &n = g_.nodes[size_t(v.node)];
+    if (n.op == OpKind::Param || n.op == OpKind::Input || n.op == OpKind::Target)
+      return;
+    n.name = name;
+  }
+
+  void exec(const Stmt &s, Scope &scope) {
+    switch (s.kind) {
+    case StmtKind::Input:
+    case StmtKind::Target: {
+      bool isInput = s.kind == StmtKind::Input;
+      std::vector<int64_t> shape;
+      bool ok = true;
+      for (const ExprPtr &d : s.dims) {
+        auto v = evalDim(*d, scope);
+        ok &= v.has_value();
+        shape.push_back(v.value_or(1));
+      }
+      if (ok)
+        ok = checkSize(shape, s.nameLoc, s.name);
+      if (!ok) {
+        declare(scope, s.name, s.nameLoc, Value::error(), true);
+        return;
+      }
+      DType dt = s.dtype == "int" ? DType::I32 : DType::F32;
+      auto &list = isInput ? g_.inputs : g_.targets;
+      int n = addNode(isInput ? OpKind::Input : OpKind::Target, {}, shape, dt, true, s.nameLoc);
+      g_.nodes[size_t(n)].ioIndex = int(list.size());
+      g_.nodes[size_t(n)].name = s.name;
+      if (scope.env.count(s.name)) {
+        error(s.nameLoc, fmt::format("'{}' is already defined", s.name));
+        return;
+      }
+      for (const IO &io : g_.inputs)
+        if (io.name == s.name) {
+          error(s.nameLoc, fmt::format("'{}' is already defined", s.name));
+          return;
+        }
+      list.push_back(IO{s.name, n, shape, dt, s.nameLoc});
+      scope.env[s.name] = Value::tensor(n);
+      return;
+    }
+    case StmtKind::Param:
+      createParam(s, scope);
+      return;
+    case StmtKind::Assign: {
+      Value v = eval(*s.value, scope, s.name);
+      if (v.kind == Value::Tensor)
+        nameNode(v, scope.prefix + s.name);
+      declare(scope, s.name, s.nameLoc, v, true);
+      return;
+    }
+    case StmtKind::Output: {
+      if (!scope.isModel) {
+        error(s.loc, "'output' is only allowed in a model; a layer returns the value named after '->'");
+        return;
+      }
+      Value v;
+      if (s.value) {
+        v = eval(*s.value, scope, s.name);
+        if (v.kind == Value::Tensor)
+          nameNode(v, s.name);
+        declare(scope, s.name, s.nameLoc, v, true);
+      } else {
+        auto it = scope.env.find(s.name);
+        if (it == scope.env.end()) {
+          unknownName(s.name, s.nameLoc, scope);
+          return;
+        }
+        v = it->second;
+      }
+      if (v.kind == Value::Error)
+        return;
+      if (v.kind != Value::Tensor) {
+        error(s.nameLoc, fmt::format("output '{}' must be a tensor, but it is {}", s.name, describe(v)));
+        return;
+      }
+      for (const IO &io : g_.outputs)
+        if (io.name == s.name) {
+          error(s.nameLoc, fmt::format("output '{}' is declared twice", s.name));
+          return;
+        }
+      const Node &n = node(v);
+      g_.outputs.push_back(IO{s.name, v.node, n.shape, n.dtype, s.nameLoc});
+      return;
+    }
+    case StmtKind::Loss: {
+      if (!scope.isModel) {
+        error(s.loc, "'loss' is only allowed in a model");
+        return;
+      }
+      bool first = !lossSeen_;
+      if (!first) {
+        error(s.loc, "the model already has a loss; combine them in one expression, as in "
+                     "'loss a + b'");
+        diag_.note(lossLoc_, "the first loss is here");
+      } else {
+        lossSeen_ = true;
+        lossLoc_ = s.loc;
+      }
+      Value v = eval(*s.value, scope);
+      if (v.kind == Value::Error || !first)
+        return;
+      if (v.kind != Value::Tensor) {
+        error(s.value->loc, fmt::format("the loss must be a scalar tensor, but '{}' is {}",
+                                        text(*s.value), describe(v)));
+        return;
+      }
+      const Node &n = node(v);
+      if (!n.shape.empty() || n.batched) {
+        error(s.value->loc,
+              fmt::format("the loss must be a scalar, but '{}' has shape {}{}; use a loss "
+                          "function such as cross_entropy or mse, which average over the batch",
+                          text(*s.value), formatShape(n.shape), n.batched ? " per example" : ""));
+        return;
+      }
+      if (n.dtype != DType::F32) {
+        error(s.value->loc, "the loss must be a float value");
+        return;
+      }
+      g_.lossNode = v.node;
+      return;
+    }
+    }
+  }
+
+  bool checkSize(const std::vector<int64_t> &shape, const Loc &loc, const std::string &what) {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements) {
+        error(loc, fmt::format("'{}' is too large: {} has more than {} elements", what,
+                               formatShape(shape), kMaxElements));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::optional<int64_t> evalDim(const Expr &e, Scope &scope) {
+    Value v = eval(e, scope);
+    switch (v.kind) {
+    case Value::Error: return std::nullopt;
+    case Value::Int:
+      if (v.i <= 0) {
+        error(e.loc, fmt::format("a dimension must be a positive integer, but '{}' is {}", text(e), v.i));
+        return std::nullopt;
+      }
+      if (v.i > kMaxDim) {
+        error(e.loc, fmt::format("dimension {} is too large (the limit is {})", v.i, kMaxDim));
+        return std::nullopt;
+      }
+      return v.i;
+    default:
+      error(e.loc, fmt::format("a dimension must be a positive integer, but '{}' is {}", text(e),
+                               describe(v)));
+      return std::nullopt;
+    }
+  }
+
+  void createParam(const Stmt &s, Scope &scope) {
+    std::vector<int64_t> shape;
+    bool ok = true;
+    for (const ExprPtr &d : s.dims) {
+      auto v = evalDim(*d, scope);
+      ok &= v.has_value();
+      shape.push_back(v.value_or(1));
+    }
+    std::string full = scope.prefix + s.name;
+    if (ok)
+      ok = checkSize(shape, s.nameLoc, full);
+    Param p;
+    p.name = full;
+    p.shape = shape;
+    p.loc = nodeLoc(s.nameLoc);
+    if (!checkInit(s, scope, p))
+      ok = false;
+    if (!ok) {
+      declare(scope, s.name, s.nameLoc, Value::error(), true);
+      return;
+    }
+    if (scope.env.count(s.name)) {
+      error(s.nameLoc, fmt::format("'{}' is already defined", s.name));
+      return;
+    }
+    for (const Param &q : g_.params)
+      if (q.name == full) {
+        error(s.nameLoc, fmt::format("parameter '{}' is already defined", full));
+        return;
+      }
+    if (shape.size() >= 2) {
+      p.fanIn = shape[shape.size() - 2];
+      p.fanOut = shape.back();
+      for (size_t i = 0; i + 2 < shape.size(); ++i) { // receptive field
+        p.fanIn *= shape[i];
+        p.fanOut *= shape[i];
+      }
+    } else {
+      p.fanIn = p.fanOut = numElements(shape);
+    }
+    int n = addNode(OpKind::Param, {}, shape, DType::F32, false, s.nameLoc);
+    g_.nodes[size_t(n)].paramIndex = int(g_.params.size());
+    g_.nodes[size_t(n)].name = full;
+    p.node = n;
+    g_.params.push_back(p);
+    scope.env[s.name] = Value::tensor(n);
+  }
+
+  bool checkInit(const Stmt &s, Scope &scope, Param &p) {
+    const char *expected = "expected glorot_uniform, he_uniform, zeros, ones, constant(v), "
+                           "uniform(v), normal(v) or a number";
+    if (!s.value) {
+      p.init = p.shape.size() >= 2 ? "glorot_uniform" : "zeros";
+      return true;
+    }
+    const Expr &e = *s.value;
+    if (e.kind == ExprKind::Name && !scope.env.count(e.text)) {
+      const std::string &n = e.text;
+      if (n == "glorot_uniform" || n == "glorot")
+        p.init = "glorot_uniform";
+      else if (n == "he_uniform" || n == "he")
+        p.init = "he_uniform";
+      else if (n == "zeros")
+        p.init = "zeros";
+      else if (n == "ones")
+        p.init = "ones";
+      else if (n == "constant" || n == "uniform" || n == "normal") {
+        error(e.loc, fmt::format("initializer '{}' needs a value, as in '{}(0.05)'", n, n));
+        return false;
+      } else {
+        std::vector<std::string> names = {"glorot_uniform", "he_uniform", "zeros", "ones",
+                                          "constant", "uniform", "normal"};
+        error(e.loc, fmt::format("unknown initializer '{}'{}; {}", n, suggest(n, names), expected));
+        return false;
+      }
+      return true;
+    }
+    if (e.kind == ExprKind::Call && e.lhs && e.lhs->kind == ExprKind::Name &&
+        !scope.env.count(e.lhs->text)) {
+      const std::string &n = e.lhs->text;
+      if (n != "constant" && n != "uniform" && n != "normal") {
+        error(e.loc, fmt::format("unknown initializer '{}(...)'; {}", n, expected));
+        return false;
+      }
+      if (e.args.size() != 1 || !e.args[0].name.empty()) {
+        error(e.loc, fmt::format("initializer '{}' takes one value, as in '{}(0.05)'", n, n));
+        return false;
+      }
+      Value v = eval(*e.args[0].value, scope);
+      if (v.kind == Value::Error)
+        return false;
+      if (!v.isNumber()) {
+        error(e.args[0].value->loc,
+              fmt::format("the value of initializer '{}' must be a number, but it is {}", n, describe(v)));
+        return false;
+      }
+      if (n != "constant" && v.f < 0) {
+        error(e.args[0].value->loc,
+              fmt::format("the value of initializer '{}' must not be negative", n));
+        return false;
+      }
+      p.init = n;
+      p.initValue = v.f;
+      return true;
+    }
+    Value v = eval(e, scope);
+    if (v.kind == Value::Error)
+      return false;
+    if (!v.isNumber()) {
+      error(e.loc, fmt::format("invalid initializer: '{}' is {}; {}", text(e), describe(v), expected));
+      return false;
+    }
+    p.init = "constant";
+    p.initValue = v.f;
+    return true;
+  }
+
+  // ---- expressions --------------------------------------------------------
+  void unknownName(const std::string &name, const Loc &loc, const Scope &scope) {
+    std::vector<std::string> names;
+    for (const auto &[k, v] : scope.env)
+      names.push_back(k);
+    if (prog_.layers.count(name)) {
+      error(loc, fmt::format("layer '{}' cannot be used as a value; apply it to an input, as in "
+                             "'h = {}(...)(x)'",
+                             name, name));
+      return;
+    }
+    if (isLossFunction(name)) {
+      error(loc, fmt::format("'{}' must be called, as in '{}(a, b)'", name, name));
+      return;
+    }
+    if (isInitializerName(name)) {
+      error(loc, fmt::format("'{}' is an initializer; it can only follow '=' in a param "
+                             "declaration",
+                             name));
+      return;
+    }
+    error(loc, fmt::format("unknown name '{}'{}", name, suggest(name, names)));
+  }
+
+  Value eval(const Expr &e, Scope &scope, const std::string &nameHint = "") {
+    switch (e.kind) {
+    case ExprKind::Error: return Value::error();
+    case ExprKind::Int: return Value::integer(e.intValue);
+    case ExprKind::Float: return Value::real(e.floatValue);
+    case ExprKind::String: return Value::string(e.text);
+    case ExprKind::Name: {
+      auto it = scope.env.find(e.text);
+      if (it != scope.env.end())
+        return it->second;
+      if (isActivation(e.text))
+        return Value::func(e.text);
+      unknownName(e.text, e.loc, scope);
+      return Value::error();
+    }
+    case ExprKind::Unary: {
+      Value v = eval(*e.lhs, scope);
+      switch (v.kind) {
+      case Value::Error: return v;
+      case Value::Int:
+        if (v.i == INT64_MIN) {
+          error(e.loc, "integer overflow");
+          return Value::error();
+        }
+        return Value::integer(-v.i);
+      case Value::Float: return Value::real(-v.f);
+      case Value::Tensor: return unaryOp(OpKind::Neg, "-", v, e, *e.lhs);
+      default:
+        error(e.loc, fmt::format("cannot negate '{}': it is {}", text(*e.lhs), describe(v)));
+        return Value::error();
+      }
+    }
+    case ExprKind::Binary: return binary(e, scope);
+    case ExprKind::Call: return call(e, scope, nameHint);
+    case ExprKind::Member:
+      if (e.lhs && e.lhs->kind == ExprKind::Call && e.lhs->lhs &&
+          e.lhs->lhs->kind == ExprKind::Name && prog_.layers.count(e.lhs->lhs->text))
+        error(e.loc, fmt::format("layer '{}' has no method '{}'; apply it directly, as in "
+                                 "'{}(...)(x)'",
+                                 e.lhs->lhs->text, e.text, e.lhs->lhs->text));
+      else
+        error(e.loc, fmt::format("'{}': member access is not supported", text(e)));
+      return Value::error();
+    }
+    return Value::error();
+  }
+
+  Value foldNumbers(char op, const Value &a, const Value &b, const Expr &e) {
+    if (a.kind == Value::Int && b.kind == Value::Int) {
+      int64_t r = 0;
+      bool overflow = false;
+      switch (op) {
+      case '+': overflow = __builtin_add_overflow(a.i, b.i, &r); break;
+      case '-': overflow = __builtin_sub_overflow(a.i, b.i, &r); break;
+      case '*': overflow = __builtin_mul_overflow(a.i, b.i, &r); break;
+      case '/':
+        if (b.i == 0) {
+          error(e.loc, fmt::format("division by zero in '{}'", text(e)));
+          return Value::error();
+        }
+        if (a.i == INT64_MIN && b.i == -1) {
+          overflow = true;
+          break;
+        }
+        if (a.i % b.i == 0)
+          return Value::integer(a.i / b.i);
+        return Value::real(double(a.i) / double(b.i));
+      }
+      if (overflow) {
+        error(e.loc, fmt::format("integer overflow in '{}'", text(e)));
+        return Value::error();
+      }
+      return Value::integer(r);
+    }
+    double x = a.f, y = b.f, r = 0;
+    switch (op) {
+    case '+': r = x + y; break;
+    case '-': r = x - y; break;
+    case '*': r = x * y; break;
+    case '/':
+      if (y == 0) {
+        error(e.loc, fmt::format("division by zero in '{}'", text(e)));
+        return Value::error();
+      }
+      r = x / y;
+      break;
+    }
+    if (!std::isfinite(r)) {
+      error(e.loc, fmt::format("'{}' is out of range", text(e)));
+      return Value::error();
+    }
+    return Value::real(r);
+  }
+
+  Value binary(const Expr &e, Scope &scope) {
+    Value a = eval(*e.lhs, scope);
+    Value b = eval(*e.rhs, scope);
+    if (a.kind == Value::Error || b.kind == Value::Error)
+      return Value::error();
+    for (const auto &[v, sub] : {std::pair<const Value &, const Expr &>{a, *e.lhs}, {b, *e.rhs}})
+      if (v.kind == Value::Func || v.kind == Value::String) {
+        error(sub.loc, fmt::format("operator '{}' cannot be applied to '{}': it is {}", e.op,
+                                   text(sub), describe(v)));
+        return Value::error();
+      }
+    if (e.op == '@') {
+      if (a.kind != Value::Tensor || b.kind != Value::Tensor) {
+        const Expr &bad = a.kind != Value::Tensor ? *e.lhs : *e.rhs;
+        error(bad.loc, fmt::format("operator '@' needs tensors, but '{}' is {}", text(bad),
+                                   describe(a.kind != Value::Tensor ? a : b)));
+        return Value::error();
+      }
+      return matmul(a, b, e);
+    }
+    if (a.isNumber() && b.isNumber())
+      return foldNumbers(e.op, a, b, e);
+    a = asTensor(a, *e.lhs);
+    b = asTensor(b, *e.rhs);
+    if (a.kind == Value::Error || b.kind == Value::Error)
+      return Value::error();
+    const Node &na = node(a), &nb = node(b);
+    for (const auto &[n, sub] : {std::pair<const Node &, const Expr &>{na, *e.lhs}, {nb, *e.rhs}})
+      if (n.dtype != DType::F32) {
+        error(sub.loc, fmt::format("operator '{}' needs float operands, but '{}' is an int tensor",
+                                   e.op, text(sub)));
+        return Value::error();
+      }
+    std::vector<int64_t> shape;
+    if (!broadcast(na, nb, e, shape))
+      return Value::error();
+    OpKind op = e.op == '+' ? OpKind::Add : e.op == '-' ? OpKind::Sub : e.op == '*' ? OpKind::Mul : OpKind::Div;
+    int n = addNode(op, {a.node, b.node}, shape, DType::F32, na.batched || nb.batched, e.loc);
+    return Value::tensor(n);
+  }
+
+  bool broadcast(const Node &a, const Node &b, const Expr &e, std::vector<int64_t> &out) {
+    auto mismatch = [&](const std::string &why) {
+      error(e.loc, fmt::format("shape mismatch in '{}': {} {} {} ({})", text(e), formatShape(a.shape),
+                               e.op, formatShape(b.shape), why));
+      return false;
+    };
+    if (a.batched && b.batched && a.shape.size() != b.shape.size())
+      return mismatch("two batched operands must have the same number of dimensions");
+    if (a.batched != b.batched) {
+      const Node &u = a.batched ? b : a;
+      const Node &t = a.batched ? a : b;
+      if (u.shape.size() > t.shape.size())
+        return mismatch(fmt::format("the unbatched operand {} has more dimensions than the "
+                                    "per-example shape {} of the batched one",
+                                    formatShape(u.shape), formatShape(t.shape)));
+    }
+    size_t r = std::max(a.shape.size(), b.shape.size());
+    out.assign(r, 1);
+    for (size_t i = 0; i < r; ++i) {
+      int64_t da = i < a.shape.size() ? a.shape[a.shape.size() - 1 - i] : 1;
+      int64_t db = i < b.shape.size() ? b.shape[b.shape.size() - 1 - i] : 1;
+      if (da != db && da != 1 && db != 1)
+        return mismatch(fmt::format("dimensions {} and {} differ", da, db));
+      out[r - 1 - i] = da == 1 ? db : da;
+    }
+    return true;
+  }
+
+  Value matmul(const Value &a, const Value &b, const Expr &e) {
+    const Node &na = node(a), &nb = node(b);
+    auto fail = [&](const std::string &why) {
+      error(e.loc, fmt::format("shape mismatch in '{}': {} @ {} ({})", text(e), formatShape(na.shape),
+                               formatShape(nb.shape), why));
+      return Value::error();
+    };
+    if (na.dtype != DType::F32 || nb.dtype != DType::F32) {
+      const Expr &bad = na.dtype != DType::F32 ? *e.lhs : *e.rhs;
+      error(bad.loc, fmt::format("operator '@' needs float operands, but '{}' is an int tensor", text(bad)));
+      return Value::error();
+    }
+    if (nb.batched)
+      return fail("the right operand must be an unbatched 2-D value such as a parameter");
+    if (nb.shape.size() != 2)
+      return fail(fmt::format("the right operand must have 2 dimensions, it has {}", nb.shape.size()));
+    if (na.shape.empty())
+      return fail("the left operand must have at least 1 dimension");
+    if (na.shape.back() != nb.shape[0])
+      return fail(fmt::format("inner dimensions {} and {} differ", na.shape.back(), nb.shape[0]));
+    std::vector<int64_t> shape = na.shape;
+    shape.back() = nb.shape[1];
+    return Value::tensor(addNode(OpKind::MatMul, {a.node, b.node}, shape, DType::F32, na.batched, e.loc));
+  }
+
+  Value unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e, const Expr &arg) {
+    const Node &n = node(v);
+    if (n.dtype != DType::F32) {
+      error(arg.loc, fmt::format("{} needs a float tensor, but '{}' is an int tensor", fname == "-" ? "negation" : fname, text(arg)));
+      return Value::error();
+    }
+    if ((op == OpKind::Softmax || op == OpKind::LogSoftmax) && n.shape.empty()) {
+      error(arg.loc, fmt::format("{} works over the last dimension, but '{}' is a scalar", fname, text(arg)));
+      return Value::error();
+    }
+    return Value::tensor(addNode(op, {v.node}, n.shape, DType::F32, n.batched, e.loc));
+  }
+
+  // f(args) for a built-in function f
+  Value callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    for (const Arg &a : e.args)
+      if (!a.name.empty()) {
+        error(a.nameLoc, fmt::format("{} does not take named arguments", f));
+        return Value::error();
+      }
+    size_t want = isLossFunction(f) ? 2 : 1;
+    if (e.args.size() != want) {
+      const Loc &l = e.args.size() > want ? e.args[want].value->loc : e.loc;
+      error(l, fmt::format("{} expects {} argument{}, got {}", f, want, want == 1 ? "" : "s",
+                           e.args.size()));
+      return Value::error();
+    }
+    std::vector<Value> vals;
+    for (const Arg &a : e.args) {
+      Value v = eval(*a.value, scope);
+      if (v.kind == Value::Error)
+        return v;
+      if (v.kind != Value::Tensor && !v.isNumber()) {
+        error(a.value->loc, fmt::format("the argument of {} must be a tensor, but '{}' is {}", f,
+                                        text(*a.value), describe(v)));
+        return Value::error();
+      }
+      vals.push_back(v);
+    }
+    if (f == "linear")
+      return vals[0];
+    if (!isLossFunction(f)) {
+      Value v = asTensor(vals[0], *e.args[0].value);
+      if (v.kind == Value::Error)
+        return v;
+      return unaryOp(unaryFunctions().at(f), f, v, e, *e.args[0].value);
+    }
+    const Expr &ea = *e.args[0].value, &eb = *e.args[1].value;
+    Value a = asTensor(vals[0], ea), b = asTensor(vals[1], eb);
+    if (a.kind == Value::Error || b.kind == Value::Error)
+      return Value::error();
+    const Node &na = node(a), &nb = node(b);
+    if (f == "cross_entropy") {
+      if (na.dtype != DType::F32) {
+        error(ea.loc, fmt::format("cross_entropy expects float logits as its first argument, but "
+                                  "'{}' is an int tensor",
+                                  text(ea)));
+        return Value::error();
+      }
+      if (nb.dtype != DType::I32) {
+        error(eb.loc, fmt::format("cross_entropy expects integer class labels as its second "
+                                  "argument, but '{}' is a float tensor; declare the target as "
+                                  "'target {}: int'",
+                                  text(eb), text(eb)));
+        return Value::error();
+      }
+      if (na.shape.empty()) {
+        error(ea.loc, fmt::format("cross_entropy expects logits with a class dimension, but '{}' "
+                                  "is a scalar",
+                                  text(ea)));
+        return Value::error();
+      }
+      std::vector<int64_t> want(na.shape.begin(), na.shape.end() - 1);
+      if (nb.shape != want || na.batched != nb.batched) {
+        error(eb.loc, fmt::format("cross_entropy: the labels '{}' have shape {}{}, but logits of "
+                                  "shape {} need labels of shape {}{}",
+                                  text(eb), formatShape(nb.shape), nb.batched ? "" : " (unbatched)",
+                                  formatShape(na.shape), formatShape(want),
+                                  na.batched ? "" : " (unbatched)"));
+        return Value::error();
+      }
+      return Value::tensor(addNode(OpKind::CrossEntropy, {a.node, b.node}, {}, DType::F32, false, e.loc));
+    }
+    // mse
+    for (const auto &[n, sub] : {std::pair<const Node &, const Expr &>{na, ea}, {nb, eb}})
+      if (n.dtype != DType::F32) {
+        error(sub.loc, fmt::format("mse expects float tensors, but '{}' is an int tensor", text(sub)));
+        return Value::error();
+      }
+    if (na.shape != nb.shape || na.batched != nb.batched) {
+      error(e.loc, fmt::format("mse expects two tensors of the same shape, but '{}' is {} and '{}' is {}",
+                               text(ea), formatShape(na.shape), text(eb), formatShape(nb.shape)));
+      return Value::error();
+    }
+    return Value::tensor(addNode(OpKind::MSE, {a.node, b.node}, {}, DType::F32, false, e.loc));
+  }
+
+  std::vector<std::string> callableNames() const {
+    std::vector<std::string> names;
+    for (const auto &[k, v] : prog_.layers)
+      names.push_back(k);
+    for (const auto &[k, v] : unaryFunctions())
+      names.push_back(k);
+    names.push_back("cross_entropy");
+    names.push_back("mse");
+    names.push_back("linear");
+    return names;
+  }
+
+  Value call(const Expr &e, Scope &scope, const std::string &nameHint) {
+    const Expr &callee = *e.lhs;
+    if (callee.kind == ExprKind::Name) {
+      const std::string &f = callee.text;
+      auto it = scope.env.find(f);
+      if (it != scope.env.end()) {
+        if (it->second.kind == Value::Func)
+          return callBuiltin(it->second.s, e, scope);
+        if (it->second.kind == Value::Error)
+          return Value::error();
+        error(callee.loc, fmt::format("'{}' is not a function: it is {}", f, describe(it->second)));
+        return Value::error();
+      }
+      if (isBuiltinFunction(f))
+        return callBuiltin(f, e, scope);
+      if (prog_.layers.count(f)) {
+        error(e.loc, fmt::format("layer '{}' must be applied to an input, as in '{}(...)(x)'", f, f));
+        return Value::error();
+      }
+      if (isInitializerName(f)) {
+        error(callee.loc, fmt::format("'{}' is an initializer; it can only follow '=' in a param "
+                                      "declaration",
+                                      f));
+        return Value::error();
+      }
+      std::string hint = suggest(f, callableNames());
+      if (hint.empty() && !prog_.layers.count(f) && f.size() > 0 && std::isupper(static_cast<unsigned char>(f[0])))
+        hint = "; did you forget an import such as 'import std.layers'?";
+      error(callee.loc, fmt::format("unknown layer or function '{}'{}", f, hint));
+      return Value::error();
+    }
+    if (callee.kind == ExprKind::Call && callee.lhs && callee.lhs->kind == ExprKind::Name &&
+        !scope.env.count(callee.lhs->text)) {
+      auto it = prog_.layers.find(callee.lhs->text);
+      if (it != prog_.layers.end())
+        return applyLayer(*it->second, callee, e, scope, nameHint);
+    }
+    Value c = eval(callee, scope);
+    if (c.kind == Value::Error)
+      return c;
+    if (c.kind == Value::Func)
+      return callBuiltin(c.s, e, scope);
+    error(callee.loc, fmt::format("'{}' cannot be called: it is {}", text(callee), describe(c)));
+    return Value::error();
+  }
+
+  // Layer(ctorArgs)(inputs): instantiate and apply.
+  Value applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &app, Scope &scope,
+                   const std::string &nameHint) {
+    const std::string &kind = layer.name;
+    if (layer.hadErrors)
+      return Value::error(); // its syntax errors were reported already
+    if (int(frames_.size()) >= kMaxLayerDepth) {
+      error(ctor.loc, fmt::format("layers are nested more than {} deep; is layer '{}' recursive?",
+                                  kMaxLayerDepth, kind));
+      return Value::error();
+    }
+    Scope inst;
+    // ---- constructor arguments
+    bool ok = true;
+    std::vector<bool> given(layer.params.size(), false);
+    std::vector<Value> values(layer.params.size());
+    size_t npos = 0;
+    for (const Arg &a : ctor.args)
+      if (a.name.empty())
+        ++npos;
+    if (npos > layer.params.size()) {
+      size_t idx = 0, seen = 0;
+      for (; idx < ctor.args.size(); ++idx)
+        if (ctor.args[idx].name.empty() && seen++ == layer.params.size())
+          break;
+      error(ctor.args[idx].value->loc,
+            fmt::format("{} expects at most {} argument{}, got {}", kind, layer.params.size(),
+                        layer.params.size() == 1 ? "" : "s", npos));
+      return Value::error();
+    }
+    size_t pi = 0;
+    for (const Arg &a : ctor.args) {
+      size_t idx;
+      if (a.name.empty()) {
+        idx = pi++;
+      } else {
+        idx = layer.params.size();
+        for (size_t i = 0; i < layer.params.size(); ++i)
+          if (layer.params[i].label == a.name)
+            idx = i;
+        if (idx == layer.params.size()) {
+          std::vector<std::string> labels;
+          std::string list;
+          for (const ParamDecl &p : layer.params) {
+            labels.push_back(p.label);
+            list += (list.empty() ? "" : ", ") + p.label;
+          }
+          error(a.nameLoc, fmt::format("{} has no parameter named '{}'{}{}", kind, a.name,
+                                       suggest(a.name, labels),
+                                       list.empty() ? "" : fmt::format(" (its parameters: {})", list)));
+          ok = false;
+          continue;
+        }
+        if (given[idx]) {
+          error(a.nameLoc, fmt::format("argument '{}' of {} is given twice", a.name, kind));
+          ok = false;
+          continue;
+        }
+      }
+      given[idx] = true;
+      Value v = eval(*a.value, scope);
+      if (v.kind == Value::Error) {
+        ok = false;
+        continue;
+      }
+      if (v.kind == Value::Tensor) {
+        error(a.value->loc, fmt::format("argument '{}' of {} must be a number or a function, but "
+                                        "'{}' is {}; the input goes in the second parentheses, as "
+                                        "in '{}(...)({})'",
+                                        layer.params[idx].label, kind, text(*a.value),
+                                        describe(v), kind, text(*a.value)));
+        ok = false;
+        continue;
+      }
+      values[idx] = v;
+    }
+    if (!ok)
+      return Value::error();
+    for (size_t i = 0; i < layer.params.size(); ++i)
+      if (!given[i] && !layer.params[i].defaultValue) {
+        error(ctor.loc, fmt::format("missing argument '{}' of {}", layer.params[i].label, kind));
+        ok = false;
+      }
+    if (!ok)
+      return Value::error();
+    // ---- instance name (chosen before the inputs are evaluated, as Keras does)
+    std::string name = nameHint;
+    if (name.empty()) {
+      std::string base;
+      for (char c : kind)
+        base += char(std::tolower(static_cast<unsigned char>(c)));
+      do
+        name = fmt::format("{}_{}", base, ++scope.counters[kind]);
+      while (scope.instances.count(name));
+    } else if (scope.instances.count(name)) {
+      error(ctor.loc, fmt::format("layer instance name '{}' is already used; every layer "
+                                  "instance needs its own name (its parameters are '{}{}.*')",
+                                  name, scope.prefix, name));
+      return Value::error();
+    }
+    scope.instances.insert(name);
+    inst.prefix = scope.prefix + name + ".";
+    // ---- inputs (evaluated in the caller's scope)
+    std::vector<Value> inputs;
+    for (const Arg &a : app.args) {
+      if (!a.name.empty()) {
+        error(a.nameLoc, fmt::format("the input of layer {} is passed by position, as in '{}(...)(x)'",
+                                     kind, kind));
+        return Value::error();
+      }
+      Value v = eval(*a.value, scope);
+      if (v.kind == Value::Error)
+        return v;
+      if (v.kind != Value::Tensor) {
+        error(a.value->loc, fmt::format("the input of {} must be a tensor, but '{}' is {}", kind,
+                                        text(*a.value), describe(v)));
+        return Value::error();
+      }
+      inputs.push_back(v);
+    }
+    if (inputs.size() != layer.callArgs.size()) {
+      const Loc &l = inputs.size() > layer.callArgs.size() ? app.args[layer.callArgs.size()].value->loc : app.loc;
+      error(l, fmt::format("{} takes {} input{}, got {}", kind, layer.callArgs.size(),
+                           layer.callArgs.size() == 1 ? "" : "s", inputs.size()));
+      return Value::error();
+    }
+    auto sigText = [&](const SigArg &sa) {
+      std::string sig;
+      for (size_t d = 0; d < sa.dims.size(); ++d)
+        sig += (d ? ", " : "") + exprToString(*sa.dims[d]);
+      return fmt::format("{}[{}]", sa.name, sig);
+    };
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const SigArg &sa = layer.callArgs[i];
+      const Node &n = node(inputs[i]);
+      const Expr &argExpr = *app.args[i].value;
+      if (sa.hasDims && sa.dims.size() != n.shape.size()) {
+        error(argExpr.loc, fmt::format("{} expects an input {} with {} dimension{}, but '{}' has shape {}",
+                                       kind, sigText(sa), sa.dims.size(),
+                                       sa.dims.size() == 1 ? "" : "s", text(argExpr),
+                                       formatShape(n.shape)));
+        return Value::error();
+      }
+    }
+    // ---- enter the layer
+    frames_.push_back(Frame{&layer, scope.prefix + name, ctor.loc});
+    std::optional<Loc> savedOverride = override_;
+    if (!override_ && layer.file != prog_.mainFile)
+      override_ = ctor.loc;
+    auto leave = [&] {
+      frames_.pop_back();
+      override_ = savedOverride;
+    };
+    // defaults are evaluated in the layer (they may use earlier parameters)
+    for (size_t i = 0; i < layer.params.size(); ++i) {
+      const ParamDecl &p = layer.params[i];
+      if (!given[i]) {
+        values[i] = eval(*p.defaultValue, inst);
+        if (values[i].kind == Value::Tensor) {
+          error(p.defaultValue->loc, "a layer parameter's default must be a number or a function");
+          values[i] = Value::error();
+        }
+        if (values[i].kind == Value::Error)
+          ok = false;
+      }
+      inst.env[p.name] = values[i];
+    }
+    // ---- bind the call signature
+    std::string mismatch;
+    Loc mismatchLoc;
+    for (size_t i = 0; i < inputs.size() && ok && mismatch.empty(); ++i) {
+      const SigArg &sa = layer.callArgs[i];
+      const Node &n = node(inputs[i]);
+      const Expr &argExpr = *app.args[i].value;
+      for (size_t d = 0; sa.hasDims && d < sa.dims.size(); ++d) {
+        const Expr &de = *sa.dims[d];
+        if (de.kind == ExprKind::Name && !inst.env.count(de.text)) {
+          inst.env[de.text] = Value::integer(n.shape[d]);
+          continue;
+        }
+        Value dv = eval(de, inst);
+        if (dv.kind == Value::Error) {
+          ok = false;
+          break;
+        }
+        if (dv.kind != Value::Int || dv.i != n.shape[d]) {
+          mismatchLoc = argExpr.loc;
+          mismatch = fmt::format("{} expects an input {} with {} = {}, but '{}' has shape {}", kind,
+                                 sigText(sa), exprToString(de),
+                                 dv.kind == Value::Int ? std::to_string(dv.i) : describe(dv),
+                                 text(argExpr), formatShape(n.shape));
+          break;
+        }
+      }
+      inst.env[sa.name] = inputs[i];
+    }
+    if (!ok || !mismatch.empty()) {
+      leave();
+      if (!mismatch.empty())
+        error(mismatchLoc, mismatch);
+      return Value::error();
+    }
+    size_t paramsBefore = g_.params.size();
+    // ---- parameters and body
+    int errorsBefore = diag_.errorCount();
+    for (const Stmt &s : layer.paramStmts)
+      createParam(s, inst);
+    for (const Stmt &s : layer.body)
+      exec(s, inst);
+    Value result;
+    auto it = inst.env.find(layer.result);
+    if (it == inst.env.end()) {
+      if (diag_.errorCount() == errorsBefore)
+        error(layer.resultLoc, fmt::format("the call block of layer '{}' never assigns its result '{}'",
+                                           kind, layer.result));
+      result = Value::error();
+    } else {
+      result = it->second;
+      if (result.kind != Value::Tensor && result.kind != Value::Error) {
+        error(layer.resultLoc, fmt::format("the result '{}' of layer '{}' must be a tensor, but it is {}",
+                                           layer.result, kind, describe(result)));
+        result = Value::error();
+      }
+    }
+    leave();
+    if (result.kind == Value::Tensor && frames_.empty()) {
+      Graph::LayerRow row;
+      row.name = name;
+      row.kind = kind;
+      row.outputShape = node(result).shape;
+      for (size_t i = paramsBefore; i < g_.params.size(); ++i)
+        row.numParams += numElements(g_.params[i].shape);
+      g_.layers.push_back(row);
+    }
+    return result;
+  }
+
+  // ---- train blocks -------------------------------------------------------
+  TrainConfig checkTrain(const TrainDecl &t) {
+    TrainConfig cfg;
+    cfg.present = true;
+    cfg.loc = t.loc;
+    std::set<std::string> seen;
+    Scope empty;
+    for (const TrainSetting &s : t.settings) {
+      if (seen.count(s.key)) {
+        diag_.error(s.loc, fmt::format("train setting '{}' is given twice", s.key));
+        continue;
+      }
+      seen.insert(s.key);
+      const Expr &v = *s.value;
+      if (s.key == "data") {
+        checkData(v, cfg);
+      } else if (s.key == "optimizer") {
+        checkOptimizer(v, cfg);
+      } else if (s.key == "batch" || s.key == "epochs") {
+        auto n = positiveInt(v, s.key);
+        if (n)
+          (s.key == "batch" ? cfg.batch : cfg.epochs) = *n;
+      } else if (s.key == "seed") {
+        auto n = number(v, s.key);
+        if (n && (n->kind != Value::Int || n->i < 0))
+          diag_.error(v.loc, fmt::format("seed must be a non-negative integer, got {}", text(v)));
+        else if (n)
+          cfg.seed = uint64_t(n->i);
+      } else if (s.key == "test_split" || s.key == "validation_split") {
+        auto n = number(v, s.key);
+        if (n && (n->f < 0 || n->f >= 1))
+          diag_.error(v.loc, fmt::format("{} must be in [0, 1), got {}", s.key, text(v)));
+        else if (n)
+          (s.key == "test_split" ? cfg.testSplit : cfg.validationSplit) = n->f;
+      } else if (s.key == "scale") {
+        if (v.kind == ExprKind::Name && (v.text == "minmax" || v.text == "none"))
+          cfg.scale = v.text == "minmax";
+        else
+          diag_.error(v.loc, fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
+      } else {
+        std::vector<std::string> keys = {"data", "optimizer", "batch", "epochs", "test_split",
+                                         "validation_split", "seed", "scale"};
+        diag_.error(s.loc, fmt::format("unknown train setting '{}'{}; expected one of data, "
+                                       "optimizer, batch, epochs, test_split, validation_split, "
+                                       "seed, scale",
+                                       s.key, suggest(s.key, keys)));
+      }
+    }
+    return cfg;
+  }
+
+  std::optional<Value> number(const Expr &e, const std::string &what) {
+    Scope empty;
+    if (e.kind == ExprKind::Name) {
+      diag_.error(e.loc, fmt::format("{} must be a number, got '{}'", what, e.text));
+      return std::nullopt;
+    }
+    Value v = eval(e, empty);
+    if (v.kind == Value::Error)
+      return std::nullopt;
+    if (!v.isNumber()) {
+      diag_.error(e.loc, fmt::format("{} must be a number, got {}", what, describe(v)));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<int64_t> positiveInt(const Expr &e, const std::string &what) {
+    auto v = number(e, what);
+    if (!v)
+      return std::nullopt;
+    if (v->kind != Value::Int || v->i <= 0) {
+      diag_.error(e.loc, fmt::format("{} must be a positive integer, got {}", what, text(e)));
+      return std::nullopt;
+    }
+    return v->i;
+  }
+
+  std::optional<TrainValue> trainValue(const Expr &e) {
+    TrainValue tv;
+    tv.loc = e.loc;
+    if (e.kind == ExprKind::String) {
+      tv.string = e.text;
+      return tv;
+    }
+    if (e.kind == ExprKind::Name) {
+      tv.string = e.text;
+      return tv;
+    }
+    Scope empty;
+    Value v = eval(e, empty);
+    if (v.kind == Value::Error)
+      return std::nullopt;
+    if (!v.isNumber()) {
+      diag_.error(e.loc, fmt::format("expected a number, a string or a name, got '{}'", text(e)));
+      return std::nullopt;
+    }
+    tv.number = v.f;
+    return tv;
+  }
+
+  void checkData(const Expr &e, TrainConfig &cfg) {
+    if (e.kind != ExprKind::Call || !e.lhs || e.lhs->kind != ExprKind::Name) {
+      diag_.error(e.loc, "expected a data source such as 'csv(\"data/iris.csv\", label = \"species\")'");
+      return;
+    }
+    const std::string &kind = e.lhs->text;
+    if (kind != "csv" && kind != "text") {
+      diag_.error(e.lhs->loc, fmt::format("unknown data source '{}'; expected csv(...) or text(...)", kind));
+      return;
+    }
+    cfg.dataKind = kind;
+    cfg.dataLoc = e.loc;
+    bool havePath = false;
+    for (const Arg &a : e.args) {
+      if (a.name.empty()) {
+        if (havePath || a.value->kind != ExprKind::String) {
+          diag_.error(a.value->loc, havePath ? fmt::format("{}(...) takes one path; name the other arguments, as in 'label = \"species\"'", kind)
+                                             : fmt::format("expected the data file path as a string, as in {}(\"data/file.csv\")", kind));
+          continue;
+        }
+        havePath = true;
+        const std::string &p = a.value->text;
+        fs::path fp(p);
+        if (fp.is_absolute())
+          cfg.dataPath = p;
+        else
+          cfg.dataPath = (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
+        continue;
+      }
+      if (cfg.dataArgs.count(a.name))
+        continue; // reported by the parser
+      auto tv = trainValue(*a.value);
+      if (tv)
+        cfg.dataArgs[a.name] = *tv;
+    }
+    if (!havePath)
+      diag_.error(e.loc, fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")", kind, kind));
+  }
+
+  void checkOptimizer(const Expr &e, TrainConfig &cfg) {
+    static const std::map<std::string, std::vector<std::string>> opts = {
+        {"sgd", {"lr", "momentum"}},
+        {"adam", {"lr", "beta1", "beta2", "epsilon"}},
+        {"rmsprop", {"lr", "rho", "epsilon", "momentum"}},
+    };
+    const Expr *callee = &e;
+    if (e.kind == ExprKind::Call)
+      callee = e.lhs.get();
+    if (!callee || callee->kind != ExprKind::Name) {
+      diag_.error(e.loc, "expected an optimizer such as 'adam(lr = 0.01)'");
+      return;
+    }
+    auto it = opts.find(callee->text);
+    if (it == opts.end()) {
+      diag_.error(callee->loc, fmt::format("unknown optimizer '{}'{}; expected sgd, adam or rmsprop",
+                                           callee->text,
+                                           suggest(callee->text, {"sgd", "adam", "rmsprop"})));
+      return;
+    }
+    cfg.optimizer = it->first;
+    cfg.optimizerLoc = e.loc;
+    const auto &names = it->second;
+    size_t pos = 0;
+    if (e.kind != ExprKind::Call)
+      return;
+    for (const Arg &a : e.args) {
+      std::string key;
+      Loc kloc = a.name.empty() ? a.value->loc : a.nameLoc;
+      if (a.name.empty()) {
+        if (pos >= names.size()) {
+          diag_.error(a.value->loc, fmt::format("{} expects at most {} arguments, got {}", it->first,
+                                                names.size(), e.args.size()));
+          return;
+        }
+        key = names[pos++];
+      } else {
+        key = a.name;
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+          std::string list;
+          for (const std::string &n : names)
+            list += (list.empty() ? "" : ", ") + n;
+          diag_.error(kloc, fmt::format("{} has no argument '{}'{}; its arguments are {}", it->first,
+                                        key, suggest(key, names), list));
+          continue;
+        }
+      }
+      if (cfg.optimizerArgs.count(key)) {
+        diag_.error(kloc, fmt::format("argument '{}' of {} is given twice", key, it->first));
+        continue;
+      }
+      auto v = number(*a.value, fmt::format("argument '{}' of {}", key, it->first));
+      if (!v)
+        continue;
+      if (v->f < 0 || (key == "lr" && v->f == 0)) {
+        diag_.error(a.value->loc, fmt::format("argument '{}' of {} must be {}, got {}", key, it->first,
+                                              key == "lr" ? "positive" : "non-negative", text(*a.value)));
+        continue;
+      }
+      TrainValue tv;
+      tv.number = v->f;
+      tv.loc = a.value->loc;
+      cfg.optimizerArgs[key] = tv;
+    }
+  }
+
+  const Program &prog_;
+  const FrontendOptions &opts_;
+  DiagnosticEngine &diag_;
+  Graph g_;
+  std::vector<Frame> frames_;
+  std::optional<Loc> override_;
+  bool lossSeen_ = false;
+  Loc lossLoc_;
+};
+
+std::optional<Graph> build(const std::string &source, const std::string &fileName,
+                           const FrontendOptions &opts, DiagnosticEngine &diag,
+                           const std::string &modelName) {
+  int before = diag.errorCount();
+  auto prog = loadProgram(source, fileName, opts, diag);
+  Checker checker(*prog, opts, diag);
+  auto g = checker.run(modelName);
+  if (diag.errorCount() > before)
+    return std::nullopt;
+  return g;
+}
+
+} // namespace
+
+std::optional<Graph> buildGraphFromSource(const std::string &source, const std::string &fileName,
+                                          const FrontendOptions &opts, DiagnosticEngine &diag,
+                                          const std::string &modelName) {
+  return build(source, fileName, opts, diag, modelName);
+}
+
+std::optional<Graph> buildGraph(const std::string &path, const FrontendOptions &opts,
+                                DiagnosticEngine &diag, const std::string &modelName) {
+  std::string text, why;
+  if (!readFile(path, text, why)) {
+    diag.error(Loc{path, 0, 0}, fmt::format("cannot read '{}': {}", path, why));
+    return std::nullopt;
+  }
+  return build(text, path, opts, diag, modelName);
+}
+
+bool dumpASTFromSource(const std::string &source, const std::string &fileName,
+                       const FrontendOptions &, DiagnosticEngine &diag, std::ostream &os) {
+  int before = diag.errorCount();
+  diag.addSource(fileName, source);
+  auto file = parseFile(fileName, source, diag);
+  if (diag.errorCount() > before)
+    return false;
+  printAST(*file, os);
+  return true;
+}
+
+bool dumpAST(const std::string &path, const FrontendOptions &opts, DiagnosticEngine &diag,
+             std::ostream &os) {
+  std::string text, why;
+  if (!readFile(path, text, why)) {
+    diag.error(Loc{path, 0, 0}, fmt::format("cannot read '{}': {}", path, why));
+    return false;
+  }
+  return dumpASTFromSource(text, path, opts, diag, os);
+}
+
+std::vector<std::string> listModels(const std::string &path, DiagnosticEngine &diag) {
+  std::string text, why;
+  if (!readFile(path, text, why))
+    return {};
+  DiagnosticEngine quiet;
+  auto file = parseFile(path, text, quiet);
+  (void)diag;
+  std::vector<std::string> names;
+  for (const ModelDecl &m : file->models)
+    names.push_back(m.name);
+  return names;
+}
+
+} // namespace nnc::dsl

@@ -1,0 +1,314 @@
+#include "nnc/dsl/Lexer.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace nnc::dsl {
+
+const char *tokName(Tok t) {
+  switch (t) {
+  case Tok::Eof: return "end of file";
+  case Tok::Ident: return "identifier";
+  case Tok::Int: return "integer";
+  case Tok::Float: return "number";
+  case Tok::String: return "string";
+  case Tok::LParen: return "'('";
+  case Tok::RParen: return "')'";
+  case Tok::LBracket: return "'['";
+  case Tok::RBracket: return "']'";
+  case Tok::LBrace: return "'{'";
+  case Tok::RBrace: return "'}'";
+  case Tok::Comma: return "','";
+  case Tok::Colon: return "':'";
+  case Tok::Dot: return "'.'";
+  case Tok::Assign: return "'='";
+  case Tok::Arrow: return "'->'";
+  case Tok::Plus: return "'+'";
+  case Tok::Minus: return "'-'";
+  case Tok::Star: return "'*'";
+  case Tok::Slash: return "'/'";
+  case Tok::At: return "'@'";
+  case Tok::Error: return "invalid token";
+  }
+  return "token";
+}
+
+namespace {
+
+bool isIdentStart(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool isIdentChar(unsigned char c) { return isIdentStart(c) || isDigit(c); }
+
+class Lexer {
+public:
+  Lexer(const std::string &file, const std::string &text, DiagnosticEngine &diag)
+      : file_(file), text_(text), diag_(diag) {}
+
+  std::vector<Token> run() {
+    std::vector<Token> toks;
+    bool sol = true;
+    bool lastWasInvalid = false;
+    while (true) {
+      // skip blanks and comments
+      while (pos_ < text_.size()) {
+        char c = text_[pos_];
+        if (c == '\n') {
+          sol = true;
+          advance();
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+          advance();
+        } else if (c == '#') {
+          while (pos_ < text_.size() && text_[pos_] != '\n')
+            advance();
+        } else {
+          break;
+        }
+      }
+      Token t;
+      t.loc = Loc{file_, line_, col_};
+      t.offset = pos_;
+      t.startOfLine = sol;
+      if (pos_ >= text_.size()) {
+        t.kind = Tok::Eof;
+        finish(t);
+        toks.push_back(t);
+        break;
+      }
+      bool invalid = !lexOne(t, lastWasInvalid);
+      lastWasInvalid = invalid;
+      if (invalid)
+        continue; // invalid characters are skipped (already diagnosed)
+      sol = false;
+      finish(t);
+      toks.push_back(std::move(t));
+    }
+    return toks;
+  }
+
+private:
+  void advance() {
+    if (pos_ >= text_.size())
+      return;
+    if (text_[pos_] == '\n') {
+      ++line_;
+      col_ = 1;
+    } else {
+      ++col_;
+    }
+    ++pos_;
+  }
+  void finish(Token &t) {
+    t.endOffset = pos_;
+    t.endLine = line_;
+    t.endCol = col_;
+    if (t.kind != Tok::String && t.kind != Tok::Eof)
+      t.text = text_.substr(t.offset, pos_ - t.offset);
+  }
+
+  // Returns false for an invalid character (reported unless the previous
+  // character was invalid too, so a run of garbage gives one error).
+  bool lexOne(Token &t, bool lastWasInvalid) {
+    unsigned char c = text_[pos_];
+    if (isIdentStart(c)) {
+      while (pos_ < text_.size() && isIdentChar(text_[pos_]))
+        advance();
+      t.kind = Tok::Ident;
+      return true;
+    }
+    if (isDigit(c) || (c == '.' && pos_ + 1 < text_.size() && isDigit(text_[pos_ + 1]))) {
+      lexNumber(t);
+      return true;
+    }
+    if (c == '"') {
+      lexString(t);
+      return true;
+    }
+    auto single = [&](Tok k) {
+      t.kind = k;
+      advance();
+      return true;
+    };
+    switch (c) {
+    case '(': return single(Tok::LParen);
+    case ')': return single(Tok::RParen);
+    case '[': return single(Tok::LBracket);
+    case ']': return single(Tok::RBracket);
+    case '{': return single(Tok::LBrace);
+    case '}': return single(Tok::RBrace);
+    case ',': return single(Tok::Comma);
+    case ':': return single(Tok::Colon);
+    case '.': return single(Tok::Dot);
+    case '=': return single(Tok::Assign);
+    case '+': return single(Tok::Plus);
+    case '*': return single(Tok::Star);
+    case '/': return single(Tok::Slash);
+    case '@': return single(Tok::At);
+    case '-':
+      if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '>') {
+        advance();
+        return single(Tok::Arrow);
+      }
+      return single(Tok::Minus);
+    default: break;
+    }
+    // invalid character
+    Loc loc{file_, line_, col_};
+    std::string what;
+    if (c >= 0x80) {
+      // a UTF-8 sequence: skip all of it and show it as written
+      size_t start = pos_;
+      advance();
+      while (pos_ < text_.size() && (static_cast<unsigned char>(text_[pos_]) & 0xC0) == 0x80 &&
+             pos_ - start < 4)
+        advance();
+      std::string seq = text_.substr(start, pos_ - start);
+      bool validUtf8 = (c & 0xE0) == 0xC0 ? seq.size() == 2
+                       : (c & 0xF0) == 0xE0 ? seq.size() == 3
+                       : (c & 0xF8) == 0xF0 ? seq.size() == 4
+                                            : false;
+      if (validUtf8)
+        what = fmt::format("invalid character '{}' (U+{:04X})", seq, decode(seq));
+      else
+        what = fmt::format("invalid byte 0x{:02X} (the file is not valid UTF-8 text)", unsigned(c));
+    } else {
+      advance();
+      if (c >= 0x20 && c < 0x7f)
+        what = fmt::format("invalid character '{}'", char(c));
+      else
+        what = fmt::format("invalid character 0x{:02X}", unsigned(c));
+    }
+    if (!lastWasInvalid)
+      diag_.error(loc, what);
+    return false;
+  }
+
+  static unsigned decode(const std::string &s) {
+    unsigned char c = s[0];
+    unsigned v = s.size() == 2 ? (c & 0x1F) : s.size() == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t i = 1; i < s.size(); ++i)
+      v = (v << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
+    return v;
+  }
+
+  void lexNumber(Token &t) {
+    Loc loc{file_, line_, col_};
+    size_t start = pos_;
+    bool isFloat = false;
+    while (pos_ < text_.size() && isDigit(text_[pos_]))
+      advance();
+    if (pos_ < text_.size() && text_[pos_] == '.' &&
+        (pos_ + 1 >= text_.size() || !isIdentStart(text_[pos_ + 1]))) {
+      isFloat = true;
+      advance();
+      while (pos_ < text_.size() && isDigit(text_[pos_]))
+        advance();
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      size_t p = pos_ + 1;
+      if (p < text_.size() && (text_[p] == '+' || text_[p] == '-'))
+        ++p;
+      if (p < text_.size() && isDigit(text_[p])) {
+        isFloat = true;
+        while (pos_ < p)
+          advance();
+        while (pos_ < text_.size() && isDigit(text_[pos_]))
+          advance();
+      }
+    }
+    std::string s = text_.substr(start, pos_ - start);
+    // letters glued to a number: 12abc
+    if (pos_ < text_.size() && isIdentChar(text_[pos_])) {
+      size_t e = pos_;
+      while (pos_ < text_.size() && isIdentChar(text_[pos_]))
+        advance();
+      diag_.error(loc, fmt::format("invalid number '{}'", text_.substr(start, pos_ - start)));
+      t.kind = Tok::Error;
+      (void)e;
+      return;
+    }
+    if (isFloat) {
+      errno = 0;
+      double v = std::strtod(s.c_str(), nullptr);
+      if (errno == ERANGE && std::isinf(v)) {
+        diag_.error(loc, fmt::format("number '{}' is out of range", s));
+        t.kind = Tok::Error;
+        return;
+      }
+      t.kind = Tok::Float;
+      t.floatValue = v;
+      return;
+    }
+    errno = 0;
+    long long v = std::strtoll(s.c_str(), nullptr, 10);
+    if (errno == ERANGE || s.size() > 19) {
+      diag_.error(loc, fmt::format("integer '{}' is out of range (the largest is {})",
+                                   s.size() > 40 ? s.substr(0, 40) + "..." : s,
+                                   INT64_MAX));
+      t.kind = Tok::Error;
+      return;
+    }
+    t.kind = Tok::Int;
+    t.intValue = v;
+    t.floatValue = double(v);
+  }
+
+  void lexString(Token &t) {
+    Loc loc{file_, line_, col_};
+    advance(); // opening quote
+    std::string value;
+    while (true) {
+      if (pos_ >= text_.size() || text_[pos_] == '\n') {
+        diag_.error(loc, "unterminated string: expected '\"' before the end of the line");
+        t.kind = Tok::Error;
+        return;
+      }
+      char c = text_[pos_];
+      if (c == '"') {
+        advance();
+        break;
+      }
+      if (c == '\\') {
+        Loc eloc{file_, line_, col_};
+        advance();
+        if (pos_ >= text_.size() || text_[pos_] == '\n')
+          continue; // reported as unterminated
+        char e = text_[pos_];
+        advance();
+        switch (e) {
+        case 'n': value += '\n'; break;
+        case 't': value += '\t'; break;
+        case '\\': value += '\\'; break;
+        case '"': value += '"'; break;
+        default:
+          diag_.error(eloc, fmt::format("unknown escape sequence '\\{}' in string", e));
+          value += e;
+        }
+        continue;
+      }
+      value += c;
+      advance();
+    }
+    t.kind = Tok::String;
+    t.text = value;
+  }
+
+  const std::string &file_;
+  const std::string &text_;
+  DiagnosticEngine &diag_;
+  size_t pos_ = 0;
+  int line_ = 1, col_ = 1;
+};
+
+} // namespace
+
+std::vector<Token> lex(const std::string &file, const std::string &text,
+                       DiagnosticEngine &diag) {
+  return Lexer(file, text, diag).run();
+}
+
+} // namespace nnc::dsl
