@@ -142,7 +142,8 @@ int nnrt_evaluate(const nnrt_model *m, const float *params, const nnrt_dataset *
   if (nnrt_dataset_check(ds, m, 1, "evaluation data", err)) return 1;
   staging st;
   if (staging_init(&st, m, err)) return 1;
-  evaluate_with(&st, params, ds, loss, acc);
+  float ignored;
+  evaluate_with(&st, params, ds, loss ? loss : &ignored, acc);
   staging_free(&st);
   return 0;
 }

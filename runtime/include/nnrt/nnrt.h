@@ -196,7 +196,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state,
              nnrt_error *err);
 
 /* Weighted mean loss (and accuracy, NaN unless cross-entropy) of ds, in
- * padded batches through eval_step. acc may be NULL. */
+ * padded batches through eval_step. loss and acc may be NULL. */
 int nnrt_evaluate(const nnrt_model *m, const float *params,
                   const nnrt_dataset *ds, float *loss, float *acc,
                   nnrt_error *err);
