@@ -1,0 +1,16 @@
+#pragma once
+
+#include "nnc/CodeGen/Pipeline.h"
+
+namespace llvm {
+class Module;
+}
+
+namespace nnc {
+// Adds the nnrt ABI to a translated model (the io-array wrappers and the
+// `<prefix>_model` table), optimizes it for the target CPU and prints it
+// (Stage::LLVMIR, Stage::Asm) or emits an object file (Stage::Object).
+bool emitNative(llvm::Module &module, const ModelABI &abi,
+                const CodeGenOptions &opts, Stage stop, llvm::raw_ostream *dump,
+                llvm::SmallVectorImpl<char> *object, std::string &error);
+} // namespace nnc

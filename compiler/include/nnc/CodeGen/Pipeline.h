@@ -1,0 +1,79 @@
+#pragma once
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/LogicalResult.h"
+#include "nnc/dsl/Graph.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct nnrt_model;
+
+namespace nnc {
+
+struct OptimizerConfig {
+  std::string name = "adam"; // sgd, adam, rmsprop
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
+  float momentum = 0.0f, rho = 0.9f;
+};
+
+struct CodeGenOptions {
+  int64_t batch = 32;
+  OptimizerConfig optimizer;
+  std::string targetCPU;      // empty: the host CPU and its features
+  std::string targetFeatures; // with targetCPU: extra "+avx2,..."; empty: the CPU's own
+};
+
+// What the generated nnrt_model table says, computed once from the graph so
+// that the object file's table and the C header agree.
+struct ModelABI {
+  struct Tensor {
+    std::string name;
+    int role = 0, dtype = 0;
+    std::vector<int64_t> shape;
+    int64_t offset = 0, size = 0;
+  };
+  std::string name;   // model name in the .nn file
+  std::string prefix; // C symbol prefix: the lower-cased model name
+  int64_t batch = 0, numParams = 0, optStateSize = 0;
+  int optimizer = 0, loss = 0;
+  std::vector<Tensor> tensors; // params, inputs, targets, outputs
+};
+
+ModelABI describeModel(const dsl::Graph &graph, const CodeGenOptions &opts);
+
+// The stages `nnc compile --emit=` can print, in pipeline order.
+enum class Stage { NN, NNTrain, Linalg, LLVMDialect, LLVMIR, Asm, Object };
+
+// Runs the pipeline from the checked graph up to `stop`. For a textual stage
+// the result is printed to `dump`; for Stage::Object the object file's bytes
+// are stored in `object`. Errors are reported on stderr with .nn locations.
+mlir::LogicalResult compileModel(const dsl::Graph &graph,
+                                 const CodeGenOptions &opts, Stage stop,
+                                 llvm::raw_ostream *dump,
+                                 llvm::SmallVectorImpl<char> *object);
+
+// The C header (C99 and C++) declaring the entry points of a compiled model.
+std::string writeHeader(const ModelABI &abi);
+
+// Writes a static library holding one object file.
+bool writeStaticLibrary(const std::string &path, const std::string &memberName,
+                        llvm::ArrayRef<char> object, std::string &error);
+
+// A compiled model loaded into this process (nnc train/predict use this; an
+// app links the object instead). Keeps the code alive while it exists.
+class LoadedModel {
+public:
+  virtual ~LoadedModel() = default;
+  virtual const nnrt_model *model() const = 0;
+};
+std::unique_ptr<LoadedModel> loadObject(llvm::ArrayRef<char> object,
+                                        const std::string &prefix,
+                                        std::string &error);
+
+} // namespace nnc

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace nnc {
+std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
+std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();
+
+#define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
+#include "nnc/Conversion/Passes.h.inc"
+} // namespace nnc

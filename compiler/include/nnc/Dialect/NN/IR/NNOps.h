@@ -1,0 +1,21 @@
+#pragma once
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "nnc/Dialect/NN/IR/NNDialect.h"
+
+#include "nnc/Dialect/NN/IR/NNInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "nnc/Dialect/NN/IR/NNOps.h.inc"
+
+namespace nnc::nn {
+// The numpy broadcast of two shapes (trailing dimensions aligned), or
+// nullopt when they are incompatible.
+std::optional<llvm::SmallVector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                          llvm::ArrayRef<int64_t> b);
+} // namespace nnc::nn

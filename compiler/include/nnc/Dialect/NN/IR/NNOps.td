@@ -1,0 +1,392 @@
+#ifndef NN_OPS_TD
+#define NN_OPS_TD
+
+include "nnc/Dialect/NN/IR/NNBase.td"
+include "nnc/Dialect/NN/IR/NNInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+def NN_ParameterOp : NN_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+  let summary = "a trainable parameter of the model";
+  let description = [{
+    Declares a parameter (weights, biases) with its shape and how it is
+    initialised. Its name is the dotted `.nn` name, which is also the tensor
+    name in checkpoints. Functions read it with `nn.param`.
+
+    ```mlir
+    nn.parameter @"h1.W" : tensor<4x8xf32> {init = "glorot_uniform", fan_in = 4 : i64, fan_out = 8 : i64}
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
+                       StrAttr:$init,
+                       DefaultValuedAttr<F64Attr, "0.0">:$init_value,
+                       DefaultValuedAttr<I64Attr, "0">:$fan_in,
+                       DefaultValuedAttr<I64Attr, "0">:$fan_out);
+  let assemblyFormat = "$sym_name `:` $type attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getTensorType() {
+      return getType().cast<::mlir::RankedTensorType>();
+    }
+  }];
+}
+
+def NN_ParamOp : NN_Op<"param", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "reads a parameter";
+  let description = [{
+    The current value of a parameter declared with `nn.parameter`. Automatic
+    differentiation accumulates the gradients of all reads of one parameter.
+
+    ```mlir
+    %w = nn.param @"h1.W" : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Constants and shape ops
+//===----------------------------------------------------------------------===//
+
+def NN_ConstantOp : NN_Op<"constant", [Pure]> {
+  let summary = "a tensor filled with one value";
+  let description = [{
+    ```mlir
+    %c = nn.constant 1.0 : tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins F32Attr:$value);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+}
+
+def NN_BroadcastToOp : NN_Op<"broadcast_to", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "numpy-style broadcast to a larger shape";
+  let description = [{
+    Trailing dimensions are aligned; an input dimension is either equal to
+    the result's or 1, and missing leading dimensions are added.
+
+    ```mlir
+    %y = nn.broadcast_to %b : tensor<8xf32> -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_SumToOp : NN_Op<"sum_to", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "sums over broadcast dimensions (the adjoint of broadcast_to)";
+  let description = [{
+    Reduces a tensor to a shape it could have been broadcast from: the
+    gradient of a broadcast operand.
+
+    ```mlir
+    %db = nn.sum_to %dy : tensor<4x8xf32> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_ReshapeOp : NN_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "reinterprets a tensor with another shape of equal size";
+  let description = [{
+    ```mlir
+    %y = nn.reshape %x : tensor<8x4xf32> -> tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Arithmetic
+//===----------------------------------------------------------------------===//
+
+def NN_MatMulOp : NN_Op<"matmul", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "matrix product, optionally with transposed operands";
+  let description = [{
+    `[M, K] x [K, N] -> [M, N]`. `transpose_a` reads lhs as `[K, M]`,
+    `transpose_b` reads rhs as `[N, K]`: the backward pass uses them instead
+    of materialising transposes.
+
+    ```mlir
+    %y = nn.matmul %x, %w : tensor<8x4xf32>, tensor<4x8xf32> -> tensor<8x8xf32>
+    %dx = nn.matmul %dy, %w {transpose_b} : tensor<8x8xf32>, tensor<4x8xf32> -> tensor<8x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
+                       UnitAttr:$transpose_a, UnitAttr:$transpose_b);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class NN_BinaryOp<string mnemonic, string what> : NN_Op<mnemonic, [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "elementwise " # what # " with numpy broadcasting";
+  let description = [{
+    Trailing dimensions are aligned; a dimension of size 1 or a missing
+    leading dimension is broadcast. The result has the broadcast shape.
+
+    ```mlir
+    %y = nn.}] # mnemonic # [{ %a, %b : tensor<8x3xf32>, tensor<3xf32> -> tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_AddOp : NN_BinaryOp<"add", "addition">;
+def NN_SubOp : NN_BinaryOp<"sub", "subtraction">;
+def NN_MulOp : NN_BinaryOp<"mul", "multiplication">;
+def NN_DivOp : NN_BinaryOp<"div", "division">;
+
+class NN_UnaryOp<string mnemonic, string what, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<NN_VJPOpInterface>], traits)> {
+  let summary = what;
+  let description = [{
+    ```mlir
+    %y = nn.}] # mnemonic # [{ %x : tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_NegOp : NN_UnaryOp<"neg", "elementwise negation">;
+def NN_ReluOp : NN_UnaryOp<"relu", "rectified linear unit, max(x, 0)">;
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "logistic sigmoid, 1 / (1 + exp(-x))">;
+def NN_TanhOp : NN_UnaryOp<"tanh", "hyperbolic tangent">;
+def NN_ExpOp : NN_UnaryOp<"exp", "elementwise exponential">;
+def NN_LogOp : NN_UnaryOp<"log", "elementwise natural logarithm">;
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "elementwise square root">;
+def NN_SoftmaxOp : NN_UnaryOp<"softmax", "softmax over the last axis">;
+def NN_LogSoftmaxOp : NN_UnaryOp<"log_softmax", "log of the softmax over the last axis">;
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "weighted mean softmax cross-entropy of logits and class indices";
+  let description = [{
+    `logits: [N, C]`, `labels: [N]` (class indices), `weights: [N]`. The
+    result is `sum_n w[n] * (logsumexp(logits[n]) - logits[n, labels[n]]) /
+    sum_n w[n]`: rows of weight 0 (the padding of a partial batch) count for
+    nothing. A label outside `[0, C)` contributes `logsumexp` only.
+
+    ```mlir
+    %loss = nn.cross_entropy %logits, %y, %w : tensor<8x3xf32>, tensor<8xi32>, tensor<8xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$logits, NN_I32Tensor:$labels, NN_F32Tensor:$weights);
+  let results = (outs NN_ScalarF32Tensor:$result);
+  let assemblyFormat = "$logits `,` $labels `,` $weights attr-dict `:` type($logits) `,` type($labels) `,` type($weights) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_MSEOp : NN_Op<"mse", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "weighted mean squared error";
+  let description = [{
+    `pred, target: [N, ...]`, `weights: [N]`. Each row's error is the mean of
+    its squared differences; rows are averaged with their weights.
+
+    ```mlir
+    %loss = nn.mse %p, %t, %w : tensor<8x3xf32>, tensor<8x3xf32>, tensor<8xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$pred, NN_F32Tensor:$target, NN_F32Tensor:$weights);
+  let results = (outs NN_ScalarF32Tensor:$result);
+  let assemblyFormat = "$pred `,` $target `,` $weights attr-dict `:` type($pred) `,` type($target) `,` type($weights) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient kernels (made by the backward pass; not differentiated again)
+//===----------------------------------------------------------------------===//
+
+def NN_ReluGradOp : NN_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "dy where x > 0, else 0";
+  let description = [{
+    ```mlir
+    %dx = nn.relu_grad %x, %dy : tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($result)";
+}
+
+def NN_SoftmaxGradOp : NN_Op<"softmax_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "vector-Jacobian product of softmax: y * (dy - sum(dy * y))";
+  let description = [{
+    `y` is the softmax output; sums run over the last axis.
+
+    ```mlir
+    %dx = nn.softmax_grad %y, %dy : tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$output `,` $grad attr-dict `:` type($result)";
+}
+
+def NN_LogSoftmaxGradOp : NN_Op<"log_softmax_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "vector-Jacobian product of log_softmax: dy - exp(y) * sum(dy)";
+  let description = [{
+    `y` is the log_softmax output; sums run over the last axis.
+
+    ```mlir
+    %dx = nn.log_softmax_grad %y, %dy : tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$output `,` $grad attr-dict `:` type($result)";
+}
+
+def NN_CrossEntropyGradOp : NN_Op<"cross_entropy_grad", [Pure]> {
+  let summary = "gradient of nn.cross_entropy with respect to the logits";
+  let description = [{
+    `dloss * w[n] / sum(w) * (softmax(logits[n]) - onehot(labels[n]))`.
+
+    ```mlir
+    %dl = nn.cross_entropy_grad %logits, %y, %w, %dloss : tensor<8x3xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$logits, NN_I32Tensor:$labels,
+                       NN_F32Tensor:$weights, NN_ScalarF32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$logits `,` $labels `,` $weights `,` $grad attr-dict `:` type($logits) `,` type($labels) `,` type($weights) `,` type($grad) `->` type($result)";
+}
+
+def NN_MSEGradOp : NN_Op<"mse_grad", [Pure]> {
+  let summary = "gradient of nn.mse with respect to the prediction";
+  let description = [{
+    `dloss * w[n] / sum(w) * 2 * (pred - target) / (elements per row)`.
+
+    ```mlir
+    %dp = nn.mse_grad %p, %t, %w, %dloss : tensor<8x3xf32>, tensor<8x3xf32>, tensor<8xf32>, tensor<f32> -> tensor<8x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$pred, NN_F32Tensor:$target,
+                       NN_F32Tensor:$weights, NN_ScalarF32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$pred `,` $target `,` $weights `,` $grad attr-dict `:` type($pred) `,` type($target) `,` type($weights) `,` type($grad) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Initialisation
+//===----------------------------------------------------------------------===//
+
+def NN_RandomUniformOp : NN_Op<"random_uniform", [Pure]> {
+  let summary = "seeded uniform random values in [low, high)";
+  let description = [{
+    A counter-based generator: element `i` is a hash of `(seed, stream, i)`,
+    so values do not depend on the order of evaluation and every parameter
+    gets its own stream.
+
+    ```mlir
+    %w = nn.random_uniform %seed {low = -0.5 : f32, high = 0.5 : f32, stream = 3 : i64} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins I64:$seed, F32Attr:$low, F32Attr:$high, I64Attr:$stream);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$seed attr-dict `:` type($result)";
+}
+
+def NN_RandomNormalOp : NN_Op<"random_normal", [Pure]> {
+  let summary = "seeded normal random values (Box-Muller over the uniform hash)";
+  let description = [{
+    ```mlir
+    %w = nn.random_normal %seed {mean = 0.0 : f32, stddev = 0.02 : f32, stream = 3 : i64} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins I64:$seed, F32Attr:$mean, F32Attr:$stddev, I64Attr:$stream);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$seed attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates (on the flat parameter buffer)
+//===----------------------------------------------------------------------===//
+
+def NN_SGDUpdateOp : NN_Op<"sgd_update", [Pure,
+    AllTypesMatch<["param", "grad", "velocity", "new_param", "new_velocity"]>]> {
+  let summary = "stochastic gradient descent with momentum (Keras form)";
+  let description = [{
+    `v' = momentum * v - lr * g; p' = p + v'` (with momentum 0: `p - lr * g`).
+
+    ```mlir
+    %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<139xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
+                       NN_F32Tensor:$velocity, F32:$lr, F32Attr:$momentum);
+  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_velocity);
+  let assemblyFormat = "$param `,` $grad `,` $velocity `,` $lr attr-dict `:` type($param)";
+}
+
+def NN_AdamUpdateOp : NN_Op<"adam_update", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
+  let summary = "Adam with bias correction";
+  let description = [{
+    `m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2;
+     p' = p - lr * (m' / (1-b1^t)) / (sqrt(v' / (1-b2^t)) + eps)`
+    where `t` is the 1-based step.
+
+    ```mlir
+    %p1, %m1, %v1 = nn.adam_update %p, %g, %m, %v, %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
+                       NN_F32Tensor:$m, NN_F32Tensor:$v, F32:$lr, F32:$step,
+                       F32Attr:$beta1, F32Attr:$beta2, F32Attr:$epsilon);
+  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_m, NN_F32Tensor:$new_v);
+  let assemblyFormat = "$param `,` $grad `,` $m `,` $v `,` $lr `,` $step attr-dict `:` type($param)";
+}
+
+def NN_RMSPropUpdateOp : NN_Op<"rmsprop_update", [Pure,
+    AllTypesMatch<["param", "grad", "mean_square", "velocity", "new_param", "new_mean_square", "new_velocity"]>]> {
+  let summary = "RMSprop (Keras form), with optional momentum";
+  let description = [{
+    `s' = rho s + (1-rho) g^2; v' = momentum v + lr g / (sqrt(s') + eps); p' = p - v'`.
+
+    ```mlir
+    %p1, %s1, %v1 = nn.rmsprop_update %p, %g, %s, %v, %lr {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
+                       NN_F32Tensor:$mean_square, NN_F32Tensor:$velocity, F32:$lr,
+                       F32Attr:$rho, F32Attr:$epsilon, F32Attr:$momentum);
+  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_mean_square,
+                      NN_F32Tensor:$new_velocity);
+  let assemblyFormat = "$param `,` $grad `,` $mean_square `,` $velocity `,` $lr attr-dict `:` type($param)";
+}
+
+#endif

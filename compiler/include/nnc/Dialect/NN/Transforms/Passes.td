@@ -1,0 +1,72 @@
+#ifndef NN_TRANSFORMS_PASSES_TD
+#define NN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GenerateBackward : Pass<"nn-generate-backward", "mlir::ModuleOp"> {
+  let summary = "reverse-mode automatic differentiation of the forward function";
+  let description = [{
+    For the function `@forward`, whose first result is the scalar loss,
+    builds `@forward_grad`: the same forward computation followed by the
+    backward sweep, returning the forward results and then the gradient of
+    the loss with respect to every `nn.parameter`, in declaration order.
+    Each op contributes its vector-Jacobian product through
+    `VJPOpInterface`; gradients of values used several times (and of
+    parameters read several times) are summed.
+
+    ```mlir
+    // before
+    func.func @forward(%x: tensor<8x4xf32>, ...) -> (tensor<f32>, ...) {
+      %w = nn.param @"h1.W" : tensor<4x8xf32>
+      %h = nn.matmul %x, %w : ...
+      ...
+    }
+    // after: also
+    func.func @forward_grad(%x: tensor<8x4xf32>, ...)
+        -> (tensor<f32>, ..., tensor<4x8xf32>, ...) {
+      ...
+      %dw = nn.matmul %x, %dh {transpose_a} : ...
+      return %loss, ..., %dw, ...
+    }
+    ```
+  }];
+  let constructor = "nnc::nn::createGenerateBackwardPass()";
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
+  let summary = "builds init, predict, eval_step and train_step over a flat parameter buffer";
+  let description = [{
+    Turns `@forward` and `@forward_grad` into the entry points of the
+    generated library. Parameters become slices of one flat `tensor<Pxf32>`
+    (at the offsets of the `nn.parameter` ops, in declaration order), the
+    gradients are gathered into one flat tensor, and the optimizer update
+    (`nn.sgd_update`, `nn.adam_update` or `nn.rmsprop_update`) runs once
+    over all of it. The generated functions are
+
+    ```mlir
+    func.func @init(%params: tensor<Pxf32>, %seed: i64) -> tensor<Pxf32>
+    func.func @predict(%params: tensor<Pxf32>, %inputs...) -> (%outputs...)
+    func.func @eval_step(%params, %inputs..., %targets..., %weights) -> (f32, %outputs...)
+    func.func @train_step(%params, %opt_state, %hyper: tensor<4xf32>,
+                          %inputs..., %targets..., %weights)
+        -> (tensor<Pxf32>, tensor<Sxf32>, f32, %outputs...)
+    ```
+
+    The module gets `nn.num_params` and `nn.opt_state_size` attributes.
+  }];
+  let constructor = "nnc::nn::createGenerateEntryPointsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adam\"",
+           "sgd, adam or rmsprop">,
+    Option<"beta1", "beta1", "float", "0.9f", "Adam's first-moment decay">,
+    Option<"beta2", "beta2", "float", "0.999f", "Adam's second-moment decay">,
+    Option<"epsilon", "epsilon", "float", "1e-7f", "Adam's and RMSprop's epsilon">,
+    Option<"momentum", "momentum", "float", "0.0f", "SGD's and RMSprop's momentum">,
+    Option<"rho", "rho", "float", "0.9f", "RMSprop's decay">,
+  ];
+}
+
+#endif

@@ -1,0 +1,214 @@
+// The generated code's ABI glue and native code emission.
+#include "nnc/CodeGen/ObjectEmitter.h"
+#include "nnrt/nnrt_abi.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/Host.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+
+using namespace llvm;
+
+namespace nnc {
+namespace {
+
+// `float name_io(fixed..., void *const *io)`: unpacks the io array into the
+// typed entry point, so the runtime can call any model through one type.
+bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
+                  std::string &error) {
+  Function *impl = m.getFunction(implName);
+  if (!impl) {
+    error = "internal error: no generated function '" + implName + "'";
+    return false;
+  }
+  LLVMContext &ctx = m.getContext();
+  FunctionType *ft = impl->getFunctionType();
+  for (Type *t : ft->params())
+    if (!t->isPointerTy() && !t->isIntegerTy(64)) {
+      error = "internal error: unexpected parameter type in '" + implName + "'";
+      return false;
+    }
+  SmallVector<Type *> params;
+  for (unsigned i = 0; i < numFixed; ++i)
+    params.push_back(ft->getParamType(i));
+  PointerType *ptr = PointerType::getUnqual(ctx);
+  params.push_back(ptr);
+  auto *wt = FunctionType::get(ft->getReturnType(), params, false);
+  Function *w = Function::Create(wt, GlobalValue::ExternalLinkage,
+                                 implName + "_io", m);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", w));
+  SmallVector<Value *> args;
+  for (unsigned i = 0; i < numFixed; ++i)
+    args.push_back(w->getArg(i));
+  Value *io = w->getArg(numFixed);
+  for (unsigned i = numFixed; i < ft->getNumParams(); ++i) {
+    Value *slot = b.CreateConstGEP1_64(ptr, io, i - numFixed);
+    args.push_back(b.CreateLoad(ptr, slot));
+  }
+  CallInst *call = b.CreateCall(impl, args);
+  if (ft->getReturnType()->isVoidTy())
+    b.CreateRetVoid();
+  else
+    b.CreateRet(call);
+  return true;
+}
+
+// The `nnrt_model` table and its tensor metadata, laid out as nnrt_abi.h.
+void addModelTable(Module &m, const ModelABI &abi) {
+  LLVMContext &ctx = m.getContext();
+  Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
+  PointerType *ptr = PointerType::getUnqual(ctx);
+  auto *shapeT = ArrayType::get(i64, NNRT_MAX_RANK);
+  auto *infoT = StructType::create(ctx, {ptr, i32, i32, i32, i32, shapeT, i64, i64},
+                                   "nnrt_tensor_info");
+  IRBuilder<> b(ctx);
+  auto str = [&](const std::string &s) -> Constant * {
+    auto *init = ConstantDataArray::getString(ctx, s);
+    auto *g = new GlobalVariable(m, init->getType(), true,
+                                 GlobalValue::PrivateLinkage, init, ".str");
+    g->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
+    return g;
+  };
+  std::vector<Constant *> infos;
+  for (const ModelABI::Tensor &t : abi.tensors) {
+    std::vector<Constant *> dims;
+    for (int i = 0; i < NNRT_MAX_RANK; ++i)
+      dims.push_back(ConstantInt::get(i64, i < (int)t.shape.size() ? t.shape[i] : 0));
+    infos.push_back(ConstantStruct::get(
+        infoT, {str(t.name), ConstantInt::get(i32, t.role),
+                ConstantInt::get(i32, t.dtype), ConstantInt::get(i32, t.shape.size()),
+                ConstantInt::get(i32, 0), ConstantArray::get(shapeT, dims),
+                ConstantInt::get(i64, t.offset), ConstantInt::get(i64, t.size)}));
+  }
+  auto *arrT = ArrayType::get(infoT, infos.size());
+  auto *tensors = new GlobalVariable(m, arrT, true, GlobalValue::PrivateLinkage,
+                                     ConstantArray::get(arrT, infos),
+                                     abi.prefix + "_tensors");
+  auto *modelT = StructType::create(
+      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, ptr, ptr, ptr, ptr, ptr},
+      "nnrt_model");
+  const std::string &p = abi.prefix;
+  auto *model = ConstantStruct::get(
+      modelT,
+      {ConstantInt::get(i32, NNRT_ABI_VERSION), ConstantInt::get(i32, abi.optimizer),
+       ConstantInt::get(i32, abi.loss), ConstantInt::get(i32, abi.tensors.size()),
+       str(abi.name), ConstantInt::get(i64, abi.batch),
+       ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
+       tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
+       m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io")});
+  new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model,
+                     p + "_model");
+}
+
+std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
+                                                 std::string &error) {
+  static bool init = [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+    InitializeNativeTargetAsmParser();
+    return true;
+  }();
+  (void)init;
+  std::string triple = sys::getProcessTriple();
+  const Target *target = TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = opts.targetCPU, features = opts.targetFeatures;
+  if (cpu.empty()) {
+    cpu = sys::getHostCPUName().str();
+    StringMap<bool> host;
+    if (sys::getHostCPUFeatures(host))
+      for (auto &f : host)
+        features += (features.empty() ? "" : ",") +
+                    std::string(f.second ? "+" : "-") + f.first().str();
+  } else if (!target->createMCSubtargetInfo(triple, cpu, "")
+                  ->isCPUStringValid(cpu)) {
+    error = "unknown target CPU '" + cpu + "' (try e.g. x86-64-v3, znver4, skylake-avx512)";
+    return nullptr;
+  }
+  TargetOptions to;
+  std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, to, Reloc::PIC_, std::nullopt, CodeGenOpt::Aggressive));
+  if (!tm)
+    error = "cannot create a target machine for " + triple;
+  return tm;
+}
+
+} // namespace
+
+bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
+                Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
+                std::string &error) {
+  const std::string &p = abi.prefix;
+  if (!addIOWrapper(m, p + "_predict", 1, error) ||
+      !addIOWrapper(m, p + "_train_step", 3, error) ||
+      !addIOWrapper(m, p + "_eval_step", 1, error))
+    return false;
+  if (!m.getFunction(p + "_init")) {
+    error = "internal error: no generated init";
+    return false;
+  }
+  addModelTable(m, abi);
+  std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, error);
+  if (!tm)
+    return false;
+  m.setDataLayout(tm->createDataLayout());
+  m.setTargetTriple(tm->getTargetTriple().str());
+  // Every function gets the target's CPU and features so the vectorizer and
+  // the backend use AVX-512 where the CPU has it.
+  for (Function &f : m)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", tm->getTargetCPU());
+      f.addFnAttr("target-features", tm->getTargetFeatureString());
+    }
+  if (verifyModule(m, &errs())) {
+    error = "internal error: generated LLVM IR does not verify";
+    return false;
+  }
+  auto optimize = mlir::makeOptimizingTransformer(3, 0, tm.get());
+  if (Error e = optimize(&m)) {
+    error = "LLVM optimization failed: " + toString(std::move(e));
+    return false;
+  }
+  if (stop == Stage::LLVMIR) {
+    m.print(*dump, nullptr);
+    return true;
+  }
+  SmallVector<char, 0> buf;
+  raw_svector_ostream os(buf);
+  legacy::PassManager pm;
+  auto kind = stop == Stage::Asm ? CGFT_AssemblyFile : CGFT_ObjectFile;
+  if (tm->addPassesToEmitFile(pm, os, nullptr, kind)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  pm.run(m);
+  if (stop == Stage::Asm)
+    *dump << StringRef(buf.data(), buf.size());
+  else
+    object->assign(buf.begin(), buf.end());
+  return true;
+}
+
+bool writeStaticLibrary(const std::string &path, const std::string &memberName,
+                        ArrayRef<char> object, std::string &error) {
+  NewArchiveMember member(
+      MemoryBufferRef(StringRef(object.data(), object.size()), memberName));
+  if (Error e = writeArchive(path, {member}, /*WriteSymtab=*/true,
+                             object::Archive::K_GNU, /*Deterministic=*/true,
+                             /*Thin=*/false)) {
+    error = toString(std::move(e));
+    return false;
+  }
+  return true;
+}
+
+} // namespace nnc

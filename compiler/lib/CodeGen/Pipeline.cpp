@@ -1,0 +1,227 @@
+// The pass pipeline from a checked .nn graph to an object file.
+#include "nnc/CodeGen/Pipeline.h"
+#include "nnc/CodeGen/ObjectEmitter.h"
+#include "nnc/Conversion/Passes.h"
+#include "nnc/Dialect/NN/IR/NNOps.h"
+#include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/MLIRGen/MLIRGen.h"
+#include "nnrt/nnrt_abi.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <cctype>
+
+using namespace mlir;
+
+namespace nnc {
+
+ModelABI describeModel(const dsl::Graph &g, const CodeGenOptions &opts) {
+  ModelABI abi;
+  abi.name = g.modelName;
+  for (char c : g.modelName)
+    abi.prefix += char(std::tolower((unsigned char)c));
+  abi.batch = opts.batch;
+  auto add = [&](const std::string &name, int role, dsl::DType dt,
+                 const std::vector<int64_t> &shape, int64_t offset) {
+    ModelABI::Tensor t;
+    t.name = name;
+    t.role = role;
+    t.dtype = dt == dsl::DType::I32 ? NNRT_I32 : NNRT_F32;
+    t.shape = shape;
+    t.offset = offset;
+    t.size = 1;
+    for (int64_t d : shape)
+      t.size *= d;
+    abi.tensors.push_back(t);
+    return t.size;
+  };
+  for (const dsl::Param &p : g.params)
+    abi.numParams += add(p.name, NNRT_PARAM, dsl::DType::F32, p.shape, abi.numParams);
+  for (const dsl::IO &io : g.inputs)
+    add(io.name, NNRT_INPUT, io.dtype, io.shape, 0);
+  for (const dsl::IO &io : g.targets)
+    add(io.name, NNRT_TARGET, io.dtype, io.shape, 0);
+  for (const dsl::IO &io : g.outputs)
+    add(io.name, NNRT_OUTPUT, dsl::DType::F32, g.nodes[io.node].shape, 0);
+  const std::string &opt = opts.optimizer.name;
+  abi.optimizer = opt == "sgd" ? NNRT_OPT_SGD
+                  : opt == "rmsprop" ? NNRT_OPT_RMSPROP
+                                     : NNRT_OPT_ADAM;
+  abi.optStateSize = opt == "sgd" ? abi.numParams : 2 * abi.numParams;
+  abi.loss = NNRT_LOSS_NONE;
+  if (g.lossNode >= 0) {
+    dsl::OpKind k = g.nodes[g.lossNode].op;
+    abi.loss = k == dsl::OpKind::CrossEntropy ? NNRT_LOSS_CROSS_ENTROPY
+               : k == dsl::OpKind::MSE        ? NNRT_LOSS_MSE
+                                              : NNRT_LOSS_NONE;
+  }
+  return abi;
+}
+
+namespace {
+
+LogicalResult runPipeline(ModuleOp module, llvm::StringRef text) {
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    return failure();
+  return pm.run(module);
+}
+
+// Lowers the vector ops that the schedule produced: transfers hoisted out of
+// the k loops (the accumulators stay in registers), contractions as outer
+// products (broadcast + FMA), transcendental functions as polynomials (so
+// they vectorize instead of calling libm per element).
+void lowerVectors(ModuleOp module) {
+  module.walk([](func::FuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
+  MLIRContext *ctx = module.getContext();
+  RewritePatternSet patterns(ctx);
+  vector::VectorTransformsOptions vopts;
+  vopts.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
+  vector::populateVectorContractLoweringPatterns(patterns, vopts);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+  vector::populateVectorTransposeLoweringPatterns(patterns, vopts);
+  vector::populateVectorBroadcastLoweringPatterns(patterns);
+  populateMathPolynomialApproximationPatterns(patterns);
+  (void)applyPatternsAndFoldGreedily(module, std::move(patterns));
+}
+
+const char *kNNTrainPipeline =
+    "nn-generate-backward,nn-generate-entry-points{optimizer=%s beta1=%g "
+    "beta2=%g epsilon=%g momentum=%g rho=%g},canonicalize,cse";
+
+const char *kLinalgPipeline =
+    "convert-nn-to-linalg,canonicalize,linalg-fuse-elementwise-ops,"
+    "canonicalize,cse";
+
+const char *kBufferizePipeline =
+    "func.func(nnc-schedule-matmuls),canonicalize,cse,"
+    "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
+    "func.func(buffer-deallocation),"
+    "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=4096}),"
+    "canonicalize,cse";
+
+const char *kLLVMPipeline =
+    "func.func(convert-linalg-to-loops),convert-math-to-llvm,"
+    "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
+    "lower-affine,convert-scf-to-cf,canonicalize,cse,"
+    "convert-vector-to-llvm{reassociate-fp-reductions=true},"
+    "convert-math-to-llvm,expand-strided-metadata,lower-affine,"
+    "convert-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
+    "reconcile-unrealized-casts,canonicalize,cse";
+
+// The entry points get the model's C prefix: iris_train_step etc.
+void prefixEntryPoints(ModuleOp module, const std::string &prefix) {
+  for (auto f : module.getOps<func::FuncOp>())
+    f.setSymName(prefix + "_" + f.getSymName().str());
+}
+
+void printModule(ModuleOp m, llvm::raw_ostream &os) {
+  OpPrintingFlags flags;
+  flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/true);
+  m->print(os, flags);
+  os << "\n";
+}
+
+} // namespace
+
+LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
+                           Stage stop, llvm::raw_ostream *dump,
+                           llvm::SmallVectorImpl<char> *object) {
+  static bool registered = [] {
+    registerAllPasses();
+    nn::registerNNPasses();
+    registerNNConversionPasses();
+    return true;
+  }();
+  (void)registered;
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registry.insert<nn::NNDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  // Errors of the compiler itself point at the .nn line they came from.
+  ScopedDiagnosticHandler handler(&ctx, [](Diagnostic &d) {
+    std::string loc;
+    if (auto fl = d.getLocation().dyn_cast<FileLineColLoc>())
+      loc = (fl.getFilename() + ":" + llvm::Twine(fl.getLine()) + ":" +
+             llvm::Twine(fl.getColumn()) + ": ")
+                .str();
+    const char *sev = d.getSeverity() == DiagnosticSeverity::Error ? "error"
+                      : d.getSeverity() == DiagnosticSeverity::Warning
+                          ? "warning"
+                          : "note";
+    llvm::errs() << loc << sev << ": " << d.str() << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module = generateNN(ctx, graph, opts.batch);
+  if (!module || failed(verify(*module)))
+    return failure();
+  if (stop == Stage::NN) {
+    printModule(*module, *dump);
+    return success();
+  }
+  const OptimizerConfig &o = opts.optimizer;
+  char buf[512];
+  snprintf(buf, sizeof buf, kNNTrainPipeline, o.name.c_str(), o.beta1, o.beta2,
+           o.epsilon, o.momentum, o.rho);
+  if (failed(runPipeline(*module, buf)))
+    return failure();
+  if (stop == Stage::NNTrain) {
+    printModule(*module, *dump);
+    return success();
+  }
+  if (failed(runPipeline(*module, kLinalgPipeline)))
+    return failure();
+  if (stop == Stage::Linalg) {
+    printModule(*module, *dump);
+    return success();
+  }
+  ModelABI abi = describeModel(graph, opts);
+  prefixEntryPoints(*module, abi.prefix);
+  if (failed(runPipeline(*module, kBufferizePipeline)))
+    return failure();
+  lowerVectors(*module);
+  if (failed(runPipeline(*module, kLLVMPipeline)))
+    return failure();
+  if (stop == Stage::LLVMDialect) {
+    printModule(*module, *dump);
+    return success();
+  }
+  llvm::LLVMContext llctx;
+  std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx, abi.prefix);
+  if (!llmod) {
+    llvm::errs() << "nnc: internal error: translation to LLVM IR failed\n";
+    return failure();
+  }
+  std::string err;
+  if (!emitNative(*llmod, abi, opts, stop, dump, object, err)) {
+    llvm::errs() << "nnc: " << err << "\n";
+    return failure();
+  }
+  return success();
+}
+
+} // namespace nnc

@@ -1,0 +1,733 @@
+// Lowers nn ops to linalg.generic (and tensor, arith, math) on tensors.
+#include "nnc/Conversion/Passes.h"
+#include "nnc/Dialect/NN/IR/NNOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace nnc {
+#define GEN_PASS_DEF_CONVERTNNTOLINALG
+#include "nnc/Conversion/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc::nn;
+
+namespace {
+
+using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
+
+RankedTensorType tensorType(Value v) {
+  return v.getType().cast<RankedTensorType>();
+}
+
+Value fill(OpBuilder &b, Location loc, RankedTensorType t, float v) {
+  Value empty = b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType());
+  Value c = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+  return b.create<linalg::FillOp>(loc, c, empty).getResult(0);
+}
+
+Value empty(OpBuilder &b, Location loc, RankedTensorType t) {
+  return b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType());
+}
+
+Value cst(OpBuilder &b, Location loc, double v) {
+  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(v)));
+}
+
+// The indexing map that reads an operand of shape `s` broadcast (numpy
+// rules, trailing dimensions aligned) into an iteration space of shape `r`.
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> s,
+                       ArrayRef<int64_t> r) {
+  SmallVector<AffineExpr> exprs;
+  size_t off = r.size() - s.size();
+  for (size_t i = 0; i < s.size(); ++i)
+    exprs.push_back(s[i] == 1 && r[i + off] != 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(i + off, ctx));
+  return AffineMap::get(r.size(), 0, exprs, ctx);
+}
+
+SmallVector<utils::IteratorType> parallel(size_t n) {
+  return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
+}
+
+// One generic over the shape of `outs[0]` (or the given iteration space).
+ValueRange generic(OpBuilder &b, Location loc, ValueRange ins, ValueRange outs,
+                   ArrayRef<AffineMap> maps,
+                   ArrayRef<utils::IteratorType> iters, BodyFn body) {
+  SmallVector<Type> types;
+  for (Value o : outs)
+    types.push_back(o.getType());
+  auto op = b.create<linalg::GenericOp>(loc, types, ins, outs, maps, iters,
+                                        body);
+  return op.getResults();
+}
+
+// Elementwise over `resultType`, reading inputs broadcast.
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                  ValueRange ins,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value v : ins)
+    maps.push_back(
+        broadcastMap(ctx, tensorType(v).getShape(), resultType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
+  return generic(b, loc, ins, empty(b, loc, resultType), maps,
+                 parallel(resultType.getRank()),
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   nb.create<linalg::YieldOp>(
+                       l, fn(nb, l, args.drop_back()));
+                 })[0];
+}
+
+// Reduces the last axis of `x` ([..., C] -> [...]) after mapping each element
+// through `fn(x, index)`; `combine` folds into the accumulator.
+Value reduceLast(OpBuilder &b, Location loc, ValueRange ins, float init,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn,
+                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = tensorType(ins[0]);
+  int64_t r = xt.getRank();
+  auto outT = RankedTensorType::get(xt.getShape().drop_back(), xt.getElementType());
+  SmallVector<AffineMap> maps;
+  for (Value v : ins) {
+    auto s = tensorType(v).getShape();
+    // Inputs of the full rank are read elementwise; rank - 1 ones per row.
+    if ((int64_t)s.size() == r)
+      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
+    else
+      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(
+          r - 1));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(r - 1));
+  auto iters = parallel(r);
+  iters.back() = utils::IteratorType::reduction;
+  return generic(b, loc, ins, fill(b, loc, outT, init), maps, iters,
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value v = fn(nb, l, args.drop_back());
+                   nb.create<linalg::YieldOp>(l, combine(nb, l, args.back(), v));
+                 })[0];
+}
+
+Value addf(OpBuilder &b, Location l, Value x, Value y) {
+  return b.create<arith::AddFOp>(l, x, y);
+}
+Value maxf(OpBuilder &b, Location l, Value x, Value y) {
+  return b.create<arith::MaxFOp>(l, x, y);
+}
+
+// Row statistics of logits [..., C]: the max and the sum of exp(x - max).
+std::pair<Value, Value> softmaxStats(OpBuilder &b, Location loc, Value x) {
+  Value mx = reduceLast(
+      b, loc, x, -INFINITY, [](OpBuilder &, Location, ValueRange a) { return a[0]; },
+      maxf);
+  Value se = reduceLast(
+      b, loc, ValueRange{x, mx}, 0.0f,
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+      },
+      addf);
+  return {mx, se};
+}
+
+// Sum of the weights of a batch, as a 0-d tensor, floored so that an
+// all-padding batch divides 0 by a positive number.
+Value weightSum(OpBuilder &b, Location loc, Value w) {
+  MLIRContext *ctx = b.getContext();
+  auto scalarT = RankedTensorType::get({}, b.getF32Type());
+  Value s = generic(b, loc, w, fill(b, loc, scalarT, 0.0f),
+                    {AffineMap::getMultiDimIdentityMap(1, ctx),
+                     AffineMap::get(1, 0, {}, ctx)},
+                    {utils::IteratorType::reduction},
+                    [](OpBuilder &nb, Location l, ValueRange a) {
+                      nb.create<linalg::YieldOp>(l, addf(nb, l, a[0], a[1]));
+                    })[0];
+  return generic(b, loc, ValueRange{}, s, {AffineMap::get(0, 0, {}, ctx)}, {},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, maxf(nb, l, a[0], cst(nb, l, 1e-30)));
+                 })[0];
+}
+
+// sum_n w[n] * rowLoss[n] / den, as a 0-d tensor.
+Value weightedMean(OpBuilder &b, Location loc, Value rowLoss, Value w, Value den) {
+  MLIRContext *ctx = b.getContext();
+  auto scalarT = RankedTensorType::get({}, b.getF32Type());
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
+  return generic(b, loc, ValueRange{rowLoss, w, den}, fill(b, loc, scalarT, 0.0f),
+                 {id, id, scalar, scalar}, {utils::IteratorType::reduction},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   Value t = nb.create<arith::MulFOp>(l, a[0], a[1]);
+                   t = nb.create<arith::DivFOp>(l, t, a[2]);
+                   nb.create<linalg::YieldOp>(l, addf(nb, l, a[3], t));
+                 })[0];
+}
+
+// Reshape through a 1-d tensor, which tensor.collapse/expand_shape always allow.
+Value reshape(OpBuilder &b, Location loc, Value x, RankedTensorType to) {
+  auto from = tensorType(x);
+  auto flatT = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+  auto all = [](int64_t r) {
+    ReassociationIndices idx;
+    for (int64_t i = 0; i < r; ++i)
+      idx.push_back(i);
+    return SmallVector<ReassociationIndices>{idx};
+  };
+  Value flat = x;
+  if (from.getRank() == 0)
+    flat = b.create<tensor::ExpandShapeOp>(loc, flatT, x,
+                                           SmallVector<ReassociationIndices>{});
+  else if (from.getRank() > 1)
+    flat = b.create<tensor::CollapseShapeOp>(loc, flatT, x, all(from.getRank()));
+  if (to.getRank() == 0)
+    return b.create<tensor::CollapseShapeOp>(loc, to, flat,
+                                             SmallVector<ReassociationIndices>{});
+  if (to.getRank() > 1)
+    return b.create<tensor::ExpandShapeOp>(loc, to, flat, all(to.getRank()));
+  return flat;
+}
+
+// The flat row-major index of the current element of a generic, as i64.
+Value linearIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  Value idx = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    Value d = b.create<linalg::IndexOp>(loc, i);
+    Value n = b.create<arith::ConstantIndexOp>(loc, shape[i]);
+    idx = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, idx, n), d);
+  }
+  return b.create<arith::IndexCastOp>(loc, b.getI64Type(), idx);
+}
+
+// A uniform float in [0, 1) from a hash of (seed, stream, counter):
+// splitmix64's finalizer, which passes BigCrush on a counter.
+Value uniform01(OpBuilder &b, Location loc, Value seed, int64_t stream,
+                Value counter) {
+  auto c = [&](uint64_t v) {
+    return b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(int64_t(v)));
+  };
+  Value x = b.create<arith::MulIOp>(loc, seed, c(0x9E3779B97F4A7C15ull));
+  x = b.create<arith::AddIOp>(
+      loc, x, c(uint64_t(stream) * 0xD1B54A32D192ED03ull));
+  x = b.create<arith::AddIOp>(loc, x, counter);
+  auto mix = [&](uint64_t shift, uint64_t mul) {
+    x = b.create<arith::XOrIOp>(loc, x, b.create<arith::ShRUIOp>(loc, x, c(shift)));
+    if (mul)
+      x = b.create<arith::MulIOp>(loc, x, c(mul));
+  };
+  mix(30, 0xBF58476D1CE4E5B9ull);
+  mix(27, 0x94D049BB133111EBull);
+  mix(31, 0);
+  Value top = b.create<arith::ShRUIOp>(loc, x, c(40));
+  Value f = b.create<arith::UIToFPOp>(loc, b.getF32Type(), top);
+  return b.create<arith::MulFOp>(loc, f, cst(b, loc, 1.0 / 16777216.0));
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+struct LowerConstant : OpRewritePattern<ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConstantOp op, PatternRewriter &r) const override {
+    auto attr = DenseElementsAttr::get(tensorType(op.getResult()), op.getValueAttr());
+    r.replaceOpWithNewOp<arith::ConstantOp>(op, attr);
+    return success();
+  }
+};
+
+template <typename Op>
+struct LowerElementwise : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  virtual Value compute(OpBuilder &b, Location l, ValueRange a) const = 0;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &r) const override {
+    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()).template cast<RankedTensorType>(),
+                          op->getOperands(),
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return compute(b, l, a);
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+#define NN_ELEMENTWISE(NAME, OP, EXPR)                                        \
+  struct NAME : LowerElementwise<OP> {                                        \
+    using LowerElementwise::LowerElementwise;                                 \
+    Value compute(OpBuilder &b, Location l, ValueRange a) const override {   \
+      return EXPR;                                                            \
+    }                                                                         \
+  };
+
+NN_ELEMENTWISE(LowerAdd, AddOp, b.create<arith::AddFOp>(l, a[0], a[1]))
+NN_ELEMENTWISE(LowerSub, SubOp, b.create<arith::SubFOp>(l, a[0], a[1]))
+NN_ELEMENTWISE(LowerMul, MulOp, b.create<arith::MulFOp>(l, a[0], a[1]))
+NN_ELEMENTWISE(LowerDiv, DivOp, b.create<arith::DivFOp>(l, a[0], a[1]))
+NN_ELEMENTWISE(LowerNeg, NegOp, b.create<arith::NegFOp>(l, a[0]))
+NN_ELEMENTWISE(LowerRelu, ReluOp, maxf(b, l, a[0], cst(b, l, 0.0)))
+NN_ELEMENTWISE(LowerTanh, TanhOp, b.create<math::TanhOp>(l, a[0]))
+NN_ELEMENTWISE(LowerExp, ExpOp, b.create<math::ExpOp>(l, a[0]))
+NN_ELEMENTWISE(LowerLog, LogOp, b.create<math::LogOp>(l, a[0]))
+NN_ELEMENTWISE(LowerSqrt, SqrtOp, b.create<math::SqrtOp>(l, a[0]))
+NN_ELEMENTWISE(LowerBroadcastTo, BroadcastToOp, a[0])
+NN_ELEMENTWISE(LowerSigmoid, SigmoidOp,
+               b.create<arith::DivFOp>(
+                   l, cst(b, l, 1.0),
+                   addf(b, l, cst(b, l, 1.0),
+                        b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, a[0])))))
+NN_ELEMENTWISE(LowerReluGrad, ReluGradOp,
+               b.create<arith::SelectOp>(
+                   l,
+                   b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0],
+                                           cst(b, l, 0.0)),
+                   a[1], cst(b, l, 0.0)))
+#undef NN_ELEMENTWISE
+
+struct LowerSumTo : OpRewritePattern<SumToOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SumToOp op, PatternRewriter &r) const override {
+    MLIRContext *ctx = r.getContext();
+    auto in = tensorType(op.getInput()).getShape();
+    auto out = tensorType(op.getResult()).getShape();
+    size_t off = in.size() - out.size();
+    SmallVector<utils::IteratorType> iters(in.size(), utils::IteratorType::reduction);
+    SmallVector<AffineExpr> exprs;
+    for (size_t j = 0; j < out.size(); ++j) {
+      if (out[j] == 1 && in[j + off] != 1) {
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+      } else {
+        exprs.push_back(getAffineDimExpr(j + off, ctx));
+        iters[j + off] = utils::IteratorType::parallel;
+      }
+    }
+    Value v = generic(r, op.getLoc(), op.getInput(),
+                      fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f),
+                      {AffineMap::getMultiDimIdentityMap(in.size(), ctx),
+                       AffineMap::get(in.size(), 0, exprs, ctx)},
+                      iters, [](OpBuilder &b, Location l, ValueRange a) {
+                        b.create<linalg::YieldOp>(l, addf(b, l, a[0], a[1]));
+                      })[0];
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &r) const override {
+    r.replaceOp(op, reshape(r, op.getLoc(), op.getInput(), tensorType(op.getResult())));
+    return success();
+  }
+};
+
+struct LowerMatMul : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &r) const override {
+    MLIRContext *ctx = r.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    auto map = [&](AffineExpr a, AffineExpr b) {
+      return AffineMap::get(3, 0, {a, b}, ctx);
+    };
+    SmallVector<AffineMap> maps{
+        op.getTransposeA() ? map(k, m) : map(m, k),
+        op.getTransposeB() ? map(n, k) : map(k, n), map(m, n)};
+    Value v = generic(
+        r, op.getLoc(), ValueRange{op.getLhs(), op.getRhs()},
+        fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f), maps,
+        {utils::IteratorType::parallel, utils::IteratorType::parallel,
+         utils::IteratorType::reduction},
+        [](OpBuilder &b, Location l, ValueRange a) {
+          Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
+          b.create<linalg::YieldOp>(l, addf(b, l, a[2], p));
+        })[0];
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// Reads per-row tensors [...] broadcast over [..., C]: the row statistics are
+// indexed by the leading dimensions, which broadcastMap would misalign.
+Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full,
+              ValueRange rows, ValueRange scalars,
+              function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = t.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineMap> maps;
+  SmallVector<Value> ins;
+  for (Value v : full) {
+    maps.push_back(id);
+    ins.push_back(v);
+  }
+  for (Value v : rows) {
+    maps.push_back(id.getMajorSubMap(rank - 1));
+    ins.push_back(v);
+  }
+  for (Value v : scalars) {
+    maps.push_back(AffineMap::get(rank, 0, {}, ctx));
+    ins.push_back(v);
+  }
+  maps.push_back(id);
+  return generic(b, loc, ins, empty(b, loc, t), maps, parallel(rank),
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, fn(nb, l, a.drop_back()));
+                 })[0];
+}
+
+struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto [mx, se] = softmaxStats(r, loc, op.getInput());
+    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(),
+                          ValueRange{mx, se}, {},
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value e = b.create<math::ExpOp>(
+                                l, b.create<arith::SubFOp>(l, a[0], a[1]));
+                            return b.create<arith::DivFOp>(l, e, a[2]);
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerLogSoftmax : OpRewritePattern<LogSoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LogSoftmaxOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto [mx, se] = softmaxStats(r, loc, op.getInput());
+    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, {},
+                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
+                        return b.create<arith::SubFOp>(
+                            l, s, b.create<math::LogOp>(l, a[2]));
+                      });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerSoftmaxGrad : OpRewritePattern<SoftmaxGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxGradOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value dot = reduceLast(
+        r, loc, ValueRange{op.getOutput(), op.getGrad()}, 0.0f,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return b.create<arith::MulFOp>(l, a[0], a[1]);
+        },
+        addf);
+    Value v = rowwise(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
+                      dot, {}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        return b.create<arith::MulFOp>(
+                            l, a[0], b.create<arith::SubFOp>(l, a[1], a[2]));
+                      });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerLogSoftmaxGrad : OpRewritePattern<LogSoftmaxGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LogSoftmaxGradOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value sum = reduceLast(
+        r, loc, op.getGrad(), 0.0f,
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; }, addf);
+    Value v = rowwise(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
+                      sum, {}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        Value e = b.create<math::ExpOp>(l, a[0]);
+                        return b.create<arith::SubFOp>(
+                            l, a[1], b.create<arith::MulFOp>(l, e, a[2]));
+                      });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// logits[n, labels[n]], computed as a masked sum so it stays a plain
+// reduction (no gather in the loop body).
+Value pickLabel(OpBuilder &b, Location loc, Value logits, Value labels) {
+  return reduceLast(
+      b, loc, ValueRange{logits, labels}, 0.0f,
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value c = nb.create<arith::IndexCastOp>(l, nb.getI32Type(),
+                                                nb.create<linalg::IndexOp>(l, 1));
+        Value hit = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[1]);
+        return nb.create<arith::SelectOp>(l, hit, a[0], cst(nb, l, 0.0));
+      },
+      addf);
+}
+
+struct LowerCrossEntropy : OpRewritePattern<CrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto [mx, se] = softmaxStats(r, loc, op.getLogits());
+    Value picked = pickLabel(r, loc, op.getLogits(), op.getLabels());
+    auto rowT = tensorType(mx);
+    Value rowLoss = elementwise(r, loc, rowT, ValueRange{mx, se, picked},
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  Value lse = addf(b, l, a[0],
+                                                   b.create<math::LogOp>(l, a[1]));
+                                  return b.create<arith::SubFOp>(l, lse, a[2]);
+                                });
+    Value den = weightSum(r, loc, op.getWeights());
+    r.replaceOp(op, weightedMean(r, loc, rowLoss, op.getWeights(), den));
+    return success();
+  }
+};
+
+struct LowerCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyGradOp op,
+                                PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto [mx, se] = softmaxStats(r, loc, op.getLogits());
+    Value den = weightSum(r, loc, op.getWeights());
+    Value v = rowwise(
+        r, loc, tensorType(op.getResult()), op.getLogits(),
+        ValueRange{mx, se, op.getLabels(), op.getWeights()},
+        ValueRange{den, op.getGrad()},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // a: x, max, sumexp, label, w, den, dloss
+          Value p = b.create<arith::DivFOp>(
+              l, b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1])),
+              a[2]);
+          Value c = b.create<arith::IndexCastOp>(l, b.getI32Type(),
+                                                 b.create<linalg::IndexOp>(l, 1));
+          Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[3]);
+          p = b.create<arith::SubFOp>(
+              l, p, b.create<arith::SelectOp>(l, hit, cst(b, l, 1.0), cst(b, l, 0.0)));
+          Value scale = b.create<arith::DivFOp>(
+              l, b.create<arith::MulFOp>(l, a[4], a[6]), a[5]);
+          return b.create<arith::MulFOp>(l, p, scale);
+        });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// [N, ...] -> [N, F] so that per-row reductions are over the last axis.
+Value rowsOf(OpBuilder &b, Location loc, Value x) {
+  auto t = tensorType(x);
+  int64_t n = t.getDimSize(0);
+  return reshape(b, loc, x,
+                 RankedTensorType::get({n, t.getNumElements() / n},
+                                       t.getElementType()));
+}
+
+struct LowerMSE : OpRewritePattern<MSEOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MSEOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value p = rowsOf(r, loc, op.getPred()), t = rowsOf(r, loc, op.getTarget());
+    double f = tensorType(p).getDimSize(1);
+    Value sq = reduceLast(
+        r, loc, ValueRange{p, t}, 0.0f,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
+          return b.create<arith::MulFOp>(l, d, d);
+        },
+        addf);
+    Value rowLoss = elementwise(r, loc, tensorType(sq), sq,
+                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return b.create<arith::DivFOp>(l, a[0], cst(b, l, f));
+                                });
+    Value den = weightSum(r, loc, op.getWeights());
+    r.replaceOp(op, weightedMean(r, loc, rowLoss, op.getWeights(), den));
+    return success();
+  }
+};
+
+struct LowerMSEGrad : OpRewritePattern<MSEGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MSEGradOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value p = rowsOf(r, loc, op.getPred()), t = rowsOf(r, loc, op.getTarget());
+    auto rt = tensorType(p);
+    double f = rt.getDimSize(1);
+    Value den = weightSum(r, loc, op.getWeights());
+    Value g = rowwise(r, loc, rt, ValueRange{p, t}, op.getWeights(),
+                      ValueRange{den, op.getGrad()},
+                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        // a: p, t, w, den, dloss
+                        Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
+                        Value s = b.create<arith::MulFOp>(l, a[2], a[4]);
+                        s = b.create<arith::DivFOp>(l, s, a[3]);
+                        s = b.create<arith::MulFOp>(l, s, cst(b, l, 2.0 / f));
+                        return b.create<arith::MulFOp>(l, d, s);
+                      });
+    r.replaceOp(op, reshape(r, loc, g, tensorType(op.getResult())));
+    return success();
+  }
+};
+
+template <typename Op>
+struct LowerRandom : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &r) const override {
+    auto t = tensorType(op.getResult()).template cast<RankedTensorType>();
+    MLIRContext *ctx = r.getContext();
+    Value seed = op.getSeed();
+    int64_t stream = op.getStream();
+    Value v = generic(
+        r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
+        {AffineMap::getMultiDimIdentityMap(t.getRank(), ctx)}, parallel(t.getRank()),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linearIndex(b, l, t.getShape());
+          b.create<linalg::YieldOp>(l, sample(op, b, l, seed, stream, i));
+        })[0];
+    r.replaceOp(op, v);
+    return success();
+  }
+  static Value sample(RandomUniformOp op, OpBuilder &b, Location l, Value seed,
+                      int64_t stream, Value i) {
+    Value u = uniform01(b, l, seed, stream, i);
+    double lo = op.getLow().convertToFloat(), hi = op.getHigh().convertToFloat();
+    return addf(b, l, cst(b, l, lo), b.create<arith::MulFOp>(l, u, cst(b, l, hi - lo)));
+  }
+  static Value sample(RandomNormalOp op, OpBuilder &b, Location l, Value seed,
+                      int64_t stream, Value i) {
+    // Box-Muller on two draws of the element's own counters.
+    Value two = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(2));
+    Value one = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(1));
+    Value i2 = b.create<arith::MulIOp>(l, i, two);
+    Value u1 = uniform01(b, l, seed, stream, i2);
+    Value u2 = uniform01(b, l, seed, stream, b.create<arith::AddIOp>(l, i2, one));
+    u1 = b.create<arith::SubFOp>(l, cst(b, l, 1.0), u1); // (0, 1]
+    Value rad = b.create<math::SqrtOp>(
+        l, b.create<arith::MulFOp>(l, cst(b, l, -2.0), b.create<math::LogOp>(l, u1)));
+    Value ang = b.create<arith::MulFOp>(l, u2, cst(b, l, 2.0 * M_PI));
+    Value z = b.create<arith::MulFOp>(l, rad, b.create<math::CosOp>(l, ang));
+    return addf(b, l, cst(b, l, op.getMean().convertToFloat()),
+                b.create<arith::MulFOp>(l, z, cst(b, l, op.getStddev().convertToFloat())));
+  }
+};
+
+// Optimizer updates: one loop over the flat buffers, writing the parameters
+// and the state in place (they are the generic's outputs, not inputs).
+ValueRange updateLoop(OpBuilder &b, Location loc, Value grad, ValueRange state,
+                      function_ref<SmallVector<Value>(OpBuilder &, Location, Value,
+                                                      ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps(1 + state.size(),
+                              AffineMap::getMultiDimIdentityMap(1, ctx));
+  return generic(b, loc, grad, state, maps, parallel(1),
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, fn(nb, l, a[0], a.drop_front()));
+                 });
+}
+
+struct LowerSGD : OpRewritePattern<SGDUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SGDUpdateOp op, PatternRewriter &r) const override {
+    double mom = op.getMomentum().convertToFloat();
+    Value lr = op.getLr();
+    auto res = updateLoop(
+        r, op.getLoc(), op.getGrad(), ValueRange{op.getParam(), op.getVelocity()},
+        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
+          Value v = b.create<arith::SubFOp>(
+              l, b.create<arith::MulFOp>(l, s[1], cst(b, l, mom)),
+              b.create<arith::MulFOp>(l, g, lr));
+          return {addf(b, l, s[0], v), v};
+        });
+    r.replaceOp(op, res);
+    return success();
+  }
+};
+
+struct LowerAdam : OpRewritePattern<AdamUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AdamUpdateOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    double b1 = op.getBeta1().convertToFloat(), b2 = op.getBeta2().convertToFloat(),
+           eps = op.getEpsilon().convertToFloat();
+    // Bias corrections 1 - beta^t, once per step outside the loop.
+    Value bc1 = r.create<arith::SubFOp>(
+        loc, cst(r, loc, 1.0), r.create<math::PowFOp>(loc, cst(r, loc, b1), op.getStep()));
+    Value bc2 = r.create<arith::SubFOp>(
+        loc, cst(r, loc, 1.0), r.create<math::PowFOp>(loc, cst(r, loc, b2), op.getStep()));
+    Value lr = op.getLr();
+    auto res = updateLoop(
+        r, loc, op.getGrad(), ValueRange{op.getParam(), op.getM(), op.getV()},
+        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
+          Value m = addf(b, l, b.create<arith::MulFOp>(l, s[1], cst(b, l, b1)),
+                         b.create<arith::MulFOp>(l, g, cst(b, l, 1 - b1)));
+          Value g2 = b.create<arith::MulFOp>(l, g, g);
+          Value v = addf(b, l, b.create<arith::MulFOp>(l, s[2], cst(b, l, b2)),
+                         b.create<arith::MulFOp>(l, g2, cst(b, l, 1 - b2)));
+          Value mhat = b.create<arith::DivFOp>(l, m, bc1);
+          Value vhat = b.create<arith::DivFOp>(l, v, bc2);
+          Value den = addf(b, l, b.create<math::SqrtOp>(l, vhat), cst(b, l, eps));
+          Value upd = b.create<arith::MulFOp>(l, lr, b.create<arith::DivFOp>(l, mhat, den));
+          return {b.create<arith::SubFOp>(l, s[0], upd), m, v};
+        });
+    r.replaceOp(op, res);
+    return success();
+  }
+};
+
+struct LowerRMSProp : OpRewritePattern<RMSPropUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSPropUpdateOp op, PatternRewriter &r) const override {
+    double rho = op.getRho().convertToFloat(), eps = op.getEpsilon().convertToFloat(),
+           mom = op.getMomentum().convertToFloat();
+    Value lr = op.getLr();
+    auto res = updateLoop(
+        r, op.getLoc(), op.getGrad(),
+        ValueRange{op.getParam(), op.getMeanSquare(), op.getVelocity()},
+        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
+          Value ms = addf(b, l, b.create<arith::MulFOp>(l, s[1], cst(b, l, rho)),
+                          b.create<arith::MulFOp>(
+                              l, b.create<arith::MulFOp>(l, g, g), cst(b, l, 1 - rho)));
+          Value den = addf(b, l, b.create<math::SqrtOp>(l, ms), cst(b, l, eps));
+          Value step = b.create<arith::DivFOp>(l, b.create<arith::MulFOp>(l, lr, g), den);
+          Value v = addf(b, l, b.create<arith::MulFOp>(l, s[2], cst(b, l, mom)), step);
+          return {b.create<arith::SubFOp>(l, s[0], v), ms, v};
+        });
+    r.replaceOp(op, res);
+    return success();
+  }
+};
+
+struct ConvertNNToLinalgPass
+    : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerConstant, LowerAdd, LowerSub, LowerMul, LowerDiv, LowerNeg,
+                 LowerRelu, LowerSigmoid, LowerTanh, LowerExp, LowerLog,
+                 LowerSqrt, LowerBroadcastTo, LowerReluGrad, LowerSumTo,
+                 LowerReshape, LowerMatMul, LowerSoftmax, LowerLogSoftmax,
+                 LowerSoftmaxGrad, LowerLogSoftmaxGrad, LowerCrossEntropy,
+                 LowerCrossEntropyGrad, LowerMSE, LowerMSEGrad,
+                 LowerRandom<RandomUniformOp>, LowerRandom<RandomNormalOp>,
+                 LowerSGD, LowerAdam, LowerRMSProp>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableRegionSimplification = false;
+    if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns), config)))
+      return signalPassFailure();
+    for (auto p : llvm::make_early_inc_range(module.getOps<ParameterOp>()))
+      p.erase();
+    WalkResult res = module.walk([&](Operation *op) {
+      if (isa<NNDialect>(op->getDialect())) {
+        op->emitError("convert-nn-to-linalg: no lowering for this op");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (res.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> nnc::createConvertNNToLinalgPass() {
+  return std::make_unique<ConvertNNToLinalgPass>();
+}

@@ -1,0 +1,305 @@
+// Verifiers of the nn ops and their vector-Jacobian products.
+#include "nnc/Dialect/NN/IR/NNOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace nnc::nn;
+
+#include "nnc/Dialect/NN/IR/NNInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "nnc/Dialect/NN/IR/NNOps.cpp.inc"
+
+std::optional<SmallVector<int64_t>>
+nnc::nn::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return std::nullopt;
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+static std::string shapeStr(ArrayRef<int64_t> s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+static RankedTensorType tensorType(Value v) {
+  return v.getType().cast<RankedTensorType>();
+}
+
+// `from` can be broadcast to `to`.
+static bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from.size() > to.size())
+    return false;
+  auto b = broadcastShapes(from, to);
+  return b && ArrayRef<int64_t>(*b) == to;
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParameterOp::verify() {
+  auto t = getType().dyn_cast<RankedTensorType>();
+  if (!t || !t.getElementType().isF32() || !t.hasStaticShape())
+    return emitOpError("parameter type must be a statically shaped f32 tensor");
+  static const char *inits[] = {"glorot_uniform", "he_uniform", "zeros", "ones",
+                                "constant",       "uniform",    "normal"};
+  if (llvm::find(inits, getInit()) == std::end(inits))
+    return emitOpError("unknown initializer '") << getInit() << "'";
+  return success();
+}
+
+LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto param =
+      symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
+  if (!param)
+    return emitOpError("'") << getName() << "' is not an nn.parameter";
+  if (param.getType() != getType())
+    return emitOpError("type ") << getType() << " does not match parameter type "
+                                << param.getType();
+  return success();
+}
+
+LogicalResult BroadcastToOp::verify() {
+  if (!broadcastsTo(tensorType(getInput()).getShape(),
+                    getType().getShape()))
+    return emitOpError("cannot broadcast ")
+           << shapeStr(tensorType(getInput()).getShape()) << " to "
+           << shapeStr(getType().getShape());
+  return success();
+}
+
+LogicalResult SumToOp::verify() {
+  if (!broadcastsTo(getType().getShape(),
+                    tensorType(getInput()).getShape()))
+    return emitOpError("cannot sum ")
+           << shapeStr(tensorType(getInput()).getShape()) << " to "
+           << shapeStr(getType().getShape())
+           << ": the result must broadcast to the input";
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (tensorType(getInput()).getNumElements() != getType().getNumElements())
+    return emitOpError("cannot reshape ")
+           << shapeStr(tensorType(getInput()).getShape()) << " to "
+           << shapeStr(getType().getShape())
+           << ": element counts differ";
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  auto a = tensorType(getLhs()), b = tensorType(getRhs());
+  if (a.getRank() != 2 || b.getRank() != 2 || getType().getRank() != 2)
+    return emitOpError("expects rank-2 operands and result");
+  int64_t m = getTransposeA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t ka = getTransposeA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t kb = getTransposeB() ? b.getDimSize(1) : b.getDimSize(0);
+  int64_t n = getTransposeB() ? b.getDimSize(0) : b.getDimSize(1);
+  if (ka != kb)
+    return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
+  if (getType().getDimSize(0) != m || getType().getDimSize(1) != n)
+    return emitOpError("result must be ") << shapeStr({m, n}) << ", got "
+                                          << shapeStr(getType().getShape());
+  return success();
+}
+
+template <typename Op> static LogicalResult verifyBinary(Op op) {
+  auto a = tensorType(op.getLhs()).getShape();
+  auto b = tensorType(op.getRhs()).getShape();
+  auto r = broadcastShapes(a, b);
+  if (!r)
+    return op.emitOpError("operand shapes ")
+           << shapeStr(a) << " and " << shapeStr(b) << " do not broadcast";
+  if (ArrayRef<int64_t>(*r) != op.getType().getShape())
+    return op.emitOpError("result must have the broadcast shape ")
+           << shapeStr(*r) << ", got " << shapeStr(op.getType().getShape());
+  return success();
+}
+LogicalResult AddOp::verify() { return verifyBinary(*this); }
+LogicalResult SubOp::verify() { return verifyBinary(*this); }
+LogicalResult MulOp::verify() { return verifyBinary(*this); }
+LogicalResult DivOp::verify() { return verifyBinary(*this); }
+
+LogicalResult CrossEntropyOp::verify() {
+  auto l = tensorType(getLogits());
+  auto y = tensorType(getLabels());
+  auto w = tensorType(getWeights());
+  if (l.getRank() != 2)
+    return emitOpError("logits must be [N, C], got ") << shapeStr(l.getShape());
+  if (y.getRank() != 1 || y.getDimSize(0) != l.getDimSize(0))
+    return emitOpError("labels must be [") << l.getDimSize(0) << "], got "
+                                           << shapeStr(y.getShape());
+  if (w.getRank() != 1 || w.getDimSize(0) != l.getDimSize(0))
+    return emitOpError("weights must be [") << l.getDimSize(0) << "], got "
+                                            << shapeStr(w.getShape());
+  return success();
+}
+
+LogicalResult MSEOp::verify() {
+  auto p = tensorType(getPred());
+  if (p != tensorType(getTarget()))
+    return emitOpError("prediction and target types differ");
+  auto w = tensorType(getWeights());
+  if (p.getRank() < 1 || w.getRank() != 1 || w.getDimSize(0) != p.getDimSize(0))
+    return emitOpError("weights must be one per row of the prediction");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Vector-Jacobian products
+//===----------------------------------------------------------------------===//
+
+// The gradient of a broadcast operand: sum the result-shaped gradient over
+// the dimensions that were broadcast.
+static Value sumToType(OpBuilder &b, Location loc, Value grad, Type type) {
+  if (grad.getType() == type)
+    return grad;
+  return b.create<SumToOp>(loc, type, grad);
+}
+
+static Value constantLike(OpBuilder &b, Location loc, Value like, float v) {
+  return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
+}
+
+SmallVector<Value> BroadcastToOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<SumToOp>(getLoc(), getInput().getType(), dys[0])};
+}
+
+SmallVector<Value> SumToOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<BroadcastToOp>(getLoc(), getInput().getType(), dys[0])};
+}
+
+SmallVector<Value> ReshapeOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<ReshapeOp>(getLoc(), getInput().getType(), dys[0])};
+}
+
+SmallVector<Value> MatMulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // C = op_a(A) op_b(B): dop_a(A) = dC op_b(B)^T, dop_b(B) = op_a(A)^T dC,
+  // each written as one matmul with transpose flags instead of a transpose.
+  Value dc = dys[0], a = getLhs(), bm = getRhs();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  Location loc = getLoc();
+  auto mm = [&](Value x, Value y, bool tx, bool ty, Type t) -> Value {
+    auto op = b.create<MatMulOp>(loc, t, x, y);
+    if (tx)
+      op.setTransposeA(true);
+    if (ty)
+      op.setTransposeB(true);
+    return op;
+  };
+  Value da = ta ? mm(bm, dc, tb, true, a.getType())
+                : mm(dc, bm, false, !tb, a.getType());
+  Value db = tb ? mm(dc, a, true, ta, bm.getType())
+                : mm(a, dc, !ta, false, bm.getType());
+  return {da, db};
+}
+
+SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {sumToType(b, getLoc(), dys[0], getLhs().getType()),
+          sumToType(b, getLoc(), dys[0], getRhs().getType())};
+}
+
+SmallVector<Value> SubOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  Value neg = b.create<NegOp>(getLoc(), dys[0]);
+  return {sumToType(b, getLoc(), dys[0], getLhs().getType()),
+          sumToType(b, getLoc(), neg, getRhs().getType())};
+}
+
+SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  Location loc = getLoc();
+  Type t = getType();
+  Value da = b.create<MulOp>(loc, t, dys[0], getRhs());
+  Value db = b.create<MulOp>(loc, t, dys[0], getLhs());
+  return {sumToType(b, loc, da, getLhs().getType()),
+          sumToType(b, loc, db, getRhs().getType())};
+}
+
+SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // y = a / b: da = dy / b, db = -dy * y / b.
+  Location loc = getLoc();
+  Type t = getType();
+  Value da = b.create<DivOp>(loc, t, dys[0], getRhs());
+  Value dyy = b.create<MulOp>(loc, t, dys[0], getResult());
+  Value db = b.create<NegOp>(loc, b.create<DivOp>(loc, t, dyy, getRhs()));
+  return {sumToType(b, loc, da, getLhs().getType()),
+          sumToType(b, loc, db, getRhs().getType())};
+}
+
+SmallVector<Value> NegOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<NegOp>(getLoc(), dys[0])};
+}
+
+SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<ReluGradOp>(getLoc(), getType(), getInput(), dys[0])};
+}
+
+SmallVector<Value> SigmoidOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // dy * y * (1 - y)
+  Location loc = getLoc();
+  Type t = getType();
+  Value y = getResult();
+  Value oneMinus = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y);
+  Value s = b.create<MulOp>(loc, t, y, oneMinus);
+  return {b.create<MulOp>(loc, t, dys[0], s)};
+}
+
+SmallVector<Value> TanhOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // dy * (1 - y^2)
+  Location loc = getLoc();
+  Type t = getType();
+  Value y = getResult();
+  Value y2 = b.create<MulOp>(loc, t, y, y);
+  Value s = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y2);
+  return {b.create<MulOp>(loc, t, dys[0], s)};
+}
+
+SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<MulOp>(getLoc(), getType(), dys[0], getResult())};
+}
+
+SmallVector<Value> LogOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<DivOp>(getLoc(), getType(), dys[0], getInput())};
+}
+
+SmallVector<Value> SqrtOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // dy / (2 sqrt(x))
+  Location loc = getLoc();
+  Type t = getType();
+  Value half = b.create<MulOp>(loc, t, dys[0],
+                               constantLike(b, loc, getResult(), 0.5f));
+  return {b.create<DivOp>(loc, t, half, getResult())};
+}
+
+SmallVector<Value> SoftmaxOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<SoftmaxGradOp>(getLoc(), getType(), getResult(), dys[0])};
+}
+
+SmallVector<Value> LogSoftmaxOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<LogSoftmaxGradOp>(getLoc(), getType(), getResult(), dys[0])};
+}
+
+SmallVector<Value> CrossEntropyOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  Value dl = b.create<CrossEntropyGradOp>(getLoc(), getLogits().getType(),
+                                          getLogits(), getLabels(),
+                                          getWeights(), dys[0]);
+  return {dl, Value(), Value()};
+}
+
+SmallVector<Value> MSEOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  Value dp = b.create<MSEGradOp>(getLoc(), getPred().getType(), getPred(),
+                                 getTarget(), getWeights(), dys[0]);
+  Value dt = b.create<NegOp>(getLoc(), dp);
+  return {dp, dt, Value()};
+}

@@ -1,0 +1,130 @@
+// Reverse-mode automatic differentiation on the nn dialect.
+#include "nnc/Dialect/NN/IR/NNOps.h"
+#include "nnc/Dialect/NN/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace nnc::nn {
+#define GEN_PASS_DEF_GENERATEBACKWARD
+#include "nnc/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace nnc::nn
+
+using namespace mlir;
+using namespace nnc::nn;
+
+namespace {
+
+struct GenerateBackwardPass
+    : public nnc::nn::impl::GenerateBackwardBase<GenerateBackwardPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module.emitError("nn-generate-backward: no @forward function");
+      return signalPassFailure();
+    }
+    if (failed(differentiate(module, forward)))
+      signalPassFailure();
+  }
+
+  LogicalResult differentiate(ModuleOp module, func::FuncOp forward) {
+    if (!forward.getBody().hasOneBlock())
+      return forward.emitError("@forward must have a single block");
+    auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+    if (ret.getNumOperands() == 0 ||
+        ret.getOperand(0).getType() !=
+            RankedTensorType::get({}, Float32Type::get(&getContext())))
+      return forward.emitError("@forward's first result must be the scalar "
+                               "loss, tensor<f32>");
+
+    OpBuilder b(module.getContext());
+    b.setInsertionPointAfter(forward);
+    auto grad = cast<func::FuncOp>(b.clone(*forward));
+    grad.setSymName("forward_grad");
+    Block &body = grad.getBody().front();
+    auto gradRet = cast<func::ReturnOp>(body.getTerminator());
+
+    SmallVector<ParameterOp> params(module.getOps<ParameterOp>());
+    llvm::StringMap<Value> paramGrads;
+
+    // Only values that depend on a parameter need a gradient; the rest
+    // (inputs, targets) are constants of the loss.
+    DenseSet<Value> active;
+    for (Operation &op : body.without_terminator()) {
+      bool isActive = isa<ParamOp>(op) ||
+                      llvm::any_of(op.getOperands(),
+                                   [&](Value v) { return active.count(v); });
+      if (isActive)
+        for (Value r : op.getResults())
+          active.insert(r);
+    }
+
+    DenseMap<Value, Value> grads;
+    b.setInsertionPoint(gradRet);
+    auto accumulate = [&](Value &slot, Value g, Location loc) {
+      slot = slot ? b.create<AddOp>(loc, g.getType(), slot, g).getResult() : g;
+    };
+    Value loss = gradRet.getOperand(0);
+    grads[loss] = b.create<ConstantOp>(loss.getLoc(), loss.getType(),
+                                       b.getF32FloatAttr(1.0f));
+
+    SmallVector<Operation *> ops;
+    for (Operation &op : body.without_terminator())
+      ops.push_back(&op);
+    for (Operation *op : llvm::reverse(ops)) {
+      SmallVector<Value> resultGrads;
+      bool any = false;
+      for (Value r : op->getResults()) {
+        Value g = grads.lookup(r);
+        resultGrads.push_back(g);
+        any |= bool(g);
+      }
+      if (!any)
+        continue;
+      if (auto p = dyn_cast<ParamOp>(op)) {
+        accumulate(paramGrads[p.getName()], resultGrads[0], op->getLoc());
+        continue;
+      }
+      if (llvm::none_of(op->getOperands(),
+                        [&](Value v) { return active.count(v); }))
+        continue;
+      auto vjp = dyn_cast<VJPOpInterface>(op);
+      if (!vjp)
+        return op->emitError("cannot differentiate '")
+               << op->getName() << "': it has no vector-Jacobian product";
+      // A result without a gradient contributes zero; the VJPs take the
+      // single-result case only, so materialise zeros for the others.
+      for (auto [r, g] : llvm::zip(op->getResults(), resultGrads))
+        if (!g)
+          g = b.create<ConstantOp>(op->getLoc(), r.getType(),
+                                   b.getF32FloatAttr(0.0f));
+      SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
+      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+        if (g && active.count(operand))
+          accumulate(grads[operand], g, op->getLoc());
+    }
+
+    SmallVector<Value> results(gradRet.getOperands());
+    SmallVector<Type> types(grad.getFunctionType().getResults());
+    for (ParameterOp p : params) {
+      Value g = paramGrads.lookup(p.getSymName());
+      if (!g)
+        g = b.create<ConstantOp>(p.getLoc(), p.getType(),
+                                 b.getF32FloatAttr(0.0f));
+      results.push_back(g);
+      types.push_back(p.getType());
+    }
+    b.create<func::ReturnOp>(gradRet.getLoc(), results);
+    gradRet.erase();
+    grad.setFunctionType(
+        b.getFunctionType(grad.getFunctionType().getInputs(), types));
+    return success();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> nnc::nn::createGenerateBackwardPass() {
+  return std::make_unique<GenerateBackwardPass>();
+}
