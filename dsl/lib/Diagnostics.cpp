@@ -105,20 +105,36 @@ std::string DiagnosticEngine::format(const Diagnostic &d) const {
   std::string line = lineOf(*text, d.loc.line);
   if (line.size() > 400)
     line = line.substr(0, 400) + "...";
+  // Show the line with control characters and invalid UTF-8 as '?', and
+  // put the caret under column `col` (a byte column), counting one position
+  // per character.
   std::string shown, caret;
-  for (size_t i = 0; i < line.size(); ++i) {
-    unsigned char c = line[i];
-    shown += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : char(c);
-  }
   int col = d.loc.col < 1 ? 1 : d.loc.col;
-  for (int i = 0; i + 1 < col && i < int(line.size()); ++i) {
+  size_t i = 0;
+  while (i < line.size()) {
     unsigned char c = line[i];
-    if (c == '\t')
-      caret += '\t';
-    else if ((c & 0xC0) != 0x80) // not a UTF-8 continuation byte
-      caret += ' ';
+    size_t len = 1;
+    if (c >= 0x80) {
+      len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+      bool valid = len != 0 && c >= 0xC2 && i + len <= line.size();
+      for (size_t k = 1; valid && k < len; ++k)
+        valid = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
+      if (valid)
+        shown += line.substr(i, len);
+      else {
+        shown += '?';
+        len = 1;
+      }
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      shown += '?';
+    } else {
+      shown += char(c);
+    }
+    if (int(i) + 1 < col)
+      caret += c == '\t' ? '\t' : ' ';
+    i += len;
   }
-  for (int i = int(line.size()); i + 1 < col && i < 400; ++i)
+  for (int k = int(line.size()); k + 1 < col && k < 400; ++k)
     caret += ' ';
   out += shown + "\n" + caret + "^\n";
   return out;

@@ -77,6 +77,8 @@ size_t editDistance(const std::string &a, const std::string &b) {
 std::string suggest(const std::string &name, const std::vector<std::string> &candidates) {
   std::string best;
   size_t bestD = 3;
+  if (name.size() < 2)
+    return "";
   for (const std::string &c : candidates) {
     if (c == name || c.empty())
       continue;
@@ -87,7 +89,7 @@ std::string suggest(const std::string &name, const std::vector<std::string> &can
       best = c;
     }
   }
-  return best.empty() ? "" : fmt::format("; did you mean '{}'?", best);
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 
 bool readFile(const std::string &path, std::string &out, std::string &why) {
@@ -185,8 +187,10 @@ std::unique_ptr<Program> loadProgram(const std::string &source, const std::strin
       prog->files.push_back(parseFile(path, text, diag));
     }
   }
-  // the layer table
-  for (const auto &f : prog->files) {
+  // the layer table: imported files first, so that a clash is reported in
+  // the importing file
+  for (auto fit = prog->files.rbegin(); fit != prog->files.rend(); ++fit) {
+    const auto &f = *fit;
     for (const LayerDecl &l : f->layers) {
       if (isBuiltinFunction(l.name)) {
         diag.error(l.loc, fmt::format("'{}' is a built-in function and cannot be a layer name", l.name));
@@ -351,9 +355,9 @@ private:
   // into the library.
   void error(const Loc &loc, const std::string &msg) {
     if (override_ && loc.file != prog_.mainFile) {
-      diag_.error(*override_, fmt::format("{} (in layer '{}' of kind {})", msg,
-                                          frames_.empty() ? "" : frames_.back().instance,
-                                          frames_.empty() ? "" : frames_.back().layer->name));
+      diag_.error(*override_, fmt::format("{} (in {} layer '{}')", msg,
+                                          frames_.empty() ? "" : frames_.back().layer->name,
+                                          frames_.empty() ? "" : frames_.back().instance));
       diag_.note(loc, fmt::format("in the body of layer '{}'",
                                   frames_.empty() ? "" : frames_.back().layer->name));
       return;
@@ -464,10 +468,10 @@ private:
     }
     for (const Stmt &s : m.body)
       exec(s, top);
-    if (g_.inputs.empty() && !m.hadErrors)
+    if (g_.inputs.empty() && !m.hasInputStmt)
       error(m.loc, fmt::format("model '{}' has no input: add a line such as 'input x: float[4]'",
                                m.name));
-    if (!lossSeen_ && !m.hadErrors)
+    if (!lossSeen_ && !m.hasLossStmt)
       error(m.loc, fmt::format("model '{}' has no loss: add a line such as "
                                "'loss cross_entropy(logits, y)'",
                                m.name));
@@ -494,6 +498,11 @@ private:
   }
 
   void exec(const Stmt &s, Scope &scope) {
+    if (s.bad) {
+      if (!s.name.empty())
+        scope.env[s.name] = Value::error();
+      return;
+    }
     switch (s.kind) {
     case StmtKind::Input:
     case StmtKind::Target: {
@@ -718,7 +727,7 @@ private:
       } else {
         std::vector<std::string> names = {"glorot_uniform", "he_uniform", "zeros", "ones",
                                           "constant", "uniform", "normal"};
-        error(e.loc, fmt::format("unknown initializer '{}'{}; {}", n, suggest(n, names), expected));
+        error(e.loc, fmt::format("unknown initializer '{}'; {}{}", n, expected, suggest(n, names)));
         return false;
       }
       return true;
@@ -1111,7 +1120,7 @@ private:
       }
       std::string hint = suggest(f, callableNames());
       if (hint.empty() && !prog_.layers.count(f) && f.size() > 0 && std::isupper(static_cast<unsigned char>(f[0])))
-        hint = "; did you forget an import such as 'import std.layers'?";
+        hint = " (did you forget an import such as 'import std.layers'?)";
       error(callee.loc, fmt::format("unknown layer or function '{}'{}", f, hint));
       return Value::error();
     }
@@ -1178,8 +1187,8 @@ private:
             list += (list.empty() ? "" : ", ") + p.label;
           }
           error(a.nameLoc, fmt::format("{} has no parameter named '{}'{}{}", kind, a.name,
-                                       suggest(a.name, labels),
-                                       list.empty() ? "" : fmt::format(" (its parameters: {})", list)));
+                                       list.empty() ? "" : fmt::format("; its parameters are {}", list),
+                                       suggest(a.name, labels)));
           ok = false;
           continue;
         }
@@ -1409,9 +1418,9 @@ private:
       } else {
         std::vector<std::string> keys = {"data", "optimizer", "batch", "epochs", "test_split",
                                          "validation_split", "seed", "scale"};
-        diag_.error(s.loc, fmt::format("unknown train setting '{}'{}; expected one of data, "
+        diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
                                        "optimizer, batch, epochs, test_split, validation_split, "
-                                       "seed, scale",
+                                       "seed, scale{}",
                                        s.key, suggest(s.key, keys)));
       }
     }
@@ -1496,8 +1505,10 @@ private:
           cfg.dataPath = (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
         continue;
       }
-      if (cfg.dataArgs.count(a.name))
-        continue; // reported by the parser
+      if (cfg.dataArgs.count(a.name)) {
+        diag_.error(a.nameLoc, fmt::format("argument '{}' of {} is given twice", a.name, kind));
+        continue;
+      }
       auto tv = trainValue(*a.value);
       if (tv)
         cfg.dataArgs[a.name] = *tv;
@@ -1521,7 +1532,7 @@ private:
     }
     auto it = opts.find(callee->text);
     if (it == opts.end()) {
-      diag_.error(callee->loc, fmt::format("unknown optimizer '{}'{}; expected sgd, adam or rmsprop",
+      diag_.error(callee->loc, fmt::format("unknown optimizer '{}'; expected sgd, adam or rmsprop{}",
                                            callee->text,
                                            suggest(callee->text, {"sgd", "adam", "rmsprop"})));
       return;
@@ -1548,8 +1559,8 @@ private:
           std::string list;
           for (const std::string &n : names)
             list += (list.empty() ? "" : ", ") + n;
-          diag_.error(kloc, fmt::format("{} has no argument '{}'{}; its arguments are {}", it->first,
-                                        key, suggest(key, names), list));
+          diag_.error(kloc, fmt::format("{} has no argument '{}'; its arguments are {}{}", it->first,
+                                        key, list, suggest(key, names)));
           continue;
         }
       }

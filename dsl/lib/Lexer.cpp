@@ -46,8 +46,8 @@ bool isIdentChar(unsigned char c) { return isIdentStart(c) || isDigit(c); }
 
 class Lexer {
 public:
-  Lexer(const std::string &file, const std::string &text, DiagnosticEngine &diag)
-      : file_(file), text_(text), diag_(diag) {}
+  Lexer(const std::string &file, const std::string &text, std::vector<Diagnostic> &diag)
+      : file_(file), text_(text), diag_{diag} {}
 
   std::vector<Token> run() {
     std::vector<Token> toks;
@@ -80,9 +80,16 @@ public:
         break;
       }
       bool invalid = !lexOne(t, lastWasInvalid);
+      if (invalid && lastWasInvalid) {
+        // extend the previous error token over a run of garbage
+        toks.back().endOffset = pos_;
+        toks.back().endLine = line_;
+        toks.back().endCol = col_;
+        continue;
+      }
       lastWasInvalid = invalid;
       if (invalid)
-        continue; // invalid characters are skipped (already diagnosed)
+        t.kind = Tok::Error;
       sol = false;
       finish(t);
       toks.push_back(std::move(t));
@@ -299,7 +306,10 @@ private:
 
   const std::string &file_;
   const std::string &text_;
-  DiagnosticEngine &diag_;
+  struct Sink {
+    std::vector<Diagnostic> &out;
+    void error(const Loc &l, const std::string &m) { out.push_back(Diagnostic{Severity::Error, l, m}); }
+  } diag_;
   size_t pos_ = 0;
   int line_ = 1, col_ = 1;
 };
@@ -307,8 +317,17 @@ private:
 } // namespace
 
 std::vector<Token> lex(const std::string &file, const std::string &text,
+                       std::vector<Diagnostic> &errors) {
+  return Lexer(file, text, errors).run();
+}
+
+std::vector<Token> lex(const std::string &file, const std::string &text,
                        DiagnosticEngine &diag) {
-  return Lexer(file, text, diag).run();
+  std::vector<Diagnostic> errors;
+  auto toks = lex(file, text, errors);
+  for (const Diagnostic &d : errors)
+    diag.error(d.loc, d.message);
+  return toks;
 }
 
 } // namespace nnc::dsl

@@ -17,19 +17,38 @@ class Parser {
 public:
   Parser(const std::string &path, const std::string &text, DiagnosticEngine &diag)
       : path_(path), diag_(diag) {
-    toks_ = lex(path, text, diag);
+    toks_ = lex(path, text, lexErrors_);
   }
 
   std::unique_ptr<FileAST> run() {
     auto file = std::make_unique<FileAST>();
     file->path = path_;
+    if (!toks_.empty())
+      flushLexErrors(toks_[0].loc);
     file_ = file.get();
     while (tok().kind != Tok::Eof)
       parseTopLevel();
+    flushLexErrors(Loc{path_, INT32_MAX, INT32_MAX});
     return file;
   }
 
 private:
+  // Lexer errors are reported when the parser gets to them, so that all
+  // errors come out in source order.
+  void flushLexErrors(const Loc &upTo) {
+    while (lexNext_ < lexErrors_.size()) {
+      const Diagnostic &d = lexErrors_[lexNext_];
+      if (d.loc.line > upTo.line || (d.loc.line == upTo.line && d.loc.col > upTo.col))
+        break;
+      diag_.error(d.loc, d.message);
+      ++lexNext_;
+    }
+  }
+  void err(const Loc &loc, const std::string &msg) {
+    flushLexErrors(loc);
+    diag_.error(loc, msg);
+  }
+
   // ---- token access -------------------------------------------------------
   const Token &tok() const { return toks_[pos_]; }
   const Token &peekTok(size_t n = 1) const {
@@ -42,6 +61,7 @@ private:
       prevEnd_ = toks_[pos_].endOffset;
       prevEndLoc_ = Loc{path_, toks_[pos_].endLine, toks_[pos_].endCol};
       ++pos_;
+      flushLexErrors(toks_[pos_].loc);
     }
   }
   // The current token continues the current statement (it is not the start
@@ -67,7 +87,7 @@ private:
     if (tok().kind == Tok::Error)
       return; // already diagnosed by the lexer
     std::string found;
-    diag_.error(expectLoc(), msg);
+    err(expectLoc(), msg);
   }
   bool expect(Tok k, const std::string &msg) {
     if (is(k)) {
@@ -126,7 +146,7 @@ private:
     if (atStmtEnd())
       return true;
     if (tok().kind != Tok::Error)
-      diag_.error(tok().loc, fmt::format("expected end of line after the statement, found {}",
+      err(tok().loc, fmt::format("expected end of line after the statement, found {}",
                                          describe(tok())));
     sync(stmtStart);
     return false;
@@ -154,7 +174,7 @@ private:
       return;
     }
     if (tok().kind != Tok::Error)
-      diag_.error(tok().loc, fmt::format("expected 'import', 'layer', 'model' or 'train', found {}",
+      err(tok().loc, fmt::format("expected 'import', 'layer', 'model' or 'train', found {}",
                                          describe(tok())));
     syncTop();
   }
@@ -204,7 +224,7 @@ private:
       }
       for (const ParamDecl &q : out)
         if (q.name == p.name || q.label == p.label)
-          diag_.error(p.loc, fmt::format("duplicate parameter '{}' of {}",
+          err(p.loc, fmt::format("duplicate parameter '{}' of {}",
                                          q.name == p.name ? p.name : p.label, owner));
       out.push_back(std::move(p));
       if (is(Tok::Comma)) {
@@ -253,19 +273,19 @@ private:
         break;
       }
       if (is(Tok::Eof)) {
-        diag_.error(expectLoc(), fmt::format("expected '}}' at the end of {}", what));
+        err(expectLoc(), fmt::format("expected '}}' at the end of {}", what));
         diag_.note(open, "the body starts here");
         break;
       }
       if (tok().startOfLine && is(Tok::Ident) && isTopKeyword(tok().text) &&
           peekTok().kind == Tok::Ident && tok().loc.col == 1) {
-        diag_.error(expectLoc(), fmt::format("expected '}}' at the end of {}", what));
+        err(expectLoc(), fmt::format("expected '}}' at the end of {}", what));
         diag_.note(open, "the body starts here");
         break;
       }
       if (!tok().startOfLine && pos_ > 0 && toks_[pos_ - 1].kind != Tok::LBrace) {
         // two statements on one line
-        diag_.error(tok().loc, fmt::format("expected end of line after the statement, found {}",
+        err(tok().loc, fmt::format("expected end of line after the statement, found {}",
                                            describe(tok())));
         sync(pos_);
         continue;
@@ -295,7 +315,7 @@ private:
     }
     parseBlock(what, [&] { parseLayerItem(layer); }, layer.hadErrors);
     if (!layer.hasCall && !layer.hadErrors) {
-      diag_.error(layer.loc, fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block",
+      err(layer.loc, fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block",
                                          layer.name));
       layer.hadErrors = true;
     }
@@ -314,7 +334,7 @@ private:
     }
     if (isIdent("call") && peekTok().kind == Tok::LParen) {
       if (layer.hasCall)
-        diag_.error(tok().loc, fmt::format("layer '{}' has more than one call block", layer.name));
+        err(tok().loc, fmt::format("layer '{}' has more than one call block", layer.name));
       layer.hasCall = true;
       layer.callLoc = tok().loc;
       advance();
@@ -332,7 +352,7 @@ private:
       return;
     }
     if (tok().kind != Tok::Error)
-      diag_.error(tok().loc,
+      err(tok().loc,
                   fmt::format("expected 'param' or 'call(...)' in the body of layer '{}', found {}",
                               layer.name, describe(tok())));
     sync(start);
@@ -404,8 +424,10 @@ private:
         return;
       }
     }
+    curModel_ = &model;
     parseBlock(fmt::format("model '{}'", model.name), [&] { parseStmt(model.body, true); },
                model.hadErrors);
+    curModel_ = nullptr;
     file_->order.push_back({'m', int(file_->models.size())});
     file_->models.push_back(std::move(model));
   }
@@ -480,16 +502,23 @@ private:
       s.loc = kwLoc;
       if (!expectIdent(s.name, s.nameLoc, "expected a parameter name after 'param'"))
         return false;
+      auto fail = [&] {
+        s.bad = true;
+        s.dims.clear();
+        s.value.reset();
+        out.push_back(std::move(s));
+        return false;
+      };
       if (is(Tok::LBracket) && continues()) {
         s.hasDims = true;
         if (!parseDims(s.dims))
-          return false;
+          return fail();
       }
       if (is(Tok::Assign) && continues()) {
         advance();
         s.value = parseExpr();
         if (!s.value)
-          return false;
+          return fail();
       }
       out.push_back(std::move(s));
       if (is(Tok::Comma) && continues()) {
@@ -514,29 +543,43 @@ private:
     const Token &t = tok();
     if (t.kind != Tok::Ident) {
       if (t.kind != Tok::Error)
-        diag_.error(t.loc, fmt::format("expected a statement (such as 'name = expression'), found {}",
+        err(t.loc, fmt::format("expected a statement (such as 'name = expression'), found {}",
                                        describe(t)));
       return false;
     }
     bool nextIsName = peekTok().kind == Tok::Ident && !peekTok().startOfLine;
+    if (t.text == "input" && curModel_)
+      curModel_->hasInputStmt = true;
+    if (t.text == "loss" && curModel_)
+      curModel_->hasLossStmt = true;
     if ((t.text == "input" || t.text == "target") && nextIsName) {
       Stmt s;
       s.kind = t.text == "input" ? StmtKind::Input : StmtKind::Target;
       s.loc = t.loc;
       std::string kw = t.text;
       if (!inModel)
-        diag_.error(t.loc, fmt::format("'{}' is only allowed in a model", kw));
+        err(t.loc, fmt::format("'{}' is only allowed in a model", kw));
       advance();
       expectIdent(s.name, s.nameLoc, "");
+      // on a syntax error below, the name is still declared (as invalid) so
+      // that its uses do not cascade into "unknown name" errors
+      auto fail = [&] {
+        if (inModel) {
+          s.bad = true;
+          s.dims.clear();
+          out.push_back(std::move(s));
+        }
+        return false;
+      };
       if (!is(Tok::Colon)) {
         errorExpected(fmt::format("expected ':' and a type after '{} {}', as in '{} {}: float[4]'",
                                   kw, s.name, kw, s.name));
-        return false;
+        return fail();
       }
       advance();
       if (!is(Tok::Ident) || (tok().text != "float" && tok().text != "int")) {
         errorExpected("expected a type 'float' or 'int', as in 'float[4]'");
-        return false;
+        return fail();
       }
       s.dtype = tok().text;
       s.dtypeLoc = tok().loc;
@@ -544,7 +587,7 @@ private:
       if (is(Tok::LBracket) && continues()) {
         s.hasDims = true;
         if (!parseDims(s.dims))
-          return false;
+          return fail();
       }
       if (inModel)
         out.push_back(std::move(s));
@@ -595,7 +638,7 @@ private:
     if (!is(Tok::Assign)) {
       if (tok().kind != Tok::Error) {
         if (is(Tok::LParen) || is(Tok::Dot))
-          diag_.error(s.loc, fmt::format("expected a statement such as 'name = {}(...)'; "
+          err(s.loc, fmt::format("expected a statement such as 'name = {}(...)'; "
                                          "an expression cannot stand alone", s.name));
         else
           errorExpected(fmt::format("expected '=' after '{}'", s.name));
@@ -634,14 +677,14 @@ private:
     if (depth_ <= kMaxExprDepth)
       return false;
     if (!reportedDeep_)
-      diag_.error(tok().loc, fmt::format("expression is nested too deeply (more than {} levels)",
+      err(tok().loc, fmt::format("expression is nested too deeply (more than {} levels)",
                                          kMaxExprDepth));
     reportedDeep_ = true;
     return true;
   }
   ExprPtr finishNode(ExprPtr e) {
     if (e->depth > kMaxExprDepth) {
-      diag_.error(e->loc, fmt::format("expression is too deeply nested (more than {} levels)",
+      err(e->loc, fmt::format("expression is too deeply nested (more than {} levels)",
                                       kMaxExprDepth));
       return nullptr;
     }
@@ -729,8 +772,13 @@ private:
         call->kind = ExprKind::Call;
         call->loc = e->loc;
         call->begin = e->begin;
+        bool wasBad = badArgs_;
+        badArgs_ = false;
         if (!parseArgs(call->args))
           return nullptr;
+        if (badArgs_) // already diagnosed: the call evaluates to an error
+          call->kind = ExprKind::Error;
+        badArgs_ = wasBad;
         call->end = prevEnd_;
         int d = e->depth;
         for (const Arg &a : call->args)
@@ -771,11 +819,9 @@ private:
         advance();
         advance();
         sawNamed = true;
-        for (const Arg &b : args)
-          if (b.name == a.name)
-            diag_.error(a.nameLoc, fmt::format("argument '{}' is given twice", a.name));
       } else if (sawNamed && !is(Tok::Eof)) {
-        diag_.error(tok().loc, "positional argument after a named argument");
+        err(tok().loc, "positional argument after a named argument");
+        badArgs_ = true;
       }
       if (is(Tok::Eof)) {
         errorExpected("expected ')' after arguments");
@@ -834,9 +880,6 @@ private:
       return e;
     case Tok::LParen: {
       Loc open = t.loc;
-      DepthGuard g(*this);
-      if (tooDeep())
-        return nullptr;
       advance();
       ++parenDepth_;
       ExprPtr inner = parseAdditive();
@@ -866,6 +909,8 @@ private:
   std::string path_;
   DiagnosticEngine &diag_;
   std::vector<Token> toks_;
+  std::vector<Diagnostic> lexErrors_;
+  size_t lexNext_ = 0;
   size_t pos_ = 0;
   size_t prevEnd_ = 0;
   Loc prevEndLoc_;
@@ -873,6 +918,8 @@ private:
   int depth_ = 0;
   bool reportedDeep_ = false;
   FileAST *file_ = nullptr;
+  ModelDecl *curModel_ = nullptr;
+  bool badArgs_ = false;
 };
 
 } // namespace

@@ -73,6 +73,7 @@ struct Stmt {
   bool hasDims = false;
   std::string dtype; // Input/Target: "float" or "int"
   Loc dtypeLoc;
+  bool bad = false;  // a syntax error was reported: declares `name` as invalid
 };
 
 // An argument of a call signature: `x[in]` (dims may bind shape variables).
@@ -104,6 +105,9 @@ struct ModelDecl {
   std::vector<ParamDecl> params;
   std::vector<Stmt> body;
   bool hadErrors = false;
+  // The body has a line starting with `input` / `loss` (even one that failed
+  // to parse): no "has no input/loss" error then.
+  bool hasInputStmt = false, hasLossStmt = false;
 };
 
 // `optimizer adam(lr = 0.01)`: key and its value expression.

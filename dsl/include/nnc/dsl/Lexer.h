@@ -38,9 +38,15 @@ struct Token {
   bool startOfLine = false; // first token on its line
 };
 
-// Splits `text` into tokens; errors (invalid characters, unterminated
-// strings, numbers out of range) are reported to `diag`. The result always
-// ends with an Eof token.
+// Splits `text` into tokens. Errors (invalid characters, unterminated
+// strings, numbers out of range) are appended to `errors` in source order
+// (the parser reports them interleaved with its own, in order); the
+// offending text becomes one Tok::Error token. The result always ends with
+// an Eof token.
+std::vector<Token> lex(const std::string &file, const std::string &text,
+                       std::vector<Diagnostic> &errors);
+
+// The same, reporting errors straight to `diag`.
 std::vector<Token> lex(const std::string &file, const std::string &text,
                        DiagnosticEngine &diag);
 
