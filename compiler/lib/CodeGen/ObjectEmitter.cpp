@@ -8,6 +8,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/Host.h"
@@ -129,7 +130,8 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
       for (auto &f : host)
         features += (features.empty() ? "" : ",") +
                     std::string(f.second ? "+" : "-") + f.first().str();
-  } else if (!target->createMCSubtargetInfo(triple, cpu, "")
+  } else if (!std::unique_ptr<MCSubtargetInfo>(
+                  target->createMCSubtargetInfo(triple, cpu, ""))
                   ->isCPUStringValid(cpu)) {
     error = "unknown target CPU '" + cpu + "' (try e.g. x86-64-v3, znver4, skylake-avx512)";
     return nullptr;
@@ -200,9 +202,10 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
 
 bool writeStaticLibrary(const std::string &path, const std::string &memberName,
                         ArrayRef<char> object, std::string &error) {
-  NewArchiveMember member(
+  std::vector<NewArchiveMember> members;
+  members.emplace_back(
       MemoryBufferRef(StringRef(object.data(), object.size()), memberName));
-  if (Error e = writeArchive(path, {member}, /*WriteSymtab=*/true,
+  if (Error e = writeArchive(path, members, /*WriteSymtab=*/true,
                              object::Archive::K_GNU, /*Deterministic=*/true,
                              /*Thin=*/false)) {
     error = toString(std::move(e));

@@ -12,11 +12,11 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -157,7 +157,6 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   DialectRegistry registry;
   registerAllDialects(registry);
   registry.insert<nn::NNDialect>();
-  registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
@@ -165,7 +164,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   ScopedDiagnosticHandler handler(&ctx, [](Diagnostic &d) {
     std::string loc;
     if (auto fl = d.getLocation().dyn_cast<FileLineColLoc>())
-      loc = (fl.getFilename() + ":" + llvm::Twine(fl.getLine()) + ":" +
+      loc = (fl.getFilename().getValue() + ":" + llvm::Twine(fl.getLine()) + ":" +
              llvm::Twine(fl.getColumn()) + ": ")
                 .str();
     const char *sev = d.getSeverity() == DiagnosticSeverity::Error ? "error"

@@ -23,7 +23,8 @@ public:
     b.setInsertionPointToEnd(module->getBody());
     for (const dsl::Param &p : g.params)
       b.create<nn::ParameterOp>(
-          loc(p.loc), p.name, TypeAttr::get(tensor(p.shape, false)), p.init,
+          loc(p.loc), b.getStringAttr(p.name),
+          TypeAttr::get(tensor(p.shape, false)), b.getStringAttr(p.init),
           b.getF64FloatAttr(p.initValue), b.getI64IntegerAttr(p.fanIn),
           b.getI64IntegerAttr(p.fanOut));
 

@@ -1,1 +1,537 @@
-int main() { return 0; }
+// nnc: the command-line compiler and trainer for .nn models.
+//
+//   nnc train   M.nn [--data PATH] [--epochs N] [--batch N] [--lr X]
+//                    [--optimizer sgd|adam|rmsprop] [--seed N] [--save CKPT]
+//                    [--metrics-out FILE] [--quiet]
+//   nnc predict M.nn --checkpoint CKPT [--input FILE|-]
+//   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm
+//   nnc summary M.nn
+#include "nnc/CodeGen/Pipeline.h"
+#include "nnc/dsl/Frontend.h"
+#include "nnrt/nnrt.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace nnc;
+
+namespace {
+
+const char *kUsage =
+    "usage: nnc <command> MODEL.nn [options]\n"
+    "commands:\n"
+    "  train     compile the model and train it with its train block\n"
+    "            --data PATH --epochs N --batch N --lr X --seed N\n"
+    "            --optimizer sgd|adam|rmsprop --save CKPT --metrics-out FILE\n"
+    "            --quiet --model NAME --target-cpu CPU\n"
+    "  predict   classify rows of a CSV file (or stdin) with a checkpoint\n"
+    "            --checkpoint CKPT [--input FILE|-] --model NAME\n"
+    "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
+    "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
+    "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
+    "  summary   print the layers, output shapes and parameter counts\n";
+
+int fail(const std::string &msg) {
+  std::cerr << "nnc: error: " << msg << "\n";
+  return 1;
+}
+
+struct Args {
+  std::string command, file;
+  std::map<std::string, std::string> opts; // --name value, or "" for a switch
+  std::vector<std::string> errors;
+
+  bool has(const std::string &k) const { return opts.count(k); }
+  std::string get(const std::string &k, const std::string &def = "") const {
+    auto it = opts.find(k);
+    return it == opts.end() ? def : it->second;
+  }
+};
+
+const std::map<std::string, bool> kOptions = {
+    // name -> takes a value
+    {"data", true},   {"epochs", true},      {"batch", true},   {"lr", true},
+    {"optimizer", true}, {"seed", true},     {"save", true},    {"metrics-out", true},
+    {"quiet", false}, {"checkpoint", true},  {"input", true},   {"o", true},
+    {"emit", true},   {"target-cpu", true},  {"model", true},   {"help", false},
+};
+
+Args parseArgs(int argc, char **argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.size() > 1 && s[0] == '-' && s != "-") {
+      std::string name = s.substr(s[1] == '-' ? 2 : 1), value;
+      bool inlineValue = false;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        inlineValue = true;
+      }
+      auto it = kOptions.find(name);
+      if (it == kOptions.end()) {
+        a.errors.push_back("unknown option '" + s + "' (see nnc --help)");
+        continue;
+      }
+      if (it->second && !inlineValue) {
+        if (i + 1 >= argc) {
+          a.errors.push_back("option '" + s + "' expects a value");
+          continue;
+        }
+        value = argv[++i];
+      }
+      a.opts[name] = value;
+    } else if (a.command.empty()) {
+      a.command = s;
+    } else if (a.file.empty()) {
+      a.file = s;
+    } else {
+      a.errors.push_back("unexpected argument '" + s + "'");
+    }
+  }
+  return a;
+}
+
+std::optional<int64_t> parseInt(const std::string &flag, const std::string &s,
+                                int64_t min, std::string &err) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end || errno || v < min) {
+    err = "--" + flag + " expects an integer >= " + std::to_string(min) + ", got '" + s + "'";
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<double> parseFloat(const std::string &flag, const std::string &s,
+                                 std::string &err) {
+  char *end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end || !std::isfinite(v) || v <= 0) {
+    err = "--" + flag + " expects a positive number, got '" + s + "'";
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<dsl::Graph> loadGraph(const Args &a) {
+  if (a.file.empty()) {
+    std::cerr << "nnc: error: no model file given\n" << kUsage;
+    return std::nullopt;
+  }
+  dsl::DiagnosticEngine diag(std::cerr);
+  dsl::FrontendOptions fo;
+  const char *env = std::getenv("NNC_STDLIB");
+  fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
+  return dsl::buildGraph(a.file, fo, diag, a.get("model"));
+}
+
+// Code-generation options: the train block, then the flags.
+std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
+                                             std::string &err) {
+  CodeGenOptions o;
+  const dsl::TrainConfig &t = g.train;
+  o.batch = t.present ? t.batch : 32;
+  o.optimizer.name = t.present ? t.optimizer : "adam";
+  auto num = [&](const char *k, float &dst) {
+    auto it = t.optimizerArgs.find(k);
+    if (it != t.optimizerArgs.end() && it->second.number)
+      dst = float(*it->second.number);
+  };
+  num("beta1", o.optimizer.beta1);
+  num("beta2", o.optimizer.beta2);
+  num("epsilon", o.optimizer.epsilon);
+  num("momentum", o.optimizer.momentum);
+  num("rho", o.optimizer.rho);
+  if (a.has("batch")) {
+    auto b = parseInt("batch", a.get("batch"), 1, err);
+    if (!b)
+      return std::nullopt;
+    o.batch = *b;
+  }
+  if (a.has("optimizer")) {
+    std::string n = a.get("optimizer");
+    if (n != "sgd" && n != "adam" && n != "rmsprop") {
+      err = "--optimizer expects sgd, adam or rmsprop, got '" + n + "'";
+      return std::nullopt;
+    }
+    o.optimizer.name = n;
+  }
+  o.targetCPU = a.get("target-cpu");
+  return o;
+}
+
+struct Compiled {
+  ModelABI abi;
+  std::unique_ptr<LoadedModel> loaded;
+  const nnrt_model *m = nullptr;
+};
+
+std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
+  llvm::SmallVector<char, 0> obj;
+  if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
+    return std::nullopt;
+  Compiled c;
+  c.abi = describeModel(g, o);
+  std::string err;
+  c.loaded = loadObject(obj, c.abi.prefix, err);
+  if (!c.loaded) {
+    std::cerr << "nnc: error: cannot load the generated code: " << err << "\n";
+    return std::nullopt;
+  }
+  c.m = c.loaded->model();
+  return c;
+}
+
+std::string str(const dsl::TrainValue *v) {
+  return v && v->string ? *v->string : "";
+}
+
+float defaultLearningRate(const std::string &opt) {
+  return opt == "sgd" ? 0.01f : 0.001f; // Keras's defaults
+}
+
+int cmdTrain(const Args &a) {
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  const dsl::TrainConfig &t = g->train;
+  std::string dataPath = a.has("data") ? a.get("data") : t.dataPath;
+  if (dataPath.empty())
+    return fail("no training data: give the model a train block with a data "
+                "line, or pass --data PATH");
+  int64_t epochs = t.present ? t.epochs : 1;
+  if (a.has("epochs")) {
+    auto e = parseInt("epochs", a.get("epochs"), 1, err);
+    if (!e)
+      return fail(err);
+    epochs = *e;
+  }
+  float lr = defaultLearningRate(o->optimizer.name);
+  if (auto it = t.optimizerArgs.find("lr"); it != t.optimizerArgs.end() && it->second.number)
+    lr = float(*it->second.number);
+  if (a.has("lr")) {
+    auto v = parseFloat("lr", a.get("lr"), err);
+    if (!v)
+      return fail(err);
+    lr = float(*v);
+  }
+  uint64_t seed = t.seed;
+  if (a.has("seed")) {
+    auto s = parseInt("seed", a.get("seed"), 0, err);
+    if (!s)
+      return fail(err);
+    seed = uint64_t(*s);
+  }
+  bool quiet = a.has("quiet");
+
+  // Data first: a missing file should not wait for the compiler.
+  nnrt_error e{};
+  nnrt_dataset all{}, train{}, test{}, fit{}, val{};
+  auto labelIt = t.dataArgs.find("label");
+  std::string label = labelIt != t.dataArgs.end() ? str(&labelIt->second) : "";
+  if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all, &e))
+    return fail(e.msg);
+
+  double t0 = nnrt_now_seconds();
+  auto c = compileAndLoad(*g, *o);
+  if (!c)
+    return 1;
+  double compileSeconds = nnrt_now_seconds() - t0;
+  const nnrt_model *m = c->m;
+  if (nnrt_dataset_check(&all, m, 1, dataPath.c_str(), &e))
+    return fail(e.msg);
+
+  if (nnrt_split(&all, t.testSplit, seed, &train, &test, &e))
+    return fail(e.msg);
+  nnrt_scaler scaler{};
+  if (t.scale) {
+    if (nnrt_scaler_fit(&scaler, &train, 0, &e) ||
+        nnrt_scaler_apply(&scaler, &train, 0, &e) ||
+        (test.n > 0 && nnrt_scaler_apply(&scaler, &test, 0, &e)))
+      return fail(e.msg);
+  }
+  if (t.validationSplit > 0) {
+    if (nnrt_split(&train, t.validationSplit, seed + 1, &fit, &val, &e))
+      return fail(e.msg);
+  } else if (nnrt_dataset_subset(&train, nullptr, 0, &val, &e) == 0) {
+    fit = train;
+    train = nnrt_dataset{};
+  }
+  if (!quiet)
+    std::printf("Model %s: %lld parameters, compiled in %.0f ms; %lld training "
+                "rows, %lld validation, %lld test\n",
+                m->name, (long long)m->num_params, compileSeconds * 1e3,
+                (long long)fit.n, (long long)val.n, (long long)test.n);
+
+  std::vector<float> params(m->num_params), state(m->opt_state_size, 0.0f);
+  m->init(params.data(), int64_t(seed));
+  nnrt_fit_config cfg{};
+  cfg.epochs = epochs;
+  cfg.learning_rate = lr;
+  cfg.seed = seed;
+  cfg.shuffle = 1;
+  cfg.verbose = quiet ? 0 : 1;
+  nnrt_history hist{};
+  double f0 = nnrt_now_seconds();
+  if (nnrt_fit(m, params.data(), state.data(), &fit, val.n > 0 ? &val : nullptr,
+               &cfg, &hist, quiet ? nullptr : stdout, &e))
+    return fail(e.msg);
+  double trainSeconds = nnrt_now_seconds() - f0;
+
+  float testLoss = NAN, testAcc = NAN;
+  if (test.n > 0) {
+    if (nnrt_evaluate(m, params.data(), &test, &testLoss, &testAcc, &e))
+      return fail(e.msg);
+    std::printf("test_loss: %.4f - test_accuracy: %.4f\n", testLoss, testAcc);
+  }
+  std::printf("trained %lld epochs in %.3f s\n", (long long)hist.count, trainSeconds);
+
+  if (a.has("save")) {
+    nnrt_metadata md{};
+    if (all.num_classes > 0) {
+      char *j = nnrt_json_encode_strings(all.class_names, all.num_classes);
+      nnrt_metadata_set(&md, "nnc.classes", j);
+      std::free(j);
+    }
+    if (t.scale) {
+      char *mn = nnrt_json_encode_floats(scaler.min, scaler.size);
+      char *mx = nnrt_json_encode_floats(scaler.max, scaler.size);
+      nnrt_metadata_set(&md, "nnc.scaler_min", mn);
+      nnrt_metadata_set(&md, "nnc.scaler_max", mx);
+      std::free(mn);
+      std::free(mx);
+    }
+    if (!label.empty())
+      nnrt_metadata_set(&md, "nnc.label_column", label.c_str());
+    nnrt_metadata_set(&md, "nnc.step", std::to_string(hist.last_step).c_str());
+    nnrt_metadata_set(&md, "nnc.epochs", std::to_string(hist.count).c_str());
+    int rc = nnrt_checkpoint_save(a.get("save").c_str(), m, params.data(),
+                                  state.data(), &md, &e);
+    nnrt_metadata_free(&md);
+    if (rc)
+      return fail(e.msg);
+    if (!quiet)
+      std::printf("saved %s\n", a.get("save").c_str());
+  }
+  if (a.has("metrics-out")) {
+    int64_t last = hist.count - 1;
+    const char *keys[] = {"epochs", "loss", "accuracy", "val_loss", "val_accuracy",
+                          "test_loss", "test_accuracy", "train_seconds",
+                          "compile_seconds", "parameters"};
+    double vals[] = {double(hist.count),
+                     last >= 0 ? hist.loss[last] : NAN,
+                     last >= 0 ? hist.accuracy[last] : NAN,
+                     last >= 0 ? hist.val_loss[last] : NAN,
+                     last >= 0 ? hist.val_accuracy[last] : NAN,
+                     testLoss, testAcc, trainSeconds, compileSeconds,
+                     double(m->num_params)};
+    if (nnrt_write_metrics_json(a.get("metrics-out").c_str(), m->name, 10, keys,
+                                vals, &e))
+      return fail(e.msg);
+  }
+  nnrt_history_free(&hist);
+  nnrt_scaler_free(&scaler);
+  for (nnrt_dataset *d : {&all, &train, &test, &fit, &val})
+    nnrt_dataset_free(d);
+  return 0;
+}
+
+int cmdPredict(const Args &a) {
+  if (!a.has("checkpoint"))
+    return fail("predict needs --checkpoint CKPT (written by nnc train --save)");
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  auto c = compileAndLoad(*g, *o);
+  if (!c)
+    return 1;
+  const nnrt_model *m = c->m;
+  nnrt_error e{};
+  std::vector<float> params(m->num_params);
+  nnrt_metadata md{};
+  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), m, params.data(), nullptr,
+                           nullptr, &md, &e))
+    return fail(e.msg);
+  std::string input = a.get("input", "-");
+  nnrt_dataset x{};
+  const char *labelCol = nnrt_metadata_get(&md, "nnc.label_column");
+  int rc = input == "-" ? nnrt_csv_load_features("<stdin>", stdin, labelCol, &x, &e)
+                        : nnrt_csv_load_features(input.c_str(), nullptr, labelCol, &x, &e);
+  if (rc)
+    return fail(e.msg);
+  if (nnrt_dataset_check(&x, m, 0, input == "-" ? "<stdin>" : input.c_str(), &e))
+    return fail(e.msg);
+  const char *mn = nnrt_metadata_get(&md, "nnc.scaler_min");
+  const char *mx = nnrt_metadata_get(&md, "nnc.scaler_max");
+  nnrt_scaler scaler{};
+  if (mn && mx) {
+    float *lo = nullptr, *hi = nullptr;
+    int64_t n1 = 0, n2 = 0;
+    if (nnrt_json_decode_floats(mn, &lo, &n1, &e) ||
+        nnrt_json_decode_floats(mx, &hi, &n2, &e) || n1 != n2 ||
+        nnrt_scaler_set(&scaler, lo, hi, n1, &e) ||
+        nnrt_scaler_apply(&scaler, &x, 0, &e))
+      return fail(std::string("the checkpoint's scaler: ") + e.msg);
+    std::free(lo);
+    std::free(hi);
+  }
+  char **names = nullptr;
+  int numNames = 0;
+  if (const char *cls = nnrt_metadata_get(&md, "nnc.classes"))
+    if (nnrt_json_decode_strings(cls, &names, &numNames, &e))
+      return fail(std::string("the checkpoint's class names: ") + e.msg);
+  nnrt_dataset out{};
+  if (nnrt_predict(m, params.data(), &x, &out, &e))
+    return fail(e.msg);
+  nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
+                         out.fields[0].size, names, numNames);
+  nnrt_free_strings(names, numNames);
+  nnrt_scaler_free(&scaler);
+  nnrt_dataset_free(&x);
+  nnrt_dataset_free(&out);
+  nnrt_metadata_free(&md);
+  return 0;
+}
+
+bool writeFile(const std::string &path, llvm::StringRef data, std::string &err) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    err = "cannot write '" + path + "': " + ec.message();
+    return false;
+  }
+  os << data;
+  return true;
+}
+
+int cmdCompile(const Args &a) {
+  std::string emit = a.get("emit");
+  if (emit == "ast") {
+    if (a.file.empty())
+      return fail("no model file given");
+    dsl::DiagnosticEngine diag(std::cerr);
+    dsl::FrontendOptions fo;
+    fo.stdlibDir = NNC_STDLIB_DIR;
+    return dsl::dumpAST(a.file, fo, diag, std::cout) ? 0 : 1;
+  }
+  static const std::map<std::string, Stage> stages = {
+      {"nn", Stage::NN},           {"nn-train", Stage::NNTrain},
+      {"linalg", Stage::Linalg},   {"llvm-dialect", Stage::LLVMDialect},
+      {"llvm", Stage::LLVMIR},     {"asm", Stage::Asm}};
+  if (!emit.empty() && !stages.count(emit))
+    return fail("--emit expects ast, nn, nn-train, linalg, llvm-dialect, llvm "
+                "or asm, got '" + emit + "'");
+  if (emit.empty() && !a.has("o"))
+    return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  if (!emit.empty()) {
+    std::cout.flush();
+    llvm::raw_fd_ostream &os = llvm::outs();
+    return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
+  }
+  llvm::SmallVector<char, 0> obj;
+  if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj)))
+    return 1;
+  ModelABI abi = describeModel(*g, *o);
+  std::string dir = a.get("o");
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))
+    return fail("cannot create '" + dir + "': " + ec.message());
+  std::string objName = abi.prefix + ".o";
+  std::ifstream abiHeader(std::string(NNC_RUNTIME_INCLUDE_DIR) + "/nnrt/nnrt_abi.h");
+  std::string abiText((std::istreambuf_iterator<char>(abiHeader)),
+                      std::istreambuf_iterator<char>());
+  if (abiText.empty())
+    return fail("cannot read nnrt_abi.h from " NNC_RUNTIME_INCLUDE_DIR);
+  if (!writeFile(dir + "/" + objName, llvm::StringRef(obj.data(), obj.size()), err) ||
+      !writeStaticLibrary(dir + "/lib" + abi.prefix + ".a", objName, obj, err) ||
+      !writeFile(dir + "/" + abi.prefix + ".h", writeHeader(abi), err) ||
+      !writeFile(dir + "/nnrt/nnrt_abi.h", abiText, err))
+    return fail(err);
+  return 0;
+}
+
+int cmdSummary(const Args &a) {
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  auto shape = [](const std::vector<int64_t> &s) {
+    std::string r = "(None";
+    for (int64_t d : s)
+      r += ", " + std::to_string(d);
+    return r + ")";
+  };
+  auto row = [](const std::string &a, const std::string &b, const std::string &c) {
+    std::printf(" %-28s %-25s %s\n", a.c_str(), b.c_str(), c.c_str());
+  };
+  std::string line(65, '_'), dline(65, '=');
+  std::printf("Model: \"%s\"\n%s\n", g->modelName.c_str(), line.c_str());
+  row("Layer (type)", "Output Shape", "Param #");
+  std::printf("%s\n", dline.c_str());
+  int64_t total = 0;
+  for (const auto &l : g->layers) {
+    row(l.name + " (" + l.kind + ")", shape(l.outputShape), std::to_string(l.numParams));
+    total += l.numParams;
+  }
+  int64_t all = 0;
+  for (const auto &p : g->params)
+    all += dsl::numElements(p.shape);
+  std::printf("%s\nTotal params: %lld\nTrainable params: %lld\nNon-trainable "
+              "params: 0\n%s\n",
+              dline.c_str(), (long long)all, (long long)all, line.c_str());
+  (void)total;
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  Args a = parseArgs(argc, argv);
+  if (a.has("help") || a.command == "help" || argc < 2) {
+    std::cout << kUsage;
+    return argc < 2 ? 1 : 0;
+  }
+  for (const std::string &e : a.errors)
+    std::cerr << "nnc: error: " << e << "\n";
+  if (!a.errors.empty())
+    return 1;
+  if (a.command == "train")
+    return cmdTrain(a);
+  if (a.command == "predict")
+    return cmdPredict(a);
+  if (a.command == "compile")
+    return cmdCompile(a);
+  if (a.command == "summary")
+    return cmdSummary(a);
+  std::cerr << "nnc: error: unknown command '" << a.command << "'\n" << kUsage;
+  return 1;
+}
