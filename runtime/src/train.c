@@ -91,7 +91,14 @@ static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *r
     size_t row_bytes = (size_t)ds->fields[f].size * 4;
     const char *src = ds->fields[f].data;
     char *dst = st->fields[f];
-    if (rows) {
+    if (rows && ds->fields[f].size <= 16) {
+      /* Small rows (Iris has 4 floats): an inline copy beats a memcpy call. */
+      int64_t size = ds->fields[f].size;
+      const uint32_t *s32 = (const uint32_t *)src;
+      uint32_t *d32 = (uint32_t *)dst;
+      for (int64_t r = 0; r < count; r++)
+        for (int64_t j = 0; j < size; j++) d32[r * size + j] = s32[rows[r] * size + j];
+    } else if (rows) {
       for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
     } else {
       memcpy(dst, src + (size_t)start * row_bytes, (size_t)count * row_bytes);
@@ -108,6 +115,17 @@ static double batch_correct(const staging *st, int64_t count) {
   const int32_t *y = st->fields[st->n_in];
   int64_t C = st->classes, P = st->positions;
   double total = 0;
+  if (P == 1) { /* the usual case: one label per example, no division */
+    int64_t hits = 0;
+    for (int64_t r = 0; r < count; r++) {
+      const float *v = out + r * C;
+      int64_t best = 0;
+      for (int64_t c = 1; c < C; c++)
+        if (v[c] > v[best]) best = c;
+      hits += best == y[r];
+    }
+    return (double)hits;
+  }
   for (int64_t r = 0; r < count; r++) {
     int64_t hits = 0;
     for (int64_t p = 0; p < P; p++) {

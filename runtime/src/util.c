@@ -91,14 +91,33 @@ double nnrt_rng_uniform(nnrt_rng *r) {
   return (double)(nnrt_rng_next_u64(r) >> 11) * 0x1.0p-53;
 }
 
+/* High and low 64 bits of a * b, written out so every compiler gets the
+ * same answer. */
+static uint64_t mul128(uint64_t a, uint64_t b, uint64_t *lo) {
+#if defined(__SIZEOF_INT128__)
+  unsigned __int128 m = (unsigned __int128)a * b;
+  *lo = (uint64_t)m;
+  return (uint64_t)(m >> 64);
+#else
+  uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+  uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+  *lo = (mid << 32) | (p00 & 0xffffffffu);
+  return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+#endif
+}
+
 uint64_t nnrt_rng_below(nnrt_rng *r, uint64_t n) {
   if (n <= 1) return 0;
-  /* Rejection keeps it unbiased, so shuffles are the same on every libc. */
-  uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-  uint64_t x;
-  do x = nnrt_rng_next_u64(r);
-  while (x >= limit);
-  return x % n;
+  /* Lemire's multiply-and-reject: unbiased, and without a division in the
+   * common case (a division per element made epoch shuffles of small
+   * datasets cost as much as the training steps). */
+  uint64_t lo, hi = mul128(nnrt_rng_next_u64(r), n, &lo);
+  if (lo < n) {
+    uint64_t t = (0 - n) % n;
+    while (lo < t) hi = mul128(nnrt_rng_next_u64(r), n, &lo);
+  }
+  return hi;
 }
 
 void nnrt_rng_shuffle(nnrt_rng *r, int64_t *a, int64_t n) {
