@@ -38,6 +38,7 @@ namespace {
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 constexpr int64_t kMaxElements = int64_t(1) << 34;
 constexpr int kMaxLayerDepth = 32;
+constexpr size_t kMaxNodes = 200000;
 constexpr size_t kMaxFileSize = size_t(64) << 20;
 
 // ---------------------------------------------------------------------------
@@ -1145,6 +1146,14 @@ private:
     const std::string &kind = layer.name;
     if (layer.hadErrors)
       return Value::error(); // its syntax errors were reported already
+    if (g_.nodes.size() > kMaxNodes) {
+      if (!reportedTooLarge_)
+        error(ctor.loc, fmt::format("the expanded model has more than {} nodes; this layer call is "
+                                    "not expanded",
+                                    kMaxNodes));
+      reportedTooLarge_ = true;
+      return Value::error();
+    }
     if (int(frames_.size()) >= kMaxLayerDepth) {
       error(ctor.loc, fmt::format("layers are nested more than {} deep; is layer '{}' recursive?",
                                   kMaxLayerDepth, kind));
@@ -1590,6 +1599,7 @@ private:
   std::vector<Frame> frames_;
   std::optional<Loc> override_;
   bool lossSeen_ = false;
+  bool reportedTooLarge_ = false;
   Loc lossLoc_;
 };
 
