@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages nnc needs to build and test. Idempotent:
 # packages already present are left alone and apt is not touched.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ llvm-16-dev libmlir-16-dev mlir-16-tools clang-16
+pkgs=(cmake ninja-build g++ llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools clang-16
       libomp-16-dev catch2 libfmt-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do
