@@ -105,7 +105,7 @@ const char *kNNTrainPipeline =
     "beta2=%g epsilon=%g momentum=%g rho=%g},canonicalize,cse";
 
 const char *kLinalgPipeline =
-    "convert-nn-to-linalg,canonicalize,linalg-fuse-elementwise-ops,"
+    "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
     "canonicalize,cse";
 
 const char *kBufferizePipeline =
@@ -114,8 +114,7 @@ const char *kBufferizePipeline =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
-    "func.func(buffer-deallocation),"
-    "func.func(promote-buffers-to-stack{max-alloc-size-in-bytes=4096}),"
+    "func.func(nnc-promote-small-buffers),func.func(buffer-deallocation),"
     "canonicalize,cse";
 
 const char *kLLVMPipeline =
@@ -136,7 +135,8 @@ void prefixEntryPoints(ModuleOp module, const std::string &prefix) {
 
 void printModule(ModuleOp m, llvm::raw_ostream &os) {
   OpPrintingFlags flags;
-  flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/true);
+  // Not the pretty form: the dump must parse again with nnc-opt.
+  flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
   m->print(os, flags);
   os << "\n";
 }

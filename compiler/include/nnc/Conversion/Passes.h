@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -12,6 +13,8 @@
 namespace nnc {
 std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

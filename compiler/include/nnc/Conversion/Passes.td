@@ -57,4 +57,50 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
   ];
 }
 
+def FuseElementwise : Pass<"nnc-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "fuses chains of elementwise linalg ops, but not into matrix products";
+  let description = [{
+    Upstream elementwise fusion, controlled: a producer is fused into its
+    consumer unless the consumer is a contraction (a matrix product). Fusing
+    `relu(x @ W + b)` into the next matmul's operand would recompute the
+    activation once per output column and make the product impossible to
+    vectorize as a contraction; it stays a separate loop instead.
+
+    ```mlir
+    // before: %a = linalg.generic {add} ...; %r = linalg.generic {max} ins(%a)
+    // after:  %r = linalg.generic {add then max} ...
+    ```
+  }];
+  let constructor = "nnc::createFuseElementwisePass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
+def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"> {
+  let summary = "moves small statically shaped buffers from the heap to the stack";
+  let description = [{
+    After bufferization every intermediate tensor is a `memref.alloc` freed
+    at the end of the function. Small ones (up to `max-bytes` each, and
+    `max-total-bytes` per function) become `memref.alloca` at the function
+    entry, which removes malloc/free from every step of a small model and
+    lets LLVM keep tiny buffers in registers. Buffers returned from the
+    function are left alone.
+
+    ```mlir
+    // before
+    %a = memref.alloc() {alignment = 64 : i64} : memref<8x8xf32>
+    ...
+    memref.dealloc %a : memref<8x8xf32>
+    // after
+    %a = memref.alloca() {alignment = 64 : i64} : memref<8x8xf32>
+    ```
+  }];
+  let constructor = "nnc::createPromoteSmallBuffersPass()";
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", "65536", "largest buffer moved to the stack">,
+    Option<"maxTotalBytes", "max-total-bytes", "int64_t", "1048576",
+           "stack bytes a function may use for promoted buffers">,
+  ];
+}
+
 #endif

@@ -1,0 +1,33 @@
+// Elementwise fusion that leaves matrix products alone.
+#include "nnc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "nnc/Conversion/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+struct FuseElementwisePass
+    : public nnc::impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) {
+          auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+          return !(consumer && linalg::isaContractionOpInterface(consumer));
+        });
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> nnc::createFuseElementwisePass() {
+  return std::make_unique<FuseElementwisePass>();
+}
