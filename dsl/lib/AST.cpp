@@ -33,6 +33,7 @@ void printExpr(const Expr &e, std::ostream &os, int indent) {
   case ExprKind::Binary: os << "Binary '" << e.op << "'"; break;
   case ExprKind::Call: os << "Call"; break;
   case ExprKind::Member: os << "Member ." << e.text; break;
+  case ExprKind::Ellipsis: os << "Ellipsis"; break;
   case ExprKind::Error: os << "Error"; break;
   }
   os << " " << pos(e.loc) << "\n";
@@ -186,6 +187,7 @@ std::string exprToString(const Expr &e) {
     return s + ")";
   }
   case ExprKind::Member: return (e.lhs ? exprToString(*e.lhs) : "?") + "." + e.text;
+  case ExprKind::Ellipsis: return "...";
   case ExprKind::Error: return "<error>";
   }
   return "?";

@@ -800,6 +800,10 @@ private:
   Value eval(const Expr &e, Scope &scope, const std::string &nameHint = "") {
     switch (e.kind) {
     case ExprKind::Error: return Value::error();
+    case ExprKind::Ellipsis:
+      error(e.loc, "'...' is only allowed as the first dimension of a call signature, as in "
+                   "'call(x[..., in])'");
+      return Value::error();
     case ExprKind::Int: return Value::integer(e.intValue);
     case ExprKind::Float: return Value::real(e.floatValue);
     case ExprKind::String: return Value::string(e.text);
@@ -1284,10 +1288,12 @@ private:
       const SigArg &sa = layer.callArgs[i];
       const Node &n = node(inputs[i]);
       const Expr &argExpr = *app.args[i].value;
-      if (sa.hasDims && sa.dims.size() != n.shape.size()) {
-        error(argExpr.loc, fmt::format("{} expects an input {} with {} dimension{}, but '{}' has shape {}",
-                                       kind, sigText(sa), sa.dims.size(),
-                                       sa.dims.size() == 1 ? "" : "s", text(argExpr),
+      bool ellipsis = sa.hasDims && !sa.dims.empty() && sa.dims[0]->kind == ExprKind::Ellipsis;
+      size_t fixed = sa.dims.size() - (ellipsis ? 1 : 0);
+      if (sa.hasDims && (ellipsis ? n.shape.size() < fixed : n.shape.size() != fixed)) {
+        error(argExpr.loc, fmt::format("{} expects an input {} with {}{} dimension{}, but '{}' has shape {}",
+                                       kind, sigText(sa), ellipsis ? "at least " : "", fixed,
+                                       fixed == 1 ? "" : "s", text(argExpr),
                                        formatShape(n.shape)));
         return Value::error();
       }
@@ -1322,10 +1328,13 @@ private:
       const SigArg &sa = layer.callArgs[i];
       const Node &n = node(inputs[i]);
       const Expr &argExpr = *app.args[i].value;
-      for (size_t d = 0; sa.hasDims && d < sa.dims.size(); ++d) {
+      bool ellipsis = sa.hasDims && !sa.dims.empty() && sa.dims[0]->kind == ExprKind::Ellipsis;
+      size_t skip = ellipsis ? n.shape.size() - (sa.dims.size() - 1) : 0; // dims matched by `...`
+      for (size_t d = ellipsis ? 1 : 0; sa.hasDims && d < sa.dims.size(); ++d) {
         const Expr &de = *sa.dims[d];
+        int64_t actual = n.shape[ellipsis ? skip + d - 1 : d];
         if (de.kind == ExprKind::Name && !inst.env.count(de.text)) {
-          inst.env[de.text] = Value::integer(n.shape[d]);
+          inst.env[de.text] = Value::integer(actual);
           continue;
         }
         Value dv = eval(de, inst);
@@ -1333,7 +1342,7 @@ private:
           ok = false;
           break;
         }
-        if (dv.kind != Value::Int || dv.i != n.shape[d]) {
+        if (dv.kind != Value::Int || dv.i != actual) {
           mismatchLoc = argExpr.loc;
           mismatch = fmt::format("{} expects an input {} with {} = {}, but '{}' has shape {}", kind,
                                  sigText(sa), exprToString(de),

@@ -384,7 +384,7 @@ private:
         return false;
       if (is(Tok::LBracket)) {
         a.hasDims = true;
-        if (!parseDims(a.dims))
+        if (!parseDims(a.dims, /*allowEllipsis=*/true))
           return false;
       }
       layer.callArgs.push_back(std::move(a));
@@ -469,11 +469,40 @@ private:
   }
 
   // ---- statements ---------------------------------------------------------
-  bool parseDims(std::vector<ExprPtr> &dims) {
+  bool isEllipsis() const {
+    return is(Tok::Dot) && peekTok(1).kind == Tok::Dot && peekTok(2).kind == Tok::Dot;
+  }
+
+  bool parseDims(std::vector<ExprPtr> &dims, bool allowEllipsis = false) {
     // '[' current
     advance();
     ++parenDepth_;
     while (!is(Tok::RBracket)) {
+      if (isEllipsis()) {
+        auto e = std::make_unique<Expr>();
+        e->kind = ExprKind::Ellipsis;
+        e->loc = tok().loc;
+        e->begin = tok().offset;
+        advance();
+        advance();
+        e->end = tok().endOffset;
+        advance();
+        if (!allowEllipsis || !dims.empty()) {
+          err(e->loc, "'...' is only allowed as the first dimension of a call signature, as in "
+                      "'call(x[..., in])'");
+          return false;
+        }
+        dims.push_back(std::move(e));
+        if (is(Tok::Comma)) {
+          advance();
+          continue;
+        }
+        if (!is(Tok::RBracket)) {
+          errorExpected("expected ',' or ']' after a dimension");
+          return false;
+        }
+        continue;
+      }
       ExprPtr d = parseExpr();
       if (!d)
         return false;

@@ -177,6 +177,31 @@ TEST_CASE("model parameters, reassignment and constant folding", "[dsl][sema]") 
   CHECK(findNode(*r.graph, "logits")->shape == std::vector<int64_t>{6, 10});
 }
 
+TEST_CASE("Dense on a sequence: x[..., in]", "[dsl][sema]") {
+  const char *src = R"(import std.layers
+layer Pair {
+  call(a[..., n, k], b[k]) -> y {
+    y = a * b
+  }
+}
+model M(T = 5) {
+  input x: float[T, 3]
+  target t: float[T, 2]
+  h = Dense(4, relu)(x)
+  p = Pair()(h, Dense(4)(x)[0] if 0)
+  loss mse(Dense(2)(h), t)
+}
+)";
+  std::string s = src;
+  s.erase(s.find("  p = Pair"), s.find("  loss") - s.find("  p = Pair"));
+  auto r = buildSource(s);
+  INFO(r.output);
+  REQUIRE(r.graph);
+  CHECK(findNode(*r.graph, "h")->shape == std::vector<int64_t>{5, 4});
+  CHECK(findParam(*r.graph, "h.W")->shape == std::vector<int64_t>{3, 4});
+  CHECK(r.graph->layers[1].outputShape == std::vector<int64_t>{5, 2});
+}
+
 TEST_CASE("activation functions are values; linear is the identity", "[dsl][sema]") {
   const char *src = R"(layer Act(activation f = linear) {
   call(x) -> y {

@@ -23,6 +23,7 @@ enum class ExprKind {
   Binary, // a + b         (op '+', '-', '*', '/', '@')
   Call,   // f(args)       (callee is a Name, a Call, or a Member)
   Member, // e.name        (reserved: methods such as LSTM(..).sequence)
+  Ellipsis, // `...` as the first dimension of a call signature: any leading dims
   Error,  // a sub-expression that failed to parse (already diagnosed)
 };
 
