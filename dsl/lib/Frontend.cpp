@@ -942,16 +942,9 @@ private:
                                e.op, formatShape(b.shape), why));
       return false;
     };
-    if (a.batched && b.batched && a.shape.size() != b.shape.size())
-      return mismatch("two batched operands must have the same number of dimensions");
-    if (a.batched != b.batched) {
-      const Node &u = a.batched ? b : a;
-      const Node &t = a.batched ? a : b;
-      if (u.shape.size() > t.shape.size())
-        return mismatch(fmt::format("the unbatched operand {} has more dimensions than the "
-                                    "per-example shape {} of the batched one",
-                                    formatShape(u.shape), formatShape(t.shape)));
-    }
+    // Broadcasting is per example: the batch dimension of a batched operand
+    // lines up with the batch dimension of the result, and the per-example
+    // dimensions line up from the right (numpy rules).
     size_t r = std::max(a.shape.size(), b.shape.size());
     out.assign(r, 1);
     for (size_t i = 0; i < r; ++i) {

@@ -146,11 +146,18 @@ TEST_CASE("primitive ops, constants and batching", "[dsl][sema]") {
     for (int op : g.nodes[i].operands)
       CHECK(op < int(i));
   CHECK(g.inputs.size() == 2);
-  // a batched scalar does not broadcast against a batched [3, 5] (the
-  // batch dimensions would not line up): an error
-  std::string bad2 = good;
-  bad2.replace(bad2.find("+ k\n"), 3, "+ s");
-  CHECK_FALSE(buildSource(bad2).graph);
+  // broadcasting is per example: a batched scalar against a batched [3, 5],
+  // a batched [5] against an unbatched [2, 3, 5]
+  std::string more = good;
+  more.replace(more.find("+ k\n"), 3, "+ s\n  param q[2, 3, 5]\n  d = x[0] if 0");
+  more.erase(more.find("  d = x[0]"), more.find("  loss") - more.find("  d = x[0]"));
+  more.replace(more.find("  loss"), 0, "  d = c * q + v\n");
+  auto r2 = buildSource(more);
+  INFO(r2.output);
+  REQUIRE(r2.graph);
+  CHECK(findNode(*r2.graph, "c")->shape == std::vector<int64_t>{3, 5});
+  CHECK(findNode(*r2.graph, "d")->shape == std::vector<int64_t>{2, 3, 5});
+  CHECK(findNode(*r2.graph, "d")->batched);
   CHECK(g.inputs[1].shape.empty());
   CHECK(g.targets[0].shape == std::vector<int64_t>{3});
 }
