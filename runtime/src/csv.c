@@ -311,7 +311,13 @@ int nnrt_csv_load(const char *path, const char *label_column, nnrt_dataset *out,
     y[i] = (int32_t)(hit - classes);
   }
   char **feat = header;  /* drop the label column from the names */
+  out->label_name = nnrt__strdup(header[label]);
   memmove(feat + label, feat + label + 1, (size_t)(ncols - label - 1) * sizeof *feat);
+  if (!out->label_name) {
+    nnrt_dataset_free(out);
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
   if (nnrt_dataset_set_class_names(out, (const char *const *)classes, (int)nclasses, err) ||
       nnrt_dataset_set_feature_names(out, (const char *const *)feat, nfeat, err)) {
     nnrt_dataset_free(out);

@@ -60,6 +60,7 @@ void nnrt_dataset_free(nnrt_dataset *ds) {
   for (int i = 0; i < ds->num_fields && i < NNRT_MAX_FIELDS; i++) free(ds->fields[i].data);
   nnrt_free_strings(ds->class_names, ds->num_classes);
   nnrt_free_strings(ds->feature_names, ds->num_features);
+  free(ds->label_name);
   memset(ds, 0, sizeof *ds);
 }
 
@@ -116,6 +117,10 @@ int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t cou
                  err)) {
     nnrt_dataset_free(out);
     return 1;
+  }
+  if (ds->label_name && !(out->label_name = nnrt__strdup(ds->label_name))) {
+    nnrt_dataset_free(out);
+    return nnrt__fail(err, "out of memory");
   }
   return 0;
 }

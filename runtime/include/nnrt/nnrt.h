@@ -71,6 +71,8 @@ typedef struct nnrt_dataset {
   char **class_names;
   int num_features;     /* names of field 0's elements (may be 0) */
   char **feature_names;
+  char *label_name;     /* header name of the CSV label column, or NULL;
+                           worth saving so prediction input can skip it */
 } nnrt_dataset;
 
 int nnrt_dataset_alloc(nnrt_dataset *ds, int64_t n, int num_fields,

@@ -85,6 +85,8 @@ TEST_CASE("csv: the iris file", "[runtime]") {
   CHECK(y[50] == 1);
   CHECK(y[149] == 2);
   CHECK(std::string(ds.feature_names[3]) == "petal_width");
+  REQUIRE(ds.label_name);
+  CHECK(std::string(ds.label_name) == "species");
   nnrt_dataset_free(&ds);
 }
 
@@ -104,6 +106,7 @@ TEST_CASE("csv: label column by name, CRLF, blank lines, quotes", "[runtime]") {
   CHECK(std::string(ds.class_names[2]) == "say \"hi\"");
   CHECK(std::string(ds.feature_names[0]) == "x");
   CHECK(std::string(ds.feature_names[1]) == "y");
+  CHECK(std::string(ds.label_name) == "label");
   nnrt_dataset_free(&ds);
 }
 

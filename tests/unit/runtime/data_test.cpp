@@ -26,6 +26,7 @@ void make_ids(nnrt_dataset *ds, int64_t n) {
   }
   const char *names[3] = {"a", "b", "c"};
   REQUIRE(nnrt_dataset_set_class_names(ds, names, 3, &err) == 0);
+  ds->label_name = strdup("kind");
 }
 
 std::vector<int> ids(const nnrt_dataset &ds) {
@@ -100,6 +101,7 @@ TEST_CASE("split: sizes, determinism, disjointness", "[runtime]") {
   CHECK(b != first30);
   REQUIRE(te.num_classes == 3);
   CHECK(std::string(te.class_names[2]) == "c");
+  CHECK(std::string(tr.label_name) == "kind");
 
   REQUIRE(nnrt_split(&ds, 0.2, 42, &tr2, &te2, &err) == 0);
   CHECK(ids(tr2) == a);
