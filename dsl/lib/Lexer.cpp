@@ -230,19 +230,21 @@ private:
     std::string s = text_.substr(start, pos_ - start);
     // letters glued to a number: 12abc
     if (pos_ < text_.size() && isIdentChar(text_[pos_])) {
-      size_t e = pos_;
       while (pos_ < text_.size() && isIdentChar(text_[pos_]))
         advance();
-      diag_.error(loc, fmt::format("invalid number '{}'", text_.substr(start, pos_ - start)));
+      std::string bad = text_.substr(start, pos_ - start);
+      if (bad.size() > 40)
+        bad = bad.substr(0, 40) + "...";
+      diag_.error(loc, fmt::format("invalid number '{}'", bad));
       t.kind = Tok::Error;
-      (void)e;
       return;
     }
     if (isFloat) {
       errno = 0;
       double v = std::strtod(s.c_str(), nullptr);
       if (errno == ERANGE && std::isinf(v)) {
-        diag_.error(loc, fmt::format("number '{}' is out of range", s));
+        diag_.error(loc, fmt::format("number '{}' is out of range",
+                                     s.size() > 40 ? s.substr(0, 40) + "..." : s));
         t.kind = Tok::Error;
         return;
       }

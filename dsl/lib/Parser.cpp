@@ -86,7 +86,6 @@ private:
   void errorExpected(const std::string &msg) {
     if (tok().kind == Tok::Error)
       return; // already diagnosed by the lexer
-    std::string found;
     err(expectLoc(), msg);
   }
   bool expect(Tok k, const std::string &msg) {
@@ -268,8 +267,7 @@ private:
     while (true) {
       parenDepth_ = 0;
       if (is(Tok::RBrace)) {
-        if (!tok().startOfLine || true)
-          advance();
+        advance();
         break;
       }
       if (is(Tok::Eof)) {
