@@ -79,6 +79,9 @@ LogicalResult runPipeline(ModuleOp module, llvm::StringRef text) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
     return failure();
+  // NNC_TIMING=1 prints where compile time goes, pass by pass.
+  if (std::getenv("NNC_TIMING"))
+    pm.enableTiming();
   return pm.run(module);
 }
 

@@ -4,7 +4,9 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_SCHEDULEMATMULS
@@ -63,6 +65,15 @@ struct ScheduleMatmulsPass
         if (auto l = dyn_cast<linalg::LinalgOp>(t))
           (void)linalg::vectorize(rewriter, l);
     }
+    // The vectorizer writes a product as broadcast reads, a multiply and a
+    // multi_reduction; fold that back into vector.contract, whose lowering
+    // to outer products gives the broadcast + FMA micro-kernel.
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorReductionToContractPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, &getContext());
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, &getContext());
+    (void)applyPatternsAndFoldGreedily(fn, std::move(patterns));
   }
 };
 

@@ -323,26 +323,48 @@ struct LowerReshape : OpRewritePattern<ReshapeOp> {
   }
 };
 
+// A transposed copy of a matrix: the backward pass's transposed operands
+// are materialised so every product is a plain row-major contraction (a
+// transposed read inside the register tile would be a gather); the copy is
+// O(K N) against the product's O(M N K).
+Value transpose2D(OpBuilder &b, Location loc, Value x) {
+  MLIRContext *ctx = b.getContext();
+  auto t = tensorType(x);
+  auto outT = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
+                                    t.getElementType());
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+  return generic(b, loc, x, empty(b, loc, outT),
+                 {AffineMap::get(2, 0, {j, i}, ctx),
+                  AffineMap::getMultiDimIdentityMap(2, ctx)},
+                 parallel(2), [](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, a[0]);
+                 })[0];
+}
+
 struct LowerMatMul : OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &r) const override {
     MLIRContext *ctx = r.getContext();
+    Location loc = op.getLoc();
+    Value a = op.getLhs(), bm = op.getRhs();
+    if (op.getTransposeA())
+      a = transpose2D(r, loc, a);
+    if (op.getTransposeB())
+      bm = transpose2D(r, loc, bm);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                k = getAffineDimExpr(2, ctx);
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
+    auto map = [&](AffineExpr x, AffineExpr y) {
+      return AffineMap::get(3, 0, {x, y}, ctx);
     };
-    SmallVector<AffineMap> maps{
-        op.getTransposeA() ? map(k, m) : map(m, k),
-        op.getTransposeB() ? map(n, k) : map(k, n), map(m, n)};
     Value v = generic(
-        r, op.getLoc(), ValueRange{op.getLhs(), op.getRhs()},
-        fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f), maps,
+        r, loc, ValueRange{a, bm},
+        fill(r, loc, tensorType(op.getResult()), 0.0f),
+        {map(m, k), map(k, n), map(m, n)},
         {utils::IteratorType::parallel, utils::IteratorType::parallel,
          utils::IteratorType::reduction},
-        [](OpBuilder &b, Location l, ValueRange a) {
-          Value p = b.create<arith::MulFOp>(l, a[0], a[1]);
-          b.create<linalg::YieldOp>(l, addf(b, l, a[2], p));
+        [](OpBuilder &b, Location l, ValueRange args) {
+          Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
+          b.create<linalg::YieldOp>(l, addf(b, l, args[2], p));
         })[0];
     r.replaceOp(op, v);
     return success();
