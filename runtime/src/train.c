@@ -93,11 +93,11 @@ static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *r
     char *dst = st->fields[f];
     if (rows && ds->fields[f].size <= 16) {
       /* Small rows (Iris has 4 floats): an inline copy beats a memcpy call. */
-      int64_t size = ds->fields[f].size;
-      const uint32_t *s32 = (const uint32_t *)src;
-      uint32_t *d32 = (uint32_t *)dst;
-      for (int64_t r = 0; r < count; r++)
-        for (int64_t j = 0; j < size; j++) d32[r * size + j] = s32[rows[r] * size + j];
+      for (int64_t r = 0; r < count; r++) {
+        const char *s = src + (size_t)rows[r] * row_bytes;
+        char *d = dst + (size_t)r * row_bytes;
+        for (size_t k = 0; k < row_bytes; k += 4) memcpy(d + k, s + k, 4); /* one mov each */
+      }
     } else if (rows) {
       for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
     } else {
