@@ -95,7 +95,8 @@ double nnrt_rng_uniform(nnrt_rng *r) {
  * same answer. */
 static uint64_t mul128(uint64_t a, uint64_t b, uint64_t *lo) {
 #if defined(__SIZEOF_INT128__)
-  unsigned __int128 m = (unsigned __int128)a * b;
+  __extension__ typedef unsigned __int128 u128;
+  u128 m = (u128)a * b;
   *lo = (uint64_t)m;
   return (uint64_t)(m >> 64);
 #else
