@@ -1,0 +1,128 @@
+#include "NumericHelpers.h"
+
+#include "nnc/dsl/Frontend.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace nnc::numtest {
+
+const nnrt_tensor_info &Compiled::tensor(const std::string &name) const {
+  for (int i = 0; i < m->num_tensors; ++i)
+    if (name == m->tensors[i].name)
+      return m->tensors[i];
+  throw std::runtime_error("the model table has no tensor '" + name + "'");
+}
+
+std::vector<const nnrt_tensor_info *> Compiled::withRole(int role) const {
+  std::vector<const nnrt_tensor_info *> out;
+  for (int i = 0; i < m->num_tensors; ++i)
+    if (m->tensors[i].role == role)
+      out.push_back(&m->tensors[i]);
+  return out;
+}
+
+CodeGenOptions sgdOptions(int64_t batch, float momentum) {
+  CodeGenOptions o;
+  o.batch = batch;
+  o.optimizer.name = "sgd";
+  o.optimizer.momentum = momentum;
+  return o;
+}
+
+CodeGenOptions adamOptions(int64_t batch, float beta1, float beta2, float epsilon) {
+  CodeGenOptions o;
+  o.batch = batch;
+  o.optimizer.name = "adam";
+  o.optimizer.beta1 = beta1;
+  o.optimizer.beta2 = beta2;
+  o.optimizer.epsilon = epsilon;
+  return o;
+}
+
+static Compiled compileGraph(const std::optional<dsl::Graph> &g, const std::string &what,
+                             const std::ostringstream &diags, const CodeGenOptions &opts) {
+  if (!g)
+    throw std::runtime_error("front end rejected " + what + ":\n" + diags.str());
+  llvm::SmallVector<char, 0> obj;
+  if (mlir::failed(compileModel(*g, opts, Stage::Object, nullptr, &obj)))
+    throw std::runtime_error("compileModel failed for " + what + " (see stderr)");
+  Compiled c;
+  c.abi = describeModel(*g, opts);
+  std::string err;
+  c.loaded = loadObject(obj, c.abi.prefix, err);
+  if (!c.loaded)
+    throw std::runtime_error("loadObject failed for " + what + ": " + err);
+  c.m = c.loaded->model();
+  if (!c.m || c.m->abi_version != NNRT_ABI_VERSION || c.m->batch != opts.batch)
+    throw std::runtime_error("bad model table for " + what);
+  return c;
+}
+
+Compiled compileSource(const std::string &source, const CodeGenOptions &opts,
+                       const std::string &fileName) {
+  std::ostringstream diags;
+  dsl::DiagnosticEngine diag(diags);
+  dsl::FrontendOptions fo;
+  fo.stdlibDir = NNC_STDLIB_DIR;
+  auto g = dsl::buildGraphFromSource(source, fileName, fo, diag);
+  return compileGraph(g, "source:\n" + source, diags, opts);
+}
+
+Compiled compileFile(const std::string &path, const CodeGenOptions &opts) {
+  std::ostringstream diags;
+  dsl::DiagnosticEngine diag(diags);
+  dsl::FrontendOptions fo;
+  fo.stdlibDir = NNC_STDLIB_DIR;
+  auto g = dsl::buildGraph(path, fo, diag);
+  return compileGraph(g, path, diags, opts);
+}
+
+std::string sourcePath(const std::string &relative) {
+  return std::string(NNC_SOURCE_DIR) + "/" + relative;
+}
+
+IOBuffers::IOBuffers(const nnrt_model &m) : weights(size_t(m.batch), 1.0f) {
+  for (int i = 0; i < m.num_tensors; ++i) {
+    const nnrt_tensor_info &t = m.tensors[i];
+    std::vector<Buf> *list = t.role == NNRT_INPUT    ? &inputs
+                             : t.role == NNRT_TARGET ? &targets
+                             : t.role == NNRT_OUTPUT ? &outputs
+                                                     : nullptr;
+    if (!list)
+      continue;
+    Buf b;
+    b.dtype = t.dtype;
+    size_t n = size_t(t.size * m.batch);
+    if (t.dtype == NNRT_I32)
+      b.ints.assign(n, 0);
+    else
+      b.floats.assign(n, 0.0f);
+    list->push_back(std::move(b));
+  }
+}
+
+std::vector<void *> IOBuffers::trainIO() {
+  std::vector<void *> io;
+  for (Buf &b : inputs)
+    io.push_back(b.data());
+  for (Buf &b : targets)
+    io.push_back(b.data());
+  io.push_back(weights.data());
+  for (Buf &b : outputs)
+    io.push_back(b.data());
+  return io;
+}
+
+std::vector<void *> IOBuffers::predictIO() {
+  std::vector<void *> io;
+  for (Buf &b : inputs)
+    io.push_back(b.data());
+  for (Buf &b : outputs)
+    io.push_back(b.data());
+  return io;
+}
+
+} // namespace nnc::numtest

@@ -1,0 +1,72 @@
+// Shared helpers of the numeric tests: compile .nn source (or a file) to a
+// model loaded into this process, and the io buffers its entry points take.
+#pragma once
+
+#include "nnc/CodeGen/Pipeline.h"
+#include "nnrt/nnrt_abi.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::numtest {
+
+// A compiled and loaded model. Compilation problems throw std::runtime_error
+// carrying the front end's diagnostics (Catch2 reports them as a failure).
+struct Compiled {
+  ModelABI abi;
+  std::unique_ptr<LoadedModel> loaded;
+  const nnrt_model *m = nullptr;
+
+  // The table entry of tensor `name` (throws if absent).
+  const nnrt_tensor_info &tensor(const std::string &name) const;
+  // The table's tensors of one role, in table order.
+  std::vector<const nnrt_tensor_info *> withRole(int role) const;
+};
+
+CodeGenOptions sgdOptions(int64_t batch, float momentum = 0.0f);
+CodeGenOptions adamOptions(int64_t batch, float beta1 = 0.9f, float beta2 = 0.999f,
+                           float epsilon = 1e-7f);
+
+// .nn source text -> loaded model. `fileName` names it in diagnostics.
+Compiled compileSource(const std::string &source, const CodeGenOptions &opts,
+                       const std::string &fileName = "numeric_test.nn");
+// A .nn file (imports and data paths resolve relative to it).
+Compiled compileFile(const std::string &path, const CodeGenOptions &opts);
+
+// Path of a file in the source tree.
+std::string sourcePath(const std::string &relative);
+
+// One buffer per io slot of train_step/eval_step: inputs, targets, the row
+// weights, outputs (predict uses inputs then outputs). Sized from the table;
+// int tensors live in `ints`, float ones in `floats`.
+struct IOBuffers {
+  struct Buf {
+    int dtype = NNRT_F32;
+    std::vector<float> floats;
+    std::vector<int32_t> ints;
+    void *data() { return dtype == NNRT_I32 ? (void *)ints.data() : (void *)floats.data(); }
+  };
+  std::vector<Buf> inputs, targets, outputs;
+  std::vector<float> weights;
+
+  explicit IOBuffers(const nnrt_model &m);
+  std::vector<void *> trainIO();   // inputs, targets, weights, outputs
+  std::vector<void *> predictIO(); // inputs, outputs
+};
+
+// A small deterministic generator (the tests must not depend on libc's rand).
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull) {}
+  uint64_t next() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * double(next() >> 11) * 0x1.0p-53; }
+};
+
+} // namespace nnc::numtest
