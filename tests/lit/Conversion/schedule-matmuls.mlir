@@ -1,0 +1,90 @@
+// RUN: %nnc-opt %s --pass-pipeline='builtin.module(convert-nn-to-linalg,func.func(nnc-schedule-matmuls))' | FileCheck %s
+// RUN: %nnc-opt %s --pass-pipeline='builtin.module(convert-nn-to-linalg,func.func(nnc-schedule-matmuls{vector-width=8}))' | FileCheck %s --check-prefix=VW8
+
+// A matrix product is tiled to a register block of mr rows x nr columns,
+// one k at a time, and the block is vectorized. With the default vector
+// width 16: mr = 8 (divides 32), nr = 2 * 16 = 32 (divides 64).
+func.func @matmul(%x: tensor<32x4xf32>, %w: tensor<4x64xf32>) -> tensor<32x64xf32> {
+  %0 = nn.matmul %x, %w : tensor<32x4xf32>, tensor<4x64xf32> -> tensor<32x64xf32>
+  return %0 : tensor<32x64xf32>
+}
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME: %[[X:.*]]: tensor<32x4xf32>, %[[W:.*]]: tensor<4x64xf32>)
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: %[[INIT:.*]] = linalg.fill
+// CHECK: %[[R:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C8]] iter_args(%{{.*}} = %[[INIT]]) -> (tensor<32x64xf32>)
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C32]] iter_args
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C1]] iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK: %[[A:.*]] = tensor.extract_slice %[[X]][%[[I]], %[[K]]] [8, 1] [1, 1] : tensor<32x4xf32> to tensor<8x1xf32>
+// CHECK: %[[B:.*]] = tensor.extract_slice %[[W]][%[[K]], %[[J]]] [1, 32] [1, 1] : tensor<4x64xf32> to tensor<1x32xf32>
+// CHECK: %[[C:.*]] = tensor.extract_slice %[[ACC]][%[[I]], %[[J]]] [8, 32] [1, 1] : tensor<32x64xf32> to tensor<8x32xf32>
+// CHECK: vector.transfer_read %[[A]]{{.*}} : tensor<8x1xf32>, vector<8x32x1xf32>
+// CHECK: vector.transfer_read %[[B]]{{.*}} : tensor<1x32xf32>, vector<8x32x1xf32>
+// CHECK: %[[VC:.*]] = vector.transfer_read %[[C]]{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// CHECK: %[[P:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<8x32x1xf32>
+// CHECK: %[[S:.*]] = vector.multi_reduction <add>, %[[P]], %[[VC]] [2] : vector<8x32x1xf32> to vector<8x32xf32>
+// CHECK: %[[T:.*]] = vector.transfer_write %[[S]], %[[C]]
+// CHECK: tensor.insert_slice %[[T]] into %[[ACC]][%[[I]], %[[J]]] [8, 32] [1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
+
+// VW8-LABEL: func.func @matmul(
+// VW8: scf.for
+// VW8: scf.for
+// VW8: scf.for
+// VW8: vector<8x16x1xf32>
+// VW8: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x16x1xf32> to vector<8x16xf32>
+
+// Dimensions no larger than the largest candidate are taken whole.
+func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
+  %0 = nn.matmul %x, %w : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<8x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+// CHECK-LABEL: func.func @small(
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: tensor.extract_slice %{{.*}} [8, 1] [1, 1] : tensor<8x4xf32> to tensor<8x1xf32>
+// CHECK: tensor.extract_slice %{{.*}} [1, 3] [1, 1] : tensor<4x3xf32> to tensor<1x3xf32>
+// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x3x1xf32> to vector<8x3xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// Otherwise the largest candidate that divides: 10 rows -> blocks of 2,
+// 48 columns -> 16 (32 does not divide 48).
+func.func @odd(%x: tensor<10x4xf32>, %w: tensor<4x48xf32>) -> tensor<10x48xf32> {
+  %0 = nn.matmul %x, %w : tensor<10x4xf32>, tensor<4x48xf32> -> tensor<10x48xf32>
+  return %0 : tensor<10x48xf32>
+}
+// CHECK-LABEL: func.func @odd(
+// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<2x16x1xf32> to vector<2x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// Transposed operands are read with the transposed slices.
+func.func @transposed(%a: tensor<4x8xf32>, %b: tensor<16x4xf32>) -> tensor<8x16xf32> {
+  %0 = nn.matmul %a, %b {transpose_a, transpose_b} : tensor<4x8xf32>, tensor<16x4xf32> -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+// CHECK-LABEL: func.func @transposed(
+// CHECK: tensor.extract_slice %{{.*}} [1, 8] [1, 1] : tensor<4x8xf32> to tensor<1x8xf32>
+// CHECK: tensor.extract_slice %{{.*}} [16, 1] [1, 1] : tensor<16x4xf32> to tensor<16x1xf32>
+// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x16x1xf32> to vector<8x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// Elementwise generics and reductions that are not matrix products are left alone.
+func.func @not_a_matmul(%a: tensor<8x3xf32>, %b: tensor<3xf32>) -> (tensor<8x3xf32>, tensor<3xf32>) {
+  %0 = nn.add %a, %b : tensor<8x3xf32>, tensor<3xf32> -> tensor<8x3xf32>
+  %1 = nn.sum_to %0 : tensor<8x3xf32> -> tensor<3xf32>
+  return %0, %1 : tensor<8x3xf32>, tensor<3xf32>
+}
+// CHECK-LABEL: func.func @not_a_matmul(
+// CHECK-NOT: scf.for
+// CHECK-NOT: vector.
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// CHECK-NOT: scf.for
+// CHECK: return

@@ -1,0 +1,128 @@
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points | FileCheck %s --check-prefixes=CHECK,ADAM
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=adam beta1=0.5 beta2=0.75 epsilon=0.125" | FileCheck %s --check-prefixes=CHECK,ADAM-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd" | FileCheck %s --check-prefixes=CHECK,SGD
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd momentum=0.5" | FileCheck %s --check-prefix=SGD-MOM
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop" | FileCheck %s --check-prefixes=CHECK,RMSPROP
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop rho=0.5 momentum=0.25" | FileCheck %s --check-prefix=RMSPROP-OPTS
+
+// A 4 -> 8 -> 3 classifier with a batch of 2: P = 4*8 + 8 + 8*3 + 3 = 67
+// parameters, laid out in declaration order.
+
+nn.parameter @"h1.W" : tensor<4x8xf32> {init = "glorot_uniform", fan_in = 4 : i64, fan_out = 8 : i64}
+nn.parameter @"h1.b" : tensor<8xf32> {init = "zeros"}
+nn.parameter @"out.W" : tensor<8x3xf32> {init = "he_uniform", fan_in = 8 : i64, fan_out = 3 : i64}
+nn.parameter @"out.b" : tensor<3xf32> {init = "constant", init_value = 0.25 : f64}
+
+func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
+    -> (tensor<f32>, tensor<2x3xf32>) attributes {nn.num_inputs = 1 : i64} {
+  %w1 = nn.param @"h1.W" : tensor<4x8xf32>
+  %b1 = nn.param @"h1.b" : tensor<8xf32>
+  %w2 = nn.param @"out.W" : tensor<8x3xf32>
+  %b2 = nn.param @"out.b" : tensor<3xf32>
+  %0 = nn.matmul %x, %w1 : tensor<2x4xf32>, tensor<4x8xf32> -> tensor<2x8xf32>
+  %1 = nn.add %0, %b1 : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %h = nn.relu %1 : tensor<2x8xf32>
+  %2 = nn.matmul %h, %w2 : tensor<2x8xf32>, tensor<8x3xf32> -> tensor<2x3xf32>
+  %logits = nn.add %2, %b2 : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  %probs = nn.softmax %logits : tensor<2x3xf32>
+  %loss = nn.cross_entropy %logits, %y, %w : tensor<2x3xf32>, tensor<2xi32>, tensor<2xf32> -> tensor<f32>
+  return %loss, %probs : tensor<f32>, tensor<2x3xf32>
+}
+
+// The module records the sizes the runtime allocates: Adam and RMSprop keep
+// two moments per parameter (2P), SGD one velocity (P).
+// ADAM: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "adam"}
+// SGD: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 67 : i64, nn.optimizer = "sgd"}
+// RMSPROP: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "rmsprop"}
+
+// @forward and @forward_grad are replaced by the entry points.
+// CHECK-NOT: func.func @forward
+
+// init fills every slot of the flat buffer from its initializer, with one
+// random stream per parameter.
+// CHECK-LABEL: func.func @init(
+// CHECK-SAME: %[[P:.*]]: tensor<67xf32>, %[[SEED:.*]]: i64) -> tensor<67xf32>
+// glorot_uniform: limit sqrt(6 / (4 + 8))
+// CHECK: %[[R1:.*]] = nn.random_uniform %[[SEED]] {high = 0.707106769 : f32, low = -0.707106769 : f32, stream = 1 : i64} : tensor<4x8xf32>
+// CHECK: %[[F1:.*]] = nn.reshape %[[R1]] : tensor<4x8xf32> -> tensor<32xf32>
+// CHECK: %[[S1:.*]] = tensor.insert_slice %[[F1]] into %[[P]][0] [32] [1] : tensor<32xf32> into tensor<67xf32>
+// CHECK: %[[Z:.*]] = nn.constant 0.000000e+00 : tensor<8xf32>
+// CHECK: %[[S2:.*]] = tensor.insert_slice %[[Z]] into %[[S1]][32] [8] [1]
+// he_uniform: limit sqrt(6 / 8)
+// CHECK: nn.random_uniform %[[SEED]] {high = 0.866025388 : f32, low = -0.866025388 : f32, stream = 3 : i64} : tensor<8x3xf32>
+// CHECK: %[[S3:.*]] = tensor.insert_slice %{{.*}} into %[[S2]][40] [24] [1]
+// CHECK: %[[C:.*]] = nn.constant 2.500000e-01 : tensor<3xf32>
+// CHECK: %[[S4:.*]] = tensor.insert_slice %[[C]] into %[[S3]][64] [3] [1]
+// CHECK: return %[[S4]] : tensor<67xf32>
+
+// predict takes the parameters, the inputs (not the targets) and the
+// output buffers.
+// CHECK-LABEL: func.func @predict(
+// CHECK-SAME: %[[P:.*]]: tensor<67xf32>, %[[X:.*]]: tensor<2x4xf32>, %[[OUT:.*]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-DAG: %[[W1F:.*]] = tensor.extract_slice %[[P]][0] [32] [1] : tensor<67xf32> to tensor<32xf32>
+// CHECK-DAG: %[[W1:.*]] = nn.reshape %[[W1F]] : tensor<32xf32> -> tensor<4x8xf32>
+// CHECK-DAG: %[[B1:.*]] = tensor.extract_slice %[[P]][32] [8] [1] : tensor<67xf32> to tensor<8xf32>
+// CHECK-DAG: tensor.extract_slice %[[P]][40] [24] [1] : tensor<67xf32> to tensor<24xf32>
+// CHECK-DAG: tensor.extract_slice %[[P]][64] [3] [1] : tensor<67xf32> to tensor<3xf32>
+// CHECK: %[[MM:.*]] = nn.matmul %[[X]], %[[W1]]
+// CHECK: nn.add %[[MM]], %[[B1]]
+// CHECK: %[[PROBS:.*]] = nn.softmax
+// No loss and no gradients in predict.
+// CHECK-NOT: nn.cross_entropy
+// CHECK: %[[COPY:.*]] = linalg.copy ins(%[[PROBS]] : tensor<2x3xf32>) outs(%[[OUT]] : tensor<2x3xf32>)
+// CHECK: return %[[COPY]] : tensor<2x3xf32>
+
+// eval_step: the loss as an f32 scalar, and the outputs.
+// CHECK-LABEL: func.func @eval_step(
+// CHECK-SAME: %{{.*}}: tensor<67xf32>, %{{.*}}: tensor<2x4xf32>, %[[Y:.*]]: tensor<2xi32>, %[[W:.*]]: tensor<2xf32>, %[[OUT:.*]]: tensor<2x3xf32>) -> (f32, tensor<2x3xf32>)
+// CHECK: %[[LOSS:.*]] = nn.cross_entropy %{{.*}}, %[[Y]], %[[W]]
+// CHECK-NOT: nn.cross_entropy_grad
+// CHECK: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
+// CHECK: %[[COPY:.*]] = linalg.copy ins(%{{.*}} : tensor<2x3xf32>) outs(%[[OUT]] : tensor<2x3xf32>)
+// CHECK: return %[[L]], %[[COPY]] : f32, tensor<2x3xf32>
+
+// train_step: parameters, optimizer state, hyper-parameters [lr, step, ...],
+// the forward arguments and the output buffers.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: %[[P:[a-z0-9]+]]: tensor<67xf32>, %[[S:[a-z0-9]+]]: tensor<[[STATE:[0-9]+]]xf32>, %[[H:[a-z0-9]+]]: tensor<4xf32>,
+// CHECK-SAME: %{{.*}}: tensor<2x4xf32>, %{{.*}}: tensor<2xi32>, %{{.*}}: tensor<2xf32>, %{{.*}}: tensor<2x3xf32>)
+// ADAM-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
+// SGD-SAME: -> (tensor<67xf32>, tensor<67xf32>, f32, tensor<2x3xf32>)
+// RMSPROP-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
+// CHECK: %[[LOSS:.*]] = nn.cross_entropy
+// CHECK: nn.cross_entropy_grad
+// The gradients are gathered at the parameters' offsets.
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<67xf32>
+// CHECK: %[[G1:.*]] = tensor.insert_slice %{{.*}} into %[[E]][0] [32] [1]
+// CHECK: %[[G2:.*]] = tensor.insert_slice %{{.*}} into %[[G1]][32] [8] [1]
+// CHECK: %[[G3:.*]] = tensor.insert_slice %{{.*}} into %[[G2]][40] [24] [1]
+// CHECK: %[[G:.*]] = tensor.insert_slice %{{.*}} into %[[G3]][64] [3] [1]
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<4xf32>
+// CHECK: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<4xf32>
+
+// Adam: m = state[0, P), v = state[P, 2P).
+// ADAM-DAG: %[[V:.*]] = tensor.extract_slice %[[S]][67] [67] [1] : tensor<134xf32> to tensor<67xf32>
+// ADAM-DAG: %[[M:.*]] = tensor.extract_slice %[[S]][0] [67] [1] : tensor<134xf32> to tensor<67xf32>
+// ADAM: %[[NP:.*]], %[[NM:.*]], %[[NV:.*]] = nn.adam_update %[[P]], %[[G]], %[[M]], %[[V]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<67xf32>
+// ADAM: %[[S1:.*]] = tensor.insert_slice %[[NM]] into %[[S]][0] [67] [1] : tensor<67xf32> into tensor<134xf32>
+// ADAM: %[[S2:.*]] = tensor.insert_slice %[[NV]] into %[[S1]][67] [67] [1] : tensor<67xf32> into tensor<134xf32>
+// ADAM: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
+// ADAM: return %[[NP]], %[[S2]], %[[L]], %{{.*}} : tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>
+// ADAM-OPTS: nn.adam_update {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<67xf32>
+
+// With SGD the state is the velocity; no step count is needed.
+// SGD: %[[NP:.*]], %[[NV:.*]] = nn.sgd_update %[[P]], %[[G]], %[[S]], %[[LR]] {momentum = 0.000000e+00 : f32} : tensor<67xf32>
+// SGD: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
+// SGD: return %[[NP]], %[[NV]], %[[L]], %{{.*}} : tensor<67xf32>, tensor<67xf32>, f32, tensor<2x3xf32>
+// SGD-MOM: nn.sgd_update {{.*}} {momentum = 5.000000e-01 : f32} : tensor<67xf32>
+
+// RMSprop: mean square = state[0, P), velocity = state[P, 2P).
+// RMSPROP-DAG: %[[V:.*]] = tensor.extract_slice %[[S]][67] [67] [1] : tensor<134xf32> to tensor<67xf32>
+// RMSPROP-DAG: %[[MS:.*]] = tensor.extract_slice %[[S]][0] [67] [1] : tensor<134xf32> to tensor<67xf32>
+// RMSPROP: %[[NP:.*]], %[[NMS:.*]], %[[NV:.*]] = nn.rmsprop_update %[[P]], %[[G]], %[[MS]], %[[V]], %[[LR]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<67xf32>
+// RMSPROP: %[[S1:.*]] = tensor.insert_slice %[[NMS]] into %[[S]][0] [67] [1]
+// RMSPROP: %[[S2:.*]] = tensor.insert_slice %[[NV]] into %[[S1]][67] [67] [1]
+// RMSPROP: return %[[NP]], %[[S2]], %{{.*}}, %{{.*}} : tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>
+// RMSPROP-OPTS: nn.rmsprop_update {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<67xf32>

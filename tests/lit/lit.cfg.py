@@ -1,0 +1,31 @@
+# lit configuration of the nnc tests. The build's lit.site.cfg.py sets the
+# paths and then loads this file.
+import os
+
+import lit.formats
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".nn", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = getattr(config, "nnc_test_obj_dir", config.test_source_root)
+
+# FileCheck, not, count first on PATH, then the tools under test.
+path = [config.llvm_tools_dir, config.nnc_bin_dir, config.environment.get("PATH", "")]
+config.environment["PATH"] = os.pathsep.join(p for p in path if p)
+for var in ("HOME", "TMPDIR", "TMP", "TEMP"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+# The tests must not depend on a stdlib from the environment.
+config.environment.pop("NNC_STDLIB", None)
+
+def tool(name):
+    return os.path.join(config.nnc_bin_dir, name)
+
+config.substitutions.append(("%nnc-opt", tool("nnc-opt")))
+config.substitutions.append(("%nnc", tool("nnc")))
+config.substitutions.append(("%examples", os.path.join(config.nnc_source_dir, "examples")))
+config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(("%cxx", config.cxx_compiler))
