@@ -19,7 +19,22 @@
 # The command is re-run when the .nn file, the nnc binary or any file of the
 # std library (${NNC_STDLIB_DIR}) changes. Variables: NNC_EXECUTABLE (default:
 # the nnc target's binary) and NNC_STDLIB_DIR.
+
+# Script mode (run by the build after nnc): check that nnc wrote the header
+# the target expects, and name the prefix it used when it did not.
+if(CMAKE_SCRIPT_MODE_FILE AND NNC_CHECK_HEADER)
+  if(NOT EXISTS "${NNC_CHECK_HEADER}")
+    get_filename_component(d "${NNC_CHECK_HEADER}" DIRECTORY)
+    file(GLOB written RELATIVE "${d}" "${d}/*.h")
+    message(FATAL_ERROR "nnc_add_model: nnc did not write ${NNC_CHECK_HEADER} "
+      "(it wrote: ${written}); pass PREFIX <name> to nnc_add_model with the "
+      "file's model name in lower case")
+  endif()
+  return()
+endif()
+
 include_guard(GLOBAL)
+set(NNC_CMAKE_FILE "${CMAKE_CURRENT_LIST_FILE}" CACHE INTERNAL "")
 
 function(nnc_add_model NAME FILE)
   cmake_parse_arguments(PARSE_ARGV 2 ARG "" "BATCH;PREFIX;MODEL;OPTIMIZER;TARGET_CPU" "")
@@ -80,8 +95,8 @@ function(nnc_add_model NAME FILE)
     COMMAND ${env} ${nnc_cmd} compile "${src}" -o "${dir}" ${flags}
     # nnc names the files after the model; fail here, not at link time, when
     # PREFIX does not match it.
-    COMMAND ${CMAKE_COMMAND} -E compare_files "${hdr}" "${hdr}"
-    DEPENDS "${src}" ${nnc_dep} ${stdlib_deps}
+    COMMAND ${CMAKE_COMMAND} "-DNNC_CHECK_HEADER=${hdr}" -P "${NNC_CMAKE_FILE}"
+    DEPENDS "${src}" ${nnc_dep} ${stdlib_deps} "${NNC_CMAKE_FILE}"
     COMMENT "nnc: compiling ${FILE} (model library ${NAME})"
     VERBATIM)
   add_custom_target(${NAME}_nnc_gen DEPENDS "${lib}" "${hdr}")
