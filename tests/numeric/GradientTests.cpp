@@ -74,6 +74,10 @@ struct GradCase {
   std::vector<std::string> awayFromZero;
   // Expected loss from the forward outputs, in double (optional).
   std::function<double(const Compiled &, IOBuffers &, const std::vector<float> &)> expectedLoss;
+  // Expected forward outputs (output name -> all rows), in double (optional).
+  std::function<std::map<std::string, std::vector<double>>(const Compiled &, IOBuffers &,
+                                                          const std::vector<float> &)>
+      expectedOutputs;
 };
 
 uint64_t hashName(const std::string &s) {
@@ -207,6 +211,25 @@ void runGradCase(const GradCase &gc) {
     INFO("outputs that must stay away from 0 (a kink): min |value| " << margin);
     REQUIRE(margin >= kKinkMargin);
   }
+  if (gc.expectedOutputs) {
+    // The op's forward values: a wrong forward with a consistent gradient
+    // (sigmoid computed as tanh, say) passes the gradient check but not this.
+    for (const auto &[name, want] : gc.expectedOutputs(c, io, params)) {
+      const std::vector<float> &got = io.outputs[size_t(ioIndex(c, NNRT_OUTPUT, name))].floats;
+      REQUIRE(got.size() == want.size());
+      double maxErr = 0;
+      size_t worst = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        double err = std::fabs(double(got[i]) - want[i]) / (1e-5 * std::fabs(want[i]) + 2e-6);
+        if (err > maxErr)
+          maxErr = err, worst = i;
+      }
+      INFO("forward output '" << name << "'[" << worst << "]: nnc " << got[worst]
+                              << ", reference (double) " << want[worst]
+                              << " (tolerance 1e-5 relative + 2e-6)");
+      CHECK(maxErr <= 1.0);
+    }
+  }
   if (gc.expectedLoss) {
     double want = gc.expectedLoss(c, io, params);
     INFO("loss from the forward outputs, computed in double");
@@ -326,6 +349,60 @@ double crossEntropyLoss(const Compiled &c, IOBuffers &io, const std::string &z,
   return num / den;
 }
 
+// ---- forward references in double ----------------------------------------
+
+struct Ref {
+  const Compiled &c;
+  IOBuffers &io;
+  const std::vector<float> &p;
+
+  std::vector<double> input(const std::string &n) const {
+    const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
+    return std::vector<double>(f.begin(), f.end());
+  }
+  std::vector<double> param(const std::string &n) const {
+    const nnrt_tensor_info &t = c.tensor(n);
+    return std::vector<double>(p.begin() + t.offset, p.begin() + t.offset + t.size);
+  }
+  // rows of x ([..., K], flattened) times W [K, N]
+  static std::vector<double> mm(const std::vector<double> &x, const std::vector<double> &W,
+                                size_t K, size_t N) {
+    size_t rows = x.size() / K;
+    std::vector<double> y(rows * N, 0.0);
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t k = 0; k < K; ++k)
+        for (size_t j = 0; j < N; ++j)
+          y[r * N + j] += x[r * K + k] * W[k * N + j];
+    return y;
+  }
+  std::vector<double> mm(const std::string &x, const std::string &W) const {
+    const nnrt_tensor_info &t = c.tensor(W);
+    return mm(input(x), param(W), size_t(t.shape[0]), size_t(t.shape[1]));
+  }
+};
+
+std::vector<double> map1(const std::vector<double> &a, const std::function<double(double)> &f) {
+  std::vector<double> y(a.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    y[i] = f(a[i]);
+  return y;
+}
+
+// softmax / log_softmax over rows of length n
+std::vector<double> softmaxRows(const std::vector<double> &a, size_t n, bool log) {
+  std::vector<double> y(a.size());
+  for (size_t r = 0; r < a.size() / n; ++r) {
+    double mx = -1e300, se = 0;
+    for (size_t j = 0; j < n; ++j)
+      mx = std::max(mx, a[r * n + j]);
+    for (size_t j = 0; j < n; ++j)
+      se += std::exp(a[r * n + j] - mx);
+    for (size_t j = 0; j < n; ++j)
+      y[r * n + j] = log ? a[r * n + j] - mx - std::log(se) : std::exp(a[r * n + j] - mx) / se;
+  }
+  return y;
+}
+
 // ---- binary ops in every broadcasting form --------------------------------
 
 // One model checking `op` in all forms; `pos` makes the right operands
@@ -371,6 +448,41 @@ GradCase binaryCase(const std::string &name, const std::string &op, bool positiv
       g.paramRange[p] = {0.5, 1.5};
   }
   g.weights = {1, 2, 0.5, 0}; // one padding row, and non-uniform weights
+  std::function<double(double, double)> f = op == "+"   ? [](double a, double b) { return a + b; }
+                                            : op == "-" ? [](double a, double b) { return a - b; }
+                                            : op == "*" ? [](double a, double b) { return a * b; }
+                                                        : [](double a, double b) { return a / b; };
+  g.expectedOutputs = [f](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    std::map<std::string, std::vector<double>> out;
+    auto zipIdx = [](size_t n, const std::function<double(size_t)> &g) {
+      std::vector<double> y(n);
+      for (size_t i = 0; i < n; ++i)
+        y[i] = g(i);
+      return y;
+    };
+    auto bbA = R.mm("x", "bb_A"), bbB = R.mm("xp", "bb_B");
+    out["y_bb"] = zipIdx(bbA.size(), [&](size_t i) { return f(bbA[i], bbB[i]); });
+    auto bvA = R.mm("x", "bv_A"), bvc = R.param("bv_c");
+    out["y_bv"] = zipIdx(bvA.size(), [&](size_t i) { return f(bvA[i], bvc[i % 4]); });
+    auto vbc = R.param("vb_c"), vbB = R.mm("xp", "vb_B");
+    out["y_vb"] = zipIdx(vbB.size(), [&](size_t i) { return f(vbc[i % 4], vbB[i]); });
+    auto bsA = R.mm("x", "bs_A");
+    out["y_bs"] = zipIdx(bsA.size(), [&](size_t i) { return f(bsA[i], 1.75); });
+    auto sbB = R.mm("xp", "sb_B");
+    out["y_sb"] = zipIdx(sbB.size(), [&](size_t i) { return f(1.75, sbB[i]); });
+    auto bmA = R.mm("x2", "bm_A"), bme = R.param("bm_e"); // [B, 2, 4] with [2, 1]
+    out["y_bm"] = zipIdx(bmA.size(), [&](size_t i) { return f(bmA[i], bme[(i / 4) % 2]); });
+    auto uuA = R.mm("x", "uu_A"), uuc = R.param("uu_c"), uud = R.param("uu_d");
+    out["y_uu"] = zipIdx(uuA.size(), [&](size_t i) { return uuA[i] + f(uuc[i % 4], uud[i % 4]); });
+    return out;
+  };
+  g.expectedLoss = [](const Compiled &c, IOBuffers &io, const std::vector<float> &) {
+    double l = 0;
+    for (const char *y : {"y_bb", "y_bv", "y_vb", "y_bs", "y_sb", "y_uu"})
+      l += mseLoss(c, io, y, "t", true);
+    return l + mseLoss(c, io, "y_bm", "t2", true);
+  };
   return g;
 }
 
@@ -410,6 +522,21 @@ TEST_CASE("gradient: matmul", "[gradient]") {
            "  output yu = (x @ A) + (u @ U)\n"
            "  output yp = x @ (P * Q)\n"
            "  loss mse(y, t) + mse(y3, t3) + mse(yu, t) + mse(yp, t)\n";
+  g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    std::map<std::string, std::vector<double>> out;
+    out["y"] = R.mm("x", "A");
+    out["y3"] = R.mm("x3", "R");
+    auto uU = Ref::mm(R.param("u"), R.param("U"), 4, 3);
+    out["yu"] = out["y"];
+    for (size_t i = 0; i < out["yu"].size(); ++i)
+      out["yu"][i] += uU[i % 3];
+    auto P = R.param("P"), Q = R.param("Q");
+    for (size_t i = 0; i < P.size(); ++i)
+      P[i] *= Q[i];
+    out["yp"] = Ref::mm(R.input("x"), P, 4, 3);
+    return out;
+  };
   runGradCase(g);
 }
 
@@ -424,13 +551,37 @@ TEST_CASE("gradient: neg", "[gradient]") {
            "  output z = neg(x @ B)\n"
            "  loss mse(y, t) + mse(z, t)\n";
   g.targetRange = {0.2, 0.8};
+  g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    auto neg = [](double v) { return -v; };
+    return std::map<std::string, std::vector<double>>{{"y", map1(R.mm("x", "A"), neg)},
+                                                      {"z", map1(R.mm("x", "B"), neg)}};
+  };
   runGradCase(g);
 }
 
 namespace {
 GradCase unaryCase(const std::string &fn, Range inputRange, Range paramRange,
                    Range targetRange = {-0.5, 0.5}) {
+  static const std::map<std::string, std::function<double(double)>> fns = {
+      {"relu", [](double v) { return v > 0 ? v : 0.0; }},
+      {"sigmoid", [](double v) { return 1 / (1 + std::exp(-v)); }},
+      {"tanh", [](double v) { return std::tanh(v); }},
+      {"exp", [](double v) { return std::exp(v); }},
+      {"log", [](double v) { return std::log(v); }},
+      {"sqrt", [](double v) { return std::sqrt(v); }}};
+  std::function<double(double)> f = fns.at(fn);
   GradCase g;
+  g.expectedOutputs = [f](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    auto a = R.mm("x", "A"), cv = R.param("c");
+    for (size_t i = 0; i < a.size(); ++i)
+      a[i] += cv[i % 4];
+    return std::map<std::string, std::vector<double>>{{"a", a}, {"y", map1(a, f)}};
+  };
+  g.expectedLoss = [](const Compiled &c, IOBuffers &io, const std::vector<float> &) {
+    return mseLoss(c, io, "y", "t", true);
+  };
   g.name = fn;
   g.body = "  input x: float[4]\n"
            "  target t: float[4]\n"
@@ -477,6 +628,11 @@ TEST_CASE("gradient: softmax", "[gradient]") {
   g.paramRange["A"] = {-1.5, 1.5};
   g.paramRange["B"] = {-1.5, 1.5};
   g.targetRange = {0, 0.6};
+  g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    return std::map<std::string, std::vector<double>>{
+        {"y", softmaxRows(R.mm("x", "A"), 4, false)}, {"y2", softmaxRows(R.mm("x2", "B"), 3, false)}};
+  };
   runGradCase(g);
 }
 
@@ -495,6 +651,11 @@ TEST_CASE("gradient: log_softmax", "[gradient]") {
   g.paramRange["A"] = {-1.5, 1.5};
   g.paramRange["B"] = {-1.5, 1.5};
   g.targetRange = {-2, -0.5};
+  g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
+    Ref R{c, io, p};
+    return std::map<std::string, std::vector<double>>{
+        {"y", softmaxRows(R.mm("x", "A"), 4, true)}, {"y2", softmaxRows(R.mm("x2", "B"), 3, true)}};
+  };
   runGradCase(g);
 }
 

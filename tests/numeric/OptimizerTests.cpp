@@ -1,0 +1,159 @@
+// Optimizer updates: three train_steps of each optimizer (with non-default
+// constants, so a hard-coded default shows) against the update formula in
+// double. The gradient at each step comes from the same model compiled with
+// plain SGD (p' = p - lr * g, lr = 2^10; see GradientTests.cpp), evaluated
+// at the optimizer's current parameters.
+//   sgd:     v = momentum * v - lr * g;  p += v
+//   adam:    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//            p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   (t = hyper step)
+//   rmsprop: ms = rho ms + (1 - rho) g^2;  v = momentum v + lr g / (sqrt(ms) + eps);  p -= v
+// The learning rate comes from hyper at every step (it changes at step 3).
+#include "NumericHelpers.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <iostream>
+
+using namespace nnc;
+using namespace nnc::numtest;
+
+namespace {
+
+const char *const kModel = R"(model Opt {
+  input x: float[4]
+  target t: float[3]
+  param A[4, 3] = uniform(0.5)
+  param c[3] = uniform(0.5)
+  output y = tanh(x @ A + c)
+  loss mse(y, t)
+}
+)";
+
+struct Setup {
+  Compiled oracle = compileSource(kModel, sgdOptions(4), "opt.nn");
+  std::vector<float> p0;
+  IOBuffers io{*oracle.m};
+
+  Setup() {
+    Rng rng(2024);
+    p0.resize(size_t(oracle.m->num_params));
+    for (float &v : p0)
+      v = float(rng.uniform(-0.7, 0.7));
+    for (float &v : io.inputs[0].floats)
+      v = float(rng.uniform(-1, 1));
+    for (float &v : io.targets[0].floats)
+      v = float(rng.uniform(-0.8, 0.8));
+    io.weights = {1, 0.5, 2, 0};
+  }
+
+  std::vector<double> grad(const std::vector<float> &p) {
+    const double lr = 1024;
+    std::vector<float> q = p, state(size_t(oracle.m->opt_state_size), 0.0f);
+    float hyper[NNRT_HYPER_COUNT] = {float(lr), 1, 0, 0};
+    auto tio = io.trainIO();
+    oracle.m->train_step(q.data(), state.data(), hyper, tio.data());
+    std::vector<double> g(p.size());
+    for (size_t i = 0; i < p.size(); ++i)
+      g[i] = (double(p[i]) - double(q[i])) / lr;
+    return g;
+  }
+};
+
+enum class Kind { SGD, Adam, RMSprop };
+
+void runOptimizer(Kind kind, const CodeGenOptions &opts) {
+  Setup s;
+  Compiled c = compileSource(kModel, opts, "opt.nn");
+  REQUIRE(c.m->num_params == s.oracle.m->num_params);
+  REQUIRE(c.m->optimizer == (kind == Kind::SGD ? NNRT_OPT_SGD : kind == Kind::Adam ? NNRT_OPT_ADAM : NNRT_OPT_RMSPROP));
+  const OptimizerConfig &o = opts.optimizer;
+  size_t n = s.p0.size();
+  std::vector<float> p = s.p0, state(size_t(c.m->opt_state_size), 0.0f);
+  std::vector<double> m1(n, 0.0), m2(n, 0.0); // the formula's state
+  auto tio = s.io.trainIO();
+  const float lrs[3] = {0.05f, 0.05f, 0.02f};
+  double maxErr = 0, minMove = 1e30;
+  for (int t = 1; t <= 3; ++t) {
+    INFO("step " << t);
+    std::vector<double> g = s.grad(p);
+    std::vector<double> want(n);
+    double lr = lrs[t - 1];
+    for (size_t i = 0; i < n; ++i) {
+      double pi = p[i];
+      switch (kind) {
+      case Kind::SGD:
+        m1[i] = o.momentum * m1[i] - lr * g[i];
+        want[i] = pi + m1[i];
+        break;
+      case Kind::Adam: {
+        m1[i] = o.beta1 * m1[i] + (1 - double(o.beta1)) * g[i];
+        m2[i] = o.beta2 * m2[i] + (1 - double(o.beta2)) * g[i] * g[i];
+        double mhat = m1[i] / (1 - std::pow(double(o.beta1), t));
+        double vhat = m2[i] / (1 - std::pow(double(o.beta2), t));
+        want[i] = pi - lr * mhat / (std::sqrt(vhat) + o.epsilon);
+        break;
+      }
+      case Kind::RMSprop:
+        m1[i] = o.rho * m1[i] + (1 - double(o.rho)) * g[i] * g[i];
+        m2[i] = o.momentum * m2[i] + lr * g[i] / (std::sqrt(m1[i]) + o.epsilon);
+        want[i] = pi - m2[i];
+        break;
+      }
+    }
+    double before = c.m->eval_step(p.data(), tio.data());
+    std::vector<float> prev = p;
+    float hyper[NNRT_HYPER_COUNT] = {lrs[t - 1], float(t), 0, 0};
+    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data());
+    CHECK(loss == Approx(before).epsilon(1e-6));
+    int bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double err = std::fabs(double(p[i]) - want[i]);
+      maxErr = std::max(maxErr, err);
+      minMove = std::min(minMove, std::fabs(want[i] - double(prev[i])));
+      if (!(err <= 2e-6 + 1e-5 * std::fabs(want[i]))) {
+        if (++bad <= 5)
+          UNSCOPED_INFO("param " << i << ": nnc " << p[i] << ", formula " << want[i] << ", before "
+                                 << prev[i] << ", grad " << g[i]);
+      }
+    }
+    CHECK(bad == 0);
+  }
+  std::cout << "optimizer " << o.name << ": max |nnc - formula| " << maxErr
+            << ", smallest update " << minMove << "\n";
+  CHECK(minMove > 1e-4); // every parameter moves: the comparison has teeth
+}
+
+} // namespace
+
+TEST_CASE("optimizer: sgd with momentum", "[optimizer]") {
+  runOptimizer(Kind::SGD, sgdOptions(4, 0.9f));
+}
+
+TEST_CASE("optimizer: sgd without momentum", "[optimizer]") {
+  runOptimizer(Kind::SGD, sgdOptions(4, 0.0f));
+}
+
+TEST_CASE("optimizer: adam with non-default betas and epsilon", "[optimizer]") {
+  runOptimizer(Kind::Adam, adamOptions(4, 0.8f, 0.95f, 1e-3f));
+}
+
+TEST_CASE("optimizer: rmsprop with momentum", "[optimizer]") {
+  CodeGenOptions o;
+  o.batch = 4;
+  o.optimizer.name = "rmsprop";
+  o.optimizer.rho = 0.8f;
+  o.optimizer.momentum = 0.5f;
+  o.optimizer.epsilon = 1e-3f;
+  runOptimizer(Kind::RMSprop, o);
+}
+
+TEST_CASE("optimizer: rmsprop without momentum", "[optimizer]") {
+  CodeGenOptions o;
+  o.batch = 4;
+  o.optimizer.name = "rmsprop";
+  o.optimizer.rho = 0.9f;
+  o.optimizer.momentum = 0.0f;
+  o.optimizer.epsilon = 1e-7f;
+  runOptimizer(Kind::RMSprop, o);
+}
