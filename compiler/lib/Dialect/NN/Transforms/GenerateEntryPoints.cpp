@@ -98,6 +98,10 @@ struct GenerateEntryPointsPass
     auto t = v.getType().cast<RankedTensorType>();
     if (t.getRank() != 1)
       v = b.create<ReshapeOp>(loc, flat(t.getNumElements()), v);
+    // A slice covering the whole buffer would fold to `v` itself, and the
+    // function would return a fresh tensor that bufferization rejects.
+    if (dest.getType() == v.getType())
+      return writeInto(b, loc, v, dest);
     return b.create<tensor::InsertSliceOp>(
         loc, v, dest, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(t.getNumElements())},
