@@ -94,7 +94,8 @@ void addModelTable(Module &m, const ModelABI &abi) {
                                      ConstantArray::get(arrT, infos),
                                      abi.prefix + "_tensors");
   auto *modelT = StructType::create(
-      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, ptr, ptr, ptr, ptr, ptr},
+      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
+            i64, i32, i32, ptr, ptr},
       "nnrt_model");
   const std::string &p = abi.prefix;
   auto *model = ConstantStruct::get(
@@ -104,7 +105,10 @@ void addModelTable(Module &m, const ModelABI &abi) {
        str(abi.name), ConstantInt::get(i64, abi.batch),
        ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
        tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
-       m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io")});
+       m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
+       // No recurrent cells yet: no step function.
+       ConstantInt::get(i64, 0), ConstantInt::get(i32, 0), ConstantInt::get(i32, 0),
+       ConstantPointerNull::get(ptr), ConstantPointerNull::get(ptr)});
   new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model,
                      p + "_model");
 }

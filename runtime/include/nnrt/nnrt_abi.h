@@ -21,11 +21,17 @@
 extern "C" {
 #endif
 
-#define NNRT_ABI_VERSION 1
+#define NNRT_ABI_VERSION 2
 #define NNRT_MAX_RANK 6
 
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_I32 = 1 };
-enum nnrt_role { NNRT_PARAM = 0, NNRT_INPUT = 1, NNRT_TARGET = 2, NNRT_OUTPUT = 3 };
+enum nnrt_role {
+  NNRT_PARAM = 0,
+  NNRT_INPUT = 1,
+  NNRT_TARGET = 2,
+  NNRT_OUTPUT = 3,
+  NNRT_STATE = 4 /* recurrent state carried between calls of `step` */
+};
 enum nnrt_loss_kind { NNRT_LOSS_NONE = 0, NNRT_LOSS_CROSS_ENTROPY = 1, NNRT_LOSS_MSE = 2 };
 enum nnrt_optimizer_kind { NNRT_OPT_SGD = 0, NNRT_OPT_ADAM = 1, NNRT_OPT_RMSPROP = 2 };
 
@@ -72,6 +78,19 @@ typedef struct nnrt_model {
                       void *const *io);
   /* Same io layout as train_step; no update. Returns the weighted mean loss. */
   float (*eval_step)(const float *params, void *const *io);
+
+  /* Generation, one time step per call, for models with recurrent cells
+   * (NULL and 0 otherwise). `step_tensors` lists, in order, the step's
+   * inputs (one time step of each model input: its shape without the time
+   * dimension), its states (NNRT_STATE, e.g. "h1.h" [150]) and its outputs
+   * (one time step of each output). Every buffer holds `step_batch` rows.
+   * io: one pointer per step input, per state, then per output. States are
+   * read and updated in place; all-zero states start a sequence. */
+  int64_t step_batch;
+  int32_t num_step_tensors;
+  int32_t reserved2;
+  const nnrt_tensor_info *step_tensors;
+  void (*step)(const float *params, void *const *io);
 } nnrt_model;
 
 #ifdef __cplusplus
