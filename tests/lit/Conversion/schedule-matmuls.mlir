@@ -17,16 +17,14 @@ func.func @matmul(%x: tensor<32x4xf32>, %w: tensor<4x64xf32>) -> tensor<32x64xf3
 // CHECK: %[[R:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C8]] iter_args(%{{.*}} = %[[INIT]]) -> (tensor<32x64xf32>)
 // CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C32]] iter_args
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %[[C1]] iter_args(%[[ACC:.*]] = %{{.*}})
-// CHECK: %[[A:.*]] = tensor.extract_slice %[[X]][%[[I]], %[[K]]] [8, 1] [1, 1] : tensor<32x4xf32> to tensor<8x1xf32>
-// CHECK: %[[B:.*]] = tensor.extract_slice %[[W]][%[[K]], %[[J]]] [1, 32] [1, 1] : tensor<4x64xf32> to tensor<1x32xf32>
-// CHECK: %[[C:.*]] = tensor.extract_slice %[[ACC]][%[[I]], %[[J]]] [8, 32] [1, 1] : tensor<32x64xf32> to tensor<8x32xf32>
-// CHECK: vector.transfer_read %[[A]]{{.*}} : tensor<8x1xf32>, vector<8x32x1xf32>
-// CHECK: vector.transfer_read %[[B]]{{.*}} : tensor<1x32xf32>, vector<8x32x1xf32>
-// CHECK: %[[VC:.*]] = vector.transfer_read %[[C]]{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
-// CHECK: %[[P:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<8x32x1xf32>
-// CHECK: %[[S:.*]] = vector.multi_reduction <add>, %[[P]], %[[VC]] [2] : vector<8x32x1xf32> to vector<8x32xf32>
-// CHECK: %[[T:.*]] = vector.transfer_write %[[S]], %[[C]]
-// CHECK: tensor.insert_slice %[[T]] into %[[ACC]][%[[I]], %[[J]]] [8, 32] [1, 1]
+// The register block: an 8x1 column of A, a 1x32 row of B, and the 8x32
+// accumulator, combined by one vector.contract per k.
+// CHECK: %[[VA:.*]] = vector.transfer_read %[[X]][%[[I]], %[[K]]]{{.*}} : tensor<32x4xf32>, vector<8x1xf32>
+// CHECK: %[[VB:.*]] = vector.transfer_read %[[W]][%[[K]], %[[J]]]{{.*}} : tensor<4x64xf32>, vector<1x32xf32>
+// CHECK: %[[VC:.*]] = vector.transfer_read %[[ACC]][%[[I]], %[[J]]]{{.*}} : tensor<32x64xf32>, vector<8x32xf32>
+// CHECK: %[[S:.*]] = vector.contract {{{.*}}iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[VA]], %[[VB]], %[[VC]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: %[[T:.*]] = vector.transfer_write %[[S]], %[[ACC]][%[[I]], %[[J]]]
+// CHECK: scf.yield %[[T]]
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[R]]
 
@@ -34,8 +32,7 @@ func.func @matmul(%x: tensor<32x4xf32>, %w: tensor<4x64xf32>) -> tensor<32x64xf3
 // VW8: scf.for
 // VW8: scf.for
 // VW8: scf.for
-// VW8: vector<8x16x1xf32>
-// VW8: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x16x1xf32> to vector<8x16xf32>
+// VW8: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
 
 // Dimensions no larger than the largest candidate are taken whole.
 func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
@@ -46,9 +43,7 @@ func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: tensor.extract_slice %{{.*}} [8, 1] [1, 1] : tensor<8x4xf32> to tensor<8x1xf32>
-// CHECK: tensor.extract_slice %{{.*}} [1, 3] [1, 1] : tensor<4x3xf32> to tensor<1x3xf32>
-// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x3x1xf32> to vector<8x3xf32>
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x3xf32> into vector<8x3xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: return
 
@@ -59,20 +54,24 @@ func.func @odd(%x: tensor<10x4xf32>, %w: tensor<4x48xf32>) -> tensor<10x48xf32> 
   return %0 : tensor<10x48xf32>
 }
 // CHECK-LABEL: func.func @odd(
-// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<2x16x1xf32> to vector<2x16xf32>
+// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: return
 
-// Transposed operands are read with the transposed slices.
+// Transposed operands are materialized first (by NNToLinalg); the product
+// is scheduled like any other.
 func.func @transposed(%a: tensor<4x8xf32>, %b: tensor<16x4xf32>) -> tensor<8x16xf32> {
   %0 = nn.matmul %a, %b {transpose_a, transpose_b} : tensor<4x8xf32>, tensor<16x4xf32> -> tensor<8x16xf32>
   return %0 : tensor<8x16xf32>
 }
 // CHECK-LABEL: func.func @transposed(
-// CHECK: tensor.extract_slice %{{.*}} [1, 8] [1, 1] : tensor<4x8xf32> to tensor<1x8xf32>
-// CHECK: tensor.extract_slice %{{.*}} [16, 1] [1, 1] : tensor<16x4xf32> to tensor<16x1xf32>
-// CHECK: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [2] : vector<8x16x1xf32> to vector<8x16xf32>
-// CHECK-NOT: linalg.generic
+// CHECK: %[[AT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK: %[[BT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<16x4xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// CHECK: scf.for
+// CHECK: vector.transfer_read %[[AT]]{{.*}} : tensor<8x4xf32>, vector<8x1xf32>
+// CHECK: vector.transfer_read %[[BT]]{{.*}} : tensor<4x16xf32>, vector<1x16xf32>
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+// CHECK-NOT: iterator_types = ["parallel", "parallel", "reduction"]
 // CHECK: return
 
 // Elementwise generics and reductions that are not matrix products are left alone.
