@@ -12,6 +12,7 @@
 #include "nnc/dsl/Diagnostics.h"
 #include "nnc/dsl/Graph.h"
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -21,6 +22,9 @@ namespace nnc::dsl {
 
 struct FrontendOptions {
   std::string stdlibDir; // where `import std.layers` finds layers.nn
+  // Values for model parameters (`model M(window T = 25)`), replacing their
+  // defaults: {"T", 1} builds the one-step model used for generation.
+  std::map<std::string, int64_t> overrides;
 };
 
 // Parse + check `path`. modelName empty = the only model of the file (an

@@ -27,12 +27,23 @@ enum class OpKind {
   Target,       // training target (batched)
   Constant,     // scalar constant, attr "value"; shape {} and not batched
   MatMul,       // a[..., K] @ b[K, N] -> [..., N]; b is an unbatched 2-D value
-  Add, Sub, Mul, Div, // numpy broadcasting (trailing dims aligned)
+  Add, Sub, Mul, Div, // numpy broadcasting of the per-example shapes (the
+                      // batch dimension always lines up with the batch)
   Neg, Relu, Sigmoid, Tanh, Exp, Log, Sqrt,
   Softmax,      // over the last axis
   LogSoftmax,   // over the last axis
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
   MSE,          // (pred, target same shape) -> scalar mean loss
+  // Recurrent networks (issue 3):
+  Concat,       // operands joined along the last axis
+  Slice,        // operand[..., begin : begin + size] along the last axis
+  Embedding,    // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
+  Dropout,      // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
+                // `seedStream` tells the masks of different dropouts apart
+  Scan,         // runs Graph::scans[scanIndex] once per time step
+  ScanState,    // inside a scan body: the state `ioIndex` at the start of the step
+  ScanInput,    // inside a scan body: step t of the scanned operand `ioIndex`
+  ScanCapture,  // inside a scan body: outer value `ioIndex` (same every step)
 };
 
 struct Node {
@@ -43,7 +54,11 @@ struct Node {
   bool batched = false;       // has an implicit leading batch dimension
   double value = 0;           // Constant
   int paramIndex = -1;        // Param: index into Graph::params
-  int ioIndex = -1;           // Input/Target: index into inputs/targets
+  int ioIndex = -1;           // Input/Target: index into inputs/targets;
+                              // ScanState/ScanInput/ScanCapture: see OpKind
+  int64_t begin = 0, size = 0; // Slice
+  int scanIndex = -1;         // Scan: index into Graph::scans
+  int seedStream = 0;         // Dropout
   std::string name;           // user-visible name if the value was named (may be empty)
   Loc loc;
 };
@@ -56,6 +71,31 @@ struct Param {
   int64_t fanIn = 0, fanOut = 0; // for glorot/he (rows and columns of a 2-D weight)
   int node = -1;               // its Param node
   Loc loc;
+};
+
+// One recurrent cell run over a sequence. The body is a graph of its own:
+// its nodes' operands index `body`; its inputs are ScanState, ScanInput and
+// ScanCapture nodes (and Param/Constant nodes, which may appear directly).
+// Body shapes are per example and per step (no time dimension).
+struct Scan {
+  std::string name;            // the cell instance: "h1"
+  std::string kind;            // "LSTM"
+  std::vector<Node> body;
+  struct State {
+    std::string name;          // "h1.h": also the state's name in the step ABI
+    std::vector<int64_t> shape;
+    double init = 0;           // initial value of every element
+    int update = -1;           // body node with the state's value after a step
+  };
+  std::vector<State> states;
+  int output = -1;             // body node with the step's output
+  int64_t length = 0;          // time steps T
+  bool returnSequence = true;  // .sequence: [T, ...] of every step; .last: the last step's
+  // Outer nodes (in Graph::nodes): the scanned sequences (per example
+  // [T, ...], batched) and the captured values, indexed by the body's
+  // ScanInput / ScanCapture ioIndex.
+  std::vector<int> sequences;
+  std::vector<int> captures;
 };
 
 struct IO {
@@ -110,6 +150,11 @@ struct Graph {
     int64_t numParams = 0;
   };
   std::vector<LayerRow> layers;
+  std::vector<Scan> scans;  // Scan nodes refer to these
+  // For models with scans: the model parameter that is the time dimension of
+  // the inputs (`window T = 25` -> "T"). The step function is the same model
+  // built again with it set to 1 (FrontendOptions::overrides).
+  std::string timeParam;
   TrainConfig train;
 };
 
