@@ -168,6 +168,24 @@ int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt
   return rc;
 }
 
+int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train, nnrt_dataset *test,
+                    nnrt_error *err) {
+  memset(train, 0, sizeof *train);
+  memset(test, 0, sizeof *test);
+  if (!(test_fraction >= 0.0 && test_fraction <= 1.0))
+    return nnrt__fail(err, "test fraction %g is not between 0 and 1", test_fraction);
+  int64_t n = ds->n;
+  int64_t n_test = (int64_t)llround((double)n * test_fraction);
+  int64_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+  if (!rows) return nnrt__fail(err, "out of memory");
+  for (int64_t i = 0; i < n; i++) rows[i] = i;
+  int rc = nnrt_dataset_subset(ds, rows + (n - n_test), n_test, test, err);
+  if (!rc) rc = nnrt_dataset_subset(ds, rows, n - n_test, train, err);
+  if (rc) nnrt_dataset_free(test);
+  free(rows);
+  return rc;
+}
+
 /* ---- min-max scaler ---- */
 
 void nnrt_scaler_free(nnrt_scaler *s) {

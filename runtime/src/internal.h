@@ -18,6 +18,10 @@ int nnrt__fail(nnrt_error *err, const char *fmt, ...) NNRT_PRINTF(2, 3);
 void nnrt__prefix(nnrt_error *err, const char *fmt, ...) NNRT_PRINTF(2, 3);
 char *nnrt__strdup(const char *s);
 
+/* Decodes the code point at s[*pos] (pos < len) and advances *pos; returns
+ * NULL, or why the bytes there are not UTF-8 (then *pos is unchanged). */
+const char *nnrt__utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
+
 /* Atomic write in steps, for files produced piecewise (checkpoints). */
 typedef struct nnrt__afile {
   FILE *f;

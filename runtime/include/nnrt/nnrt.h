@@ -120,6 +120,13 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
 int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed,
                nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err);
 
+/* No shuffle: test = the last round(n * test_fraction) rows, train = the
+ * rows before them, both in order (the tail of a corpus, as for char-rnn).
+ * For stride-1 windows the last `window` training examples overlap the
+ * first test example's tokens. */
+int nnrt_split_last(const nnrt_dataset *ds, double test_fraction,
+                    nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err);
+
 /* Min-max scaler of one float field: x' = (x - min) / (max - min); a
  * constant feature is only shifted (scale 1). */
 typedef struct nnrt_scaler {
@@ -253,6 +260,114 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
 int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
                          float *opt_state, int *opt_restored,
                          nnrt_metadata *md, nnrt_error *err);
+
+/* ---- text corpora and vocabularies ------------------------------------ */
+
+/* Reads a whole UTF-8 text file into a malloc'd, NUL-terminated buffer.
+ * Errors: a missing or unreadable file, an empty file, a NUL byte, invalid
+ * UTF-8 (with the line and the byte offset of the bad byte). */
+int nnrt_text_load(const char *path, char **text, size_t *len, nnrt_error *err);
+
+/* Checks that s[0..len) is UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF) without NUL bytes. name (may be NULL) prefixes the
+ * message: "name:LINE: invalid UTF-8 at byte OFFSET: why". */
+int nnrt_utf8_check(const char *name, const char *s, size_t len, nnrt_error *err);
+
+enum nnrt_token_kind {
+  NNRT_TOKENS_CHARS = 1, /* one token per code point */
+  NNRT_TOKENS_WORDS = 2  /* Keras Tokenizer words */
+};
+
+/* Characters: the vocabulary is the distinct code points of the corpus,
+ * sorted; id = index. Words, like Keras' Tokenizer with its defaults: the
+ * text is lower-cased, every character of
+ *     !"#$%&()*+,-./:;<=>?@[\]^_`{|}~ TAB NEWLINE
+ * becomes a space (the apostrophe stays: "marshal's" is one word), and the
+ * text is split on whitespace. Word ids are 1..V by descending count, ties
+ * in order of first occurrence; id 0 is reserved (token "") and never
+ * produced, so size = V + 1, as the course's vocabulary_size. */
+typedef struct nnrt_vocab {
+  int kind;         /* enum nnrt_token_kind; 0 = empty vocabulary */
+  int32_t size;     /* number of ids (an output layer's width) */
+  char **tokens;    /* id -> token (UTF-8) */
+  int64_t *counts;  /* id -> occurrences in the corpus it was built from
+                       (zero for a vocabulary loaded from metadata) */
+  int32_t *table;   /* open-addressing hash table token -> id (-1: empty) */
+  uint32_t table_size;
+} nnrt_vocab;
+
+int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len,
+                     nnrt_error *err);
+void nnrt_vocab_free(nnrt_vocab *v);
+/* Id of a token (len bytes), or -1. Words are looked up as given: they are
+ * not lower-cased here. */
+int32_t nnrt_vocab_id(const nnrt_vocab *v, const char *token, size_t len);
+
+/* Text -> ids (malloc'd in *ids; *n may be 0, e.g. for "..." as words).
+ * The text is normalised as when building (lower case, filters). Tokens
+ * not in the vocabulary are an error naming every one of them:
+ *   'ishmeal' is not in the vocabulary (did you train on this corpus?) */
+int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len,
+                      int32_t **ids, int64_t *n, nnrt_error *err);
+/* Ids -> malloc'd text: words joined by single spaces, characters
+ * concatenated. An id out of range is an error. */
+int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n,
+                      char **text, nnrt_error *err);
+
+#define NNRT_META_VOCAB "nnc.vocab"   /* JSON list of tokens by id */
+#define NNRT_META_TOKENS "nnc.tokens" /* "words" or "chars" */
+
+/* Stores / restores a vocabulary as checkpoint metadata strings. */
+int nnrt_vocab_to_metadata(const nnrt_vocab *v, nnrt_metadata *md,
+                           nnrt_error *err);
+int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md,
+                             nnrt_error *err);
+
+/* ---- datasets from token streams ---------------------------------------- */
+
+/* Next-token windows, stride 1: n - window examples; example i has field 0
+ * = ids[i .. i+window) (int32[window]) and field 1 = ids[i+window]
+ * (int32[1]). Needs n >= window + 1. */
+int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n,
+                         int64_t window, nnrt_error *err);
+
+/* char-rnn sequences: consecutive chunks of `length` tokens (stride
+ * length), (n - 1) / length examples; field 0 = ids[k*length ..][length],
+ * field 1 = the same shifted by one token. Needs n >= length + 1. */
+int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n,
+                           int64_t length, nnrt_error *err);
+
+/* ---- sampling and generation -------------------------------------------- */
+
+/* How to pick the next token from a probability vector. Applied in order:
+ * temperature (p^(1/T) renormalised, computed on log-probabilities), then
+ * top_k, then top_p. Zero, negative and NaN probabilities count as zero. */
+typedef struct nnrt_sampling {
+  float temperature; /* 0: greedy (argmax, lowest id on ties); 1: as is */
+  int64_t top_k;     /* keep the k most probable ids; 0: all */
+  float top_p;       /* keep the fewest most probable ids whose mass
+                        reaches top_p (nucleus); 0 or 1: all */
+} nnrt_sampling;
+
+/* Picks an id from probs[0..n) (s may be NULL: greedy). Draws one
+ * nnrt_rng_uniform per non-greedy call, so a seed fixes the sequence. Fails
+ * when no probability is positive, or the options are out of range. */
+int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s,
+                nnrt_rng *rng, int32_t *id, nnrt_error *err);
+
+/* Text generation through m->step: allocates zeroed state buffers for the
+ * NNRT_STATE entries of m->step_tensors (step_batch rows each; row 0 is
+ * used, the others are kept zero), encodes the prompt (it must have at
+ * least one token), feeds every prompt token through step (one call per
+ * token), then samples n_tokens ids from the first step output (the
+ * probability vector, width v->size; a word vocabulary's reserved id 0 is
+ * never picked), feeding each back in. The decoded text, prompt first, is
+ * written to out as it is produced (out may be NULL) and, when text is not
+ * NULL, returned in *text (malloc'd). */
+int nnrt_generate(const nnrt_model *m, const float *params,
+                  const nnrt_vocab *v, const char *prompt, int64_t n_tokens,
+                  const nnrt_sampling *s, uint64_t seed, FILE *out,
+                  char **text, nnrt_error *err);
 
 /* ---- metrics ------------------------------------------------------------ */
 
