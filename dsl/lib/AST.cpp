@@ -87,13 +87,15 @@ static void printStmt(const Stmt &s, std::ostream &os, int indent) {
   case StmtKind::Param: os << "Param " << s.name; break;
   case StmtKind::Input: os << "Input " << s.name << ": " << s.dtype; break;
   case StmtKind::Target: os << "Target " << s.name << ": " << s.dtype; break;
+  case StmtKind::State: os << "State " << s.name; break;
   }
   os << " " << pos(s.loc) << "\n";
   printDims(s.dims, os, indent + 1);
   if (s.value) {
-    if (s.kind == StmtKind::Param)
+    bool init = s.kind == StmtKind::Param || s.kind == StmtKind::State;
+    if (init)
       os << ind(indent + 1) << "init\n";
-    printExpr(*s.value, os, indent + 1 + (s.kind == StmtKind::Param));
+    printExpr(*s.value, os, indent + 1 + init);
   }
 }
 
@@ -108,12 +110,14 @@ void printAST(const FileAST &file, std::ostream &os) {
     }
     case 'l': {
       const LayerDecl &d = file.layers[size_t(idx)];
-      os << "  Layer " << d.name << " " << pos(d.loc) << "\n";
+      os << (d.isCell ? "  Cell " : "  Layer ") << d.name << " " << pos(d.loc) << "\n";
       printParams(d.params, os, 2);
+      for (const Stmt &s : d.stateStmts)
+        printStmt(s, os, 2);
       for (const Stmt &s : d.paramStmts)
         printStmt(s, os, 2);
       if (d.hasCall) {
-        os << "    Call -> " << d.result << " " << pos(d.callLoc) << "\n";
+        os << (d.isCell ? "    Step -> " : "    Call -> ") << d.result << " " << pos(d.callLoc) << "\n";
         for (const SigArg &a : d.callArgs) {
           os << "      Input " << a.name << (a.hasDims ? "" : " (any shape)") << " "
              << pos(a.loc) << "\n";

@@ -56,7 +56,13 @@ const std::map<std::string, OpKind> &unaryFunctions() {
 }
 bool isActivation(const std::string &s) { return s == "linear" || unaryFunctions().count(s); }
 bool isLossFunction(const std::string &s) { return s == "cross_entropy" || s == "mse"; }
-bool isBuiltinFunction(const std::string &s) { return isActivation(s) || isLossFunction(s); }
+// Built-ins with their own argument rules (see callTensorBuiltin).
+bool isTensorBuiltin(const std::string &s) {
+  return s == "concat" || s == "slice" || s == "embedding" || s == "dropout";
+}
+bool isBuiltinFunction(const std::string &s) {
+  return isActivation(s) || isLossFunction(s) || isTensorBuiltin(s);
+}
 bool isInitializerName(const std::string &s) {
   return s == "glorot_uniform" || s == "glorot" || s == "he_uniform" || s == "he" ||
          s == "zeros" || s == "ones" || s == "constant" || s == "uniform" || s == "normal";
@@ -219,6 +225,9 @@ struct Value {
   int64_t i = 0;
   double f = 0;
   std::string s; // Func: the function name; String: the text
+  // Tensor: `node` indexes Graph::nodes even while a scan body is built (a
+  // tensor argument of a cell); using it in the body makes a ScanCapture.
+  bool outer = false;
 
   static Value error() { return Value{}; }
   static Value tensor(int n) {
@@ -271,8 +280,9 @@ struct Frame {
 
 class Checker {
 public:
-  Checker(const Program &prog, const FrontendOptions &opts, DiagnosticEngine &diag)
-      : prog_(prog), opts_(opts), diag_(diag) {}
+  Checker(const Program &prog, const FrontendOptions &opts, DiagnosticEngine &diag,
+          bool findTimeParam = true)
+      : prog_(prog), opts_(opts), diag_(diag), findTimeParam_(findTimeParam) {}
 
   std::optional<Graph> run(const std::string &modelName) {
     const FileAST &main = *prog_.files[0];
@@ -333,8 +343,10 @@ public:
     }
 
     Graph g = checkModel(*model);
+    if (findTimeParam_ && !diag_.hasErrors() && !g.scans.empty())
+      g.timeParam = timeParam(*model, g);
     for (const TrainDecl &t : main.trains) {
-      TrainConfig cfg = checkTrain(t);
+      TrainConfig cfg = checkTrain(t, t.model == model->name ? &g : nullptr);
       if (t.model == model->name) {
         if (g.train.present) {
           diag_.error(t.loc, fmt::format("model '{}' has more than one train block", t.model));
@@ -354,19 +366,20 @@ private:
   // Errors inside a layer defined in another file (the standard library)
   // are reported at the layer call in the user's file, with a note pointing
   // into the library.
+  static const char *kindWord(const LayerDecl *l) { return l && l->isCell ? "cell" : "layer"; }
   void error(const Loc &loc, const std::string &msg) {
     if (override_ && loc.file != prog_.mainFile) {
-      diag_.error(*override_, fmt::format("{} (in {} layer '{}')", msg,
-                                          frames_.empty() ? "" : frames_.back().layer->name,
+      const LayerDecl *l = frames_.empty() ? nullptr : frames_.back().layer;
+      diag_.error(*override_, fmt::format("{} (in {} {} '{}')", msg, l ? l->name : "",
+                                          kindWord(l),
                                           frames_.empty() ? "" : frames_.back().instance));
-      diag_.note(loc, fmt::format("in the body of layer '{}'",
-                                  frames_.empty() ? "" : frames_.back().layer->name));
+      diag_.note(loc, fmt::format("in the body of {} '{}'", kindWord(l), l ? l->name : ""));
       return;
     }
     diag_.error(loc, msg);
     for (auto it = frames_.rbegin(); it != frames_.rend(); ++it)
-      diag_.note(it->callLoc,
-                 fmt::format("in layer '{}' ({}) applied here", it->instance, it->layer->name));
+      diag_.note(it->callLoc, fmt::format("in {} '{}' ({}) applied here", kindWord(it->layer),
+                                          it->instance, it->layer->name));
   }
   Loc nodeLoc(const Loc &l) const { return override_ ? *override_ : l; }
 
@@ -404,7 +417,7 @@ private:
   std::string describe(const Value &v) const {
     switch (v.kind) {
     case Value::Tensor: {
-      const Node &n = g_.nodes[size_t(v.node)];
+      const Node &n = v.outer ? g_.nodes[size_t(v.node)] : node(v);
       return fmt::format("a {} tensor {}", n.dtype == DType::I32 ? "int" : "float",
                          formatShape(n.shape));
     }
@@ -427,10 +440,13 @@ private:
     n.dtype = dt;
     n.batched = batched;
     n.loc = nodeLoc(loc);
-    g_.nodes.push_back(std::move(n));
-    return int(g_.nodes.size()) - 1;
+    nodes_->push_back(std::move(n));
+    return int(nodes_->size()) - 1;
   }
-  const Node &node(const Value &v) const { return g_.nodes[size_t(v.node)]; }
+  // The node of a tensor value: in the graph being built (the model's, or
+  // the body of the scan being built).
+  const Node &node(const Value &v) const { return (*nodes_)[size_t(v.node)]; }
+  Node &mutNode(int n) { return (*nodes_)[size_t(n)]; }
 
   // A number used where a tensor is needed becomes a scalar Constant node.
   Value asTensor(const Value &v, const Expr &e) {
@@ -438,7 +454,7 @@ private:
       return v;
     if (v.isNumber()) {
       int n = addNode(OpKind::Constant, {}, {}, DType::F32, false, e.loc);
-      g_.nodes[size_t(n)].value = v.kind == Value::Int ? double(v.i) : v.f;
+      mutNode(n).value = v.kind == Value::Int ? double(v.i) : v.f;
       return Value::tensor(n);
     }
     error(e.loc, fmt::format("expected a tensor or a number, but '{}' is {}", text(e), describe(v)));
@@ -452,7 +468,33 @@ private:
     g_.file = prog_.mainFile;
     Scope top;
     top.isModel = true;
+    modelParams_.clear();
+    for (const auto &[key, value] : opts_.overrides) {
+      bool found = false;
+      std::vector<std::string> names;
+      std::string list;
+      for (const ParamDecl &p : m.params) {
+        found |= p.name == key || p.label == key;
+        names.push_back(p.name);
+        list += (list.empty() ? "" : ", ") +
+                (p.label == p.name ? p.name : fmt::format("{} {}", p.label, p.name));
+      }
+      if (!found)
+        error(m.loc, fmt::format("cannot set '{}' = {}: model '{}' has no parameter '{}'{}{}", key,
+                                 value, m.name, key,
+                                 list.empty() ? std::string(" (it has no parameters)")
+                                              : fmt::format("; its parameters are {}", list),
+                                 suggest(key, names)));
+    }
     for (const ParamDecl &p : m.params) {
+      auto ov = opts_.overrides.find(p.name);
+      if (ov == opts_.overrides.end())
+        ov = opts_.overrides.find(p.label);
+      if (ov != opts_.overrides.end()) {
+        top.env[p.name] = Value::integer(ov->second);
+        modelParams_.push_back({&p, top.env[p.name]});
+        continue;
+      }
       if (!p.defaultValue) {
         error(p.loc, fmt::format("model parameter '{}' needs a default value, as in '{} {} = 10'",
                                  p.name, p.label, p.name));
@@ -466,6 +508,7 @@ private:
         v = Value::error();
       }
       top.env[p.name] = v;
+      modelParams_.push_back({&p, v});
     }
     for (const Stmt &s : m.body)
       exec(s, top);
@@ -492,8 +535,9 @@ private:
   void nameNode(const Value &v, const std::string &name) {
     if (v.kind != Value::Tensor)
       return;
-    Node &n = g_.nodes[size_t(v.node)];
-    if (n.op == OpKind::Param || n.op == OpKind::Input || n.op == OpKind::Target)
+    Node &n = mutNode(v.node);
+    if (n.op == OpKind::Param || n.op == OpKind::Input || n.op == OpKind::Target ||
+        n.op == OpKind::ScanState || n.op == OpKind::ScanInput || n.op == OpKind::ScanCapture)
       return;
     n.name = name;
   }
@@ -524,8 +568,8 @@ private:
       DType dt = s.dtype == "int" ? DType::I32 : DType::F32;
       auto &list = isInput ? g_.inputs : g_.targets;
       int n = addNode(isInput ? OpKind::Input : OpKind::Target, {}, shape, dt, true, s.nameLoc);
-      g_.nodes[size_t(n)].ioIndex = int(list.size());
-      g_.nodes[size_t(n)].name = s.name;
+      mutNode(n).ioIndex = int(list.size());
+      mutNode(n).name = s.name;
       if (scope.env.count(s.name)) {
         error(s.nameLoc, fmt::format("'{}' is already defined", s.name));
         return;
@@ -541,6 +585,8 @@ private:
     }
     case StmtKind::Param:
       createParam(s, scope);
+      return;
+    case StmtKind::State: // only in a cell's stateStmts
       return;
     case StmtKind::Assign: {
       Value v = eval(*s.value, scope, s.name);
@@ -696,10 +742,20 @@ private:
     } else {
       p.fanIn = p.fanOut = numElements(shape);
     }
+    // The Param node is always in the model's graph (Param::node); inside a
+    // scan body the parameter gets a second Param node in the body.
+    std::vector<Node> *saved = nodes_;
+    nodes_ = &g_.nodes;
     int n = addNode(OpKind::Param, {}, shape, DType::F32, false, s.nameLoc);
-    g_.nodes[size_t(n)].paramIndex = int(g_.params.size());
-    g_.nodes[size_t(n)].name = full;
+    mutNode(n).paramIndex = int(g_.params.size());
+    mutNode(n).name = full;
+    nodes_ = saved;
     p.node = n;
+    if (scan_) {
+      n = addNode(OpKind::Param, {}, shape, DType::F32, false, s.nameLoc);
+      mutNode(n).paramIndex = int(g_.params.size());
+      mutNode(n).name = full;
+    }
     g_.params.push_back(p);
     scope.env[s.name] = Value::tensor(n);
   }
@@ -788,6 +844,10 @@ private:
       error(loc, fmt::format("'{}' must be called, as in '{}(a, b)'", name, name));
       return;
     }
+    if (isTensorBuiltin(name)) {
+      error(loc, fmt::format("'{}' must be called, as in '{}'", name, builtinExample(name)));
+      return;
+    }
     if (isInitializerName(name)) {
       error(loc, fmt::format("'{}' is an initializer; it can only follow '=' in a param "
                              "declaration",
@@ -809,8 +869,11 @@ private:
     case ExprKind::String: return Value::string(e.text);
     case ExprKind::Name: {
       auto it = scope.env.find(e.text);
-      if (it != scope.env.end())
+      if (it != scope.env.end()) {
+        if (it->second.kind == Value::Tensor && it->second.outer)
+          return capture(it->second);
         return it->second;
+      }
       if (isActivation(e.text))
         return Value::func(e.text);
       unknownName(e.text, e.loc, scope);
@@ -837,11 +900,19 @@ private:
     case ExprKind::Call: return call(e, scope, nameHint);
     case ExprKind::Member:
       if (e.lhs && e.lhs->kind == ExprKind::Call && e.lhs->lhs &&
-          e.lhs->lhs->kind == ExprKind::Name && prog_.layers.count(e.lhs->lhs->text))
-        error(e.loc, fmt::format("layer '{}' has no method '{}'; apply it directly, as in "
-                                 "'{}(...)(x)'",
-                                 e.lhs->lhs->text, e.text, e.lhs->lhs->text));
-      else
+          e.lhs->lhs->kind == ExprKind::Name && prog_.layers.count(e.lhs->lhs->text)) {
+        const LayerDecl &l = *prog_.layers.at(e.lhs->lhs->text);
+        if (!l.isCell)
+          error(e.loc, fmt::format("layer '{}' has no method '{}'; apply it directly, as in "
+                                   "'{}(...)(x)'",
+                                   l.name, e.text, l.name));
+        else if (e.text == "sequence" || e.text == "last")
+          error(e.loc, fmt::format("'.{}' must be applied to the input sequence, as in "
+                                   "'{}(...).{}(x)'",
+                                   e.text, l.name, e.text));
+        else
+          error(e.loc, cellMethodError(l, e.text));
+      } else
         error(e.loc, fmt::format("'{}': member access is not supported", text(e)));
       return Value::error();
     }
@@ -997,6 +1068,8 @@ private:
 
   // f(args) for a built-in function f
   Value callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    if (isTensorBuiltin(f))
+      return callTensorBuiltin(f, e, scope);
     for (const Arg &a : e.args)
       if (!a.name.empty()) {
         error(a.nameLoc, fmt::format("{} does not take named arguments", f));
@@ -1079,16 +1152,192 @@ private:
     return Value::tensor(addNode(OpKind::MSE, {a.node, b.node}, {}, DType::F32, false, e.loc));
   }
 
+  static std::string builtinExample(const std::string &f) {
+    if (f == "concat")
+      return "concat(a, b)";
+    if (f == "slice")
+      return "slice(x, 0, 4)";
+    if (f == "embedding")
+      return "embedding(table, ids)";
+    if (f == "dropout")
+      return "dropout(x, 0.2)";
+    return f + "(x)";
+  }
+
+  // concat, slice, embedding and dropout.
+  Value callTensorBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    for (const Arg &a : e.args)
+      if (!a.name.empty()) {
+        error(a.nameLoc, fmt::format("{} does not take named arguments", f));
+        return Value::error();
+      }
+    size_t want = f == "slice" ? 3 : 2;
+    if (f == "concat" ? e.args.size() < 2 : e.args.size() != want) {
+      const Loc &l = f != "concat" && e.args.size() > want ? e.args[want].value->loc : e.loc;
+      error(l, f == "concat"
+                   ? fmt::format("concat expects at least 2 arguments, got {}", e.args.size())
+                   : fmt::format("{} expects {} arguments, got {}, as in '{}'", f, want,
+                                 e.args.size(), builtinExample(f)));
+      return Value::error();
+    }
+    std::vector<Value> vals;
+    for (const Arg &a : e.args) {
+      Value v = eval(*a.value, scope);
+      if (v.kind == Value::Error)
+        return v;
+      vals.push_back(v);
+    }
+    auto needTensor = [&](size_t i, const char *what) {
+      if (vals[i].kind == Value::Tensor)
+        return true;
+      error(e.args[i].value->loc, fmt::format("the {} of {} must be a tensor, but '{}' is {}", what, f,
+                                              text(*e.args[i].value), describe(vals[i])));
+      return false;
+    };
+    auto needInt = [&](size_t i, const char *what, int64_t min) -> std::optional<int64_t> {
+      const Value &v = vals[i];
+      if (v.kind != Value::Int || v.i < min) {
+        error(e.args[i].value->loc,
+              fmt::format("the {} of {} must be an integer >= {}, but '{}' is {}", what, f, min,
+                          text(*e.args[i].value), v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
+        return std::nullopt;
+      }
+      return v.i;
+    };
+    if (f == "concat") {
+      const Node *first = nullptr;
+      const Expr *firstExpr = nullptr;
+      std::vector<int> operands;
+      std::vector<int64_t> shape;
+      bool batched = false;
+      for (size_t i = 0; i < vals.size(); ++i) {
+        if (!needTensor(i, "arguments"))
+          return Value::error();
+        const Node &n = node(vals[i]);
+        const Expr &ex = *e.args[i].value;
+        if (n.shape.empty()) {
+          error(ex.loc, fmt::format("concat joins along the last dimension, but '{}' is a scalar",
+                                    text(ex)));
+          return Value::error();
+        }
+        if (!first) {
+          first = &n;
+          firstExpr = &ex;
+          shape = n.shape;
+        } else {
+          bool same = n.shape.size() == shape.size() &&
+                      std::equal(n.shape.begin(), n.shape.end() - 1, shape.begin());
+          if (!same) {
+            error(ex.loc, fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
+                                      "shape {}; concat joins along the last dimension, so the "
+                                      "other dimensions must agree",
+                                      text(*firstExpr), formatShape(first->shape), text(ex),
+                                      formatShape(n.shape)));
+            return Value::error();
+          }
+          if (n.dtype != first->dtype) {
+            error(ex.loc, fmt::format("concat needs arguments of one type, but '{}' is {} and "
+                                      "'{}' is {}",
+                                      text(*firstExpr), describe(vals[0]), text(ex),
+                                      describe(vals[i])));
+            return Value::error();
+          }
+          shape.back() += n.shape.back();
+        }
+        batched |= n.batched;
+        operands.push_back(vals[i].node);
+      }
+      if (!checkSize(shape, e.loc, "concat(...)"))
+        return Value::error();
+      return Value::tensor(addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc));
+    }
+    if (f == "slice") {
+      if (!needTensor(0, "first argument"))
+        return Value::error();
+      const Node &n = node(vals[0]);
+      const Expr &ex = *e.args[0].value;
+      if (n.shape.empty()) {
+        error(ex.loc, fmt::format("slice works on the last dimension, but '{}' is a scalar", text(ex)));
+        return Value::error();
+      }
+      auto begin = needInt(1, "begin", 0);
+      auto size = needInt(2, "size", 1);
+      if (!begin || !size)
+        return Value::error();
+      if (*begin + *size > n.shape.back()) {
+        error(e.loc, fmt::format("slice({}, {}, {}) is out of range: the last dimension of '{}' "
+                                 "has size {}",
+                                 text(ex), *begin, *size, text(ex), n.shape.back()));
+        return Value::error();
+      }
+      std::vector<int64_t> shape = n.shape;
+      shape.back() = *size;
+      int r = addNode(OpKind::Slice, {vals[0].node}, shape, n.dtype, n.batched, e.loc);
+      mutNode(r).begin = *begin;
+      mutNode(r).size = *size;
+      return Value::tensor(r);
+    }
+    if (f == "embedding") {
+      if (!needTensor(0, "table") || !needTensor(1, "ids"))
+        return Value::error();
+      const Node &t = node(vals[0]), &ids = node(vals[1]);
+      const Expr &te = *e.args[0].value, &ie = *e.args[1].value;
+      if (t.dtype != DType::F32 || t.shape.size() != 2 || t.batched) {
+        error(te.loc, fmt::format("embedding expects a float table [V, E] that is the same for "
+                                  "every example (a parameter) as its first argument, but '{}' "
+                                  "is {}{}",
+                                  text(te), describe(vals[0]), t.batched ? " per example" : ""));
+        return Value::error();
+      }
+      if (ids.dtype != DType::I32) {
+        error(ie.loc, fmt::format("embedding expects integer token ids as its second argument, "
+                                  "but '{}' is a float tensor; declare the input as "
+                                  "'input {}: int[...]'",
+                                  text(ie), text(ie)));
+        return Value::error();
+      }
+      std::vector<int64_t> shape = ids.shape;
+      shape.push_back(t.shape[1]);
+      if (!checkSize(shape, e.loc, "embedding(...)"))
+        return Value::error();
+      return Value::tensor(addNode(OpKind::Embedding, {vals[0].node, vals[1].node}, shape,
+                                   DType::F32, ids.batched, e.loc));
+    }
+    // dropout(x, rate)
+    if (!needTensor(0, "first argument"))
+      return Value::error();
+    const Node &n = node(vals[0]);
+    const Expr &ex = *e.args[0].value, &re = *e.args[1].value;
+    if (n.dtype != DType::F32) {
+      error(ex.loc, fmt::format("dropout needs a float tensor, but '{}' is an int tensor", text(ex)));
+      return Value::error();
+    }
+    if (!vals[1].isNumber() || vals[1].f < 0 || vals[1].f >= 1) {
+      error(re.loc, fmt::format("the rate of dropout must be a number in [0, 1), but '{}' is {}",
+                                text(re), vals[1].isNumber() ? text(re) : describe(vals[1])));
+      return Value::error();
+    }
+    int r = addNode(OpKind::Dropout, {vals[0].node}, n.shape, DType::F32, n.batched, e.loc);
+    mutNode(r).value = vals[1].f;
+    mutNode(r).seedStream = dropouts_++;
+    return Value::tensor(r);
+  }
+
   std::vector<std::string> callableNames() const {
     std::vector<std::string> names;
     for (const auto &[k, v] : prog_.layers)
       names.push_back(k);
     for (const auto &[k, v] : unaryFunctions())
       names.push_back(k);
-    names.push_back("cross_entropy");
-    names.push_back("mse");
-    names.push_back("linear");
+    for (const char *f : {"cross_entropy", "mse", "linear", "concat", "slice", "embedding", "dropout"})
+      names.push_back(f);
     return names;
+  }
+
+  std::string cellMethodError(const LayerDecl &cell, const std::string &method) const {
+    return fmt::format("cell '{}' has no method '{}'; use '.sequence(x)' for the output of every "
+                       "step or '.last(x)' for the output of the last step{}",
+                       cell.name, method, suggest(method, {"sequence", "last"}));
   }
 
   Value call(const Expr &e, Scope &scope, const std::string &nameHint) {
@@ -1107,7 +1356,12 @@ private:
       if (isBuiltinFunction(f))
         return callBuiltin(f, e, scope);
       if (prog_.layers.count(f)) {
-        error(e.loc, fmt::format("layer '{}' must be applied to an input, as in '{}(...)(x)'", f, f));
+        if (prog_.layers.at(f)->isCell)
+          error(e.loc, fmt::format("cell '{}' must be applied to a sequence, as in "
+                                   "'{}(...).sequence(x)' or '{}(...).last(x)'",
+                                   f, f, f));
+        else
+          error(e.loc, fmt::format("layer '{}' must be applied to an input, as in '{}(...)(x)'", f, f));
         return Value::error();
       }
       if (isInitializerName(f)) {
@@ -1122,11 +1376,34 @@ private:
       error(callee.loc, fmt::format("unknown layer or function '{}'{}", f, hint));
       return Value::error();
     }
+    // Cell(args).sequence(x) / Cell(args).last(x)
+    if (callee.kind == ExprKind::Member && callee.lhs && callee.lhs->kind == ExprKind::Call &&
+        callee.lhs->lhs && callee.lhs->lhs->kind == ExprKind::Name &&
+        !scope.env.count(callee.lhs->lhs->text)) {
+      auto it = prog_.layers.find(callee.lhs->lhs->text);
+      if (it != prog_.layers.end() && it->second->isCell) {
+        if (callee.text != "sequence" && callee.text != "last") {
+          error(callee.loc, cellMethodError(*it->second, callee.text));
+          return Value::error();
+        }
+        return applyLayer(*it->second, *callee.lhs, e, scope, nameHint,
+                          callee.text == "sequence" ? Apply::Sequence : Apply::Last);
+      }
+    }
     if (callee.kind == ExprKind::Call && callee.lhs && callee.lhs->kind == ExprKind::Name &&
         !scope.env.count(callee.lhs->text)) {
       auto it = prog_.layers.find(callee.lhs->text);
-      if (it != prog_.layers.end())
+      if (it != prog_.layers.end()) {
+        if (it->second->isCell) {
+          const std::string &c = it->second->name;
+          error(e.loc, fmt::format("cell '{}' is applied with '.sequence(x)' (the output of every "
+                                   "step) or '.last(x)' (the output of the last step), as in "
+                                   "'{}(...).last(x)'",
+                                   c, c));
+          return Value::error();
+        }
         return applyLayer(*it->second, callee, e, scope, nameHint);
+      }
     }
     Value c = eval(callee, scope);
     if (c.kind == Value::Error)
@@ -1137,23 +1414,141 @@ private:
     return Value::error();
   }
 
-  // Layer(ctorArgs)(inputs): instantiate and apply.
+  // ---- cells ----------------------------------------------------------------
+  // The scan whose body is being built (nodes_ points at its body).
+  struct ScanBuild {
+    Scan scan;
+    std::map<int, int> captureOf; // outer node -> its ScanCapture body node
+  };
+
+  // An outer tensor used in a scan body: a ScanCapture node (one per value).
+  Value capture(const Value &v) {
+    if (!scan_)
+      return Value::tensor(v.node);
+    auto it = scan_->captureOf.find(v.node);
+    if (it != scan_->captureOf.end())
+      return Value::tensor(it->second);
+    const Node &outer = g_.nodes[size_t(v.node)];
+    std::vector<int64_t> shape = outer.shape;
+    DType dt = outer.dtype;
+    bool batched = outer.batched;
+    Loc loc = outer.loc;
+    int n = addNode(OpKind::ScanCapture, {}, shape, dt, batched, loc);
+    mutNode(n).ioIndex = int(scan_->scan.captures.size());
+    scan_->scan.captures.push_back(v.node);
+    scan_->captureOf[v.node] = n;
+    return Value::tensor(n);
+  }
+
+  // state h[H] = 0 in cell instance `scope`.
+  void createState(const Stmt &s, Scope &scope) {
+    std::vector<int64_t> shape;
+    bool ok = true;
+    for (const ExprPtr &d : s.dims) {
+      auto v = evalDim(*d, scope);
+      ok &= v.has_value();
+      shape.push_back(v.value_or(1));
+    }
+    std::string full = scope.prefix + s.name;
+    if (ok)
+      ok = checkSize(shape, s.nameLoc, full);
+    double init = 0;
+    if (s.value) {
+      Value v = eval(*s.value, scope);
+      if (v.kind == Value::Error) {
+        ok = false;
+      } else if (!v.isNumber()) {
+        error(s.value->loc, fmt::format("the initial value of state '{}' must be a number, as in "
+                                        "'state {}[...] = 0', but '{}' is {}",
+                                        s.name, s.name, text(*s.value), describe(v)));
+        ok = false;
+      } else {
+        init = v.f;
+      }
+    }
+    if (scope.env.count(s.name)) {
+      error(s.nameLoc, fmt::format("'{}' is already defined", s.name));
+      return;
+    }
+    if (!ok) {
+      scope.env[s.name] = Value::error();
+      return;
+    }
+    Scan::State st;
+    st.name = full;
+    st.shape = shape;
+    st.init = init;
+    int n = addNode(OpKind::ScanState, {}, shape, DType::F32, true, s.nameLoc);
+    mutNode(n).ioIndex = int(scan_->scan.states.size());
+    mutNode(n).name = full;
+    scan_->scan.states.push_back(st);
+    scope.env[s.name] = Value::tensor(n);
+  }
+
+  // The last `name = ...` of a step body (null if none).
+  static const Stmt *lastAssign(const LayerDecl &cell, const std::string &name) {
+    const Stmt *found = nullptr;
+    for (const Stmt &s : cell.body)
+      if (s.kind == StmtKind::Assign && s.name == name)
+        found = &s;
+    return found;
+  }
+
+  // The model parameter that is the time dimension: setting it to another
+  // value changes the length of every scan of that length. Found by building
+  // the model again with the candidate changed (quietly).
+  std::string timeParam(const ModelDecl &m, const Graph &g) {
+    int64_t length = g.scans[0].length;
+    for (const auto &[p, v] : modelParams_) {
+      if (v.kind != Value::Int || v.i != length || length >= kMaxDim)
+        continue;
+      FrontendOptions opts = opts_;
+      opts.overrides.erase(p->label);
+      opts.overrides[p->name] = length + 1;
+      DiagnosticEngine quiet(nullptr);
+      Checker probe(prog_, opts, quiet, /*findTimeParam=*/false);
+      auto g2 = probe.run(m.name);
+      if (!g2 || g2->scans.size() != g.scans.size())
+        continue;
+      bool all = true;
+      for (size_t i = 0; i < g.scans.size(); ++i)
+        if (g.scans[i].length == length && g2->scans[i].length != length + 1)
+          all = false;
+      if (all)
+        return p->name;
+    }
+    return "";
+  }
+
+  // ---- layers and cells ------------------------------------------------------
+  enum class Apply { Layer, Sequence, Last };
+
+  // Layer(ctorArgs)(inputs): instantiate and apply. A cell:
+  // Cell(ctorArgs).sequence(inputs) / .last(inputs): instantiate, build its
+  // step as the body of a Scan, and apply it to the sequences.
   Value applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &app, Scope &scope,
-                   const std::string &nameHint) {
+                   const std::string &nameHint, Apply mode = Apply::Layer) {
     const std::string &kind = layer.name;
+    bool cell = mode != Apply::Layer;
+    const char *method = mode == Apply::Sequence ? "sequence" : "last";
     if (layer.hadErrors)
       return Value::error(); // its syntax errors were reported already
-    if (g_.nodes.size() > kMaxNodes) {
+    if (g_.nodes.size() + (scan_ ? nodes_->size() : 0) > kMaxNodes) {
       if (!reportedTooLarge_)
-        error(ctor.loc, fmt::format("the expanded model has more than {} nodes; this layer call is "
+        error(ctor.loc, fmt::format("the expanded model has more than {} nodes; this {} call is "
                                     "not expanded",
-                                    kMaxNodes));
+                                    kMaxNodes, kindWord(&layer)));
       reportedTooLarge_ = true;
       return Value::error();
     }
     if (int(frames_.size()) >= kMaxLayerDepth) {
-      error(ctor.loc, fmt::format("layers are nested more than {} deep; is layer '{}' recursive?",
-                                  kMaxLayerDepth, kind));
+      error(ctor.loc, fmt::format("layers are nested more than {} deep; is {} '{}' recursive?",
+                                  kMaxLayerDepth, kindWord(&layer), kind));
+      return Value::error();
+    }
+    if (cell && scan_) {
+      error(ctor.loc, fmt::format("cell '{}' cannot be applied inside the step of another cell",
+                                  kind));
       return Value::error();
     }
     Scope inst;
@@ -1210,7 +1605,10 @@ private:
         ok = false;
         continue;
       }
-      if (v.kind == Value::Tensor) {
+      if (v.kind == Value::Tensor && cell) {
+        // a tensor argument of a cell: the same value at every step (a capture)
+        v.outer = true;
+      } else if (v.kind == Value::Tensor) {
         error(a.value->loc, fmt::format("argument '{}' of {} must be a number or a function, but "
                                         "'{}' is {}; the input goes in the second parentheses, as "
                                         "in '{}(...)({})'",
@@ -1240,9 +1638,9 @@ private:
         name = fmt::format("{}_{}", base, ++scope.counters[kind]);
       while (scope.instances.count(name));
     } else if (scope.instances.count(name)) {
-      error(ctor.loc, fmt::format("layer instance name '{}' is already used; every layer "
+      error(ctor.loc, fmt::format("{} instance name '{}' is already used; every {} "
                                   "instance needs its own name (its parameters are '{}{}.*')",
-                                  name, scope.prefix, name));
+                                  kindWord(&layer), name, kindWord(&layer), scope.prefix, name));
       return Value::error();
     }
     scope.instances.insert(name);
@@ -1251,8 +1649,12 @@ private:
     std::vector<Value> inputs;
     for (const Arg &a : app.args) {
       if (!a.name.empty()) {
-        error(a.nameLoc, fmt::format("the input of layer {} is passed by position, as in '{}(...)(x)'",
-                                     kind, kind));
+        error(a.nameLoc, cell ? fmt::format("the input of cell {} is passed by position, as in "
+                                            "'{}(...).{}(x)'",
+                                            kind, kind, method)
+                              : fmt::format("the input of layer {} is passed by position, as in "
+                                            "'{}(...)(x)'",
+                                            kind, kind));
         return Value::error();
       }
       Value v = eval(*a.value, scope);
@@ -1271,6 +1673,41 @@ private:
                            layer.callArgs.size() == 1 ? "" : "s", inputs.size()));
       return Value::error();
     }
+    // The shapes the signature sees: a layer's inputs, or one step of a
+    // cell's sequences (the first per-example dimension is time).
+    std::vector<std::vector<int64_t>> shapes;
+    int64_t length = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Node &n = node(inputs[i]);
+      const Expr &argExpr = *app.args[i].value;
+      if (!cell) {
+        shapes.push_back(n.shape);
+        continue;
+      }
+      if (!n.batched) {
+        error(argExpr.loc, fmt::format("{}(...).{} runs over a sequence of each example, but '{}' "
+                                       "is the same for every example (it is not computed from an "
+                                       "input)",
+                                       kind, method, text(argExpr)));
+        return Value::error();
+      }
+      if (n.shape.empty()) {
+        error(argExpr.loc, fmt::format("{}(...).{} runs over the first dimension (time) of its "
+                                       "input, but '{}' is a scalar per example: it has no time "
+                                       "dimension",
+                                       kind, method, text(argExpr)));
+        return Value::error();
+      }
+      if (i > 0 && n.shape[0] != length) {
+        error(argExpr.loc, fmt::format("the sequences of {}(...).{} must have the same length, but "
+                                       "'{}' has {} steps and '{}' has {}",
+                                       kind, method, text(*app.args[0].value), length,
+                                       text(argExpr), n.shape[0]));
+        return Value::error();
+      }
+      length = n.shape[0];
+      shapes.emplace_back(n.shape.begin() + 1, n.shape.end());
+    }
     auto sigText = [&](const SigArg &sa) {
       std::string sig;
       for (size_t d = 0; d < sa.dims.size(); ++d)
@@ -1283,22 +1720,50 @@ private:
       const Expr &argExpr = *app.args[i].value;
       bool ellipsis = sa.hasDims && !sa.dims.empty() && sa.dims[0]->kind == ExprKind::Ellipsis;
       size_t fixed = sa.dims.size() - (ellipsis ? 1 : 0);
-      if (sa.hasDims && (ellipsis ? n.shape.size() < fixed : n.shape.size() != fixed)) {
-        error(argExpr.loc, fmt::format("{} expects an input {} with {}{} dimension{}, but '{}' has shape {}",
-                                       kind, sigText(sa), ellipsis ? "at least " : "", fixed,
-                                       fixed == 1 ? "" : "s", text(argExpr),
-                                       formatShape(n.shape)));
+      size_t rank = shapes[i].size();
+      if (sa.hasDims && (ellipsis ? rank < fixed : rank != fixed)) {
+        if (cell)
+          error(argExpr.loc,
+                fmt::format("{}(...).{} runs over the first dimension (time) of '{}', which has "
+                            "shape {}, so each step gets a value of shape {}; but step({}) expects "
+                            "{}{} dimension{}{}",
+                            kind, method, text(argExpr), formatShape(n.shape),
+                            formatShape(shapes[i]), sigText(sa), ellipsis ? "at least " : "", fixed,
+                            fixed == 1 ? "" : "s",
+                            rank < fixed ? fmt::format("; does '{}' have a time dimension?",
+                                                       text(argExpr))
+                                         : ""));
+        else
+          error(argExpr.loc, fmt::format("{} expects an input {} with {}{} dimension{}, but '{}' has shape {}",
+                                         kind, sigText(sa), ellipsis ? "at least " : "", fixed,
+                                         fixed == 1 ? "" : "s", text(argExpr),
+                                         formatShape(n.shape)));
         return Value::error();
       }
     }
-    // ---- enter the layer
+    // ---- enter the layer (a cell: start building the scan body)
     frames_.push_back(Frame{&layer, scope.prefix + name, ctor.loc});
     std::optional<Loc> savedOverride = override_;
     if (!override_ && layer.file != prog_.mainFile)
       override_ = ctor.loc;
+    ScanBuild sb;
+    if (cell) {
+      sb.scan.name = scope.prefix + name;
+      sb.scan.kind = kind;
+      sb.scan.length = length;
+      sb.scan.returnSequence = mode == Apply::Sequence;
+      for (const Value &v : inputs)
+        sb.scan.sequences.push_back(v.node);
+      scan_ = &sb;
+      nodes_ = &sb.scan.body;
+    }
     auto leave = [&] {
       frames_.pop_back();
       override_ = savedOverride;
+      if (cell) {
+        scan_ = nullptr;
+        nodes_ = &g_.nodes;
+      }
     };
     // defaults are evaluated in the layer (they may use earlier parameters)
     for (size_t i = 0; i < layer.params.size(); ++i) {
@@ -1306,7 +1771,8 @@ private:
       if (!given[i]) {
         values[i] = eval(*p.defaultValue, inst);
         if (values[i].kind == Value::Tensor) {
-          error(p.defaultValue->loc, "a layer parameter's default must be a number or a function");
+          error(p.defaultValue->loc, fmt::format("a {} parameter's default must be a number or a function",
+                                                 kindWord(&layer)));
           values[i] = Value::error();
         }
         if (values[i].kind == Value::Error)
@@ -1319,13 +1785,14 @@ private:
     Loc mismatchLoc;
     for (size_t i = 0; i < inputs.size() && ok && mismatch.empty(); ++i) {
       const SigArg &sa = layer.callArgs[i];
-      const Node &n = node(inputs[i]);
+      const Node &n = cell ? g_.nodes[size_t(inputs[i].node)] : node(inputs[i]);
+      const std::vector<int64_t> &shape = shapes[i];
       const Expr &argExpr = *app.args[i].value;
       bool ellipsis = sa.hasDims && !sa.dims.empty() && sa.dims[0]->kind == ExprKind::Ellipsis;
-      size_t skip = ellipsis ? n.shape.size() - (sa.dims.size() - 1) : 0; // dims matched by `...`
+      size_t skip = ellipsis ? shape.size() - (sa.dims.size() - 1) : 0; // dims matched by `...`
       for (size_t d = ellipsis ? 1 : 0; sa.hasDims && d < sa.dims.size(); ++d) {
         const Expr &de = *sa.dims[d];
-        int64_t actual = n.shape[ellipsis ? skip + d - 1 : d];
+        int64_t actual = shape[ellipsis ? skip + d - 1 : d];
         if (de.kind == ExprKind::Name && !inst.env.count(de.text)) {
           inst.env[de.text] = Value::integer(actual);
           continue;
@@ -1337,14 +1804,22 @@ private:
         }
         if (dv.kind != Value::Int || dv.i != actual) {
           mismatchLoc = argExpr.loc;
-          mismatch = fmt::format("{} expects an input {} with {} = {}, but '{}' has shape {}", kind,
-                                 sigText(sa), exprToString(de),
+          mismatch = fmt::format("{} expects {} {} with {} = {}, but '{}' has shape {}{}", kind,
+                                 cell ? "steps" : "an input", sigText(sa), exprToString(de),
                                  dv.kind == Value::Int ? std::to_string(dv.i) : describe(dv),
-                                 text(argExpr), formatShape(n.shape));
+                                 text(argExpr), formatShape(n.shape),
+                                 cell ? fmt::format(" (steps of shape {})", formatShape(shape)) : "");
           break;
         }
       }
-      inst.env[sa.name] = inputs[i];
+      if (cell) {
+        int s = addNode(OpKind::ScanInput, {}, shape, n.dtype, true, argExpr.loc);
+        mutNode(s).ioIndex = int(i);
+        mutNode(s).name = inst.prefix + sa.name;
+        inst.env[sa.name] = Value::tensor(s);
+      } else {
+        inst.env[sa.name] = inputs[i];
+      }
     }
     if (!ok || !mismatch.empty()) {
       leave();
@@ -1353,8 +1828,10 @@ private:
       return Value::error();
     }
     size_t paramsBefore = g_.params.size();
-    // ---- parameters and body
+    // ---- states, parameters and body
     int errorsBefore = diag_.errorCount();
+    for (const Stmt &s : layer.stateStmts)
+      createState(s, inst);
     for (const Stmt &s : layer.paramStmts)
       createParam(s, inst);
     for (const Stmt &s : layer.body)
@@ -1363,18 +1840,101 @@ private:
     auto it = inst.env.find(layer.result);
     if (it == inst.env.end()) {
       if (diag_.errorCount() == errorsBefore)
-        error(layer.resultLoc, fmt::format("the call block of layer '{}' never assigns its result '{}'",
-                                           kind, layer.result));
+        error(layer.resultLoc,
+              cell ? fmt::format("the step of cell '{}' never assigns its output '{}' (it is "
+                                 "neither a state nor a value computed in the step)",
+                                 kind, layer.result)
+                   : fmt::format("the call block of layer '{}' never assigns its result '{}'",
+                                 kind, layer.result));
       result = Value::error();
     } else {
       result = it->second;
       if (result.kind != Value::Tensor && result.kind != Value::Error) {
-        error(layer.resultLoc, fmt::format("the result '{}' of layer '{}' must be a tensor, but it is {}",
-                                           layer.result, kind, describe(result)));
+        error(layer.resultLoc, fmt::format("the {} '{}' of {} '{}' must be a tensor, but it is {}",
+                                           cell ? "output" : "result", layer.result,
+                                           kindWord(&layer), kind, describe(result)));
+        result = Value::error();
+      } else if (cell && result.kind == Value::Tensor && !node(result).batched) {
+        error(layer.resultLoc, fmt::format("the output '{}' of cell '{}' must be computed from "
+                                           "the step's input or state, but it is the same for "
+                                           "every example",
+                                           layer.result, kind));
         result = Value::error();
       }
     }
-    leave();
+    if (!cell) {
+      leave();
+    } else {
+      // ---- the states after one step
+      Scan &scan = sb.scan;
+      for (Scan::State &st : scan.states) {
+        std::string local = st.name.substr(inst.prefix.size());
+        const Stmt *decl = nullptr;
+        for (const Stmt &s : layer.stateStmts)
+          if (s.name == local)
+            decl = &s;
+        const Stmt *assign = lastAssign(layer, local);
+        Value v = inst.env[local];
+        if (v.kind == Value::Error) {
+          result = Value::error();
+          continue;
+        }
+        const Expr *valueExpr = assign ? assign->value.get() : nullptr;
+        Loc at = assign ? assign->nameLoc : decl->nameLoc;
+        if (v.kind != Value::Tensor) {
+          error(at, fmt::format("the new value of state '{}' must be a tensor, but it is {}", local,
+                                describe(v)));
+          result = Value::error();
+          continue;
+        }
+        const Node &n = node(v);
+        if (n.shape != st.shape || n.dtype != DType::F32) {
+          error(at, fmt::format("state '{}' is declared with shape {}, but its new value{} is {}",
+                                local, formatShape(st.shape),
+                                valueExpr ? fmt::format(" '{}'", text(*valueExpr)) : "",
+                                describe(v)));
+          result = Value::error();
+          continue;
+        }
+        if (!n.batched) {
+          error(at, fmt::format("the new value of state '{}'{} must be computed from the step's "
+                                "input or state, but it is the same for every example",
+                                local, valueExpr ? fmt::format(" ('{}')", text(*valueExpr)) : ""));
+          result = Value::error();
+          continue;
+        }
+        st.update = v.node;
+        if (!assign && n.op == OpKind::ScanState && diag_.errorCount() == errorsBefore) {
+          diag_.warning(nodeLoc(decl->nameLoc),
+                        fmt::format("state '{}' of cell '{}' is never assigned in the step, so it "
+                                    "keeps its initial value",
+                                    local, kind));
+        }
+      }
+      if (result.kind == Value::Tensor)
+        scan.output = result.node;
+      std::vector<int64_t> outShape;
+      DType outType = DType::F32;
+      if (result.kind == Value::Tensor) {
+        outShape = node(result).shape;
+        outType = node(result).dtype;
+      }
+      leave();
+      if (result.kind == Value::Tensor) {
+        std::vector<int> operands = scan.sequences;
+        operands.insert(operands.end(), scan.captures.begin(), scan.captures.end());
+        std::vector<int64_t> shape;
+        if (mode == Apply::Sequence)
+          shape.push_back(length);
+        shape.insert(shape.end(), outShape.begin(), outShape.end());
+        if (!checkSize(shape, app.loc, scope.prefix + name))
+          return Value::error();
+        int n = addNode(OpKind::Scan, operands, shape, outType, true, app.loc);
+        mutNode(n).scanIndex = int(g_.scans.size());
+        g_.scans.push_back(std::move(sb.scan));
+        result = Value::tensor(n);
+      }
+    }
     if (result.kind == Value::Tensor && frames_.empty()) {
       Graph::LayerRow row;
       row.name = name;
@@ -1388,12 +1948,15 @@ private:
   }
 
   // ---- train blocks -------------------------------------------------------
-  TrainConfig checkTrain(const TrainDecl &t) {
+  // `g`: the model the train block belongs to (null for another model's).
+  TrainConfig checkTrain(const TrainDecl &t, const Graph *g) {
     TrainConfig cfg;
     cfg.present = true;
     cfg.loc = t.loc;
     std::set<std::string> seen;
     Scope empty;
+    Loc sampleLoc;
+    std::string sampleKey;
     for (const TrainSetting &s : t.settings) {
       if (seen.count(s.key)) {
         diag_.error(s.loc, fmt::format("train setting '{}' is given twice", s.key));
@@ -1402,13 +1965,19 @@ private:
       seen.insert(s.key);
       const Expr &v = *s.value;
       if (s.key == "data") {
-        checkData(v, cfg);
+        checkData(v, cfg, g);
       } else if (s.key == "optimizer") {
         checkOptimizer(v, cfg);
       } else if (s.key == "batch" || s.key == "epochs") {
         auto n = positiveInt(v, s.key);
         if (n)
           (s.key == "batch" ? cfg.batch : cfg.epochs) = *n;
+      } else if (s.key == "sample_every" || s.key == "sample_length") {
+        auto n = positiveInt(v, s.key);
+        if (n)
+          (s.key == "sample_every" ? cfg.sampleEvery : cfg.sampleLength) = *n;
+        sampleLoc = s.loc;
+        sampleKey = s.key;
       } else if (s.key == "seed") {
         auto n = number(v, s.key);
         if (n && (n->kind != Value::Int || n->i < 0))
@@ -1427,14 +1996,20 @@ private:
         else
           diag_.error(v.loc, fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
       } else {
-        std::vector<std::string> keys = {"data", "optimizer", "batch", "epochs", "test_split",
-                                         "validation_split", "seed", "scale"};
+        std::vector<std::string> keys = {"data",       "optimizer",        "batch",
+                                         "epochs",     "test_split",       "validation_split",
+                                         "seed",       "scale",            "sample_every",
+                                         "sample_length"};
         diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
                                        "optimizer, batch, epochs, test_split, validation_split, "
-                                       "seed, scale{}",
+                                       "seed, scale, sample_every, sample_length{}",
                                        s.key, suggest(s.key, keys)));
       }
     }
+    if (!sampleKey.empty() && cfg.dataKind != "text" && !cfg.dataKind.empty())
+      diag_.error(sampleLoc, fmt::format("{} generates text, so it needs text data, as in "
+                                         "'data text(\"corpus.txt\", tokens = words, window = 25)'",
+                                         sampleKey));
     return cfg;
   }
 
@@ -1487,7 +2062,7 @@ private:
     return tv;
   }
 
-  void checkData(const Expr &e, TrainConfig &cfg) {
+  void checkData(const Expr &e, TrainConfig &cfg, const Graph *g) {
     if (e.kind != ExprKind::Call || !e.lhs || e.lhs->kind != ExprKind::Name) {
       diag_.error(e.loc, "expected a data source such as 'csv(\"data/iris.csv\", label = \"species\")'");
       return;
@@ -1520,12 +2095,97 @@ private:
         diag_.error(a.nameLoc, fmt::format("argument '{}' of {} is given twice", a.name, kind));
         continue;
       }
+      if (kind == "text" && !checkTextOption(a))
+        continue;
       auto tv = trainValue(*a.value);
       if (tv)
         cfg.dataArgs[a.name] = *tv;
     }
     if (!havePath)
       diag_.error(e.loc, fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")", kind, kind));
+    if (kind == "text")
+      finishTextData(e, cfg, g);
+  }
+
+  // text("corpus.txt", tokens = words|chars, window = N, mode = next|sequence)
+  bool checkTextOption(const Arg &a) {
+    const Expr &v = *a.value;
+    auto oneOf = [&](std::initializer_list<const char *> names) {
+      std::string list;
+      for (const char *n : names) {
+        if (v.kind == ExprKind::Name && v.text == n)
+          return true;
+        list += fmt::format("{}{}", list.empty() ? "" : " or ", n);
+      }
+      std::vector<std::string> cands(names.begin(), names.end());
+      diag_.error(v.loc, fmt::format("{} of text data must be {}, got '{}'{}", a.name, list,
+                                     text(v), v.kind == ExprKind::Name ? suggest(v.text, cands) : ""));
+      return false;
+    };
+    if (a.name == "tokens")
+      return oneOf({"words", "chars"});
+    if (a.name == "mode")
+      return oneOf({"next", "sequence"});
+    if (a.name == "window")
+      return positiveInt(v, "window of text data").has_value();
+    diag_.error(a.nameLoc, fmt::format("text data has no option '{}'; its options are tokens "
+                                       "(words or chars), window (the number of tokens per "
+                                       "example) and mode (next or sequence){}",
+                                       a.name, suggest(a.name, {"tokens", "window", "mode"})));
+    return false;
+  }
+
+  // Defaults of text data, and the shapes the model needs for it.
+  void finishTextData(const Expr &e, TrainConfig &cfg, const Graph *g) {
+    auto setDefault = [&](const std::string &key, TrainValue v) {
+      if (cfg.dataArgs.count(key))
+        return;
+      v.loc = e.loc;
+      cfg.dataArgs[key] = v;
+    };
+    TrainValue words, next;
+    words.string = "words";
+    next.string = "next";
+    setDefault("tokens", words);
+    setDefault("mode", next);
+    bool sequence = *cfg.dataArgs["mode"].string == "sequence";
+    if (!g)
+      return;
+    // the token ids go to the first input: int[T]
+    if (g->inputs.empty())
+      return;
+    const IO &in = g->inputs[0];
+    if (in.dtype != DType::I32 || in.shape.size() != 1) {
+      diag_.error(e.loc, fmt::format("text data gives each example a window of token ids, so the "
+                                     "model's input must be 'int[T]', but '{}' is {} {}",
+                                     in.name, in.dtype == DType::I32 ? "int" : "float",
+                                     formatShape(in.shape)));
+      diag_.note(in.loc, "the input is declared here");
+      return;
+    }
+    if (!cfg.dataArgs.count("window")) {
+      TrainValue w;
+      w.number = double(in.shape[0]);
+      setDefault("window", w);
+    }
+    if (g->targets.empty())
+      return;
+    const IO &tg = g->targets[0];
+    bool ok = tg.dtype == DType::I32 && tg.shape.size() == (sequence ? 1u : 0u);
+    if (!ok) {
+      diag_.error(e.loc,
+                  sequence ? fmt::format("mode = sequence predicts the token after every "
+                                         "position of the window, so the target must be "
+                                         "'int[T]', but '{}' is {} {}",
+                                         tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                         formatShape(tg.shape))
+                           : fmt::format("mode = next predicts the token after the window, so "
+                                         "the target must be 'int' (one token id), but '{}' is "
+                                         "{} {}",
+                                         tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                         formatShape(tg.shape)));
+      diag_.note(tg.loc, "the target is declared here");
+    }
   }
 
   void checkOptimizer(const Expr &e, TrainConfig &cfg) {
@@ -1603,6 +2263,11 @@ private:
   bool lossSeen_ = false;
   bool reportedTooLarge_ = false;
   Loc lossLoc_;
+  bool findTimeParam_ = true;
+  std::vector<Node> *nodes_ = &g_.nodes; // where addNode appends
+  ScanBuild *scan_ = nullptr;            // the scan whose body is being built
+  int dropouts_ = 0;                     // seed streams handed out
+  std::vector<std::pair<const ParamDecl *, Value>> modelParams_;
 };
 
 std::optional<Graph> build(const std::string &source, const std::string &fileName,

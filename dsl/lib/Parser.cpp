@@ -10,7 +10,7 @@ namespace nnc::dsl {
 namespace {
 
 bool isTopKeyword(const std::string &s) {
-  return s == "import" || s == "layer" || s == "model" || s == "train";
+  return s == "import" || s == "layer" || s == "cell" || s == "model" || s == "train";
 }
 
 class Parser {
@@ -160,8 +160,8 @@ private:
       endStatement(start);
       return;
     }
-    if (is(Tok::Ident) && tok().text == "layer") {
-      parseLayer();
+    if (is(Tok::Ident) && (tok().text == "layer" || tok().text == "cell")) {
+      parseLayer(tok().text == "cell");
       return;
     }
     if (is(Tok::Ident) && tok().text == "model") {
@@ -173,7 +173,7 @@ private:
       return;
     }
     if (tok().kind != Tok::Error)
-      err(tok().loc, fmt::format("expected 'import', 'layer', 'model' or 'train', found {}",
+      err(tok().loc, fmt::format("expected 'import', 'layer', 'cell', 'model' or 'train', found {}",
                                          describe(tok())));
     syncTop();
   }
@@ -294,15 +294,17 @@ private:
       hadErrors = true;
   }
 
-  void parseLayer() {
+  void parseLayer(bool isCell) {
     LayerDecl layer;
     layer.file = path_;
-    advance(); // layer
-    if (!expectIdent(layer.name, layer.loc, "expected a layer name after 'layer'")) {
+    layer.isCell = isCell;
+    const char *kw = isCell ? "cell" : "layer";
+    advance(); // layer / cell
+    if (!expectIdent(layer.name, layer.loc, fmt::format("expected a {} name after '{}'", kw, kw))) {
       syncTop();
       return;
     }
-    std::string what = fmt::format("layer '{}'", layer.name);
+    std::string what = fmt::format("{} '{}'", kw, layer.name);
     if (is(Tok::LParen) && !parseParamDecls(layer.params, layer.name)) {
       layer.hadErrors = true;
       if (!recoverToBrace()) {
@@ -313,8 +315,12 @@ private:
     }
     parseBlock(what, [&] { parseLayerItem(layer); }, layer.hadErrors);
     if (!layer.hasCall && !layer.hadErrors) {
-      err(layer.loc, fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block",
-                                         layer.name));
+      if (isCell)
+        err(layer.loc, fmt::format("cell '{}' has no 'step(x[...]) -> h {{ ... }}' block",
+                                   layer.name));
+      else
+        err(layer.loc, fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block",
+                                   layer.name));
       layer.hadErrors = true;
     }
     file_->order.push_back({'l', int(file_->layers.size())});
@@ -323,6 +329,8 @@ private:
 
   void parseLayerItem(LayerDecl &layer) {
     size_t start = pos_;
+    const char *kw = layer.isCell ? "cell" : "layer";
+    const char *block = layer.isCell ? "step" : "call";
     if (isIdent("param") && peekTok().kind == Tok::Ident) {
       if (parseParamStmt(layer.paramStmts))
         endStatement(start);
@@ -330,9 +338,34 @@ private:
         sync(start);
       return;
     }
-    if (isIdent("call") && peekTok().kind == Tok::LParen) {
+    if (isIdent("state") && peekTok().kind == Tok::Ident) {
+      if (!layer.isCell) {
+        err(tok().loc, fmt::format("only a cell has state; declare '{}' as 'cell {}' to give it "
+                                   "'state' and a 'step' block",
+                                   layer.name, layer.name));
+        sync(start);
+        return;
+      }
+      if (parseParamStmt(layer.stateStmts, StmtKind::State))
+        endStatement(start);
+      else
+        sync(start);
+      return;
+    }
+    if ((isIdent("call") || isIdent("step")) && peekTok().kind == Tok::LParen) {
+      if (tok().text != block) {
+        err(tok().loc, layer.isCell
+                           ? fmt::format("a cell has a 'step(x[...]) -> h {{ ... }}' block, not "
+                                         "'call'")
+                           : fmt::format("only a cell has a 'step' block; a layer has "
+                                         "'call(x[...]) -> y {{ ... }}'"));
+        sync(start);
+        skipBlockIfAny();
+        layer.hadErrors = true;
+        return;
+      }
       if (layer.hasCall)
-        err(tok().loc, fmt::format("layer '{}' has more than one call block", layer.name));
+        err(tok().loc, fmt::format("{} '{}' has more than one {} block", kw, layer.name, block));
       layer.hasCall = true;
       layer.callLoc = tok().loc;
       advance();
@@ -343,7 +376,7 @@ private:
         return;
       }
       bool err = false;
-      parseBlock(fmt::format("the call block of layer '{}'", layer.name),
+      parseBlock(fmt::format("the {} block of {} '{}'", block, kw, layer.name),
                  [&] { parseStmt(layer.body, false); }, err);
       if (err)
         layer.hadErrors = true;
@@ -351,8 +384,12 @@ private:
     }
     if (tok().kind != Tok::Error)
       err(tok().loc,
-                  fmt::format("expected 'param' or 'call(...)' in the body of layer '{}', found {}",
-                              layer.name, describe(tok())));
+          layer.isCell
+              ? fmt::format("expected 'state', 'param' or 'step(...)' in the body of cell '{}', "
+                            "found {}",
+                            layer.name, describe(tok()))
+              : fmt::format("expected 'param' or 'call(...)' in the body of layer '{}', found {}",
+                            layer.name, describe(tok())));
     sync(start);
   }
 
@@ -373,12 +410,15 @@ private:
   }
 
   bool parseSignature(LayerDecl &layer) {
-    // call ( x[in], ... ) -> y
+    // call ( x[in], ... ) -> y      (a cell: step ( x[in] ) -> h)
+    const char *block = layer.isCell ? "step" : "call";
     advance(); // (
     ++parenDepth_;
     while (!is(Tok::RParen)) {
       SigArg a;
-      if (!expectIdent(a.name, a.loc, "expected an input name in the call signature, as in 'call(x[in])'"))
+      if (!expectIdent(a.name, a.loc,
+                       fmt::format("expected an input name in the {} signature, as in '{}(x[in])'",
+                                   block, block)))
         return false;
       if (is(Tok::LBracket)) {
         a.hasDims = true;
@@ -391,14 +431,18 @@ private:
         continue;
       }
       if (!is(Tok::RParen)) {
-        errorExpected("expected ',' or ')' in the call signature");
+        errorExpected(fmt::format("expected ',' or ')' in the {} signature", block));
         return false;
       }
     }
     --parenDepth_;
     advance(); // )
     if (!is(Tok::Arrow)) {
-      errorExpected("expected '->' and the name of the result after the call signature, as in 'call(x[in]) -> y'");
+      errorExpected(layer.isCell
+                        ? "expected '->' and the name of the step's output after the step "
+                          "signature, as in 'step(x[in]) -> h'"
+                        : "expected '->' and the name of the result after the call signature, as "
+                          "in 'call(x[in]) -> y'");
       return false;
     }
     advance();
@@ -520,14 +564,17 @@ private:
   }
 
   // param W[in, N] = glorot_uniform, b[N] = zeros
-  bool parseParamStmt(std::vector<Stmt> &out) {
+  // state h[H] = 0, c[H] = 0            (kind State)
+  bool parseParamStmt(std::vector<Stmt> &out, StmtKind kind = StmtKind::Param) {
     Loc kwLoc = tok().loc;
-    advance(); // param
+    advance(); // param / state
     while (true) {
       Stmt s;
-      s.kind = StmtKind::Param;
+      s.kind = kind;
       s.loc = kwLoc;
-      if (!expectIdent(s.name, s.nameLoc, "expected a parameter name after 'param'"))
+      if (!expectIdent(s.name, s.nameLoc,
+                       kind == StmtKind::State ? "expected a state name after 'state'"
+                                               : "expected a parameter name after 'param'"))
         return false;
       auto fail = [&] {
         s.bad = true;

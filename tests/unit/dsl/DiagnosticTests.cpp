@@ -48,7 +48,7 @@ TEST_CASE("syntax errors", "[dsl][diag]") {
       {"missing expression", model("  h =\n"), "4:6: expected an expression after 'h ='"},
       {"two statements", model("  h = x y = x\n"), "4:9: expected end of line after the statement, found 'y'"},
       {"top level junk", "foo bar\nmodel M {\n  input x: float[1]\n  loss mse(x, x)\n}\n",
-       "1:1: expected 'import', 'layer', 'model' or 'train', found 'foo'"},
+       "1:1: expected 'import', 'layer', 'cell', 'model' or 'train', found 'foo'"},
       {"unclosed model", "model M {\n  input x: float[4]\n  loss mse(x, x)\n",
        "3:17: expected '}' at the end of model 'M'"},
       {"missing ']'", "model M {\n  input x: float[4\n  loss mse(x, x)\n}\n",
@@ -220,7 +220,7 @@ TEST_CASE("train block errors", "[dsl][diag]") {
   auto train = [](const std::string &body) { return model("") + "train M {\n" + body + "}\n"; };
   // the model takes lines 1-5, `train M {` is line 6, the body starts at 7
   std::vector<Case> cases = {
-      {"unknown setting", train("  epoch 3\n"), "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, test_split, validation_split, seed, scale (did you mean 'epochs'?)"},
+      {"unknown setting", train("  epoch 3\n"), "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, test_split, validation_split, seed, scale, sample_every, sample_length (did you mean 'epochs'?)"},
       {"bad optimizer", train("  optimizer adamw(lr = 0.1)\n"), "7:13: unknown optimizer 'adamw'; expected sgd, adam or rmsprop (did you mean 'adam'?)"},
       {"bad optimizer argument", train("  optimizer sgd(lr = 0.1, beta1 = 0.9)\n"), "7:27: sgd has no argument 'beta1'; its arguments are lr, momentum"},
       {"too many optimizer arguments", train("  optimizer sgd(0.1, 0.9, 3)\n"), "7:27: sgd expects at most 2 arguments, got 3"},

@@ -240,13 +240,15 @@ TEST_CASE("choosing a model by name", "[dsl][sema]") {
   loss mse(x, x)
 }
 model B {
-  input x: float[2]
-  loss mse(x, x)
+  input x: int[2]
+  target y: int[2]
+  param table[10, 3] = uniform(0.05)
+  loss cross_entropy(embedding(table, x), y)
 }
 train B {
   batch 4
   optimizer sgd(0.1, 0.9)
-  data text("corpus.txt", tokens = x, window = 25)
+  data text("corpus.txt", tokens = chars, window = 25, mode = sequence)
 }
 )";
   auto a = buildSource(src, "A", "dir/two.nn");
@@ -265,7 +267,8 @@ train B {
   CHECK(*t.optimizerArgs.at("momentum").number == Approx(0.9));
   CHECK(t.dataKind == "text");
   CHECK(t.dataPath == "dir/corpus.txt");
-  CHECK(*t.dataArgs.at("tokens").string == "x");
+  CHECK(*t.dataArgs.at("tokens").string == "chars");
+  CHECK(*t.dataArgs.at("mode").string == "sequence");
   CHECK(*t.dataArgs.at("window").number == 25);
 }
 

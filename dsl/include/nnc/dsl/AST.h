@@ -22,7 +22,7 @@ enum class ExprKind {
   Unary,  // -x            (op '-')
   Binary, // a + b         (op '+', '-', '*', '/', '@')
   Call,   // f(args)       (callee is a Name, a Call, or a Member)
-  Member, // e.name        (reserved: methods such as LSTM(..).sequence)
+  Member, // e.name        (methods of cells: LSTM(150).sequence)
   Ellipsis, // `...` as the first dimension of a call signature: any leading dims
   Error,  // a sub-expression that failed to parse (already diagnosed)
 };
@@ -61,6 +61,7 @@ enum class StmtKind {
   Param,  // param name[dims] [= init]
   Input,  // input name: float[dims]
   Target, // target name: int[dims]
+  State,  // state name[dims] [= init]   (cells only)
 };
 
 struct Stmt {
@@ -68,8 +69,8 @@ struct Stmt {
   Loc loc;         // the statement's first token
   std::string name;
   Loc nameLoc;
-  ExprPtr value;   // Assign/Output/Loss: the expression; Param: the initializer
-  // Param / Input / Target: the dimensions (hasDims false: a scalar per example)
+  ExprPtr value;   // Assign/Output/Loss: the expression; Param/State: the initializer
+  // Param / State / Input / Target: the dimensions (hasDims false: a scalar per example)
   std::vector<ExprPtr> dims;
   bool hasDims = false;
   std::string dtype; // Input/Target: "float" or "int"
@@ -85,13 +86,17 @@ struct SigArg {
   bool hasDims = false; // `x` without brackets: any shape
 };
 
+// A layer, or a recurrent cell (`isCell`): a cell has `state` declarations
+// and a `step(x[in]) -> h { ... }` block, kept in callArgs/result/body.
 struct LayerDecl {
   std::string name;
+  bool isCell = false;
   Loc loc;     // the name
   std::string file;
   std::vector<ParamDecl> params;
   std::vector<Stmt> paramStmts; // `param` statements of the layer body
-  bool hasCall = false;
+  std::vector<Stmt> stateStmts; // `state` statements of a cell
+  bool hasCall = false; // the call block (a cell: the step block)
   Loc callLoc;
   std::vector<SigArg> callArgs;
   std::string result;
@@ -137,7 +142,7 @@ struct FileAST {
   std::vector<ModelDecl> models;
   std::vector<TrainDecl> trains;
   // Declarations in source order, for the AST dump: (kind, index) with
-  // kind 'i' import, 'l' layer, 'm' model, 't' train.
+  // kind 'i' import, 'l' layer or cell, 'm' model, 't' train.
   std::vector<std::pair<char, int>> order;
 };
 

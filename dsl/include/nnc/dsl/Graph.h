@@ -117,10 +117,12 @@ struct TrainConfig {
   bool present = false;     // the file has a train block for this model
   Loc loc;
   // data csv("path", label = "species")
-  std::string dataKind;     // "csv"
+  std::string dataKind;     // "csv" or "text"
   std::string dataPath;     // resolved relative to the .nn file's directory
   Loc dataLoc;
-  std::map<std::string, TrainValue> dataArgs; // e.g. label -> "species"
+  // e.g. label -> "species"; text data: tokens -> "words"|"chars",
+  // window -> N (number), mode -> "next"|"sequence" (always present)
+  std::map<std::string, TrainValue> dataArgs;
   // optimizer adam(lr = 0.01, beta1 = 0.9, ...)
   std::string optimizer = "adam"; // "sgd", "adam", "rmsprop"
   std::map<std::string, TrainValue> optimizerArgs;
@@ -131,6 +133,10 @@ struct TrainConfig {
   double validationSplit = 0.0;  // fraction of the training rows for per-epoch validation
   uint64_t seed = 0;
   bool scale = true;             // min-max scaling fitted on the training rows
+  // Text generation while training (text data): print a sample of
+  // `sampleLength` tokens every `sampleEvery` epochs (0: never).
+  int64_t sampleEvery = 0;
+  int64_t sampleLength = 100;
 };
 
 struct Graph {
