@@ -73,8 +73,11 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng 
     if (do_p) {
       double total = 0, cum = 0;
       for (int64_t i = 0; i < count; i++) total += c[i].w;
+      /* The fewest ids whose mass reaches top_p, with a little slack for the
+       * rounding of float inputs ({0.5, 0.3, ...} with top_p 0.5 is one id). */
+      double need = ((double)s->top_p - 1e-6) * total;
       int64_t keep = 0;
-      while (keep < count && (keep == 0 || cum < (double)s->top_p * total)) cum += c[keep++].w;
+      while (keep < count && (keep == 0 || cum < need)) cum += c[keep++].w;
       count = keep;
     }
   }
@@ -171,10 +174,7 @@ int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v,
   int32_t *ids;
   int64_t n_prompt;
   if (!prompt) prompt = "";
-  if (nnrt_vocab_encode(v, prompt, strlen(prompt), &ids, &n_prompt, err)) {
-    nnrt__prefix(err, "prompt");
-    return 1;
-  }
+  if (nnrt_vocab_encode(v, prompt, strlen(prompt), &ids, &n_prompt, err)) return 1;
   if (n_prompt == 0) {
     free(ids);
     return nnrt__fail(err, words ? "the prompt has no words (punctuation is dropped, as in training): give at least "

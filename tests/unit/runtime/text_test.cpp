@@ -297,6 +297,7 @@ TEST_CASE("token datasets: windows and char-rnn sequences", "[runtime]") {
     auto x = static_cast<int32_t *>(ds.fields[0].data), y = static_cast<int32_t *>(ds.fields[1].data);
     CHECK(std::vector<int32_t>(x, x + 9) == std::vector<int32_t>{100, 101, 102, 103, 104, 105, 106, 107, 108});
     CHECK(std::vector<int32_t>(y, y + 9) == std::vector<int32_t>{101, 102, 103, 104, 105, 106, 107, 108, 109});
+    nnrt_dataset_free(&ds);
     REQUIRE(nnrt_dataset_sequences(&ds, ids.data(), 10, 3, &err) == 0);
     CHECK(ds.n == 3);  // the last target is token 9
   }
