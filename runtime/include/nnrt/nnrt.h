@@ -1,6 +1,7 @@
 /* nnrt.h: the runtime that nnc-generated models link against: datasets and
  * CSV loading, splitting and scaling, the training loop, safetensors
- * checkpoints, metrics and prediction. Valid C11 and C++.
+ * checkpoints, metrics and prediction; text corpora, vocabularies, sampling
+ * and generation for recurrent models. Valid C11 and C++.
  *
  * Conventions: every function that can fail returns 0 on success and a
  * non-zero status otherwise, with a one-line message (naming file and line

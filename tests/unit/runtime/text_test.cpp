@@ -272,6 +272,27 @@ TEST_CASE("token datasets: windows and char-rnn sequences", "[runtime]") {
       CHECK(x[i * 3 + 2] == 102 + i);
       CHECK(y[i] == 103 + i);
     }
+    // Shaped for a model with x int32[3] and a scalar int32 target, so
+    // nnrt_fit takes it as it is.
+    nnrt_tensor_info t[2] = {};
+    t[0].name = "x";
+    t[0].role = NNRT_INPUT;
+    t[0].dtype = NNRT_I32;
+    t[0].rank = 1;
+    t[0].shape[0] = 3;
+    t[0].size = 3;
+    t[1].name = "y";
+    t[1].role = NNRT_TARGET;
+    t[1].dtype = NNRT_I32;
+    t[1].size = 1;
+    nnrt_model m{};
+    m.abi_version = NNRT_ABI_VERSION;
+    m.name = "Windows";
+    m.batch = 4;
+    m.num_tensors = 2;
+    m.tensors = t;
+    CHECK(nnrt_dataset_check(&ds, &m, 1, "windows", &err) == 0);
+
     nnrt_dataset train{}, test{};
     REQUIRE(nnrt_split_last(&ds, 0.25, &train, &test, &err) == 0);
     CHECK(train.n == 6);
