@@ -912,6 +912,17 @@ private:
                                    e.text, l.name, e.text));
         else
           error(e.loc, cellMethodError(l, e.text));
+      } else if (e.lhs && e.lhs->kind == ExprKind::Name && prog_.layers.count(e.lhs->text) &&
+                 !scope.env.count(e.lhs->text)) {
+        const LayerDecl &l = *prog_.layers.at(e.lhs->text);
+        if (l.isCell)
+          error(e.loc, fmt::format("cell '{}' must be created with its arguments before '.{}', "
+                                   "as in '{}(...).{}(x)'",
+                                   l.name, e.text, l.name, e.text == "last" ? "last" : "sequence"));
+        else
+          error(e.loc, fmt::format("layer '{}' has no method '{}'; apply it directly, as in "
+                                   "'{}(...)(x)'",
+                                   l.name, e.text, l.name));
       } else
         error(e.loc, fmt::format("'{}': member access is not supported", text(e)));
       return Value::error();
@@ -1291,9 +1302,9 @@ private:
       }
       if (ids.dtype != DType::I32) {
         error(ie.loc, fmt::format("embedding expects integer token ids as its second argument, "
-                                  "but '{}' is a float tensor; declare the input as "
-                                  "'input {}: int[...]'",
-                                  text(ie), text(ie)));
+                                  "but '{}' is {}; token ids come from an int input, as in "
+                                  "'input words: int[T]'",
+                                  text(ie), describe(vals[1])));
         return Value::error();
       }
       std::vector<int64_t> shape = ids.shape;
@@ -1313,8 +1324,11 @@ private:
       return Value::error();
     }
     if (!vals[1].isNumber() || vals[1].f < 0 || vals[1].f >= 1) {
-      error(re.loc, fmt::format("the rate of dropout must be a number in [0, 1), but '{}' is {}",
-                                text(re), vals[1].isNumber() ? text(re) : describe(vals[1])));
+      error(re.loc, vals[1].isNumber()
+                        ? fmt::format("the rate of dropout must be in [0, 1), got {}", vals[1].f)
+                        : fmt::format("the rate of dropout must be a number in [0, 1), but '{}' "
+                                      "is {}",
+                                      text(re), describe(vals[1])));
       return Value::error();
     }
     int r = addNode(OpKind::Dropout, {vals[0].node}, n.shape, DType::F32, n.batched, e.loc);
