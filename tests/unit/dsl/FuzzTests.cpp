@@ -152,3 +152,93 @@ TEST_CASE("pathological inputs", "[dsl][fuzz]") {
   auto big = buildSource(layers + "model M {\n  input x: float[4]\n  h = L20()(x)\n  loss mse(h, h)\n}\n");
   CHECK(big.output.find("the expanded model has more than") != std::string::npos);
 }
+
+namespace {
+
+const char *kRecurrent = R"(import std.rnn
+
+cell Mine(units H, ctx) {
+  state h[H] = 0, c[H] = 0.5
+  param W[H + in + 2, H] = glorot, b[H] = 1
+  step(x[in]) -> h {
+    z = concat(h, x, ctx)
+    c = sigmoid(z @ W + b) * c + dropout(slice(z, 0, H), 0.1)
+    h = tanh(c)
+  }
+}
+
+model TextGen(vocab V = 50, window T = 6) {
+  input  words: int[T]
+  input  ctx: float[2]
+  target next: int
+  e  = Embedding(V, 5)(words)
+  h1 = GRU(4).sequence(e)
+  h2 = Mine(4, ctx).sequence(h1)
+  h3 = PeepholeLSTM(3).last(concat(h2, e))
+  logits = Dense(V)(Dropout(0.2)(h3))
+  output probs = softmax(logits)
+  loss cross_entropy(logits, next)
+}
+
+train TextGen {
+  data text("t.txt", tokens = chars, window = 6, mode = next)
+  sample_every 2
+  sample_length 20
+}
+)";
+
+} // namespace
+
+TEST_CASE("mutations of a recurrent model never crash the front end", "[dsl][fuzz][rnn]") {
+  auto r = buildSource(kRecurrent);
+  INFO(r.output);
+  REQUIRE(r.graph);
+  CHECK(r.graph->scans.size() == 3);
+  CHECK(r.graph->timeParam == "T");
+  std::mt19937 rng(4321);
+  std::string valid = kRecurrent;
+  auto checkScans = [](const std::string &src) {
+    std::ostringstream os;
+    DiagnosticEngine diag(os);
+    FrontendOptions opts{NNC_STDLIB_DIR};
+    auto g = buildGraphFromSource(src, "fuzz.nn", opts, diag);
+    CHECK((g.has_value() != (diag.errorCount() > 0)));
+    if (!g)
+      return;
+    for (const Scan &s : g->scans) {
+      bool ok = s.output >= 0 && size_t(s.output) < s.body.size();
+      for (size_t i = 0; i < s.body.size(); ++i)
+        for (int op : s.body[i].operands)
+          ok &= op >= 0 && size_t(op) < i;
+      for (const Scan::State &st : s.states)
+        ok &= st.update >= 0 && size_t(st.update) < s.body.size();
+      for (int q : s.sequences)
+        ok &= q >= 0 && size_t(q) < g->nodes.size();
+      CHECK(ok);
+    }
+  };
+  for (size_t len = 0; len <= valid.size(); len += 7)
+    checkScans(valid.substr(0, len));
+  for (int i = 0; i < 300; ++i) {
+    std::string s = valid;
+    size_t pos = rng() % s.size();
+    switch (rng() % 3) {
+    case 0: s[pos] = char(rng() % 128); break;
+    case 1: s.erase(pos, 1 + rng() % 10); break;
+    case 2: s.insert(pos, 1, "()[]{},=@.\n\"#x9"[rng() % 16]); break;
+    }
+    checkScans(s);
+  }
+  // a cell applied inside a layer, applied many times: bounded
+  std::string many = "import std.rnn\nlayer Twice {\n  call(x[t, n]) -> y {\n"
+                     "    y = LSTM(n).sequence(x) + GRU(n).sequence(x)\n  }\n}\n"
+                     "model M {\n  input x: float[3, 2]\n  h = x\n";
+  for (int i = 0; i < 50; ++i)
+    many += "  h = Twice()(h) * 1\n";
+  auto m = buildSource(many + "  loss mse(h, h)\n}\n");
+  INFO(m.output);
+  REQUIRE(m.graph);
+  CHECK(m.graph->scans.size() == 100);
+  CHECK(m.graph->scans[0].name == "twice_1.lstm_1");
+  CHECK(m.graph->scans[0].states[0].name == "twice_1.lstm_1.h");
+}
