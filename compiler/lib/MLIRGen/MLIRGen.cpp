@@ -28,31 +28,42 @@ public:
           b.getF64FloatAttr(p.initValue), b.getI64IntegerAttr(p.fanIn),
           b.getI64IntegerAttr(p.fanOut));
 
+    bool dropout = llvm::any_of(g.nodes, [](const dsl::Node &n) {
+      return n.op == OpKind::Dropout;
+    });
     SmallVector<Type> ins, outs;
     for (const dsl::IO &io : g.inputs)
       ins.push_back(tensor(io.shape, true, io.dtype));
     for (const dsl::IO &io : g.targets)
       ins.push_back(tensor(io.shape, true, io.dtype));
     ins.push_back(tensor({}, true));
+    if (dropout)
+      ins.push_back(b.getI64Type());
     outs.push_back(tensor({}, false));
     for (const dsl::IO &io : g.outputs)
-      outs.push_back(type(io.node));
+      outs.push_back(typeOf(g.nodes[io.node]));
     auto fn = b.create<func::FuncOp>(loc(dsl::Loc{g.file, 1, 1}), "forward",
                                      b.getFunctionType(ins, outs));
     fn->setAttr("nn.num_inputs", b.getI64IntegerAttr(g.inputs.size()));
     fn->setAttr("nn.num_targets", b.getI64IntegerAttr(g.targets.size()));
+    if (dropout)
+      fn->setAttr("nn.key", b.getUnitAttr()); // the last argument: the dropout key
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    weights = entry->getArguments().back();
     args = entry->getArguments();
+    weights = args[g.inputs.size() + g.targets.size()];
+    if (dropout)
+      key = args.back();
 
-    values.assign(g.nodes.size(), Value());
-    for (size_t i = 0; i < g.nodes.size(); ++i) {
-      Value v = emit(g.nodes[i]);
-      if (!v)
-        return nullptr;
-      values[i] = v;
-    }
+    std::vector<Value> values;
+    if (!emitNodes(g.nodes, values, [&](const dsl::Node &n) -> Value {
+          if (n.op == OpKind::Input)
+            return args[n.ioIndex];
+          if (n.op == OpKind::Target)
+            return args[g.inputs.size() + n.ioIndex];
+          return Value();
+        }))
+      return nullptr;
     if (g.lossNode < 0) {
       emitError(fn.getLoc()) << "model '" << g.modelName << "' has no loss";
       return nullptr;
@@ -73,9 +84,13 @@ private:
   const dsl::Graph &g;
   int64_t batch;
   OpBuilder b;
-  std::vector<Value> values;
-  Value weights;
+  Value weights, key;
   Block::BlockArgListType args;
+  // The node list being emitted (the model's or a scan body's) and values.
+  const std::vector<dsl::Node> *nodes = nullptr;
+  std::vector<Value> *vals = nullptr;
+  // Inside a scan body: what its input nodes stand for.
+  std::function<Value(const dsl::Node &)> leaf;
 
   Location loc(const dsl::Loc &l) {
     return FileLineColLoc::get(&ctx, l.file, l.line, l.col);
@@ -91,9 +106,31 @@ private:
     return RankedTensorType::get(full, et);
   }
 
-  RankedTensorType type(int node) {
-    const dsl::Node &n = g.nodes[node];
+  RankedTensorType typeOf(const dsl::Node &n) {
     return tensor(n.shape, n.batched, n.dtype);
+  }
+
+  const dsl::Node &node(int i) { return (*nodes)[i]; }
+  Value value(int i) { return (*vals)[i]; }
+
+  bool emitNodes(const std::vector<dsl::Node> &ns, std::vector<Value> &vs,
+                 std::function<Value(const dsl::Node &)> leafFn) {
+    auto savedNodes = nodes;
+    auto savedVals = vals;
+    auto savedLeaf = leaf;
+    nodes = &ns;
+    vals = &vs;
+    leaf = std::move(leafFn);
+    vs.assign(ns.size(), Value());
+    bool ok = true;
+    for (size_t i = 0; i < ns.size() && ok; ++i) {
+      vs[i] = emit(ns[i]);
+      ok = bool(vs[i]);
+    }
+    nodes = savedNodes;
+    vals = savedVals;
+    leaf = savedLeaf;
+    return ok;
   }
 
   Value reshape(Location l, Value v, ArrayRef<int64_t> shape) {
@@ -106,9 +143,9 @@ private:
   // A batched operand of lower per-example rank than the result gets unit
   // dimensions after the batch, so numpy's trailing alignment lines up the
   // per-example dimensions rather than the batch with a feature dimension.
-  Value alignBatched(Location l, int node, size_t resultRank) {
-    const dsl::Node &n = g.nodes[node];
-    Value v = values[node];
+  Value alignBatched(Location l, int i, size_t resultRank) {
+    const dsl::Node &n = node(i);
+    Value v = value(i);
     if (!n.batched || n.shape.size() >= resultRank)
       return v;
     SmallVector<int64_t> s{batch};
@@ -121,16 +158,16 @@ private:
     Location l = loc(n.loc);
     Value a = alignBatched(l, n.operands[0], n.shape.size());
     Value c = alignBatched(l, n.operands[1], n.shape.size());
-    return b.create<Op>(l, tensor(n.shape, n.batched), a, c);
+    return b.create<Op>(l, typeOf(n), a, c);
   }
 
   template <typename Op> Value unary(const dsl::Node &n) {
-    return b.create<Op>(loc(n.loc), values[n.operands[0]]);
+    return b.create<Op>(loc(n.loc), value(n.operands[0]));
   }
 
   Value matmul(const dsl::Node &n) {
     Location l = loc(n.loc);
-    Value a = values[n.operands[0]], w = values[n.operands[1]];
+    Value a = value(n.operands[0]), w = value(n.operands[1]);
     auto at = a.getType().cast<RankedTensorType>();
     auto wt = w.getType().cast<RankedTensorType>();
     if (wt.getRank() != 2) {
@@ -143,7 +180,7 @@ private:
     Value a2 = reshape(l, a, {rows, k});
     Value r = b.create<nn::MatMulOp>(
         l, RankedTensorType::get({rows, cols}, b.getF32Type()), a2, w);
-    return reshape(l, r, type(&n - &g.nodes[0]).getShape());
+    return reshape(l, r, typeOf(n).getShape());
   }
 
   // Losses average over every row of every batch element: logits [B, ..., C]
@@ -159,10 +196,10 @@ private:
 
   Value crossEntropy(const dsl::Node &n) {
     Location l = loc(n.loc);
-    Value logits = values[n.operands[0]], labels = values[n.operands[1]];
+    Value logits = value(n.operands[0]), labels = value(n.operands[1]);
     auto lt = logits.getType().cast<RankedTensorType>();
     int64_t c = lt.getShape().back(), rows = lt.getNumElements() / c;
-    if (!g.nodes[n.operands[0]].batched) {
+    if (!node(n.operands[0]).batched) {
       emitError(l) << "cross_entropy: the logits must depend on the input";
       return nullptr;
     }
@@ -180,8 +217,8 @@ private:
 
   Value mse(const dsl::Node &n) {
     Location l = loc(n.loc);
-    Value p = values[n.operands[0]], t = values[n.operands[1]];
-    if (!g.nodes[n.operands[0]].batched || p.getType() != t.getType()) {
+    Value p = value(n.operands[0]), t = value(n.operands[1]);
+    if (!node(n.operands[0]).batched || p.getType() != t.getType()) {
       emitError(l) << "mse: prediction and target must be batched values of "
                       "the same shape";
       return nullptr;
@@ -189,19 +226,154 @@ private:
     return b.create<nn::MSEOp>(l, tensor({}, false), p, t, weights);
   }
 
+  Value concat(const dsl::Node &n) {
+    SmallVector<Value> ins;
+    for (int o : n.operands) {
+      if (node(o).batched != n.batched) {
+        emitError(loc(n.loc)) << "concat: batched and unbatched operands cannot "
+                                 "be joined";
+        return nullptr;
+      }
+      ins.push_back(value(o));
+    }
+    return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins);
+  }
+
+  Value dropout(const dsl::Node &n) {
+    if (!key) {
+      emitError(loc(n.loc)) << "dropout inside a recurrent cell is not supported";
+      return nullptr;
+    }
+    return b.create<nn::DropoutOp>(loc(n.loc), value(n.operands[0]), key,
+                                   b.getF32FloatAttr(float(n.value)),
+                                   b.getI64IntegerAttr(n.seedStream));
+  }
+
+  // One nn.scan per cell application; the body's parameters are read outside
+  // and captured, so their gradients leave the scan through its operands.
+  Value scan(const dsl::Node &n) {
+    Location l = loc(n.loc);
+    const dsl::Scan &sc = g.scans[n.scanIndex];
+    SmallVector<Value> inits, seqs, caps;
+    SmallVector<Type> stateTypes;
+    for (const dsl::Scan::State &s : sc.states) {
+      auto t = tensor(s.shape, true);
+      stateTypes.push_back(t);
+      inits.push_back(b.create<nn::ConstantOp>(l, t, b.getF32FloatAttr(float(s.init))));
+    }
+    for (int s : sc.sequences) {
+      if (!node(s).batched || node(s).shape.empty()) {
+        emitError(l) << "a cell runs over a batched sequence [T, ...]";
+        return nullptr;
+      }
+      seqs.push_back(value(s));
+    }
+    for (int c : sc.captures)
+      caps.push_back(value(c));
+    // Parameters used in the body, in order of first use.
+    std::map<int, unsigned> paramCapture;
+    for (const dsl::Node &bn : sc.body)
+      if (bn.op == OpKind::Param && !paramCapture.count(bn.paramIndex)) {
+        paramCapture[bn.paramIndex] = caps.size();
+        caps.push_back(b.create<nn::ParamOp>(l, tensor(g.params[bn.paramIndex].shape, false),
+                                             g.params[bn.paramIndex].name));
+      }
+    if (sc.output < 0 || sc.states.empty()) {
+      emitError(l) << "internal error: a scan without output or state";
+      return nullptr;
+    }
+    const dsl::Node &out = sc.body[sc.output];
+    auto stepOut = typeOf(out);
+    int64_t T = seqs[0].getType().cast<RankedTensorType>().getDimSize(1);
+    SmallVector<Type> results(stateTypes);
+    if (sc.returnSequence) {
+      SmallVector<int64_t> s{batch, T};
+      s.append(out.shape.begin(), out.shape.end());
+      results.push_back(RankedTensorType::get(s, b.getF32Type()));
+    } else {
+      results.push_back(stepOut);
+    }
+    for (const dsl::Scan::State &st : sc.states) {
+      SmallVector<int64_t> s{batch, T};
+      s.append(st.shape.begin(), st.shape.end());
+      results.push_back(RankedTensorType::get(s, b.getF32Type()));
+    }
+    OperationState state(l, nn::ScanOp::getOperationName());
+    state.addOperands(inits);
+    state.addOperands(seqs);
+    state.addOperands(caps);
+    state.addAttribute(nn::ScanOp::getOperandSegmentSizesAttrName(state.name),
+                       b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(seqs.size()),
+                                               int32_t(caps.size())}));
+    if (sc.returnSequence)
+      state.addAttribute(nn::ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
+    state.addAttribute(nn::ScanOp::getSaveStatesAttrName(state.name), b.getUnitAttr());
+    state.addTypes(results);
+    Region *region = state.addRegion();
+    Block *body = new Block();
+    region->push_back(body);
+    for (Type t : stateTypes)
+      body->addArgument(t, l);
+    for (Value s : seqs) {
+      auto st = s.getType().cast<RankedTensorType>();
+      SmallVector<int64_t> shape{batch};
+      shape.append(st.getShape().begin() + 2, st.getShape().end());
+      body->addArgument(RankedTensorType::get(shape, st.getElementType()), l);
+    }
+    for (Value c : caps)
+      body->addArgument(c.getType(), l);
+    auto op = cast<nn::ScanOp>(b.create(state));
+
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(body);
+    unsigned S = inits.size(), N = seqs.size();
+    Value savedKey = key;
+    key = Value();
+    std::vector<Value> bodyVals;
+    bool ok = emitNodes(sc.body, bodyVals, [&](const dsl::Node &bn) -> Value {
+      switch (bn.op) {
+      case OpKind::ScanState:
+        return body->getArgument(bn.ioIndex);
+      case OpKind::ScanInput:
+        return body->getArgument(S + bn.ioIndex);
+      case OpKind::ScanCapture:
+        return body->getArgument(S + N + bn.ioIndex);
+      case OpKind::Param:
+        return body->getArgument(S + N + paramCapture[bn.paramIndex]);
+      default:
+        return Value();
+      }
+    });
+    key = savedKey;
+    if (!ok)
+      return nullptr;
+    SmallVector<Value> yields;
+    for (const dsl::Scan::State &st : sc.states)
+      yields.push_back(bodyVals[st.update]);
+    yields.push_back(bodyVals[sc.output]);
+    b.create<nn::YieldOp>(l, yields);
+    return op.getResult(S);
+  }
+
   Value emit(const dsl::Node &n) {
     Location l = loc(n.loc);
     switch (n.op) {
     case OpKind::Param:
-      return b.create<nn::ParamOp>(l, type(&n - &g.nodes[0]),
-                                   g.params[n.paramIndex].name);
+      if (leaf)
+        if (Value v = leaf(n))
+          return v;
+      return b.create<nn::ParamOp>(l, typeOf(n), g.params[n.paramIndex].name);
     case OpKind::Input:
-      return args[n.ioIndex];
     case OpKind::Target:
-      return args[g.inputs.size() + n.ioIndex];
+    case OpKind::ScanState:
+    case OpKind::ScanInput:
+    case OpKind::ScanCapture:
+      if (Value v = leaf(n))
+        return v;
+      emitError(l) << "internal error: an input node out of place";
+      return nullptr;
     case OpKind::Constant:
-      return b.create<nn::ConstantOp>(l, tensor(n.shape, n.batched),
-                                      b.getF32FloatAttr(float(n.value)));
+      return b.create<nn::ConstantOp>(l, typeOf(n), b.getF32FloatAttr(float(n.value)));
     case OpKind::MatMul:
       return matmul(n);
     case OpKind::Add:
@@ -234,6 +406,18 @@ private:
       return crossEntropy(n);
     case OpKind::MSE:
       return mse(n);
+    case OpKind::Concat:
+      return concat(n);
+    case OpKind::Slice:
+      return b.create<nn::SliceOp>(l, typeOf(n), value(n.operands[0]),
+                                   b.getI64IntegerAttr(n.begin));
+    case OpKind::Embedding:
+      return b.create<nn::EmbeddingOp>(l, typeOf(n), value(n.operands[0]),
+                                       value(n.operands[1]));
+    case OpKind::Dropout:
+      return dropout(n);
+    case OpKind::Scan:
+      return scan(n);
     }
     emitError(l) << "internal error: unknown graph op";
     return nullptr;

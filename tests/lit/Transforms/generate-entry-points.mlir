@@ -89,6 +89,10 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // ADAM-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
 // SGD-SAME: -> (tensor<67xf32>, tensor<67xf32>, f32, tensor<2x3xf32>)
 // RMSPROP-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<4xf32>
+// CHECK: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<4xf32>
 // CHECK: %[[LOSS:.*]] = nn.cross_entropy
 // CHECK: nn.cross_entropy_grad
 // The gradients are gathered at the parameters' offsets.
@@ -97,10 +101,6 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // CHECK: %[[G2:.*]] = tensor.insert_slice %{{.*}} into %[[G1]][32] [8] [1]
 // CHECK: %[[G3:.*]] = tensor.insert_slice %{{.*}} into %[[G2]][40] [24] [1]
 // CHECK: %[[G:.*]] = tensor.insert_slice %{{.*}} into %[[G3]][64] [3] [1]
-// CHECK: %[[C0:.*]] = arith.constant 0 : index
-// CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<4xf32>
-// CHECK: %[[C1:.*]] = arith.constant 1 : index
-// CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<4xf32>
 
 // Adam: m = state[0, P), v = state[P, 2P).
 // ADAM-DAG: %[[V:.*]] = tensor.extract_slice %[[S]][67] [67] [1] : tensor<134xf32> to tensor<67xf32>

@@ -2,6 +2,7 @@
 #include "nnc/Conversion/Passes.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -717,6 +718,265 @@ struct LowerRMSProp : OpRewritePattern<RMSPropUpdateOp> {
   }
 };
 
+
+//===----------------------------------------------------------------------===//
+// Sequences and recurrence
+//===----------------------------------------------------------------------===//
+
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> v) {
+  SmallVector<OpFoldResult> r;
+  for (int64_t x : v)
+    r.push_back(b.getIndexAttr(x));
+  return r;
+}
+
+struct LowerConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &r) const override {
+    auto rt = tensorType(op.getResult());
+    Value acc = empty(r, op.getLoc(), rt);
+    int64_t begin = 0, rank = rt.getRank();
+    for (Value v : op.getInputs()) {
+      auto s = tensorType(v).getShape();
+      SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+      offsets.back() = begin;
+      acc = r.create<tensor::InsertSliceOp>(op.getLoc(), v, acc, indexAttrs(r, offsets),
+                                            indexAttrs(r, s), indexAttrs(r, strides));
+      begin += s.back();
+    }
+    r.replaceOp(op, acc);
+    return success();
+  }
+};
+
+struct LowerSlice : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &r) const override {
+    auto rt = tensorType(op.getResult());
+    int64_t rank = rt.getRank();
+    SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+    offsets.back() = op.getBegin();
+    r.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, rt, op.getInput(), indexAttrs(r, offsets), indexAttrs(r, rt.getShape()),
+        indexAttrs(r, strides));
+    return success();
+  }
+};
+
+struct LowerSliceGrad : OpRewritePattern<SliceGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceGradOp op, PatternRewriter &r) const override {
+    auto gt = tensorType(op.getGrad());
+    int64_t rank = gt.getRank();
+    SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+    offsets.back() = op.getBegin();
+    Value z = fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f);
+    r.replaceOpWithNewOp<tensor::InsertSliceOp>(op, op.getGrad(), z,
+                                                indexAttrs(r, offsets),
+                                                indexAttrs(r, gt.getShape()),
+                                                indexAttrs(r, strides));
+    return success();
+  }
+};
+
+// Clamps an id into [0, V) and says whether it was inside.
+std::pair<Value, Value> clampId(OpBuilder &b, Location l, Value id, int64_t v) {
+  Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
+  Value top = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(int32_t(v - 1)));
+  Value ok = b.create<arith::AndIOp>(
+      l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, id, zero),
+      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, id, top));
+  Value c = b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, id, zero), top);
+  return {b.create<arith::IndexCastOp>(l, b.getIndexType(), c), ok};
+}
+
+struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op, PatternRewriter &r) const override {
+    MLIRContext *ctx = r.getContext();
+    auto rt = tensorType(op.getResult());
+    int64_t rank = rt.getRank();
+    Value table = op.getTable();
+    int64_t v = tensorType(table).getDimSize(0);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    Value res = generic(
+        r, op.getLoc(), op.getIds(), empty(r, op.getLoc(), rt),
+        {id.getMajorSubMap(rank - 1), id}, parallel(rank),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto [row, ok] = clampId(b, l, a[0], v);
+          Value col = b.create<linalg::IndexOp>(l, rank - 1);
+          Value x = b.create<tensor::ExtractOp>(l, table, ValueRange{row, col});
+          b.create<linalg::YieldOp>(
+              l, Value(b.create<arith::SelectOp>(l, ok, x, cst(b, l, 0.0))));
+        })[0];
+    r.replaceOp(op, res);
+    return success();
+  }
+};
+
+// Rows of dy added into a zero table at their ids: a loop, since several
+// positions may hold the same id.
+struct LowerEmbeddingGrad : OpRewritePattern<EmbeddingGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingGradOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto tt = tensorType(op.getResult());
+    int64_t v = tt.getDimSize(0), e = tt.getDimSize(1);
+    auto it = tensorType(op.getIds());
+    int64_t n = it.getNumElements();
+    Value ids = reshape(r, loc, op.getIds(),
+                        RankedTensorType::get({n}, it.getElementType()));
+    Value dy = reshape(r, loc, op.getGrad(),
+                       RankedTensorType::get({n, e}, r.getF32Type()));
+    Value init = fill(r, loc, tt, 0.0f);
+    Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = r.create<arith::ConstantIndexOp>(loc, n);
+    Value one = r.create<arith::ConstantIndexOp>(loc, 1);
+    auto rowT = RankedTensorType::get({e}, r.getF32Type());
+    auto loop = r.create<scf::ForOp>(
+        loc, lb, ub, one, ValueRange{init},
+        [&](OpBuilder &b, Location l, Value i, ValueRange iter) {
+          Value id = b.create<tensor::ExtractOp>(l, ids, ValueRange{i});
+          auto [row, ok] = clampId(b, l, id, v);
+          Value scale = b.create<arith::SelectOp>(l, ok, cst(b, l, 1.0), cst(b, l, 0.0));
+          SmallVector<OpFoldResult> one2{b.getIndexAttr(1), b.getIndexAttr(1)};
+          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(e)};
+          Value g = b.create<tensor::ExtractSliceOp>(
+              l, rowT, dy, SmallVector<OpFoldResult>{i, b.getIndexAttr(0)}, sizes, one2);
+          Value cur = b.create<tensor::ExtractSliceOp>(
+              l, rowT, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes,
+              one2);
+          Value sum = elementwise(b, l, rowT, ValueRange{cur, g},
+                                  [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                                    return addf(nb, nl, a[0],
+                                                nb.create<arith::MulFOp>(nl, a[1], scale));
+                                  });
+          Value next = b.create<tensor::InsertSliceOp>(
+              l, sum, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes,
+              one2);
+          b.create<scf::YieldOp>(l, next);
+        });
+    r.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+struct LowerDropout : OpRewritePattern<DropoutOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DropoutOp op, PatternRewriter &r) const override {
+    auto t = tensorType(op.getResult());
+    double rate = op.getRate().convertToFloat();
+    int64_t stream = op.getStream();
+    Value key = op.getKey();
+    Value v = elementwise(r, op.getLoc(), t, op.getInput(),
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value i = linearIndex(b, l, t.getShape());
+                            Value u = uniform01(b, l, key, stream, i);
+                            Value keep = b.create<arith::CmpFOp>(
+                                l, arith::CmpFPredicate::OGE, u, cst(b, l, rate));
+                            Value scaled = b.create<arith::MulFOp>(
+                                l, a[0], cst(b, l, 1.0 / (1.0 - rate)));
+                            return b.create<arith::SelectOp>(l, keep, scaled,
+                                                             cst(b, l, 0.0));
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// One time step of [B, T, ...] as [B, ...] (rank-reducing slices).
+Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
+  auto st = tensorType(seq);
+  int64_t rank = st.getRank();
+  SmallVector<int64_t> shape{st.getDimSize(0)};
+  shape.append(st.getShape().begin() + 2, st.getShape().end());
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
+  offsets[1] = t;
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
+  return b.create<tensor::ExtractSliceOp>(
+      l, RankedTensorType::get(shape, st.getElementType()), seq, offsets, sizes, strides);
+}
+
+Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t) {
+  auto st = tensorType(seq);
+  int64_t rank = st.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
+  offsets[1] = t;
+  for (int64_t i = 0; i < rank; ++i)
+    sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
+  return b.create<tensor::InsertSliceOp>(l, step, seq, offsets, sizes, strides);
+}
+
+// nn.scan as an scf.for over time carrying the states (and the output and
+// saved-state sequences being filled); the body's nn ops are cloned into the
+// loop and lowered by the other patterns.
+struct LowerScan : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    unsigned S = op.getNumStates(), K = op.getNumOutputs(), N = op.getSequences().size();
+    int64_t T = op.getLength();
+    bool seqOut = op.getReturnSequence(), save = op.getSaveStates(), rev = op.getReverse();
+    Block &body = op.getBody().front();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    // The loop writes the states in place, so each starts in a buffer of
+    // its own (an init may be a constant or a value used elsewhere).
+    SmallVector<Value> iters;
+    for (Value init : op.getInits())
+      iters.push_back(r.create<linalg::CopyOp>(loc, init, empty(r, loc, tensorType(init)))
+                          .getResult(0));
+    for (unsigned k = 0; k < K; ++k) {
+      auto rt = tensorType(op.getResult(S + k));
+      iters.push_back(seqOut ? empty(r, loc, rt) : fill(r, loc, rt, 0.0f));
+    }
+    if (save)
+      for (unsigned i = 0; i < S; ++i)
+        iters.push_back(empty(r, loc, tensorType(op.getResult(S + K + i))));
+    Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = r.create<arith::ConstantIndexOp>(loc, T);
+    Value one = r.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = r.create<scf::ForOp>(
+        loc, lb, ub, one, iters, [&](OpBuilder &b, Location l, Value i, ValueRange it) {
+          Value t = i;
+          if (rev)
+            t = b.create<arith::SubIOp>(l, b.create<arith::ConstantIndexOp>(l, T - 1), i);
+          // The state at the start of the step is saved before the step
+          // overwrites it.
+          SmallVector<Value> savedNext;
+          if (save)
+            for (unsigned s = 0; s < S; ++s)
+              savedNext.push_back(insertStep(b, l, it[s], it[S + K + s], t));
+          IRMapping map;
+          for (unsigned s = 0; s < S; ++s)
+            map.map(body.getArgument(s), it[s]);
+          for (unsigned n = 0; n < N; ++n)
+            map.map(body.getArgument(S + n), extractStep(b, l, op.getSequences()[n], t));
+          for (unsigned c = 0; c < op.getCaptures().size(); ++c)
+            map.map(body.getArgument(S + N + c), op.getCaptures()[c]);
+          for (Operation &o : body.without_terminator())
+            b.clone(o, map);
+          // New states are copied into the loop-carried buffers: MLIR 16's
+          // bufferization needs every yielded value to be its iter_arg's
+          // buffer, and the copy comes after the step's last read of it.
+          auto carry = [&](Value v, Value into) {
+            return b.create<linalg::CopyOp>(l, v, into).getResult(0);
+          };
+          SmallVector<Value> next;
+          for (unsigned s = 0; s < S; ++s)
+            next.push_back(carry(map.lookupOrDefault(yield.getValues()[s]), it[s]));
+          for (unsigned k = 0; k < K; ++k) {
+            Value y = map.lookupOrDefault(yield.getValues()[S + k]);
+            next.push_back(seqOut ? insertStep(b, l, y, it[S + k], t) : carry(y, it[S + k]));
+          }
+          next.append(savedNext);
+          b.create<scf::YieldOp>(l, next);
+        });
+    r.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
 struct ConvertNNToLinalgPass
     : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
@@ -729,7 +989,9 @@ struct ConvertNNToLinalgPass
                  LowerSoftmaxGrad, LowerLogSoftmaxGrad, LowerCrossEntropy,
                  LowerCrossEntropyGrad, LowerMSE, LowerMSEGrad,
                  LowerRandom<RandomUniformOp>, LowerRandom<RandomNormalOp>,
-                 LowerSGD, LowerAdam, LowerRMSProp>(&getContext());
+                 LowerSGD, LowerAdam, LowerRMSProp, LowerConcat, LowerSlice,
+                 LowerSliceGrad, LowerEmbedding, LowerEmbeddingGrad, LowerDropout,
+                 LowerScan>(&getContext());
     GreedyRewriteConfig config;
     config.enableRegionSimplification = false;
     if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns), config)))

@@ -303,3 +303,159 @@ SmallVector<Value> MSEOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   Value dt = b.create<NegOp>(getLoc(), dp);
   return {dp, dt, Value()};
 }
+
+//===----------------------------------------------------------------------===//
+// Sequences and recurrence
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one operand");
+  auto first = tensorType(getInputs()[0]).getShape();
+  int64_t last = 0;
+  for (Value v : getInputs()) {
+    auto s = tensorType(v).getShape();
+    if (s.size() != first.size() || s.drop_back() != first.drop_back() || s.empty())
+      return emitOpError("operands must agree on every dimension but the last: ")
+             << shapeStr(first) << " and " << shapeStr(s);
+    last += s.back();
+  }
+  SmallVector<int64_t> expected(first.drop_back());
+  expected.push_back(last);
+  if (getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result must be ") << shapeStr(expected);
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = tensorType(getInput()).getShape();
+  auto out = getType().getShape();
+  if (in.empty() || in.size() != out.size() || in.drop_back() != out.drop_back())
+    return emitOpError("result must have the input's shape but the last dimension");
+  if (getBegin() < 0 || getBegin() + out.back() > in.back())
+    return emitOpError("range [") << getBegin() << ", " << getBegin() + out.back()
+                                  << ") is outside the last dimension " << in.back();
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  auto t = tensorType(getTable()).getShape();
+  auto ids = tensorType(getIds()).getShape();
+  if (t.size() != 2)
+    return emitOpError("table must be [V, E]");
+  SmallVector<int64_t> expected(ids.begin(), ids.end());
+  expected.push_back(t[1]);
+  if (getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result must be ") << shapeStr(expected);
+  return success();
+}
+
+unsigned ScanOp::getNumOutputs() {
+  auto y = cast<YieldOp>(getBody().front().getTerminator());
+  return y.getValues().size() - getNumStates();
+}
+
+int64_t ScanOp::getLength() {
+  return tensorType(getSequences()[0]).getDimSize(1);
+}
+
+// One step of a [B, T, ...] sequence: [B, ...].
+static RankedTensorType stepType(RankedTensorType seq) {
+  SmallVector<int64_t> s{seq.getDimSize(0)};
+  s.append(seq.getShape().begin() + 2, seq.getShape().end());
+  return RankedTensorType::get(s, seq.getElementType());
+}
+
+// [B, ...] to [B, T, ...].
+static RankedTensorType sequenceType(RankedTensorType step, int64_t t) {
+  SmallVector<int64_t> s{step.getDimSize(0), t};
+  s.append(step.getShape().begin() + 1, step.getShape().end());
+  return RankedTensorType::get(s, step.getElementType());
+}
+
+LogicalResult ScanOp::verify() {
+  if (getSequences().empty())
+    return emitOpError("needs at least one sequence to scan");
+  int64_t t = -1;
+  for (Value s : getSequences()) {
+    auto st = tensorType(s);
+    if (st.getRank() < 2)
+      return emitOpError("sequences must be [B, T, ...]");
+    if (t >= 0 && st.getDimSize(1) != t)
+      return emitOpError("sequences have different lengths");
+    t = st.getDimSize(1);
+  }
+  Block &body = getBody().front();
+  unsigned S = getInits().size(), N = getSequences().size(), C = getCaptures().size();
+  // Gradients leave a scan through its operands only.
+  if (!body.getOps<ParamOp>().empty())
+    return emitOpError("reads a parameter inside its body: read it outside "
+                       "and pass it as a capture");
+  if (body.getNumArguments() != S + N + C)
+    return emitOpError("body must take ") << S + N + C
+                                         << " arguments: states, sequence steps, captures";
+  for (unsigned i = 0; i < S; ++i)
+    if (body.getArgument(i).getType() != getInits()[i].getType())
+      return emitOpError("state #") << i << " argument type differs from its initial value";
+  for (unsigned i = 0; i < N; ++i)
+    if (body.getArgument(S + i).getType() != stepType(tensorType(getSequences()[i])))
+      return emitOpError("sequence #") << i << " step argument must be "
+                                       << stepType(tensorType(getSequences()[i]));
+  for (unsigned i = 0; i < C; ++i)
+    if (body.getArgument(S + N + i).getType() != getCaptures()[i].getType())
+      return emitOpError("capture #") << i << " argument type differs";
+  auto y = dyn_cast<YieldOp>(body.getTerminator());
+  if (!y || y.getValues().size() < S)
+    return emitOpError("body must yield the new states and then the outputs");
+  unsigned K = y.getValues().size() - S;
+  for (unsigned i = 0; i < S; ++i)
+    if (y.getValues()[i].getType() != getInits()[i].getType())
+      return emitOpError("new state #") << i << " has type "
+                                        << y.getValues()[i].getType();
+  unsigned expected = S + K + (getSaveStates() ? S : 0);
+  if (getNumResults() != expected)
+    return emitOpError("expects ") << expected << " results";
+  for (unsigned i = 0; i < S; ++i)
+    if (getResult(i).getType() != getInits()[i].getType())
+      return emitOpError("final state #") << i << " type differs";
+  for (unsigned k = 0; k < K; ++k) {
+    auto st = tensorType(y.getValues()[S + k]);
+    Type want = getReturnSequence() ? Type(sequenceType(st, t)) : Type(st);
+    if (getResult(S + k).getType() != want)
+      return emitOpError("output #") << k << " must be " << want;
+  }
+  if (getSaveStates())
+    for (unsigned i = 0; i < S; ++i)
+      if (getResult(S + K + i).getType() !=
+          sequenceType(tensorType(getInits()[i]), t))
+        return emitOpError("saved states #") << i << " must be [B, T, ...]";
+  return success();
+}
+
+SmallVector<Value> ConcatOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  SmallVector<Value> grads;
+  int64_t begin = 0;
+  for (Value v : getInputs()) {
+    grads.push_back(b.create<SliceOp>(getLoc(), v.getType(), dys[0],
+                                      b.getI64IntegerAttr(begin)));
+    begin += tensorType(v).getShape().back();
+  }
+  return grads;
+}
+
+SmallVector<Value> SliceOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<SliceGradOp>(getLoc(), getInput().getType(), dys[0],
+                                getBeginAttr())};
+}
+
+SmallVector<Value> EmbeddingOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return {b.create<EmbeddingGradOp>(getLoc(), getTable().getType(), getIds(), dys[0]),
+          Value()};
+}
+
+SmallVector<Value> DropoutOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // Linear in x with the same mask: the VJP is the same dropout of dy.
+  return {b.create<DropoutOp>(getLoc(), dys[0], getKey(), getRateAttr(),
+                              getStreamAttr()),
+          Value()};
+}

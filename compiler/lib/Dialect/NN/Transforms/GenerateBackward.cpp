@@ -1,5 +1,6 @@
 // Reverse-mode automatic differentiation on the nn dialect.
 #include "nnc/Dialect/NN/IR/NNOps.h"
+#include "nnc/Dialect/NN/Transforms/Autodiff.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -12,6 +13,65 @@ namespace nnc::nn {
 
 using namespace mlir;
 using namespace nnc::nn;
+
+DenseSet<Value> nnc::nn::activeValues(ArrayRef<Operation *> ops,
+                                      ArrayRef<Value> roots) {
+  DenseSet<Value> active(roots.begin(), roots.end());
+  for (Operation *op : ops) {
+    bool isActive = isa<ParamOp>(op) ||
+                    llvm::any_of(op->getOperands(),
+                                 [&](Value v) { return active.count(v); });
+    if (isActive)
+      for (Value r : op->getResults())
+        active.insert(r);
+  }
+  return active;
+}
+
+LogicalResult nnc::nn::backpropagate(OpBuilder &b, ArrayRef<Operation *> ops,
+                                     const DenseSet<Value> &active,
+                                     DenseMap<Value, Value> &grads,
+                                     llvm::StringMap<Value> *paramGrads) {
+  auto accumulate = [&](Value &slot, Value g, Location loc) {
+    slot = slot ? b.create<AddOp>(loc, g.getType(), slot, g).getResult() : g;
+  };
+  for (Operation *op : llvm::reverse(ops)) {
+    SmallVector<Value> resultGrads;
+    bool any = false;
+    for (Value r : op->getResults()) {
+      Value g = grads.lookup(r);
+      resultGrads.push_back(g);
+      any |= bool(g);
+    }
+    if (!any)
+      continue;
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      if (paramGrads)
+        accumulate((*paramGrads)[p.getName()], resultGrads[0], op->getLoc());
+      continue;
+    }
+    if (llvm::none_of(op->getOperands(), [&](Value v) { return active.count(v); }))
+      continue;
+    auto vjp = dyn_cast<VJPOpInterface>(op);
+    if (!vjp)
+      return op->emitError("cannot differentiate '")
+             << op->getName() << "': it has no vector-Jacobian product";
+    // VJPs see a gradient for every result; a result nothing depends on
+    // contributes zeros.
+    for (auto [r, g] : llvm::zip(op->getResults(), resultGrads))
+      if (!g)
+        g = b.create<ConstantOp>(op->getLoc(), r.getType(), b.getF32FloatAttr(0.0f));
+    SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
+    if (operandGrads.size() != op->getNumOperands())
+      return op->emitError("internal error: the vector-Jacobian product gave ")
+             << operandGrads.size() << " gradients for " << op->getNumOperands()
+             << " operands";
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+      if (g && active.count(operand))
+        accumulate(grads[operand], g, op->getLoc());
+  }
+  return success();
+}
 
 namespace {
 
@@ -45,73 +105,28 @@ struct GenerateBackwardPass
     Block &body = grad.getBody().front();
     auto gradRet = cast<func::ReturnOp>(body.getTerminator());
 
-    SmallVector<ParameterOp> params(module.getOps<ParameterOp>());
-    llvm::StringMap<Value> paramGrads;
-
-    // Only values that depend on a parameter need a gradient; the rest
-    // (inputs, targets) are constants of the loss.
-    DenseSet<Value> active;
-    for (Operation &op : body.without_terminator()) {
-      bool isActive = isa<ParamOp>(op) ||
-                      llvm::any_of(op.getOperands(),
-                                   [&](Value v) { return active.count(v); });
-      if (isActive)
-        for (Value r : op.getResults())
-          active.insert(r);
-    }
-
-    DenseMap<Value, Value> grads;
-    b.setInsertionPoint(gradRet);
-    auto accumulate = [&](Value &slot, Value g, Location loc) {
-      slot = slot ? b.create<AddOp>(loc, g.getType(), slot, g).getResult() : g;
-    };
-    Value loss = gradRet.getOperand(0);
-    grads[loss] = b.create<ConstantOp>(loss.getLoc(), loss.getType(),
-                                       b.getF32FloatAttr(1.0f));
-
     SmallVector<Operation *> ops;
     for (Operation &op : body.without_terminator())
       ops.push_back(&op);
-    for (Operation *op : llvm::reverse(ops)) {
-      SmallVector<Value> resultGrads;
-      bool any = false;
-      for (Value r : op->getResults()) {
-        Value g = grads.lookup(r);
-        resultGrads.push_back(g);
-        any |= bool(g);
-      }
-      if (!any)
-        continue;
-      if (auto p = dyn_cast<ParamOp>(op)) {
-        accumulate(paramGrads[p.getName()], resultGrads[0], op->getLoc());
-        continue;
-      }
-      if (llvm::none_of(op->getOperands(),
-                        [&](Value v) { return active.count(v); }))
-        continue;
-      auto vjp = dyn_cast<VJPOpInterface>(op);
-      if (!vjp)
-        return op->emitError("cannot differentiate '")
-               << op->getName() << "': it has no vector-Jacobian product";
-      // A result without a gradient contributes zero; the VJPs take the
-      // single-result case only, so materialise zeros for the others.
-      for (auto [r, g] : llvm::zip(op->getResults(), resultGrads))
-        if (!g)
-          g = b.create<ConstantOp>(op->getLoc(), r.getType(),
-                                   b.getF32FloatAttr(0.0f));
-      SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
-      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
-        if (g && active.count(operand))
-          accumulate(grads[operand], g, op->getLoc());
-    }
+    // Only values that depend on a parameter need a gradient; inputs and
+    // targets are constants of the loss.
+    DenseSet<Value> active = activeValues(ops, {});
+
+    b.setInsertionPoint(gradRet);
+    Value loss = gradRet.getOperand(0);
+    DenseMap<Value, Value> grads;
+    grads[loss] = b.create<ConstantOp>(loss.getLoc(), loss.getType(),
+                                       b.getF32FloatAttr(1.0f));
+    llvm::StringMap<Value> paramGrads;
+    if (failed(backpropagate(b, ops, active, grads, &paramGrads)))
+      return failure();
 
     SmallVector<Value> results(gradRet.getOperands());
     SmallVector<Type> types(grad.getFunctionType().getResults());
-    for (ParameterOp p : params) {
+    for (ParameterOp p : module.getOps<ParameterOp>()) {
       Value g = paramGrads.lookup(p.getSymName());
       if (!g)
-        g = b.create<ConstantOp>(p.getLoc(), p.getType(),
-                                 b.getF32FloatAttr(0.0f));
+        g = b.create<ConstantOp>(p.getLoc(), p.getType(), b.getF32FloatAttr(0.0f));
       results.push_back(g);
       types.push_back(p.getType());
     }

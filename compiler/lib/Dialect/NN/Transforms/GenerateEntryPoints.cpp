@@ -53,7 +53,8 @@ struct GenerateEntryPointsPass
   SmallVector<Value> inlineBody(OpBuilder &b, func::FuncOp src,
                                 ArrayRef<Value> args,
                                 const llvm::StringMap<Value> &params,
-                                ArrayRef<unsigned> resultIndices) {
+                                ArrayRef<unsigned> resultIndices,
+                                bool training) {
     Block &body = src.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     DenseSet<Operation *> needed;
@@ -76,6 +77,11 @@ struct GenerateEntryPointsPass
         continue;
       if (auto p = dyn_cast<ParamOp>(op)) {
         map.map(p.getResult(), params.lookup(p.getName()));
+        continue;
+      }
+      // Dropout only acts while training.
+      if (auto d = dyn_cast<DropoutOp>(op); d && !training) {
+        map.map(d.getResult(), map.lookupOrDefault(d.getInput()));
         continue;
       }
       b.clone(op, map);
@@ -114,6 +120,12 @@ struct GenerateEntryPointsPass
         loc, v, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(size)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  }
+
+  // @forward's arguments that are data (inputs, targets, weights); with
+  // nn.key the last one is the dropout key, which entry points derive.
+  static unsigned numDataArgs(func::FuncOp forward) {
+    return forward.getNumArguments() - (forward->hasAttr("nn.key") ? 1 : 0);
   }
 
   int64_t stateSize() {
@@ -180,7 +192,7 @@ struct GenerateEntryPointsPass
     for (unsigned i = 1; i < ft.getNumResults(); ++i)
       idx.push_back(i);
     SmallVector<Value> args(entry->getArguments().slice(1, numInputs));
-    SmallVector<Value> results = inlineBody(b, forward, args, params, idx);
+    SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
     SmallVector<Value> rets;
     for (unsigned i = 0; i < results.size(); ++i)
       rets.push_back(writeInto(b, loc, results[i],
@@ -193,7 +205,7 @@ struct GenerateEntryPointsPass
     Location loc = forward.getLoc();
     auto ft = forward.getFunctionType();
     SmallVector<Type> ins{flat(numParams)};
-    ins.append(ft.getInputs().begin(), ft.getInputs().end());
+    ins.append(ft.getInputs().begin(), ft.getInputs().begin() + numDataArgs(forward));
     SmallVector<Type> outs(ft.getResults().drop_front());
     ins.append(outs.begin(), outs.end());
     SmallVector<Type> rets{f32};
@@ -205,9 +217,9 @@ struct GenerateEntryPointsPass
     SmallVector<unsigned> idx;
     for (unsigned i = 0; i < ft.getNumResults(); ++i)
       idx.push_back(i);
-    unsigned nargs = ft.getNumInputs();
+    unsigned nargs = numDataArgs(forward);
     SmallVector<Value> args(entry->getArguments().slice(1, nargs));
-    SmallVector<Value> results = inlineBody(b, forward, args, params, idx);
+    SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
     SmallVector<Value> values{b.create<tensor::ExtractOp>(loc, results[0])};
     for (unsigned i = 1; i < results.size(); ++i)
       values.push_back(
@@ -222,7 +234,7 @@ struct GenerateEntryPointsPass
     auto ft = forward.getFunctionType();
     int64_t S = stateSize();
     SmallVector<Type> ins{flat(numParams), flat(S), flat(4)};
-    ins.append(ft.getInputs().begin(), ft.getInputs().end());
+    ins.append(ft.getInputs().begin(), ft.getInputs().begin() + numDataArgs(forward));
     SmallVector<Type> outs(ft.getResults().drop_front());
     ins.append(outs.begin(), outs.end());
     SmallVector<Type> rets{flat(numParams), flat(S), f32};
@@ -233,21 +245,24 @@ struct GenerateEntryPointsPass
     Value flatParams = entry->getArgument(0), state = entry->getArgument(1),
           hyper = entry->getArgument(2);
     auto params = sliceParams(b, loc, flatParams);
-    unsigned nargs = ft.getNumInputs(), nres = ft.getNumResults();
+    unsigned nargs = numDataArgs(forward), nres = ft.getNumResults();
     SmallVector<unsigned> idx;
     for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
       idx.push_back(i);
     SmallVector<Value> args(entry->getArguments().slice(3, nargs));
-    SmallVector<Value> results = inlineBody(b, grad, args, params, idx);
+    auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
+    Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
+    Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
+    // Dropout masks differ from step to step: the key is the step count.
+    if (forward->hasAttr("nn.key"))
+      args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
+    SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
 
     // The gradients, laid out like the parameters.
     Value g = b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{numParams}, f32);
     for (auto [i, s] : llvm::enumerate(slots))
       g = insertFlat(b, s.op.getLoc(), results[nres + i], g, s.offset);
 
-    auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
-    Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
-    Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
     Value newParams, newState;
     int64_t P = numParams;
     if (optimizer == "adam") {

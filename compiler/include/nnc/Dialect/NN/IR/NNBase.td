@@ -15,6 +15,8 @@ def NN_Dialect : Dialect {
     `VJPOpInterface`, which the `nn-generate-backward` pass uses.
   }];
   let cppNamespace = "::nnc::nn";
+  // Vector-Jacobian products may place a gradient into a sequence.
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
 class NN_Op<string mnemonic, list<Trait> traits = []>

@@ -389,4 +389,165 @@ def NN_RMSPropUpdateOp : NN_Op<"rmsprop_update", [Pure,
   let assemblyFormat = "$param `,` $grad `,` $mean_square `,` $velocity `,` $lr attr-dict `:` type($param)";
 }
 
+//===----------------------------------------------------------------------===//
+// Sequences and recurrence
+//===----------------------------------------------------------------------===//
+
+def NN_ConcatOp : NN_Op<"concat", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "joins tensors along the last axis";
+  let description = [{
+    All operands agree on every dimension but the last.
+
+    ```mlir
+    %z = nn.concat %h, %x : tensor<8x150xf32>, tensor<8x25xf32> -> tensor<8x175xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$inputs);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "a contiguous range of the last axis";
+  let description = [{
+    ```mlir
+    %f = nn.slice %gates {begin = 150 : i64} : tensor<8x600xf32> -> tensor<8x150xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, I64Attr:$begin);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_SliceGradOp : NN_Op<"slice_grad", [Pure]> {
+  let summary = "places a gradient into zeros at a range of the last axis (adjoint of nn.slice)";
+  let description = [{
+    ```mlir
+    %dg = nn.slice_grad %df {begin = 150 : i64} : tensor<8x150xf32> -> tensor<8x600xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$grad, I64Attr:$begin);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+}
+
+def NN_EmbeddingOp : NN_Op<"embedding", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "rows of a table selected by integer ids";
+  let description = [{
+    `table: [V, E]`, `ids: [...]` -> `[..., E]`. An id outside `[0, V)` reads
+    zeros.
+
+    ```mlir
+    %e = nn.embedding %table, %ids : tensor<2700x25xf32>, tensor<128x25xi32> -> tensor<128x25x25xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$table, NN_I32Tensor:$ids);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_EmbeddingGradOp : NN_Op<"embedding_grad", [Pure]> {
+  let summary = "gradient of the table of nn.embedding: rows of dy added at their ids";
+  let description = [{
+    ```mlir
+    %dt = nn.embedding_grad %ids, %dy : tensor<128x25xi32>, tensor<128x25x25xf32> -> tensor<2700x25xf32>
+    ```
+  }];
+  let arguments = (ins NN_I32Tensor:$ids, NN_F32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$ids `,` $grad attr-dict `:` type($ids) `,` type($grad) `->` type($result)";
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "inverted dropout with a mask derived from a key";
+  let description = [{
+    `x * mask / (1 - rate)` where `mask` keeps each element with probability
+    `1 - rate`; the mask is a hash of `(key, stream, element)`, so the
+    backward pass recomputes the same mask (the VJP is the same dropout of
+    the gradient) and each training step gets a new one. Entry points that
+    do not train replace the op by its input.
+
+    ```mlir
+    %y = nn.dropout %x, %key {rate = 2.0e-01 : f32, stream = 1 : i64} : tensor<8x150xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, I64:$key, F32Attr:$rate, I64Attr:$stream);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $key attr-dict `:` type($input)";
+}
+
+def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
+    AttrSizedOperandSegments, SingleBlockImplicitTerminator<"YieldOp">,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "runs a recurrent step over the time axis, carrying state";
+  let description = [{
+    Operands: the initial states (`inits`, each `[B, ...]`), the sequences
+    iterated over (`sequences`, each `[B, T, ...]`; the step sees `[B, ...]`)
+    and values every step sees unchanged (`captures`). The body's arguments
+    are the states, one step of each sequence, then the captures; it yields
+    the new states and then its per-step outputs. Results: the final states,
+    then each output as a sequence `[B, T, ...]` (`return_sequence`) or its
+    last step's value `[B, ...]`, then, with `save_states`, the state at the
+    start of every step `[B, T, ...]` (what backpropagation through time
+    needs). `reverse` walks t = T-1 down to 0 (outputs still indexed by t).
+
+    ```mlir
+    %hT, %ys, %hs = nn.scan inits(%h0) sequences(%xs) captures(%W)
+        {return_sequence, save_states}
+        : (tensor<8x16xf32>, tensor<8x5x4xf32>, tensor<20x16xf32>)
+        -> (tensor<8x16xf32>, tensor<8x5x16xf32>, tensor<8x5x16xf32>) {
+    ^bb0(%h: tensor<8x16xf32>, %x: tensor<8x4xf32>, %w: tensor<20x16xf32>):
+      %z = nn.concat %h, %x : tensor<8x16xf32>, tensor<8x4xf32> -> tensor<8x20xf32>
+      %m = nn.matmul %z, %w : tensor<8x20xf32>, tensor<20x16xf32> -> tensor<8x16xf32>
+      %h1 = nn.tanh %m : tensor<8x16xf32>
+      nn.yield %h1, %h1 : tensor<8x16xf32>, tensor<8x16xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$inits,
+                       Variadic<NN_F32Tensor>:$sequences,
+                       Variadic<NN_F32Tensor>:$captures,
+                       UnitAttr:$return_sequence, UnitAttr:$save_states,
+                       UnitAttr:$reverse);
+  let results = (outs Variadic<NN_F32Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `inits` `(` $inits `)` `sequences` `(` $sequences `)` `captures` `(` $captures `)`
+    attr-dict `:` functional-type(operands, results) $body
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    unsigned getNumStates() { return getInits().size(); }
+    // Per-step outputs: the body yields states then outputs.
+    unsigned getNumOutputs();
+    int64_t getLength();
+    ::mlir::ValueRange getFinalStates() { return getResults().take_front(getNumStates()); }
+    ::mlir::ValueRange getOutputs() {
+      return getResults().slice(getNumStates(), getNumOutputs());
+    }
+    ::mlir::ValueRange getSavedStates() {
+      return getResults().drop_front(getNumStates() + getNumOutputs());
+    }
+  }];
+}
+
+def NN_YieldOp : NN_Op<"yield", [Pure, Terminator, HasParent<"ScanOp">]> {
+  let summary = "ends a scan step: the new states, then the step's outputs";
+  let description = [{
+    ```mlir
+    nn.yield %h1, %c1, %h1 : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ }]>];
+}
+
 #endif
