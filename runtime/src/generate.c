@@ -133,7 +133,9 @@ static int step_table_check(const nnrt_model *m, const nnrt_vocab *v, int *first
     return nnrt__fail(err, "model '%s': generation feeds one token id per step, the step's inputs are not one int32 "
                       "of size 1", name);
   if (outputs == 0) return nnrt__fail(err, "model '%s': the step has no output", name);
-  if (out->dtype != NNRT_F32 || out->size != v->size)
+  /* A model may predict more ids than the corpus has (its vocabulary
+   * parameter rounded up); only the corpus's ids are sampled. */
+  if (out->dtype != NNRT_F32 || out->size < v->size)
     return nnrt__fail(err, "model '%s' gives %lld %s per step in '%s', the vocabulary has %d tokens (is the "
                       "checkpoint from another corpus?)", name, (long long)out->size,
                       out->dtype == NNRT_F32 ? "probabilities" : "int32 values", out->name ? out->name : "?",

@@ -95,7 +95,24 @@ std::string writeHeader(const ModelABI &abi) {
     << "void " << p << "_predict_io(const float *params, void *const *io);\n"
     << "float " << p << "_train_step_io(float *params, float *opt_state, "
     << "const float *hyper, void *const *io);\n"
-    << "float " << p << "_eval_step_io(const float *params, void *const *io);\n\n"
+    << "float " << p << "_eval_step_io(const float *params, void *const *io);\n\n";
+  if (abi.hasStep) {
+    std::string sargs;
+    for (const auto &t : abi.stepTensors) {
+      bool in = t.role == NNRT_INPUT;
+      sargs += std::string(", ") + (in ? "const " : "") +
+               (t.dtype == NNRT_I32 ? "int32_t *" : "float *") + cIdent(t.name) +
+               " /* " + shapeStr(abi.stepBatch, t.shape) +
+               (t.role == NNRT_STATE ? ", read and updated" : "") + " */";
+    }
+    h << "/* Generation: one time step for " << abi.stepBatch
+      << " row(s). States start at zero and are\n"
+      << " * updated in place; the outputs are those of one step. */\n"
+      << "#define " << P << "_STEP_BATCH " << abi.stepBatch << "\n"
+      << "void " << p << "_step(const float *params" << sargs << ");\n"
+      << "void " << p << "_step_io(const float *params, void *const *io);\n\n";
+  }
+  h
     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h.str();
 }

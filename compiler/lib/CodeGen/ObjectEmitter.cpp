@@ -78,21 +78,28 @@ void addModelTable(Module &m, const ModelABI &abi) {
     g->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
     return g;
   };
-  std::vector<Constant *> infos;
-  for (const ModelABI::Tensor &t : abi.tensors) {
-    std::vector<Constant *> dims;
-    for (int i = 0; i < NNRT_MAX_RANK; ++i)
-      dims.push_back(ConstantInt::get(i64, i < (int)t.shape.size() ? t.shape[i] : 0));
-    infos.push_back(ConstantStruct::get(
-        infoT, {str(t.name), ConstantInt::get(i32, t.role),
-                ConstantInt::get(i32, t.dtype), ConstantInt::get(i32, t.shape.size()),
-                ConstantInt::get(i32, 0), ConstantArray::get(shapeT, dims),
-                ConstantInt::get(i64, t.offset), ConstantInt::get(i64, t.size)}));
-  }
-  auto *arrT = ArrayType::get(infoT, infos.size());
-  auto *tensors = new GlobalVariable(m, arrT, true, GlobalValue::PrivateLinkage,
-                                     ConstantArray::get(arrT, infos),
-                                     abi.prefix + "_tensors");
+  auto table = [&](const std::vector<ModelABI::Tensor> &ts,
+                   const std::string &name) -> Constant * {
+    std::vector<Constant *> infos;
+    for (const ModelABI::Tensor &t : ts) {
+      std::vector<Constant *> dims;
+      for (int i = 0; i < NNRT_MAX_RANK; ++i)
+        dims.push_back(ConstantInt::get(i64, i < (int)t.shape.size() ? t.shape[i] : 0));
+      infos.push_back(ConstantStruct::get(
+          infoT, {str(t.name), ConstantInt::get(i32, t.role),
+                  ConstantInt::get(i32, t.dtype), ConstantInt::get(i32, t.shape.size()),
+                  ConstantInt::get(i32, 0), ConstantArray::get(shapeT, dims),
+                  ConstantInt::get(i64, t.offset), ConstantInt::get(i64, t.size)}));
+    }
+    if (infos.empty())
+      return ConstantPointerNull::get(ptr);
+    auto *arrT = ArrayType::get(infoT, infos.size());
+    return new GlobalVariable(m, arrT, true, GlobalValue::PrivateLinkage,
+                              ConstantArray::get(arrT, infos), name);
+  };
+  Constant *tensors = table(abi.tensors, abi.prefix + "_tensors");
+  Constant *stepTensors = table(abi.stepTensors, abi.prefix + "_step_tensors");
+  Function *step = abi.hasStep ? m.getFunction(abi.prefix + "_step_io") : nullptr;
   auto *modelT = StructType::create(
       ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
             i64, i32, i32, ptr, ptr},
@@ -106,9 +113,9 @@ void addModelTable(Module &m, const ModelABI &abi) {
        ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
        tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
        m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
-       // No recurrent cells yet: no step function.
-       ConstantInt::get(i64, 0), ConstantInt::get(i32, 0), ConstantInt::get(i32, 0),
-       ConstantPointerNull::get(ptr), ConstantPointerNull::get(ptr)});
+       ConstantInt::get(i64, abi.stepBatch),
+       ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, 0),
+       stepTensors, step ? (Constant *)step : ConstantPointerNull::get(ptr)});
   new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model,
                      p + "_model");
 }
@@ -156,7 +163,8 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
   const std::string &p = abi.prefix;
   if (!addIOWrapper(m, p + "_predict", 1, error) ||
       !addIOWrapper(m, p + "_train_step", 3, error) ||
-      !addIOWrapper(m, p + "_eval_step", 1, error))
+      !addIOWrapper(m, p + "_eval_step", 1, error) ||
+      (abi.hasStep && !addIOWrapper(m, p + "_step", 1, error)))
     return false;
   if (!m.getFunction(p + "_init")) {
     error = "internal error: no generated init";

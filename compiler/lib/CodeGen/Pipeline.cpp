@@ -63,6 +63,29 @@ ModelABI describeModel(const dsl::Graph &g, const CodeGenOptions &opts) {
                   : opt == "rmsprop" ? NNRT_OPT_RMSPROP
                                      : NNRT_OPT_ADAM;
   abi.optStateSize = opt == "sgd" ? abi.numParams : 2 * abi.numParams;
+  if (const dsl::Graph *sg = opts.stepGraph) {
+    abi.hasStep = true;
+    abi.stepBatch = opts.stepBatch;
+    auto addStep = [&](const std::string &name, int role, dsl::DType dt,
+                       const std::vector<int64_t> &shape) {
+      ModelABI::Tensor t;
+      t.name = name;
+      t.role = role;
+      t.dtype = dt == dsl::DType::I32 ? NNRT_I32 : NNRT_F32;
+      t.shape = shape;
+      t.size = 1;
+      for (int64_t d : shape)
+        t.size *= d;
+      abi.stepTensors.push_back(t);
+    };
+    for (const dsl::IO &io : sg->inputs)
+      addStep(io.name, NNRT_INPUT, io.dtype, io.shape);
+    for (const dsl::Scan &sc : sg->scans)
+      for (const dsl::Scan::State &st : sc.states)
+        addStep(st.name, NNRT_STATE, dsl::DType::F32, st.shape);
+    for (const dsl::IO &io : sg->outputs)
+      addStep(io.name, NNRT_OUTPUT, dsl::DType::F32, sg->nodes[io.node].shape);
+  }
   abi.loss = NNRT_LOSS_NONE;
   if (g.lossNode >= 0) {
     dsl::OpKind k = g.nodes[g.lossNode].op;
@@ -90,6 +113,13 @@ LogicalResult runPipeline(ModuleOp module, llvm::StringRef text) {
 // products (broadcast + FMA), transcendental functions as polynomials (so
 // they vectorize instead of calling libm per element).
 void lowerVectors(ModuleOp module) {
+  // Strided memref.copy would lower to a call into MLIR's C runner library;
+  // as linalg.copy it becomes plain loops, so the object needs only libc/libm.
+  module.walk([](memref::CopyOp copy) {
+    OpBuilder b(copy);
+    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
+    copy.erase();
+  });
   module.walk([](func::FuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
   MLIRContext *ctx = module.getContext();
   RewritePatternSet patterns(ctx);
@@ -178,7 +208,8 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   });
 
-  OwningOpRef<ModuleOp> module = generateNN(ctx, graph, opts.batch);
+  OwningOpRef<ModuleOp> module =
+      generateNN(ctx, graph, opts.batch, opts.stepGraph, opts.stepBatch);
   if (!module || failed(verify(*module)))
     return failure();
   if (stop == Stage::NN) {

@@ -17,6 +17,48 @@ public:
   Generator(MLIRContext &ctx, const dsl::Graph &g, int64_t batch)
       : ctx(ctx), g(g), batch(batch), b(&ctx) {}
 
+  // @step_forward(inputs..., states...) -> (outputs..., new states...): the
+  // model built with one time step, its cells starting from the given states
+  // (the generation entry point is made from it).
+  bool runStep(ModuleOp module) {
+    stepMode = true;
+    b.setInsertionPointToEnd(module.getBody());
+    SmallVector<Type> ins, outs;
+    for (const dsl::IO &io : g.inputs)
+      ins.push_back(tensor(io.shape, true, io.dtype));
+    for (const dsl::Scan &sc : g.scans)
+      for (const dsl::Scan::State &st : sc.states)
+        ins.push_back(tensor(st.shape, true));
+    for (const dsl::IO &io : g.outputs)
+      outs.push_back(typeOf(g.nodes[io.node]));
+    for (const dsl::Scan &sc : g.scans)
+      for (const dsl::Scan::State &st : sc.states)
+        outs.push_back(tensor(st.shape, true));
+    auto fn = b.create<func::FuncOp>(loc(dsl::Loc{g.file, 1, 1}), "step_forward",
+                                     b.getFunctionType(ins, outs));
+    fn->setAttr("nn.num_inputs", b.getI64IntegerAttr(g.inputs.size()));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    args = entry->getArguments();
+    stateArgs = args.drop_front(g.inputs.size());
+    std::vector<Value> values;
+    // Only what the outputs need: no targets, no loss.
+    if (!emitNodes(g.nodes, values, [&](const dsl::Node &n) -> Value {
+          return n.op == OpKind::Input ? args[n.ioIndex] : Value();
+        }, /*skipLoss=*/true))
+      return false;
+    SmallVector<Value> rets;
+    for (const dsl::IO &io : g.outputs)
+      rets.push_back(values[io.node]);
+    rets.append(finalStates.begin(), finalStates.end());
+    if (rets.size() != outs.size()) {
+      emitError(fn.getLoc()) << "internal error: the step model's states do not match";
+      return false;
+    }
+    b.create<func::ReturnOp>(fn.getLoc(), rets);
+    return true;
+  }
+
   OwningOpRef<ModuleOp> run() {
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc(dsl::Loc{g.file, 1, 1}));
     (*module)->setAttr("nn.model", b.getStringAttr(g.modelName));
@@ -91,6 +133,12 @@ private:
   std::vector<Value> *vals = nullptr;
   // Inside a scan body: what its input nodes stand for.
   std::function<Value(const dsl::Node &)> leaf;
+  // Step mode: cells start from these arguments and their final states are
+  // returned.
+  bool stepMode = false;
+  Block::BlockArgListType stateArgs;
+  unsigned nextState = 0;
+  SmallVector<Value> finalStates;
 
   Location loc(const dsl::Loc &l) {
     return FileLineColLoc::get(&ctx, l.file, l.line, l.col);
@@ -114,7 +162,8 @@ private:
   Value value(int i) { return (*vals)[i]; }
 
   bool emitNodes(const std::vector<dsl::Node> &ns, std::vector<Value> &vs,
-                 std::function<Value(const dsl::Node &)> leafFn) {
+                 std::function<Value(const dsl::Node &)> leafFn,
+                 bool skipLoss = false) {
     auto savedNodes = nodes;
     auto savedVals = vals;
     auto savedLeaf = leaf;
@@ -124,6 +173,11 @@ private:
     vs.assign(ns.size(), Value());
     bool ok = true;
     for (size_t i = 0; i < ns.size() && ok; ++i) {
+      // The step model has no targets: what depends on them (the loss) is
+      // left out.
+      if (skipLoss && (ns[i].op == OpKind::Target ||
+                       llvm::any_of(ns[i].operands, [&](int o) { return !vs[o]; })))
+        continue;
       vs[i] = emit(ns[i]);
       ok = bool(vs[i]);
     }
@@ -240,6 +294,8 @@ private:
   }
 
   Value dropout(const dsl::Node &n) {
+    if (stepMode)
+      return value(n.operands[0]);
     if (!key) {
       emitError(loc(n.loc)) << "dropout inside a recurrent cell is not supported";
       return nullptr;
@@ -259,7 +315,10 @@ private:
     for (const dsl::Scan::State &s : sc.states) {
       auto t = tensor(s.shape, true);
       stateTypes.push_back(t);
-      inits.push_back(b.create<nn::ConstantOp>(l, t, b.getF32FloatAttr(float(s.init))));
+      if (stepMode)
+        inits.push_back(stateArgs[nextState++]);
+      else
+        inits.push_back(b.create<nn::ConstantOp>(l, t, b.getF32FloatAttr(float(s.init))));
     }
     for (int s : sc.sequences) {
       if (!node(s).batched || node(s).shape.empty()) {
@@ -352,6 +411,8 @@ private:
       yields.push_back(bodyVals[st.update]);
     yields.push_back(bodyVals[sc.output]);
     b.create<nn::YieldOp>(l, yields);
+    for (unsigned i = 0; i < S; ++i)
+      finalStates.push_back(op.getResult(i));
     return op.getResult(S);
   }
 
@@ -427,7 +488,11 @@ private:
 } // namespace
 
 OwningOpRef<ModuleOp> nnc::generateNN(MLIRContext &ctx, const dsl::Graph &graph,
-                                      int64_t batch) {
+                                      int64_t batch, const dsl::Graph *stepGraph,
+                                      int64_t stepBatch) {
   ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect>();
-  return Generator(ctx, graph, batch).run();
+  OwningOpRef<ModuleOp> m = Generator(ctx, graph, batch).run();
+  if (m && stepGraph && !Generator(ctx, *stepGraph, stepBatch).runStep(*m))
+    return nullptr;
+  return m;
 }

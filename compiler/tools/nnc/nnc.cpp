@@ -39,6 +39,10 @@ const char *kUsage =
     "            --quiet --model NAME --target-cpu CPU\n"
     "  predict   classify rows of a CSV file (or stdin) with a checkpoint\n"
     "            --checkpoint CKPT [--input FILE|-] --model NAME\n"
+    "            --resume CKPT (continue a run) --sample-every N (text models)\n"
+    "  generate  write text with a trained recurrent model\n"
+    "            --checkpoint CKPT --prompt TEXT [--tokens N --temperature T\n"
+    "            --top-k K --top-p P --seed S]\n"
     "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
     "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
@@ -67,6 +71,8 @@ const std::map<std::string, bool> kOptions = {
     {"optimizer", true}, {"seed", true},     {"save", true},    {"metrics-out", true},
     {"quiet", false}, {"checkpoint", true},  {"input", true},   {"o", true},
     {"emit", true},   {"target-cpu", true},  {"model", true},   {"help", false},
+    {"resume", true}, {"prompt", true},      {"tokens", true},  {"temperature", true},
+    {"top-k", true},  {"top-p", true},       {"sample-every", true},
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -140,6 +146,22 @@ std::optional<dsl::Graph> loadGraph(const Args &a) {
   return dsl::buildGraph(a.file, fo, diag, a.get("model"));
 }
 
+// The model built again with one time step, for the generation entry point
+// (models with recurrent cells and a time parameter only).
+std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
+  if (g.scans.empty() || g.timeParam.empty())
+    return nullptr;
+  dsl::DiagnosticEngine diag(std::cerr);
+  dsl::FrontendOptions fo;
+  const char *env = std::getenv("NNC_STDLIB");
+  fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
+  fo.overrides[g.timeParam] = 1;
+  auto sg = dsl::buildGraph(a.file, fo, diag, a.get("model"));
+  if (!sg)
+    return nullptr;
+  return std::make_unique<dsl::Graph>(std::move(*sg));
+}
+
 // Code-generation options: the train block, then the flags.
 std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
                                              std::string &err) {
@@ -175,6 +197,71 @@ std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
   return o;
 }
 
+// Text corpora: the vocabulary and token windows or sequences of the train
+// block's `data text(...)`.
+struct TextData {
+  nnrt_vocab vocab{};
+  nnrt_dataset all{};
+  std::string prompt; // the corpus's first window: the default sample prompt
+  ~TextData() {
+    nnrt_vocab_free(&vocab);
+    nnrt_dataset_free(&all);
+  }
+};
+
+bool loadText(const dsl::Graph &g, const std::string &path, TextData &td,
+              nnrt_error &e) {
+  const dsl::TrainConfig &t = g.train;
+  auto arg = [&](const char *k) -> const dsl::TrainValue * {
+    auto it = t.dataArgs.find(k);
+    return it == t.dataArgs.end() ? nullptr : &it->second;
+  };
+  std::string tokens = arg("tokens") && arg("tokens")->string ? *arg("tokens")->string : "words";
+  std::string mode = arg("mode") && arg("mode")->string ? *arg("mode")->string : "next";
+  int64_t window = arg("window") && arg("window")->number ? int64_t(*arg("window")->number)
+                   : g.inputs.empty() || g.inputs[0].shape.empty() ? 0
+                                                                   : g.inputs[0].shape[0];
+  char *text = nullptr;
+  size_t len = 0;
+  if (nnrt_text_load(path.c_str(), &text, &len, &e))
+    return false;
+  int kind = tokens == "chars" ? NNRT_TOKENS_CHARS : NNRT_TOKENS_WORDS;
+  int32_t *ids = nullptr;
+  int64_t n = 0;
+  bool ok = nnrt_vocab_build(&td.vocab, kind, text, len, &e) == 0 &&
+            nnrt_vocab_encode(&td.vocab, text, len, &ids, &n, &e) == 0 &&
+            (mode == "sequence" ? nnrt_dataset_sequences(&td.all, ids, n, window, &e)
+                                : nnrt_dataset_windows(&td.all, ids, n, window, &e)) == 0;
+  if (ok) {
+    char *p = nullptr;
+    if (nnrt_vocab_decode(&td.vocab, ids, std::min<int64_t>(n, window), &p, &e) == 0) {
+      td.prompt = p;
+      std::free(p);
+    }
+  }
+  std::free(ids);
+  std::free(text);
+  return ok;
+}
+
+// The model's vocabulary is the last dimension of its first output.
+bool checkVocabulary(const nnrt_model *m, const nnrt_vocab &v, const std::string &path,
+                     nnrt_error &e) {
+  int first = -1;
+  if (nnrt_model_count(m, NNRT_OUTPUT, &first) < 1)
+    return true;
+  const nnrt_tensor_info &out = m->tensors[first];
+  int64_t size = out.rank ? out.shape[out.rank - 1] : 1;
+  if (size < v.size) {
+    std::snprintf(e.msg, sizeof e.msg,
+                  "%s has a vocabulary of %d tokens but model '%s' predicts %lld: "
+                  "set the model's vocabulary parameter to %d",
+                  path.c_str(), v.size, m->name, (long long)size, v.size);
+    return false;
+  }
+  return true;
+}
+
 struct Compiled {
   ModelABI abi;
   std::unique_ptr<LoadedModel> loaded;
@@ -182,6 +269,8 @@ struct Compiled {
 };
 
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
+  // A compile error in the train block's model should not hide behind the
+  // step model's, so the step graph is only built for models with cells.
   llvm::SmallVector<char, 0> obj;
   if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
     return std::nullopt;
@@ -203,6 +292,30 @@ std::string str(const dsl::TrainValue *v) {
 
 float defaultLearningRate(const std::string &opt) {
   return opt == "sgd" ? 0.01f : 0.001f; // Keras's defaults
+}
+
+struct SampleContext {
+  const nnrt_model *m;
+  const float *params;
+  const nnrt_vocab *vocab;
+  std::string prompt;
+  int64_t every, length;
+};
+
+// Keras's text-generation callback: a sample of what the model writes.
+int sampleOnEpoch(void *user, const nnrt_epoch_stats *st) {
+  auto *c = static_cast<SampleContext *>(user);
+  if (c->every <= 0 || st->epoch % c->every != 0 || !c->m->step)
+    return 0;
+  nnrt_error e{};
+  nnrt_sampling greedy{};
+  std::printf("--- sample after epoch %lld (greedy) ---\n", (long long)st->epoch);
+  if (nnrt_generate(c->m, c->params, c->vocab, c->prompt.c_str(), c->length, &greedy, 0,
+                    stdout, nullptr, &e))
+    std::printf("(no sample: %s)", e.msg);
+  std::printf("\n---\n");
+  std::fflush(stdout);
+  return 0;
 }
 
 int cmdTrain(const Args &a) {
@@ -241,46 +354,64 @@ int cmdTrain(const Args &a) {
       return fail(err);
     seed = uint64_t(*s);
   }
+  int64_t sampleEvery = t.sampleEvery;
+  if (a.has("sample-every")) {
+    auto s = parseInt("sample-every", a.get("sample-every"), 0, err);
+    if (!s)
+      return fail(err);
+    sampleEvery = *s;
+  }
   bool quiet = a.has("quiet");
+  bool text = t.dataKind == "text";
 
   // Data first: a missing file should not wait for the compiler.
   nnrt_error e{};
+  TextData td;
   nnrt_dataset all{}, train{}, test{}, fit{}, val{};
   auto labelIt = t.dataArgs.find("label");
   std::string label = labelIt != t.dataArgs.end() ? str(&labelIt->second) : "";
-  if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all, &e))
+  if (text) {
+    if (!loadText(*g, dataPath, td, e))
+      return fail(e.msg);
+    all = td.all;
+    td.all = nnrt_dataset{};
+  } else if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all,
+                           &e)) {
     return fail(e.msg);
+  }
 
+  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  o->stepGraph = stepGraph.get();
   double t0 = nnrt_now_seconds();
   auto c = compileAndLoad(*g, *o);
   if (!c)
     return 1;
   double compileSeconds = nnrt_now_seconds() - t0;
   const nnrt_model *m = c->m;
+  if (text && !checkVocabulary(m, td.vocab, dataPath, e))
+    return fail(e.msg);
   if (nnrt_dataset_check(&all, m, 1, dataPath.c_str(), &e))
     return fail(e.msg);
 
-  if (nnrt_split(&all, t.testSplit, seed, &train, &test, &e))
+  // Text keeps its order (the held-out part is the end of the corpus).
+  if ((text ? nnrt_split_last(&all, t.testSplit, &train, &test, &e)
+            : nnrt_split(&all, t.testSplit, seed, &train, &test, &e)))
     return fail(e.msg);
   nnrt_scaler scaler{};
-  if (t.scale) {
+  if (t.scale && !text) {
     if (nnrt_scaler_fit(&scaler, &train, 0, &e) ||
         nnrt_scaler_apply(&scaler, &train, 0, &e) ||
         (test.n > 0 && nnrt_scaler_apply(&scaler, &test, 0, &e)))
       return fail(e.msg);
   }
   if (t.validationSplit > 0) {
-    if (nnrt_split(&train, t.validationSplit, seed + 1, &fit, &val, &e))
+    if (text ? nnrt_split_last(&train, t.validationSplit, &fit, &val, &e)
+             : nnrt_split(&train, t.validationSplit, seed + 1, &fit, &val, &e))
       return fail(e.msg);
-  } else if (nnrt_dataset_subset(&train, nullptr, 0, &val, &e) == 0) {
+  } else {
     fit = train;
     train = nnrt_dataset{};
   }
-  if (!quiet)
-    std::printf("Model %s: %lld parameters, compiled in %.0f ms; %lld training "
-                "rows, %lld validation, %lld test\n",
-                m->name, (long long)m->num_params, compileSeconds * 1e3,
-                (long long)fit.n, (long long)val.n, (long long)test.n);
 
   std::vector<float> params(m->num_params), state(m->opt_state_size, 0.0f);
   m->init(params.data(), int64_t(seed));
@@ -290,6 +421,37 @@ int cmdTrain(const Args &a) {
   cfg.seed = seed;
   cfg.shuffle = 1;
   cfg.verbose = quiet ? 0 : 1;
+  if (a.has("resume")) {
+    // The parameters, the optimizer state and the position in the schedule
+    // (epoch, step): the run continues as if it had not stopped.
+    nnrt_metadata md{};
+    int restored = 0;
+    if (nnrt_checkpoint_load(a.get("resume").c_str(), m, params.data(), state.data(),
+                             &restored, &md, &e))
+      return fail(e.msg);
+    const char *ep = nnrt_metadata_get(&md, "nnc.epochs");
+    const char *stp = nnrt_metadata_get(&md, "nnc.step");
+    cfg.initial_epoch = ep ? std::atoll(ep) : 0;
+    cfg.start_step = stp ? std::atoll(stp) : 0;
+    nnrt_metadata_free(&md);
+    if (!restored)
+      std::fprintf(stderr, "nnc: warning: %s has no optimizer state; it starts from zero\n",
+                   a.get("resume").c_str());
+    if (cfg.initial_epoch >= epochs)
+      return fail(a.get("resume") + " already has " + std::to_string(cfg.initial_epoch) +
+                  " epochs: ask for more with --epochs");
+  }
+  if (!quiet)
+    std::printf("Model %s: %lld parameters, compiled in %.0f ms; %lld training "
+                "rows, %lld validation, %lld test%s\n",
+                m->name, (long long)m->num_params, compileSeconds * 1e3,
+                (long long)fit.n, (long long)val.n, (long long)test.n,
+                text ? (", vocabulary " + std::to_string(td.vocab.size)).c_str() : "");
+  SampleContext sample{m, params.data(), &td.vocab, td.prompt, sampleEvery, t.sampleLength};
+  if (text && sampleEvery > 0 && m->step && !quiet) {
+    cfg.on_epoch = sampleOnEpoch;
+    cfg.user = &sample;
+  }
   nnrt_history hist{};
   double f0 = nnrt_now_seconds();
   if (nnrt_fit(m, params.data(), state.data(), &fit, val.n > 0 ? &val : nullptr,
@@ -312,7 +474,7 @@ int cmdTrain(const Args &a) {
       nnrt_metadata_set(&md, "nnc.classes", j);
       std::free(j);
     }
-    if (t.scale) {
+    if (t.scale && !text) {
       char *mn = nnrt_json_encode_floats(scaler.min, scaler.size);
       char *mx = nnrt_json_encode_floats(scaler.max, scaler.size);
       nnrt_metadata_set(&md, "nnc.scaler_min", mn);
@@ -320,10 +482,14 @@ int cmdTrain(const Args &a) {
       std::free(mn);
       std::free(mx);
     }
-    if (!label.empty())
-      nnrt_metadata_set(&md, "nnc.label_column", label.c_str());
+    if (text && nnrt_vocab_to_metadata(&td.vocab, &md, &e))
+      return fail(e.msg);
+    std::string labelCol = !label.empty() ? label : all.label_name ? all.label_name : "";
+    if (!labelCol.empty())
+      nnrt_metadata_set(&md, "nnc.label_column", labelCol.c_str());
     nnrt_metadata_set(&md, "nnc.step", std::to_string(hist.last_step).c_str());
-    nnrt_metadata_set(&md, "nnc.epochs", std::to_string(hist.count).c_str());
+    nnrt_metadata_set(&md, "nnc.epochs",
+                      std::to_string(cfg.initial_epoch + hist.count).c_str());
     int rc = nnrt_checkpoint_save(a.get("save").c_str(), m, params.data(),
                                   state.data(), &md, &e);
     nnrt_metadata_free(&md);
@@ -337,7 +503,7 @@ int cmdTrain(const Args &a) {
     const char *keys[] = {"epochs", "loss", "accuracy", "val_loss", "val_accuracy",
                           "test_loss", "test_accuracy", "train_seconds",
                           "compile_seconds", "parameters"};
-    double vals[] = {double(hist.count),
+    double vals[] = {double(cfg.initial_epoch + hist.count),
                      last >= 0 ? hist.loss[last] : NAN,
                      last >= 0 ? hist.accuracy[last] : NAN,
                      last >= 0 ? hist.val_loss[last] : NAN,
@@ -352,6 +518,89 @@ int cmdTrain(const Args &a) {
   nnrt_scaler_free(&scaler);
   for (nnrt_dataset *d : {&all, &train, &test, &fit, &val})
     nnrt_dataset_free(d);
+  return 0;
+}
+
+int cmdGenerate(const Args &a) {
+  if (!a.has("checkpoint"))
+    return fail("generate needs --checkpoint CKPT (written by nnc train --save)");
+  if (!a.has("prompt"))
+    return fail("generate needs --prompt TEXT to start from");
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  if (g->scans.empty())
+    return fail("model '" + g->modelName + "' has no recurrent cells: nnc generate "
+                "needs a model with a cell (LSTM, GRU, ...)");
+  if (g->timeParam.empty())
+    return fail("model '" + g->modelName + "' has no time parameter: declare the "
+                "window as a model parameter, e.g. model M(window T = 25), and use "
+                "it in the input's shape");
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  if (!stepGraph)
+    return 1;
+  o->stepGraph = stepGraph.get();
+  int64_t tokens = 50;
+  if (a.has("tokens")) {
+    auto v = parseInt("tokens", a.get("tokens"), 0, err);
+    if (!v)
+      return fail(err);
+    tokens = *v;
+  }
+  nnrt_sampling s{};
+  if (a.has("temperature")) {
+    auto v = parseFloat("temperature", a.get("temperature"), err);
+    if (!v)
+      return fail(err);
+    s.temperature = float(*v);
+  }
+  if (a.has("top-k")) {
+    auto v = parseInt("top-k", a.get("top-k"), 1, err);
+    if (!v)
+      return fail(err);
+    s.top_k = *v;
+    if (s.temperature == 0)
+      s.temperature = 1;
+  }
+  if (a.has("top-p")) {
+    auto v = parseFloat("top-p", a.get("top-p"), err);
+    if (!v || *v > 1)
+      return fail(v ? "--top-p expects a number in (0, 1]" : err);
+    s.top_p = float(*v);
+    if (s.temperature == 0)
+      s.temperature = 1;
+  }
+  uint64_t seed = 0;
+  if (a.has("seed")) {
+    auto v = parseInt("seed", a.get("seed"), 0, err);
+    if (!v)
+      return fail(err);
+    seed = uint64_t(*v);
+  }
+  auto c = compileAndLoad(*g, *o);
+  if (!c)
+    return 1;
+  const nnrt_model *m = c->m;
+  nnrt_error e{};
+  std::vector<float> params(m->num_params);
+  nnrt_metadata md{};
+  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), m, params.data(), nullptr,
+                           nullptr, &md, &e))
+    return fail(e.msg);
+  nnrt_vocab v{};
+  if (nnrt_vocab_from_metadata(&v, &md, &e))
+    return fail(a.get("checkpoint") + ": " + e.msg);
+  int rc = nnrt_generate(m, params.data(), &v, a.get("prompt").c_str(), tokens, &s, seed,
+                         stdout, nullptr, &e);
+  std::printf("\n");
+  nnrt_vocab_free(&v);
+  nnrt_metadata_free(&md);
+  if (rc)
+    return fail(e.msg);
   return 0;
 }
 
@@ -528,6 +777,8 @@ int main(int argc, char **argv) {
     return cmdTrain(a);
   if (a.command == "predict")
     return cmdPredict(a);
+  if (a.command == "generate")
+    return cmdGenerate(a);
   if (a.command == "compile")
     return cmdCompile(a);
   if (a.command == "summary")

@@ -361,9 +361,11 @@ TEST_CASE("generate: clear errors", "[runtime]") {
   CHECK(generate(fm, w.v, "the", 3) == "error: generated token 1: no probability among the 6 is positive (all zero or "
                                        "NaN: did training diverge?)");
 
-  Vocab other(NNRT_TOKENS_WORDS, "a b c");
+  // More outputs than tokens is fine (only the corpus's ids are sampled);
+  // fewer is not.
+  Vocab other(NNRT_TOKENS_WORDS, "a b c d e f g h");
   CHECK(generate(fm, other.v, "a", 3) == "error: model 'TextGen' gives 6 probabilities per step in 'probs', the "
-                                         "vocabulary has 4 tokens (is the checkpoint from another corpus?)");
+                                         "vocabulary has 9 tokens (is the checkpoint from another corpus?)");
 
   FakeModel bad(w.v.size);
   bad.m.step = nullptr;

@@ -27,6 +27,10 @@ struct CodeGenOptions {
   OptimizerConfig optimizer;
   std::string targetCPU;      // empty: the host CPU and its features
   std::string targetFeatures; // with targetCPU: extra "+avx2,..."; empty: the CPU's own
+  // The same model built with one time step (FrontendOptions::overrides of
+  // its time parameter): when given, the library gets a `step` entry point.
+  const dsl::Graph *stepGraph = nullptr;
+  int64_t stepBatch = 1;
 };
 
 // What the generated nnrt_model table says, computed once from the graph so
@@ -43,6 +47,9 @@ struct ModelABI {
   int64_t batch = 0, numParams = 0, optStateSize = 0;
   int optimizer = 0, loss = 0;
   std::vector<Tensor> tensors; // params, inputs, targets, outputs
+  bool hasStep = false;
+  int64_t stepBatch = 0;
+  std::vector<Tensor> stepTensors; // step inputs, states, outputs
 };
 
 ModelABI describeModel(const dsl::Graph &graph, const CodeGenOptions &opts);

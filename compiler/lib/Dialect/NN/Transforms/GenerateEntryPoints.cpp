@@ -313,6 +313,41 @@ struct GenerateEntryPointsPass
     return success();
   }
 
+  // @step(params, inputs..., states..., outputs...): one time step; the
+  // states are read and written in place, the outputs written.
+  void buildStep(OpBuilder &b, func::FuncOp sf) {
+    Location loc = sf.getLoc();
+    auto ft = sf.getFunctionType();
+    unsigned numInputs =
+        sf->getAttrOfType<IntegerAttr>("nn.num_inputs").getInt();
+    unsigned numStates = ft.getNumInputs() - numInputs;
+    unsigned numOutputs = ft.getNumResults() - numStates;
+    SmallVector<Type> ins{flat(numParams)};
+    ins.append(ft.getInputs().begin(), ft.getInputs().end());
+    SmallVector<Type> outs(ft.getResults().take_front(numOutputs));
+    ins.append(outs.begin(), outs.end());
+    SmallVector<Type> rets(ft.getInputs().drop_front(numInputs));
+    rets.append(outs.begin(), outs.end());
+    auto fn = b.create<func::FuncOp>(loc, "step", b.getFunctionType(ins, rets));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    auto params = sliceParams(b, loc, entry->getArgument(0));
+    SmallVector<unsigned> idx;
+    for (unsigned i = 0; i < ft.getNumResults(); ++i)
+      idx.push_back(i);
+    SmallVector<Value> args(entry->getArguments().slice(1, ft.getNumInputs()));
+    SmallVector<Value> results = inlineBody(b, sf, args, params, idx, false);
+    SmallVector<Value> values;
+    for (unsigned i = 0; i < numStates; ++i)
+      values.push_back(writeInto(b, loc, results[numOutputs + i],
+                                 entry->getArgument(1 + numInputs + i)));
+    for (unsigned k = 0; k < numOutputs; ++k)
+      values.push_back(writeInto(b, loc, results[k],
+                                 entry->getArgument(1 + ft.getNumInputs() + k)));
+    b.create<func::ReturnOp>(loc, values);
+    b.setInsertionPointAfter(fn);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     f32 = Float32Type::get(&getContext());
@@ -342,6 +377,14 @@ struct GenerateEntryPointsPass
     buildEvalStep(b, forward);
     if (failed(buildTrainStep(b, forward, grad)))
       return signalPassFailure();
+    if (auto sf = module.lookupSymbol<func::FuncOp>("step_forward")) {
+      if (!sf->hasAttr("nn.num_inputs")) {
+        sf.emitError("@step_forward needs an nn.num_inputs attribute");
+        return signalPassFailure();
+      }
+      buildStep(b, sf);
+      sf.erase();
+    }
     forward.erase();
     grad.erase();
     module->setAttr("nn.num_params", b.getI64IntegerAttr(numParams));
