@@ -23,6 +23,7 @@
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Host.h"
 
 #include <cctype>
 
@@ -142,12 +143,13 @@ const char *kLinalgPipeline =
     "canonicalize,cse";
 
 const char *kBufferizePipeline =
-    "func.func(nnc-schedule-matmuls),canonicalize,cse,"
+    "func.func(nnc-schedule-matmuls{vector-width=%d}),canonicalize,cse,"
     "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
-    "func.func(nnc-promote-small-buffers),func.func(buffer-deallocation),"
+    "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
+    "func.func(buffer-deallocation),"
     "canonicalize,cse";
 
 const char *kLLVMPipeline =
@@ -159,6 +161,16 @@ const char *kLLVMPipeline =
     "convert-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
     "reconcile-unrealized-casts,canonicalize,cse";
+
+// Floats in one vector register of the target: 16 with AVX-512, else 8.
+int vectorWidth(const CodeGenOptions &opts) {
+  if (!opts.targetCPU.empty())
+    return opts.targetFeatures.find("+avx512f") != std::string::npos ? 16 : 8;
+  llvm::StringMap<bool> features;
+  if (llvm::sys::getHostCPUFeatures(features) && features.lookup("avx512f"))
+    return 16;
+  return 8;
+}
 
 // The entry points get the model's C prefix: iris_train_step etc.
 void prefixEntryPoints(ModuleOp module, const std::string &prefix) {
@@ -234,7 +246,8 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   }
   ModelABI abi = describeModel(graph, opts);
   prefixEntryPoints(*module, abi.prefix);
-  if (failed(runPipeline(*module, kBufferizePipeline)))
+  snprintf(buf, sizeof buf, kBufferizePipeline, vectorWidth(opts));
+  if (failed(runPipeline(*module, buf)))
     return failure();
   lowerVectors(*module);
   if (failed(runPipeline(*module, kLLVMPipeline)))

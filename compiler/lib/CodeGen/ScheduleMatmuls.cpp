@@ -29,6 +29,82 @@ int64_t pickTile(int64_t n, ArrayRef<int64_t> candidates) {
   return 1;
 }
 
+// Splits dimension `dim` (0: rows, 1: columns) of a canonical product
+// C[m, n] += A[m, k] B[k, n] at `at`: two products on slices of A or B and C,
+// written back into C's slices.
+SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
+                                          int dim, int64_t at) {
+  Location loc = op.getLoc();
+  Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
+  Value c = op.getDpsInitOperand(0)->get();
+  auto ct = c.getType().cast<RankedTensorType>();
+  int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
+  int64_t k = a.getType().cast<RankedTensorType>().getDimSize(1);
+  rw.setInsertionPoint(op);
+  auto slice = [&](Value v, int64_t r0, int64_t rows, int64_t c0, int64_t cols) -> Value {
+    return rw.create<tensor::ExtractSliceOp>(
+        loc, v, ArrayRef<OpFoldResult>{rw.getIndexAttr(r0), rw.getIndexAttr(c0)},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(cols)},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
+  };
+  SmallVector<linalg::GenericOp, 2> parts;
+  Value acc = c;
+  for (int part = 0; part < 2; ++part) {
+    int64_t lo = part == 0 ? 0 : at, hi = part == 0 ? at : (dim == 0 ? m : n);
+    Value pa = dim == 0 ? slice(a, lo, hi - lo, 0, k) : a;
+    Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
+    Value pc = dim == 0 ? slice(acc, lo, hi - lo, 0, n) : slice(acc, 0, m, lo, hi - lo);
+    auto piece = rw.create<linalg::GenericOp>(
+        loc, TypeRange{pc.getType()}, ValueRange{pa, pb}, ValueRange{pc},
+        op.getIndexingMapsArray(), op.getIteratorTypesArray());
+    rw.cloneRegionBefore(op.getRegion(), piece.getRegion(), piece.getRegion().begin());
+    parts.push_back(piece);
+    auto pt = pc.getType().cast<RankedTensorType>();
+    acc = rw.create<tensor::InsertSliceOp>(
+        loc, piece.getResult(0), acc,
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(dim == 0 ? lo : 0),
+                               rw.getIndexAttr(dim == 1 ? lo : 0)},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(pt.getDimSize(0)),
+                               rw.getIndexAttr(pt.getDimSize(1))},
+        ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
+  }
+  rw.replaceOp(op, acc);
+  return parts;
+}
+
+// A product in NNToLinalg's canonical form: maps (m,k), (k,n), (m,n).
+bool isCanonical(linalg::GenericOp op) {
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  auto maps = op.getIndexingMapsArray();
+  return op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 && maps.size() == 3 &&
+         maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
+         maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
+         maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
+}
+
+void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
+                   SmallVectorImpl<linalg::GenericOp> &out) {
+  SmallVector<int64_t> r = op.getStaticLoopRanges();
+  if (!isCanonical(op)) {
+    out.push_back(op);
+    return;
+  }
+  int64_t nr = 2 * vw, mr = 8;
+  if (r[1] > nr && r[1] % nr != 0 && r[1] % vw != 0) {
+    for (linalg::GenericOp p : splitAt(rw, op, 1, r[1] - r[1] % nr))
+      splitForTiles(rw, p, vw, out);
+    return;
+  }
+  if (r[0] > mr && r[0] % mr != 0) {
+    for (linalg::GenericOp p : splitAt(rw, op, 0, r[0] - r[0] % mr))
+      splitForTiles(rw, p, vw, out);
+    return;
+  }
+  out.push_back(op);
+}
+
 struct ScheduleMatmulsPass
     : public nnc::impl::ScheduleMatmulsBase<ScheduleMatmulsPass> {
   using ScheduleMatmulsBase::ScheduleMatmulsBase;
@@ -44,13 +120,20 @@ struct ScheduleMatmulsPass
         matmuls.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::GenericOp op : matmuls) {
+    int64_t vw = vectorWidth;
+    // Register tiles must divide the shape for the vectorizer, so a product
+    // whose N (or M) is not a multiple of the tile is split into a main part
+    // and a narrower remainder, each tiled on its own (150 columns: 128 with
+    // 32-wide tiles and 22 in one tile, instead of 2-wide tiles throughout).
+    SmallVector<linalg::GenericOp> pieces;
+    for (linalg::GenericOp op : matmuls)
+      splitForTiles(rewriter, op, vw, pieces);
+    for (linalg::GenericOp op : pieces) {
       // Loops are (m, n, k) as NNToLinalg builds them; the register block
       // is mr rows by nr columns (a multiple of the vector width when it
-      // can be), one k at a time: mr*nr/16 accumulators, mr broadcasts and
-      // mr*nr/16 FMAs per k step.
+      // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
+      // mr*nr/vw FMAs per k step.
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      int64_t vw = vectorWidth;
       int64_t mr = pickTile(ranges[0], {8, 6, 4, 2, 1});
       int64_t nr = pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       scf::SCFTilingOptions options;
