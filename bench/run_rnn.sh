@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/run_rnn.sh: builds bench-rnn (compile time excluded from every timing),
+# runs the recurrent benchmarks in nnc and in PyTorch and prints a table.
+#
+#   bench/run_rnn.sh [--h512] [--quick]
+#
+# Cases: the course's word LSTM (examples/textgen/moby.nn, batch 128) and the
+# char LSTM H=128 (bench/models/char_lstm.nn, batch 32, window 100); --h512
+# adds the char LSTM H=512 (slow: ~10 s per nnc train step here). nnc runs on
+# 1 thread (the generated code is single-threaded); PyTorch on 1 thread
+# (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1) and in the three 2-thread
+# configurations of /work/shared/BASELINES.md, of which the best is shown.
+#
+# Environment: BUILD_DIR (default build: the nnc build whose top level adds
+# bench/; else bench/ is built standalone in BENCH_BUILD_DIR, default
+# build-bench, against BUILD_DIR's nnc).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+bench_build=${BENCH_BUILD_DIR:-$root/build-bench}
+h512=0 quick=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --h512) h512=1; shift ;;
+    --quick) quick=1; shift ;;
+    *) echo "usage: bench/run_rnn.sh [--h512] [--quick]" >&2; exit 1 ;;
+  esac
+done
+
+echo "== build" >&2
+[[ -f $build/build.ninja ]] || cmake -G Ninja -B "$build" -S "$root" >&2
+if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^bench-rnn:'; then
+  ninja -C "$build" bench-rnn >&2
+  bench_bin=$build/bin/bench-rnn
+else
+  ninja -C "$build" nnc >&2
+  cmake -G Ninja -S "$root/bench" -B "$bench_build" -DCMAKE_BUILD_TYPE=Release \
+    -DNNC_EXECUTABLE="$build/bin/nnc" >&2
+  ninja -C "$bench_build" bench-rnn >&2
+  bench_bin=$bench_build/bin/bench-rnn
+fi
+
+# Per case: train steps per block, blocks, generated tokens per block, blocks.
+declare -A nnc_args=([word]="2 5 200 7" [char128]="3 5 300 7" [char512]="1 3 50 5")
+declare -A torch_args=([word]="1 3 100 5" [char128]="1 3 100 5" [char512]="1 2 30 3")
+if ((quick)); then
+  nnc_args=([word]="1 3 100 3" [char128]="1 3 100 3" [char512]="1 2 30 3")
+  torch_args=([word]="1 2 50 3" [char128]="1 2 50 3" [char512]="1 1 20 2")
+fi
+cases=(word char128)
+((h512)) && cases+=(char512)
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+unset OMP_WAIT_POLICY OPENBLAS_THREAD_TIMEOUT
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NNC_BENCH_THREADS=1
+for c in "${cases[@]}"; do
+  read -r s b gt gb <<<"${nnc_args[$c]}"
+  echo "== nnc: $bench_bin --case $c --train-steps $s --train-blocks $b --gen-tokens $gt --gen-blocks $gb" >&2
+  "$bench_bin" --case "$c" --train-steps "$s" --train-blocks "$b" --gen-tokens "$gt" \
+    --gen-blocks "$gb" | tee -a "$tmp/nnc.txt" >&2
+done
+
+torch_case_args=()
+for c in "${cases[@]}"; do
+  read -r s b gt gb <<<"${torch_args[$c]}"
+  torch_case_args+=(--case-args "$c:$s:$b:$gt:$gb")
+done
+torch_run() { # name, then environment assignments
+  local name=$1; shift
+  echo "== PyTorch [$name]: env $* /usr/bin/python3 bench/rnn_torch.py --cases $(IFS=,; echo "${cases[*]}") ${torch_case_args[*]}" >&2
+  env "$@" /usr/bin/python3 "$root/bench/rnn_torch.py" --cases "$(IFS=,; echo "${cases[*]}")" \
+    "${torch_case_args[@]}" | tee "$tmp/torch_$name.txt" >&2
+}
+torch_run t1 NNC_BENCH_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+torch_run t2a NNC_BENCH_THREADS=2 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4
+torch_run t2b NNC_BENCH_THREADS=1 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=1
+torch_run t2c NNC_BENCH_THREADS=2 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2
+
+get() { # file case key -> value
+  grep "^RESULT case=$2 " "$1" | sed -n "s/.* $3=\([^ ]*\).*/\1/p" | tail -1
+}
+best2() { # case key max|min -> best over the 2-thread configurations
+  for n in t2a t2b t2c; do get "$tmp/torch_$n.txt" "$1" "$2"; done |
+    awk -v m="$3" 'NF { if (!seen || (m == "max" ? $1 > b : $1 < b)) b = $1; seen = 1 } END { print b }'
+}
+
+echo
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nnc: 1 thread. PyTorch: 1 thread, and the best of the three 2-thread configurations (BASELINES.md)."
+printf '| %-36s | %10s | %12s | %12s | %13s | %13s |\n' case nnc "PyTorch 1t" "PyTorch 2t" "ratio vs 1t" "ratio vs 2t"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..38})" "$(printf -- '-%.0s' {1..12})" \
+  "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..15})" "$(printf -- '-%.0s' {1..15})"
+row() { # label nnc torch1 torch2 kind(thr|time)
+  awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" -v k="$5" 'BEGIN {
+    # throughput: nnc / PyTorch; time: PyTorch / nnc. Above 1: nnc is faster.
+    r1 = (k == "thr") ? a / b : b / a; r2 = (k == "thr") ? a / c : c / a
+    printf "| %-36s | %10.1f | %12.1f | %12.1f | %12.2fx | %12.2fx |\n", l, a, b, c, r1, r2 }'
+}
+declare -A label_thr=([word]="Word LSTM training, samples/s" [char128]="Char LSTM H=128 training, tokens/s" [char512]="Char LSTM H=512 training, tokens/s")
+declare -A label_gen=([word]="Word LSTM generation, us/word" [char128]="Char LSTM H=128 generation, us/char" [char512]="Char LSTM H=512 generation, us/char")
+for c in "${cases[@]}"; do
+  row "${label_thr[$c]}" "$(get "$tmp/nnc.txt" "$c" throughput)" "$(get "$tmp/torch_t1.txt" "$c" throughput)" "$(best2 "$c" throughput max)" thr
+  row "${label_gen[$c]}" "$(get "$tmp/nnc.txt" "$c" gen_us)" "$(get "$tmp/torch_t1.txt" "$c" gen_us)" "$(best2 "$c" gen_us min)" time
+done
+echo "(ratio: nnc/PyTorch for throughput, PyTorch/nnc for time; above 1x nnc is faster)"
+echo "nnc generation path: $(sed -n 's/^RESULT case=\([^ ]*\) .*gen_path=\([^ ]*\).*/\1 \2/p' "$tmp/nnc.txt" | tr '\n' ' ')"
+echo "nnc train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/nnc.txt" | tr '\n' ' ')"
+echo "PyTorch 1t train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/torch_t1.txt" | tr '\n' ' ')"
