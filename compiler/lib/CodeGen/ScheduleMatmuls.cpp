@@ -47,13 +47,23 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
         ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(cols)},
         ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
   };
+  // The pieces write fresh zero-filled tiles gathered into a fresh result,
+  // never the original destination: inside a scan's loop that destination
+  // may be a value defined outside the loop, and MLIR 16's bufferization
+  // would write it in place across iterations.
+  auto zeroFill = [&](int64_t rows, int64_t cols) -> Value {
+    Value e = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows, cols},
+                                         ct.getElementType());
+    Value z = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(ct.getElementType()));
+    return rw.create<linalg::FillOp>(loc, z, e).getResult(0);
+  };
   SmallVector<linalg::GenericOp, 2> parts;
-  Value acc = c;
+  Value acc = rw.create<tensor::EmptyOp>(loc, ct.getShape(), ct.getElementType());
   for (int part = 0; part < 2; ++part) {
     int64_t lo = part == 0 ? 0 : at, hi = part == 0 ? at : (dim == 0 ? m : n);
     Value pa = dim == 0 ? slice(a, lo, hi - lo, 0, k) : a;
     Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
-    Value pc = dim == 0 ? slice(acc, lo, hi - lo, 0, n) : slice(acc, 0, m, lo, hi - lo);
+    Value pc = dim == 0 ? zeroFill(hi - lo, n) : zeroFill(m, hi - lo);
     auto piece = rw.create<linalg::GenericOp>(
         loc, TypeRange{pc.getType()}, ValueRange{pa, pb}, ValueRange{pc},
         op.getIndexingMapsArray(), op.getIteratorTypesArray());
@@ -78,6 +88,14 @@ bool isCanonical(linalg::GenericOp op) {
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
   auto maps = op.getIndexingMapsArray();
+  // Split pieces start from zeros, so the product must too.
+  auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto fz = zero ? zero.getValue().dyn_cast<FloatAttr>() : FloatAttr();
+  if (!fz || !fz.getValue().isZero())
+    return false;
   return op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 && maps.size() == 3 &&
          maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
          maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
@@ -91,7 +109,7 @@ void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
     out.push_back(op);
     return;
   }
-  int64_t nr = 2 * vw, mr = 8;
+  int64_t nr = 2 * vw, mr = vw >= 16 ? 8 : 4;
   if (r[1] > nr && r[1] % nr != 0 && r[1] % vw != 0) {
     for (linalg::GenericOp p : splitAt(rw, op, 1, r[1] - r[1] % nr))
       splitForTiles(rw, p, vw, out);
@@ -134,7 +152,10 @@ struct ScheduleMatmulsPass
       // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
       // mr*nr/vw FMAs per k step.
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      int64_t mr = pickTile(ranges[0], {8, 6, 4, 2, 1});
+      // AVX2 has 16 vector registers: 4 x 16 floats is 8 accumulators,
+      // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
+      int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
+                            : pickTile(ranges[0], {4, 2, 1});
       int64_t nr = pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       scf::SCFTilingOptions options;
       options.setTileSizes({mr, nr, 1});

@@ -283,12 +283,11 @@ private:
   Value concat(const dsl::Node &n) {
     SmallVector<Value> ins;
     for (int o : n.operands) {
-      if (node(o).batched != n.batched) {
-        emitError(loc(n.loc)) << "concat: batched and unbatched operands cannot "
-                                 "be joined";
-        return nullptr;
-      }
-      ins.push_back(value(o));
+      Value v = value(o);
+      // An unbatched operand (a parameter) is the same for every example.
+      if (n.batched && !node(o).batched)
+        v = b.create<nn::BroadcastToOp>(loc(n.loc), tensor(node(o).shape, true), v);
+      ins.push_back(v);
     }
     return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins);
   }

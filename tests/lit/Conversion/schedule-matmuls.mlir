@@ -32,7 +32,8 @@ func.func @matmul(%x: tensor<32x4xf32>, %w: tensor<4x64xf32>) -> tensor<32x64xf3
 // VW8: scf.for
 // VW8: scf.for
 // VW8: scf.for
-// VW8: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+// AVX2 has 16 vector registers: 4 rows x 2 vectors of accumulators.
+// VW8: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 
 // Dimensions no larger than the largest candidate are taken whole.
 func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
@@ -47,14 +48,18 @@ func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
 // CHECK-NOT: linalg.generic
 // CHECK: return
 
-// Otherwise the largest candidate that divides: 10 rows -> blocks of 2,
-// 48 columns -> 16 (32 does not divide 48).
+// Rows the register block does not divide are split off: 10 rows are 8 in
+// blocks of 8 and 2 in one block; 48 columns -> 16 (32 does not divide 48,
+// 16 does, so no split).
 func.func @odd(%x: tensor<10x4xf32>, %w: tensor<4x48xf32>) -> tensor<10x48xf32> {
   %0 = nn.matmul %x, %w : tensor<10x4xf32>, tensor<4x48xf32> -> tensor<10x48xf32>
   return %0 : tensor<10x48xf32>
 }
 // CHECK-LABEL: func.func @odd(
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 48]
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[8, 0] [2, 48]
 // CHECK-NOT: linalg.generic
 // CHECK: return
 
