@@ -702,6 +702,9 @@ int cmdCompile(const Args &a) {
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
+  // Recurrent models get their generation entry point in the library too.
+  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  o->stepGraph = stepGraph.get();
   if (!emit.empty()) {
     std::cout.flush();
     llvm::raw_fd_ostream &os = llvm::outs();
