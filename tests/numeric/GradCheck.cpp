@@ -254,6 +254,8 @@ GradCheckResult runGradCheck(const GradCase &gc) {
   res.params = std::move(params);
   res.grad = std::move(grad);
   res.numeric = std::move(numeric);
+  for (const nnrt_tensor_info *t : c.withRole(NNRT_PARAM))
+    res.offsets[t->name] = t->offset;
   return res;
 }
 

@@ -60,6 +60,7 @@ struct GradCheckResult {
   std::vector<float> params;  // the point of the check
   std::vector<double> grad;   // analytic, laid out like the parameters
   std::vector<double> numeric; // numeric, likewise
+  std::map<std::string, int64_t> offsets; // each parameter's first element
 };
 
 // Runs the check with Catch2 assertions; returns what it computed.

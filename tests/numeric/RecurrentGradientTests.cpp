@@ -14,10 +14,17 @@
 //   gradient of exactly 0.
 // - every cell of std.rnn over T = 6 steps, batch 4 (with a padding row and
 //   row weights for .sequence), with .sequence feeding mse against a target
-//   [T, H] and with .last feeding Dense + cross_entropy; .sequence feeding a
-//   Dense + cross_entropy at every step; two stacked LSTMs; the course's text
-//   generator (Embedding -> LSTM.sequence -> LSTM.last -> Dense ->
+//   [T, H], with .sequence feeding a Dense + cross_entropy at every step, and
+//   with .last feeding Dense + cross_entropy; two stacked LSTMs; the course's
+//   text generator (Embedding -> LSTM.sequence -> LSTM.last -> Dense ->
 //   cross_entropy) at small sizes.
+//
+// A cell's gate parameters can have tiny gradients for some data (a
+// saturated gate, a small cell state), too small for the check to say much.
+// The cell cases therefore take the first draw of a fixed sequence in which
+// every parameter tensor has a clear gradient (GradCase::searchDraws; the
+// draw used is printed), and use ranges (weights in [-1, 1], inputs in
+// [-2, 2]) where the gates are neither linear nor saturated.
 #include "GradCheck.h"
 
 #include <catch2/catch.hpp>
@@ -354,11 +361,11 @@ TEST_CASE("gradient: embedding, repeated ids and ids out of range", "[gradient][
   GradCheckResult r = runGradCheck(g);
   // Nothing selects row 5 of `table` (only an out-of-range id could reach
   // it): its gradient is exactly 0.
-  // Offsets: before (3), then table.
-  REQUIRE(r.grad.size() >= 3 + 18);
+  REQUIRE(r.offsets.count("table") == 1);
+  size_t row5 = size_t(r.offsets["table"]) + 5 * 3;
   for (size_t j = 0; j < 3; ++j) {
     INFO("table[5][" << j << "] (no id selects it)");
-    CHECK(r.grad[3 + 15 + j] == 0.0);
+    CHECK(r.grad[row5 + j] == 0.0);
   }
 }
 
