@@ -884,28 +884,36 @@ struct LowerDropout : OpRewritePattern<DropoutOp> {
   }
 };
 
-// One time step of [B, T, ...] as [B, ...] (rank-reducing slices).
-Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
+// The slice of a [B, T, ...] sequence at time step t (a rank-reducing
+// slice: the step is [B, ...]).
+struct StepSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RankedTensorType stepType;
+};
+StepSlice stepSlice(OpBuilder &b, Value seq, Value t) {
   auto st = tensorType(seq);
   int64_t rank = st.getRank();
+  StepSlice r;
   SmallVector<int64_t> shape{st.getDimSize(0)};
   shape.append(st.getShape().begin() + 2, st.getShape().end());
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
-  offsets[1] = t;
-  for (int64_t i = 0; i < rank; ++i)
-    sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
-  return b.create<tensor::ExtractSliceOp>(
-      l, RankedTensorType::get(shape, st.getElementType()), seq, offsets, sizes, strides);
+  r.stepType = RankedTensorType::get(shape, st.getElementType());
+  for (int64_t i = 0; i < rank; ++i) {
+    r.offsets.push_back(i == 1 ? OpFoldResult(t) : OpFoldResult(b.getIndexAttr(0)));
+    r.sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
+    r.strides.push_back(b.getIndexAttr(1));
+  }
+  return r;
+}
+
+Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
+  StepSlice s = stepSlice(b, seq, t);
+  return b.create<tensor::ExtractSliceOp>(l, s.stepType, seq, s.offsets, s.sizes,
+                                          s.strides);
 }
 
 Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t) {
-  auto st = tensorType(seq);
-  int64_t rank = st.getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
-  offsets[1] = t;
-  for (int64_t i = 0; i < rank; ++i)
-    sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
-  return b.create<tensor::InsertSliceOp>(l, step, seq, offsets, sizes, strides);
+  StepSlice s = stepSlice(b, seq, t);
+  return b.create<tensor::InsertSliceOp>(l, step, seq, s.offsets, s.sizes, s.strides);
 }
 
 // nn.scan as an scf.for over time carrying the states (and the output and
