@@ -269,8 +269,6 @@ struct Compiled {
 };
 
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
-  // A compile error in the train block's model should not hide behind the
-  // step model's, so the step graph is only built for models with cells.
   llvm::SmallVector<char, 0> obj;
   if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
     return std::nullopt;
