@@ -135,12 +135,12 @@ void lowerVectors(ModuleOp module) {
 }
 
 const char *kNNTrainPipeline =
-    "nn-generate-backward,nn-generate-entry-points{optimizer=%s beta1=%g "
+    "nn-fuse-scan-matmuls,nn-generate-backward,nn-generate-entry-points{optimizer=%s beta1=%g "
     "beta2=%g epsilon=%g momentum=%g rho=%g},canonicalize,cse";
 
 const char *kLinalgPipeline =
     "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
-    "canonicalize,cse";
+    "canonicalize,cse,nnc-hoist-loop-invariants";
 
 const char *kBufferizePipeline =
     "func.func(nnc-schedule-matmuls{vector-width=%d}),canonicalize,cse,"

@@ -17,6 +17,9 @@ using namespace mlir;
 
 namespace {
 
+// The longest reduction run in one piece; see the blocking below.
+constexpr int64_t kMaxKBlock = 256;
+
 // The largest candidate that divides `n`; a dimension no larger than the
 // biggest candidate is taken whole (a full-dimension tile needs no
 // divisibility, and a vector<8x3xf32> beats eight scalar loops).
@@ -109,8 +112,11 @@ void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
     out.push_back(op);
     return;
   }
-  int64_t nr = 2 * vw, mr = vw >= 16 ? 8 : 4;
-  if (r[1] > nr && r[1] % nr != 0 && r[1] % vw != 0) {
+  // AVX2: 6-row blocks (12 accumulators of the 16 registers) where the
+  // rows are many; a small row count that 4 divides stays whole in 4-row
+  // blocks rather than leaving a thin remainder.
+  int64_t nr = 2 * vw, mr = vw >= 16 ? 8 : (r[0] < 48 && r[0] % 4 == 0 ? 4 : 6);
+  if (r[1] > nr && r[1] % nr != 0) {
     for (linalg::GenericOp p : splitAt(rw, op, 1, r[1] - r[1] % nr))
       splitForTiles(rw, p, vw, out);
     return;
@@ -152,13 +158,42 @@ struct ScheduleMatmulsPass
       // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
       // mr*nr/vw FMAs per k step.
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      // AVX2 has 16 vector registers: 4 x 16 floats is 8 accumulators,
+      // A long reduction (the weight gradient of a recurrent layer sums over
+      // B * T rows) runs in blocks of at most kMaxKBlock: a block's columns of
+      // B for one register tile stay in L1 while every row tile of A passes
+      // over them (n tiles outside, m tiles inside), instead of streaming all
+      // of B's rows from L2 for every tile.
+      linalg::GenericOp inner = op;
+      bool blocked = false;
+      if (ranges[2] > kMaxKBlock) {
+        int64_t kc = kMaxKBlock;
+        for (int64_t c = kMaxKBlock; c >= kMaxKBlock / 2; --c)
+          if (ranges[2] % c == 0) {
+            kc = c;
+            break;
+          }
+        scf::SCFTilingOptions kopts;
+        kopts.setTileSizes({0, 0, kc});
+        rewriter.setInsertionPoint(op);
+        auto ktiled = scf::tileUsingSCFForOp(
+            rewriter, cast<TilingInterface>(op.getOperation()), kopts);
+        if (succeeded(ktiled) && ktiled->tiledOps.size() == 1 &&
+            isa<linalg::GenericOp>(ktiled->tiledOps[0])) {
+          rewriter.replaceOp(op, ktiled->replacements);
+          inner = cast<linalg::GenericOp>(ktiled->tiledOps[0]);
+          blocked = true;
+        }
+      }
+      op = inner;
+      // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
       // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
       int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
-                            : pickTile(ranges[0], {4, 2, 1});
+                            : pickTile(ranges[0], {6, 4, 2, 1});
       int64_t nr = pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       scf::SCFTilingOptions options;
       options.setTileSizes({mr, nr, 1});
+      if (blocked)
+        options.setInterchange({1, 0, 2});
       rewriter.setInsertionPoint(op);
       auto tiled = scf::tileUsingSCFForOp(
           rewriter, cast<TilingInterface>(op.getOperation()), options);

@@ -32,8 +32,20 @@ func.func @matmul(%x: tensor<32x4xf32>, %w: tensor<4x64xf32>) -> tensor<32x64xf3
 // VW8: scf.for
 // VW8: scf.for
 // VW8: scf.for
-// AVX2 has 16 vector registers: 4 rows x 2 vectors of accumulators.
+// AVX2 has 16 vector registers: 32 rows (few, and 4 divides them) in
+// blocks of 4 rows x 2 vectors of accumulators.
 // VW8: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+
+// Many rows: blocks of 6 rows (12 accumulators), the 2 left over split off.
+func.func @many_rows(%x: tensor<128x4xf32>, %w: tensor<4x16xf32>) -> tensor<128x16xf32> {
+  %0 = nn.matmul %x, %w : tensor<128x4xf32>, tensor<4x16xf32> -> tensor<128x16xf32>
+  return %0 : tensor<128x16xf32>
+}
+// VW8-LABEL: func.func @many_rows(
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// VW8: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [126, 16]
+// VW8: vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
+// VW8: tensor.insert_slice %{{.*}} into %{{.*}}[126, 0] [2, 16]
 
 // Dimensions no larger than the largest candidate are taken whole.
 func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
@@ -48,19 +60,40 @@ func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
 // CHECK-NOT: linalg.generic
 // CHECK: return
 
-// Rows the register block does not divide are split off: 10 rows are 8 in
-// blocks of 8 and 2 in one block; 48 columns -> 16 (32 does not divide 48,
-// 16 does, so no split).
+// Columns and rows the register block does not divide are split off: 48
+// columns are 32 in blocks of 32 and 16 in one block, and each part's 10
+// rows are 8 in blocks of 8 and 2 in one block.
 func.func @odd(%x: tensor<10x4xf32>, %w: tensor<4x48xf32>) -> tensor<10x48xf32> {
   %0 = nn.matmul %x, %w : tensor<10x4xf32>, tensor<4x48xf32> -> tensor<10x48xf32>
   return %0 : tensor<10x48xf32>
 }
 // CHECK-LABEL: func.func @odd(
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 32]
+// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[8, 0] [2, 32]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [10, 32]
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
-// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 48]
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
-// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[8, 0] [2, 48]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 32] [10, 16]
 // CHECK-NOT: linalg.generic
+// CHECK: return
+
+// A long reduction (a weight gradient over B * T rows) runs in blocks of
+// at most 256: 1000 = 4 blocks of 250. Inside a block the column tiles are
+// the outer loop and the row tiles the inner one.
+func.func @long_k(%a: tensor<16x1000xf32>, %b: tensor<1000x64xf32>) -> tensor<16x64xf32> {
+  %0 = nn.matmul %a, %b : tensor<16x1000xf32>, tensor<1000x64xf32> -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}
+// CHECK-LABEL: func.func @long_k(
+// CHECK-DAG: %[[C250:.*]] = arith.constant 250 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C250]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C32]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C8]]
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: return
 
 // Transposed operands are materialized first (by NNToLinalg); the product

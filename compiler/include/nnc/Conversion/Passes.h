@@ -15,6 +15,7 @@ std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
+std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

@@ -76,6 +76,33 @@ def FuseElementwise : Pass<"nnc-fuse-elementwise", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def HoistLoopInvariants : Pass<"nnc-hoist-loop-invariants", "mlir::ModuleOp"> {
+  let summary = "moves tensor computations that do not change between iterations out of scf.for";
+  let description = [{
+    A scan's body is lowered into an `scf.for`, and everything in it runs
+    once per time step, including what depends only on the captured
+    weights: backpropagation through time multiplies by `W^T`, which the
+    lowering of `nn.matmul {transpose_b}` materialises, a strided copy of
+    the whole matrix at every step. Upstream loop-invariant code motion
+    leaves linalg ops in place (they do not declare themselves
+    speculatable); on tensors they are pure, so this pass moves
+    `linalg` ops with tensor semantics, `tensor.empty`, `tensor` slices
+    and reshapes and constants out of the loop when all their operands are
+    defined outside it.
+
+    ```mlir
+    // before
+    scf.for %t = %c0 to %c25 step %c1 iter_args(%dh = %init) -> (tensor<8x16xf32>) {
+      %e = tensor.empty() : tensor<64x20xf32>
+      %wt = linalg.generic {transpose} ins(%w : tensor<20x64xf32>) outs(%e : tensor<64x20xf32>)
+      ...
+    }
+    // after: %e and %wt are computed once, before the loop
+    ```
+  }];
+  let constructor = "nnc::createHoistLoopInvariantsPass()";
+}
+
 def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"> {
   let summary = "moves small statically shaped buffers from the heap to the stack";
   let description = [{

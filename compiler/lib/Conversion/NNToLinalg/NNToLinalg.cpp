@@ -941,6 +941,9 @@ struct LowerScan : OpRewritePattern<ScanOp> {
     if (save)
       for (unsigned i = 0; i < S; ++i)
         iters.push_back(empty(r, loc, tensorType(op.getResult(S + K + i))));
+    unsigned R = op.getNumResiduals();
+    for (Value res : op.getResidualSequences())
+      iters.push_back(empty(r, loc, tensorType(res)));
     Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
     Value ub = r.create<arith::ConstantIndexOp>(loc, T);
     Value one = r.create<arith::ConstantIndexOp>(loc, 1);
@@ -978,6 +981,10 @@ struct LowerScan : OpRewritePattern<ScanOp> {
             next.push_back(seqOut ? insertStep(b, l, y, it[S + k], t) : carry(y, it[S + k]));
           }
           next.append(savedNext);
+          unsigned firstRes = S + K + (save ? S : 0);
+          for (unsigned q = 0; q < R; ++q)
+            next.push_back(insertStep(b, l, map.lookupOrDefault(yield.getValues()[S + K + q]),
+                                      it[firstRes + q], t));
           b.create<scf::YieldOp>(l, next);
         });
     r.replaceOp(op, loop.getResults());

@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
 using namespace nnc::nn;
@@ -352,7 +353,7 @@ LogicalResult EmbeddingOp::verify() {
 
 unsigned ScanOp::getNumOutputs() {
   auto y = cast<YieldOp>(getBody().front().getTerminator());
-  return y.getValues().size() - getNumStates();
+  return y.getValues().size() - getNumStates() - getNumResiduals();
 }
 
 int64_t ScanOp::getLength() {
@@ -405,14 +406,18 @@ LogicalResult ScanOp::verify() {
     if (body.getArgument(S + N + i).getType() != getCaptures()[i].getType())
       return emitOpError("capture #") << i << " argument type differs";
   auto y = dyn_cast<YieldOp>(body.getTerminator());
-  if (!y || y.getValues().size() < S)
-    return emitOpError("body must yield the new states and then the outputs");
-  unsigned K = y.getValues().size() - S;
+  unsigned R = getNumResiduals();
+  if (getResiduals() && *getResiduals() < 0)
+    return emitOpError("residuals must not be negative");
+  if (!y || y.getValues().size() < S + R)
+    return emitOpError("body must yield the new states, the outputs and ")
+           << R << " residuals";
+  unsigned K = y.getValues().size() - S - R;
   for (unsigned i = 0; i < S; ++i)
     if (y.getValues()[i].getType() != getInits()[i].getType())
       return emitOpError("new state #") << i << " has type "
                                         << y.getValues()[i].getType();
-  unsigned expected = S + K + (getSaveStates() ? S : 0);
+  unsigned expected = S + K + (getSaveStates() ? S : 0) + R;
   if (getNumResults() != expected)
     return emitOpError("expects ") << expected << " results";
   for (unsigned i = 0; i < S; ++i)
@@ -429,6 +434,11 @@ LogicalResult ScanOp::verify() {
       if (getResult(S + K + i).getType() !=
           sequenceType(tensorType(getInits()[i]), t))
         return emitOpError("saved states #") << i << " must be [B, T, ...]";
+  for (unsigned r = 0; r < R; ++r)
+    if (getResult(expected - R + r).getType() !=
+        sequenceType(tensorType(y.getValues()[S + K + r]), t))
+      return emitOpError("residual #") << r << " must be "
+                                       << sequenceType(tensorType(y.getValues()[S + K + r]), t);
   return success();
 }
 
@@ -458,4 +468,74 @@ SmallVector<Value> DropoutOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<DropoutOp>(getLoc(), dys[0], getKey(), getRateAttr(),
                               getStreamAttr()),
           Value()};
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+int64_t lastDim(Value v) { return v.getType().cast<RankedTensorType>().getShape().back(); }
+
+// slice_grad(a, b0) + slice_grad(c, b0 + |a|) -> slice_grad(concat(a, c), b0):
+// one copy instead of two zero-filled tensors and their sum.
+struct JoinSliceGrads : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddOp op, PatternRewriter &r) const override {
+    auto lo = op.getLhs().getDefiningOp<SliceGradOp>();
+    auto hi = op.getRhs().getDefiningOp<SliceGradOp>();
+    if (!lo || !hi || lo.getType() != op.getType() || hi.getType() != op.getType())
+      return failure();
+    if (hi.getBegin() + lastDim(hi.getGrad()) == lo.getBegin())
+      std::swap(lo, hi);
+    else if (lo.getBegin() + lastDim(lo.getGrad()) != hi.getBegin())
+      return failure();
+    auto gt = lo.getGrad().getType().cast<RankedTensorType>();
+    SmallVector<int64_t> shape(gt.getShape());
+    shape.back() += lastDim(hi.getGrad());
+    Value cat = r.create<ConcatOp>(op.getLoc(),
+                                   RankedTensorType::get(shape, gt.getElementType()),
+                                   ValueRange{lo.getGrad(), hi.getGrad()});
+    r.replaceOpWithNewOp<SliceGradOp>(op, op.getType(), cat, lo.getBeginAttr());
+    return success();
+  }
+};
+
+// concat(a, concat(b, c)) -> concat(a, b, c).
+struct FlattenConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &r) const override {
+    SmallVector<Value> inputs;
+    bool changed = false;
+    for (Value v : op.getInputs()) {
+      if (auto inner = v.getDefiningOp<ConcatOp>()) {
+        inputs.append(inner.getInputs().begin(), inner.getInputs().end());
+        changed = true;
+      } else {
+        inputs.push_back(v);
+      }
+    }
+    if (!changed)
+      return failure();
+    r.replaceOpWithNewOp<ConcatOp>(op, op.getType(), inputs);
+    return success();
+  }
+};
+
+} // namespace
+
+void AddOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<JoinSliceGrads>(ctx);
+}
+
+void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<FlattenConcat>(ctx);
+}
+
+// A slice gradient as wide as its input is the gradient itself.
+OpFoldResult SliceGradOp::fold(ArrayRef<Attribute>) {
+  if (getGrad().getType() == getType())
+    return getGrad();
+  return {};
 }

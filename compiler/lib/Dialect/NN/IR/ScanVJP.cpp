@@ -25,7 +25,7 @@ Value zeros(OpBuilder &b, Location loc, Type t) {
 
 ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange inits,
                   ValueRange sequences, ValueRange captures, bool returnSequence,
-                  bool saveStates, bool reverse) {
+                  bool saveStates, bool reverse, unsigned residuals = 0) {
   OperationState state(loc, ScanOp::getOperationName());
   state.addOperands(inits);
   state.addOperands(sequences);
@@ -40,9 +40,28 @@ ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange init
     state.addAttribute(ScanOp::getSaveStatesAttrName(state.name), b.getUnitAttr());
   if (reverse)
     state.addAttribute(ScanOp::getReverseAttrName(state.name), b.getUnitAttr());
+  if (residuals)
+    state.addAttribute(ScanOp::getResidualsAttrName(state.name),
+                       b.getI64IntegerAttr(residuals));
   state.addTypes(results);
   state.addRegion();
   return cast<ScanOp>(b.create(state));
+}
+
+// [B, ...] to [B, T, ...].
+RankedTensorType sequenceOf(Type step, int64_t t) {
+  auto st = step.cast<RankedTensorType>();
+  SmallVector<int64_t> s{st.getDimSize(0), t};
+  s.append(st.getShape().begin() + 1, st.getShape().end());
+  return RankedTensorType::get(s, st.getElementType());
+}
+
+// [B, T, ...] to [B * T, ...]: the steps of a sequence as rows.
+Value flattenSteps(OpBuilder &b, Location loc, Value seq) {
+  auto st = tensorOf(seq);
+  SmallVector<int64_t> s{st.getDimSize(0) * st.getDimSize(1)};
+  s.append(st.getShape().begin() + 2, st.getShape().end());
+  return b.create<ReshapeOp>(loc, RankedTensorType::get(s, st.getElementType()), seq);
 }
 
 // [B, T, ...] zeros with `g` ([B, ...]) at step t.
@@ -64,90 +83,153 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   unsigned S = getNumStates(), K = getNumOutputs(), N = getSequences().size(),
            C = getCaptures().size();
   int64_t T = getLength();
+  Block &fwdBody = getBody().front();
 
-  // The states at the start of every step; a scan that did not save them
-  // is run again with save_states (recomputation instead of memory).
-  SmallVector<Value> saved;
-  if (getSaveStates()) {
+  // Products of a step value with a captured matrix (the cell's weights):
+  // the forward scan keeps them (residuals), so the backward step does not
+  // recompute them, and their weight gradients become one matrix product
+  // over all steps after the backward scan, instead of a small product per
+  // step added into a carried sum.
+  SmallVector<MatMulOp> products;
+  auto captureIndex = [&](Value v) -> int {
+    auto a = v.dyn_cast<BlockArgument>();
+    if (!a || a.getOwner() != &fwdBody || a.getArgNumber() < S + N)
+      return -1;
+    return int(a.getArgNumber() - S - N);
+  };
+  if (getNumResiduals() == 0)
+    for (auto mm : fwdBody.getOps<MatMulOp>())
+      if (!mm.getTransposeA() && !mm.getTransposeB() && captureIndex(mm.getRhs()) >= 0 &&
+          captureIndex(mm.getLhs()) < 0)
+        products.push_back(mm);
+  unsigned R = products.size();
+
+  // The forward scan again, now saving the state at the start of every step
+  // and the products; it replaces this one (which is then dead).
+  SmallVector<Value> saved, residuals;
+  if (getSaveStates() && R == 0) {
     saved.append(getSavedStates().begin(), getSavedStates().end());
   } else {
-    SmallVector<Type> types(getResultTypes());
-    for (Value init : getInits()) {
-      auto it = tensorOf(init);
-      SmallVector<int64_t> s{it.getDimSize(0), T};
-      s.append(it.getShape().begin() + 1, it.getShape().end());
-      types.push_back(RankedTensorType::get(s, it.getElementType()));
-    }
-    ScanOp again = createScan(b, loc, types, getInits(), getSequences(), getCaptures(),
-                              getReturnSequence(), true, getReverse());
+    SmallVector<Type> types;
+    for (Value r : getResults().take_front(S + K))
+      types.push_back(r.getType());
+    for (Value init : getInits())
+      types.push_back(sequenceOf(init.getType(), T));
+    for (MatMulOp mm : products)
+      types.push_back(sequenceOf(mm.getType(), T));
+    OpBuilder fb(getOperation());
+    ScanOp again = createScan(fb, loc, types, getInits(), getSequences(), getCaptures(),
+                              getReturnSequence(), true, getReverse(), R);
     IRMapping map;
     getBody().cloneInto(&again.getBody(), map);
-    auto r = again.getSavedStates();
-    saved.append(r.begin(), r.end());
+    auto y = cast<YieldOp>(again.getBody().front().getTerminator());
+    SmallVector<Value> ys(y.getValues());
+    for (MatMulOp mm : products)
+      ys.push_back(map.lookup(mm.getResult()));
+    y->setOperands(ys);
+    for (unsigned i = 0; i < S + K; ++i)
+      getResult(i).replaceAllUsesWith(again.getResult(i));
+    if (getSaveStates())
+      for (auto [o, n] : llvm::zip(getSavedStates(), again.getSavedStates()))
+        o.replaceAllUsesWith(n);
+    saved.append(again.getSavedStates().begin(), again.getSavedStates().end());
+    residuals.append(again.getResidualSequences().begin(),
+                     again.getResidualSequences().end());
   }
 
   // Gradients of the per-step outputs as sequences.
-  Block &fwdBody = getBody().front();
   auto fwdYield = cast<YieldOp>(fwdBody.getTerminator());
   SmallVector<Value> dys;
   for (unsigned k = 0; k < K; ++k) {
     Value g = resultGrads[S + k];
     if (!getReturnSequence()) {
-      auto seqT = tensorOf(saved.empty() ? getSequences()[0] : saved[0]);
       auto stepT = tensorOf(fwdYield.getValues()[S + k]);
-      SmallVector<int64_t> s{seqT.getDimSize(0), T};
-      s.append(stepT.getShape().begin() + 1, stepT.getShape().end());
-      g = atStep(b, loc, g, RankedTensorType::get(s, stepT.getElementType()),
-                 getReverse() ? 0 : T - 1);
+      g = atStep(b, loc, g, sequenceOf(stepT, T), getReverse() ? 0 : T - 1);
     }
     dys.push_back(g);
   }
 
-  SmallVector<Value> inits, seqs;
+  // A capture needs a gradient carried from step to step only when the step
+  // uses it other than as the matrix of a kept product (a bias, a peephole).
+  SmallVector<bool> carried(C, false);
+  for (unsigned j = 0; j < C; ++j)
+    for (OpOperand &use : fwdBody.getArgument(S + N + j).getUses()) {
+      auto mm = dyn_cast<MatMulOp>(use.getOwner());
+      if (!mm || use.getOperandNumber() != 1 || !llvm::is_contained(products, mm))
+        carried[j] = true;
+    }
+  // Where the left operand of a kept product is a state or a sequence step,
+  // the saved states or the sequence already hold it; other left operands
+  // are emitted by the backward step.
+  SmallVector<Value> lhsSeq(R);
+  SmallVector<Value> emitLhs; // forward values, each once
+  SmallVector<unsigned> lhsIndex(R);
+  for (unsigned q = 0; q < R; ++q) {
+    Value lhs = products[q].getLhs();
+    auto a = lhs.dyn_cast<BlockArgument>();
+    if (a && a.getOwner() == &fwdBody && a.getArgNumber() < S) {
+      lhsSeq[q] = saved[a.getArgNumber()];
+    } else if (a && a.getOwner() == &fwdBody && a.getArgNumber() < S + N) {
+      lhsSeq[q] = getSequences()[a.getArgNumber() - S];
+    } else {
+      lhsIndex[q] = llvm::find(emitLhs, lhs) - emitLhs.begin();
+      if (lhsIndex[q] == emitLhs.size())
+        emitLhs.push_back(lhs);
+    }
+  }
+
+  SmallVector<Value> inits, seqs, caps;
   for (unsigned i = 0; i < S; ++i)
     inits.push_back(resultGrads[i]);
-  for (Value c : getCaptures())
-    inits.push_back(zeros(b, loc, c.getType()));
+  for (unsigned j = 0; j < C; ++j)
+    if (carried[j])
+      inits.push_back(zeros(b, loc, getCaptures()[j].getType()));
   seqs.append(saved);
   seqs.append(getSequences().begin(), getSequences().end());
   seqs.append(dys);
+  seqs.append(residuals);
+  caps.append(getCaptures().begin(), getCaptures().end());
+  // The kept products' matrices again, as arguments that are not
+  // differentiated: their gradient is formed after the scan.
+  for (MatMulOp mm : products)
+    caps.push_back(getCaptures()[captureIndex(mm.getRhs())]);
   SmallVector<Type> types;
   for (Value v : inits)
     types.push_back(v.getType());
   for (Value x : getSequences())
     types.push_back(x.getType());
-  ScanOp rev = createScan(b, loc, types, inits, seqs, getCaptures(),
+  for (MatMulOp mm : products)
+    types.push_back(sequenceOf(mm.getType(), T));
+  for (Value v : emitLhs)
+    types.push_back(sequenceOf(v.getType(), T));
+  ScanOp rev = createScan(b, loc, types, inits, seqs, caps,
                           /*returnSequence=*/true, /*saveStates=*/false,
                           /*reverse=*/!getReverse());
 
-  // Body arguments: dstates, dcaptures (carried); s_t, x_t, dy_t (steps);
-  // captures.
+  // Body arguments: dstates, carried dcaptures; s_t, x_t, dy_t, residual_t
+  // (steps); captures, the kept products' matrices.
   Block *body = new Block();
   rev.getBody().push_back(body);
-  SmallVector<Location> locs;
-  auto addArgs = [&](ValueRange vs, bool step) {
-    for (Value v : vs)
-      body->addArgument(step ? Type(RankedTensorType::get(
-                                   [&] {
-                                     auto t = tensorOf(v);
-                                     SmallVector<int64_t> s{t.getDimSize(0)};
-                                     s.append(t.getShape().begin() + 2, t.getShape().end());
-                                     return s;
-                                   }(),
-                                   tensorOf(v).getElementType()))
-                             : v.getType(),
-                        loc);
-  };
-  addArgs(inits, false);
-  addArgs(seqs, true);
-  addArgs(getCaptures(), false);
+  for (Value v : inits)
+    body->addArgument(v.getType(), loc);
+  for (Value v : seqs) {
+    auto t = tensorOf(v);
+    SmallVector<int64_t> s{t.getDimSize(0)};
+    s.append(t.getShape().begin() + 2, t.getShape().end());
+    body->addArgument(RankedTensorType::get(s, t.getElementType()), loc);
+  }
+  for (Value v : caps)
+    body->addArgument(v.getType(), loc);
+  unsigned Cc = inits.size() - S;
   auto args = body->getArguments();
   auto dState = args.take_front(S);
-  auto dCap = args.slice(S, C);
-  auto sT = args.slice(S + C, S);
-  auto xT = args.slice(S + C + S, N);
-  auto dyT = args.slice(S + C + S + N, K);
-  auto caps = args.take_back(C);
+  auto dCap = args.slice(S, Cc);
+  auto sT = args.slice(S + Cc, S);
+  auto xT = args.slice(S + Cc + S, N);
+  auto dyT = args.slice(S + Cc + S + N, K);
+  auto resT = args.slice(S + Cc + S + N + K, R);
+  auto capArgs = args.slice(S + Cc + S + N + K + R, C);
+  auto matArgs = args.take_back(R);
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(body);
@@ -157,14 +239,24 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   for (unsigned i = 0; i < N; ++i)
     map.map(fwdBody.getArgument(S + i), xT[i]);
   for (unsigned i = 0; i < C; ++i)
-    map.map(fwdBody.getArgument(S + N + i), caps[i]);
+    map.map(fwdBody.getArgument(S + N + i), capArgs[i]);
   SmallVector<Operation *> ops;
-  for (Operation &op : fwdBody.without_terminator())
-    ops.push_back(b.clone(op, map));
+  SmallVector<MatMulOp> productClones;
+  for (Operation &op : fwdBody.without_terminator()) {
+    Operation *c = b.clone(op, map);
+    ops.push_back(c);
+    if (auto mm = dyn_cast<MatMulOp>(op); mm && llvm::is_contained(products, mm)) {
+      unsigned q = llvm::find(products, mm) - products.begin();
+      c->setOperand(1, matArgs[q]);
+      productClones.push_back(cast<MatMulOp>(c));
+    }
+  }
 
   SmallVector<Value> roots(sT.begin(), sT.end());
   roots.append(xT.begin(), xT.end());
-  roots.append(caps.begin(), caps.end());
+  roots.append(capArgs.begin(), capArgs.end());
+  for (MatMulOp c : productClones)
+    roots.push_back(c.getResult());
   DenseSet<Value> active = activeValues(ops, roots);
   DenseMap<Value, Value> grads;
   auto seed = [&](Value v, Value g) {
@@ -183,23 +275,57 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
     Value g = grads.lookup(s);
     yields.push_back(g ? g : zeros(b, loc, s.getType()));
   }
-  for (unsigned j = 0; j < C; ++j) {
-    Value g = grads.lookup(caps[j]);
-    yields.push_back(g ? b.create<AddOp>(loc, g.getType(), dCap[j], g).getResult()
-                       : Value(dCap[j]));
+  for (unsigned j = 0, c = 0; j < C; ++j) {
+    if (!carried[j])
+      continue;
+    Value g = grads.lookup(capArgs[j]);
+    yields.push_back(g ? b.create<AddOp>(loc, g.getType(), dCap[c], g).getResult()
+                       : Value(dCap[c]));
+    ++c;
   }
   for (Value x : xT) {
     Value g = grads.lookup(x);
     yields.push_back(g ? g : zeros(b, loc, x.getType()));
   }
+  for (MatMulOp c : productClones) {
+    Value g = grads.lookup(c.getResult());
+    yields.push_back(g ? g : zeros(b, loc, c.getType()));
+  }
+  for (Value v : emitLhs)
+    yields.push_back(map.lookup(v));
   b.create<YieldOp>(loc, yields);
+  // The backward step reads the kept products instead of computing them.
+  for (unsigned q = 0; q < R; ++q) {
+    productClones[q].getResult().replaceAllUsesWith(resT[q]);
+    productClones[q].erase();
+  }
+
+  // Weight gradients: sum over steps and examples of lhs^T @ dproduct, as
+  // one product of [B * T, k]^T and [B * T, n].
+  b.setInsertionPointAfter(rev);
+  unsigned firstProductGrad = S + Cc + N;
+  for (unsigned q = 0; q < R; ++q)
+    if (!lhsSeq[q])
+      lhsSeq[q] = rev.getResult(firstProductGrad + R + lhsIndex[q]);
+  SmallVector<Value> dCaps(C);
+  for (unsigned j = 0, c = 0; j < C; ++j)
+    if (carried[j])
+      dCaps[j] = rev.getResult(S + c++);
+  for (unsigned q = 0; q < R; ++q) {
+    unsigned j = captureIndex(products[q].getRhs());
+    Value dw = b.create<MatMulOp>(loc, getCaptures()[j].getType(),
+                                  flattenSteps(b, loc, lhsSeq[q]),
+                                  flattenSteps(b, loc, rev.getResult(firstProductGrad + q)),
+                                  /*transpose_a=*/true, /*transpose_b=*/false);
+    dCaps[j] = dCaps[j] ? b.create<AddOp>(loc, dw.getType(), dCaps[j], dw).getResult() : dw;
+  }
 
   SmallVector<Value> result;
   for (unsigned i = 0; i < S; ++i)
     result.push_back(rev.getResult(i));
   for (unsigned n = 0; n < N; ++n)
-    result.push_back(rev.getResult(S + C + n));
+    result.push_back(rev.getResult(S + Cc + n));
   for (unsigned j = 0; j < C; ++j)
-    result.push_back(rev.getResult(S + j));
+    result.push_back(dCaps[j] ? dCaps[j] : zeros(b, loc, getCaptures()[j].getType()));
   return result;
 }

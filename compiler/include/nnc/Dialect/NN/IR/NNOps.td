@@ -157,7 +157,11 @@ class NN_BinaryOp<string mnemonic, string what> : NN_Op<mnemonic, [Pure,
   let hasVerifier = 1;
 }
 
-def NN_AddOp : NN_BinaryOp<"add", "addition">;
+def NN_AddOp : NN_BinaryOp<"add", "addition"> {
+  // Sums of slice gradients that tile a range become one slice gradient of
+  // a concatenation (backward of an LSTM's joined gate product).
+  let hasCanonicalizer = 1;
+}
 def NN_SubOp : NN_BinaryOp<"sub", "subtraction">;
 def NN_MulOp : NN_BinaryOp<"mul", "multiplication">;
 def NN_DivOp : NN_BinaryOp<"div", "division">;
@@ -407,6 +411,7 @@ def NN_ConcatOp : NN_Op<"concat", [Pure,
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def NN_SliceOp : NN_Op<"slice", [Pure,
@@ -433,6 +438,7 @@ def NN_SliceGradOp : NN_Op<"slice_grad", [Pure]> {
   let arguments = (ins NN_F32Tensor:$grad, I64Attr:$begin);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+  let hasFolder = 1;
 }
 
 def NN_EmbeddingOp : NN_Op<"embedding", [Pure,
@@ -497,6 +503,9 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
     last step's value `[B, ...]`, then, with `save_states`, the state at the
     start of every step `[B, T, ...]` (what backpropagation through time
     needs). `reverse` walks t = T-1 down to 0 (outputs still indexed by t).
+    With `residuals = R`, the body yields R more values after its outputs,
+    returned last as sequences `[B, T, ...]`: intermediate values of the step
+    that backpropagation through time reads instead of recomputing them.
 
     ```mlir
     %hT, %ys, %hs = nn.scan inits(%h0) sequences(%xs) captures(%W)
@@ -515,7 +524,7 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
                        Variadic<NN_F32Tensor>:$sequences,
                        Variadic<NN_F32Tensor>:$captures,
                        UnitAttr:$return_sequence, UnitAttr:$save_states,
-                       UnitAttr:$reverse);
+                       UnitAttr:$reverse, OptionalAttr<I64Attr>:$residuals);
   let results = (outs Variadic<NN_F32Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
@@ -525,7 +534,8 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     unsigned getNumStates() { return getInits().size(); }
-    // Per-step outputs: the body yields states then outputs.
+    unsigned getNumResiduals() { return getResiduals() ? unsigned(*getResiduals()) : 0u; }
+    // Per-step outputs: the body yields states, outputs, then residuals.
     unsigned getNumOutputs();
     int64_t getLength();
     ::mlir::ValueRange getFinalStates() { return getResults().take_front(getNumStates()); }
@@ -533,7 +543,11 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
       return getResults().slice(getNumStates(), getNumOutputs());
     }
     ::mlir::ValueRange getSavedStates() {
-      return getResults().drop_front(getNumStates() + getNumOutputs());
+      return getResults().drop_front(getNumStates() + getNumOutputs())
+          .drop_back(getNumResiduals());
+    }
+    ::mlir::ValueRange getResidualSequences() {
+      return getResults().take_back(getNumResiduals());
     }
   }];
 }

@@ -7,6 +7,7 @@
 #include "mlir/Pass/Pass.h"
 
 namespace nnc::nn {
+std::unique_ptr<mlir::Pass> createFuseScanMatmulsPass();
 std::unique_ptr<mlir::Pass> createGenerateBackwardPass();
 std::unique_ptr<mlir::Pass> createGenerateEntryPointsPass();
 

@@ -34,6 +34,35 @@ def GenerateBackward : Pass<"nn-generate-backward", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
+def FuseScanMatmuls : Pass<"nn-fuse-scan-matmuls", "mlir::ModuleOp"> {
+  let summary = "joins the products of one step value with several captured matrices into one";
+  let description = [{
+    An LSTM step multiplies the same `concat(h, x)` by four gate matrices,
+    a GRU by two or three. Four products of `[B, K] x [K, H]` keep the
+    multiply-add units busier as one of `[B, K] x [K, 4H]`, and backward
+    through time then forms one gate gradient and one weight gradient
+    instead of four. Inside every `nn.scan` over at least two steps, the
+    products (without transposes) of one value with captured matrices are
+    replaced by one product with the matrices joined along their columns
+    (an `nn.concat` before the scan, a new capture) and an `nn.slice` per
+    original product. The one-step scans of the `step` entry point are left
+    alone: there the join would copy the weights for every token.
+
+    ```mlir
+    // before
+    ^bb0(%h: tensor<8x16xf32>, %x: tensor<8x4xf32>, %wf: tensor<20x16xf32>, %wi: tensor<20x16xf32>):
+      %z = nn.concat %h, %x : ...
+      %f = nn.matmul %z, %wf : tensor<8x20xf32>, tensor<20x16xf32> -> tensor<8x16xf32>
+      %i = nn.matmul %z, %wi : tensor<8x20xf32>, tensor<20x16xf32> -> tensor<8x16xf32>
+    // after: %w = nn.concat %Wf, %Wi before the scan, captured as %w
+      %fi = nn.matmul %z, %w : tensor<8x20xf32>, tensor<20x32xf32> -> tensor<8x32xf32>
+      %f = nn.slice %fi {begin = 0 : i64} : tensor<8x32xf32> -> tensor<8x16xf32>
+      %i = nn.slice %fi {begin = 16 : i64} : tensor<8x32xf32> -> tensor<8x16xf32>
+    ```
+  }];
+  let constructor = "nnc::nn::createFuseScanMatmulsPass()";
+}
+
 def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
   let summary = "builds init, predict, eval_step and train_step over a flat parameter buffer";
   let description = [{
