@@ -6,10 +6,11 @@
 #
 # Cases: the course's word LSTM (examples/textgen/moby.nn, batch 128) and the
 # char LSTM H=128 (bench/models/char_lstm.nn, batch 32, window 100); --h512
-# adds the char LSTM H=512 (slow: ~10 s per nnc train step here). nnc runs on
-# 1 thread (the generated code is single-threaded); PyTorch on 1 thread
-# (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1) and in the three 2-thread
-# configurations of /work/shared/BASELINES.md, of which the best is shown.
+# adds the char LSTM H=512 (slow: ~4 s per nnc train step here). nnc runs on
+# 1 and on 2 threads (OMP_NUM_THREADS: its large matrix products are OpenMP
+# loops); PyTorch on 1 thread (torch.set_num_threads(1),
+# OPENBLAS_NUM_THREADS=1) and in the three 2-thread configurations of
+# /work/shared/BASELINES.md, of which the best is shown.
 #
 # Environment: BUILD_DIR (default build: the nnc build whose top level adds
 # bench/; else bench/ is built standalone in BENCH_BUILD_DIR, default
@@ -53,11 +54,14 @@ cases=(word char128)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 unset OMP_WAIT_POLICY OPENBLAS_THREAD_TIMEOUT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NNC_BENCH_THREADS=1
-for c in "${cases[@]}"; do
-  read -r s b gt gb <<<"${nnc_args[$c]}"
-  echo "== nnc: $bench_bin --case $c --train-steps $s --train-blocks $b --gen-tokens $gt --gen-blocks $gb" >&2
-  "$bench_bin" --case "$c" --train-steps "$s" --train-blocks "$b" --gen-tokens "$gt" \
-    --gen-blocks "$gb" | tee -a "$tmp/nnc.txt" >&2
+# nnc's large matrix products run on OpenMP threads: OMP_NUM_THREADS=1 and 2.
+for n in 1 2; do
+  for c in "${cases[@]}"; do
+    read -r s b gt gb <<<"${nnc_args[$c]}"
+    echo "== nnc [$n thread(s)]: OMP_NUM_THREADS=$n $bench_bin --case $c --train-steps $s --train-blocks $b --gen-tokens $gt --gen-blocks $gb" >&2
+    OMP_NUM_THREADS=$n NNC_BENCH_THREADS=$n "$bench_bin" --case "$c" --train-steps "$s" \
+      --train-blocks "$b" --gen-tokens "$gt" --gen-blocks "$gb" | tee -a "$tmp/nnc$n.txt" >&2
+  done
 done
 
 torch_case_args=()
@@ -86,23 +90,26 @@ best2() { # case key max|min -> best over the 2-thread configurations
 
 echo
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "nnc: 1 thread. PyTorch: 1 thread, and the best of the three 2-thread configurations (BASELINES.md)."
-printf '| %-36s | %10s | %12s | %12s | %13s | %13s |\n' case nnc "PyTorch 1t" "PyTorch 2t" "ratio vs 1t" "ratio vs 2t"
-printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..38})" "$(printf -- '-%.0s' {1..12})" \
-  "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..15})" "$(printf -- '-%.0s' {1..15})"
-row() { # label nnc torch1 torch2 kind(thr|time)
-  awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" -v k="$5" 'BEGIN {
+echo "nnc and PyTorch on 1 thread, and on 2 (PyTorch: the best of the three 2-thread configurations of BASELINES.md)."
+printf '| %-36s | %9s | %10s | %8s | %9s | %10s | %8s |\n' case "nnc 1t" "PyTorch 1t" "ratio 1t" "nnc 2t" "PyTorch 2t" "ratio 2t"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..38})" "$(printf -- '-%.0s' {1..11})" \
+  "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..11})" \
+  "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..10})"
+row() { # label nnc1 torch1 nnc2 torch2 kind(thr|time)
+  awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" -v d="$5" -v k="$6" 'BEGIN {
     # throughput: nnc / PyTorch; time: PyTorch / nnc. Above 1: nnc is faster.
-    r1 = (k == "thr") ? a / b : b / a; r2 = (k == "thr") ? a / c : c / a
-    printf "| %-36s | %10.1f | %12.1f | %12.1f | %12.2fx | %12.2fx |\n", l, a, b, c, r1, r2 }'
+    r1 = (k == "thr") ? a / b : b / a; r2 = (k == "thr") ? c / d : d / c
+    printf "| %-36s | %9.1f | %10.1f | %7.2fx | %9.1f | %10.1f | %7.2fx |\n", l, a, b, r1, c, d, r2 }'
 }
 declare -A label_thr=([word]="Word LSTM training, samples/s" [char128]="Char LSTM H=128 training, tokens/s" [char512]="Char LSTM H=512 training, tokens/s")
 declare -A label_gen=([word]="Word LSTM generation, us/word" [char128]="Char LSTM H=128 generation, us/char" [char512]="Char LSTM H=512 generation, us/char")
 for c in "${cases[@]}"; do
-  row "${label_thr[$c]}" "$(get "$tmp/nnc.txt" "$c" throughput)" "$(get "$tmp/torch_t1.txt" "$c" throughput)" "$(best2 "$c" throughput max)" thr
-  row "${label_gen[$c]}" "$(get "$tmp/nnc.txt" "$c" gen_us)" "$(get "$tmp/torch_t1.txt" "$c" gen_us)" "$(best2 "$c" gen_us min)" time
+  row "${label_thr[$c]}" "$(get "$tmp/nnc1.txt" "$c" throughput)" "$(get "$tmp/torch_t1.txt" "$c" throughput)" \
+    "$(get "$tmp/nnc2.txt" "$c" throughput)" "$(best2 "$c" throughput max)" thr
+  row "${label_gen[$c]}" "$(get "$tmp/nnc1.txt" "$c" gen_us)" "$(get "$tmp/torch_t1.txt" "$c" gen_us)" \
+    "$(get "$tmp/nnc2.txt" "$c" gen_us)" "$(best2 "$c" gen_us min)" time
 done
 echo "(ratio: nnc/PyTorch for throughput, PyTorch/nnc for time; above 1x nnc is faster)"
-echo "nnc generation path: $(sed -n 's/^RESULT case=\([^ ]*\) .*gen_path=\([^ ]*\).*/\1 \2/p' "$tmp/nnc.txt" | tr '\n' ' ')"
-echo "nnc train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/nnc.txt" | tr '\n' ' ')"
+echo "nnc generation path: $(sed -n 's/^RESULT case=\([^ ]*\) .*gen_path=\([^ ]*\).*/\1 \2/p' "$tmp/nnc1.txt" | tr '\n' ' ')"
+echo "nnc 1t train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/nnc1.txt" | tr '\n' ' ')"
 echo "PyTorch 1t train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/torch_t1.txt" | tr '\n' ' ')"

@@ -7,7 +7,8 @@
 # <dir> = ${CMAKE_CURRENT_BINARY_DIR}/nnc_models/NAME, and creates an
 # INTERFACE library NAME that carries <dir>/lib<prefix>.a, the include
 # directory <dir> (so `#include "<prefix>.h"` and `#include "nnrt/nnrt_abi.h"`
-# work) and libm. Link an app with NAME and nnrt:
+# work), libm and the OpenMP runtime (libomp; OMP_NUM_THREADS sets the
+# threads). Link an app with NAME and nnrt:
 #
 #   nnc_add_model(iris iris.nn)
 #   target_link_libraries(iris-app PRIVATE iris nnrt)
@@ -35,6 +36,9 @@ endif()
 
 include_guard(GLOBAL)
 set(NNC_CMAKE_FILE "${CMAKE_CURRENT_LIST_FILE}" CACHE INTERNAL "")
+# Generated code calls the OpenMP runtime (LLVM's libomp) for its parallel
+# matrix products.
+find_library(NNC_OMP_LIBRARY NAMES omp HINTS /usr/lib/llvm-16/lib REQUIRED)
 
 function(nnc_add_model NAME FILE)
   cmake_parse_arguments(PARSE_ARGV 2 ARG "" "BATCH;PREFIX;MODEL;OPTIMIZER;TARGET_CPU" "")
@@ -104,7 +108,7 @@ function(nnc_add_model NAME FILE)
   add_library(${NAME} INTERFACE)
   add_dependencies(${NAME} ${NAME}_nnc_gen)
   target_include_directories(${NAME} INTERFACE "${dir}")
-  target_link_libraries(${NAME} INTERFACE "${lib}" m)
+  target_link_libraries(${NAME} INTERFACE "${lib}" m "${NNC_OMP_LIBRARY}")
   set_target_properties(${NAME} PROPERTIES
     NNC_MODEL_LIBRARY "${lib}" NNC_MODEL_HEADER "${hdr}" NNC_MODEL_SOURCE "${src}")
 endfunction()

@@ -2,6 +2,7 @@
 // predict run the same object that `nnc compile` writes).
 #include "nnc/CodeGen/Pipeline.h"
 
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -31,7 +32,15 @@ std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object,
     error = toString(jit.takeError());
     return nullptr;
   }
-  // libm (expf, powf, ...) and the C library come from this process.
+  // Parallel products call the OpenMP runtime (__kmpc_fork_call, ...).
+  static std::string ompError;
+  static bool ompLoaded =
+      !sys::DynamicLibrary::LoadLibraryPermanently(NNC_OMP_LIBRARY, &ompError);
+  if (!ompLoaded) {
+    error = "cannot load the OpenMP runtime " NNC_OMP_LIBRARY ": " + ompError;
+    return nullptr;
+  }
+  // libm (expf, powf, ...), the C library and libomp come from this process.
   auto gen = orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!gen) {

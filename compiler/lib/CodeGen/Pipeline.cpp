@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -149,18 +150,18 @@ const char *kBufferizePipeline =
     "function-boundary-type-conversion=identity-layout-map},"
     "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
     "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
-    "func.func(buffer-deallocation),"
+    "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),"
     "canonicalize,cse";
 
 const char *kLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-math-to-llvm,"
+    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,canonicalize,convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
     "lower-affine,convert-scf-to-cf,canonicalize,cse,"
     "convert-vector-to-llvm{reassociate-fp-reductions=true},"
     "convert-math-to-llvm,expand-strided-metadata,lower-affine,"
     "convert-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
-    "reconcile-unrealized-casts,canonicalize,cse";
+    "convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
 
 // Floats in one vector register of the target: 16 with AVX-512, else 8.
 int vectorWidth(const CodeGenOptions &opts) {
@@ -203,6 +204,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   registerAllDialects(registry);
   registry.insert<nn::NNDialect>();
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   // Errors of the compiler itself point at the .nn line they came from.

@@ -19,6 +19,9 @@ namespace {
 
 // The longest reduction run in one piece; see the blocking below.
 constexpr int64_t kMaxKBlock = 256;
+// Multiply-adds from which a product's tile loop runs on several threads.
+constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
 
 // The largest candidate that divides `n`; a dimension no larger than the
 // biggest candidate is taken whole (a full-dimension tile needs no
@@ -200,6 +203,12 @@ struct ScheduleMatmulsPass
       if (failed(tiled))
         continue; // the untiled op still lowers to loops
       rewriter.replaceOp(op, tiled->replacements);
+      // Big enough products split their outer tile loop between threads
+      // (nnc-parallelize-loops, after bufferization): a million
+      // multiply-adds is ~30 us on one core, against a few us to wake a
+      // thread.
+      if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= kMinParallelWork)
+        tiled->loops.front()->setAttr(kParallelAttr, rewriter.getUnitAttr());
       for (Operation *t : tiled->tiledOps)
         if (auto l = dyn_cast<linalg::LinalgOp>(t))
           (void)linalg::vectorize(rewriter, l);

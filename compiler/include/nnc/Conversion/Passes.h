@@ -16,6 +16,7 @@ std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
 std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
+std::unique_ptr<mlir::Pass> createParallelizeLoopsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

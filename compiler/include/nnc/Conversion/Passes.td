@@ -103,6 +103,32 @@ def HoistLoopInvariants : Pass<"nnc-hoist-loop-invariants", "mlir::ModuleOp"> {
   let constructor = "nnc::createHoistLoopInvariantsPass()";
 }
 
+def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
+  let summary = "turns the tile loops the schedule marked nnc.parallel into scf.parallel";
+  let description = [{
+    `nnc-schedule-matmuls` marks the outer tile loop of a large matrix
+    product with `nnc.parallel`: its iterations write disjoint tiles of the
+    result. On tensors the loop carries the result as an iteration argument;
+    after bufferization it writes a buffer in place and carries nothing, and
+    this pass makes it an `scf.parallel` (then `convert-scf-to-openmp` runs
+    it on OpenMP threads; `OMP_NUM_THREADS` sets how many). A marked loop
+    that still carries values is left sequential.
+
+    ```mlir
+    // before
+    scf.for %i = %c0 to %c126 step %c6 {
+      ... writes %c[%i, ...] ...
+    } {nnc.parallel}
+    // after
+    scf.parallel (%i) = (%c0) to (%c126) step (%c6) {
+      ...
+    }
+    ```
+  }];
+  let constructor = "nnc::createParallelizeLoopsPass()";
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
 def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"> {
   let summary = "moves small statically shaped buffers from the heap to the stack";
   let description = [{
