@@ -229,3 +229,29 @@ func.func @one_step(%h0: tensor<1x3xf32>, %xs: tensor<1x1x4xf32>, %wa: tensor<7x
   }
   return %r : tensor<1x3xf32>
 }
+
+// -----
+
+// Biases that broadcast (one value per product, [1]) are not [N]: only the
+// matrices are joined, each bias stays a capture added after its slice.
+// CHECK-LABEL: func.func @broadcast_bias(
+// CHECK: %[[W:.*]] = nn.concat %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<4x3xf32> -> tensor<4x6xf32>
+// CHECK-NOT: nn.concat {{.*}}tensor<1xf32>
+// CHECK: nn.scan
+// CHECK: %[[P:.*]] = nn.matmul %{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<4x6xf32> -> tensor<2x6xf32>
+// CHECK: %[[A:.*]] = nn.slice %[[P]] {begin = 0 : i64}
+// CHECK: nn.add %[[A]], %{{.*}} : tensor<2x3xf32>, tensor<1xf32> -> tensor<2x3xf32>
+func.func @broadcast_bias(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>, %wa: tensor<4x3xf32>, %ba: tensor<1xf32>, %wb: tensor<4x3xf32>, %bb: tensor<1xf32>) -> tensor<2x3xf32> {
+  %r = nn.scan inits(%h0) sequences(%xs) captures(%wa, %ba, %wb, %bb)
+      : (tensor<2x3xf32>, tensor<2x3x4xf32>, tensor<4x3xf32>, tensor<1xf32>, tensor<4x3xf32>, tensor<1xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>, %Wa: tensor<4x3xf32>, %Ba: tensor<1xf32>, %Wb: tensor<4x3xf32>, %Bb: tensor<1xf32>):
+    %ma = nn.matmul %x, %Wa : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
+    %aa = nn.add %ma, %Ba : tensor<2x3xf32>, tensor<1xf32> -> tensor<2x3xf32>
+    %mb = nn.matmul %x, %Wb : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
+    %ab = nn.add %mb, %Bb : tensor<2x3xf32>, tensor<1xf32> -> tensor<2x3xf32>
+    %s = nn.mul %aa, %ab : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+    %h1 = nn.add %h, %s : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+    nn.yield %h1 : tensor<2x3xf32>
+  }
+  return %r : tensor<2x3xf32>
+}

@@ -38,3 +38,29 @@ module {
     return %1 : tensor<f32>
   }
 }
+
+// -----
+
+// A loss that reads a scan's saved states: their gradient has no way back
+// into the steps, so differentiation stops with an error.
+nn.parameter @u : tensor<3xf32> {init = "ones"}
+
+func.func @forward(%xs: tensor<2x3x3xf32>, %wt: tensor<2xf32>)
+    -> tensor<f32> attributes {nn.num_inputs = 1 : i64} {
+  %u = nn.param @u : tensor<3xf32>
+  %h0 = nn.constant 0.0 : tensor<2x3xf32>
+  // expected-error @+2 {{cannot differentiate through the saved states or residuals of a scan (result #2)}}
+  // expected-error @+1 {{internal error: the vector-Jacobian product gave 0 gradients for 3 operands}}
+  %r:3 = nn.scan inits(%h0) sequences(%xs) captures(%u) {save_states}
+      : (tensor<2x3xf32>, tensor<2x3x3xf32>, tensor<3xf32>)
+      -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3x3xf32>) {
+  ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x3xf32>, %ua: tensor<3xf32>):
+    %m = nn.mul %h, %ua : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+    %a = nn.add %m, %x : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+    %h1 = nn.tanh %a : tensor<2x3xf32>
+    nn.yield %h1, %h1 : tensor<2x3xf32>, tensor<2x3xf32>
+  }
+  %sv = nn.reshape %r#2 : tensor<2x3x3xf32> -> tensor<2x9xf32>
+  %loss = nn.mse %sv, %sv, %wt : tensor<2x9xf32>, tensor<2x9xf32>, tensor<2xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}

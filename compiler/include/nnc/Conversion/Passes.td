@@ -104,7 +104,7 @@ def HoistLoopInvariants : Pass<"nnc-hoist-loop-invariants", "mlir::ModuleOp"> {
 }
 
 def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
-  let summary = "turns the tile loops the schedule marked nnc.parallel into scf.parallel";
+  let summary = "turns marked tile loops and large elementwise ops into scf.parallel loops";
   let description = [{
     `nnc-schedule-matmuls` marks the outer tile loop of a large matrix
     product with `nnc.parallel`: its iterations write disjoint tiles of the
@@ -112,7 +112,9 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
     after bufferization it writes a buffer in place and carries nothing, and
     this pass makes it an `scf.parallel` (then `convert-scf-to-openmp` runs
     it on OpenMP threads; `OMP_NUM_THREADS` sets how many). A marked loop
-    that still carries values is left sequential.
+    that still carries values is left sequential. Elementwise linalg ops
+    (every loop parallel) of at least 16384 elements, outside those loops,
+    are tiled by rows into an `scf.parallel` of 8 chunks.
 
     ```mlir
     // before
@@ -126,7 +128,8 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
     ```
   }];
   let constructor = "nnc::createParallelizeLoopsPass()";
-  let dependentDialects = ["mlir::scf::SCFDialect"];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::AffineDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
 }
 
 def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"> {

@@ -32,7 +32,7 @@ func.func @concat_ranks(%a: tensor<2x3xf32>, %b: tensor<2x3x4xf32>) -> tensor<2x
 // -----
 
 func.func @concat_scalar_after(%a: tensor<2xf32>, %b: tensor<f32>) -> tensor<2xf32> {
-  // expected-error @+1 {{'nn.concat' op operands must agree on every dimension but the last: [2] and []}}
+  // expected-error @+1 {{'nn.concat' op operands must have at least one dimension}}
   %0 = nn.concat %a, %b : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
@@ -522,4 +522,87 @@ func.func @scan_i32_sequence(%h0: tensor<2x3xf32>, %xs: tensor<2x3xi32>) -> tens
     nn.yield %h : tensor<2x3xf32>
   }
   return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @concat_scalar(%a: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'nn.concat' op operands must have at least one dimension}}
+  %0 = nn.concat %a : tensor<f32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// (I64Attr reads back unsigned: the verifier must read begin signed.)
+func.func @slice_negative_begin(%g: tensor<2x12xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.slice' op range [-1, 2) is outside the last dimension 12}}
+  %0 = nn.slice %g {begin = -1 : i64} : tensor<2x12xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @slice_grad_outside(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'nn.slice_grad' op range [10, 13) is outside the last dimension 4}}
+  %0 = nn.slice_grad %x {begin = 10 : i64} : tensor<2x3xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @slice_grad_rows(%x: tensor<2x3xf32>) -> tensor<4x6xf32> {
+  // expected-error @+1 {{'nn.slice_grad' op result must have the gradient's shape but the last dimension}}
+  %0 = nn.slice_grad %x {begin = 0 : i64} : tensor<2x3xf32> -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+func.func @embedding_grad_width(%ids: tensor<2x3xi32>, %dy: tensor<2x3x4xf32>) -> tensor<20x5xf32> {
+  // expected-error @+1 {{'nn.embedding_grad' op gradient must be [2, 3, 5] (ids, then the row width)}}
+  %0 = nn.embedding_grad %ids, %dy : tensor<2x3xi32>, tensor<2x3x4xf32> -> tensor<20x5xf32>
+  return %0 : tensor<20x5xf32>
+}
+
+// -----
+
+func.func @embedding_grad_table(%ids: tensor<2x3xi32>, %dy: tensor<2x3x4xf32>) -> tensor<80xf32> {
+  // expected-error @+1 {{'nn.embedding_grad' op result must be a table [V, E]}}
+  %0 = nn.embedding_grad %ids, %dy : tensor<2x3xi32>, tensor<2x3x4xf32> -> tensor<80xf32>
+  return %0 : tensor<80xf32>
+}
+
+// -----
+
+func.func @scan_scalar_output(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.scan' op step outputs and residuals must be [B, ...]}}
+  %r:2 = nn.scan inits(%h0) sequences(%xs) captures() {return_sequence} : (tensor<2x3xf32>, tensor<2x3x4xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>):
+    %s = nn.constant 1.0 : tensor<f32>
+    nn.yield %h, %s : tensor<2x3xf32>, tensor<f32>
+  }
+  return %r#0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scan_scalar_state(%h0: tensor<f32>, %xs: tensor<2x3x4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'nn.scan' op states must be [B, ...]}}
+  %r:2 = nn.scan inits(%h0) sequences(%xs) captures() {save_states} : (tensor<f32>, tensor<2x3x4xf32>) -> (tensor<f32>, tensor<2x3xf32>) {
+  ^bb0(%h: tensor<f32>, %x: tensor<2x4xf32>):
+    nn.yield %h : tensor<f32>
+  }
+  return %r#0 : tensor<f32>
+}
+
+// -----
+
+func.func @scan_negative_residuals(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.scan' op residuals must not be negative}}
+  %r = nn.scan inits(%h0) sequences(%xs) captures() {residuals = -1 : i64} : (tensor<2x3xf32>, tensor<2x3x4xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>):
+    nn.yield %h : tensor<2x3xf32>
+  }
+  return %r : tensor<2x3xf32>
 }

@@ -316,7 +316,9 @@ LogicalResult ConcatOp::verify() {
   int64_t last = 0;
   for (Value v : getInputs()) {
     auto s = tensorType(v).getShape();
-    if (s.size() != first.size() || s.drop_back() != first.drop_back() || s.empty())
+    if (s.empty() || first.empty())
+      return emitOpError("operands must have at least one dimension");
+    if (s.size() != first.size() || s.drop_back() != first.drop_back())
       return emitOpError("operands must agree on every dimension but the last: ")
              << shapeStr(first) << " and " << shapeStr(s);
     last += s.back();
@@ -333,9 +335,36 @@ LogicalResult SliceOp::verify() {
   auto out = getType().getShape();
   if (in.empty() || in.size() != out.size() || in.drop_back() != out.drop_back())
     return emitOpError("result must have the input's shape but the last dimension");
-  if (getBegin() < 0 || getBegin() + out.back() > in.back())
-    return emitOpError("range [") << getBegin() << ", " << getBegin() + out.back()
+  // (I64Attr's getter is unsigned: a negative begin must be read signed.)
+  int64_t begin = int64_t(getBegin());
+  if (begin < 0 || begin + out.back() > in.back())
+    return emitOpError("range [") << begin << ", " << begin + out.back()
                                   << ") is outside the last dimension " << in.back();
+  return success();
+}
+
+LogicalResult SliceGradOp::verify() {
+  auto g = tensorType(getGrad()).getShape();
+  auto out = getType().getShape();
+  if (g.empty() || g.size() != out.size() || g.drop_back() != out.drop_back())
+    return emitOpError("result must have the gradient's shape but the last dimension");
+  int64_t begin = int64_t(getBegin());
+  if (begin < 0 || begin + g.back() > out.back())
+    return emitOpError("range [") << begin << ", " << begin + g.back()
+                                  << ") is outside the last dimension " << out.back();
+  return success();
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  auto ids = tensorType(getIds()).getShape();
+  auto g = tensorType(getGrad()).getShape();
+  auto t = getType().getShape();
+  if (t.size() != 2)
+    return emitOpError("result must be a table [V, E]");
+  SmallVector<int64_t> expected(ids.begin(), ids.end());
+  expected.push_back(t[1]);
+  if (g != ArrayRef<int64_t>(expected))
+    return emitOpError("gradient must be ") << shapeStr(expected) << " (ids, then the row width)";
   return success();
 }
 
@@ -396,6 +425,9 @@ LogicalResult ScanOp::verify() {
     return emitOpError("body must take ") << S + N + C
                                          << " arguments: states, sequence steps, captures";
   for (unsigned i = 0; i < S; ++i)
+    if (tensorType(getInits()[i]).getRank() < 1)
+      return emitOpError("states must be [B, ...]");
+  for (unsigned i = 0; i < S; ++i)
     if (body.getArgument(i).getType() != getInits()[i].getType())
       return emitOpError("state #") << i << " argument type differs from its initial value";
   for (unsigned i = 0; i < N; ++i)
@@ -407,7 +439,7 @@ LogicalResult ScanOp::verify() {
       return emitOpError("capture #") << i << " argument type differs";
   auto y = dyn_cast<YieldOp>(body.getTerminator());
   unsigned R = getNumResiduals();
-  if (getResiduals() && *getResiduals() < 0)
+  if (getResiduals() && int64_t(*getResiduals()) < 0)
     return emitOpError("residuals must not be negative");
   if (!y || y.getValues().size() < S + R)
     return emitOpError("body must yield the new states, the outputs and ")
@@ -417,6 +449,11 @@ LogicalResult ScanOp::verify() {
     if (y.getValues()[i].getType() != getInits()[i].getType())
       return emitOpError("new state #") << i << " has type "
                                         << y.getValues()[i].getType();
+  // Outputs and residuals become [B, T, ...] sequences: a step value needs
+  // its batch dimension.
+  for (unsigned k = S; k < S + K + R; ++k)
+    if (tensorType(y.getValues()[k]).getRank() < 1)
+      return emitOpError("step outputs and residuals must be [B, ...]");
   unsigned expected = S + K + (getSaveStates() ? S : 0) + R;
   if (getNumResults() != expected)
     return emitOpError("expects ") << expected << " results";

@@ -84,6 +84,15 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
            C = getCaptures().size();
   int64_t T = getLength();
   Block &fwdBody = getBody().front();
+  // Saved states and residuals exist for backpropagation; a loss that reads
+  // them would need their gradient to flow back into the steps.
+  for (unsigned i = S + K; i < getNumResults(); ++i)
+    if (resultGrads[i] && !resultGrads[i].getDefiningOp<ConstantOp>()) {
+      emitError("cannot differentiate through the saved states or residuals "
+                "of a scan (result #")
+          << i << ")";
+      return {}; // backpropagate reports the failure
+    }
 
   // Products of a step value with a captured matrix (the cell's weights):
   // the forward scan keeps them (residuals), so the backward step does not
@@ -268,7 +277,7 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   for (unsigned k = 0; k < K; ++k)
     seed(map.lookupOrDefault(fwdYield.getValues()[S + k]), dyT[k]);
   if (failed(backpropagate(b, ops, active, grads, nullptr)))
-    return SmallVector<Value>(getNumOperands(), Value());
+    return {}; // backpropagate reports the failure
 
   SmallVector<Value> yields;
   for (Value s : sT) {

@@ -64,7 +64,8 @@ void fuseScan(ScanOp scan) {
         break;
       auto add = dyn_cast<AddOp>(*mm->getUsers().begin());
       if (!add || add.getLhs() != mm.getResult() || !isCapture(add.getRhs()) ||
-          add.getRhs().getType().cast<RankedTensorType>().getRank() != 1 ||
+          add.getRhs().getType().cast<RankedTensorType>().getShape() !=
+              ArrayRef<int64_t>{mm.getType().cast<RankedTensorType>().getDimSize(1)} ||
           add.getType() != mm.getType())
         break;
       biasAdds.push_back(add);

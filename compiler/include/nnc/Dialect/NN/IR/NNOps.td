@@ -439,6 +439,7 @@ def NN_SliceGradOp : NN_Op<"slice_grad", [Pure]> {
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
   let hasFolder = 1;
+  let hasVerifier = 1;
 }
 
 def NN_EmbeddingOp : NN_Op<"embedding", [Pure,
@@ -468,6 +469,7 @@ def NN_EmbeddingGradOp : NN_Op<"embedding_grad", [Pure]> {
   let arguments = (ins NN_I32Tensor:$ids, NN_F32Tensor:$grad);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$ids `,` $grad attr-dict `:` type($ids) `,` type($grad) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
