@@ -19,6 +19,9 @@ namespace {
 
 // The longest reduction run in one piece; see the blocking below.
 constexpr int64_t kMaxKBlock = 256;
+// The most rows of A in one block of a blocked reduction: [mc, kc] floats
+// (128 KiB) stay in L2.
+constexpr int64_t kMaxMBlock = 128;
 // Multiply-adds from which a product's tile loop runs on several threads.
 constexpr int64_t kMinParallelWork = int64_t(1) << 20;
 constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
@@ -168,6 +171,7 @@ struct ScheduleMatmulsPass
       // of B's rows from L2 for every tile.
       linalg::GenericOp inner = op;
       bool blocked = false;
+      scf::ForOp rowBlockLoop;
       if (ranges[2] > kMaxKBlock) {
         int64_t kc = kMaxKBlock;
         for (int64_t c = kMaxKBlock; c >= kMaxKBlock / 2; --c)
@@ -175,8 +179,22 @@ struct ScheduleMatmulsPass
             kc = c;
             break;
           }
+        // Many rows: A's block [M, kc] would not stay in L2 while the column
+        // tiles sweep it, so rows run in blocks of mc too (a multiple of the
+        // register block that divides M, keeping every tile static, and at
+        // least 64 rows: thinner blocks would reread B's block too often).
+        int64_t mrow = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
+                                : pickTile(ranges[0], {6, 4, 2, 1});
+        int64_t mc = 0;
+        if (ranges[0] > kMaxMBlock)
+          for (int64_t c = kMaxMBlock - kMaxMBlock % mrow; c >= kMaxMBlock / 2; c -= mrow)
+            if (ranges[0] % c == 0) {
+              mc = c;
+              break;
+            }
         scf::SCFTilingOptions kopts;
-        kopts.setTileSizes({0, 0, kc});
+        kopts.setTileSizes({mc, 0, kc});
+        kopts.setInterchange({2, 0, 1});
         rewriter.setInsertionPoint(op);
         auto ktiled = scf::tileUsingSCFForOp(
             rewriter, cast<TilingInterface>(op.getOperation()), kopts);
@@ -185,6 +203,10 @@ struct ScheduleMatmulsPass
           rewriter.replaceOp(op, ktiled->replacements);
           inner = cast<linalg::GenericOp>(ktiled->tiledOps[0]);
           blocked = true;
+          // Row blocks are the threads' share: one fork per block of rows
+          // rather than per block and column tile.
+          if (mc && ktiled->loops.size() == 2)
+            rowBlockLoop = ktiled->loops[1];
         }
       }
       op = inner;
@@ -208,7 +230,8 @@ struct ScheduleMatmulsPass
       // multiply-adds is ~30 us on one core, against a few us to wake a
       // thread.
       if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= kMinParallelWork)
-        tiled->loops.front()->setAttr(kParallelAttr, rewriter.getUnitAttr());
+        (rowBlockLoop ? rowBlockLoop.getOperation() : tiled->loops.front().getOperation())
+            ->setAttr(kParallelAttr, rewriter.getUnitAttr());
       for (Operation *t : tiled->tiledOps)
         if (auto l = dyn_cast<linalg::LinalgOp>(t))
           (void)linalg::vectorize(rewriter, l);

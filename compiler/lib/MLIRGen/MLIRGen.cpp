@@ -351,11 +351,6 @@ private:
     } else {
       results.push_back(stepOut);
     }
-    for (const dsl::Scan::State &st : sc.states) {
-      SmallVector<int64_t> s{batch, T};
-      s.append(st.shape.begin(), st.shape.end());
-      results.push_back(RankedTensorType::get(s, b.getF32Type()));
-    }
     OperationState state(l, nn::ScanOp::getOperationName());
     state.addOperands(inits);
     state.addOperands(seqs);
@@ -365,7 +360,8 @@ private:
                                                int32_t(caps.size())}));
     if (sc.returnSequence)
       state.addAttribute(nn::ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
-    state.addAttribute(nn::ScanOp::getSaveStatesAttrName(state.name), b.getUnitAttr());
+    // No save_states: backpropagation through time rebuilds the scan with
+    // what it keeps (nn.scan's VJP), and predict and step need none of it.
     state.addTypes(results);
     Region *region = state.addRegion();
     Block *body = new Block();

@@ -56,6 +56,48 @@ func.func @carries(%x: memref<126xf32>) -> f32 {
   return %s : f32
 }
 
+// Large elementwise ops (every loop parallel, at least 16384 elements) are
+// split by rows into 8 chunks run in parallel; small ones and reductions
+// stay as they are.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%c128) step (%c16{{.*}})
+// CHECK: memref.subview %{{.*}}[%[[I]], 0] [16, 150]
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @small_elementwise
+// CHECK-NOT: scf.parallel
+// CHECK-LABEL: func.func @reduction
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+func.func @elementwise(%x: memref<128x150xf32>, %y: memref<128x150xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<128x150xf32>) outs(%y : memref<128x150xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+func.func @small_elementwise(%x: memref<32x128xf32>, %y: memref<32x128xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<32x128xf32>) outs(%y : memref<32x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %t = math.tanh %a : f32
+    linalg.yield %t : f32
+  }
+  return
+}
+func.func @reduction(%x: memref<128x150xf32>, %y: memref<150xf32>) {
+  linalg.generic {indexing_maps = [#id, #row], iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<128x150xf32>) outs(%y : memref<150xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // The schedule marks the outer tile loop of products of at least 2^20
 // multiply-adds (128 x 300 x 600 here, k in blocks of 150: the column tiles
 // are the outer loop inside a k block) and leaves small ones unmarked.

@@ -125,3 +125,19 @@ func.func @not_a_matmul(%a: tensor<8x3xf32>, %b: tensor<3xf32>) -> (tensor<8x3xf
 // CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
 // CHECK-NOT: scf.for
 // CHECK: return
+
+// Many rows and a long reduction: rows run in blocks too (96 divides 192
+// and is a multiple of the 8-row register block), inside the k blocks; the
+// row-block loop is the one threads share.
+func.func @long_k_many_rows(%a: tensor<192x512xf32>, %b: tensor<512x32xf32>) -> tensor<192x32xf32> {
+  %0 = nn.matmul %a, %b : tensor<192x512xf32>, tensor<512x32xf32> -> tensor<192x32xf32>
+  return %0 : tensor<192x32xf32>
+}
+// CHECK-LABEL: func.func @long_k_many_rows(
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[C96:.*]] = arith.constant 96 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C256]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C96]]
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: } {nnc.parallel}
+// CHECK: return
