@@ -42,7 +42,7 @@ else
 fi
 
 # Per case: train steps per block, blocks, generated tokens per block, blocks.
-declare -A nnc_args=([word]="2 5 200 7" [char128]="3 5 300 7" [char512]="1 3 50 5")
+declare -A nnc_args=([word]="2 5 200 7" [char128]="3 5 300 7" [char512]="2 3 50 5")
 declare -A torch_args=([word]="1 3 100 5" [char128]="1 3 100 5" [char512]="1 2 30 3")
 if ((quick)); then
   nnc_args=([word]="1 3 100 3" [char128]="1 3 100 3" [char512]="1 2 30 3")
