@@ -214,7 +214,12 @@ struct ScheduleMatmulsPass
       // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
       int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
                             : pickTile(ranges[0], {6, 4, 2, 1});
-      int64_t nr = pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
+      // One row (batch-1 generation: a matrix-vector product, bound by
+      // reading B): 8 vectors of columns per tile, so each row of B is read
+      // as 256 contiguous bytes instead of 64.
+      int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
+                                                         vw / 4, 2, 1})
+                                  : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       scf::SCFTilingOptions options;
       options.setTileSizes({mr, nr, 1});
       if (blocked)

@@ -141,3 +141,14 @@ func.func @long_k_many_rows(%a: tensor<192x512xf32>, %b: tensor<512x32xf32>) -> 
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: } {nnc.parallel}
 // CHECK: return
+
+// One row (batch-1 generation): 8 vectors of columns per register tile, so
+// each row of B is read as 4 cache lines in a row.
+func.func @one_row(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>) -> tensor<1x256xf32> {
+  %0 = nn.matmul %a, %b : tensor<1x64xf32>, tensor<64x256xf32> -> tensor<1x256xf32>
+  return %0 : tensor<1x256xf32>
+}
+// CHECK-LABEL: func.func @one_row(
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x128xf32> into vector<1x128xf32>
+// VW8-LABEL: func.func @one_row(
+// VW8: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
