@@ -588,7 +588,7 @@ func.func @scan_scalar_output(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>) -> t
 // -----
 
 func.func @scan_scalar_state(%h0: tensor<f32>, %xs: tensor<2x3x4xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'nn.scan' op states must be [B, ...]}}
+  // expected-error @+1 {{'nn.scan' op saved states must be [B, ...]}}
   %r:2 = nn.scan inits(%h0) sequences(%xs) captures() {save_states} : (tensor<f32>, tensor<2x3x4xf32>) -> (tensor<f32>, tensor<2x3xf32>) {
   ^bb0(%h: tensor<f32>, %x: tensor<2x4xf32>):
     nn.yield %h : tensor<f32>
@@ -602,6 +602,33 @@ func.func @scan_negative_residuals(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>)
   // expected-error @+1 {{'nn.scan' op residuals must not be negative}}
   %r = nn.scan inits(%h0) sequences(%xs) captures() {residuals = -1 : i64} : (tensor<2x3xf32>, tensor<2x3x4xf32>) -> tensor<2x3xf32> {
   ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>):
+    nn.yield %h : tensor<2x3xf32>
+  }
+  return %r : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @dropout_rate_one(%x: tensor<2x3xf32>, %key: i64) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.dropout' op rate must be in [0, 1), got 1}}
+  %0 = nn.dropout %x, %key {rate = 1.0 : f32, stream = 0 : i64} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @dropout_rate_negative(%x: tensor<2x3xf32>, %key: i64) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.dropout' op rate must be in [0, 1), got -5.000000e-01}}
+  %0 = nn.dropout %x, %key {rate = -0.5 : f32, stream = 0 : i64} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scan_sequence_batch_mismatch(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>, %ys: tensor<5x3x4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.scan' op sequences must have the same batch size 2}}
+  %r = nn.scan inits(%h0) sequences(%xs, %ys) captures() : (tensor<2x3xf32>, tensor<2x3x4xf32>, tensor<5x3x4xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>, %y: tensor<5x4xf32>):
     nn.yield %h : tensor<2x3xf32>
   }
   return %r : tensor<2x3xf32>

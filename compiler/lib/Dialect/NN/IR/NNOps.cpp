@@ -355,6 +355,14 @@ LogicalResult SliceGradOp::verify() {
   return success();
 }
 
+LogicalResult DropoutOp::verify() {
+  // The kept values are scaled by 1 / (1 - rate): rate 1 would divide by 0.
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  return success();
+}
+
 LogicalResult EmbeddingGradOp::verify() {
   auto ids = tensorType(getIds()).getShape();
   auto g = tensorType(getGrad()).getShape();
@@ -424,9 +432,16 @@ LogicalResult ScanOp::verify() {
   if (body.getNumArguments() != S + N + C)
     return emitOpError("body must take ") << S + N + C
                                          << " arguments: states, sequence steps, captures";
-  for (unsigned i = 0; i < S; ++i)
-    if (tensorType(getInits()[i]).getRank() < 1)
-      return emitOpError("states must be [B, ...]");
+  // Saved states become [B, T, ...]. (Other states need no batch: the
+  // backward scan carries weight gradients as states.)
+  if (getSaveStates())
+    for (unsigned i = 0; i < S; ++i)
+      if (tensorType(getInits()[i]).getRank() < 1)
+        return emitOpError("saved states must be [B, ...]");
+  int64_t batch = tensorType(getSequences()[0]).getDimSize(0);
+  for (Value v : getSequences())
+    if (tensorType(v).getDimSize(0) != batch)
+      return emitOpError("sequences must have the same batch size ") << batch;
   for (unsigned i = 0; i < S; ++i)
     if (body.getArgument(i).getType() != getInits()[i].getType())
       return emitOpError("state #") << i << " argument type differs from its initial value";

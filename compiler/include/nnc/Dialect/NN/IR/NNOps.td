@@ -489,6 +489,7 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
   let arguments = (ins NN_F32Tensor:$input, I64:$key, F32Attr:$rate, I64Attr:$stream);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$input `,` $key attr-dict `:` type($input)";
+  let hasVerifier = 1;
 }
 
 def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
