@@ -330,29 +330,30 @@ LogicalResult ConcatOp::verify() {
   return success();
 }
 
-LogicalResult SliceOp::verify() {
-  auto in = tensorType(getInput()).getShape();
-  auto out = getType().getShape();
-  if (in.empty() || in.size() != out.size() || in.drop_back() != out.drop_back())
-    return emitOpError("result must have the input's shape but the last dimension");
+// nn.slice and its adjoint: `part` is `whole` but for the last dimension,
+// and [begin, begin + part's last) lies inside whole's last dimension.
+static LogicalResult verifyLastAxisRange(Operation *op, ArrayRef<int64_t> whole,
+                                         ArrayRef<int64_t> part, uint64_t rawBegin,
+                                         StringRef partName) {
+  if (whole.empty() || whole.size() != part.size() || whole.drop_back() != part.drop_back())
+    return op->emitOpError("result must have the ")
+           << partName << "'s shape but the last dimension";
   // (I64Attr's getter is unsigned: a negative begin must be read signed.)
-  int64_t begin = int64_t(getBegin());
-  if (begin < 0 || begin + out.back() > in.back())
-    return emitOpError("range [") << begin << ", " << begin + out.back()
-                                  << ") is outside the last dimension " << in.back();
+  int64_t begin = int64_t(rawBegin);
+  if (begin < 0 || begin + part.back() > whole.back())
+    return op->emitOpError("range [") << begin << ", " << begin + part.back()
+                                      << ") is outside the last dimension " << whole.back();
   return success();
 }
 
+LogicalResult SliceOp::verify() {
+  return verifyLastAxisRange(*this, tensorType(getInput()).getShape(), getType().getShape(),
+                             getBegin(), "input");
+}
+
 LogicalResult SliceGradOp::verify() {
-  auto g = tensorType(getGrad()).getShape();
-  auto out = getType().getShape();
-  if (g.empty() || g.size() != out.size() || g.drop_back() != out.drop_back())
-    return emitOpError("result must have the gradient's shape but the last dimension");
-  int64_t begin = int64_t(getBegin());
-  if (begin < 0 || begin + g.back() > out.back())
-    return emitOpError("range [") << begin << ", " << begin + g.back()
-                                  << ") is outside the last dimension " << out.back();
-  return success();
+  return verifyLastAxisRange(*this, getType().getShape(), tensorType(getGrad()).getShape(),
+                             getBegin(), "gradient");
 }
 
 LogicalResult DropoutOp::verify() {
