@@ -169,6 +169,10 @@ struct ScheduleMatmulsPass
       // B for one register tile stay in L1 while every row tile of A passes
       // over them (n tiles outside, m tiles inside), instead of streaming all
       // of B's rows from L2 for every tile.
+      // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
+      // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
+      int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
+                            : pickTile(ranges[0], {6, 4, 2, 1});
       linalg::GenericOp inner = op;
       bool blocked = false;
       scf::ForOp rowBlockLoop;
@@ -183,11 +187,9 @@ struct ScheduleMatmulsPass
         // tiles sweep it, so rows run in blocks of mc too (a multiple of the
         // register block that divides M, keeping every tile static, and at
         // least 64 rows: thinner blocks would reread B's block too often).
-        int64_t mrow = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
-                                : pickTile(ranges[0], {6, 4, 2, 1});
         int64_t mc = 0;
         if (ranges[0] > kMaxMBlock)
-          for (int64_t c = kMaxMBlock - kMaxMBlock % mrow; c >= kMaxMBlock / 2; c -= mrow)
+          for (int64_t c = kMaxMBlock - kMaxMBlock % mr; c >= kMaxMBlock / 2; c -= mr)
             if (ranges[0] % c == 0) {
               mc = c;
               break;
@@ -210,10 +212,6 @@ struct ScheduleMatmulsPass
         }
       }
       op = inner;
-      // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
-      // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
-      int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
-                            : pickTile(ranges[0], {6, 4, 2, 1});
       // One row (batch-1 generation: a matrix-vector product, bound by
       // reading B): 8 vectors of columns per tile, so each row of B is read
       // as 256 contiguous bytes instead of 64.

@@ -398,15 +398,15 @@ int64_t ScanOp::getLength() {
   return tensorType(getSequences()[0]).getDimSize(1);
 }
 
-// One step of a [B, T, ...] sequence: [B, ...].
-static RankedTensorType stepType(RankedTensorType seq) {
+RankedTensorType nnc::nn::stepType(Type seqType) {
+  auto seq = seqType.cast<RankedTensorType>();
   SmallVector<int64_t> s{seq.getDimSize(0)};
   s.append(seq.getShape().begin() + 2, seq.getShape().end());
   return RankedTensorType::get(s, seq.getElementType());
 }
 
-// [B, ...] to [B, T, ...].
-static RankedTensorType sequenceType(RankedTensorType step, int64_t t) {
+RankedTensorType nnc::nn::sequenceType(Type stepT, int64_t t) {
+  auto step = stepT.cast<RankedTensorType>();
   SmallVector<int64_t> s{step.getDimSize(0), t};
   s.append(step.getShape().begin() + 1, step.getShape().end());
   return RankedTensorType::get(s, step.getElementType());

@@ -48,14 +48,6 @@ ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange init
   return cast<ScanOp>(b.create(state));
 }
 
-// [B, ...] to [B, T, ...].
-RankedTensorType sequenceOf(Type step, int64_t t) {
-  auto st = step.cast<RankedTensorType>();
-  SmallVector<int64_t> s{st.getDimSize(0), t};
-  s.append(st.getShape().begin() + 1, st.getShape().end());
-  return RankedTensorType::get(s, st.getElementType());
-}
-
 // [B, T, ...] to [B * T, ...]: the steps of a sequence as rows.
 Value flattenSteps(OpBuilder &b, Location loc, Value seq) {
   auto st = tensorOf(seq);
@@ -123,9 +115,9 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
     for (Value r : getResults().take_front(S + K))
       types.push_back(r.getType());
     for (Value init : getInits())
-      types.push_back(sequenceOf(init.getType(), T));
+      types.push_back(sequenceType(init.getType(), T));
     for (MatMulOp mm : products)
-      types.push_back(sequenceOf(mm.getType(), T));
+      types.push_back(sequenceType(mm.getType(), T));
     OpBuilder fb(getOperation());
     ScanOp again = createScan(fb, loc, types, getInits(), getSequences(), getCaptures(),
                               getReturnSequence(), true, getReverse(), R);
@@ -153,7 +145,7 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
     Value g = resultGrads[S + k];
     if (!getReturnSequence()) {
       auto stepT = tensorOf(fwdYield.getValues()[S + k]);
-      g = atStep(b, loc, g, sequenceOf(stepT, T), getReverse() ? 0 : T - 1);
+      g = atStep(b, loc, g, sequenceType(stepT, T), getReverse() ? 0 : T - 1);
     }
     dys.push_back(g);
   }
@@ -208,9 +200,9 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   for (Value x : getSequences())
     types.push_back(x.getType());
   for (MatMulOp mm : products)
-    types.push_back(sequenceOf(mm.getType(), T));
+    types.push_back(sequenceType(mm.getType(), T));
   for (Value v : emitLhs)
-    types.push_back(sequenceOf(v.getType(), T));
+    types.push_back(sequenceType(v.getType(), T));
   ScanOp rev = createScan(b, loc, types, inits, seqs, caps,
                           /*returnSequence=*/true, /*saveStates=*/false,
                           /*reverse=*/!getReverse());
@@ -221,12 +213,8 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   rev.getBody().push_back(body);
   for (Value v : inits)
     body->addArgument(v.getType(), loc);
-  for (Value v : seqs) {
-    auto t = tensorOf(v);
-    SmallVector<int64_t> s{t.getDimSize(0)};
-    s.append(t.getShape().begin() + 2, t.getShape().end());
-    body->addArgument(RankedTensorType::get(s, t.getElementType()), loc);
-  }
+  for (Value v : seqs)
+    body->addArgument(stepType(v.getType()), loc);
   for (Value v : caps)
     body->addArgument(v.getType(), loc);
   unsigned Cc = inits.size() - S;

@@ -18,4 +18,8 @@ namespace nnc::nn {
 // nullopt when they are incompatible.
 std::optional<llvm::SmallVector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
                                                           llvm::ArrayRef<int64_t> b);
+// One step of a [B, T, ...] sequence: [B, ...].
+mlir::RankedTensorType stepType(mlir::Type seq);
+// [B, ...] to [B, T, ...].
+mlir::RankedTensorType sequenceType(mlir::Type step, int64_t t);
 } // namespace nnc::nn
