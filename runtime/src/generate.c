@@ -156,72 +156,167 @@ static void emit(sink *s, const char *text) {
   if (s->b) nnrt__buf_puts(s->b, text);
 }
 
-int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
-                  int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text,
-                  nnrt_error *err) {
+/* Where the next token's probabilities come from: the step function with its
+ * states (or KV cache), or predict run again on the window (recompute). */
+typedef struct {
+  const nnrt_model *m;
+  const float *params;
+  int recompute;
+  void **io;           /* step: step tensors; recompute: predict inputs, outputs */
+  int nio;
+  int first_state, first_output;
+  int64_t fed, base;   /* step: ids[0..fed) went in; the states hold ids[base..fed) */
+  int64_t window;      /* recompute: the input's time length */
+  int per_position;    /* recompute: the output has one row per input position */
+  int64_t out_width;   /* recompute: values per output row */
+} engine;
+
+static int engine_init(engine *e, const nnrt_model *m, const float *params, const nnrt_vocab *v, int recompute,
+                       nnrt_error *err) {
+  memset(e, 0, sizeof *e);
+  e->m = m;
+  e->params = params;
+  e->recompute = recompute;
+  e->first_state = e->first_output = -1;
+  const char *name = m->name;
+  if (!recompute) {
+    if (!m->step)
+      return nnrt__fail(err, "model '%s' has no step function: it has no recurrent cells or attention cache",
+                        name);
+    if (step_table_check(m, v, &e->first_state, &e->first_output, err)) return 1;
+    e->nio = m->num_step_tensors;
+    if (!(e->io = calloc((size_t)e->nio, sizeof *e->io))) return nnrt__fail(err, "out of memory");
+    for (int i = 0; i < e->nio; i++)
+      if (!(e->io[i] = calloc((size_t)(m->step_batch * m->step_tensors[i].size) + 1, 4)))
+        return nnrt__fail(err, "out of memory for the step buffers");
+    return 0;
+  }
+  /* predict: one int input [T], the first output [T, V] or [V] */
+  int first_in = -1, inputs = 0, outputs = 0;
+  const nnrt_tensor_info *out = NULL;
+  for (int i = 0; i < m->num_tensors; i++) {
+    const nnrt_tensor_info *t = &m->tensors[i];
+    if (t->role == NNRT_INPUT && inputs++ == 0) first_in = i;
+    if (t->role == NNRT_OUTPUT && outputs++ == 0) out = t;
+  }
+  if (inputs != 1 || m->tensors[first_in].dtype != NNRT_I32 || m->tensors[first_in].rank != 1)
+    return nnrt__fail(err, "model '%s': generating by running the model again needs one int input of token ids "
+                      "[T]", name);
+  if (!out || out->dtype != NNRT_F32 || out->rank < 1)
+    return nnrt__fail(err, "model '%s': generating needs a float output of probabilities", name);
+  e->window = m->tensors[first_in].shape[0];
+  e->per_position = out->rank == 2 && out->shape[0] == e->window;
+  e->out_width = out->shape[out->rank - 1];
+  if (e->out_width < v->size)
+    return nnrt__fail(err, "model '%s' gives %lld probabilities per token in '%s', the vocabulary has %d tokens "
+                      "(is the checkpoint from another corpus?)", name, (long long)e->out_width,
+                      out->name ? out->name : "?", v->size);
+  e->nio = inputs + outputs;
+  if (!(e->io = calloc((size_t)e->nio, sizeof *e->io))) return nnrt__fail(err, "out of memory");
+  int k = 0;
+  for (int i = 0; i < m->num_tensors; i++) {
+    const nnrt_tensor_info *t = &m->tensors[i];
+    if (t->role != NNRT_INPUT && t->role != NNRT_OUTPUT) continue;
+    if (!(e->io[k++] = calloc((size_t)(m->batch * t->size) + 1, 4)))
+      return nnrt__fail(err, "out of memory for the prediction buffers");
+  }
+  return 0;
+}
+
+static void engine_free(engine *e) {
+  for (int i = 0; e->io && i < e->nio; i++) free(e->io[i]);
+  free(e->io);
+}
+
+/* The probabilities of the token after ids[0..len). */
+static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
+  const nnrt_model *m = e->m;
+  if (e->recompute) {
+    int32_t *in = e->io[0];
+    int64_t T = e->window, n = len < T ? len : T;
+    memset(in, 0, (size_t)T * sizeof *in);
+    /* Models that predict every position read the window from its start
+     * (causal: what follows cannot matter); window-to-next models are
+     * pre-padded, as Keras pads the course's windows. */
+    int64_t at = e->per_position ? 0 : T - n;
+    memcpy(in + at, ids + len - n, (size_t)n * sizeof *in);
+    m->predict(e->params, e->io);
+    const float *probs = e->io[1];
+    return e->per_position ? probs + (n - 1) * e->out_width : probs;
+  }
+  int64_t ctx = m->step_context;
+  int32_t *tok = e->io[0];
+  while (e->fed < len) {
+    if (ctx > 0 && e->fed - e->base == ctx) {
+      /* The cache is full: start again from the last half of what it held,
+       * so that the next ctx / 2 tokens cost one step each. */
+      for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE; i++)
+        memset(e->io[i], 0, (size_t)(m->step_batch * m->step_tensors[i].size) * 4);
+      e->base = e->fed - ctx / 2;
+      e->fed = e->base;
+    }
+    tok[0] = ids[e->fed++];
+    m->step(e->params, e->io);
+    /* generation uses row 0: keep the other rows' states zero */
+    for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE; i++) {
+      int64_t sz = m->step_tensors[i].size;
+      memset((char *)e->io[i] + (size_t)sz * 4, 0, (size_t)((m->step_batch - 1) * sz) * 4);
+    }
+  }
+  return e->io[e->first_output];
+}
+
+static int generate(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
+                    int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text, int recompute,
+                    nnrt_error *err) {
   static const nnrt_sampling greedy = {0};
   if (text) *text = NULL;
   if (!s) s = &greedy;
   if (nnrt_model_check(m, err)) return 1;
-  if (!m->step) return nnrt__fail(err, "model '%s' has no step function: it has no recurrent cells", m->name);
   if (!v || (v->kind != NNRT_TOKENS_WORDS && v->kind != NNRT_TOKENS_CHARS) || !v->table)
     return nnrt__fail(err, "generation needs a vocabulary");
-  int first_state = -1, first_output = -1;
-  if (step_table_check(m, v, &first_state, &first_output, err)) return 1;
   if (!params && m->num_params > 0) return nnrt__fail(err, "model '%s': no parameters", m->name);
-  if (n_tokens < 0) return nnrt__fail(err, "cannot generate %lld tokens", (long long)n_tokens);
+  if (n_tokens < 0 || n_tokens > INT32_MAX) return nnrt__fail(err, "cannot generate %lld tokens", (long long)n_tokens);
   if (sampling_check(s, err)) return 1;
   int words = v->kind == NNRT_TOKENS_WORDS;
-
-  int32_t *ids;
-  int64_t n_prompt;
-  if (!prompt) prompt = "";
-  if (nnrt_vocab_encode(v, prompt, strlen(prompt), &ids, &n_prompt, err)) return 1;
-  if (n_prompt == 0) {
-    free(ids);
-    return nnrt__fail(err, words ? "the prompt has no words (punctuation is dropped, as in training): give at least "
-                                   "one word to start from"
-                                 : "the prompt is empty: give at least one character to start from");
+  engine e;
+  if (engine_init(&e, m, params, v, recompute, err)) {
+    engine_free(&e);
+    return 1;
   }
 
-  int nt = m->num_step_tensors, rc = 0;
-  void **io = calloc((size_t)nt, sizeof *io);
-  for (int i = 0; io && i < nt; i++)
-    if (!(io[i] = calloc((size_t)(m->step_batch * m->step_tensors[i].size) + 1, 4))) rc = 1;
+  int32_t *ids = NULL;
+  int64_t n_prompt = 0;
+  if (!prompt) prompt = "";
+  int rc = nnrt_vocab_encode(v, prompt, strlen(prompt), &ids, &n_prompt, err);
+  if (!rc && n_prompt == 0)
+    rc = nnrt__fail(err, words ? "the prompt has no words (punctuation is dropped, as in training): give at least "
+                                 "one word to start from"
+                               : "the prompt is empty: give at least one character to start from");
+  int32_t *all = NULL;
+  if (!rc && !(all = malloc((size_t)(n_prompt + n_tokens) * sizeof *all))) rc = nnrt__fail(err, "out of memory");
   nnrt__buf b = {0};
   sink sk = {out, text ? &b : NULL};
   char *prompt_text = NULL;
-  if (!io || rc) rc = nnrt__fail(err, "out of memory for the step buffers");
-  else rc = nnrt_vocab_decode(v, ids, n_prompt, &prompt_text, err);
+  if (!rc) rc = nnrt_vocab_decode(v, ids, n_prompt, &prompt_text, err);
   if (!rc) {
-    int32_t *tok = io[0];
-    float *probs = io[first_output];
+    memcpy(all, ids, (size_t)n_prompt * sizeof *all);
+    int64_t len = n_prompt;
     nnrt_rng rng;
     nnrt_rng_seed(&rng, seed);
     emit(&sk, prompt_text);
-    for (int64_t t = 0; t < n_prompt + n_tokens && !rc; t++) {
-      if (t >= n_prompt) {
-        /* sample from the output of the last step, then feed it back */
-        if (words) probs[0] = 0.0f; /* the reserved id */
-        int32_t id;
-        if (nnrt_sample(probs, v->size, s, &rng, &id, err)) {
-          nnrt__prefix(err, "generated token %lld", (long long)(t - n_prompt + 1));
-          rc = 1;
-          break;
-        }
-        if (words) emit(&sk, " ");
-        emit(&sk, v->tokens[id]);
-        if (t == n_prompt + n_tokens - 1) break; /* no step needed after the last one */
-        tok[0] = id;
-      } else {
-        tok[0] = ids[t];
+    for (int64_t k = 0; k < n_tokens; k++) {
+      float *probs = (float *)engine_next(&e, all, len);
+      if (words) probs[0] = 0.0f; /* the reserved id */
+      int32_t id;
+      if (nnrt_sample(probs, v->size, s, &rng, &id, err)) {
+        nnrt__prefix(err, "generated token %lld", (long long)(k + 1));
+        rc = 1;
+        break;
       }
-      m->step(params, io);
-      /* generation uses row 0: keep the other rows' states zero */
-      for (int i = first_state; i >= 0 && i < nt && m->step_tensors[i].role == NNRT_STATE; i++) {
-        int64_t sz = m->step_tensors[i].size;
-        memset((char *)io[i] + (size_t)sz * 4, 0, (size_t)((m->step_batch - 1) * sz) * 4);
-      }
+      if (words) emit(&sk, " ");
+      emit(&sk, v->tokens[id]);
+      all[len++] = id;
     }
     if (!rc && out && ferror(out)) rc = nnrt__fail(err, "cannot write the generated text");
     if (!rc && b.oom) rc = nnrt__fail(err, "out of memory");
@@ -233,8 +328,20 @@ int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v,
   }
   free(b.p);
   free(prompt_text);
-  for (int i = 0; io && i < nt; i++) free(io[i]);
-  free(io);
+  free(all);
   free(ids);
+  engine_free(&e);
   return rc;
+}
+
+int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
+                  int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text,
+                  nnrt_error *err) {
+  return generate(m, params, v, prompt, n_tokens, s, seed, out, text, 0, err);
+}
+
+int nnrt_generate_recompute(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
+                            int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text,
+                            nnrt_error *err) {
+  return generate(m, params, v, prompt, n_tokens, s, seed, out, text, 1, err);
 }

@@ -114,7 +114,7 @@ void addModelTable(Module &m, const ModelABI &abi) {
        tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
        m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
        ConstantInt::get(i64, abi.stepBatch),
-       ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, 0),
+       ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, abi.stepContext),
        stepTensors, step ? (Constant *)step : ConstantPointerNull::get(ptr)});
   new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model,
                      p + "_model");

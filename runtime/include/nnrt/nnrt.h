@@ -362,13 +362,26 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s,
  * least one token), feeds every prompt token through step (one call per
  * token), then samples n_tokens ids from the first step output (the
  * probability vector, width v->size; a word vocabulary's reserved id 0 is
- * never picked), feeding each back in. The decoded text, prompt first, is
+ * never picked), feeding each back in. A model with a step_context (a
+ * key/value cache) that fills up starts again from zero states and the last
+ * step_context / 2 ids. The decoded text, prompt first, is
  * written to out as it is produced (out may be NULL) and, when text is not
  * NULL, returned in *text (malloc'd). */
 int nnrt_generate(const nnrt_model *m, const float *params,
                   const nnrt_vocab *v, const char *prompt, int64_t n_tokens,
                   const nnrt_sampling *s, uint64_t seed, FILE *out,
                   char **text, nnrt_error *err);
+
+/* The same, but every token runs m->predict again on the last window of
+ * ids (the course's way, and the reference a step's cache must agree with):
+ * a model that predicts every position ([T] ids -> [T, V]) gets the window
+ * from its start, padded after; a window-to-next model ([T] -> [V]) gets
+ * it pre-padded with id 0. Uses row 0 of a full batch. */
+int nnrt_generate_recompute(const nnrt_model *m, const float *params,
+                            const nnrt_vocab *v, const char *prompt,
+                            int64_t n_tokens, const nnrt_sampling *s,
+                            uint64_t seed, FILE *out, char **text,
+                            nnrt_error *err);
 
 /* ---- metrics ------------------------------------------------------------ */
 

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define NNRT_ABI_VERSION 2
+#define NNRT_ABI_VERSION 3
 #define NNRT_MAX_RANK 6
 
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_I32 = 1 };
@@ -79,8 +79,8 @@ typedef struct nnrt_model {
   /* Same io layout as train_step; no update. Returns the weighted mean loss. */
   float (*eval_step)(const float *params, void *const *io);
 
-  /* Generation, one time step per call, for models with recurrent cells
-   * (NULL and 0 otherwise). `step_tensors` lists, in order, the step's
+  /* Generation, one time step per call, for models with recurrent cells or
+   * a key/value cache (NULL and 0 otherwise). `step_tensors` lists, in order, the step's
    * inputs (one time step of each model input: its shape without the time
    * dimension), its states (NNRT_STATE, e.g. "h1.h" [150]) and its outputs
    * (one time step of each output). Every buffer holds `step_batch` rows.
@@ -88,7 +88,10 @@ typedef struct nnrt_model {
    * read and updated in place; all-zero states start a sequence. */
   int64_t step_batch;
   int32_t num_step_tensors;
-  int32_t reserved2;
+  /* Models with attention: the most positions the step's key/value cache
+   * holds (the model's context); a sequence longer than that must start
+   * again from all-zero states. 0: no limit (recurrent cells). */
+  int32_t step_context;
   const nnrt_tensor_info *step_tensors;
   void (*step)(const float *params, void *const *io);
 } nnrt_model;

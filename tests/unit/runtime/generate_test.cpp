@@ -7,6 +7,7 @@
 
 #include "rt_helpers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -76,6 +77,23 @@ void fake_step(const float *params, void *const *io) {
   }
 }
 
+// The fake as a window model for predict: x int32[batch][25] (pre-padded
+// with 0) -> probs float[batch][V], the same next token as the step after
+// the window's tokens (the count is the number of tokens before the last).
+int predict_calls = 0;
+void fake_predict(const float *, void *const *io) {
+  auto x = static_cast<const int32_t *>(io[0]);
+  auto probs = static_cast<float *>(io[1]);
+  int64_t V = steplog.vocab;
+  predict_calls++;
+  int n = 0;
+  for (int i = 0; i < 25; i++) n += x[i] != 0;
+  float *p = probs;
+  for (int64_t i = 0; i < V; i++) p[i] = 0.2f / float(V - 2);
+  if (steplog.words) p[0] = 0.5f;
+  p[next_token(x[24], n - 1, V)] = 0.3f;
+}
+
 struct FakeModel {
   std::vector<nnrt_tensor_info> tensors, step_tensors;
   nnrt_model m{};
@@ -108,6 +126,7 @@ struct FakeModel {
     m.num_step_tensors = int32_t(step_tensors.size());
     m.step_tensors = step_tensors.data();
     m.step = fake_step;
+    m.predict = fake_predict;
   }
 };
 
@@ -122,10 +141,11 @@ struct Vocab {
 
 // Runs nnrt_generate into a buffer; returns the text or "error: msg".
 std::string generate(const FakeModel &fm, const nnrt_vocab &v, const char *prompt, int64_t n,
-                     const nnrt_sampling *s = nullptr, uint64_t seed = 1) {
+                     const nnrt_sampling *s = nullptr, uint64_t seed = 1, bool recompute = false) {
   char *text = nullptr;
   nnrt_error err{};
-  if (nnrt_generate(&fm.m, fm.params, &v, prompt, n, s, seed, nullptr, &text, &err)) {
+  if ((recompute ? nnrt_generate_recompute : nnrt_generate)(&fm.m, fm.params, &v, prompt, n, s, seed, nullptr,
+                                                           &text, &err)) {
     CHECK(text == nullptr);
     return std::string("error: ") + err.msg;
   }
@@ -302,10 +322,13 @@ TEST_CASE("generate: the prompt primes the state, then tokens are fed back", "[r
   CHECK(steplog.params == std::vector<float>{0.25f, 0.25f, 0.25f, 0.25f});
   CHECK(steplog.other_rows_zero);
 
-  // A fresh call starts from a zero state again.
+  // A fresh call starts from a zero state again; with no token to write,
+  // nothing runs.
   steplog = StepLog();
   steplog.vocab = w.v.size;
   CHECK(generate(fm, w.v, "mat", 0) == "mat");
+  CHECK(steplog.counts.empty());
+  CHECK(generate(fm, w.v, "mat", 1) == "mat the");
   CHECK(steplog.counts == std::vector<float>{0});
 
   // Longer runs never pick the reserved id 0, although the fake gives it 0.5.
@@ -342,6 +365,42 @@ TEST_CASE("generate: characters", "[runtime]") {
         "error: 'z' is not in the vocabulary (did you train on this corpus?)");
 }
 
+TEST_CASE("generate: a full key/value cache starts again from the last half of its positions", "[runtime]") {
+  Vocab w(NNRT_TOKENS_WORDS, "the cat sat on the mat");
+  FakeModel fm(w.v.size);
+  fm.m.step_context = 4;
+  std::string text = generate(fm, w.v, "the cat", 5);
+  // Positions 0..3 fill the cache; the fifth token starts again from zero
+  // states with the last 2 tokens it held, then goes on.
+  CHECK(steplog.counts == std::vector<float>{0, 1, 2, 3, 0, 1, 2, 3});
+  REQUIRE(steplog.tokens.size() == 8);
+  CHECK(steplog.tokens[4] == steplog.tokens[2]);
+  CHECK(steplog.tokens[5] == steplog.tokens[3]);
+  CHECK(std::count(text.begin(), text.end(), ' ') == 6);
+  // Without a context the state just goes on.
+  FakeModel open(w.v.size);
+  generate(open, w.v, "the cat", 5);
+  CHECK(steplog.counts == std::vector<float>{0, 1, 2, 3, 4, 5});
+}
+
+TEST_CASE("generate: running predict on the window again gives what the step gives", "[runtime]") {
+  Vocab w(NNRT_TOKENS_WORDS, "the cat sat on the mat");
+  FakeModel fm(w.v.size);
+  predict_calls = 0;
+  CHECK(generate(fm, w.v, "The cat...", 3, nullptr, 1, true) == "the cat on cat the");
+  CHECK(predict_calls == 3);
+  CHECK(steplog.tokens.empty());  // no step ran
+  nnrt_sampling s{};
+  s.temperature = 1;
+  CHECK(generate(fm, w.v, "the", 20, &s, 5, true) == generate(fm, w.v, "the", 20, &s, 5));
+  FakeModel two(w.v.size);
+  two.tensors.insert(two.tensors.begin() + 2, tensor("z", NNRT_INPUT, NNRT_I32, {25}));
+  two.m.tensors = two.tensors.data();
+  two.m.num_tensors = int32_t(two.tensors.size());
+  CHECK(generate(two, w.v, "the", 2, nullptr, 1, true) ==
+        "error: model 'TextGen': generating by running the model again needs one int input of token ids [T]");
+}
+
 TEST_CASE("generate: clear errors", "[runtime]") {
   Vocab w(NNRT_TOKENS_WORDS, "the cat sat on the mat");
   FakeModel fm(w.v.size);
@@ -369,7 +428,8 @@ TEST_CASE("generate: clear errors", "[runtime]") {
 
   FakeModel bad(w.v.size);
   bad.m.step = nullptr;
-  CHECK(generate(bad, w.v, "the", 3) == "error: model 'TextGen' has no step function: it has no recurrent cells");
+  CHECK(generate(bad, w.v, "the", 3) == "error: model 'TextGen' has no step function: it has no recurrent cells or "
+                                        "attention cache");
   bad = FakeModel(w.v.size);
   bad.m.step_tensors = bad.step_tensors.data();
   bad.m.tensors = bad.tensors.data();
@@ -386,7 +446,7 @@ TEST_CASE("generate: clear errors", "[runtime]") {
   bad.m.step_batch = SB;
   bad.m.abi_version = 1;
   CHECK(generate(bad, w.v, "the", 3) ==
-        "error: model 'TextGen' was compiled for nnrt ABI 1, this runtime has ABI 2");
+        "error: model 'TextGen' was compiled for nnrt ABI 1, this runtime has ABI 3");
 
   nnrt_vocab empty{};
   CHECK(generate(fm, empty, "the", 3) == "error: generation needs a vocabulary");

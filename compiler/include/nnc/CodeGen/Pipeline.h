@@ -49,6 +49,7 @@ struct ModelABI {
   std::vector<Tensor> tensors; // params, inputs, targets, outputs
   bool hasStep = false;
   int64_t stepBatch = 0;
+  int64_t stepContext = 0; // positions a step's key/value cache holds; 0: no limit
   std::vector<Tensor> stepTensors; // step inputs, states, outputs
 };
 
