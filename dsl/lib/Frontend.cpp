@@ -58,7 +58,7 @@ bool isActivation(const std::string &s) { return s == "linear" || unaryFunctions
 bool isLossFunction(const std::string &s) { return s == "cross_entropy" || s == "mse"; }
 // Built-ins with their own argument rules (see callTensorBuiltin).
 bool isTensorBuiltin(const std::string &s) {
-  return s == "concat" || s == "slice" || s == "embedding" || s == "dropout";
+  return s == "concat" || s == "slice" || s == "embedding" || s == "dropout" || s == "cache";
 }
 bool isBuiltinFunction(const std::string &s) {
   return isActivation(s) || isLossFunction(s) || isTensorBuiltin(s);
@@ -464,6 +464,7 @@ private:
   // ---- models -------------------------------------------------------------
   Graph checkModel(const ModelDecl &m) {
     g_ = Graph{};
+    positionNode_ = -1;
     g_.modelName = m.name;
     g_.file = prog_.mainFile;
     Scope top;
@@ -564,6 +565,13 @@ private:
       if (!ok) {
         declare(scope, s.name, s.nameLoc, Value::error(), true);
         return;
+      }
+      // The step of a cached model takes one position: the first dimension
+      // is the time, and its full length is what a cache holds.
+      if (opts_.cacheStep && !shape.empty()) {
+        if (g_.context == 0)
+          g_.context = shape[0];
+        shape[0] = 1;
       }
       DType dt = s.dtype == "int" ? DType::I32 : DType::F32;
       auto &list = isInput ? g_.inputs : g_.targets;
@@ -1172,11 +1180,15 @@ private:
       return "embedding(table, ids)";
     if (f == "dropout")
       return "dropout(x, 0.2)";
+    if (f == "cache")
+      return "cache(k)";
     return f + "(x)";
   }
 
   // concat, slice, embedding and dropout.
   Value callTensorBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    if (f == "cache")
+      return callCache(e, scope);
     for (const Arg &a : e.args)
       if (!a.name.empty()) {
         error(a.nameLoc, fmt::format("{} does not take named arguments", f));
@@ -1335,6 +1347,75 @@ private:
     mutNode(r).value = vals[1].f;
     mutNode(r).seedStream = dropouts_++;
     return Value::tensor(r);
+  }
+
+  // cache(x): x[T, ...] itself, except in the step of a cached model, where
+  // x is one position [1, ...] and the result is every position so far
+  // [context, ...]: a step state that x is written into at the current
+  // position (a key/value cache of attention).
+  Value callCache(const Expr &e, Scope &scope) {
+    if (e.args.size() != 1 || !e.args[0].name.empty()) {
+      error(e.args.size() == 1 ? e.args[0].nameLoc : e.loc,
+            fmt::format("cache expects one tensor argument, as in 'cache(k)', got {}",
+                        e.args.size() == 1 ? "a named argument" : std::to_string(e.args.size())));
+      return Value::error();
+    }
+    const Expr &ex = *e.args[0].value;
+    Value v = eval(ex, scope);
+    if (v.kind == Value::Error)
+      return v;
+    if (v.kind != Value::Tensor || node(v).dtype != DType::F32 || !node(v).batched ||
+        node(v).shape.empty()) {
+      error(ex.loc, fmt::format("cache keeps a float sequence [T, ...] of each example, with "
+                                "the time first, but '{}' is {}{}",
+                                text(ex), describe(v),
+                                v.kind == Value::Tensor && !node(v).batched
+                                    ? " that is the same for every example"
+                                    : ""));
+      return Value::error();
+    }
+    if (nodes_ != &g_.nodes) {
+      error(e.loc, "cache cannot be used in a recurrent cell's step: a cell carries its own state");
+      return Value::error();
+    }
+    g_.usesCache = true;
+    if (!opts_.cacheStep)
+      return v;
+    const Node &n = node(v);
+    if (n.shape[0] != 1 || g_.context <= 0) {
+      error(ex.loc, fmt::format("cache: in the one-position step, '{}' has {} positions; its "
+                                "first dimension must be the input's time",
+                                text(ex), n.shape[0]));
+      return Value::error();
+    }
+    std::vector<int64_t> shape = n.shape;
+    shape[0] = g_.context;
+    int pos = positionNode(e.loc);
+    std::string name = fmt::format("{}cache_{}", scope.prefix, ++scope.counters["cache"]);
+    int st = addStepState(name, shape, e.loc);
+    int w = addNode(OpKind::CacheWrite, {st, v.node, pos}, shape, DType::F32, true, e.loc);
+    g_.stepStates[size_t(node(Value::tensor(st)).ioIndex)].update = w;
+    return Value::tensor(w);
+  }
+
+  int addStepState(const std::string &name, const std::vector<int64_t> &shape, const Loc &loc) {
+    int n = addNode(OpKind::StepState, {}, shape, DType::F32, true, loc);
+    mutNode(n).ioIndex = int(g_.stepStates.size());
+    g_.stepStates.push_back(Graph::StepState{name, shape, n, -1});
+    return n;
+  }
+
+  // The step's position (float [1] per example: how many positions came
+  // before), made on first use; the step adds 1 to it.
+  int positionNode(const Loc &loc) {
+    if (positionNode_ >= 0)
+      return positionNode_;
+    positionNode_ = addStepState("position", {1}, loc);
+    int one = addNode(OpKind::Constant, {}, {}, DType::F32, false, loc);
+    mutNode(one).value = 1;
+    int next = addNode(OpKind::Add, {positionNode_, one}, {1}, DType::F32, true, loc);
+    g_.stepStates[size_t(node(Value::tensor(positionNode_)).ioIndex)].update = next;
+    return positionNode_;
   }
 
   std::vector<std::string> callableNames() const {
@@ -2281,6 +2362,7 @@ private:
   std::vector<Node> *nodes_ = &g_.nodes; // where addNode appends
   ScanBuild *scan_ = nullptr;            // the scan whose body is being built
   int dropouts_ = 0;                     // seed streams handed out
+  int positionNode_ = -1;                // cacheStep: the position state's node
   std::vector<std::pair<const ParamDecl *, Value>> modelParams_;
 };
 

@@ -85,6 +85,9 @@ ModelABI describeModel(const dsl::Graph &g, const CodeGenOptions &opts) {
     for (const dsl::Scan &sc : sg->scans)
       for (const dsl::Scan::State &st : sc.states)
         addStep(st.name, NNRT_STATE, dsl::DType::F32, st.shape);
+    for (const dsl::Graph::StepState &st : sg->stepStates)
+      addStep(st.name, NNRT_STATE, dsl::DType::F32, st.shape);
+    abi.stepContext = sg->context;
     for (const dsl::IO &io : sg->outputs)
       addStep(io.name, NNRT_OUTPUT, dsl::DType::F32, sg->nodes[io.node].shape);
   }

@@ -2,6 +2,7 @@
 #include "nnc/MLIRGen/MLIRGen.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -29,11 +30,16 @@ public:
     for (const dsl::Scan &sc : g.scans)
       for (const dsl::Scan::State &st : sc.states)
         ins.push_back(tensor(st.shape, true));
+    unsigned numScanStates = ins.size() - g.inputs.size();
+    for (const dsl::Graph::StepState &st : g.stepStates)
+      ins.push_back(tensor(st.shape, true));
     for (const dsl::IO &io : g.outputs)
       outs.push_back(typeOf(g.nodes[io.node]));
     for (const dsl::Scan &sc : g.scans)
       for (const dsl::Scan::State &st : sc.states)
         outs.push_back(tensor(st.shape, true));
+    for (const dsl::Graph::StepState &st : g.stepStates)
+      outs.push_back(tensor(st.shape, true));
     auto fn = b.create<func::FuncOp>(loc(dsl::Loc{g.file, 1, 1}), "step_forward",
                                      b.getFunctionType(ins, outs));
     fn->setAttr("nn.num_inputs", b.getI64IntegerAttr(g.inputs.size()));
@@ -44,13 +50,24 @@ public:
     std::vector<Value> values;
     // Only what the outputs need: no targets, no loss.
     if (!emitNodes(g.nodes, values, [&](const dsl::Node &n) -> Value {
-          return n.op == OpKind::Input ? args[n.ioIndex] : Value();
+          if (n.op == OpKind::Input)
+            return args[n.ioIndex];
+          if (n.op == OpKind::StepState)
+            return stateArgs[numScanStates + n.ioIndex];
+          return Value();
         }, /*skipLoss=*/true))
       return false;
     SmallVector<Value> rets;
     for (const dsl::IO &io : g.outputs)
       rets.push_back(values[io.node]);
     rets.append(finalStates.begin(), finalStates.end());
+    for (const dsl::Graph::StepState &st : g.stepStates) {
+      if (st.update < 0 || !values[st.update]) {
+        emitError(fn.getLoc()) << "internal error: step state '" << st.name << "' is not updated";
+        return false;
+      }
+      rets.push_back(values[st.update]);
+    }
     if (rets.size() != outs.size()) {
       emitError(fn.getLoc()) << "internal error: the step model's states do not match";
       return false;
@@ -292,6 +309,15 @@ private:
     return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins);
   }
 
+  // The step's position (a float state [B, 1]) as the index the cache ops
+  // take: row 0's (generation runs every row in step).
+  Value position(Location l, int i) {
+    Value p = value(i);
+    Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+    Value f = b.create<tensor::ExtractOp>(l, p, ValueRange{zero, zero});
+    return b.create<arith::FPToSIOp>(l, b.getI64Type(), f);
+  }
+
   Value dropout(const dsl::Node &n) {
     if (stepMode)
       return value(n.operands[0]);
@@ -421,6 +447,7 @@ private:
       return b.create<nn::ParamOp>(l, typeOf(n), g.params[n.paramIndex].name);
     case OpKind::Input:
     case OpKind::Target:
+    case OpKind::StepState:
     case OpKind::ScanState:
     case OpKind::ScanInput:
     case OpKind::ScanCapture:
@@ -474,6 +501,9 @@ private:
       return dropout(n);
     case OpKind::Scan:
       return scan(n);
+    case OpKind::CacheWrite:
+      return b.create<nn::CacheWriteOp>(l, value(n.operands[0]), value(n.operands[1]),
+                                        position(l, n.operands[2]));
     }
     emitError(l) << "internal error: unknown graph op";
     return nullptr;
@@ -485,7 +515,8 @@ private:
 OwningOpRef<ModuleOp> nnc::generateNN(MLIRContext &ctx, const dsl::Graph &graph,
                                       int64_t batch, const dsl::Graph *stepGraph,
                                       int64_t stepBatch) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect>();
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
+                  arith::ArithDialect>();
   OwningOpRef<ModuleOp> m = Generator(ctx, graph, batch).run();
   if (m && stepGraph && !Generator(ctx, *stepGraph, stepBatch).runStep(*m))
     return nullptr;

@@ -40,9 +40,10 @@ const char *kUsage =
     "  predict   classify rows of a CSV file (or stdin) with a checkpoint\n"
     "            --checkpoint CKPT [--input FILE|-] --model NAME\n"
     "            --resume CKPT (continue a run) --sample-every N (text models)\n"
-    "  generate  write text with a trained recurrent model\n"
+    "  generate  write text with a trained recurrent or attention model\n"
     "            --checkpoint CKPT --prompt TEXT [--tokens N --temperature T\n"
-    "            --top-k K --top-p P --seed S]\n"
+    "            --top-k K --top-p P --seed S] [--recompute: run the whole\n"
+    "            window again for every token instead of the step]\n"
     "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
     "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
@@ -73,6 +74,7 @@ const std::map<std::string, bool> kOptions = {
     {"emit", true},   {"target-cpu", true},  {"model", true},   {"help", false},
     {"resume", true}, {"prompt", true},      {"tokens", true},  {"temperature", true},
     {"top-k", true},  {"top-p", true},       {"sample-every", true},
+    {"recompute", false},
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -146,16 +148,22 @@ std::optional<dsl::Graph> loadGraph(const Args &a) {
   return dsl::buildGraph(a.file, fo, diag, a.get("model"));
 }
 
-// The model built again with one time step, for the generation entry point
-// (models with recurrent cells and a time parameter only).
+// The model built again with one time step, for the generation entry point:
+// models with recurrent cells and a time parameter (cells carry their
+// states), and models with attention caches (one position, keys and values
+// of earlier positions cached).
 std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
-  if (g.scans.empty() || g.timeParam.empty())
+  bool cells = !g.scans.empty() && !g.timeParam.empty();
+  if (!cells && !g.usesCache)
     return nullptr;
   dsl::DiagnosticEngine diag(std::cerr);
   dsl::FrontendOptions fo;
   const char *env = std::getenv("NNC_STDLIB");
   fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
-  fo.overrides[g.timeParam] = 1;
+  if (g.usesCache)
+    fo.cacheStep = true;
+  else
+    fo.overrides[g.timeParam] = 1;
   auto sg = dsl::buildGraph(a.file, fo, diag, a.get("model"));
   if (!sg)
     return nullptr;
@@ -527,10 +535,12 @@ int cmdGenerate(const Args &a) {
   auto g = loadGraph(a);
   if (!g)
     return 1;
-  if (g->scans.empty())
-    return fail("model '" + g->modelName + "' has no recurrent cells: nnc generate "
-                "needs a model with a cell (LSTM, GRU, ...)");
-  if (g->timeParam.empty())
+  bool recompute = a.has("recompute");
+  if (g->scans.empty() && !g->usesCache && !recompute)
+    return fail("model '" + g->modelName + "' has no recurrent cells and no attention "
+                "cache: nnc generate needs a model with a cell (LSTM, GRU, ...) or "
+                "cache(...) (std.attention), or --recompute");
+  if (!g->scans.empty() && !g->usesCache && g->timeParam.empty() && !recompute)
     return fail("model '" + g->modelName + "' has no time parameter: declare the "
                 "window as a model parameter, e.g. model M(window T = 25), and use "
                 "it in the input's shape");
@@ -538,10 +548,13 @@ int cmdGenerate(const Args &a) {
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
-  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
-  if (!stepGraph)
-    return 1;
-  o->stepGraph = stepGraph.get();
+  std::unique_ptr<dsl::Graph> stepGraph;
+  if (!recompute) {
+    stepGraph = loadStepGraph(a, *g);
+    if (!stepGraph)
+      return 1;
+    o->stepGraph = stepGraph.get();
+  }
   int64_t tokens = 50;
   if (a.has("tokens")) {
     auto v = parseInt("tokens", a.get("tokens"), 0, err);
@@ -592,8 +605,8 @@ int cmdGenerate(const Args &a) {
   nnrt_vocab v{};
   if (nnrt_vocab_from_metadata(&v, &md, &e))
     return fail(a.get("checkpoint") + ": " + e.msg);
-  int rc = nnrt_generate(m, params.data(), &v, a.get("prompt").c_str(), tokens, &s, seed,
-                         stdout, nullptr, &e);
+  int rc = (recompute ? nnrt_generate_recompute : nnrt_generate)(
+      m, params.data(), &v, a.get("prompt").c_str(), tokens, &s, seed, stdout, nullptr, &e);
   std::printf("\n");
   nnrt_vocab_free(&v);
   nnrt_metadata_free(&md);

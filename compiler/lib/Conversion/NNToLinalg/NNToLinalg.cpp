@@ -814,6 +814,34 @@ struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
   }
 };
 
+// Every position of the cache is read and written (no in-place update of a
+// function argument), the one at `position` from the value: [B, N, C] of a
+// few hundred KB per step, small beside the weights a step reads.
+struct LowerCacheWrite : OpRewritePattern<CacheWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CacheWriteOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = r.getContext();
+    auto ct = tensorType(op.getCache());
+    int64_t rank = ct.getRank();
+    Value pos = r.create<arith::IndexCastOp>(loc, r.getIndexType(), op.getPosition());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    SmallVector<AffineExpr> vexprs;
+    for (int64_t d = 0; d < rank; ++d)
+      vexprs.push_back(d == 1 ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d, ctx));
+    AffineMap vmap = AffineMap::get(rank, 0, vexprs, ctx);
+    Value res = generic(
+        r, loc, ValueRange{op.getCache(), op.getValue()}, empty(r, loc, ct), {id, vmap, id},
+        parallel(rank), [&](OpBuilder &b, Location l, ValueRange a) {
+          Value j = b.create<linalg::IndexOp>(l, 1);
+          Value here = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, j, pos);
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::SelectOp>(l, here, a[1], a[0])));
+        })[0];
+    r.replaceOp(op, res);
+    return success();
+  }
+};
+
 // Rows of dy added into a zero table at their ids: a loop, since several
 // positions may hold the same id.
 struct LowerEmbeddingGrad : OpRewritePattern<EmbeddingGradOp> {
@@ -1007,6 +1035,7 @@ struct ConvertNNToLinalgPass
                  LowerSGD, LowerAdam, LowerRMSProp, LowerConcat, LowerSlice,
                  LowerSliceGrad, LowerEmbedding, LowerEmbeddingGrad, LowerDropout,
                  LowerScan>(&getContext());
+    patterns.add<LowerCacheWrite>(&getContext());
     GreedyRewriteConfig config;
     config.enableRegionSimplification = false;
     if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns), config)))

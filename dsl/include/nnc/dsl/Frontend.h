@@ -25,6 +25,12 @@ struct FrontendOptions {
   // Values for model parameters (`model M(window T = 25)`), replacing their
   // defaults: {"T", 1} builds the one-step model used for generation.
   std::map<std::string, int64_t> overrides;
+  // Build the one-position step of a model with attention caches (see
+  // Graph::usesCache): the first dimension of every input and target (the
+  // time) becomes 1, `cache(x)` keeps x of earlier positions in a step state
+  // of the input's full length, and positions() and causal_mask() count from
+  // a `position` state.
+  bool cacheStep = false;
 };
 
 // Parse + check `path`. modelName empty = the only model of the file (an

@@ -44,6 +44,11 @@ enum class OpKind {
   ScanState,    // inside a scan body: the state `ioIndex` at the start of the step
   ScanInput,    // inside a scan body: step t of the scanned operand `ioIndex`
   ScanCapture,  // inside a scan body: outer value `ioIndex` (same every step)
+  // The one-position step of a model with attention caches (issue 4); these
+  // appear only in a graph built with FrontendOptions::cacheStep:
+  StepState,    // Graph::stepStates[ioIndex] as the step starts (batched)
+  CacheWrite,   // (cache [N, ...], x [1, ...], position [1]): the cache with row
+                // `position` replaced by x
 };
 
 struct Node {
@@ -161,6 +166,20 @@ struct Graph {
   // the inputs (`window T = 25` -> "T"). The step function is the same model
   // built again with it set to 1 (FrontendOptions::overrides).
   std::string timeParam;
+  // The model calls cache(): its `step` is the model built again with
+  // FrontendOptions::cacheStep (one position, keys and values cached).
+  bool usesCache = false;
+  // In a cacheStep graph: the states the step reads and writes besides the
+  // cells' (the caches, then the position; `update` is the node with the
+  // state's value after the step), and the positions a cache holds.
+  struct StepState {
+    std::string name;          // "b1.attn.cache_1", "position"
+    std::vector<int64_t> shape; // per example
+    int node = -1;             // its StepState node
+    int update = -1;
+  };
+  std::vector<StepState> stepStates;
+  int64_t context = 0;
   TrainConfig train;
 };
 

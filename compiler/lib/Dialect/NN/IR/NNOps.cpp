@@ -364,6 +364,20 @@ LogicalResult DropoutOp::verify() {
   return success();
 }
 
+LogicalResult CacheWriteOp::verify() {
+  auto c = tensorType(getCache()).getShape();
+  auto v = tensorType(getValue()).getShape();
+  if (c.size() < 2)
+    return emitOpError("cache must be [B, N, ...]");
+  SmallVector<int64_t> expected(c.begin(), c.end());
+  expected[1] = 1;
+  if (SmallVector<int64_t>(v.begin(), v.end()) != expected)
+    return emitOpError("value must be one position of the cache, ")
+           << "[" << expected.size() << "-d with dimension 1 of size 1], got "
+           << getValue().getType();
+  return success();
+}
+
 LogicalResult EmbeddingGradOp::verify() {
   auto ids = tensorType(getIds()).getShape();
   auto g = tensorType(getGrad()).getShape();

@@ -567,4 +567,32 @@ def NN_YieldOp : NN_Op<"yield", [Pure, Terminator, HasParent<"ScanOp">]> {
   let builders = [OpBuilder<(ins), [{ }]>];
 }
 
+//===----------------------------------------------------------------------===//
+// Generation with a key/value cache (issue 4)
+//===----------------------------------------------------------------------===//
+
+def NN_CacheWriteOp : NN_Op<"cache_write", [Pure,
+    AllTypesMatch<["cache", "result"]>]> {
+  let summary = "writes one position into a key/value cache";
+  let description = [{
+    `cache: [B, N, ...]`, `value: [B, 1, ...]`: the result is the cache with
+    position `position` of every row replaced by the value, the other
+    positions unchanged (a position outside [0, N) changes nothing). The
+    one-position `step` of a model with attention keeps the keys and values
+    of earlier positions this way; it is not differentiated.
+
+    ```mlir
+    %k2 = nn.cache_write %k into %cache at %pos : tensor<1x1x128xf32> into tensor<1x128x128xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$value, NN_F32Tensor:$cache, I64:$position);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$value `into` $cache `at` $position attr-dict `:` type($value) `into` type($cache)";
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "::mlir::Value":$cache, "::mlir::Value":$value,
+                                 "::mlir::Value":$position), [{
+    build($_builder, $_state, cache.getType(), value, cache, position);
+  }]>];
+}
+
 #endif
