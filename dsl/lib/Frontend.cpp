@@ -51,6 +51,8 @@ const std::map<std::string, OpKind> &unaryFunctions() {
       {"exp", OpKind::Exp},         {"log", OpKind::Log},         {"sqrt", OpKind::Sqrt},
       {"softmax", OpKind::Softmax}, {"log_softmax", OpKind::LogSoftmax},
       {"neg", OpKind::Neg},
+      // Transformer primitives (issue 4):
+      {"gelu", OpKind::Gelu},
   };
   return m;
 }
@@ -60,8 +62,14 @@ bool isLossFunction(const std::string &s) { return s == "cross_entropy" || s == 
 bool isTensorBuiltin(const std::string &s) {
   return s == "concat" || s == "slice" || s == "embedding" || s == "dropout" || s == "cache";
 }
+// Transformer primitives (issue 4), with named arguments (see
+// callTransformerBuiltin).
+bool isTransformerBuiltin(const std::string &s) {
+  return s == "layer_norm" || s == "causal_mask" || s == "mask" || s == "not_padding" ||
+         s == "positions";
+}
 bool isBuiltinFunction(const std::string &s) {
-  return isActivation(s) || isLossFunction(s) || isTensorBuiltin(s);
+  return isActivation(s) || isLossFunction(s) || isTensorBuiltin(s) || isTransformerBuiltin(s);
 }
 bool isInitializerName(const std::string &s) {
   return s == "glorot_uniform" || s == "glorot" || s == "he_uniform" || s == "he" ||
@@ -1089,6 +1097,12 @@ private:
   Value callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
     if (isTensorBuiltin(f))
       return callTensorBuiltin(f, e, scope);
+    if (isTransformerBuiltin(f))
+      return callTransformerBuiltin(f, e, scope);
+    // softmax(x, axis = k): only the one-argument form is an activation.
+    if ((f == "softmax" || f == "log_softmax") &&
+        (e.args.size() != 1 || !e.args[0].name.empty()))
+      return callTransformerBuiltin(f, e, scope);
     for (const Arg &a : e.args)
       if (!a.name.empty()) {
         error(a.nameLoc, fmt::format("{} does not take named arguments", f));
@@ -1418,6 +1432,242 @@ private:
     return positionNode_;
   }
 
+  // ---- transformer primitives (issue 4) -----------------------------------
+
+  // Binds the arguments of built-in `f` (by position, then by name) to its
+  // parameters `params`, of which the first `required` must be given.
+  // Returns one expression per parameter (null when not given), or nullopt
+  // after an error.
+  std::optional<std::vector<const Expr *>> bindBuiltinArgs(const std::string &f, const Expr &e,
+                                                           const std::vector<std::string> &params,
+                                                           size_t required,
+                                                           const std::string &example) {
+    std::vector<const Expr *> bound(params.size(), nullptr);
+    bool named = false;
+    for (size_t i = 0; i < e.args.size(); ++i) {
+      const Arg &a = e.args[i];
+      if (a.name.empty()) {
+        if (named) {
+          error(a.value->loc, fmt::format("a positional argument of {} follows a named one", f));
+          return std::nullopt;
+        }
+        if (i >= params.size()) {
+          error(a.value->loc, fmt::format("{} expects {} argument{}, got {}, as in '{}'", f,
+                                          required == params.size()
+                                              ? std::to_string(required)
+                                              : fmt::format("{} to {}", required, params.size()),
+                                          params.size() == 1 ? "" : "s", e.args.size(), example));
+          return std::nullopt;
+        }
+        bound[i] = a.value.get();
+        continue;
+      }
+      named = true;
+      auto it = std::find(params.begin(), params.end(), a.name);
+      if (it == params.end()) {
+        std::string list;
+        for (const std::string &p : params)
+          list += (list.empty() ? "" : ", ") + p;
+        error(a.nameLoc, fmt::format("{} has no parameter named '{}'; its parameters are {}{}", f,
+                                     a.name, list, suggest(a.name, params)));
+        return std::nullopt;
+      }
+      size_t k = size_t(it - params.begin());
+      if (bound[k]) {
+        error(a.nameLoc, fmt::format("argument '{}' of {} is given twice", a.name, f));
+        return std::nullopt;
+      }
+      bound[k] = a.value.get();
+    }
+    for (size_t k = 0; k < required; ++k)
+      if (!bound[k]) {
+        error(e.loc, fmt::format("missing argument '{}' of {}, as in '{}'", params[k], f, example));
+        return std::nullopt;
+      }
+    return bound;
+  }
+
+  // layer_norm(x, eps), softmax/log_softmax(x, axis), causal_mask(s),
+  // mask(s, keep), not_padding(ids), positions(T).
+  Value callTransformerBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    std::vector<std::string> params;
+    size_t required = 1;
+    std::string example;
+    if (f == "layer_norm") {
+      params = {"x", "eps"};
+      example = "layer_norm(x, 1e-5)";
+    } else if (f == "softmax" || f == "log_softmax") {
+      params = {"x", "axis"};
+      example = f + "(x, axis = -1)";
+    } else if (f == "causal_mask") {
+      params = {"s"};
+      example = "causal_mask(q @ k)";
+    } else if (f == "mask") {
+      params = {"s", "keep"};
+      required = 2;
+      example = "mask(s, not_padding(ids))";
+    } else if (f == "not_padding") {
+      params = {"ids"};
+      example = "not_padding(ids)";
+    } else {
+      params = {"T"};
+      example = "positions(T)";
+    }
+    auto bound = bindBuiltinArgs(f, e, params, required, example);
+    if (!bound)
+      return Value::error();
+    std::vector<Value> vals;
+    for (const Expr *a : *bound) {
+      if (!a) {
+        vals.push_back(Value::error());
+        continue;
+      }
+      Value v = eval(*a, scope);
+      if (v.kind == Value::Error)
+        return v;
+      vals.push_back(v);
+    }
+    const std::vector<const Expr *> &args = *bound;
+    // The first argument of all but positions is a tensor (a number becomes
+    // a scalar constant).
+    auto tensorArg = [&](size_t i, DType want, const char *what) -> const Node * {
+      Value v = vals[i].isNumber() && want == DType::F32 ? asTensor(vals[i], *args[i]) : vals[i];
+      if (v.kind != Value::Tensor) {
+        error(args[i]->loc, fmt::format("the {} of {} must be a{} tensor, but '{}' is {}", what, f,
+                                        want == DType::F32 ? " float" : "n int", text(*args[i]),
+                                        describe(vals[i])));
+        return nullptr;
+      }
+      vals[i] = v;
+      const Node &n = node(v);
+      if (n.dtype != want) {
+        error(args[i]->loc,
+              want == DType::F32
+                  ? fmt::format("{} needs a float tensor, but '{}' is an int tensor", f,
+                                text(*args[i]))
+                  : fmt::format("{} needs an int tensor (token ids), but '{}' is a float tensor",
+                                f, text(*args[i])));
+        return nullptr;
+      }
+      return &n;
+    };
+    if (f == "positions") {
+      Value t = vals[0];
+      // positions(x): the positions of a sequence x[T, ...] (its first
+      // dimension), which is what the step of a cached model needs.
+      if (t.kind == Value::Tensor && node(t).batched && !node(t).shape.empty())
+        t = Value::integer(node(t).shape[0]);
+      if (opts_.cacheStep && t.kind == Value::Int && t.i >= 1) {
+        // One position: the step's.
+        int pos = positionNode(e.loc);
+        int r = addNode(OpKind::Positions, {pos}, {1}, DType::I32, false, e.loc);
+        mutNode(r).size = 1;
+        return Value::tensor(r);
+      }
+      if (t.kind != Value::Int || t.i < 1) {
+        error(args[0]->loc, fmt::format("the length of positions must be an integer >= 1, but "
+                                        "'{}' is {}",
+                                        text(*args[0]),
+                                        t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
+        return Value::error();
+      }
+      if (!checkSize({t.i}, e.loc, "positions(...)"))
+        return Value::error();
+      int r = addNode(OpKind::Positions, {}, {t.i}, DType::I32, false, e.loc);
+      mutNode(r).size = t.i;
+      return Value::tensor(r);
+    }
+    if (f == "not_padding") {
+      const Node *n = tensorArg(0, DType::I32, "argument");
+      if (!n)
+        return Value::error();
+      return Value::tensor(
+          addNode(OpKind::NotPadding, {vals[0].node}, n->shape, DType::F32, n->batched, e.loc));
+    }
+    const Node *x = tensorArg(0, DType::F32, "first argument");
+    if (!x)
+      return Value::error();
+    const Expr &ex = *args[0];
+    if (f == "layer_norm") {
+      if (x->shape.empty()) {
+        error(ex.loc, fmt::format("layer_norm normalizes over the last dimension, but '{}' is a "
+                                  "scalar",
+                                  text(ex)));
+        return Value::error();
+      }
+      double eps = 1e-5; // PyTorch's default
+      if (args[1]) {
+        const Value &v = vals[1];
+        if (!v.isNumber() || !(v.f > 0)) {
+          error(args[1]->loc, fmt::format("the eps of layer_norm must be a number > 0, but '{}' "
+                                          "is {}",
+                                          text(*args[1]), describe(v)));
+          return Value::error();
+        }
+        eps = v.f;
+      }
+      int r = addNode(OpKind::LayerNorm, {vals[0].node}, x->shape, DType::F32, x->batched, e.loc);
+      mutNode(r).value = eps;
+      return Value::tensor(r);
+    }
+    if (f == "softmax" || f == "log_softmax") {
+      if (x->shape.empty()) {
+        error(ex.loc, fmt::format("{} works over an axis, but '{}' is a scalar", f, text(ex)));
+        return Value::error();
+      }
+      int64_t rank = int64_t(x->shape.size()), axis = -1;
+      if (args[1]) {
+        const Value &v = vals[1];
+        if (v.kind != Value::Int || v.i < -rank || v.i >= rank) {
+          error(args[1]->loc,
+                fmt::format("the axis of {} must be an integer in [{}, {}] (an axis of '{}', "
+                            "shape {} per example), but '{}' is {}",
+                            f, -rank, rank - 1, text(ex), formatShape(x->shape), text(*args[1]),
+                            v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
+          return Value::error();
+        }
+        axis = v.i < 0 ? v.i : v.i - rank;
+      }
+      int r = addNode(f == "softmax" ? OpKind::Softmax : OpKind::LogSoftmax, {vals[0].node},
+                      x->shape, DType::F32, x->batched, e.loc);
+      mutNode(r).axis = int(axis);
+      return Value::tensor(r);
+    }
+    if (f == "causal_mask") {
+      if (x->shape.size() < 2) {
+        error(ex.loc, fmt::format("causal_mask needs scores [..., T, T'] with at least 2 "
+                                  "dimensions per example, but '{}' has shape {}",
+                                  text(ex), formatShape(x->shape)));
+        return Value::error();
+      }
+      // The step of a cached model has one query, at the step's position.
+      std::vector<int> operands{vals[0].node};
+      if (opts_.cacheStep)
+        operands.push_back(positionNode(e.loc));
+      return Value::tensor(
+          addNode(OpKind::CausalMask, operands, x->shape, DType::F32, x->batched, e.loc));
+    }
+    // mask(s, keep)
+    const Node *keep = tensorArg(1, DType::F32, "keep argument");
+    if (!keep)
+      return Value::error();
+    const Expr &ke = *args[1];
+    bool fits = keep->shape.size() <= x->shape.size();
+    for (size_t i = 0; fits && i < keep->shape.size(); ++i) {
+      int64_t dk = keep->shape[keep->shape.size() - 1 - i];
+      fits = dk == 1 || dk == x->shape[x->shape.size() - 1 - i];
+    }
+    if (!fits) {
+      error(ke.loc, fmt::format("mask: the keep tensor '{}' of shape {} does not broadcast to the "
+                                "shape {} of '{}' (numpy rules, per example)",
+                                text(ke), formatShape(keep->shape), formatShape(x->shape),
+                                text(ex)));
+      return Value::error();
+    }
+    return Value::tensor(addNode(OpKind::Mask, {vals[0].node, vals[1].node}, x->shape, DType::F32,
+                                 x->batched || keep->batched, e.loc));
+  }
+
   std::vector<std::string> callableNames() const {
     std::vector<std::string> names;
     for (const auto &[k, v] : prog_.layers)
@@ -1425,6 +1675,8 @@ private:
     for (const auto &[k, v] : unaryFunctions())
       names.push_back(k);
     for (const char *f : {"cross_entropy", "mse", "linear", "concat", "slice", "embedding", "dropout"})
+      names.push_back(f);
+    for (const char *f : {"layer_norm", "causal_mask", "mask", "not_padding", "positions"})
       names.push_back(f);
     return names;
   }

@@ -318,6 +318,27 @@ private:
     return b.create<arith::FPToSIOp>(l, b.getI64Type(), f);
   }
 
+  // Transformer primitives (issue 4).
+
+  // The axis is stored counted from the end, the same in the per-example and
+  // the batched shape; the default (-1) is left implicit.
+  template <typename Op> Value softmax(const dsl::Node &n) {
+    return b.create<Op>(loc(n.loc), value(n.operands[0]),
+                        n.axis == -1 ? IntegerAttr() : b.getI64IntegerAttr(n.axis));
+  }
+
+  // mask(s, keep): keep broadcasts to s per example; a batched keep on an
+  // unbatched s makes the result batched.
+  Value mask(const dsl::Node &n) {
+    Location l = loc(n.loc);
+    Value s = value(n.operands[0]);
+    if (n.batched && !node(n.operands[0]).batched)
+      s = b.create<nn::BroadcastToOp>(l, typeOf(n), s);
+    Value keep = alignBatched(l, n.operands[1], n.shape.size());
+    return b.create<nn::MaskOp>(l, typeOf(n), s, keep,
+                                b.getF32FloatAttr(float(dsl::kMaskFill)));
+  }
+
   Value dropout(const dsl::Node &n) {
     if (stepMode)
       return value(n.operands[0]);
@@ -482,9 +503,9 @@ private:
     case OpKind::Sqrt:
       return unary<nn::SqrtOp>(n);
     case OpKind::Softmax:
-      return unary<nn::SoftmaxOp>(n);
+      return softmax<nn::SoftmaxOp>(n);
     case OpKind::LogSoftmax:
-      return unary<nn::LogSoftmaxOp>(n);
+      return softmax<nn::LogSoftmaxOp>(n);
     case OpKind::CrossEntropy:
       return crossEntropy(n);
     case OpKind::MSE:
@@ -504,6 +525,24 @@ private:
     case OpKind::CacheWrite:
       return b.create<nn::CacheWriteOp>(l, value(n.operands[0]), value(n.operands[1]),
                                         position(l, n.operands[2]));
+    // Transformer primitives (issue 4):
+    case OpKind::LayerNorm:
+      return b.create<nn::LayerNormOp>(l, typeOf(n), value(n.operands[0]),
+                                       b.getF32FloatAttr(float(n.value)));
+    case OpKind::Gelu:
+      return unary<nn::GeluOp>(n);
+    case OpKind::CausalMask:
+      return b.create<nn::CausalMaskOp>(
+          l, typeOf(n), value(n.operands[0]),
+          n.operands.size() > 1 ? position(l, n.operands[1]) : Value(),
+          b.getF32FloatAttr(float(dsl::kMaskFill)));
+    case OpKind::Mask:
+      return mask(n);
+    case OpKind::NotPadding:
+      return b.create<nn::NotPaddingOp>(l, typeOf(n), value(n.operands[0]));
+    case OpKind::Positions:
+      return b.create<nn::RangeOp>(l, typeOf(n),
+                                   n.operands.empty() ? Value() : position(l, n.operands[0]));
     }
     emitError(l) << "internal error: unknown graph op";
     return nullptr;

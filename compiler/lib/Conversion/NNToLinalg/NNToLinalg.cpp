@@ -401,13 +401,84 @@ Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full,
                  })[0];
 }
 
+// ---- reductions along any axis (softmax with an axis, issue 4) ----------
+
+// The identity map of rank `r` without dimension `axis`: how a per-row
+// statistic (the tensor reduced along `axis`) is read in the full space.
+AffineMap dropAxisMap(MLIRContext *ctx, int64_t r, int64_t axis) {
+  return AffineMap::getMultiDimIdentityMap(r, ctx).dropResult(axis);
+}
+
+// reduceLast along `axis`: full-rank inputs are read elementwise, rank - 1
+// ones as per-row statistics.
+Value reduceAxis(OpBuilder &b, Location loc, ValueRange ins, int64_t axis, float init,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn,
+                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = tensorType(ins[0]);
+  int64_t r = xt.getRank();
+  SmallVector<int64_t> outShape(xt.getShape());
+  outShape.erase(outShape.begin() + axis);
+  auto outT = RankedTensorType::get(outShape, xt.getElementType());
+  SmallVector<AffineMap> maps;
+  for (Value v : ins)
+    maps.push_back(tensorType(v).getRank() == r ? AffineMap::getMultiDimIdentityMap(r, ctx)
+                                                : dropAxisMap(ctx, r, axis));
+  maps.push_back(dropAxisMap(ctx, r, axis));
+  auto iters = parallel(r);
+  iters[axis] = utils::IteratorType::reduction;
+  return generic(b, loc, ins, fill(b, loc, outT, init), maps, iters,
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value v = fn(nb, l, args.drop_back());
+                   nb.create<linalg::YieldOp>(l, combine(nb, l, args.back(), v));
+                 })[0];
+}
+
+// rowwise along `axis`: `rows` are statistics reduced along it.
+Value alongAxis(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full, ValueRange rows,
+                int64_t axis, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = t.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<AffineMap> maps;
+  SmallVector<Value> ins;
+  for (Value v : full) {
+    maps.push_back(id);
+    ins.push_back(v);
+  }
+  for (Value v : rows) {
+    maps.push_back(dropAxisMap(ctx, rank, axis));
+    ins.push_back(v);
+  }
+  maps.push_back(id);
+  return generic(b, loc, ins, empty(b, loc, t), maps, parallel(rank),
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, fn(nb, l, a.drop_back()));
+                 })[0];
+}
+
+// softmaxStats along `axis`: the max and the sum of exp(x - max).
+std::pair<Value, Value> softmaxStatsAxis(OpBuilder &b, Location loc, Value x, int64_t axis) {
+  Value mx = reduceAxis(
+      b, loc, x, axis, -INFINITY, [](OpBuilder &, Location, ValueRange a) { return a[0]; },
+      maxf);
+  Value se = reduceAxis(
+      b, loc, ValueRange{x, mx}, axis, 0.0f,
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+      },
+      addf);
+  return {mx, se};
+}
+
 struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    auto [mx, se] = softmaxStats(r, loc, op.getInput());
-    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(),
-                          ValueRange{mx, se}, {},
+    int64_t axis = op.getAxisIndex();
+    auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(),
+                          ValueRange{mx, se}, axis,
                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value e = b.create<math::ExpOp>(
                                 l, b.create<arith::SubFOp>(l, a[0], a[1]));
@@ -422,8 +493,9 @@ struct LowerLogSoftmax : OpRewritePattern<LogSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LogSoftmaxOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    auto [mx, se] = softmaxStats(r, loc, op.getInput());
-    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, {},
+    int64_t axis = op.getAxisIndex();
+    auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, axis,
                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
                         Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
                         return b.create<arith::SubFOp>(
@@ -438,14 +510,15 @@ struct LowerSoftmaxGrad : OpRewritePattern<SoftmaxGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxGradOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    Value dot = reduceLast(
-        r, loc, ValueRange{op.getOutput(), op.getGrad()}, 0.0f,
+    int64_t axis = op.getAxisIndex();
+    Value dot = reduceAxis(
+        r, loc, ValueRange{op.getOutput(), op.getGrad()}, axis, 0.0f,
         [](OpBuilder &b, Location l, ValueRange a) -> Value {
           return b.create<arith::MulFOp>(l, a[0], a[1]);
         },
         addf);
-    Value v = rowwise(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
-                      dot, {}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
+                      dot, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                         return b.create<arith::MulFOp>(
                             l, a[0], b.create<arith::SubFOp>(l, a[1], a[2]));
                       });
@@ -458,11 +531,12 @@ struct LowerLogSoftmaxGrad : OpRewritePattern<LogSoftmaxGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LogSoftmaxGradOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    Value sum = reduceLast(
-        r, loc, op.getGrad(), 0.0f,
+    int64_t axis = op.getAxisIndex();
+    Value sum = reduceAxis(
+        r, loc, op.getGrad(), axis, 0.0f,
         [](OpBuilder &, Location, ValueRange a) { return a[0]; }, addf);
-    Value v = rowwise(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
-                      sum, {}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
+                      sum, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                         Value e = b.create<math::ExpOp>(l, a[0]);
                         return b.create<arith::SubFOp>(
                             l, a[1], b.create<arith::MulFOp>(l, e, a[2]));
@@ -1020,6 +1094,227 @@ struct LowerScan : OpRewritePattern<ScanOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Transformer primitives (issue 4)
+//===----------------------------------------------------------------------===//
+
+// Per-row mean and 1 / sqrt(var + eps) of x [..., C] over the last axis.
+// The variance is the mean of squared deviations from the mean (two passes),
+// not E[x^2] - E[x]^2, which cancels badly for rows far from 0.
+std::pair<Value, Value> layerNormStats(OpBuilder &b, Location loc, Value x, float eps) {
+  double inv = 1.0 / double(tensorType(x).getShape().back());
+  Value sum = reduceLast(
+      b, loc, x, 0.0f, [](OpBuilder &, Location, ValueRange a) { return a[0]; }, addf);
+  auto rowT = tensorType(sum);
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rowT.getRank(), ctx);
+  Value mean = generic(b, loc, sum, empty(b, loc, rowT), {id, id}, parallel(rowT.getRank()),
+                       [&](OpBuilder &nb, Location l, ValueRange a) {
+                         nb.create<linalg::YieldOp>(
+                             l, nb.create<arith::MulFOp>(l, a[0], cst(nb, l, inv)).getResult());
+                       })[0];
+  Value sq = reduceLast(
+      b, loc, ValueRange{x, mean}, 0.0f,
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value d = nb.create<arith::SubFOp>(l, a[0], a[1]);
+        return nb.create<arith::MulFOp>(l, d, d);
+      },
+      addf);
+  Value rstd = generic(b, loc, sq, empty(b, loc, rowT), {id, id}, parallel(rowT.getRank()),
+                       [&](OpBuilder &nb, Location l, ValueRange a) {
+                         Value var = nb.create<arith::MulFOp>(l, a[0], cst(nb, l, inv));
+                         Value s = nb.create<math::SqrtOp>(
+                             l, nb.create<arith::AddFOp>(l, var, cst(nb, l, eps)));
+                         nb.create<linalg::YieldOp>(
+                             l, nb.create<arith::DivFOp>(l, cst(nb, l, 1.0), s).getResult());
+                       })[0];
+  return {mean, rstd};
+}
+
+struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto [mean, rstd] =
+        layerNormStats(r, loc, op.getInput(), op.getEpsilon().convertToFloat());
+    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(),
+                      ValueRange{mean, rstd}, {},
+                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        return b.create<arith::MulFOp>(
+                            l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
+                      });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// dx = rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed.
+struct LowerLayerNormGrad : OpRewritePattern<LayerNormGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormGradOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput(), dy = op.getGrad();
+    double inv = 1.0 / double(tensorType(x).getShape().back());
+    auto [mean, rstd] = layerNormStats(r, loc, x, op.getEpsilon().convertToFloat());
+    Value sumDy = reduceLast(
+        r, loc, dy, 0.0f, [](OpBuilder &, Location, ValueRange a) { return a[0]; }, addf);
+    // sum(dy * xhat): x, dy elementwise; mean, rstd per row.
+    Value sumDyXhat = reduceLast(
+        r, loc, ValueRange{x, dy, mean, rstd}, 0.0f,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value xhat = b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, a[0], a[2]), a[3]);
+          return b.create<arith::MulFOp>(l, a[1], xhat);
+        },
+        addf);
+    Value v = rowwise(r, loc, tensorType(op.getResult()), ValueRange{x, dy},
+                      ValueRange{mean, rstd, sumDy, sumDyXhat}, {},
+                      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                        Value xhat = b.create<arith::MulFOp>(
+                            l, b.create<arith::SubFOp>(l, a[0], a[2]), a[3]);
+                        Value mdy = b.create<arith::MulFOp>(l, a[4], cst(b, l, inv));
+                        Value mdyx = b.create<arith::MulFOp>(l, a[5], cst(b, l, inv));
+                        Value t = b.create<arith::SubFOp>(l, a[1], mdy);
+                        t = b.create<arith::SubFOp>(l, t, b.create<arith::MulFOp>(l, xhat, mdyx));
+                        return b.create<arith::MulFOp>(l, a[3], t);
+                      });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// GELU's tanh approximation: sqrt(2 / pi) and the cubic's coefficient.
+constexpr double kGeluK = 0.7978845608028654;
+constexpr double kGeluC = 0.044715;
+
+// tanh(sqrt(2/pi) * (x + c x^3))
+Value geluTanh(OpBuilder &b, Location l, Value x) {
+  Value x2 = b.create<arith::MulFOp>(l, x, x);
+  Value inner = b.create<arith::AddFOp>(
+      l, cst(b, l, 1.0), b.create<arith::MulFOp>(l, x2, cst(b, l, kGeluC)));
+  Value u = b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, x, inner), cst(b, l, kGeluK));
+  return b.create<math::TanhOp>(l, u);
+}
+
+struct LowerGelu : OpRewritePattern<GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GeluOp op, PatternRewriter &r) const override {
+    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()), op.getInput(),
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value t = geluTanh(b, l, a[0]);
+                            Value hx = b.create<arith::MulFOp>(l, a[0], cst(b, l, 0.5));
+                            return b.create<arith::MulFOp>(
+                                l, hx, b.create<arith::AddFOp>(l, cst(b, l, 1.0), t));
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+// dy * (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2))
+struct LowerGeluGrad : OpRewritePattern<GeluGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GeluGradOp op, PatternRewriter &r) const override {
+    Value v = elementwise(
+        r, op.getLoc(), tensorType(op.getResult()), ValueRange{op.getInput(), op.getGrad()},
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = a[0];
+          Value t = geluTanh(b, l, x);
+          Value half = cst(b, l, 0.5), one = cst(b, l, 1.0);
+          Value left = b.create<arith::MulFOp>(l, half, b.create<arith::AddFOp>(l, one, t));
+          Value sech2 = b.create<arith::SubFOp>(l, one, b.create<arith::MulFOp>(l, t, t));
+          Value x2 = b.create<arith::MulFOp>(l, x, x);
+          Value du = b.create<arith::MulFOp>(
+              l, cst(b, l, kGeluK),
+              b.create<arith::AddFOp>(l, one,
+                                      b.create<arith::MulFOp>(l, x2, cst(b, l, 3 * kGeluC))));
+          Value right = b.create<arith::MulFOp>(
+              l, b.create<arith::MulFOp>(l, half, x), b.create<arith::MulFOp>(l, sech2, du));
+          return b.create<arith::MulFOp>(l, a[1], b.create<arith::AddFOp>(l, left, right));
+        });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerCausalMask : OpRewritePattern<CausalMaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalMaskOp op, PatternRewriter &r) const override {
+    auto t = tensorType(op.getResult());
+    int64_t rank = t.getRank();
+    Value offset = op.getOffset();
+    float fillValue = op.getFill().convertToFloat();
+    // x: [..., T, T']; masked where j > i + offset.
+    Value v = elementwise(
+        r, op.getLoc(), t, op.getInput(), [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto idx = [&](int64_t d) -> Value {
+            return b.create<arith::IndexCastOp>(l, b.getI64Type(),
+                                                b.create<linalg::IndexOp>(l, d));
+          };
+          Value i = idx(rank - 2), j = idx(rank - 1);
+          if (offset)
+            i = b.create<arith::AddIOp>(l, i, offset);
+          Value masked = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, j, i);
+          return b.create<arith::SelectOp>(l, masked, cst(b, l, fillValue), a[0]);
+        });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerMask : OpRewritePattern<MaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MaskOp op, PatternRewriter &r) const override {
+    float fillValue = op.getFill().convertToFloat();
+    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()),
+                          ValueRange{op.getInput(), op.getKeep()},
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE,
+                                                                 a[1], cst(b, l, 0.0));
+                            return b.create<arith::SelectOp>(l, keep, a[0],
+                                                             cst(b, l, fillValue));
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerNotPadding : OpRewritePattern<NotPaddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NotPaddingOp op, PatternRewriter &r) const override {
+    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()), op.getIds(),
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
+                            Value pad = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                                a[0], zero);
+                            return b.create<arith::SelectOp>(l, pad, cst(b, l, 0.0),
+                                                             cst(b, l, 1.0));
+                          });
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
+struct LowerRange : OpRewritePattern<RangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RangeOp op, PatternRewriter &r) const override {
+    MLIRContext *ctx = r.getContext();
+    auto t = tensorType(op.getResult());
+    Value offset = op.getOffset();
+    Value v = generic(r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
+                      {AffineMap::getMultiDimIdentityMap(1, ctx)}, parallel(1),
+                      [&](OpBuilder &b, Location l, ValueRange) {
+                        Value i = b.create<arith::IndexCastOp>(
+                            l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
+                        if (offset)
+                          i = b.create<arith::AddIOp>(l, i, offset);
+                        b.create<linalg::YieldOp>(
+                            l, b.create<arith::TruncIOp>(l, b.getI32Type(), i).getResult());
+                      })[0];
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
 struct ConvertNNToLinalgPass
     : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
@@ -1036,6 +1331,9 @@ struct ConvertNNToLinalgPass
                  LowerSliceGrad, LowerEmbedding, LowerEmbeddingGrad, LowerDropout,
                  LowerScan>(&getContext());
     patterns.add<LowerCacheWrite>(&getContext());
+    // Transformer primitives (issue 4):
+    patterns.add<LowerLayerNorm, LowerLayerNormGrad, LowerGelu, LowerGeluGrad,
+                 LowerCausalMask, LowerMask, LowerNotPadding, LowerRange>(&getContext());
     GreedyRewriteConfig config;
     config.enableRegionSimplification = false;
     if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns), config)))

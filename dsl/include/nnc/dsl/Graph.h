@@ -49,7 +49,20 @@ enum class OpKind {
   StepState,    // Graph::stepStates[ioIndex] as the step starts (batched)
   CacheWrite,   // (cache [N, ...], x [1, ...], position [1]): the cache with row
                 // `position` replaced by x
+  // Transformer primitives (issue 4):
+  LayerNorm,    // (x - mean) / sqrt(var + eps) over the last axis, no affine part;
+                // `value` = eps
+  Gelu,         // tanh approximation (GPT-2's, PyTorch's approximate='tanh')
+  CausalMask,   // s[..., T, T'] with element [i, j] set to kMaskFill where j > i
+  Mask,         // (s, keep): s where keep != 0, else kMaskFill; keep broadcasts to s
+  NotPadding,   // int ids -> float 1 where id != 0, else 0
+  Positions,    // int [T] = 0, 1, ..., T-1 (unbatched); `size` = T
 };
+
+// The value masked attention scores get: large and negative so that softmax
+// gives them weight 0, but finite so that a fully masked row stays finite
+// (a uniform distribution) instead of NaN.
+constexpr double kMaskFill = -1e30;
 
 struct Node {
   OpKind op;
@@ -64,6 +77,8 @@ struct Node {
   int64_t begin = 0, size = 0; // Slice
   int scanIndex = -1;         // Scan: index into Graph::scans
   int seedStream = 0;         // Dropout
+  int axis = -1;              // Softmax, LogSoftmax: the axis, counted from the end
+                              // (-1 = last; the same in per-example and batched shapes)
   std::string name;           // user-visible name if the value was named (may be empty)
   Loc loc;
 };

@@ -187,8 +187,35 @@ def NN_TanhOp : NN_UnaryOp<"tanh", "hyperbolic tangent">;
 def NN_ExpOp : NN_UnaryOp<"exp", "elementwise exponential">;
 def NN_LogOp : NN_UnaryOp<"log", "elementwise natural logarithm">;
 def NN_SqrtOp : NN_UnaryOp<"sqrt", "elementwise square root">;
-def NN_SoftmaxOp : NN_UnaryOp<"softmax", "softmax over the last axis">;
-def NN_LogSoftmaxOp : NN_UnaryOp<"log_softmax", "log of the softmax over the last axis">;
+// `axis` (default -1, negative counts from the end) picks the axis the
+// softmax normalizes: attention normalizes the last axis of [B, H, T, T'].
+def NN_SoftmaxOp : NN_UnaryOp<"softmax", "softmax over an axis (the last by default)"> {
+  let description = [{
+    ```mlir
+    %y = nn.softmax %x : tensor<8x8xf32>
+    %p = nn.softmax %s {axis = 1 : i64} : tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, OptionalAttr<I64Attr>:$axis);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    // The normalized axis, in [0, rank).
+    int64_t getAxisIndex();
+  }];
+}
+def NN_LogSoftmaxOp : NN_UnaryOp<"log_softmax", "log of the softmax over an axis (the last by default)"> {
+  let description = [{
+    ```mlir
+    %y = nn.log_softmax %x : tensor<8x8xf32>
+    %p = nn.log_softmax %s {axis = -2 : i64} : tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, OptionalAttr<I64Attr>:$axis);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getAxisIndex();
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Losses
@@ -249,13 +276,18 @@ def NN_ReluGradOp : NN_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
 def NN_SoftmaxGradOp : NN_Op<"softmax_grad", [Pure, SameOperandsAndResultType]> {
   let summary = "vector-Jacobian product of softmax: y * (dy - sum(dy * y))";
   let description = [{
-    `y` is the softmax output; sums run over the last axis.
+    `y` is the softmax output; sums run over `axis` (the last by default).
 
     ```mlir
     %dx = nn.softmax_grad %y, %dy : tensor<8x3xf32>
+    %ds = nn.softmax_grad %p, %dp {axis = 1 : i64} : tensor<2x4x3xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad);
+  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad, OptionalAttr<I64Attr>:$axis);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getAxisIndex();
+  }];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$output `,` $grad attr-dict `:` type($result)";
 }
@@ -263,13 +295,17 @@ def NN_SoftmaxGradOp : NN_Op<"softmax_grad", [Pure, SameOperandsAndResultType]> 
 def NN_LogSoftmaxGradOp : NN_Op<"log_softmax_grad", [Pure, SameOperandsAndResultType]> {
   let summary = "vector-Jacobian product of log_softmax: dy - exp(y) * sum(dy)";
   let description = [{
-    `y` is the log_softmax output; sums run over the last axis.
+    `y` is the log_softmax output; sums run over `axis` (the last by default).
 
     ```mlir
     %dx = nn.log_softmax_grad %y, %dy : tensor<8x3xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad);
+  let arguments = (ins NN_F32Tensor:$output, NN_F32Tensor:$grad, OptionalAttr<I64Attr>:$axis);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getAxisIndex();
+  }];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$output `,` $grad attr-dict `:` type($result)";
 }
@@ -593,6 +629,140 @@ def NN_CacheWriteOp : NN_Op<"cache_write", [Pure,
                                  "::mlir::Value":$position), [{
     build($_builder, $_state, cache.getType(), value, cache, position);
   }]>];
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer primitives (issue 4)
+//===----------------------------------------------------------------------===//
+
+def NN_LayerNormOp : NN_Op<"layer_norm", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "normalizes the last axis to mean 0 and variance 1 (no affine part)";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon)` with the mean and the biased variance
+    of the last axis, as PyTorch's `LayerNorm` without its weight and bias
+    (the `.nn` layer `LayerNorm` adds those as ordinary parameters).
+
+    ```mlir
+    %y = nn.layer_norm %x {epsilon = 1.0e-05 : f32} : tensor<8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, F32Attr:$epsilon);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_LayerNormGradOp : NN_Op<"layer_norm_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "vector-Jacobian product of nn.layer_norm";
+  let description = [{
+    `dx = rstd * (dy - mean(dy) - xhat * mean(dy * xhat))` over the last
+    axis, with `xhat = (x - mean(x)) * rstd` and `rstd = 1 / sqrt(var(x) +
+    epsilon)` recomputed from `x` (two cheap row reductions instead of two
+    saved tensors).
+
+    ```mlir
+    %dx = nn.layer_norm_grad %x, %dy {epsilon = 1.0e-05 : f32} : tensor<8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$grad, F32Attr:$epsilon);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_GeluOp : NN_UnaryOp<"gelu",
+    "GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))">;
+
+def NN_GeluGradOp : NN_Op<"gelu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "dy times the derivative of nn.gelu at x";
+  let description = [{
+    With `u = sqrt(2/pi) (x + 0.044715 x^3)` and `t = tanh(u)`:
+    `dy * (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2))`.
+
+    ```mlir
+    %dx = nn.gelu_grad %x, %dy : tensor<8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$grad);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $grad attr-dict `:` type($result)";
+}
+
+def NN_CausalMaskOp : NN_Op<"causal_mask", [Pure, AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "replaces the scores above a diagonal by a fill value";
+  let description = [{
+    `input: [..., T, T']`. Element `[..., i, j]` becomes `fill` where
+    `j > i + offset`, the other elements are the input's. `offset` is 0
+    when absent; a step function over a key/value cache passes the position
+    of its first query (T = 1, T' = the cache length). The fill of attention
+    scores is large and negative (-1e30) but finite, so a fully masked row
+    still has a finite softmax. The VJP is the same mask with fill 0 on dy.
+
+    ```mlir
+    %m = nn.causal_mask %s {fill = -1.0e+30 : f32} : tensor<8x4x16x16xf32>
+    %m1 = nn.causal_mask %s1 offset %pos {fill = -1.0e+30 : f32} : tensor<8x4x1x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, Optional<I64>:$offset, F32Attr:$fill);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input (`offset` $offset^)? attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_MaskOp : NN_Op<"mask", [Pure, AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "input where keep != 0, else a fill value";
+  let description = [{
+    `keep` broadcasts to the input (numpy rules), e.g. a padding mask
+    `[B, 1, 1, T']` over scores `[B, H, T, T']`. `keep` gets no gradient;
+    the input's is the same mask with fill 0 on dy.
+
+    ```mlir
+    %m = nn.mask %s, %keep {fill = -1.0e+30 : f32} : tensor<8x4x16x16xf32>, tensor<8x1x1x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$keep, F32Attr:$fill);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input `,` $keep attr-dict `:` type($input) `,` type($keep)";
+  let hasVerifier = 1;
+}
+
+def NN_NotPaddingOp : NN_Op<"not_padding", [Pure]> {
+  let summary = "1.0 where an id is not 0 (padding), else 0.0";
+  let description = [{
+    Token ids to a float keep-mask of the same shape, for `nn.mask` over a
+    pre-padded sequence (padding id 0). Its operand is an integer tensor, so
+    no gradient passes through it.
+
+    ```mlir
+    %k = nn.not_padding %ids : tensor<8x16xi32> -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_I32Tensor:$ids);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$ids attr-dict `:` type($ids) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_RangeOp : NN_Op<"range", [Pure]> {
+  let summary = "the integers offset, offset + 1, ..., offset + T - 1";
+  let description = [{
+    A 1-d int tensor `[T]`: the positions of a sequence, for learned
+    positional embeddings (`nn.embedding` of a `[T_max, C]` table). `offset`
+    is 0 when absent; a step function over a key/value cache passes the
+    current position.
+
+    ```mlir
+    %p = nn.range : tensor<16xi32>
+    %p1 = nn.range offset %pos : tensor<1xi32>
+    ```
+  }];
+  let arguments = (ins Optional<I64>:$offset);
+  let results = (outs NN_I32Tensor:$result);
+  let assemblyFormat = "(`offset` $offset^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 #endif
