@@ -35,7 +35,7 @@ enum class OpKind {
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
   MSE,          // (pred, target same shape) -> scalar mean loss
   // Recurrent networks (issue 3):
-  Concat,       // operands joined along the last axis
+  Concat,       // operands joined along per-example axis `axis` (the last by default)
   Slice,        // operand[..., begin : begin + size] along the last axis
   Embedding,    // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
   Dropout,      // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
@@ -44,6 +44,11 @@ enum class OpKind {
   ScanState,    // inside a scan body: the state `ioIndex` at the start of the step
   ScanInput,    // inside a scan body: step t of the scanned operand `ioIndex`
   ScanCapture,  // inside a scan body: outer value `ioIndex` (same every step)
+  // Attention shape primitives (issue 4):
+  BatchMatMul,  // a[..., M, K] @ b[..., K, N] -> [..., M, N], per example, equal leading
+                // dims; `transposeA` reads a as [..., K, M], `transposeB` b as [..., N, K]
+  Transpose,    // per-example axes permuted: result axis i is operand axis perm[i]
+  Reshape,      // the same elements in the per-example shape `shape`
 };
 
 struct Node {
@@ -61,6 +66,10 @@ struct Node {
   int seedStream = 0;         // Dropout
   std::string name;           // user-visible name if the value was named (may be empty)
   Loc loc;
+  // Attention shape primitives (issue 4):
+  int64_t axis = -1;          // Concat: per-example axis (-1: the last)
+  std::vector<int64_t> perm;  // Transpose: per-example permutation
+  bool transposeA = false, transposeB = false; // BatchMatMul
 };
 
 struct Param {
