@@ -318,7 +318,7 @@ int64_t ConcatOp::getJoinAxis() {
   return axisOrLast(getAxis(), getType().getRank());
 }
 int64_t SliceOp::getSliceAxis() {
-  return axisOrLast(getAxis(), getType().getRank());
+  return axisOrLast(getAxis(), tensorType(getInput()).getRank());
 }
 int64_t SliceGradOp::getSliceAxis() {
   return axisOrLast(getAxis(), getType().getRank());
@@ -330,8 +330,9 @@ LogicalResult ConcatOp::verify() {
   auto first = tensorType(getInputs()[0]).getShape();
   int64_t rank = int64_t(first.size());
   int64_t axis = getJoinAxis();
-  if (rank == 0)
-    return emitOpError("operands must have at least one dimension");
+  for (Value v : getInputs())
+    if (tensorType(v).getRank() == 0)
+      return emitOpError("operands must have at least one dimension");
   if (axis < 0 || axis >= rank)
     return emitOpError("axis ") << axis << " is outside the operands' rank " << rank;
   int64_t joined = 0;
@@ -341,8 +342,10 @@ LogicalResult ConcatOp::verify() {
     for (int64_t i = 0; same && i < rank; ++i)
       same = i == axis || s[i] == first[i];
     if (!same)
-      return emitOpError("operands must agree on every dimension but axis ")
-             << axis << ": " << shapeStr(first) << " and " << shapeStr(s);
+      return emitOpError("operands must agree on every dimension but ")
+             << (axis == rank - 1 ? std::string("the last")
+                                  : "axis " + std::to_string(axis))
+             << ": " << shapeStr(first) << " and " << shapeStr(s);
     joined += s[axis];
   }
   SmallVector<int64_t> expected(first);
@@ -357,20 +360,27 @@ LogicalResult ConcatOp::verify() {
 static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole,
                                      ArrayRef<int64_t> part, uint64_t rawBegin,
                                      int64_t axis, StringRef partName) {
+  if (whole.empty())
+    return op->emitOpError("result must have the ")
+           << partName << "'s shape but the last dimension";
   if (axis < 0 || axis >= int64_t(whole.size()))
     return op->emitOpError("axis ") << axis << " is outside the rank " << whole.size();
   bool same = whole.size() == part.size();
   for (int64_t i = 0; same && i < int64_t(whole.size()); ++i)
     same = i == axis || whole[i] == part[i];
+  bool last = axis == int64_t(whole.size()) - 1;
+  std::string where = last ? "the last dimension" : "on axis " + std::to_string(axis);
   if (!same)
     return op->emitOpError("result must have the ")
-           << partName << "'s shape but on axis " << axis;
+           << partName << "'s shape but " << where;
   // (I64Attr's getter is unsigned: a negative begin must be read signed.)
   int64_t begin = int64_t(rawBegin);
-  if (begin < 0 || begin + part[axis] > whole[axis])
-    return op->emitOpError("range [") << begin << ", " << begin + part[axis]
-                                      << ") is outside dimension " << axis << " of size "
-                                      << whole[axis];
+  if (begin < 0 || begin + part[axis] > whole[axis]) {
+    auto d = op->emitOpError("range [") << begin << ", " << begin + part[axis] << ") is outside ";
+    if (last)
+      return d << "the last dimension " << whole[axis];
+    return d << "dimension " << axis << " of size " << whole[axis];
+  }
   return success();
 }
 
