@@ -1078,7 +1078,11 @@ private:
       return Value::error();
     };
     size_t r = nb.shape.size();
-    if (r < 2 || na.shape.size() != r)
+    // A per-example vector cannot be the right side of any product.
+    if (r < 2)
+      return fail("the right operand must be an unbatched 2-D value such as a parameter, or "
+                  "per example at least 2-D for a batched product");
+    if (na.shape.size() != r)
       return fail(fmt::format("a per-example right operand needs two operands of one rank, at "
                               "least 2, as in a[..., M, K] @ b[..., K, N]; an unbatched 2-D "
                               "right operand (a parameter) multiplies the last dimension"));
