@@ -60,7 +60,9 @@ bool isActivation(const std::string &s) { return s == "linear" || unaryFunctions
 bool isLossFunction(const std::string &s) { return s == "cross_entropy" || s == "mse"; }
 // Built-ins with their own argument rules (see callTensorBuiltin).
 bool isTensorBuiltin(const std::string &s) {
-  return s == "concat" || s == "slice" || s == "embedding" || s == "dropout" || s == "cache";
+  return s == "concat" || s == "slice" || s == "embedding" || s == "dropout" || s == "cache" ||
+         // Attention shape primitives (issue 4):
+         s == "transpose" || s == "permute" || s == "reshape" || s == "dot";
 }
 // Transformer primitives (issue 4), with named arguments (see
 // callTransformerBuiltin).
@@ -1068,7 +1070,7 @@ private:
       return Value::error();
     }
     if (nb.batched)
-      return fail("the right operand must be an unbatched 2-D value such as a parameter");
+      return batchMatmul(a, b, e);
     if (nb.shape.size() != 2)
       return fail(fmt::format("the right operand must have 2 dimensions, it has {}", nb.shape.size()));
     if (na.shape.empty())
@@ -1078,6 +1080,41 @@ private:
     std::vector<int64_t> shape = na.shape;
     shape.back() = nb.shape[1];
     return Value::tensor(addNode(OpKind::MatMul, {a.node, b.node}, shape, DType::F32, na.batched, e.loc));
+  }
+
+  // Attention shape primitives (issue 4).
+
+  // a[..., M, K] @ b[..., K, N] with a per-example right operand: one product
+  // per leading index (attention's q @ transpose(k), p @ v).
+  Value batchMatmul(const Value &a, const Value &b, const Expr &e) {
+    const Node &na = node(a), &nb = node(b);
+    auto fail = [&](const std::string &why) {
+      error(e.loc, fmt::format("shape mismatch in '{}': {} @ {} ({})", text(e), formatShape(na.shape),
+                               formatShape(nb.shape), why));
+      return Value::error();
+    };
+    size_t r = nb.shape.size();
+    // A per-example vector cannot be the right side of any product.
+    if (r < 2)
+      return fail("the right operand must be an unbatched 2-D value such as a parameter, or "
+                  "per example at least 2-D for a batched product");
+    if (na.shape.size() != r)
+      return fail(fmt::format("a per-example right operand needs two operands of one rank, at "
+                              "least 2, as in a[..., M, K] @ b[..., K, N]; an unbatched 2-D "
+                              "right operand (a parameter) multiplies the last dimension"));
+    std::vector<int64_t> lead(na.shape.begin(), na.shape.end() - 2);
+    if (!std::equal(lead.begin(), lead.end(), nb.shape.begin()))
+      return fail(fmt::format("the leading dimensions {} and {} differ",
+                              formatShape(lead),
+                              formatShape(std::vector<int64_t>(nb.shape.begin(), nb.shape.end() - 2))));
+    if (na.shape[r - 1] != nb.shape[r - 2])
+      return fail(fmt::format("inner dimensions {} and {} differ", na.shape[r - 1], nb.shape[r - 2]));
+    std::vector<int64_t> shape = lead;
+    shape.push_back(na.shape[r - 2]);
+    shape.push_back(nb.shape[r - 1]);
+    if (!checkSize(shape, e.loc, text(e)))
+      return Value::error();
+    return Value::tensor(addNode(OpKind::BatchMatMul, {a.node, b.node}, shape, DType::F32, true, e.loc));
   }
 
   Value unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e, const Expr &arg) {
@@ -1196,6 +1233,12 @@ private:
       return "dropout(x, 0.2)";
     if (f == "cache")
       return "cache(k)";
+    if (f == "permute")
+      return "permute(x, 1, 0)";
+    if (f == "reshape")
+      return "reshape(x, T, H, D)";
+    if (f == "dot")
+      return "dot(a, b, 1, 1)";
     return f + "(x)";
   }
 
@@ -1203,13 +1246,42 @@ private:
   Value callTensorBuiltin(const std::string &f, const Expr &e, Scope &scope) {
     if (f == "cache")
       return callCache(e, scope);
+    // concat(a, b, axis = k): the one named argument of a built-in.
+    std::optional<Value> concatAxis;
+    const Arg *concatAxisArg = nullptr;
+    std::vector<Arg> positional;
     for (const Arg &a : e.args)
       if (!a.name.empty()) {
-        error(a.nameLoc, fmt::format("{} does not take named arguments", f));
+        if (f != "concat" || a.name != "axis" || concatAxisArg) {
+          error(a.nameLoc, f == "concat"
+                               ? fmt::format("concat takes one named argument, 'axis', as in "
+                                             "'concat(a, b, axis = 0)'")
+                               : fmt::format("{} does not take named arguments", f));
+          return Value::error();
+        }
+        concatAxisArg = &a;
+      }
+    if (concatAxisArg && concatAxisArg != &e.args.back()) {
+      error(concatAxisArg->nameLoc, "the named argument 'axis' of concat must come last, as in "
+                                    "'concat(a, b, axis = 0)'");
+      return Value::error();
+    }
+    if (concatAxisArg) {
+      Value v = eval(*concatAxisArg->value, scope);
+      if (v.kind == Value::Error)
+        return v;
+      if (v.kind != Value::Int) {
+        error(concatAxisArg->value->loc,
+              fmt::format("the axis of concat must be an integer, but '{}' is {}",
+                          text(*concatAxisArg->value), describe(v)));
         return Value::error();
       }
+      concatAxis = v;
+    }
+    if (f == "transpose" || f == "permute" || f == "reshape" || f == "dot")
+      return callShapeBuiltin(f, e, scope);
     size_t want = f == "slice" ? 3 : 2;
-    if (f == "concat" ? e.args.size() < 2 : e.args.size() != want) {
+    if (f == "concat" ? e.args.size() - (concatAxisArg ? 1 : 0) < 2 : e.args.size() != want) {
       const Loc &l = f != "concat" && e.args.size() > want ? e.args[want].value->loc : e.loc;
       error(l, f == "concat"
                    ? fmt::format("concat expects at least 2 arguments, got {}", e.args.size())
@@ -1219,6 +1291,8 @@ private:
     }
     std::vector<Value> vals;
     for (const Arg &a : e.args) {
+      if (&a == concatAxisArg)
+        continue;
       Value v = eval(*a.value, scope);
       if (v.kind == Value::Error)
         return v;
@@ -1247,6 +1321,7 @@ private:
       std::vector<int> operands;
       std::vector<int64_t> shape;
       bool batched = false;
+      int64_t axis = -1; // per-example, non-negative once the first operand is seen
       for (size_t i = 0; i < vals.size(); ++i) {
         if (!needTensor(i, "arguments"))
           return Value::error();
@@ -1261,15 +1336,29 @@ private:
           first = &n;
           firstExpr = &ex;
           shape = n.shape;
+          int64_t rank = int64_t(n.shape.size());
+          axis = concatAxis ? concatAxis->i : -1;
+          if (axis < -rank || axis >= rank) {
+            error(concatAxisArg->value->loc,
+                  fmt::format("the axis of concat must be in [{}, {}) for '{}' of shape {}, got {}",
+                              -rank, rank, text(ex), formatShape(n.shape), axis));
+            return Value::error();
+          }
+          if (axis < 0)
+            axis += rank;
         } else {
-          bool same = n.shape.size() == shape.size() &&
-                      std::equal(n.shape.begin(), n.shape.end() - 1, shape.begin());
+          bool same = n.shape.size() == shape.size();
+          for (size_t d = 0; same && d < shape.size(); ++d)
+            same = int64_t(d) == axis || n.shape[d] == shape[d];
           if (!same) {
+            bool last = axis == int64_t(shape.size()) - 1;
             error(ex.loc, fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
-                                      "shape {}; concat joins along the last dimension, so the "
+                                      "shape {}; concat joins along {}, so the "
                                       "other dimensions must agree",
                                       text(*firstExpr), formatShape(first->shape), text(ex),
-                                      formatShape(n.shape)));
+                                      formatShape(n.shape),
+                                      last ? std::string("the last dimension")
+                                           : fmt::format("axis {}", axis)));
             return Value::error();
           }
           if (n.dtype != first->dtype) {
@@ -1279,14 +1368,16 @@ private:
                                       describe(vals[i])));
             return Value::error();
           }
-          shape.back() += n.shape.back();
+          shape[size_t(axis)] += n.shape[size_t(axis)];
         }
         batched |= n.batched;
         operands.push_back(vals[i].node);
       }
       if (!checkSize(shape, e.loc, "concat(...)"))
         return Value::error();
-      return Value::tensor(addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc));
+      int r = addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc);
+      mutNode(r).axis = axis;
+      return Value::tensor(r);
     }
     if (f == "slice") {
       if (!needTensor(0, "first argument"))
@@ -1668,13 +1759,172 @@ private:
                                  x->batched || keep->batched, e.loc));
   }
 
+  // transpose, permute, reshape and dot (attention shape primitives, issue 4).
+  // Axes are per example and 0-based, as for slice.
+  Value callShapeBuiltin(const std::string &f, const Expr &e, Scope &scope) {
+    size_t nTensors = f == "dot" ? 2 : 1;
+    bool exact = f == "transpose" || f == "dot";
+    size_t want = f == "transpose" ? 1 : f == "dot" ? 4 : 2;
+    if (exact ? e.args.size() != want : e.args.size() < want) {
+      const Loc &l = exact && e.args.size() > want ? e.args[want].value->loc : e.loc;
+      error(l, fmt::format("{} expects {}{} arguments, got {}, as in '{}'", f, exact ? "" : "at least ",
+                           want, e.args.size(), builtinExample(f)));
+      return Value::error();
+    }
+    std::vector<Value> vals;
+    for (const Arg &a : e.args) {
+      Value v = eval(*a.value, scope);
+      if (v.kind == Value::Error)
+        return v;
+      vals.push_back(v);
+    }
+    for (size_t i = 0; i < nTensors; ++i) {
+      const Expr &ex = *e.args[i].value;
+      if (vals[i].kind != Value::Tensor || node(vals[i]).dtype != DType::F32) {
+        error(ex.loc, fmt::format("{} needs a float tensor, but '{}' is {}", f, text(ex),
+                                  vals[i].kind == Value::Tensor ? "an int tensor" : describe(vals[i])));
+        return Value::error();
+      }
+    }
+    std::vector<int64_t> ints;
+    for (size_t i = nTensors; i < vals.size(); ++i) {
+      if (vals[i].kind != Value::Int) {
+        error(e.args[i].value->loc, fmt::format("the arguments of {} after the tensor{} must be "
+                                                "integers, but '{}' is {}",
+                                                f, nTensors > 1 ? "s" : "", text(*e.args[i].value),
+                                                describe(vals[i])));
+        return Value::error();
+      }
+      ints.push_back(vals[i].i);
+    }
+    const Node &x = node(vals[0]);
+    const Expr &ex = *e.args[0].value;
+    int64_t rank = int64_t(x.shape.size());
+    if (f == "transpose" || f == "permute") {
+      std::vector<int64_t> perm;
+      if (f == "transpose") {
+        if (rank < 2) {
+          error(ex.loc, fmt::format("transpose swaps the last two dimensions, but '{}' has shape {}",
+                                    text(ex), formatShape(x.shape)));
+          return Value::error();
+        }
+        for (int64_t i = 0; i < rank; ++i)
+          perm.push_back(i);
+        std::swap(perm[size_t(rank - 2)], perm[size_t(rank - 1)]);
+      } else {
+        if (int64_t(ints.size()) != rank) {
+          error(e.loc, fmt::format("permute of '{}' (shape {}) needs {} axes, a permutation of 0..{}, "
+                                   "got {}",
+                                   text(ex), formatShape(x.shape), rank, rank - 1, ints.size()));
+          return Value::error();
+        }
+        std::vector<bool> seen(size_t(rank), false);
+        for (size_t i = 0; i < ints.size(); ++i) {
+          int64_t p = ints[i];
+          if (p < 0 || p >= rank || seen[size_t(p)]) {
+            error(e.args[i + 1].value->loc,
+                  fmt::format("permute of '{}' (shape {}) needs a permutation of the axes 0..{}, "
+                              "but axis {} is {}",
+                              text(ex), formatShape(x.shape), rank - 1, p,
+                              p < 0 || p >= rank ? "out of range" : "listed twice"));
+            return Value::error();
+          }
+          seen[size_t(p)] = true;
+          perm.push_back(p);
+        }
+      }
+      std::vector<int64_t> shape;
+      for (int64_t p : perm)
+        shape.push_back(x.shape[size_t(p)]);
+      int r = addNode(OpKind::Transpose, {vals[0].node}, shape, DType::F32, x.batched, e.loc);
+      mutNode(r).perm = perm;
+      return Value::tensor(r);
+    }
+    if (f == "reshape") {
+      int64_t total = 1, known = 1;
+      for (int64_t d : x.shape)
+        total *= d;
+      int unknown = -1;
+      for (size_t i = 0; i < ints.size(); ++i) {
+        const Loc &l = e.args[i + 1].value->loc;
+        if (ints[i] == -1 && unknown < 0) {
+          unknown = int(i);
+          continue;
+        }
+        if (ints[i] <= 0) {
+          error(l, fmt::format("the dimensions of reshape must be positive, or one of them -1 "
+                               "(inferred), got {}",
+                               ints[i]));
+          return Value::error();
+        }
+        if (ints[i] >= kMaxDim || known > kMaxDim * kMaxDim / ints[i]) {
+          error(l, fmt::format("reshape dimension {} is too large", ints[i]));
+          return Value::error();
+        }
+        known *= ints[i];
+      }
+      std::vector<int64_t> shape = ints;
+      if (unknown >= 0) {
+        if (total % known != 0) {
+          error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements): {} elements are not a "
+                                   "multiple of the {} the other dimensions hold",
+                                   text(ex), formatShape(x.shape), total, total, known));
+          return Value::error();
+        }
+        shape[size_t(unknown)] = total / known;
+      } else if (known != total) {
+        error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements) to {} ({} elements): the "
+                                 "number of elements must stay the same",
+                                 text(ex), formatShape(x.shape), total, formatShape(shape), known));
+        return Value::error();
+      }
+      if (!checkSize(shape, e.loc, text(e)))
+        return Value::error();
+      return Value::tensor(addNode(OpKind::Reshape, {vals[0].node}, shape, DType::F32, x.batched, e.loc));
+    }
+    // dot(a, b, i, j): contracts per-example axis i of a[., .] with axis j of
+    // b[., .] (Keras's dot(axes=(i + 1, j + 1)) on the batched tensors).
+    const Node &y = node(vals[1]);
+    const Expr &ey = *e.args[1].value;
+    for (const auto &[n, sub] : {std::pair<const Node &, const Expr &>{x, ex}, {y, ey}})
+      if (n.shape.size() != 2) {
+        error(sub.loc, fmt::format("dot needs per-example 2-D operands such as [S, E], but '{}' "
+                                   "has shape {}",
+                                   text(sub), formatShape(n.shape)));
+        return Value::error();
+      }
+    for (size_t i = 0; i < 2; ++i)
+      if (ints[i] < 0 || ints[i] > 1) {
+        error(e.args[i + 2].value->loc,
+              fmt::format("the axes of dot are 0 or 1 (per example, 0-based), got {}", ints[i]));
+        return Value::error();
+      }
+    int64_t ia = ints[0], ib = ints[1];
+    if (x.shape[size_t(ia)] != y.shape[size_t(ib)]) {
+      error(e.loc, fmt::format("shape mismatch in '{}': axis {} of '{}' (shape {}) has size {} but "
+                               "axis {} of '{}' (shape {}) has size {}",
+                               text(e), ia, text(ex), formatShape(x.shape), x.shape[size_t(ia)], ib,
+                               text(ey), formatShape(y.shape), y.shape[size_t(ib)]));
+      return Value::error();
+    }
+    std::vector<int64_t> shape{x.shape[size_t(1 - ia)], y.shape[size_t(1 - ib)]};
+    // As a product a' @ b' with a' [M, K] and b' [K, N]: a is read
+    // transposed when it contracts its first axis, b when its second.
+    int r = addNode(OpKind::BatchMatMul, {vals[0].node, vals[1].node}, shape, DType::F32,
+                    x.batched || y.batched, e.loc);
+    mutNode(r).transposeA = ia == 0;
+    mutNode(r).transposeB = ib == 1;
+    return Value::tensor(r);
+  }
+
   std::vector<std::string> callableNames() const {
     std::vector<std::string> names;
     for (const auto &[k, v] : prog_.layers)
       names.push_back(k);
     for (const auto &[k, v] : unaryFunctions())
       names.push_back(k);
-    for (const char *f : {"cross_entropy", "mse", "linear", "concat", "slice", "embedding", "dropout"})
+    for (const char *f : {"cross_entropy", "mse", "linear", "concat", "slice", "embedding", "dropout",
+                          "transpose", "permute", "reshape", "dot"})
       names.push_back(f);
     for (const char *f : {"layer_norm", "causal_mask", "mask", "not_padding", "positions"})
       names.push_back(f);

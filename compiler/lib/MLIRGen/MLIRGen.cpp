@@ -306,7 +306,71 @@ private:
         v = b.create<nn::BroadcastToOp>(loc(n.loc), tensor(node(o).shape, true), v);
       ins.push_back(v);
     }
-    return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins);
+    // The axis attribute only where it is not the last one, so the IR of
+    // recurrent cells stays as it was.
+    IntegerAttr axis;
+    int64_t rank = int64_t(n.shape.size());
+    if (n.axis >= 0 && n.axis != rank - 1)
+      axis = b.getI64IntegerAttr(n.axis + (n.batched ? 1 : 0));
+    return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins, axis);
+  }
+
+  // Attention shape primitives (issue 4).
+
+  // An unbatched operand of a batched op is the same for every example.
+  Value batchedOperand(const dsl::Node &n, int i) {
+    Value v = value(i);
+    if (n.batched && !node(i).batched)
+      v = b.create<nn::BroadcastToOp>(loc(n.loc), tensor(node(i).shape, true), v);
+    return v;
+  }
+
+  // transpose(k) as an operand of a product is the transpose flag on k
+  // itself: `q @ transpose(k)` reads k transposed instead of copying it.
+  int swappedLastTwo(int i) {
+    const dsl::Node &t = node(i);
+    if (t.op != OpKind::Transpose || t.batched != node(t.operands[0]).batched)
+      return -1;
+    size_t r = t.perm.size();
+    if (r < 2)
+      return -1;
+    for (size_t d = 0; d < r; ++d)
+      if (t.perm[d] != int64_t(d < r - 2 ? d : d == r - 2 ? r - 1 : r - 2))
+        return -1;
+    return t.operands[0];
+  }
+
+  Value batchMatmul(const dsl::Node &n) {
+    Location l = loc(n.loc);
+    int ia = n.operands[0], ib = n.operands[1];
+    bool ta = n.transposeA, tb = n.transposeB;
+    if (int inner = swappedLastTwo(ia); inner >= 0)
+      ia = inner, ta = !ta;
+    if (int inner = swappedLastTwo(ib); inner >= 0)
+      ib = inner, tb = !tb;
+    Value a = batchedOperand(n, ia), c = batchedOperand(n, ib);
+    auto set = [&](auto op) -> Value {
+      if (ta)
+        op.setTransposeA(true);
+      if (tb)
+        op.setTransposeB(true);
+      return op;
+    };
+    // Unbatched 2-D operands (dot of two parameters) are one plain product.
+    if (typeOf(n).getRank() == 2)
+      return set(b.create<nn::MatMulOp>(l, typeOf(n), a, c));
+    return set(b.create<nn::BatchMatMulOp>(l, typeOf(n), a, c));
+  }
+
+  Value transpose(const dsl::Node &n) {
+    // The batch stays first; per-example axis p is full axis p + 1.
+    SmallVector<int64_t> perm;
+    if (n.batched)
+      perm.push_back(0);
+    for (int64_t p : n.perm)
+      perm.push_back(p + (n.batched ? 1 : 0));
+    return b.create<nn::TransposeOp>(loc(n.loc), typeOf(n), value(n.operands[0]),
+                                     b.getDenseI64ArrayAttr(perm));
   }
 
   // The step's position (a float state [B, 1]) as the index the cache ops
@@ -543,6 +607,13 @@ private:
     case OpKind::Positions:
       return b.create<nn::RangeOp>(l, typeOf(n),
                                    n.operands.empty() ? Value() : position(l, n.operands[0]));
+    // Attention shape primitives (issue 4):
+    case OpKind::BatchMatMul:
+      return batchMatmul(n);
+    case OpKind::Transpose:
+      return transpose(n);
+    case OpKind::Reshape:
+      return reshape(l, value(n.operands[0]), typeOf(n).getShape());
     }
     emitError(l) << "internal error: unknown graph op";
     return nullptr;

@@ -809,14 +809,14 @@ struct LowerConcat : OpRewritePattern<ConcatOp> {
   LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &r) const override {
     auto rt = tensorType(op.getResult());
     Value acc = empty(r, op.getLoc(), rt);
-    int64_t begin = 0, rank = rt.getRank();
+    int64_t begin = 0, rank = rt.getRank(), axis = op.getJoinAxis();
     for (Value v : op.getInputs()) {
       auto s = tensorType(v).getShape();
       SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
-      offsets.back() = begin;
+      offsets[axis] = begin;
       acc = r.create<tensor::InsertSliceOp>(op.getLoc(), v, acc, indexAttrs(r, offsets),
                                             indexAttrs(r, s), indexAttrs(r, strides));
-      begin += s.back();
+      begin += s[axis];
     }
     r.replaceOp(op, acc);
     return success();
@@ -829,7 +829,7 @@ struct LowerSlice : OpRewritePattern<SliceOp> {
     auto rt = tensorType(op.getResult());
     int64_t rank = rt.getRank();
     SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
-    offsets.back() = op.getBegin();
+    offsets[op.getSliceAxis()] = op.getBegin();
     r.replaceOpWithNewOp<tensor::ExtractSliceOp>(
         op, rt, op.getInput(), indexAttrs(r, offsets), indexAttrs(r, rt.getShape()),
         indexAttrs(r, strides));
@@ -843,7 +843,7 @@ struct LowerSliceGrad : OpRewritePattern<SliceGradOp> {
     auto gt = tensorType(op.getGrad());
     int64_t rank = gt.getRank();
     SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
-    offsets.back() = op.getBegin();
+    offsets[op.getSliceAxis()] = op.getBegin();
     Value z = fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f);
     r.replaceOpWithNewOp<tensor::InsertSliceOp>(op, op.getGrad(), z,
                                                 indexAttrs(r, offsets),
@@ -1148,6 +1148,38 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Attention shape primitives (issue 4)
+//===----------------------------------------------------------------------===//
+
+// A copy with permuted axes: result axis i is input axis perm[i].
+Value permuteAxes(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
+  MLIRContext *ctx = b.getContext();
+  auto t = tensorType(x);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(t.getDimSize(p));
+  auto outT = RankedTensorType::get(shape, t.getElementType());
+  // Iterating over the result, input axis perm[i] is loop i.
+  SmallVector<AffineExpr> in(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    in[perm[i]] = getAffineDimExpr(i, ctx);
+  int64_t rank = int64_t(perm.size());
+  return generic(b, loc, x, empty(b, loc, outT),
+                 {AffineMap::get(rank, 0, in, ctx), AffineMap::getMultiDimIdentityMap(rank, ctx)},
+                 parallel(rank), [](OpBuilder &nb, Location l, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l, a[0]);
+                 })[0];
+}
+
+struct LowerTranspose : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &r) const override {
+    r.replaceOp(op, permuteAxes(r, op.getLoc(), op.getInput(), op.getPermutation()));
+    return success();
+  }
+};
+
 // dx = rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed.
 struct LowerLayerNormGrad : OpRewritePattern<LayerNormGradOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -1315,6 +1347,74 @@ struct LowerRange : OpRewritePattern<RangeOp> {
   }
 };
 
+// One product per leading index, each the canonical (m,k),(k,n),(m,n)
+// generic that nnc-schedule-matmuls tiles into AVX register blocks: an
+// scf.for over the flattened leading dimensions slices [M, K] and [K, N]
+// out of [L, M, K] and [L, K, N] and inserts [M, N] into [L, M, N].
+// Transposed operands are materialised first, as for nn.matmul.
+struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchMatMulOp op, PatternRewriter &r) const override {
+    MLIRContext *ctx = r.getContext();
+    Location loc = op.getLoc();
+    auto rt = tensorType(op.getResult());
+    int64_t rank = rt.getRank();
+    int64_t lead = 1;
+    for (int64_t d : rt.getShape().drop_back(2))
+      lead *= d;
+    auto flat3 = [&](Value v, bool transposed) {
+      auto t = tensorType(v);
+      int64_t rows = t.getDimSize(rank - 2), cols = t.getDimSize(rank - 1);
+      v = reshape(r, loc, v, RankedTensorType::get({lead, rows, cols}, t.getElementType()));
+      if (transposed)
+        v = permuteAxes(r, loc, v, {0, 2, 1});
+      return v;
+    };
+    Value a = flat3(op.getLhs(), op.getTransposeA());
+    Value bm = flat3(op.getRhs(), op.getTransposeB());
+    int64_t m = rt.getDimSize(rank - 2), n = rt.getDimSize(rank - 1);
+    int64_t k = tensorType(a).getDimSize(2);
+    auto f32 = r.getF32Type();
+    auto accT = RankedTensorType::get({lead, m, n}, f32);
+    auto aT = RankedTensorType::get({m, k}, f32), bT = RankedTensorType::get({k, n}, f32),
+         cT = RankedTensorType::get({m, n}, f32);
+    Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = r.create<arith::ConstantIndexOp>(loc, lead);
+    Value one = r.create<arith::ConstantIndexOp>(loc, 1);
+    AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+               dk = getAffineDimExpr(2, ctx);
+    auto map = [&](AffineExpr x, AffineExpr y) { return AffineMap::get(3, 0, {x, y}, ctx); };
+    auto loop = r.create<scf::ForOp>(
+        loc, lb, ub, one, ValueRange{empty(r, loc, accT)},
+        [&](OpBuilder &b, Location l, Value i, ValueRange it) {
+          auto slice3 = [&](int64_t rows, int64_t cols) {
+            return std::make_tuple(
+                SmallVector<OpFoldResult>{i, b.getIndexAttr(0), b.getIndexAttr(0)},
+                SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(rows),
+                                          b.getIndexAttr(cols)},
+                SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+          };
+          auto [ao, as, ast] = slice3(m, k);
+          Value ai = b.create<tensor::ExtractSliceOp>(l, aT, a, ao, as, ast);
+          auto [bo, bs, bst] = slice3(k, n);
+          Value bi = b.create<tensor::ExtractSliceOp>(l, bT, bm, bo, bs, bst);
+          Value ci = generic(b, l, ValueRange{ai, bi}, fill(b, l, cT, 0.0f),
+                             {map(dm, dk), map(dk, dn), map(dm, dn)},
+                             {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                              utils::IteratorType::reduction},
+                             [](OpBuilder &nb, Location nl, ValueRange args) {
+                               Value p = nb.create<arith::MulFOp>(nl, args[0], args[1]);
+                               nb.create<linalg::YieldOp>(nl, addf(nb, nl, args[2], p));
+                             })[0];
+          auto [co, cs, cst2] = slice3(m, n);
+          Value next = b.create<tensor::InsertSliceOp>(l, ci, it[0], co, cs, cst2);
+          b.create<scf::YieldOp>(l, next);
+        });
+    r.replaceOp(op, reshape(r, loc, loop.getResult(0), rt));
+    return success();
+  }
+};
+
 struct ConvertNNToLinalgPass
     : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
@@ -1334,6 +1434,8 @@ struct ConvertNNToLinalgPass
     // Transformer primitives (issue 4):
     patterns.add<LowerLayerNorm, LowerLayerNormGrad, LowerGelu, LowerGeluGrad,
                  LowerCausalMask, LowerMask, LowerNotPadding, LowerRange>(&getContext());
+    // Attention shape primitives (issue 4).
+    patterns.add<LowerBatchMatMul, LowerTranspose>(&getContext());
     GreedyRewriteConfig config;
     config.enableRegionSimplification = false;
     if (failed(applyPatternsAndFoldGreedily(module, std::move(patterns), config)))

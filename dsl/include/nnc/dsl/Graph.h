@@ -35,7 +35,7 @@ enum class OpKind {
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
   MSE,          // (pred, target same shape) -> scalar mean loss
   // Recurrent networks (issue 3):
-  Concat,       // operands joined along the last axis
+  Concat,       // operands joined along per-example axis `axis` (the last by default)
   Slice,        // operand[..., begin : begin + size] along the last axis
   Embedding,    // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
   Dropout,      // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
@@ -57,6 +57,11 @@ enum class OpKind {
   Mask,         // (s, keep): s where keep != 0, else kMaskFill; keep broadcasts to s
   NotPadding,   // int ids -> float 1 where id != 0, else 0
   Positions,    // int [T] = 0, 1, ..., T-1 (unbatched); `size` = T
+  // Attention shape primitives (issue 4):
+  BatchMatMul,  // a[..., M, K] @ b[..., K, N] -> [..., M, N], per example, equal leading
+                // dims; `transposeA` reads a as [..., K, M], `transposeB` b as [..., N, K]
+  Transpose,    // per-example axes permuted: result axis i is operand axis perm[i]
+  Reshape,      // the same elements in the per-example shape `shape`
 };
 
 // The value masked attention scores get: large and negative so that softmax
@@ -81,6 +86,10 @@ struct Node {
                               // (-1 = last; the same in per-example and batched shapes)
   std::string name;           // user-visible name if the value was named (may be empty)
   Loc loc;
+  // Attention shape primitives (issue 4):
+  int64_t axis = -1;          // Concat: per-example axis (-1: the last)
+  std::vector<int64_t> perm;  // Transpose: per-example permutation
+  bool transposeA = false, transposeB = false; // BatchMatMul
 };
 
 struct Param {

@@ -188,3 +188,43 @@ func.func @flatten_shared(%a: tensor<2x3x1xf32>, %b: tensor<2x3x2xf32>)
   %aba = nn.concat %ab, %a : tensor<2x3x3xf32>, tensor<2x3x1xf32> -> tensor<2x3x4xf32>
   return %ab, %aba : tensor<2x3x3xf32>, tensor<2x3x4xf32>
 }
+
+// -----
+
+// Concats and slice gradients along different axes are not merged: the
+// patterns check the axis (issue 4).
+
+// CHECK-LABEL: func.func @axes_differ(
+// CHECK: nn.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x6x4xf32>
+// CHECK: nn.concat %{{.*}}, %{{.*}} : tensor<2x6x4xf32>, tensor<2x6x4xf32> -> tensor<2x6x8xf32>
+// CHECK: nn.slice_grad %{{.*}} {axis = 1 : i64, begin = 0 : i64} : tensor<2x2x4xf32> -> tensor<2x4x4xf32>
+// CHECK: nn.slice_grad %{{.*}} {begin = 2 : i64} : tensor<2x4x2xf32> -> tensor<2x4x4xf32>
+// CHECK: nn.add
+func.func @axes_differ(%a: tensor<2x3x4xf32>, %x: tensor<2x2x4xf32>, %y: tensor<2x4x2xf32>) -> (tensor<2x6x8xf32>, tensor<2x4x4xf32>) {
+  %0 = nn.concat %a, %a {axis = 1 : i64} : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x6x4xf32>
+  %1 = nn.concat %0, %0 : tensor<2x6x4xf32>, tensor<2x6x4xf32> -> tensor<2x6x8xf32>
+  // [0, 2) on axis 1 and [2, 4) on axis 2 look adjacent but are not.
+  %2 = nn.slice_grad %x {begin = 0 : i64, axis = 1 : i64} : tensor<2x2x4xf32> -> tensor<2x4x4xf32>
+  %3 = nn.slice_grad %y {begin = 2 : i64} : tensor<2x4x2xf32> -> tensor<2x4x4xf32>
+  %4 = nn.add %2, %3 : tensor<2x4x4xf32>, tensor<2x4x4xf32> -> tensor<2x4x4xf32>
+  return %1, %4 : tensor<2x6x8xf32>, tensor<2x4x4xf32>
+}
+
+// -----
+
+// Along the same non-last axis they are: concat(concat(a, b), c) on axis 1
+// is one concat, and adjacent slice gradients on axis 1 join.
+
+// CHECK-LABEL: func.func @same_axis(
+// CHECK-NEXT: %[[C:.*]] = nn.concat %{{.*}}, %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x9x4xf32>
+// CHECK-NEXT: %[[J:.*]] = nn.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x6x4xf32>
+// CHECK-NEXT: %[[G:.*]] = nn.slice_grad %[[J]] {axis = 1 : i64, begin = 1 : i64} : tensor<2x6x4xf32> -> tensor<2x8x4xf32>
+// CHECK-NEXT: return %[[C]], %[[G]]
+func.func @same_axis(%a: tensor<2x3x4xf32>, %b: tensor<2x3x4xf32>) -> (tensor<2x9x4xf32>, tensor<2x8x4xf32>) {
+  %0 = nn.concat %a, %b {axis = 1 : i64} : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x6x4xf32>
+  %1 = nn.concat %0, %a {axis = 1 : i64} : tensor<2x6x4xf32>, tensor<2x3x4xf32> -> tensor<2x9x4xf32>
+  %2 = nn.slice_grad %a {begin = 1 : i64, axis = 1 : i64} : tensor<2x3x4xf32> -> tensor<2x8x4xf32>
+  %3 = nn.slice_grad %b {begin = 4 : i64, axis = 1 : i64} : tensor<2x3x4xf32> -> tensor<2x8x4xf32>
+  %4 = nn.add %2, %3 : tensor<2x8x4xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  return %1, %4 : tensor<2x9x4xf32>, tensor<2x8x4xf32>
+}

@@ -301,51 +301,89 @@ SmallVector<Value> MSEOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
 // Sequences and recurrence
 //===----------------------------------------------------------------------===//
 
+// A non-negative axis: `axis` if given, else the last one.
+static int64_t axisOrLast(std::optional<uint64_t> axis, int64_t rank) {
+  return axis ? int64_t(*axis) : rank - 1;
+}
+
+int64_t ConcatOp::getJoinAxis() {
+  return axisOrLast(getAxis(), getType().getRank());
+}
+int64_t SliceOp::getSliceAxis() {
+  return axisOrLast(getAxis(), tensorType(getInput()).getRank());
+}
+int64_t SliceGradOp::getSliceAxis() {
+  return axisOrLast(getAxis(), getType().getRank());
+}
+
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError("needs at least one operand");
   auto first = tensorType(getInputs()[0]).getShape();
-  int64_t last = 0;
+  int64_t rank = int64_t(first.size());
+  int64_t axis = getJoinAxis();
+  for (Value v : getInputs())
+    if (tensorType(v).getRank() == 0)
+      return emitOpError("operands must have at least one dimension");
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is outside the operands' rank " << rank;
+  int64_t joined = 0;
   for (Value v : getInputs()) {
     auto s = tensorType(v).getShape();
-    if (s.empty() || first.empty())
-      return emitOpError("operands must have at least one dimension");
-    if (s.size() != first.size() || s.drop_back() != first.drop_back())
-      return emitOpError("operands must agree on every dimension but the last: ")
-             << shapeStr(first) << " and " << shapeStr(s);
-    last += s.back();
+    bool same = s.size() == first.size();
+    for (int64_t i = 0; same && i < rank; ++i)
+      same = i == axis || s[i] == first[i];
+    if (!same)
+      return emitOpError("operands must agree on every dimension but ")
+             << (axis == rank - 1 ? std::string("the last")
+                                  : "axis " + std::to_string(axis))
+             << ": " << shapeStr(first) << " and " << shapeStr(s);
+    joined += s[axis];
   }
-  SmallVector<int64_t> expected(first.drop_back());
-  expected.push_back(last);
+  SmallVector<int64_t> expected(first);
+  expected[axis] = joined;
   if (getType().getShape() != ArrayRef<int64_t>(expected))
     return emitOpError("result must be ") << shapeStr(expected);
   return success();
 }
 
-// nn.slice and its adjoint: `part` is `whole` but for the last dimension,
-// and [begin, begin + part's last) lies inside whole's last dimension.
-static LogicalResult verifyLastAxisRange(Operation *op, ArrayRef<int64_t> whole,
-                                         ArrayRef<int64_t> part, uint64_t rawBegin,
-                                         StringRef partName) {
-  if (whole.empty() || whole.size() != part.size() || whole.drop_back() != part.drop_back())
+// nn.slice and its adjoint: `part` is `whole` but on `axis`, and
+// [begin, begin + part[axis]) lies inside whole[axis].
+static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole,
+                                     ArrayRef<int64_t> part, uint64_t rawBegin,
+                                     int64_t axis, StringRef partName) {
+  if (whole.empty())
     return op->emitOpError("result must have the ")
            << partName << "'s shape but the last dimension";
+  if (axis < 0 || axis >= int64_t(whole.size()))
+    return op->emitOpError("axis ") << axis << " is outside the rank " << whole.size();
+  bool same = whole.size() == part.size();
+  for (int64_t i = 0; same && i < int64_t(whole.size()); ++i)
+    same = i == axis || whole[i] == part[i];
+  bool last = axis == int64_t(whole.size()) - 1;
+  std::string where = last ? "the last dimension" : "on axis " + std::to_string(axis);
+  if (!same)
+    return op->emitOpError("result must have the ")
+           << partName << "'s shape but " << where;
   // (I64Attr's getter is unsigned: a negative begin must be read signed.)
   int64_t begin = int64_t(rawBegin);
-  if (begin < 0 || begin + part.back() > whole.back())
-    return op->emitOpError("range [") << begin << ", " << begin + part.back()
-                                      << ") is outside the last dimension " << whole.back();
+  if (begin < 0 || begin + part[axis] > whole[axis]) {
+    auto d = op->emitOpError("range [") << begin << ", " << begin + part[axis] << ") is outside ";
+    if (last)
+      return d << "the last dimension " << whole[axis];
+    return d << "dimension " << axis << " of size " << whole[axis];
+  }
   return success();
 }
 
 LogicalResult SliceOp::verify() {
-  return verifyLastAxisRange(*this, tensorType(getInput()).getShape(), getType().getShape(),
-                             getBegin(), "input");
+  return verifyAxisRange(*this, tensorType(getInput()).getShape(), getType().getShape(),
+                         getBegin(), getSliceAxis(), "input");
 }
 
 LogicalResult SliceGradOp::verify() {
-  return verifyLastAxisRange(*this, getType().getShape(), tensorType(getGrad()).getShape(),
-                             getBegin(), "gradient");
+  return verifyAxisRange(*this, getType().getShape(), tensorType(getGrad()).getShape(),
+                         getBegin(), getSliceAxis(), "gradient");
 }
 
 LogicalResult DropoutOp::verify() {
@@ -503,18 +541,18 @@ LogicalResult ScanOp::verify() {
 
 SmallVector<Value> ConcatOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   SmallVector<Value> grads;
-  int64_t begin = 0;
+  int64_t begin = 0, axis = getJoinAxis();
   for (Value v : getInputs()) {
     grads.push_back(b.create<SliceOp>(getLoc(), v.getType(), dys[0],
-                                      b.getI64IntegerAttr(begin)));
-    begin += tensorType(v).getShape().back();
+                                      b.getI64IntegerAttr(begin), getAxisAttr()));
+    begin += tensorType(v).getDimSize(axis);
   }
   return grads;
 }
 
 SmallVector<Value> SliceOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<SliceGradOp>(getLoc(), getInput().getType(), dys[0],
-                                getBeginAttr())};
+                                getBeginAttr(), getAxisAttr())};
 }
 
 SmallVector<Value> EmbeddingOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
@@ -535,7 +573,9 @@ SmallVector<Value> DropoutOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
 
 namespace {
 
-int64_t lastDim(Value v) { return v.getType().cast<RankedTensorType>().getShape().back(); }
+int64_t dimAt(Value v, int64_t axis) {
+  return v.getType().cast<RankedTensorType>().getDimSize(axis);
+}
 
 // slice_grad(a, b0) + slice_grad(c, b0 + |a|) -> slice_grad(concat(a, c), b0):
 // one copy instead of two zero-filled tensors and their sum.
@@ -546,17 +586,22 @@ struct JoinSliceGrads : OpRewritePattern<AddOp> {
     auto hi = op.getRhs().getDefiningOp<SliceGradOp>();
     if (!lo || !hi || lo.getType() != op.getType() || hi.getType() != op.getType())
       return failure();
-    if (hi.getBegin() + lastDim(hi.getGrad()) == lo.getBegin())
+    // Ranges of different axes do not tile one range.
+    int64_t axis = lo.getSliceAxis();
+    if (hi.getSliceAxis() != axis)
+      return failure();
+    if (hi.getBegin() + dimAt(hi.getGrad(), axis) == lo.getBegin())
       std::swap(lo, hi);
-    else if (lo.getBegin() + lastDim(lo.getGrad()) != hi.getBegin())
+    else if (lo.getBegin() + dimAt(lo.getGrad(), axis) != hi.getBegin())
       return failure();
     auto gt = lo.getGrad().getType().cast<RankedTensorType>();
     SmallVector<int64_t> shape(gt.getShape());
-    shape.back() += lastDim(hi.getGrad());
+    shape[axis] += dimAt(hi.getGrad(), axis);
     Value cat = r.create<ConcatOp>(op.getLoc(),
                                    RankedTensorType::get(shape, gt.getElementType()),
-                                   ValueRange{lo.getGrad(), hi.getGrad()});
-    r.replaceOpWithNewOp<SliceGradOp>(op, op.getType(), cat, lo.getBeginAttr());
+                                   ValueRange{lo.getGrad(), hi.getGrad()}, lo.getAxisAttr());
+    r.replaceOpWithNewOp<SliceGradOp>(op, op.getType(), cat, lo.getBeginAttr(),
+                                      lo.getAxisAttr());
     return success();
   }
 };
@@ -568,7 +613,9 @@ struct FlattenConcat : OpRewritePattern<ConcatOp> {
     SmallVector<Value> inputs;
     bool changed = false;
     for (Value v : op.getInputs()) {
-      if (auto inner = v.getDefiningOp<ConcatOp>()) {
+      // Only a concat along the same axis is part of this one.
+      auto inner = v.getDefiningOp<ConcatOp>();
+      if (inner && inner.getJoinAxis() == op.getJoinAxis()) {
         inputs.append(inner.getInputs().begin(), inner.getInputs().end());
         changed = true;
       } else {
@@ -577,7 +624,7 @@ struct FlattenConcat : OpRewritePattern<ConcatOp> {
     }
     if (!changed)
       return failure();
-    r.replaceOpWithNewOp<ConcatOp>(op, op.getType(), inputs);
+    r.replaceOpWithNewOp<ConcatOp>(op, op.getType(), inputs, op.getAxisAttr());
     return success();
   }
 };
@@ -705,4 +752,83 @@ SmallVector<Value> CausalMaskOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
 SmallVector<Value> MaskOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<MaskOp>(getLoc(), getType(), dys[0], getKeep(), b.getF32FloatAttr(0.0f)),
           Value()};
+}
+
+//===----------------------------------------------------------------------===//
+// Attention shape primitives (issue 4)
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchMatMulOp::verify() {
+  auto a = tensorType(getLhs()), b = tensorType(getRhs());
+  int64_t r = a.getRank();
+  if (r < 3 || b.getRank() != r || getType().getRank() != r)
+    return emitOpError("expects operands and result of one rank, at least 3, got ")
+           << shapeStr(a.getShape()) << ", " << shapeStr(b.getShape()) << " -> "
+           << shapeStr(getType().getShape());
+  auto lead = a.getShape().drop_back(2);
+  if (b.getShape().drop_back(2) != lead)
+    return emitOpError("leading dimensions differ: ")
+           << shapeStr(lead) << " and " << shapeStr(b.getShape().drop_back(2));
+  int64_t m = a.getDimSize(r - (getTransposeA() ? 1 : 2));
+  int64_t ka = a.getDimSize(r - (getTransposeA() ? 2 : 1));
+  int64_t kb = b.getDimSize(r - (getTransposeB() ? 1 : 2));
+  int64_t n = b.getDimSize(r - (getTransposeB() ? 2 : 1));
+  if (ka != kb)
+    return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
+  SmallVector<int64_t> expected(lead);
+  expected.append({m, n});
+  if (getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result must be ") << shapeStr(expected) << ", got "
+                                          << shapeStr(getType().getShape());
+  return success();
+}
+
+SmallVector<Value> BatchMatMulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // Per leading index, the same rule as nn.matmul: dop_a(A) = dC op_b(B)^T,
+  // dop_b(B) = op_a(A)^T dC, each one batched product with transpose flags.
+  Value dc = dys[0], a = getLhs(), bm = getRhs();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  Location loc = getLoc();
+  auto mm = [&](Value x, Value y, bool tx, bool ty, Type t) -> Value {
+    auto op = b.create<BatchMatMulOp>(loc, t, x, y);
+    if (tx)
+      op.setTransposeA(true);
+    if (ty)
+      op.setTransposeB(true);
+    return op;
+  };
+  Value da = ta ? mm(bm, dc, tb, true, a.getType())
+                : mm(dc, bm, false, !tb, a.getType());
+  Value db = tb ? mm(dc, a, true, ta, bm.getType())
+                : mm(a, dc, !ta, false, bm.getType());
+  return {da, db};
+}
+
+LogicalResult TransposeOp::verify() {
+  auto in = tensorType(getInput()).getShape();
+  ArrayRef<int64_t> perm = getPermutation();
+  if (perm.size() != in.size())
+    return emitOpError("permutation must list all ") << in.size() << " axes";
+  SmallVector<bool> seen(in.size(), false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= int64_t(in.size()) || seen[p])
+      return emitOpError("permutation is not a permutation of 0..") << in.size() - 1;
+    seen[p] = true;
+  }
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm)
+    expected.push_back(in[p]);
+  if (getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result must be ") << shapeStr(expected);
+  return success();
+}
+
+SmallVector<Value> TransposeOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  // y[i] = x[perm[i]]: dx is dy with axis perm[i] moved back to i.
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inverse[perm[i]] = int64_t(i);
+  return {b.create<TransposeOp>(getLoc(), getInput().getType(), dys[0],
+                                b.getDenseI64ArrayAttr(inverse))};
 }

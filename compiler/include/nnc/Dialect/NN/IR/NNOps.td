@@ -435,47 +435,80 @@ def NN_RMSPropUpdateOp : NN_Op<"rmsprop_update", [Pure,
 
 def NN_ConcatOp : NN_Op<"concat", [Pure,
     DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
-  let summary = "joins tensors along the last axis";
+  let summary = "joins tensors along an axis (the last one by default)";
   let description = [{
-    All operands agree on every dimension but the last.
+    All operands agree on every dimension but `axis` (an axis of the full
+    tensor, batch included; absent: the last one, which is what recurrent
+    cells join).
 
     ```mlir
     %z = nn.concat %h, %x : tensor<8x150xf32>, tensor<8x25xf32> -> tensor<8x175xf32>
+    %r = nn.concat %a, %b {axis = 1 : i64} : tensor<8x6x4xf32>, tensor<8x2x4xf32> -> tensor<8x8x4xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_F32Tensor>:$inputs);
+  let arguments = (ins Variadic<NN_F32Tensor>:$inputs, OptionalAttr<I64Attr>:$axis);
+  // Without an axis: the last one, as recurrent cells join.
+  let builders = [OpBuilder<(ins "::mlir::Type":$result, "::mlir::ValueRange":$inputs), [{
+    build($_builder, $_state, result, inputs, ::mlir::IntegerAttr());
+  }]>];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    // The joined axis, non-negative (the last one when `axis` is absent).
+    int64_t getJoinAxis();
+  }];
 }
 
 def NN_SliceOp : NN_Op<"slice", [Pure,
     DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
-  let summary = "a contiguous range of the last axis";
+  let summary = "a contiguous range of one axis (the last one by default)";
   let description = [{
+    `axis` is an axis of the full tensor (absent: the last one); the result
+    has the input's shape but on that axis.
+
     ```mlir
     %f = nn.slice %gates {begin = 150 : i64} : tensor<8x600xf32> -> tensor<8x150xf32>
+    %g = nn.slice %r {begin = 6 : i64, axis = 1 : i64} : tensor<8x8x4xf32> -> tensor<8x2x4xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$input, I64Attr:$begin);
+  let arguments = (ins NN_F32Tensor:$input, I64Attr:$begin, OptionalAttr<I64Attr>:$axis);
+  let builders = [OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                                 "::mlir::IntegerAttr":$begin), [{
+    build($_builder, $_state, result, input, begin, ::mlir::IntegerAttr());
+  }]>];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    // The sliced axis, non-negative (the last one when `axis` is absent).
+    int64_t getSliceAxis();
+  }];
 }
 
 def NN_SliceGradOp : NN_Op<"slice_grad", [Pure]> {
-  let summary = "places a gradient into zeros at a range of the last axis (adjoint of nn.slice)";
+  let summary = "places a gradient into zeros at a range of one axis (adjoint of nn.slice)";
   let description = [{
+    `axis` as for nn.slice (absent: the last one).
+
     ```mlir
     %dg = nn.slice_grad %df {begin = 150 : i64} : tensor<8x150xf32> -> tensor<8x600xf32>
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$grad, I64Attr:$begin);
+  let arguments = (ins NN_F32Tensor:$grad, I64Attr:$begin, OptionalAttr<I64Attr>:$axis);
+  let builders = [OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$grad,
+                                 "::mlir::IntegerAttr":$begin), [{
+    build($_builder, $_state, result, grad, begin, ::mlir::IntegerAttr());
+  }]>];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
   let hasFolder = 1;
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    // The sliced axis, non-negative (the last one when `axis` is absent).
+    int64_t getSliceAxis();
+  }];
 }
 
 def NN_EmbeddingOp : NN_Op<"embedding", [Pure,
@@ -762,6 +795,51 @@ def NN_RangeOp : NN_Op<"range", [Pure]> {
   let arguments = (ins Optional<I64>:$offset);
   let results = (outs NN_I32Tensor:$result);
   let assemblyFormat = "(`offset` $offset^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention shape primitives (issue 4)
+//===----------------------------------------------------------------------===//
+
+def NN_BatchMatMulOp : NN_Op<"batch_matmul", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "matrix products batched over the leading dimensions";
+  let description = [{
+    `[..., M, K] x [..., K, N] -> [..., M, N]`: operands and result have the
+    same rank (at least 3) and the same leading dimensions (the batch, then
+    e.g. the heads), one product per leading index. `transpose_a` reads
+    each lhs matrix as `[K, M]`, `transpose_b` each rhs matrix as `[N, K]`,
+    as for `nn.matmul`: attention's `q k^T` and the backward pass need no
+    materialised transposes.
+
+    ```mlir
+    %s = nn.batch_matmul %q, %k {transpose_b} : tensor<8x4x16x32xf32>, tensor<8x4x16x32xf32> -> tensor<8x4x16x16xf32>
+    %o = nn.batch_matmul %p, %v : tensor<8x4x16x16xf32>, tensor<8x4x16x32xf32> -> tensor<8x4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs,
+                       UnitAttr:$transpose_a, UnitAttr:$transpose_b);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose", [Pure,
+    DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
+  let summary = "permutes the axes of a tensor";
+  let description = [{
+    Result axis `i` is input axis `permutation[i]`; the permutation covers
+    every axis, the batch included (the front end keeps it first). The VJP
+    is the inverse permutation.
+
+    ```mlir
+    %y = nn.transpose %x {permutation = array<i64: 0, 2, 1, 3>} : tensor<8x16x4x32xf32> -> tensor<8x4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 
