@@ -432,6 +432,20 @@ int cmdTrain(const Args &a) {
     bd.numSets = testPath.empty() ? 1 : 2;
     if (nnrt_babi_load(paths, bd.numSets, bd.sets, &bd.vocab, &bd.storyLen, &bd.questionLen, &e))
       return fail(e.msg);
+    // The front end checked the shapes: story int[S], question int[Q],
+    // answer int, so the data's fit can be checked before compiling.
+    int64_t vocabSize = g->outputs.empty() || g->outputs[0].shape.empty()
+                            ? 0 : g->outputs[0].shape.back();
+    if (vocabSize > 0 && vocabSize < bd.vocab.size)
+      return fail(dataPath + (testPath.empty() ? "" : " and " + testPath) + " have a vocabulary of " +
+                  std::to_string(bd.vocab.size) + " ids (with the padding id 0) but model '" +
+                  g->modelName + "' predicts " + std::to_string(vocabSize) +
+                  ": set the model's vocabulary parameter to " + std::to_string(bd.vocab.size));
+    if (g->inputs.size() == 2 &&
+        (nnrt_babi_dataset(&bd.sets[0], g->inputs[0].shape[0], g->inputs[1].shape[0], &all, &e) ||
+         (bd.numSets > 1 && nnrt_babi_dataset(&bd.sets[1], g->inputs[0].shape[0],
+                                              g->inputs[1].shape[0], &test, &e))))
+      return fail(e.msg);
   } else if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all,
                            &e)) {
     return fail(e.msg);
@@ -448,13 +462,9 @@ int cmdTrain(const Args &a) {
   if (text && !checkVocabulary(m, td.vocab, dataPath, e))
     return fail(e.msg);
   int64_t storyLen = 0, questionLen = 0; // the model's
-  if (babi) {
-    if (nnrt_babi_check_model(m, &storyLen, &questionLen, &e) ||
-        !checkVocabulary(m, bd.vocab, dataPath, e) ||
-        nnrt_babi_dataset(&bd.sets[0], storyLen, questionLen, &all, &e) ||
-        (bd.numSets > 1 && nnrt_babi_dataset(&bd.sets[1], storyLen, questionLen, &test, &e)))
-      return fail(e.msg);
-  }
+  if (babi && (nnrt_babi_check_model(m, &storyLen, &questionLen, &e) ||
+               !checkVocabulary(m, bd.vocab, dataPath, e)))
+    return fail(e.msg);
   if (nnrt_dataset_check(&all, m, 1, dataPath.c_str(), &e))
     return fail(e.msg);
 
@@ -772,9 +782,27 @@ struct Chat {
   }
 };
 
+const char *kChatNoInput =
+    "no input: give a story (one or more lines of sentences), then a question ending with "
+    "'?', e.g. printf 'Mary moved to the bathroom.\\nIs Mary in the bathroom?\\n' | nnc chat "
+    "MODEL.nn --checkpoint CKPT";
+
 int cmdChat(const Args &a) {
   if (!a.has("checkpoint"))
     return fail("chat needs --checkpoint CKPT (written by nnc train --save with babi data)");
+  // A pipe is read whole first, so empty input is refused before compiling;
+  // a person at a terminal gets the model first, then the prompts.
+  bool tty = isatty(fileno(stdin));
+  std::vector<std::string> piped;
+  if (!tty) {
+    bool any = false;
+    for (std::string l; std::getline(std::cin, l);) {
+      any = any || !trim(l).empty();
+      piped.push_back(l);
+    }
+    if (!any)
+      return fail(kChatNoInput);
+  }
   auto g = loadGraph(a);
   if (!g)
     return 1;
@@ -803,7 +831,6 @@ int cmdChat(const Args &a) {
     return fail(e.msg);
   }
 
-  bool tty = isatty(fileno(stdin));
   if (tty)
     std::printf("Tell me a story, then ask a question about it ending with '?'.\n"
                 "An empty line starts a new story; Ctrl-D ends.\n");
@@ -814,8 +841,10 @@ int cmdChat(const Args &a) {
       std::fputs(chat.story.empty() ? "story> " : "> ", stdout);
       std::fflush(stdout);
     }
-    if (!std::getline(std::cin, raw))
+    if (tty ? !std::getline(std::cin, raw) : size_t(line) >= piped.size())
       break;
+    if (!tty)
+      raw = piped[line];
     line++;
     std::string text = trim(raw);
     if (text.empty()) {
@@ -845,9 +874,7 @@ int cmdChat(const Args &a) {
     std::printf("\n");
   nnrt_vocab_free(&v);
   if (line == 0 || (questions == 0 && storyLines == 0))
-    return fail("no input: give a story (one or more lines of sentences), then a question "
-                "ending with '?', e.g. printf 'Mary moved to the bathroom.\\nIs Mary in the "
-                "bathroom?\\n' | nnc chat MODEL.nn --checkpoint CKPT");
+    return fail(kChatNoInput);
   if (questions == 0)
     return fail("the input has a story but no question: a question is a line ending with '?'");
   return chat.errors ? 1 : 0;
