@@ -451,7 +451,8 @@ int cmdTrain(const Args &a) {
     return fail(e.msg);
   }
 
-  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  // A QA model's scans read a whole story: it generates nothing, so no step.
+  std::unique_ptr<dsl::Graph> stepGraph = babi ? nullptr : loadStepGraph(a, *g);
   o->stepGraph = stepGraph.get();
   double t0 = nnrt_now_seconds();
   auto c = compileAndLoad(*g, *o);
