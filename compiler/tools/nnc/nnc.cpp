@@ -861,7 +861,7 @@ int cmdChat(const Args &a) {
     }
     // "Mary went home. Is Mary in the garden?": the sentences before the
     // last one are more story.
-    size_t end = text.find_last_of(".!?", text.size() - 2);
+    size_t end = text.size() < 2 ? std::string::npos : text.find_last_of(".!?", text.size() - 2);
     if (end != std::string::npos) {
       if (chat.story.empty())
         chat.storyLine = line;
@@ -869,7 +869,10 @@ int cmdChat(const Args &a) {
       text = trim(text.substr(end + 1));
     }
     questions++;
-    chat.ask(line, text);
+    if (text.find_first_not_of(" \t?") == std::string::npos)
+      chat.error(line, "the question has no words");
+    else
+      chat.ask(line, text);
   }
   if (tty)
     std::printf("\n");
