@@ -2603,6 +2603,9 @@ private:
                                        s.key, suggest(s.key, keys)));
       }
     }
+    if (cfg.dataArgs.count("test") && seen.count("test_split"))
+      diag_.error(cfg.dataArgs["test"].loc, "babi data with a test file is tested on that file: remove "
+                                            "test_split, or the test file");
     if (!sampleKey.empty() && cfg.dataKind != "text" && !cfg.dataKind.empty())
       diag_.error(sampleLoc, fmt::format("{} generates text, so it needs text data, as in "
                                          "'data text(\"corpus.txt\", tokens = words, window = 25)'",
@@ -2665,8 +2668,9 @@ private:
       return;
     }
     const std::string &kind = e.lhs->text;
-    if (kind != "csv" && kind != "text") {
-      diag_.error(e.lhs->loc, fmt::format("unknown data source '{}'; expected csv(...) or text(...)", kind));
+    if (kind != "csv" && kind != "text" && kind != "babi") {
+      diag_.error(e.lhs->loc, fmt::format("unknown data source '{}'; expected csv(...), text(...) or babi(...){}",
+                                          kind, suggest(kind, {"csv", "text", "babi"})));
       return;
     }
     cfg.dataKind = kind;
@@ -2694,6 +2698,8 @@ private:
       }
       if (kind == "text" && !checkTextOption(a))
         continue;
+      if (kind == "babi" && !checkBabiOption(a, cfg))
+        continue;
       auto tv = trainValue(*a.value);
       if (tv)
         cfg.dataArgs[a.name] = *tv;
@@ -2702,6 +2708,61 @@ private:
       diag_.error(e.loc, fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")", kind, kind));
     if (kind == "text")
       finishTextData(e, cfg, g);
+    if (kind == "babi")
+      finishBabiData(e, g);
+  }
+
+  // babi("train.txt", test = "test.txt"): the only option is the test file,
+  // resolved like the data path (relative to the .nn file).
+  bool checkBabiOption(const Arg &a, TrainConfig &cfg) {
+    const Expr &v = *a.value;
+    if (a.name != "test") {
+      diag_.error(a.nameLoc, fmt::format("babi data has no option '{}'; its only option is test (the "
+                                         "file of test questions, as in babi(\"train.txt\", test = "
+                                         "\"test.txt\")){}",
+                                         a.name, suggest(a.name, {"test"})));
+      return false;
+    }
+    if (v.kind != ExprKind::String) {
+      diag_.error(v.loc, fmt::format("test of babi data must be a file path in quotes, got '{}'", text(v)));
+      return false;
+    }
+    fs::path fp(v.text);
+    TrainValue tv;
+    tv.loc = v.loc;
+    tv.string = fp.is_absolute() ? v.text
+                                 : (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
+    cfg.dataArgs["test"] = tv;
+    return false; // stored here, resolved
+  }
+
+  // bAbI examples are (story ids, question ids) -> answer id: the model's
+  // inputs and target must have those shapes.
+  void finishBabiData(const Expr &e, const Graph *g) {
+    if (!g)
+      return;
+    auto dt = [](DType d) { return d == DType::I32 ? "int" : "float"; };
+    if (g->inputs.size() != 2) {
+      diag_.error(e.loc, fmt::format("babi data gives each example a story and a question, so the model "
+                                     "needs two inputs, 'input story: int[S]' and 'input question: "
+                                     "int[Q]', but it has {}",
+                                     g->inputs.size()));
+      return;
+    }
+    for (const IO &in : g->inputs) {
+      if (in.dtype != DType::I32 || in.shape.size() != 1) {
+        diag_.error(e.loc, fmt::format("babi data gives token ids, so the model's input '{}' must be "
+                                       "'int[N]', but it is {} {}",
+                                       in.name, dt(in.dtype), formatShape(in.shape)));
+        diag_.note(in.loc, "the input is declared here");
+      }
+    }
+    if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 || !g->targets[0].shape.empty()) {
+      diag_.error(e.loc, "babi data gives one answer (a token id) per example, so the model needs one "
+                         "target 'target answer: int'");
+      if (!g->targets.empty())
+        diag_.note(g->targets[0].loc, "the target is declared here");
+    }
   }
 
   // text("corpus.txt", tokens = words|chars, window = N, mode = next|sequence)

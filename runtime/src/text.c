@@ -182,6 +182,60 @@ static size_t next_word(const char *s, size_t len, size_t *pos, const char **wor
   return p - start;
 }
 
+char *nnrt__lower(const char *s, size_t len, size_t *out_len) {
+  char *out = malloc(len + 1);
+  if (!out) return NULL;
+  size_t pos = 0, n = 0;
+  while (pos < len) {
+    uint32_t c;
+    nnrt__utf8_next(s, len, &pos, &c);
+    n += put_utf8(out + n, to_lower(c));
+  }
+  out[n] = 0;
+  *out_len = n;
+  return out;
+}
+
+/* Python's \w for ASCII; every other non-space code point counts as a word
+ * character, so accented words stay whole. */
+static int is_word_char(uint32_t c) {
+  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  return !is_space(c);
+}
+
+/* Keras's babi_memnn tokenize: [x.strip() for x in re.split(r'(\W+)', s)
+ * if x.strip()]: runs of word characters, and runs of other characters
+ * with their surrounding whitespace stripped ("bathroom." -> "bathroom",
+ * "."). */
+size_t nnrt__babi_next(const char *s, size_t len, size_t *pos, const char **tok) {
+  size_t p = *pos, q;
+  uint32_t c;
+  for (;;) {
+    if (p >= len) {
+      *pos = p;
+      *tok = s + p;
+      return 0;
+    }
+    q = p;
+    nnrt__utf8_next(s, len, &q, &c);
+    if (!is_space(c)) break;
+    p = q;
+  }
+  size_t start = p, end = q;
+  int word = is_word_char(c);
+  p = q;
+  while (p < len) {
+    q = p;
+    nnrt__utf8_next(s, len, &q, &c);
+    if (is_word_char(c) != word) break;
+    if (!is_space(c)) end = q;
+    p = q;
+  }
+  *pos = p;
+  *tok = s + start;
+  return end - start;
+}
+
 /* ---- string tables: token -> index, with counts ---- */
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -219,26 +273,20 @@ static int32_t *table_build(char *const *keys, int32_t first, int32_t n, uint32_
   return t;
 }
 
-typedef struct {
-  char **keys;
-  int64_t *counts;
-  int32_t n, cap;
-  int32_t *table;
-  uint32_t tsize;
-} strset;
+typedef nnrt__strset strset;
 
-static void strset_free(strset *s) {
+void nnrt__strset_free(strset *s) {
   nnrt_free_strings(s->keys, s->n);
   free(s->counts);
   free(s->table);
   memset(s, 0, sizeof *s);
 }
 
-/* Counts one more occurrence of w; returns non-zero when out of memory. */
-static int strset_add(strset *s, const char *w, size_t n) {
+int nnrt__strset_add(strset *s, const char *w, size_t n, int32_t *id_out) {
   int32_t id = table_find(s->table, s->tsize, s->keys, w, n);
   if (id >= 0) {
     s->counts[id]++;
+    if (id_out) *id_out = id;
     return 0;
   }
   if (s->n >= INT32_MAX / 4) return 1;
@@ -258,6 +306,7 @@ static int strset_add(strset *s, const char *w, size_t n) {
   key[n] = 0;
   s->keys[s->n] = key;
   s->counts[s->n] = 1;
+  if (id_out) *id_out = s->n;
   s->n++;
   if (2u * (uint32_t)s->n > s->tsize) {
     uint32_t size;
@@ -304,7 +353,11 @@ static int by_code_point(const void *a, const void *b) {
   return strcmp(((const rank *)a)->key, ((const rank *)b)->key);
 }
 
-static int kind_ok(int kind) { return kind == NNRT_TOKENS_CHARS || kind == NNRT_TOKENS_WORDS; }
+static int kind_ok(int kind) { return kind == NNRT_TOKENS_CHARS || kind == NNRT_TOKENS_WORDS || kind == NNRT_TOKENS_BABI; }
+
+static const char *kind_name(int kind) {
+  return kind == NNRT_TOKENS_WORDS ? "words" : kind == NNRT_TOKENS_CHARS ? "chars" : "babi";
+}
 
 int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt_error *err) {
   memset(v, 0, sizeof *v);
@@ -318,33 +371,41 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
     if (!norm) return nnrt__fail(err, "out of memory");
     size_t pos = 0, wl;
     const char *w;
-    while (!oom && (wl = next_word(norm, n, &pos, &w)) > 0) oom = strset_add(&set, w, wl);
+    while (!oom && (wl = next_word(norm, n, &pos, &w)) > 0) oom = nnrt__strset_add(&set, w, wl, NULL);
     free(norm);
+  } else if (kind == NNRT_TOKENS_BABI) {
+    size_t n;
+    char *low = nnrt__lower(text, len, &n);
+    if (!low) return nnrt__fail(err, "out of memory");
+    size_t pos = 0, tl;
+    const char *t;
+    while (!oom && (tl = nnrt__babi_next(low, n, &pos, &t)) > 0) oom = nnrt__strset_add(&set, t, tl, NULL);
+    free(low);
   } else {
     size_t pos = 0;
     while (!oom && pos < len) {
       size_t start = pos;
       uint32_t c;
       nnrt__utf8_next(text, len, &pos, &c);
-      oom = strset_add(&set, text + start, pos - start);
+      oom = nnrt__strset_add(&set, text + start, pos - start, NULL);
     }
   }
   if (oom) {
-    strset_free(&set);
+    nnrt__strset_free(&set);
     return nnrt__fail(err, "out of memory");
   }
   if (set.n == 0) {
-    strset_free(&set);
-    return nnrt__fail(err, kind == NNRT_TOKENS_WORDS ? "the text has no words" : "the text is empty");
+    nnrt__strset_free(&set);
+    return nnrt__fail(err, kind == NNRT_TOKENS_CHARS ? "the text is empty" : "the text has no words");
   }
-  int32_t first = kind == NNRT_TOKENS_WORDS ? 1 : 0;
+  int32_t first = kind == NNRT_TOKENS_CHARS ? 0 : 1;
   rank *order = malloc((size_t)set.n * sizeof *order);
   v->size = set.n + first;
   v->tokens = calloc((size_t)v->size, sizeof *v->tokens);
   v->counts = calloc((size_t)v->size, sizeof *v->counts);
   if (!order || !v->tokens || !v->counts || (first && !(v->tokens[0] = nnrt__strdup("")))) {
     free(order);
-    strset_free(&set);
+    nnrt__strset_free(&set);
     nnrt_vocab_free(v);
     return nnrt__fail(err, "out of memory");
   }
@@ -356,7 +417,7 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
     set.keys[order[r].index] = NULL;
   }
   free(order);
-  strset_free(&set);
+  nnrt__strset_free(&set);
   v->kind = kind;
   if (!(v->table = table_build(v->tokens, first, v->size, &v->table_size))) {
     nnrt_vocab_free(v);
@@ -377,7 +438,7 @@ static void put_token(nnrt__buf *b, const char *t) {
   }
 }
 
-static int unknown_error(const strset *unknown, nnrt_error *err) {
+static int unknown_error(const strset *unknown, int kind, nnrt_error *err) {
   nnrt__buf b = {0};
   int shown = 0;
   for (; shown < unknown->n; shown++) {
@@ -387,7 +448,8 @@ static int unknown_error(const strset *unknown, nnrt_error *err) {
   }
   if (shown < unknown->n) nnrt__buf_printf(&b, " and %d more", unknown->n - shown);
   nnrt__buf_puts(&b, unknown->n == 1 ? " is not in the vocabulary" : " are not in the vocabulary");
-  nnrt__buf_puts(&b, " (did you train on this corpus?)");
+  nnrt__buf_puts(&b, kind == NNRT_TOKENS_BABI ? " (the model knows only the words of its training stories)"
+                                               : " (did you train on this corpus?)");
   if (b.oom) nnrt__fail(err, "tokens are not in the vocabulary");
   else nnrt__fail(err, "%s", b.p);
   free(b.p);
@@ -414,9 +476,21 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
     while (!oom && (wl = next_word(norm, nn, &pos, &w)) > 0) {
       int32_t id = nnrt_vocab_id(v, w, wl);
       if (id >= 0) out[k++] = id;
-      else oom = strset_add(&unknown, w, wl);
+      else oom = nnrt__strset_add(&unknown, w, wl, NULL);
     }
     free(norm);
+  } else if (v->kind == NNRT_TOKENS_BABI) {
+    size_t nn;
+    char *low = nnrt__lower(text, len, &nn);
+    if (!low) oom = 1;
+    size_t pos = 0, tl;
+    const char *t;
+    while (!oom && (tl = nnrt__babi_next(low, nn, &pos, &t)) > 0) {
+      int32_t id = nnrt_vocab_id(v, t, tl);
+      if (id >= 0) out[k++] = id;
+      else oom = nnrt__strset_add(&unknown, t, tl, NULL);
+    }
+    free(low);
   } else {
     size_t pos = 0;
     while (!oom && pos < len) {
@@ -425,13 +499,13 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
       nnrt__utf8_next(text, len, &pos, &c);
       int32_t id = nnrt_vocab_id(v, text + start, pos - start);
       if (id >= 0) out[k++] = id;
-      else oom = strset_add(&unknown, text + start, pos - start);
+      else oom = nnrt__strset_add(&unknown, text + start, pos - start, NULL);
     }
   }
   int rc = 0;
   if (oom) rc = nnrt__fail(err, "out of memory");
-  else if (unknown.n) rc = unknown_error(&unknown, err);
-  strset_free(&unknown);
+  else if (unknown.n) rc = unknown_error(&unknown, v->kind, err);
+  nnrt__strset_free(&unknown);
   if (rc) {
     free(out);
     return 1;
@@ -448,12 +522,12 @@ int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n, char *
   nnrt__buf_put(&b, "", 0);
   for (int64_t i = 0; i < n; i++) {
     int32_t id = ids[i];
-    if (id < 0 || id >= v->size || (v->kind == NNRT_TOKENS_WORDS && id == 0)) {
+    if (id < 0 || id >= v->size || (v->kind != NNRT_TOKENS_CHARS && id == 0)) {
       free(b.p);
       if (id == 0) return nnrt__fail(err, "token %lld: id 0 is reserved in a word vocabulary", (long long)i);
       return nnrt__fail(err, "token %lld: id %d is outside the vocabulary (%d ids)", (long long)i, id, v->size);
     }
-    if (i && v->kind == NNRT_TOKENS_WORDS) nnrt__buf_put(&b, " ", 1);
+    if (i && v->kind != NNRT_TOKENS_CHARS) nnrt__buf_put(&b, " ", 1);
     nnrt__buf_puts(&b, v->tokens[id]);
   }
   if (b.oom) {
@@ -471,7 +545,7 @@ int nnrt_vocab_to_metadata(const nnrt_vocab *v, nnrt_metadata *md, nnrt_error *e
   char *json = nnrt_json_encode_strings((const char *const *)v->tokens, v->size);
   if (!json) return nnrt__fail(err, "out of memory");
   int rc = nnrt_metadata_set(md, NNRT_META_VOCAB, json) ||
-           nnrt_metadata_set(md, NNRT_META_TOKENS, v->kind == NNRT_TOKENS_WORDS ? "words" : "chars");
+           nnrt_metadata_set(md, NNRT_META_TOKENS, kind_name(v->kind));
   free(json);
   return rc ? nnrt__fail(err, "out of memory") : 0;
 }
@@ -483,25 +557,41 @@ int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md, nnrt_error 
   if (!json || !kind_s)
     return nnrt__fail(err, "no vocabulary in the metadata (needs '%s' and '%s'; was the model trained on text?)",
                       NNRT_META_VOCAB, NNRT_META_TOKENS);
-  int kind = strcmp(kind_s, "words") == 0 ? NNRT_TOKENS_WORDS : strcmp(kind_s, "chars") == 0 ? NNRT_TOKENS_CHARS : 0;
-  if (!kind) return nnrt__fail(err, "metadata '%s' is '%s', expected 'words' or 'chars'", NNRT_META_TOKENS, kind_s);
+  int kind = 0;
+  for (int k = NNRT_TOKENS_CHARS; k <= NNRT_TOKENS_BABI; k++)
+    if (strcmp(kind_s, kind_name(k)) == 0) kind = k;
+  if (!kind)
+    return nnrt__fail(err, "metadata '%s' is '%s', expected 'words', 'chars' or 'babi'", NNRT_META_TOKENS, kind_s);
   char **tokens;
   int n;
   if (nnrt_json_decode_strings(json, &tokens, &n, err)) {
     nnrt__prefix(err, "metadata '%s'", NNRT_META_VOCAB);
     return 1;
   }
-  int first = kind == NNRT_TOKENS_WORDS ? 1 : 0;
+  if (nnrt_vocab_from_tokens(v, kind, tokens, n, err)) {
+    nnrt__prefix(err, "metadata '%s'", NNRT_META_VOCAB);
+    return 1;
+  }
+  return 0;
+}
+
+int nnrt_vocab_from_tokens(nnrt_vocab *v, int kind, char **tokens, int n, nnrt_error *err) {
+  memset(v, 0, sizeof *v);
+  if (!kind_ok(kind)) {
+    nnrt_free_strings(tokens, n);
+    return nnrt__fail(err, "unknown token kind %d", kind);
+  }
+  int first = kind == NNRT_TOKENS_CHARS ? 0 : 1;
   v->kind = kind;
   v->size = n;
   v->tokens = tokens;
   if (n <= first) {
     nnrt_vocab_free(v);
-    return nnrt__fail(err, "metadata '%s': the vocabulary has no tokens", NNRT_META_VOCAB);
+    return nnrt__fail(err, "the vocabulary has no tokens");
   }
   if (first && tokens[0][0]) {
     nnrt_vocab_free(v);
-    return nnrt__fail(err, "metadata '%s': a word vocabulary starts with the reserved \"\"", NNRT_META_VOCAB);
+    return nnrt__fail(err, "a word vocabulary starts with the reserved \"\"");
   }
   for (int i = first; i < n; i++) {
     const char *t = tokens[i];
@@ -511,10 +601,13 @@ int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md, nnrt_error 
     if (!bad && kind == NNRT_TOKENS_CHARS) bad = nnrt__utf8_next(t, len, &pos, &c) != NULL || pos != len;
     if (!bad && kind == NNRT_TOKENS_WORDS)
       for (; pos < len && !bad; bad = is_space(c)) nnrt__utf8_next(t, len, &pos, &c);
+    if (!bad && kind == NNRT_TOKENS_BABI) { /* answers such as "n,w" are one token: only the ends are checked */
+      const char *tk;
+      bad = nnrt__babi_next(t, len, &pos, &tk) == 0 || tk != t || t[len - 1] == ' ' || (t[len - 1] >= '\t' && t[len - 1] <= '\r');
+    }
     if (bad) {
       nnrt_vocab_free(v);
-      return nnrt__fail(err, "metadata '%s': token %d is not a %s", NNRT_META_VOCAB, i,
-                        kind == NNRT_TOKENS_CHARS ? "single character" : "word");
+      return nnrt__fail(err, "token %d is not a %s", i, kind == NNRT_TOKENS_CHARS ? "single character" : "word");
     }
   }
   v->counts = calloc((size_t)n, sizeof *v->counts);
@@ -529,7 +622,7 @@ int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md, nnrt_error 
   for (int32_t id = first; id < n; id++) {
     int32_t dup = nnrt_vocab_id(v, tokens[id], strlen(tokens[id]));
     if (dup >= 0) {
-      nnrt__fail(err, "metadata '%s': tokens %d and %d are both '%s'", NNRT_META_VOCAB, dup, id, tokens[id]);
+      nnrt__fail(err, "tokens %d and %d are both '%s'", dup, id, tokens[id]);
       nnrt_vocab_free(v);
       return 1;
     }

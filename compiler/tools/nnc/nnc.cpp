@@ -4,6 +4,8 @@
 //                    [--optimizer sgd|adam|rmsprop] [--seed N] [--save CKPT]
 //                    [--metrics-out FILE] [--quiet]
 //   nnc predict M.nn --checkpoint CKPT [--input FILE|-]
+//   nnc generate M.nn --checkpoint CKPT --prompt TEXT [--tokens N ...]
+//   nnc chat    M.nn --checkpoint CKPT   (stories and questions on stdin)
 //   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm
 //   nnc summary M.nn
 #include "nnc/CodeGen/Pipeline.h"
@@ -26,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace nnc;
 
 namespace {
@@ -44,6 +48,10 @@ const char *kUsage =
     "            --checkpoint CKPT --prompt TEXT [--tokens N --temperature T\n"
     "            --top-k K --top-p P --seed S] [--recompute: run the whole\n"
     "            window again for every token instead of the step]\n"
+    "  chat      answer questions about stories with a model trained on bAbI\n"
+    "            data: --checkpoint CKPT; reads stdin: story lines, then a\n"
+    "            question ending with '?' (answered as 'yes (0.97)'); an\n"
+    "            empty line starts a new story\n"
     "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
     "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
@@ -154,7 +162,9 @@ std::optional<dsl::Graph> loadGraph(const Args &a) {
 // of earlier positions cached).
 std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
   bool cells = !g.scans.empty() && !g.timeParam.empty();
-  if (!cells && !g.usesCache)
+  // Generation feeds one token per step: a model of several inputs (a
+  // question answerer) has no step, whatever its cells.
+  if ((!cells && !g.usesCache) || g.inputs.size() != 1)
     return nullptr;
   dsl::DiagnosticEngine diag(std::cerr);
   dsl::FrontendOptions fo;
@@ -292,6 +302,48 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
   return c;
 }
 
+// A compiled model with a checkpoint's parameters and metadata: where
+// predict, generate and chat start.
+struct Trained {
+  Compiled c;
+  const nnrt_model *m = nullptr;
+  std::vector<float> params;
+  nnrt_metadata md{};
+  ~Trained() { nnrt_metadata_free(&md); }
+};
+
+std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g,
+                                     const CodeGenOptions &o) {
+  auto c = compileAndLoad(g, o);
+  if (!c)
+    return nullptr;
+  auto t = std::make_unique<Trained>();
+  t->c = std::move(*c);
+  t->m = t->c.m;
+  t->params.resize(t->m->num_params);
+  nnrt_error e{};
+  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), t->m, t->params.data(), nullptr,
+                           nullptr, &t->md, &e)) {
+    fail(e.msg);
+    return nullptr;
+  }
+  return t;
+}
+
+// bAbI question answering: one vocabulary over the training and test
+// files, and their examples padded to the model's lengths.
+struct BabiData {
+  nnrt_babi_set sets[2]{};
+  int numSets = 0;
+  nnrt_vocab vocab{};
+  int64_t storyLen = 0, questionLen = 0; // the longest in the data
+  ~BabiData() {
+    for (auto &s : sets)
+      nnrt_babi_set_free(&s);
+    nnrt_vocab_free(&vocab);
+  }
+};
+
 std::string str(const dsl::TrainValue *v) {
   return v && v->string ? *v->string : "";
 }
@@ -369,6 +421,9 @@ int cmdTrain(const Args &a) {
   }
   bool quiet = a.has("quiet");
   bool text = t.dataKind == "text";
+  bool babi = t.dataKind == "babi";
+  auto testIt = t.dataArgs.find("test");
+  std::string testPath = babi && testIt != t.dataArgs.end() ? str(&testIt->second) : "";
 
   // Data first: a missing file should not wait for the compiler.
   nnrt_error e{};
@@ -376,17 +431,38 @@ int cmdTrain(const Args &a) {
   nnrt_dataset all{}, train{}, test{}, fit{}, val{};
   auto labelIt = t.dataArgs.find("label");
   std::string label = labelIt != t.dataArgs.end() ? str(&labelIt->second) : "";
+  BabiData bd;
   if (text) {
     if (!loadText(*g, dataPath, td, e))
       return fail(e.msg);
     all = td.all;
     td.all = nnrt_dataset{};
+  } else if (babi) {
+    const char *paths[2] = {dataPath.c_str(), testPath.c_str()};
+    bd.numSets = testPath.empty() ? 1 : 2;
+    if (nnrt_babi_load(paths, bd.numSets, bd.sets, &bd.vocab, &bd.storyLen, &bd.questionLen, &e))
+      return fail(e.msg);
+    // The front end checked the shapes: story int[S], question int[Q],
+    // answer int, so the data's fit can be checked before compiling.
+    int64_t vocabSize = g->outputs.empty() || g->outputs[0].shape.empty()
+                            ? 0 : g->outputs[0].shape.back();
+    if (vocabSize > 0 && vocabSize < bd.vocab.size)
+      return fail(dataPath + (testPath.empty() ? "" : " and " + testPath) + " have a vocabulary of " +
+                  std::to_string(bd.vocab.size) + " ids (with the padding id 0) but model '" +
+                  g->modelName + "' predicts " + std::to_string(vocabSize) +
+                  ": set the model's vocabulary parameter to " + std::to_string(bd.vocab.size));
+    if (g->inputs.size() == 2 &&
+        (nnrt_babi_dataset(&bd.sets[0], g->inputs[0].shape[0], g->inputs[1].shape[0], &all, &e) ||
+         (bd.numSets > 1 && nnrt_babi_dataset(&bd.sets[1], g->inputs[0].shape[0],
+                                              g->inputs[1].shape[0], &test, &e))))
+      return fail(e.msg);
   } else if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all,
                            &e)) {
     return fail(e.msg);
   }
 
-  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  // A QA model's scans read a whole story: it generates nothing, so no step.
+  std::unique_ptr<dsl::Graph> stepGraph = babi ? nullptr : loadStepGraph(a, *g);
   o->stepGraph = stepGraph.get();
   double t0 = nnrt_now_seconds();
   auto c = compileAndLoad(*g, *o);
@@ -396,15 +472,25 @@ int cmdTrain(const Args &a) {
   const nnrt_model *m = c->m;
   if (text && !checkVocabulary(m, td.vocab, dataPath, e))
     return fail(e.msg);
+  int64_t storyLen = 0, questionLen = 0; // the model's
+  if (babi && (nnrt_babi_check_model(m, &storyLen, &questionLen, &e) ||
+               !checkVocabulary(m, bd.vocab, dataPath, e)))
+    return fail(e.msg);
   if (nnrt_dataset_check(&all, m, 1, dataPath.c_str(), &e))
     return fail(e.msg);
 
-  // Text keeps its order (the held-out part is the end of the corpus).
-  if ((text ? nnrt_split_last(&all, t.testSplit, &train, &test, &e)
-            : nnrt_split(&all, t.testSplit, seed, &train, &test, &e)))
+  // Text keeps its order (the held-out part is the end of the corpus); a
+  // bAbI test file is the test set as it is.
+  if (babi && bd.numSets > 1) {
+    train = all;
+    all = nnrt_dataset{};
+  } else if ((text ? nnrt_split_last(&all, t.testSplit, &train, &test, &e)
+                   : nnrt_split(&all, t.testSplit, seed, &train, &test, &e))) {
     return fail(e.msg);
+  }
   nnrt_scaler scaler{};
-  if (t.scale && !text) {
+  bool scale = t.scale && !text && !babi; // token ids are not scaled
+  if (scale) {
     if (nnrt_scaler_fit(&scaler, &train, 0, &e) ||
         nnrt_scaler_apply(&scaler, &train, 0, &e) ||
         (test.n > 0 && nnrt_scaler_apply(&scaler, &test, 0, &e)))
@@ -447,12 +533,17 @@ int cmdTrain(const Args &a) {
       return fail(a.get("resume") + " already has " + std::to_string(cfg.initial_epoch) +
                   " epochs: ask for more with --epochs");
   }
+  std::string dataNote = text ? ", vocabulary " + std::to_string(td.vocab.size)
+                         : babi ? ", vocabulary " + std::to_string(bd.vocab.size) +
+                                      ", stories up to " + std::to_string(bd.storyLen) +
+                                      " tokens, questions up to " +
+                                      std::to_string(bd.questionLen)
+                                : "";
   if (!quiet)
     std::printf("Model %s: %lld parameters, compiled in %.0f ms; %lld training "
                 "rows, %lld validation, %lld test%s\n",
                 m->name, (long long)m->num_params, compileSeconds * 1e3,
-                (long long)fit.n, (long long)val.n, (long long)test.n,
-                text ? (", vocabulary " + std::to_string(td.vocab.size)).c_str() : "");
+                (long long)fit.n, (long long)val.n, (long long)test.n, dataNote.c_str());
   SampleContext sample{m, params.data(), &td.vocab, td.prompt, sampleEvery, t.sampleLength};
   if (text && sampleEvery > 0 && m->step && !quiet) {
     cfg.on_epoch = sampleOnEpoch;
@@ -480,7 +571,7 @@ int cmdTrain(const Args &a) {
       nnrt_metadata_set(&md, "nnc.classes", j);
       std::free(j);
     }
-    if (t.scale && !text) {
+    if (scale) {
       char *mn = nnrt_json_encode_floats(scaler.min, scaler.size);
       char *mx = nnrt_json_encode_floats(scaler.max, scaler.size);
       nnrt_metadata_set(&md, "nnc.scaler_min", mn);
@@ -490,6 +581,12 @@ int cmdTrain(const Args &a) {
     }
     if (text && nnrt_vocab_to_metadata(&td.vocab, &md, &e))
       return fail(e.msg);
+    if (babi) {
+      if (nnrt_vocab_to_metadata(&bd.vocab, &md, &e))
+        return fail(e.msg);
+      nnrt_metadata_set(&md, "nnc.story_len", std::to_string(storyLen).c_str());
+      nnrt_metadata_set(&md, "nnc.question_len", std::to_string(questionLen).c_str());
+    }
     std::string labelCol = !label.empty() ? label : all.label_name ? all.label_name : "";
     if (!labelCol.empty())
       nnrt_metadata_set(&md, "nnc.label_column", labelCol.c_str());
@@ -548,6 +645,10 @@ int cmdGenerate(const Args &a) {
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
+  if (g->inputs.size() != 1)
+    return fail("model '" + g->modelName + "' has " + std::to_string(g->inputs.size()) +
+                " inputs: nnc generate feeds one sequence of token ids (a model with "
+                "one int input)");
   std::unique_ptr<dsl::Graph> stepGraph;
   if (!recompute) {
     stepGraph = loadStepGraph(a, *g);
@@ -592,27 +693,214 @@ int cmdGenerate(const Args &a) {
       return fail(err);
     seed = uint64_t(*v);
   }
-  auto c = compileAndLoad(*g, *o);
-  if (!c)
+  auto tr = loadTrained(a, *g, *o);
+  if (!tr)
     return 1;
-  const nnrt_model *m = c->m;
   nnrt_error e{};
-  std::vector<float> params(m->num_params);
-  nnrt_metadata md{};
-  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), m, params.data(), nullptr,
-                           nullptr, &md, &e))
-    return fail(e.msg);
   nnrt_vocab v{};
-  if (nnrt_vocab_from_metadata(&v, &md, &e))
+  if (nnrt_vocab_from_metadata(&v, &tr->md, &e))
     return fail(a.get("checkpoint") + ": " + e.msg);
   int rc = (recompute ? nnrt_generate_recompute : nnrt_generate)(
-      m, params.data(), &v, a.get("prompt").c_str(), tokens, &s, seed, stdout, nullptr, &e);
+      tr->m, tr->params.data(), &v, a.get("prompt").c_str(), tokens, &s, seed, stdout, nullptr, &e);
   std::printf("\n");
   nnrt_vocab_free(&v);
-  nnrt_metadata_free(&md);
   if (rc)
     return fail(e.msg);
   return 0;
+}
+
+// ---- nnc chat: questions about stories, for models trained on bAbI data ----
+
+std::string trim(const std::string &s) {
+  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// The story and question read so far, and the model that answers.
+struct Chat {
+  const nnrt_model *m;
+  const float *params;
+  const nnrt_vocab *vocab;
+  int64_t storyLen, questionLen;
+  std::string story;
+  int storyLine = 0; // where the story started (for messages)
+  int errors = 0;
+
+  void error(int line, const std::string &msg) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "nnc: error: <stdin>:%d: %s\n", line, msg.c_str());
+    errors++;
+  }
+
+  // Token ids of text, or an error naming the unknown words.
+  bool encode(const std::string &text, std::vector<int32_t> &ids, std::string &msg) {
+    nnrt_error e{};
+    int32_t *p = nullptr;
+    int64_t n = 0;
+    if (nnrt_vocab_encode(vocab, text.data(), text.size(), &p, &n, &e)) {
+      msg = e.msg;
+      return false;
+    }
+    ids.assign(p, p + n);
+    std::free(p);
+    return true;
+  }
+
+  void ask(int line, const std::string &question) {
+    if (trim(story).empty()) {
+      error(line, "there is no story to ask about: first tell one (sentences such as 'Mary "
+                  "moved to the bathroom.'), then ask a question ending with '?'");
+      return;
+    }
+    std::vector<int32_t> s, q;
+    std::string msg;
+    // Story and question together, so one message names every unknown word.
+    if (!encode(story + "\n" + question, s, msg)) {
+      error(line, msg + "; the question is skipped (an empty line starts a new story)");
+      return;
+    }
+    encode(story, s, msg);
+    encode(question, q, msg);
+    if (int64_t(s.size()) > storyLen) {
+      error(line, "the story (from line " + std::to_string(storyLine) + ") has " +
+                      std::to_string(s.size()) + " tokens, the model reads at most " +
+                      std::to_string(storyLen) + "; the question is skipped (an empty line "
+                      "starts a new story)");
+      return;
+    }
+    if (int64_t(q.size()) > questionLen) {
+      // As the course's chat bot (Keras's pad_sequences truncates at the
+      // front): "Is the football in the garden?" still gets an answer.
+      std::fflush(stdout);
+      std::fprintf(stderr, "nnc: note: <stdin>:%d: the question has %zu tokens, the model reads "
+                   "the last %lld\n", line, q.size(), (long long)questionLen);
+      q.erase(q.begin(), q.end() - questionLen);
+    }
+    nnrt_error e{};
+    nnrt_dataset x{}, out{};
+    int32_t dtypes[2] = {NNRT_I32, NNRT_I32};
+    int64_t sizes[2] = {storyLen, questionLen};
+    if (nnrt_dataset_alloc(&x, 1, 2, dtypes, sizes, &e) ||
+        nnrt_pad_ids(s.data(), int64_t(s.size()), storyLen, (int32_t *)x.fields[0].data) ||
+        nnrt_pad_ids(q.data(), int64_t(q.size()), questionLen, (int32_t *)x.fields[1].data) ||
+        nnrt_predict(m, params, &x, &out, &e)) {
+      error(line, e.msg);
+      nnrt_dataset_free(&x);
+      return;
+    }
+    // The most probable word; id 0 is padding, never an answer.
+    const float *probs = (const float *)out.fields[0].data;
+    int64_t k = std::min<int64_t>(out.fields[0].size, vocab->size);
+    int64_t best = 1;
+    for (int64_t i = 2; i < k; i++)
+      if (probs[i] > probs[best])
+        best = i;
+    std::printf("%s (%.2f)\n", vocab->tokens[best], probs[best]);
+    std::fflush(stdout);
+    nnrt_dataset_free(&x);
+    nnrt_dataset_free(&out);
+  }
+};
+
+const char *kChatNoInput =
+    "no input: give a story (one or more lines of sentences), then a question ending with "
+    "'?', e.g. printf 'Mary moved to the bathroom.\\nIs Mary in the bathroom?\\n' | nnc chat "
+    "MODEL.nn --checkpoint CKPT";
+
+int cmdChat(const Args &a) {
+  if (!a.has("checkpoint"))
+    return fail("chat needs --checkpoint CKPT (written by nnc train --save with babi data)");
+  // A pipe is read whole first, so empty input is refused before compiling;
+  // a person at a terminal gets the model first, then the prompts.
+  bool tty = isatty(fileno(stdin));
+  std::vector<std::string> piped;
+  if (!tty) {
+    bool any = false;
+    for (std::string l; std::getline(std::cin, l);) {
+      any = any || !trim(l).empty();
+      piped.push_back(l);
+    }
+    if (!any)
+      return fail(kChatNoInput);
+  }
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  o->batch = 1; // one question at a time; the parameters do not depend on it
+  auto tr = loadTrained(a, *g, *o);
+  if (!tr)
+    return 1;
+  nnrt_error e{};
+  Chat chat{tr->m, tr->params.data(), nullptr, 0, 0};
+  if (nnrt_babi_check_model(tr->m, &chat.storyLen, &chat.questionLen, &e))
+    return fail(e.msg);
+  nnrt_vocab v{};
+  const char *kind = nnrt_metadata_get(&tr->md, NNRT_META_TOKENS);
+  if (kind && std::strcmp(kind, "babi") != 0)
+    return fail(a.get("checkpoint") + " was not trained on bAbI data (its vocabulary is " +
+                kind + "): nnc chat needs a model trained with 'data babi(...)'");
+  if (nnrt_vocab_from_metadata(&v, &tr->md, &e))
+    return fail(a.get("checkpoint") + ": " + e.msg);
+  chat.vocab = &v;
+  if (!checkVocabulary(tr->m, v, a.get("checkpoint"), e)) {
+    nnrt_vocab_free(&v);
+    return fail(e.msg);
+  }
+
+  if (tty)
+    std::printf("Tell me a story, then ask a question about it ending with '?'.\n"
+                "An empty line starts a new story; Ctrl-D ends.\n");
+  std::string raw;
+  int line = 0, questions = 0, storyLines = 0;
+  for (;;) {
+    if (tty) {
+      std::fputs(chat.story.empty() ? "story> " : "> ", stdout);
+      std::fflush(stdout);
+    }
+    if (tty ? !std::getline(std::cin, raw) : size_t(line) >= piped.size())
+      break;
+    if (!tty)
+      raw = piped[line];
+    line++;
+    std::string text = trim(raw);
+    if (text.empty()) {
+      chat.story.clear();
+      continue;
+    }
+    if (text.back() != '?') {
+      if (chat.story.empty())
+        chat.storyLine = line;
+      chat.story += text + "\n";
+      storyLines++;
+      continue;
+    }
+    // "Mary went home. Is Mary in the garden?": the sentences before the
+    // last one are more story.
+    size_t end = text.size() < 2 ? std::string::npos : text.find_last_of(".!?", text.size() - 2);
+    if (end != std::string::npos) {
+      if (chat.story.empty())
+        chat.storyLine = line;
+      chat.story += text.substr(0, end + 1) + "\n";
+      text = trim(text.substr(end + 1));
+    }
+    questions++;
+    if (text.find_first_not_of(" \t?") == std::string::npos)
+      chat.error(line, "the question has no words");
+    else
+      chat.ask(line, text);
+  }
+  if (tty)
+    std::printf("\n");
+  nnrt_vocab_free(&v);
+  if (line == 0 || (questions == 0 && storyLines == 0))
+    return fail(kChatNoInput);
+  if (questions == 0)
+    return fail("the input has a story but no question: a question is a line ending with '?'");
+  return chat.errors ? 1 : 0;
 }
 
 int cmdPredict(const Args &a) {
@@ -625,16 +913,13 @@ int cmdPredict(const Args &a) {
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
-  auto c = compileAndLoad(*g, *o);
-  if (!c)
+  auto tr = loadTrained(a, *g, *o);
+  if (!tr)
     return 1;
-  const nnrt_model *m = c->m;
+  const nnrt_model *m = tr->m;
+  const nnrt_metadata &md = tr->md;
+  const std::vector<float> &params = tr->params;
   nnrt_error e{};
-  std::vector<float> params(m->num_params);
-  nnrt_metadata md{};
-  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), m, params.data(), nullptr,
-                           nullptr, &md, &e))
-    return fail(e.msg);
   std::string input = a.get("input", "-");
   nnrt_dataset x{};
   const char *labelCol = nnrt_metadata_get(&md, "nnc.label_column");
@@ -672,7 +957,6 @@ int cmdPredict(const Args &a) {
   nnrt_scaler_free(&scaler);
   nnrt_dataset_free(&x);
   nnrt_dataset_free(&out);
-  nnrt_metadata_free(&md);
   return 0;
 }
 
@@ -793,6 +1077,8 @@ int main(int argc, char **argv) {
     return cmdPredict(a);
   if (a.command == "generate")
     return cmdGenerate(a);
+  if (a.command == "chat")
+    return cmdChat(a);
   if (a.command == "compile")
     return cmdCompile(a);
   if (a.command == "summary")

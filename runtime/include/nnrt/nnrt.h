@@ -276,7 +276,8 @@ int nnrt_utf8_check(const char *name, const char *s, size_t len, nnrt_error *err
 
 enum nnrt_token_kind {
   NNRT_TOKENS_CHARS = 1, /* one token per code point */
-  NNRT_TOKENS_WORDS = 2  /* Keras Tokenizer words */
+  NNRT_TOKENS_WORDS = 2, /* Keras Tokenizer words */
+  NNRT_TOKENS_BABI = 3   /* words and punctuation, as Keras's babi_memnn */
 };
 
 /* Characters: the vocabulary is the distinct code points of the corpus,
@@ -286,7 +287,14 @@ enum nnrt_token_kind {
  * becomes a space (the apostrophe stays: "marshal's" is one word), and the
  * text is split on whitespace. Word ids are 1..V by descending count, ties
  * in order of first occurrence; id 0 is reserved (token "") and never
- * produced, so size = V + 1, as the course's vocabulary_size. */
+ * produced, so size = V + 1, as the course's vocabulary_size.
+ * bAbI tokens, as Keras's babi_memnn example splits sentences (its
+ * re.split(r'(\W+)', s), each piece stripped, empty pieces dropped), after
+ * lower-casing as its Tokenizer does: runs of word characters (ASCII
+ * letters, digits, '_', and any non-ASCII non-space character) and runs of
+ * other characters without their surrounding whitespace, so "Is Mary in
+ * the hall?" is is/mary/in/the/hall/?. Ids 1..V in sorted (byte) order,
+ * id 0 reserved (padding), as the example's word_idx. */
 typedef struct nnrt_vocab {
   int kind;         /* enum nnrt_token_kind; 0 = empty vocabulary */
   int32_t size;     /* number of ids (an output layer's width) */
@@ -300,6 +308,11 @@ typedef struct nnrt_vocab {
 int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len,
                      nnrt_error *err);
 void nnrt_vocab_free(nnrt_vocab *v);
+/* A vocabulary from its tokens by id (tokens[0] = "" unless chars); takes
+ * ownership of tokens (malloc'd strings in a malloc'd array) even when it
+ * fails. Checks each token is one token of the kind, and no duplicates. */
+int nnrt_vocab_from_tokens(nnrt_vocab *v, int kind, char **tokens, int n,
+                           nnrt_error *err);
 /* Id of a token (len bytes), or -1. Words are looked up as given: they are
  * not lower-cased here. */
 int32_t nnrt_vocab_id(const nnrt_vocab *v, const char *token, size_t len);
@@ -316,7 +329,7 @@ int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n,
                       char **text, nnrt_error *err);
 
 #define NNRT_META_VOCAB "nnc.vocab"   /* JSON list of tokens by id */
-#define NNRT_META_TOKENS "nnc.tokens" /* "words" or "chars" */
+#define NNRT_META_TOKENS "nnc.tokens" /* "words", "chars" or "babi" */
 
 /* Stores / restores a vocabulary as checkpoint metadata strings. */
 int nnrt_vocab_to_metadata(const nnrt_vocab *v, nnrt_metadata *md,
@@ -337,6 +350,56 @@ int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n,
  * field 1 = the same shifted by one token. Needs n >= length + 1. */
 int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n,
                            int64_t length, nnrt_error *err);
+
+/* ---- bAbI question answering ------------------------------------------- */
+
+/* The questions of one file, token ids in a shared vocabulary. Example i:
+ * story story_ids[story_start[i] ..][story_len[i]] (every sentence of its
+ * bAbI story before the question, flattened), question
+ * question_ids[question_start[i] ..][question_len[i]], answer id
+ * answer[i], from line line[i] of path. */
+typedef struct nnrt_babi_set {
+  char *path;
+  int64_t n;
+  int64_t *story_start, *question_start, *line;
+  int32_t *story_len, *question_len, *answer;
+  int32_t *story_ids, *question_ids;
+  int64_t num_story_ids, num_question_ids;
+  int64_t max_story, max_question; /* longest story / question here */
+} nnrt_babi_set;
+
+/* Reads QA files, each in either format (a file whose first non-blank
+ * character is '{' is JSON lines):
+ *  - original bAbI (any of the 20 tasks): "ID text" lines, ID 1 starts a
+ *    story, "ID question?<TAB>answer<TAB>supporting ids" asks a question
+ *    about the story so far (the answer is one token, commas and all);
+ *  - the course's JSON lines: {"story": [tokens], "question": [tokens],
+ *    "answer": "yes"}.
+ * Tokens are lower-cased. One vocabulary (kind NNRT_TOKENS_BABI) is built
+ * over every story, question and answer of all the files, as Keras's
+ * babi_memnn does over train and test; sets[i] gets file i's questions.
+ * story_len and question_len (may be NULL) get the longest over all files.
+ * Errors name file:line and what was expected. */
+int nnrt_babi_load(const char *const *paths, int num_paths, nnrt_babi_set *sets,
+                   nnrt_vocab *vocab, int64_t *story_len, int64_t *question_len,
+                   nnrt_error *err);
+void nnrt_babi_set_free(nnrt_babi_set *s);
+
+/* A dataset of the set's examples: field 0 = the story pre-padded with 0 to
+ * story_len (int32), field 1 = the question pre-padded to question_len,
+ * field 2 = the answer id (int32[1]), as Keras's pad_sequences. A story or
+ * question longer than its length is an error naming its file:line. */
+int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len,
+                      int64_t question_len, nnrt_dataset *out, nnrt_error *err);
+
+/* Checks that m fits bAbI data: two int inputs of rank 1 (story, question)
+ * and one int target with one element (the answer); gives their lengths. */
+int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len,
+                          int64_t *question_len, nnrt_error *err);
+
+/* out[0..len) = ids[0..n) pre-padded with zeros; fails (returns 1, out
+ * untouched) when n > len. */
+int nnrt_pad_ids(const int32_t *ids, int64_t n, int64_t len, int32_t *out);
 
 /* ---- sampling and generation -------------------------------------------- */
 

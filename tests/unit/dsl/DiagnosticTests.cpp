@@ -233,7 +233,7 @@ TEST_CASE("train block errors", "[dsl][diag]") {
       {"split name", train("  test_split half\n"), "7:14: test_split must be a number, got 'half'"},
       {"seed negative", train("  seed -1\n"), "7:8: seed must be a non-negative integer, got -1"},
       {"scale", train("  scale zscore\n"), "7:9: unknown scaling 'zscore'; expected 'minmax' or 'none'"},
-      {"data kind", train("  data parquet(\"a\")\n"), "7:8: unknown data source 'parquet'; expected csv(...) or text(...)"},
+      {"data kind", train("  data parquet(\"a\")\n"), "7:8: unknown data source 'parquet'; expected csv(...), text(...) or babi(...)"},
       {"data without path", train("  data csv(label = \"y\")\n"), "7:8: csv(...) needs the path of the data file"},
       {"data path not a string", train("  data csv(iris)\n"), "7:12: expected the data file path as a string"},
       {"setting twice", train("  batch 2\n  batch 4\n"), "8:3: train setting 'batch' is given twice"},

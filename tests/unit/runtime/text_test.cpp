@@ -242,7 +242,7 @@ TEST_CASE("vocab: bad metadata is an error", "[runtime]") {
   CHECK(load("chars", "[\"a\",\"\\n\",\"\\u00e9\"]") == "ok");
   CHECK(load(nullptr, "[]") ==
         "no vocabulary in the metadata (needs 'nnc.vocab' and 'nnc.tokens'; was the model trained on text?)");
-  CHECK(load("bytes", "[\"a\"]") == "metadata 'nnc.tokens' is 'bytes', expected 'words' or 'chars'");
+  CHECK(load("bytes", "[\"a\"]") == "metadata 'nnc.tokens' is 'bytes', expected 'words', 'chars' or 'babi'");
   CHECK(load("words", "[\"\",") .rfind("metadata 'nnc.vocab': invalid JSON at byte", 0) == 0);
   CHECK(load("words", "[\"\",3]") == "metadata 'nnc.vocab': expected a list of strings, item 1 is not a string");
   CHECK(load("words", "[\"\"]") == "metadata 'nnc.vocab': the vocabulary has no tokens");

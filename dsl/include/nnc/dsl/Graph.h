@@ -146,11 +146,12 @@ struct TrainConfig {
   bool present = false;     // the file has a train block for this model
   Loc loc;
   // data csv("path", label = "species")
-  std::string dataKind;     // "csv" or "text"
+  std::string dataKind;     // "csv", "text" or "babi"
   std::string dataPath;     // resolved relative to the .nn file's directory
   Loc dataLoc;
   // e.g. label -> "species"; text data: tokens -> "words"|"chars",
-  // window -> N (number), mode -> "next"|"sequence" (always present)
+  // window -> N (number), mode -> "next"|"sequence" (always present);
+  // babi data: test -> the test file's path (resolved as dataPath), if any
   std::map<std::string, TrainValue> dataArgs;
   // optimizer adam(lr = 0.01, beta1 = 0.9, ...)
   std::string optimizer = "adam"; // "sgd", "adam", "rmsprop"
