@@ -1376,7 +1376,7 @@ private:
       if (!checkSize(shape, e.loc, "concat(...)"))
         return Value::error();
       int r = addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc);
-      mutNode(r).axis = axis;
+      mutNode(r).concatAxis = axis;
       return Value::tensor(r);
     }
     if (f == "slice") {

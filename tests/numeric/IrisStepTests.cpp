@@ -10,6 +10,7 @@
 // cancellation (a gradient that is small next to its summands) from demanding
 // more than float32 can give.
 #include "NumericHelpers.h"
+#include "Reference.h"
 
 #include <catch2/catch.hpp>
 
@@ -24,78 +25,10 @@ using namespace nnc::numtest;
 
 namespace {
 
-struct RefTensor {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-};
-
-std::map<std::string, RefTensor> readReference(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read " + path);
-  std::map<std::string, RefTensor> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#')
-      continue;
-    size_t colon = line.find(" : ");
-    if (colon == std::string::npos)
-      throw std::runtime_error("bad line in " + path + ": " + line.substr(0, 60));
-    std::istringstream head(line.substr(0, colon)), vals(line.substr(colon + 3));
-    std::string name;
-    int rank = 0;
-    head >> name >> rank;
-    RefTensor t;
-    int64_t n = 1;
-    for (int i = 0; i < rank; ++i) {
-      int64_t d;
-      head >> d;
-      t.shape.push_back(d);
-      n *= d;
-    }
-    double v;
-    while (vals >> v)
-      t.values.push_back(v);
-    if (int64_t(t.values.size()) != n)
-      throw std::runtime_error("wrong value count for " + name + " in " + path);
-    out[name] = std::move(t);
-  }
-  return out;
-}
-
-const RefTensor &ref(const std::map<std::string, RefTensor> &r, const std::string &name) {
-  auto it = r.find(name);
-  if (it == r.end())
-    throw std::runtime_error("reference has no '" + name + "'");
-  return it->second;
-}
-
 const char *const kParams[] = {"h1.W", "h1.b", "h2.W", "h2.b", "logits.W", "logits.b"};
 
-struct Compare {
-  double maxAbs = 0, maxRel = 0;
-  int bad = 0;
-  std::ostringstream report;
-  // got[i] against want.values[i].
-  template <typename F> void run(const std::string &what, const RefTensor &want, F got) {
-    double scale = 0;
-    for (double v : want.values)
-      scale = std::max(scale, std::fabs(v));
-    for (size_t i = 0; i < want.values.size(); ++i) {
-      double g = got(i), w = want.values[i];
-      double err = std::fabs(g - w);
-      maxAbs = std::max(maxAbs, err);
-      maxRel = std::max(maxRel, err / std::max(std::fabs(w), 1e-12));
-      if (!(err <= 1e-5 * (std::fabs(w) + scale))) {
-        if (++bad <= 12)
-          report << "  " << what << "[" << i << "]: nnc " << g << ", reference " << w << "\n";
-      }
-    }
-  }
-};
-
 struct IrisFixture {
-  std::map<std::string, RefTensor> r =
+  Reference r =
       readReference(sourcePath("tests/numeric/reference/iris_step.txt"));
 
   void checkTable(const Compiled &c) {
@@ -104,7 +37,7 @@ struct IrisFixture {
     for (const char *p : kParams) {
       const nnrt_tensor_info &t = c.tensor(p);
       CHECK(t.role == NNRT_PARAM);
-      const RefTensor &want = ref(r, std::string("params/") + p);
+      const RefTensor &want = refTensor(r, std::string("params/") + p);
       REQUIRE(std::vector<int64_t>(t.shape, t.shape + t.rank) == want.shape);
       REQUIRE(t.size == int64_t(want.values.size()));
     }
@@ -121,7 +54,7 @@ struct IrisFixture {
     std::vector<float> p(size_t(c.m->num_params), std::nanf(""));
     for (const char *name : kParams) {
       const nnrt_tensor_info &t = c.tensor(name);
-      const RefTensor &v = ref(r, std::string("params/") + name);
+      const RefTensor &v = refTensor(r, std::string("params/") + name);
       for (size_t i = 0; i < v.values.size(); ++i)
         p[size_t(t.offset) + i] = float(v.values[i]);
     }
@@ -132,7 +65,7 @@ struct IrisFixture {
 
   IOBuffers batch(const Compiled &c, const std::string &kase) {
     IOBuffers io(*c.m);
-    const RefTensor &x = ref(r, "x"), &y = ref(r, "y"), &w = ref(r, kase + "/weights");
+    const RefTensor &x = refTensor(r, "x"), &y = refTensor(r, "y"), &w = refTensor(r, kase + "/weights");
     for (size_t i = 0; i < x.values.size(); ++i)
       io.inputs[0].floats[i] = float(x.values[i]);
     for (size_t i = 0; i < y.values.size(); ++i)
@@ -146,7 +79,7 @@ struct IrisFixture {
                      Compare &cmp) {
     for (const char *name : kParams) {
       const nnrt_tensor_info &t = c.tensor(name);
-      cmp.run(prefix + name, ref(r, prefix + name),
+      cmp.run(prefix + name, refTensor(r, prefix + name),
               [&](size_t i) { return double(p[size_t(t.offset) + i]); });
     }
   }
@@ -168,19 +101,19 @@ TEST_CASE("iris: loss and gradients of train_step match PyTorch", "[iris]") {
     float hyper[NNRT_HYPER_COUNT] = {float(lr), 1, 0, 0};
     double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data());
     Compare cmp;
-    cmp.run("loss", ref(f.r, kase + "/loss"), [&](size_t) { return loss; });
+    cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss; });
     CHECK(c.m->eval_step(p0.data(), tio.data()) == Approx(loss).epsilon(1e-6));
     for (const char *name : kParams) {
       const nnrt_tensor_info &t = c.tensor(name);
       std::string key = kase + "/grad/" + name;
-      cmp.run(key, ref(f.r, key), [&](size_t i) {
+      cmp.run(key, refTensor(f.r, key), [&](size_t i) {
         size_t k = size_t(t.offset) + i;
         return (double(p0[k]) - double(p[k])) / lr;
       });
     }
     if (kase == "full") {
       // train_step's output is the softmax at the parameters before the update.
-      cmp.run("probs", ref(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
+      cmp.run("probs", refTensor(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
     }
     std::cout << "iris gradients (" << kase << "): max abs err " << cmp.maxAbs << ", max rel err "
               << cmp.maxRel << "\n";
@@ -203,11 +136,11 @@ TEST_CASE("iris: two Adam train_steps match PyTorch's Adam", "[iris]") {
     Compare cmp;
     float hyper[NNRT_HYPER_COUNT] = {0.01f, 1, 0, 0};
     double loss1 = c.m->train_step(p.data(), state.data(), hyper, tio.data());
-    cmp.run("loss", ref(f.r, kase + "/loss"), [&](size_t) { return loss1; });
+    cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss1; });
     f.compareParams(c, p, kase + "/step1/", cmp);
     hyper[NNRT_HYPER_STEP] = 2;
     double loss2 = c.m->train_step(p.data(), state.data(), hyper, tio.data());
-    cmp.run("loss2", ref(f.r, kase + "/loss2"), [&](size_t) { return loss2; });
+    cmp.run("loss2", refTensor(f.r, kase + "/loss2"), [&](size_t) { return loss2; });
     f.compareParams(c, p, kase + "/step2/", cmp);
     std::cout << "iris adam (" << kase << "): max abs err " << cmp.maxAbs << ", max rel err "
               << cmp.maxRel << "\n";
@@ -224,7 +157,7 @@ TEST_CASE("iris: predict gives the reference probabilities", "[iris]") {
   auto pio = io.predictIO();
   c.m->predict(p.data(), pio.data());
   Compare cmp;
-  cmp.run("probs", ref(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
+  cmp.run("probs", refTensor(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
   INFO("mismatches:\n" << cmp.report.str());
   CHECK(cmp.bad == 0);
 }

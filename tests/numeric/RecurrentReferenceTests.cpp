@@ -21,6 +21,7 @@
 // tensor's scale keeps values that come out of a cancellation from demanding
 // more than float32 can give.
 #include "GradCheck.h"
+#include "Reference.h"
 
 #include <catch2/catch.hpp>
 
@@ -37,49 +38,9 @@ using namespace nnc::numtest;
 namespace {
 
 constexpr int64_t kB = 4, kT = 6, kIn = 3, kH = 4;
-constexpr double kTol = 1e-5;
 
-struct RefTensor {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-};
-
-std::map<std::string, RefTensor> readReference(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read " + path);
-  std::map<std::string, RefTensor> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#')
-      continue;
-    size_t colon = line.find(" : ");
-    if (colon == std::string::npos)
-      throw std::runtime_error("bad line in " + path + ": " + line.substr(0, 60));
-    std::istringstream head(line.substr(0, colon)), vals(line.substr(colon + 3));
-    std::string name;
-    int rank = 0;
-    head >> name >> rank;
-    RefTensor t;
-    int64_t n = 1;
-    for (int i = 0; i < rank; ++i) {
-      int64_t d;
-      head >> d;
-      t.shape.push_back(d);
-      n *= d;
-    }
-    double v;
-    while (vals >> v)
-      t.values.push_back(v);
-    if (int64_t(t.values.size()) != n)
-      throw std::runtime_error("wrong value count for " + name + " in " + path);
-    out[name] = std::move(t);
-  }
-  return out;
-}
-
-const std::map<std::string, RefTensor> &reference() {
-  static const std::map<std::string, RefTensor> r =
+const Reference &reference() {
+  static const Reference r =
       readReference(sourcePath("tests/numeric/reference/rnn_cells.txt"));
   return r;
 }
@@ -90,31 +51,6 @@ const RefTensor &refT(const std::string &name) {
     throw std::runtime_error("reference has no '" + name + "'");
   return it->second;
 }
-
-struct Compare {
-  double maxAbs = 0, maxRel = 0;
-  int bad = 0;
-  std::ostringstream report;
-  template <typename F> void run(const std::string &what, const RefTensor &want, F got) {
-    double scale = 0;
-    for (double v : want.values)
-      scale = std::max(scale, std::fabs(v));
-    double tMax = 0;
-    for (size_t i = 0; i < want.values.size(); ++i) {
-      double g = got(i), w = want.values[i];
-      double err = std::fabs(g - w);
-      maxAbs = std::max(maxAbs, err);
-      tMax = std::max(tMax, err / (std::fabs(w) + scale));
-      if (!(err <= kTol * (std::fabs(w) + scale))) {
-        if (++bad <= 16)
-          report << "  " << what << "[" << i << "]: nnc " << g << ", reference " << w << "\n";
-      }
-    }
-    maxRel = std::max(maxRel, tMax);
-    std::cout << "  " << what << ": max |nnc - ref| / (|ref| + scale) " << tMax << " (scale "
-              << scale << ")\n";
-  }
-};
 
 void runReferenceCase(const std::string &caseName, const std::string &cell) {
   std::string src = "import std.rnn\n"

@@ -11,6 +11,7 @@
 // Tolerance as RecurrentReferenceTests.cpp: |nnc - ref| <= 1e-5 * (|ref| +
 // max |ref| of the tensor).
 #include "GradCheck.h"
+#include "Reference.h"
 
 #include <catch2/catch.hpp>
 
@@ -26,48 +27,6 @@ using namespace nnc::numtest;
 namespace {
 
 constexpr int64_t kB = 4;
-constexpr double kTol = 1e-5;
-
-struct RefTensor {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-};
-
-// NAME RANK D0 D1 ... : V0 V1 ...   (# comments)
-std::map<std::string, RefTensor> readReference(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error("cannot read " + path);
-  std::map<std::string, RefTensor> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#')
-      continue;
-    size_t colon = line.find(" : ");
-    if (colon == std::string::npos)
-      throw std::runtime_error("bad line in " + path + ": " + line.substr(0, 60));
-    std::istringstream head(line.substr(0, colon)), vals(line.substr(colon + 3));
-    std::string name;
-    int rank = 0;
-    head >> name >> rank;
-    RefTensor t;
-    int64_t n = 1;
-    for (int i = 0; i < rank; ++i) {
-      int64_t d;
-      head >> d;
-      t.shape.push_back(d);
-      n *= d;
-    }
-    double v;
-    while (vals >> v)
-      t.values.push_back(v);
-    if (int64_t(t.values.size()) != n)
-      throw std::runtime_error("wrong value count for " + name + " in " + path);
-    out[name] = std::move(t);
-  }
-  return out;
-}
-
 } // namespace
 
 TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(approximate='tanh')",
@@ -110,26 +69,12 @@ TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(appro
   for (size_t i = 0; i < w.values.size(); ++i)
     io.weights[i] = float(w.values[i]);
 
-  int bad = 0;
-  std::ostringstream report;
-  auto compare = [&](const std::string &what, const RefTensor &want, auto got) {
-    double scale = 0, worst = 0;
-    for (double v : want.values)
-      scale = std::max(scale, std::fabs(v));
-    for (size_t i = 0; i < want.values.size(); ++i) {
-      double err = std::fabs(double(got(i)) - want.values[i]);
-      worst = std::max(worst, err / (std::fabs(want.values[i]) + scale));
-      if (!(err <= kTol * (std::fabs(want.values[i]) + scale)) && ++bad <= 16)
-        report << "  " << what << "[" << i << "]: nnc " << got(i) << ", reference "
-               << want.values[i] << "\n";
-    }
-    std::cout << "  " << what << ": max |nnc - ref| / (|ref| + scale) " << worst << "\n";
-  };
+  Compare cmp;
 
   auto pio = io.predictIO();
   m.predict(params.data(), pio.data());
   std::vector<float> yPredict = io.outputs[0].floats;
-  compare("y (predict)", refT("y"), [&](size_t i) { return double(yPredict[i]); });
+  cmp.run("y (predict)", refT("y"), [&](size_t i) { return double(yPredict[i]); });
 
   auto tio = io.trainIO();
   const double lr = 1024.0;
@@ -137,17 +82,17 @@ TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(appro
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
   double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
-  compare("loss (eval_step)", refT("loss"), [&](size_t) { return loss; });
-  compare("loss (train_step)", refT("loss"), [&](size_t) { return trainLoss; });
-  compare("y (train_step)", refT("y"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
+  cmp.run("loss (eval_step)", refT("loss"), [&](size_t) { return loss; });
+  cmp.run("loss (train_step)", refT("loss"), [&](size_t) { return trainLoss; });
+  cmp.run("y (train_step)", refT("y"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
   for (const char *n : {"h.gamma", "h.beta", "D"}) {
     const nnrt_tensor_info &t = c.tensor(n);
-    compare(std::string("d loss / d ") + n, refT(std::string("grad/") + n), [&](size_t j) {
+    cmp.run(std::string("d loss / d ") + n, refT(std::string("grad/") + n), [&](size_t j) {
       size_t i = size_t(t.offset) + j;
       return (double(params[i]) - double(stepped[i])) / lr;
     });
   }
-  INFO("values outside 1e-5 * (|ref| + max |ref|) (first 16 of " << bad << "):\n"
-                                                                  << report.str());
-  CHECK(bad == 0);
+  INFO("values outside 1e-5 * (|ref| + max |ref|) (first 16 of " << cmp.bad << "):\n"
+                                                                  << cmp.report.str());
+  CHECK(cmp.bad == 0);
 }

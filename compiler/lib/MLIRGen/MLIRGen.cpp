@@ -310,8 +310,8 @@ private:
     // recurrent cells stays as it was.
     IntegerAttr axis;
     int64_t rank = int64_t(n.shape.size());
-    if (n.axis >= 0 && n.axis != rank - 1)
-      axis = b.getI64IntegerAttr(n.axis + (n.batched ? 1 : 0));
+    if (n.concatAxis >= 0 && n.concatAxis != rank - 1)
+      axis = b.getI64IntegerAttr(n.concatAxis + (n.batched ? 1 : 0));
     return b.create<nn::ConcatOp>(loc(n.loc), typeOf(n), ins, axis);
   }
 

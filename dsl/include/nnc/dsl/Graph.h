@@ -87,7 +87,7 @@ struct Node {
   std::string name;           // user-visible name if the value was named (may be empty)
   Loc loc;
   // Attention shape primitives (issue 4):
-  int64_t axis = -1;          // Concat: per-example axis (-1: the last)
+  int64_t concatAxis = -1;    // Concat: per-example axis, >= 0 (-1: the last)
   std::vector<int64_t> perm;  // Transpose: per-example permutation
   bool transposeA = false, transposeB = false; // BatchMatMul
 };
