@@ -2709,18 +2709,28 @@ private:
     if (kind == "text")
       finishTextData(e, cfg, g);
     if (kind == "babi")
-      finishBabiData(e, g);
+      finishBabiData(e, cfg, g);
   }
 
-  // babi("train.txt", test = "test.txt"): the only option is the test file,
-  // resolved like the data path (relative to the .nn file).
+  // babi("train.txt", test = "test.txt", task = answer|masked): the test
+  // file is resolved like the data path (relative to the .nn file); task
+  // masked is BERT's masked-token pretraining on the same examples.
   bool checkBabiOption(const Arg &a, TrainConfig &cfg) {
     const Expr &v = *a.value;
+    if (a.name == "task") {
+      if (v.kind == ExprKind::Name && (v.text == "answer" || v.text == "masked"))
+        return true;
+      diag_.error(v.loc, fmt::format("task of babi data must be answer (predict the answer) or masked "
+                                     "(predict masked tokens of [story; question]), got '{}'{}",
+                                     text(v), v.kind == ExprKind::Name
+                                                  ? suggest(v.text, {"answer", "masked"}) : ""));
+      return false;
+    }
     if (a.name != "test") {
-      diag_.error(a.nameLoc, fmt::format("babi data has no option '{}'; its only option is test (the "
+      diag_.error(a.nameLoc, fmt::format("babi data has no option '{}'; its options are test (the "
                                          "file of test questions, as in babi(\"train.txt\", test = "
-                                         "\"test.txt\")){}",
-                                         a.name, suggest(a.name, {"test"})));
+                                         "\"test.txt\")) and task (answer or masked){}",
+                                         a.name, suggest(a.name, {"test", "task"})));
       return false;
     }
     if (v.kind != ExprKind::String) {
@@ -2738,9 +2748,11 @@ private:
 
   // bAbI examples are (story ids, question ids) -> answer id: the model's
   // inputs and target must have those shapes.
-  void finishBabiData(const Expr &e, const Graph *g) {
+  void finishBabiData(const Expr &e, const TrainConfig &cfg, const Graph *g) {
     if (!g)
       return;
+    auto task = cfg.dataArgs.find("task");
+    bool masked = task != cfg.dataArgs.end() && task->second.string == std::string("masked");
     auto dt = [](DType d) { return d == DType::I32 ? "int" : "float"; };
     if (g->inputs.size() != 2) {
       diag_.error(e.loc, fmt::format("babi data gives each example a story and a question, so the model "
@@ -2757,7 +2769,20 @@ private:
         diag_.note(in.loc, "the input is declared here");
       }
     }
-    if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 || !g->targets[0].shape.empty()) {
+    if (masked) {
+      int64_t len = 0;
+      for (const IO &in : g->inputs)
+        len += in.shape.size() == 1 ? in.shape[0] : 0;
+      if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 ||
+          g->targets[0].shape != std::vector<int64_t>{len}) {
+        diag_.error(e.loc, fmt::format("babi data with task = masked gives a label per position of "
+                                       "[story; question] (-1 where nothing is predicted), so the "
+                                       "model needs one target 'int[{}]' (story + question)",
+                                       len));
+        if (!g->targets.empty())
+          diag_.note(g->targets[0].loc, "the target is declared here");
+      }
+    } else if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 || !g->targets[0].shape.empty()) {
       diag_.error(e.loc, "babi data gives one answer (a token id) per example, so the model needs one "
                          "target 'target answer: int'");
       if (!g->targets.empty())

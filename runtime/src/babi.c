@@ -349,7 +349,7 @@ int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t questio
 
 static const char *dtype_word(int32_t dtype) { return dtype == NNRT_I32 ? "int" : "float"; }
 
-int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+static int check_model(const nnrt_model *m, int masked, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   int first_in = -1, first_tg = -1;
   int nin = nnrt_model_count(m, NNRT_INPUT, &first_in), ntg = nnrt_model_count(m, NNRT_TARGET, &first_tg);
@@ -364,11 +364,113 @@ int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *ques
       return nnrt__fail(err, "model '%s': bAbI data gives the %s as token ids, so input '%s' must be int[N], not %s of rank %d",
                         m->name, k ? "question" : "story", t->name, dtype_word(t->dtype), t->rank);
   }
-  if (ntg != 1 || m->tensors[first_tg].dtype != NNRT_I32 || m->tensors[first_tg].size != 1)
+  int64_t want = masked ? m->tensors[first_in].size + m->tensors[first_in + 1].size : 1;
+  if (ntg != 1 || m->tensors[first_tg].dtype != NNRT_I32 || m->tensors[first_tg].size != want) {
+    if (masked)
+      return nnrt__fail(err, "model '%s': masked-token bAbI data gives a label per position of [story; question], "
+                             "so the model needs one target 'int[%lld]' (story + question)",
+                        m->name, (long long)want);
     return nnrt__fail(err, "model '%s': bAbI data gives one answer id per example, so the model needs one target "
                            "'int' (it has %d target%s%s)",
                       m->name, ntg, ntg == 1 ? "" : "s", ntg == 1 ? ", not an int scalar" : "");
+  }
   if (story_len) *story_len = m->tensors[first_in].size;
   if (question_len) *question_len = m->tensors[first_in + 1].size;
+  return 0;
+}
+
+int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+  return check_model(m, 0, story_len, question_len, err);
+}
+
+int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+  return check_model(m, 1, story_len, question_len, err);
+}
+
+/* ---- masked-token data (BERT's pretraining task) ---- */
+
+int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id, nnrt_error *err) {
+  if (v->size <= 0 || v->size == INT32_MAX) return nnrt__fail(err, "cannot add '%s' to the vocabulary", token);
+  if (nnrt_vocab_id(v, token, strlen(token)) >= 0)
+    return nnrt__fail(err, "'%s' is already in the vocabulary", token);
+  int n = v->size, kind = v->kind;
+  char **tokens = calloc((size_t)n + 2, sizeof *tokens);
+  if (!tokens) return nnrt__fail(err, "out of memory");
+  int bad = 0;
+  for (int i = 0; i < n && !bad; i++) bad = !(tokens[i] = nnrt__strdup(v->tokens[i]));
+  if (bad || !(tokens[n] = nnrt__strdup(token))) {
+    nnrt_free_strings(tokens, n + 1);
+    return nnrt__fail(err, "out of memory");
+  }
+  nnrt_vocab_free(v);
+  if (nnrt_vocab_from_tokens(v, kind, tokens, n + 1, err)) return 1;
+  *id = n;
+  return 0;
+}
+
+int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len, nnrt_dataset *out,
+                             nnrt_error *err) {
+  nnrt_dataset qa;
+  memset(out, 0, sizeof *out);
+  if (nnrt_babi_dataset(s, story_len, question_len, &qa, err)) return 1;
+  int32_t dtypes[3] = {NNRT_I32, NNRT_I32, NNRT_I32};
+  int64_t sizes[3] = {story_len, question_len, story_len + question_len};
+  if (nnrt_dataset_alloc(out, s->n, 3, dtypes, sizes, err)) {
+    nnrt_dataset_free(&qa);
+    return 1;
+  }
+  memcpy(out->fields[0].data, qa.fields[0].data, (size_t)(s->n * story_len) * sizeof(int32_t));
+  memcpy(out->fields[1].data, qa.fields[1].data, (size_t)(s->n * question_len) * sizeof(int32_t));
+  int32_t *y = out->fields[2].data;
+  for (int64_t i = 0; i < s->n * (story_len + question_len); i++) y[i] = -1;
+  nnrt_dataset_free(&qa);
+  return 0;
+}
+
+/* Position p of row r's [story; question] sequence, in the input fields. */
+static int32_t *seq_at(nnrt_dataset *d, int64_t r, int64_t p) {
+  int64_t S = d->fields[0].size, Q = d->fields[1].size;
+  return p < S ? (int32_t *)d->fields[0].data + r * S + p : (int32_t *)d->fields[1].data + r * Q + (p - S);
+}
+
+int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed, nnrt_error *err) {
+  if (d->num_fields < 3 || d->fields[2].size != d->fields[0].size + d->fields[1].size)
+    return nnrt__fail(err, "masked-token data needs fields story[S], question[Q] and labels[S + Q]");
+  if (!(rate > 0 && rate <= 1)) return nnrt__fail(err, "the mask rate must be in (0, 1], got %g", rate);
+  if (mask_id < 2) return nnrt__fail(err, "the mask id %d leaves no word ids for random replacements", (int)mask_id);
+  int64_t L = d->fields[2].size;
+  int64_t *pos = malloc((size_t)L * sizeof *pos + 1);
+  if (!pos) return nnrt__fail(err, "out of memory");
+  nnrt_rng rng;
+  nnrt_rng_seed(&rng, seed);
+  for (int64_t r = 0; r < d->n; r++) {
+    int32_t *y = (int32_t *)d->fields[2].data + r * L;
+    int64_t n = 0;
+    for (int64_t p = 0; p < L; p++) {
+      int32_t *x = seq_at(d, r, p);
+      if (y[p] >= 0) *x = y[p]; /* undo the last draw */
+      y[p] = -1;
+      if (*x != 0) pos[n++] = p; /* padding is never masked */
+    }
+    if (n == 0) continue;
+    /* A fixed count (at least one) rather than a coin per token: every
+     * example contributes to the loss, and the proportion is exact. */
+    int64_t k = (int64_t)(rate * (double)n + 0.5);
+    if (k < 1) k = 1;
+    for (int64_t i = 0; i < k; i++) { /* the first k of a Fisher-Yates shuffle */
+      int64_t j = i + (int64_t)nnrt_rng_below(&rng, (uint64_t)(n - i));
+      int64_t t = pos[i];
+      pos[i] = pos[j];
+      pos[j] = t;
+      int32_t *x = seq_at(d, r, pos[i]);
+      y[pos[i]] = *x;
+      /* BERT's 80/10/10: the mask token, a random word, or the word itself
+       * (so that the model cannot assume an unmasked token is right). */
+      double u = nnrt_rng_uniform(&rng);
+      if (u < 0.8) *x = mask_id;
+      else if (u < 0.9) *x = 1 + (int32_t)nnrt_rng_below(&rng, (uint64_t)(mask_id - 1));
+    }
+  }
+  free(pos);
   return 0;
 }

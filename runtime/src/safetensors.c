@@ -171,9 +171,13 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
   return 0;
 }
 
-int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
-                         nnrt_metadata *md, nnrt_error *err) {
+/* The one reader of checkpoints. partial (nnrt_checkpoint_load_matching):
+ * any model's checkpoint, parameters taken by name where they exist
+ * (loaded[t] says which), other tensors skipped (*unused counts them). */
+static int load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
+                nnrt_metadata *md, int partial, int *loaded, int *unused, nnrt_error *err) {
   if (opt_restored) *opt_restored = 0;
+  if (unused) *unused = 0;
   if (nnrt_model_check(m, err)) return 1;
   FILE *f = fopen(path, "rb");
   if (!f) return nnrt__fail(err, "cannot open '%s': %s", path, strerror(errno));
@@ -244,7 +248,7 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, f
     }
   }
   const char *model_name = nnrt_metadata_get(&got, "nnc.model");
-  if (model_name && strcmp(model_name, m->name) != 0) {
+  if (!partial && model_name && strcmp(model_name, m->name) != 0) {
     nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
     goto done;
   }
@@ -270,6 +274,10 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, f
     int known = 0;
     for (int t = 0; t < m->num_tensors && !known; t++)
       known = m->tensors[t].role == NNRT_PARAM && strcmp(m->tensors[t].name, e->name) == 0;
+    if (!known && partial) {
+      if (unused) (*unused)++;
+      continue;
+    }
     if (!known) {
       nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have", path, e->name, m->name);
       goto done;
@@ -288,6 +296,8 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, f
     const entry *e = NULL;
     for (int k = 0; k < nentries && !e; k++)
       if (strcmp(entries[k].name, ti->name) == 0) e = &entries[k];
+    if (partial) loaded[t] = e != NULL;
+    if (!e && partial) continue; /* it keeps its initial value */
     if (!e) {
       nnrt__fail(err, "checkpoint '%s' has no tensor '%s'", path, ti->name);
       goto done;
@@ -303,8 +313,9 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, f
       char have[160], want[160];
       format_shape(have, sizeof have, e->shape, e->rank);
       format_shape(want, sizeof want, ti->shape, ti->rank);
-      nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s", path, ti->name,
-                 have, want);
+      nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s%s", path, ti->name,
+                 have, want,
+                 partial ? " (parameters are loaded by name: give this one another name, or the same shape)" : "");
       goto done;
     }
     if (fseek(f, (long)(8 + hlen + (uint64_t)e->begin), SEEK_SET) != 0 ||
@@ -349,4 +360,15 @@ done:
   nnrt__json_free(&j);
   nnrt_metadata_free(&got);
   return rc;
+}
+
+int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
+                         nnrt_metadata *md, nnrt_error *err) {
+  return load(path, m, params, opt_state, opt_restored, md, 0, NULL, NULL, err);
+}
+
+int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m, float *params, int *loaded, int *unused,
+                                  nnrt_metadata *md, nnrt_error *err) {
+  for (int t = 0; t < m->num_tensors; t++) loaded[t] = 0;
+  return load(path, m, params, NULL, NULL, md, 1, loaded, unused, err);
 }

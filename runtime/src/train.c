@@ -108,8 +108,8 @@ static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *r
   for (int64_t r = 0; r < batch; r++) st->weights[r] = r < count ? 1.0f : 0.0f;
 }
 
-/* Sum over the first `count` rows of the fraction of positions whose
- * argmax matches the target. */
+/* Sum over the first `count` rows of the fraction of (labelled) positions
+ * whose argmax matches the target. */
 static double batch_correct(const staging *st, int64_t count) {
   const float *out = st->outs[0];
   const int32_t *y = st->fields[st->n_in];
@@ -126,16 +126,21 @@ static double batch_correct(const staging *st, int64_t count) {
     }
     return (double)hits;
   }
+  /* A negative label is a position the loss ignores (masked-token data
+   * labels only the masked ones): the fraction is over the labelled
+   * positions, and a row without any counts as 0. */
   for (int64_t r = 0; r < count; r++) {
-    int64_t hits = 0;
+    int64_t hits = 0, labelled = 0;
     for (int64_t p = 0; p < P; p++) {
+      if (y[r * P + p] < 0) continue;
       const float *v = out + (r * P + p) * C;
       int64_t best = 0;
       for (int64_t c = 1; c < C; c++)
         if (v[c] > v[best]) best = c;
       hits += best == y[r * P + p];
+      labelled++;
     }
-    total += (double)hits / (double)P;
+    if (labelled) total += (double)hits / (double)labelled;
   }
   return total;
 }

@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace nnc;
@@ -266,6 +267,48 @@ TEST_CASE("gradient: positions + embedding (a learned positional table)",
         for (size_t k = 0; k < 3; ++k)
           y.push_back(std::tanh(E[size_t(ids[b * 4 + i]) * 3 + k] + P[i * 3 + k]));
     return std::map<std::string, std::vector<double>>{{"y", y}};
+  };
+  runGradCheck(g);
+}
+
+TEST_CASE("gradient: cross_entropy ignores labels < 0 (masked-token training)", "[gradient]") {
+  // PyTorch's ignore_index: rows labelled -1 count for nothing, the mean runs
+  // over the others. Row 1 has every label ignored; row 3 is padding.
+  GradCase g;
+  g.name = "cross_entropy_ignore";
+  g.body = "  input x: float[3, 4]\n"
+           "  target label: int[3]\n"
+           "  param A[4, 3] = uniform(0.5)\n"
+           "  param c[3] = uniform(0.5)\n"
+           "  output z = x @ A + c\n"
+           "  loss cross_entropy(z, label)\n";
+  g.paramRange["A"] = {-1.5, 1.5};
+  g.weights = {1, 1, 0.5, 0};
+  g.adjustRow = [](const Compiled &c, IOBuffers &io, int64_t row) {
+    auto &y = io.targets[size_t(ioIndex(c, NNRT_TARGET, "label"))].ints;
+    if (row == 1)
+      for (int j = 0; j < 3; ++j)
+        y[size_t(row * 3 + j)] = -1;
+    else
+      y[size_t(row * 3 + row % 3)] = -1;
+  };
+  g.expectedLoss = [](const Compiled &c, IOBuffers &io, const std::vector<float> &) {
+    const auto &zb = io.outputs[size_t(ioIndex(c, NNRT_OUTPUT, "z"))].floats;
+    const auto &lb = io.targets[size_t(ioIndex(c, NNRT_TARGET, "label"))].ints;
+    double num = 0, den = 0;
+    for (int64_t r = 0; r < c.m->batch * 3; ++r) {
+      if (lb[size_t(r)] < 0)
+        continue;
+      double mx = -1e300, se = 0;
+      for (int64_t j = 0; j < 3; ++j)
+        mx = std::max(mx, double(zb[size_t(r * 3 + j)]));
+      for (int64_t j = 0; j < 3; ++j)
+        se += std::exp(double(zb[size_t(r * 3 + j)]) - mx);
+      double w = io.weights[size_t(r / 3)];
+      num += w * (mx + std::log(se) - double(zb[size_t(r * 3 + lb[size_t(r)])]));
+      den += w;
+    }
+    return num / den;
   };
   runGradCheck(g);
 }

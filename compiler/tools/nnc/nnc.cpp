@@ -41,6 +41,8 @@ const char *kUsage =
     "            --data PATH --epochs N --batch N --lr X --seed N\n"
     "            --optimizer sgd|adam|rmsprop --save CKPT --metrics-out FILE\n"
     "            --quiet --model NAME --target-cpu CPU\n"
+    "            --init CKPT (start from the parameters of CKPT that have the\n"
+    "            same names, e.g. a pretrained encoder; the others start fresh)\n"
     "  predict   classify rows of a CSV file (or stdin) with a checkpoint\n"
     "            --checkpoint CKPT [--input FILE|-] --model NAME\n"
     "            --resume CKPT (continue a run) --sample-every N (text models)\n"
@@ -82,7 +84,7 @@ const std::map<std::string, bool> kOptions = {
     {"emit", true},   {"target-cpu", true},  {"model", true},   {"help", false},
     {"resume", true}, {"prompt", true},      {"tokens", true},  {"temperature", true},
     {"top-k", true},  {"top-p", true},       {"sample-every", true},
-    {"recompute", false},
+    {"recompute", false}, {"init", true},
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -376,6 +378,65 @@ int sampleOnEpoch(void *user, const nnrt_epoch_stats *st) {
   return 0;
 }
 
+// Masked-token data draws new masks every epoch, so that the model does not
+// learn one fixed set of blanks; the draw for epoch e depends only on (seed,
+// e), so a resumed run sees the masks it would have seen.
+constexpr double kMaskRate = 0.15; // BERT's
+uint64_t maskSeed(uint64_t seed, int64_t epoch) {
+  return seed * 0x9e3779b97f4a7c15ULL + uint64_t(epoch) * 0xbf58476d1ce4e5b9ULL + 1;
+}
+
+struct MaskContext {
+  nnrt_dataset *fit;
+  int32_t maskId;
+  uint64_t seed;
+};
+
+int remaskOnEpoch(void *user, const nnrt_epoch_stats *st) {
+  auto *c = static_cast<MaskContext *>(user);
+  nnrt_error e{};
+  if (nnrt_babi_mask(c->fit, c->maskId, kMaskRate, maskSeed(c->seed, st->epoch), &e)) {
+    fail(e.msg);
+    return 1;
+  }
+  return 0;
+}
+
+// nnc train --init CKPT: the parameters of CKPT whose names the model has
+// (a pretrained encoder under the classifier's same layer names), the rest
+// as init() made them. Says which is which, so that a renamed layer that
+// silently starts fresh is seen.
+bool initFrom(const std::string &path, const nnrt_model *m, float *params, bool quiet) {
+  std::vector<int> loaded(size_t(m->num_tensors) + 1, 0);
+  int unused = 0;
+  nnrt_error e{};
+  if (nnrt_checkpoint_load_matching(path.c_str(), m, params, loaded.data(), &unused, nullptr, &e)) {
+    fail(std::string(e.msg) + " (--init)");
+    return false;
+  }
+  std::string got, fresh;
+  int nGot = 0, nFresh = 0;
+  for (int t = 0; t < m->num_tensors; ++t) {
+    if (m->tensors[t].role != NNRT_PARAM)
+      continue;
+    std::string &list = loaded[size_t(t)] ? got : fresh;
+    list += (list.empty() ? "" : ", ") + std::string(m->tensors[t].name);
+    ++(loaded[size_t(t)] ? nGot : nFresh);
+  }
+  if (nGot == 0) {
+    fail("--init " + path + ": no parameter of model '" + m->name +
+         "' is in the checkpoint (parameters are matched by name, e.g. 'enc.block_1.attn.Wq')");
+    return false;
+  }
+  if (!quiet) {
+    std::printf("init from %s: %d parameters loaded: %s\n", path.c_str(), nGot, got.c_str());
+    std::printf("init: %d parameters start fresh: %s\n", nFresh, nFresh ? fresh.c_str() : "(none)");
+    if (unused)
+      std::printf("init: %d tensors of the checkpoint are not in the model (not used)\n", unused);
+  }
+  return true;
+}
+
 int cmdTrain(const Args &a) {
   auto g = loadGraph(a);
   if (!g)
@@ -422,6 +483,9 @@ int cmdTrain(const Args &a) {
   bool quiet = a.has("quiet");
   bool text = t.dataKind == "text";
   bool babi = t.dataKind == "babi";
+  auto taskIt = t.dataArgs.find("task");
+  bool masked = babi && taskIt != t.dataArgs.end() && str(&taskIt->second) == "masked";
+  int32_t maskId = -1;
   auto testIt = t.dataArgs.find("test");
   std::string testPath = babi && testIt != t.dataArgs.end() ? str(&testIt->second) : "";
 
@@ -442,6 +506,11 @@ int cmdTrain(const Args &a) {
     bd.numSets = testPath.empty() ? 1 : 2;
     if (nnrt_babi_load(paths, bd.numSets, bd.sets, &bd.vocab, &bd.storyLen, &bd.questionLen, &e))
       return fail(e.msg);
+    // The mask token is the last id: the other ids stay those of the same
+    // data without masking, so a classifier trained on it (with a
+    // vocabulary of at least this size) reads the same embedding rows.
+    if (masked && nnrt_vocab_append(&bd.vocab, "[mask]", &maskId, &e))
+      return fail(e.msg);
     // The front end checked the shapes: story int[S], question int[Q],
     // answer int, so the data's fit can be checked before compiling.
     int64_t vocabSize = g->outputs.empty() || g->outputs[0].shape.empty()
@@ -451,10 +520,11 @@ int cmdTrain(const Args &a) {
                   std::to_string(bd.vocab.size) + " ids (with the padding id 0) but model '" +
                   g->modelName + "' predicts " + std::to_string(vocabSize) +
                   ": set the model's vocabulary parameter to " + std::to_string(bd.vocab.size));
+    auto make = masked ? nnrt_babi_masked_dataset : nnrt_babi_dataset;
     if (g->inputs.size() == 2 &&
-        (nnrt_babi_dataset(&bd.sets[0], g->inputs[0].shape[0], g->inputs[1].shape[0], &all, &e) ||
-         (bd.numSets > 1 && nnrt_babi_dataset(&bd.sets[1], g->inputs[0].shape[0],
-                                              g->inputs[1].shape[0], &test, &e))))
+        (make(&bd.sets[0], g->inputs[0].shape[0], g->inputs[1].shape[0], &all, &e) ||
+         (bd.numSets > 1 &&
+          make(&bd.sets[1], g->inputs[0].shape[0], g->inputs[1].shape[0], &test, &e))))
       return fail(e.msg);
   } else if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all,
                            &e)) {
@@ -473,7 +543,8 @@ int cmdTrain(const Args &a) {
   if (text && !checkVocabulary(m, td.vocab, dataPath, e))
     return fail(e.msg);
   int64_t storyLen = 0, questionLen = 0; // the model's
-  if (babi && (nnrt_babi_check_model(m, &storyLen, &questionLen, &e) ||
+  if (babi && ((masked ? nnrt_babi_check_masked_model(m, &storyLen, &questionLen, &e)
+                       : nnrt_babi_check_model(m, &storyLen, &questionLen, &e)) ||
                !checkVocabulary(m, bd.vocab, dataPath, e)))
     return fail(e.msg);
   if (nnrt_dataset_check(&all, m, 1, dataPath.c_str(), &e))
@@ -507,6 +578,11 @@ int cmdTrain(const Args &a) {
 
   std::vector<float> params(m->num_params), state(m->opt_state_size, 0.0f);
   m->init(params.data(), int64_t(seed));
+  if (a.has("init") && a.has("resume"))
+    return fail("--init starts a new run from another model's parameters and --resume "
+                "continues a run: give one of them");
+  if (a.has("init") && !initFrom(a.get("init"), m, params.data(), quiet))
+    return 1;
   nnrt_fit_config cfg{};
   cfg.epochs = epochs;
   cfg.learning_rate = lr;
@@ -544,6 +620,17 @@ int cmdTrain(const Args &a) {
                 "rows, %lld validation, %lld test%s\n",
                 m->name, (long long)m->num_params, compileSeconds * 1e3,
                 (long long)fit.n, (long long)val.n, (long long)test.n, dataNote.c_str());
+  // Validation and test masks are drawn once (fixed seeds), so that their
+  // losses compare across epochs; the training masks change every epoch.
+  MaskContext maskCtx{&fit, maskId, seed};
+  if (masked) {
+    if (nnrt_babi_mask(&fit, maskId, kMaskRate, maskSeed(seed, cfg.initial_epoch), &e) ||
+        (val.n > 0 && nnrt_babi_mask(&val, maskId, kMaskRate, maskSeed(seed + 1, -1), &e)) ||
+        (test.n > 0 && nnrt_babi_mask(&test, maskId, kMaskRate, maskSeed(seed + 2, -1), &e)))
+      return fail(e.msg);
+    cfg.on_epoch = remaskOnEpoch;
+    cfg.user = &maskCtx;
+  }
   SampleContext sample{m, params.data(), &td.vocab, td.prompt, sampleEvery, t.sampleLength};
   if (text && sampleEvery > 0 && m->step && !quiet) {
     cfg.on_epoch = sampleOnEpoch;
@@ -586,6 +673,8 @@ int cmdTrain(const Args &a) {
         return fail(e.msg);
       nnrt_metadata_set(&md, "nnc.story_len", std::to_string(storyLen).c_str());
       nnrt_metadata_set(&md, "nnc.question_len", std::to_string(questionLen).c_str());
+      if (masked)
+        nnrt_metadata_set(&md, "nnc.mask_id", std::to_string(maskId).c_str());
     }
     std::string labelCol = !label.empty() ? label : all.label_name ? all.label_name : "";
     if (!labelCol.empty())

@@ -262,6 +262,17 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
                          float *opt_state, int *opt_restored,
                          nnrt_metadata *md, nnrt_error *err);
 
+/* Transfer learning (nnc train --init): loads every parameter of m whose
+ * name is a tensor of the checkpoint, from any model's checkpoint (a
+ * pretrained encoder into a classifier). loaded[t] (m->num_tensors
+ * entries) is 1 for the parameters read, 0 for those left as they were;
+ * *unused (may be NULL) counts the checkpoint's tensors m does not have
+ * (the optimizer state is never read). A parameter of the same name and
+ * another shape or dtype is an error, and then params is untouched. */
+int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m,
+                                  float *params, int *loaded, int *unused,
+                                  nnrt_metadata *md, nnrt_error *err);
+
 /* ---- text corpora and vocabularies ------------------------------------ */
 
 /* Reads a whole UTF-8 text file into a malloc'd, NUL-terminated buffer.
@@ -392,10 +403,41 @@ void nnrt_babi_set_free(nnrt_babi_set *s);
 int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len,
                       int64_t question_len, nnrt_dataset *out, nnrt_error *err);
 
+/* Masked-token data (BERT's pretraining task) over the same examples:
+ * field 0 = the story pre-padded to story_len, field 1 = the question
+ * pre-padded to question_len, field 2 = labels[story_len + question_len],
+ * all -1 (nothing predicted) until nnrt_babi_mask draws the masks. The
+ * answer is not used. */
+int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len,
+                             int64_t question_len, nnrt_dataset *out,
+                             nnrt_error *err);
+
+/* Draws the masked positions of every row of a masked-token dataset
+ * afresh (undoing the previous draw first, so it can be called every
+ * epoch): of the n non-padding positions of the row's [story; question],
+ * max(1, round(rate * n)) chosen uniformly get their original id as label
+ * (labels elsewhere are -1) and, as in BERT, become mask_id with
+ * probability 0.8, a random id in [1, mask_id) with 0.1, and stay
+ * themselves with 0.1. Padding (id 0) is never chosen. The draw depends
+ * only on (seed, the rows in order). mask_id must be the largest id (the
+ * one nnrt_vocab_append gives). */
+int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed,
+                   nnrt_error *err);
+
+/* Adds a token at the end of a vocabulary (id = the old size): the mask
+ * token "[mask]" of masked-token training, which no text tokenizes to
+ * (brackets and letters are separate bAbI tokens). Fails if the token is
+ * already there. */
+int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id,
+                      nnrt_error *err);
+
 /* Checks that m fits bAbI data: two int inputs of rank 1 (story, question)
  * and one int target with one element (the answer); gives their lengths. */
 int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len,
                           int64_t *question_len, nnrt_error *err);
+/* The same for masked-token data: the target is int[S + Q]. */
+int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len,
+                                 int64_t *question_len, nnrt_error *err);
 
 /* out[0..len) = ids[0..n) pre-padded with zeros; fails (returns 1, out
  * untouched) when n > len. */

@@ -257,7 +257,8 @@ func.func @softmax_grads(%y: tensor<8x3xf32>, %dy: tensor<8x3xf32>) -> (tensor<8
 }
 
 // cross_entropy: per-row logsumexp - picked logit, weighted mean over rows
-// (the weight sum is clamped away from 0 for all-padding batches).
+// (the weight sum is clamped away from 0 for all-padding batches, and for
+// batches in which every label is ignored).
 // CHECK-LABEL: func.func @cross_entropy(
 // CHECK-SAME: %[[L:.*]]: tensor<8x3xf32>, %[[Y:.*]]: tensor<8xi32>, %[[W:.*]]: tensor<8xf32>)
 // CHECK-DAG: %[[TINY:.*]] = arith.constant 1.000000e-30 : f32
@@ -268,10 +269,17 @@ func.func @softmax_grads(%y: tensor<8x3xf32>, %dy: tensor<8x3xf32>) -> (tensor<8
 // CHECK-NEXT: %[[HIT:.*]] = arith.cmpi eq, %[[J32]], %[[LABEL]] : i32
 // CHECK-NEXT: arith.select %[[HIT]], %[[IN]], %{{.*}} : f32
 // CHECK: math.log
-// CHECK: %[[WS:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[TOSCALAR]]], iterator_types = ["reduction"]} ins(%[[W]] : tensor<8xf32>)
+// A negative label (ignore_index) zeroes its row's weight: the mean runs over
+// the labelled rows only.
+// CHECK: %[[LW:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[W]], %[[Y]] : tensor<8xf32>, tensor<8xi32>)
+// CHECK-NEXT: ^bb0(%[[WI:.*]]: f32, %[[YI:.*]]: i32, %{{.*}}: f32):
+// CHECK-NEXT: %[[NEG:.*]] = arith.cmpi slt, %[[YI]], %{{.*}} : i32
+// CHECK-NEXT: %[[SEL:.*]] = arith.select %[[NEG]], %{{.*}}, %[[WI]] : f32
+// CHECK-NEXT: linalg.yield %[[SEL]] : f32
+// CHECK: %[[WS:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[TOSCALAR]]], iterator_types = ["reduction"]} ins(%[[LW]] : tensor<8xf32>)
 // CHECK: %[[WSC:.*]] = linalg.generic {indexing_maps = [#[[SCALAR]]], iterator_types = []} outs(%[[WS]] : tensor<f32>)
 // CHECK: arith.maxf %{{.*}}, %[[TINY]] : f32
-// CHECK: %[[LOSS:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[TOSCALAR]], #[[TOSCALAR]]], iterator_types = ["reduction"]} ins(%{{.*}}, %[[W]], %[[WSC]] : tensor<8xf32>, tensor<8xf32>, tensor<f32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: %[[LOSS:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[TOSCALAR]], #[[TOSCALAR]]], iterator_types = ["reduction"]} ins(%{{.*}}, %[[LW]], %[[WSC]] : tensor<8xf32>, tensor<8xf32>, tensor<f32>) outs(%{{.*}} : tensor<f32>)
 // CHECK: return %[[LOSS]] : tensor<f32>
 func.func @cross_entropy(%l: tensor<8x3xf32>, %y: tensor<8xi32>, %w: tensor<8xf32>) -> tensor<f32> {
   %0 = nn.cross_entropy %l, %y, %w : tensor<8x3xf32>, tensor<8xi32>, tensor<8xf32> -> tensor<f32>
@@ -280,7 +288,9 @@ func.func @cross_entropy(%l: tensor<8x3xf32>, %y: tensor<8xi32>, %w: tensor<8xf3
 
 // CHECK-LABEL: func.func @cross_entropy_grad(
 // CHECK-SAME: %[[L:.*]]: tensor<8x3xf32>, %[[Y:.*]]: tensor<8xi32>, %[[W:.*]]: tensor<8xf32>, %[[D:.*]]: tensor<f32>)
-// CHECK: %[[G:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[FIRST]], #[[FIRST]], #[[FIRST]], #[[FIRST]], #[[SCALAR2]], #[[SCALAR2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[L]], %{{.*}}, %{{.*}}, %[[Y]], %[[W]], %{{.*}}, %[[D]] :
+// CHECK: %[[LW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[Y]] : tensor<8xf32>, tensor<8xi32>)
+// CHECK: arith.cmpi slt
+// CHECK: %[[G:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[FIRST]], #[[FIRST]], #[[FIRST]], #[[FIRST]], #[[SCALAR2]], #[[SCALAR2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[L]], %{{.*}}, %{{.*}}, %[[Y]], %[[LW]], %{{.*}}, %[[D]] :
 // CHECK: math.exp
 // CHECK: linalg.index 1
 // CHECK: arith.cmpi eq
@@ -356,4 +366,13 @@ func.func @updates(%p: tensor<67xf32>, %g: tensor<67xf32>, %m: tensor<67xf32>, %
   %p2, %m2, %v2 = nn.adam_update %p1, %g, %m, %v1, %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>
   %p3, %s3, %v3 = nn.rmsprop_update %p2, %g, %m2, %v2, %lr {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>
   return %p3, %s3, %v3 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>
+}
+
+// concat of token ids ([story; question]) lowers like a float one.
+// CHECK-LABEL: func.func @concat_ids(
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [2, 5] [1, 1] : tensor<2x5xi32> into tensor<2x8xi32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 5] [2, 3] [1, 1] : tensor<2x3xi32> into tensor<2x8xi32>
+func.func @concat_ids(%a: tensor<2x5xi32>, %b: tensor<2x3xi32>) -> tensor<2x8xi32> {
+  %0 = nn.concat %a, %b {axis = 1 : i64} : tensor<2x5xi32>, tensor<2x3xi32> -> tensor<2x8xi32>
+  return %0 : tensor<2x8xi32>
 }

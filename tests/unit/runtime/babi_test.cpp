@@ -6,6 +6,7 @@
 
 #include "rt_helpers.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace rt_test;
@@ -300,4 +301,94 @@ TEST_CASE("babi: the real files of examples/qa/data", "[runtime][babi]") {
     CHECK(l.question_of(0, 0) == "where is mary ?");
     CHECK(std::string(l.vocab.tokens[l.sets[0].answer[0]]) == "bathroom");
   }
+}
+
+TEST_CASE("babi masked-token data: proportion, ids, padding, seeds, redraws", "[runtime][babi][masked]") {
+  std::string d = std::string(NNC_SOURCE_DIR) + "/examples/qa/data/";
+  Loaded l({d + "train_qa.jsonl"});
+  REQUIRE(l.rc == 0);
+  nnrt_error err{};
+  int32_t mask = -1;
+  const int32_t words = l.vocab.size; // ids before the mask token
+  REQUIRE(nnrt_vocab_append(&l.vocab, "[mask]", &mask, &err) == 0);
+  CHECK(mask == words);
+  CHECK(l.vocab.size == words + 1);
+  CHECK(nnrt_vocab_id(&l.vocab, "[mask]", 6) == mask);
+  CHECK(nnrt_vocab_id(&l.vocab, "yes", 3) > 0); // the other ids are unchanged
+  CHECK(nnrt_vocab_append(&l.vocab, "[mask]", &mask, &err) == 1);
+
+  const int64_t S = 156, Q = 6, L = S + Q;
+  nnrt_dataset clean{}, a{}, b{};
+  REQUIRE(nnrt_babi_masked_dataset(&l.sets[0], S, Q, &clean, &err) == 0);
+  REQUIRE(nnrt_babi_masked_dataset(&l.sets[0], S, Q, &a, &err) == 0);
+  REQUIRE(nnrt_babi_masked_dataset(&l.sets[0], S, Q, &b, &err) == 0);
+  REQUIRE(clean.num_fields == 3);
+  CHECK(clean.fields[2].size == L);
+  auto at = [&](const nnrt_dataset &ds, int64_t r, int64_t p) {
+    return p < S ? ((const int32_t *)ds.fields[0].data)[r * S + p]
+                 : ((const int32_t *)ds.fields[1].data)[r * Q + p - S];
+  };
+  auto label = [&](const nnrt_dataset &ds, int64_t r, int64_t p) {
+    return ((const int32_t *)ds.fields[2].data)[r * L + p];
+  };
+  for (int64_t p = 0; p < L; p++) CHECK(label(clean, 0, p) == -1); // nothing masked before a draw
+
+  REQUIRE(nnrt_babi_mask(&a, mask, 0.15, 7, &err) == 0);
+  int64_t tokens = 0, chosen = 0, masked = 0, random = 0, kept = 0, rowsOff = 0;
+  for (int64_t r = 0; r < a.n; r++) {
+    int64_t n = 0, k = 0;
+    for (int64_t p = 0; p < L; p++) {
+      int32_t orig = at(clean, r, p), x = at(a, r, p), y = label(a, r, p);
+      n += orig != 0;
+      if (orig == 0) { // padding: never chosen, never changed
+        CHECK(y == -1);
+        CHECK(x == 0);
+        continue;
+      }
+      if (y < 0) {
+        if (x != orig) FAIL("an unchosen position changed");
+        continue;
+      }
+      k++;
+      CHECK(y == orig); // the label is the original id
+      if (x == mask) masked++;
+      else if (x == orig) kept++;
+      else {
+        random++;
+        CHECK(x >= 1);
+        CHECK(x < mask);
+      }
+    }
+    tokens += n;
+    chosen += k;
+    int64_t want = std::max<int64_t>(1, int64_t(0.15 * double(n) + 0.5));
+    rowsOff += k != want;
+  }
+  CHECK(rowsOff == 0); // exactly round(15%) per example, at least one
+  double frac = double(chosen) / double(tokens);
+  CHECK(frac > 0.145);
+  CHECK(frac < 0.155);
+  // BERT's 80/10/10 (a random id may equal the original: counted as kept).
+  CHECK(double(masked) / double(chosen) == Approx(0.8).margin(0.02));
+  CHECK(double(random) / double(chosen) == Approx(0.1).margin(0.02));
+  CHECK(double(kept) / double(chosen) == Approx(0.1).margin(0.02));
+
+  // The same seed gives the same draw; another seed, or a redraw over the
+  // masked data, another one, and a redraw first restores the originals.
+  REQUIRE(nnrt_babi_mask(&b, mask, 0.15, 7, &err) == 0);
+  for (int f = 0; f < 3; f++)
+    CHECK(std::memcmp(a.fields[f].data, b.fields[f].data, size_t(a.n * a.fields[f].size) * 4) == 0);
+  REQUIRE(nnrt_babi_mask(&b, mask, 0.15, 8, &err) == 0);
+  CHECK(std::memcmp(a.fields[2].data, b.fields[2].data, size_t(a.n * L) * 4) != 0);
+  REQUIRE(nnrt_babi_mask(&b, mask, 0.15, 7, &err) == 0); // back to seed 7, from a masked state
+  for (int f = 0; f < 3; f++)
+    CHECK(std::memcmp(a.fields[f].data, b.fields[f].data, size_t(a.n * a.fields[f].size) * 4) == 0);
+
+  CHECK(nnrt_babi_mask(&a, mask, 0, 7, &err) == 1);
+  CHECK(std::string(err.msg).find("mask rate") != std::string::npos);
+  CHECK(nnrt_babi_mask(&clean, mask, 0.15, 7, &err) == 0);
+  nnrt_dataset qa{};
+  REQUIRE(nnrt_babi_dataset(&l.sets[0], S, Q, &qa, &err) == 0);
+  CHECK(nnrt_babi_mask(&qa, mask, 0.15, 7, &err) == 1); // not masked-token data
+  for (nnrt_dataset *ds : {&clean, &a, &b, &qa}) nnrt_dataset_free(ds);
 }

@@ -560,6 +560,20 @@ Value pickLabel(OpBuilder &b, Location loc, Value logits, Value labels) {
       addf);
 }
 
+// The weight of each row with the rows of a negative label (PyTorch's
+// ignore_index: a masked-token model predicts a few positions of each
+// sequence and labels the others -1) set to 0, so that the mean runs over
+// the labelled rows only and those rows get no gradient.
+Value labelledWeights(OpBuilder &b, Location loc, Value w, Value labels) {
+  return elementwise(b, loc, tensorType(w), ValueRange{w, labels},
+                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                       Value ignored = nb.create<arith::CmpIOp>(
+                           l, arith::CmpIPredicate::slt, a[1],
+                           nb.create<arith::ConstantIntOp>(l, 0, 32));
+                       return nb.create<arith::SelectOp>(l, ignored, cst(nb, l, 0.0), a[0]);
+                     });
+}
+
 struct LowerCrossEntropy : OpRewritePattern<CrossEntropyOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CrossEntropyOp op, PatternRewriter &r) const override {
@@ -573,8 +587,11 @@ struct LowerCrossEntropy : OpRewritePattern<CrossEntropyOp> {
                                                    b.create<math::LogOp>(l, a[1]));
                                   return b.create<arith::SubFOp>(l, lse, a[2]);
                                 });
-    Value den = weightSum(r, loc, op.getWeights());
-    r.replaceOp(op, weightedMean(r, loc, rowLoss, op.getWeights(), den));
+    // A batch without labelled rows has den = 1e-30 (weightSum's floor)
+    // and a loss of 0, not NaN.
+    Value w = labelledWeights(r, loc, op.getWeights(), op.getLabels());
+    Value den = weightSum(r, loc, w);
+    r.replaceOp(op, weightedMean(r, loc, rowLoss, w, den));
     return success();
   }
 };
@@ -585,10 +602,11 @@ struct LowerCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
                                 PatternRewriter &r) const override {
     Location loc = op.getLoc();
     auto [mx, se] = softmaxStats(r, loc, op.getLogits());
-    Value den = weightSum(r, loc, op.getWeights());
+    Value w = labelledWeights(r, loc, op.getWeights(), op.getLabels());
+    Value den = weightSum(r, loc, w);
     Value v = rowwise(
         r, loc, tensorType(op.getResult()), op.getLogits(),
-        ValueRange{mx, se, op.getLabels(), op.getWeights()},
+        ValueRange{mx, se, op.getLabels(), w},
         ValueRange{den, op.getGrad()},
         [](OpBuilder &b, Location l, ValueRange a) -> Value {
           // a: x, max, sumexp, label, w, den, dloss

@@ -55,8 +55,9 @@ func.func @concat_result_leading(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) -> te
 
 // -----
 
+// Token ids may be joined (i32), but not with floats.
 func.func @concat_i32(%a: tensor<2x3xi32>, %b: tensor<2x4xf32>) -> tensor<2x7xf32> {
-  // expected-error @+1 {{'nn.concat' op operand #0 must be ranked tensor of 32-bit float values}}
+  // expected-error @+1 {{'nn.concat' op operands and result must have one element type}}
   %0 = nn.concat %a, %b : tensor<2x3xi32>, tensor<2x4xf32> -> tensor<2x7xf32>
   return %0 : tensor<2x7xf32>
 }

@@ -322,9 +322,13 @@ LogicalResult ConcatOp::verify() {
   auto first = tensorType(getInputs()[0]).getShape();
   int64_t rank = int64_t(first.size());
   int64_t axis = getJoinAxis();
-  for (Value v : getInputs())
+  Type elem = getType().getElementType();
+  for (Value v : getInputs()) {
     if (tensorType(v).getRank() == 0)
       return emitOpError("operands must have at least one dimension");
+    if (tensorType(v).getElementType() != elem)
+      return emitOpError("operands and result must have one element type");
+  }
   if (axis < 0 || axis >= rank)
     return emitOpError("axis ") << axis << " is outside the operands' rank " << rank;
   int64_t joined = 0;

@@ -24,6 +24,7 @@ class NN_Op<string mnemonic, list<Trait> traits = []>
 
 def NN_F32Tensor : RankedTensorOf<[F32]>;
 def NN_I32Tensor : RankedTensorOf<[I32]>;
+def NN_F32OrI32Tensor : RankedTensorOf<[F32, I32]>;
 def NN_ScalarF32Tensor : 0DTensorOf<[F32]>;
 
 #endif

@@ -228,7 +228,10 @@ def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure,
     `logits: [N, C]`, `labels: [N]` (class indices), `weights: [N]`. The
     result is `sum_n w[n] * (logsumexp(logits[n]) - logits[n, labels[n]]) /
     sum_n w[n]`: rows of weight 0 (the padding of a partial batch) count for
-    nothing. A label outside `[0, C)` contributes `logsumexp` only.
+    nothing. A negative label (PyTorch's `ignore_index`, -1 for the
+    positions a masked-token model does not predict) gives its row weight 0
+    as well: the mean runs over the rows with a label >= 0 (0 when there are
+    none). A label >= C contributes `logsumexp` only.
 
     ```mlir
     %loss = nn.cross_entropy %logits, %y, %w : tensor<8x3xf32>, tensor<8xi32>, tensor<8xf32> -> tensor<f32>
@@ -313,7 +316,8 @@ def NN_LogSoftmaxGradOp : NN_Op<"log_softmax_grad", [Pure, SameOperandsAndResult
 def NN_CrossEntropyGradOp : NN_Op<"cross_entropy_grad", [Pure]> {
   let summary = "gradient of nn.cross_entropy with respect to the logits";
   let description = [{
-    `dloss * w[n] / sum(w) * (softmax(logits[n]) - onehot(labels[n]))`.
+    `dloss * w[n] / sum(w) * (softmax(logits[n]) - onehot(labels[n]))`,
+    with `w[n] = 0` where `labels[n] < 0` (as in nn.cross_entropy).
 
     ```mlir
     %dl = nn.cross_entropy_grad %logits, %y, %w, %dloss : tensor<8x3xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x3xf32>
@@ -439,19 +443,21 @@ def NN_ConcatOp : NN_Op<"concat", [Pure,
   let description = [{
     All operands agree on every dimension but `axis` (an axis of the full
     tensor, batch included; absent: the last one, which is what recurrent
-    cells join).
+    cells join), and on the element type (f32, or i32 for token ids).
 
     ```mlir
     %z = nn.concat %h, %x : tensor<8x150xf32>, tensor<8x25xf32> -> tensor<8x175xf32>
     %r = nn.concat %a, %b {axis = 1 : i64} : tensor<8x6x4xf32>, tensor<8x2x4xf32> -> tensor<8x8x4xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_F32Tensor>:$inputs, OptionalAttr<I64Attr>:$axis);
+  // i32 as well: token ids are joined ([story; question] of a BERT-style
+  // model); such a concat is never differentiated (ids are not active).
+  let arguments = (ins Variadic<NN_F32OrI32Tensor>:$inputs, OptionalAttr<I64Attr>:$axis);
   // Without an axis: the last one, as recurrent cells join.
   let builders = [OpBuilder<(ins "::mlir::Type":$result, "::mlir::ValueRange":$inputs), [{
     build($_builder, $_state, result, inputs, ::mlir::IntegerAttr());
   }]>];
-  let results = (outs NN_F32Tensor:$result);
+  let results = (outs NN_F32OrI32Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
