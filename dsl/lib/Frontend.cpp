@@ -1656,8 +1656,8 @@ private:
         return Value::tensor(r);
       }
       if (t.kind != Value::Int || t.i < 1) {
-        error(args[0]->loc, fmt::format("the length of positions must be an integer >= 1, but "
-                                        "'{}' is {}",
+        error(args[0]->loc, fmt::format("positions expects a length (an integer >= 1) or a "
+                                        "sequence x[T, ...] of each example, but '{}' is {}",
                                         text(*args[0]),
                                         t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
         return Value::error();
