@@ -24,11 +24,14 @@ constexpr int64_t kMinParallelElements = 16384;
 // Row chunks per op: enough for a static schedule to balance 2 to 8 threads.
 constexpr int64_t kChunks = 8;
 
+// Row reductions (softmax and layer_norm statistics, their gradients: the
+// reduced dimensions last, the first loop parallel) split the same way: each
+// chunk of rows writes its own rows of the result.
 void parallelizeElementwise(func::FuncOp fn) {
   SmallVector<linalg::LinalgOp> ops;
   fn.walk([&](linalg::LinalgOp op) {
     if (!op.hasBufferSemantics() || op.getNumLoops() == 0 ||
-        op.getNumParallelLoops() != op.getNumLoops() ||
+        !linalg::isParallelIterator(op.getIteratorTypesArray()[0]) ||
         op->getParentOfType<scf::ParallelOp>())
       return;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();

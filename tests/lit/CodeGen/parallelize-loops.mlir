@@ -68,6 +68,13 @@ func.func @carries(%x: memref<126xf32>) -> f32 {
 // CHECK-LABEL: func.func @reduction
 // CHECK-NOT: scf.parallel
 // CHECK: return
+// Row reductions (first loop parallel, as softmax's statistics) split by
+// rows too: each chunk writes its own rows of the result.
+// CHECK-LABEL: func.func @row_reduction
+// CHECK: scf.parallel (%[[R:.*]]) = (%{{.*}}) to (%c128) step (%c16{{.*}})
+// CHECK: memref.subview %{{.*}}[%[[R]], 0] [16, 150]
+// CHECK: memref.subview %{{.*}}[%[[R]]] [16]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 func.func @elementwise(%x: memref<128x150xf32>, %y: memref<128x150xf32>) {
@@ -91,6 +98,16 @@ func.func @small_elementwise(%x: memref<32x128xf32>, %y: memref<32x128xf32>) {
 func.func @reduction(%x: memref<128x150xf32>, %y: memref<150xf32>) {
   linalg.generic {indexing_maps = [#id, #row], iterator_types = ["reduction", "parallel"]}
       ins(%x : memref<128x150xf32>) outs(%y : memref<150xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+#col = affine_map<(d0, d1) -> (d0)>
+func.func @row_reduction(%x: memref<128x150xf32>, %y: memref<128xf32>) {
+  linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<128x150xf32>) outs(%y : memref<128xf32>) {
   ^bb0(%a: f32, %b: f32):
     %s = arith.addf %a, %b : f32
     linalg.yield %s : f32
