@@ -103,7 +103,7 @@ row() { # label nnc1 torch1 nnc2 torch2 kind(thr|time)
     printf "| %-36s | %9.1f | %10.1f | %7.2fx | %9.1f | %10.1f | %7.2fx |\n", l, a, b, r1, c, d, r2 }'
 }
 declare -A label_thr=([gpt]="Tiny GPT training, tokens/s" [memnet]="bAbI memnet training, samples/s")
-declare -A label_gen=([gpt]="Tiny GPT generation (KV cache), us/tok")
+declare -A label_gen=([gpt]="Tiny GPT generation, us/token")
 for c in "${cases[@]}"; do
   row "${label_thr[$c]}" "$(get "$tmp/nnc1.txt" "$c" throughput)" "$(get "$tmp/torch_t1.txt" "$c" throughput)" \
     "$(get "$tmp/nnc2.txt" "$c" throughput)" "$(best2 "$c" throughput max)" thr

@@ -65,6 +65,12 @@ func.func @carries(%x: memref<126xf32>) -> f32 {
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @small_elementwise
 // CHECK-NOT: scf.parallel
+// Copies need 4x more elements (65536): a [4, 32, 128] transpose stays as
+// it is, a [16, 32, 128] one is split.
+// CHECK-LABEL: func.func @small_copy
+// CHECK-NOT: scf.parallel
+// CHECK-LABEL: func.func @big_copy
+// CHECK: scf.parallel
 // CHECK-LABEL: func.func @reduction
 // CHECK-NOT: scf.parallel
 // CHECK: return
@@ -92,6 +98,24 @@ func.func @small_elementwise(%x: memref<32x128xf32>, %y: memref<32x128xf32>) {
   ^bb0(%a: f32, %b: f32):
     %t = math.tanh %a : f32
     linalg.yield %t : f32
+  }
+  return
+}
+#swap = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @small_copy(%x: memref<4x128x32xf32>, %y: memref<4x32x128xf32>) {
+  linalg.generic {indexing_maps = [#swap, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<4x128x32xf32>) outs(%y : memref<4x32x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+func.func @big_copy(%x: memref<16x128x32xf32>, %y: memref<16x32x128xf32>) {
+  linalg.generic {indexing_maps = [#swap, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<16x128x32xf32>) outs(%y : memref<16x32x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
   }
   return
 }

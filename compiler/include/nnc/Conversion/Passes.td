@@ -117,7 +117,8 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
     that still carries values is left sequential. Linalg ops whose first
     loop is parallel (elementwise ops, and row reductions such as softmax's
     and layer_norm's statistics) of at least 16384 elements, outside those
-    loops, are tiled by rows into an `scf.parallel` of 8 chunks.
+    loops, are tiled by rows into an `scf.parallel` of 8 chunks; copies
+    (the body only yields inputs) need 65536 elements.
 
     ```mlir
     // before
