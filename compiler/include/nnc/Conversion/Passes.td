@@ -65,7 +65,10 @@ def FuseElementwise : Pass<"nnc-fuse-elementwise", "mlir::ModuleOp"> {
     consumer unless the consumer is a contraction (a matrix product). Fusing
     `relu(x @ W + b)` into the next matmul's operand would recompute the
     activation once per output column and make the product impossible to
-    vectorize as a contraction; it stays a separate loop instead.
+    vectorize as a contraction; it stays a separate loop instead. A
+    producer with several uses is not fused either: each consumer would
+    recompute it (a transformer's residual stream, recomputed from the
+    embedding in every layer norm).
 
     ```mlir
     // before: %a = linalg.generic {add} ...; %r = linalg.generic {max} ins(%a)
