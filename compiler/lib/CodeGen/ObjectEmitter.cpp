@@ -5,7 +5,6 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -156,20 +155,6 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
   return tm;
 }
 
-// Float sums and products may be reassociated. Linalg's reductions along a
-// row (softmax and layer_norm statistics over [B, H, T, T] and [B, T, C],
-// their gradients, cross-entropy) lower to scalar loops whose one
-// accumulator is a chain of dependent adds; with `reassoc` LLVM's loop
-// vectorizer splits it into vector partial sums. The results then differ in
-// the last bits from a left-to-right sum, as any BLAS's do.
-void allowReassociation(Module &m) {
-  for (Function &f : m)
-    for (Instruction &i : instructions(f))
-      if (i.getOpcode() == Instruction::FAdd || i.getOpcode() == Instruction::FMul ||
-          i.getOpcode() == Instruction::FSub)
-        i.setHasAllowReassoc(true);
-}
-
 } // namespace
 
 bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
@@ -202,7 +187,6 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
     error = "internal error: generated LLVM IR does not verify";
     return false;
   }
-  allowReassociation(m);
   auto optimize = mlir::makeOptimizingTransformer(3, 0, tm.get());
   if (Error e = optimize(&m)) {
     error = "LLVM optimization failed: " + toString(std::move(e));
