@@ -21,14 +21,21 @@ namespace {
 // split by rows between threads: an LSTM's gate arithmetic on [128, 150] is
 // ~10 us, a thread wake-up a few.
 constexpr int64_t kMinParallelElements = 16384;
+// Copies (the body only yields its inputs: transposes, the key cache read
+// as [H, D, S] in a generation step) do no arithmetic: 16384 floats move in
+// about the time it takes to wake a thread, so they need more elements.
+constexpr int64_t kMinParallelCopyElements = 4 * kMinParallelElements;
 // Row chunks per op: enough for a static schedule to balance 2 to 8 threads.
 constexpr int64_t kChunks = 8;
 
+// Row reductions (softmax and layer_norm statistics, their gradients: the
+// reduced dimensions last, the first loop parallel) split the same way: each
+// chunk of rows writes its own rows of the result.
 void parallelizeElementwise(func::FuncOp fn) {
   SmallVector<linalg::LinalgOp> ops;
   fn.walk([&](linalg::LinalgOp op) {
     if (!op.hasBufferSemantics() || op.getNumLoops() == 0 ||
-        op.getNumParallelLoops() != op.getNumLoops() ||
+        !linalg::isParallelIterator(op.getIteratorTypesArray()[0]) ||
         op->getParentOfType<scf::ParallelOp>())
       return;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -38,7 +45,14 @@ void parallelizeElementwise(func::FuncOp fn) {
         return;
       n *= r;
     }
-    if (n >= kMinParallelElements && ranges[0] >= 2)
+    Block *body = op.getBlock();
+    bool copy = llvm::hasSingleElement(*body) &&
+                llvm::all_of(body->getTerminator()->getOperands(), [&](Value v) {
+                  auto arg = v.dyn_cast<BlockArgument>();
+                  return arg && arg.getOwner() == body &&
+                         arg.getArgNumber() < unsigned(op.getNumDpsInputs());
+                });
+    if (n >= (copy ? kMinParallelCopyElements : kMinParallelElements) && ranges[0] >= 2)
       ops.push_back(op);
   });
   IRRewriter rw(fn.getContext());

@@ -44,3 +44,42 @@ func.func @layer(%x: tensor<8x8xf32>, %bias: tensor<8xf32>, %w: tensor<8x3xf32>)
   } -> tensor<8x3xf32>
   return %m : tensor<8x3xf32>
 }
+
+// A producer read by two ops stays its own loop: fused, it would be
+// recomputed in each consumer.
+// CHECK-LABEL: func.func @shared
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: linalg.yield
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.maxf
+// CHECK-NEXT: linalg.yield
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: linalg.yield
+func.func @shared(%x: tensor<8x8xf32>, %y: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x8xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : tensor<8x8xf32>, tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%a0: f32, %b0: f32, %o: f32):
+    %v = arith.addf %a0, %b0 : f32
+    linalg.yield %v : f32
+  } -> tensor<8x8xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%a0: f32, %o: f32):
+    %v = arith.maxf %a0, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<8x8xf32>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%a0: f32, %o: f32):
+    %v = arith.mulf %a0, %a0 : f32
+    linalg.yield %v : f32
+  } -> tensor<8x8xf32>
+  return %r, %q : tensor<8x8xf32>, tensor<8x8xf32>
+}

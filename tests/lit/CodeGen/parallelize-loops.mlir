@@ -65,9 +65,22 @@ func.func @carries(%x: memref<126xf32>) -> f32 {
 // CHECK: linalg.generic
 // CHECK-LABEL: func.func @small_elementwise
 // CHECK-NOT: scf.parallel
+// Copies need 4x more elements (65536): a [4, 32, 128] transpose stays as
+// it is, a [16, 32, 128] one is split.
+// CHECK-LABEL: func.func @small_copy
+// CHECK-NOT: scf.parallel
+// CHECK-LABEL: func.func @big_copy
+// CHECK: scf.parallel
 // CHECK-LABEL: func.func @reduction
 // CHECK-NOT: scf.parallel
 // CHECK: return
+// Row reductions (first loop parallel, as softmax's statistics) split by
+// rows too: each chunk writes its own rows of the result.
+// CHECK-LABEL: func.func @row_reduction
+// CHECK: scf.parallel (%[[R:.*]]) = (%{{.*}}) to (%c128) step (%c16{{.*}})
+// CHECK: memref.subview %{{.*}}[%[[R]], 0] [16, 150]
+// CHECK: memref.subview %{{.*}}[%[[R]]] [16]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
 func.func @elementwise(%x: memref<128x150xf32>, %y: memref<128x150xf32>) {
@@ -88,9 +101,37 @@ func.func @small_elementwise(%x: memref<32x128xf32>, %y: memref<32x128xf32>) {
   }
   return
 }
+#swap = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @small_copy(%x: memref<4x128x32xf32>, %y: memref<4x32x128xf32>) {
+  linalg.generic {indexing_maps = [#swap, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<4x128x32xf32>) outs(%y : memref<4x32x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+func.func @big_copy(%x: memref<16x128x32xf32>, %y: memref<16x32x128xf32>) {
+  linalg.generic {indexing_maps = [#swap, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<16x128x32xf32>) outs(%y : memref<16x32x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
 func.func @reduction(%x: memref<128x150xf32>, %y: memref<150xf32>) {
   linalg.generic {indexing_maps = [#id, #row], iterator_types = ["reduction", "parallel"]}
       ins(%x : memref<128x150xf32>) outs(%y : memref<150xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+#col = affine_map<(d0, d1) -> (d0)>
+func.func @row_reduction(%x: memref<128x150xf32>, %y: memref<128xf32>) {
+  linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<128x150xf32>) outs(%y : memref<128xf32>) {
   ^bb0(%a: f32, %b: f32):
     %s = arith.addf %a, %b : f32
     linalg.yield %s : f32

@@ -24,6 +24,7 @@
 // CHECK: %[[Z:.*]] = linalg.fill
 // CHECK: %[[C:.*]] = linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AI]], %[[BI]] : tensor<8x4xf32>, tensor<4x8xf32>) outs(%[[Z]] : tensor<8x8xf32>)
 // CHECK: tensor.insert_slice %[[C]] into %[[ACC]][%[[I]], 0, 0] [1, 8, 8] [1, 1, 1] : tensor<8x8xf32> into tensor<6x8x8xf32>
+// CHECK-NOT: nnc.parallel
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2, 3]] : tensor<384xf32> into tensor<2x3x8x8xf32>
 // CHECK: linalg.generic {indexing_maps = [#[[P4]], {{.*}}]{{.*}} ins(%{{.*}} : tensor<2x3x8x4xf32>) outs(%{{.*}} : tensor<2x8x3x4xf32>)
 // CHECK-NOT: nn.
@@ -35,4 +36,25 @@ func.func @f(%q: tensor<2x3x8x4xf32>, %k: tensor<2x3x8x4xf32>) -> (tensor<2x3x8x
   %s = nn.batch_matmul %q, %k {transpose_b} : tensor<2x3x8x4xf32>, tensor<2x3x8x4xf32> -> tensor<2x3x8x8xf32>
   %t = nn.transpose %q {permutation = array<i64: 0, 2, 1, 3>} : tensor<2x3x8x4xf32> -> tensor<2x8x3x4xf32>
   return %s, %t : tensor<2x3x8x8xf32>, tensor<2x8x3x4xf32>
+}
+
+// Slices too small for the schedule to split (64 x 64 x 32 multiply-adds)
+// that add up to at least 2^20 (16 of them): the loop over slices is marked
+// for nnc-parallelize-loops; a product whose slices the schedule splits
+// itself (128 x 128 x 64 each) keeps it sequential.
+// CHECK-LABEL: func.func @many_slices(
+// CHECK: scf.for
+// CHECK: tensor.insert_slice
+// CHECK: } {nnc.parallel}
+// CHECK-LABEL: func.func @big_slices(
+// CHECK: scf.for
+// CHECK-NOT: nnc.parallel
+// CHECK: return
+func.func @many_slices(%q: tensor<16x64x32xf32>, %k: tensor<16x32x64xf32>) -> tensor<16x64x64xf32> {
+  %s = nn.batch_matmul %q, %k : tensor<16x64x32xf32>, tensor<16x32x64xf32> -> tensor<16x64x64xf32>
+  return %s : tensor<16x64x64xf32>
+}
+func.func @big_slices(%q: tensor<2x128x64xf32>, %k: tensor<2x64x128xf32>) -> tensor<2x128x128xf32> {
+  %s = nn.batch_matmul %q, %k : tensor<2x128x64xf32>, tensor<2x64x128xf32> -> tensor<2x128x128xf32>
+  return %s : tensor<2x128x128xf32>
 }

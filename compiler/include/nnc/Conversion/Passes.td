@@ -65,7 +65,10 @@ def FuseElementwise : Pass<"nnc-fuse-elementwise", "mlir::ModuleOp"> {
     consumer unless the consumer is a contraction (a matrix product). Fusing
     `relu(x @ W + b)` into the next matmul's operand would recompute the
     activation once per output column and make the product impossible to
-    vectorize as a contraction; it stays a separate loop instead.
+    vectorize as a contraction; it stays a separate loop instead. A
+    producer with several uses is not fused either: each consumer would
+    recompute it (a transformer's residual stream, recomputed from the
+    embedding in every layer norm).
 
     ```mlir
     // before: %a = linalg.generic {add} ...; %r = linalg.generic {max} ins(%a)
@@ -107,14 +110,18 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
   let summary = "turns marked tile loops and large elementwise ops into scf.parallel loops";
   let description = [{
     `nnc-schedule-matmuls` marks the outer tile loop of a large matrix
-    product with `nnc.parallel`: its iterations write disjoint tiles of the
+    product with `nnc.parallel`, and `convert-nn-to-linalg` the loop over
+    the slices of a batched product whose slices are small (attention's
+    per-head products): its iterations write disjoint tiles of the
     result. On tensors the loop carries the result as an iteration argument;
     after bufferization it writes a buffer in place and carries nothing, and
     this pass makes it an `scf.parallel` (then `convert-scf-to-openmp` runs
     it on OpenMP threads; `OMP_NUM_THREADS` sets how many). A marked loop
-    that still carries values is left sequential. Elementwise linalg ops
-    (every loop parallel) of at least 16384 elements, outside those loops,
-    are tiled by rows into an `scf.parallel` of 8 chunks.
+    that still carries values is left sequential. Linalg ops whose first
+    loop is parallel (elementwise ops, and row reductions such as softmax's
+    and layer_norm's statistics) of at least 16384 elements, outside those
+    loops, are tiled by rows into an `scf.parallel` of 8 chunks; copies
+    (the body only yields inputs) need 65536 elements.
 
     ```mlir
     // before

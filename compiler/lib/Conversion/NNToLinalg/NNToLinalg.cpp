@@ -1428,6 +1428,15 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
           Value next = b.create<tensor::InsertSliceOp>(l, ci, it[0], co, cs, cst2);
           b.create<scf::YieldOp>(l, next);
         });
+    // The slices write disjoint [M, N] blocks: when each slice is too small
+    // for nnc-schedule-matmuls to split it between threads (under 2^20
+    // multiply-adds: attention's [T, D] x [D, T] per head) but all of them
+    // together are not, the loop over slices is the threads' share
+    // (nnc-parallelize-loops, after bufferization). A per-slice product that
+    // is marked itself keeps this loop sequential: one level of threads.
+    constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+    if (m * n * k < kMinParallelWork && lead * m * n * k >= kMinParallelWork && lead >= 2)
+      loop->setAttr("nnc.parallel", r.getUnitAttr());
     r.replaceOp(op, reshape(r, loc, loop.getResult(0), rt));
     return success();
   }
