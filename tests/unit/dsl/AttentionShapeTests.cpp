@@ -59,10 +59,10 @@ model MemNet(story S = 10, vocab V = 20) {
   const Node &joined = named(g, "joined");
   CHECK(joined.op == OpKind::Concat);
   CHECK(joined.shape == Shape{6, 74});
-  CHECK(joined.axis == 1);
+  CHECK(joined.concatAxis == 1);
   CHECK(named(g, "rows").shape == Shape{16, 64});
-  CHECK(named(g, "rows").axis == 0);
-  CHECK(named(g, "rows2").axis == 0);
+  CHECK(named(g, "rows").concatAxis == 0);
+  CHECK(named(g, "rows2").concatAxis == 0);
 }
 
 TEST_CASE("attention primitives: multi-head reshapes and batched products", "[dsl][attention]") {
