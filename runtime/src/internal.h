@@ -10,27 +10,6 @@
 #define NNRT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define NNRT_PRINTF(a, b)
-/* A string interner with counts: ids in order of first occurrence. */
-typedef struct nnrt__strset {
-  char **keys;
-  int64_t *counts;
-  int32_t n, cap;
-  int32_t *table;
-  uint32_t tsize;
-} nnrt__strset;
-
-/* Counts one more occurrence of w[0..n) and gives its id (id may be NULL);
- * returns non-zero when out of memory. */
-int nnrt__strset_add(nnrt__strset *s, const char *w, size_t n, int32_t *id);
-void nnrt__strset_free(nnrt__strset *s);
-
-/* s[0..len) lower-cased (the Keras Tokenizer's lower=True) as a malloc'd,
- * NUL-terminated copy; NULL when out of memory. s must be valid UTF-8. */
-char *nnrt__lower(const char *s, size_t len, size_t *out_len);
-
-/* The next bAbI token of s at *pos (see NNRT_TOKENS_BABI): its start in
- * *tok and its length, 0 at the end. s must be valid UTF-8. */
-size_t nnrt__babi_next(const char *s, size_t len, size_t *pos, const char **tok);
 
 #endif
 

@@ -186,25 +186,30 @@ SmallVector<Value> ReshapeOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<ReshapeOp>(getLoc(), getInput().getType(), dys[0])};
 }
 
-SmallVector<Value> MatMulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // C = op_a(A) op_b(B): dop_a(A) = dC op_b(B)^T, dop_b(B) = op_a(A)^T dC,
-  // each written as one matmul with transpose flags instead of a transpose.
-  Value dc = dys[0], a = getLhs(), bm = getRhs();
-  bool ta = getTransposeA(), tb = getTransposeB();
-  Location loc = getLoc();
+// C = op_a(A) op_b(B): dop_a(A) = dC op_b(B)^T, dop_b(B) = op_a(A)^T dC,
+// each written as one product with transpose flags instead of a transpose
+// (for nn.batch_matmul, per leading index).
+template <typename MM> static SmallVector<Value> productVJP(MM op, OpBuilder &b, Value dc) {
+  Value a = op.getLhs(), bm = op.getRhs();
+  bool ta = op.getTransposeA(), tb = op.getTransposeB();
+  Location loc = op.getLoc();
   auto mm = [&](Value x, Value y, bool tx, bool ty, Type t) -> Value {
-    auto op = b.create<MatMulOp>(loc, t, x, y);
+    auto p = b.create<MM>(loc, t, x, y);
     if (tx)
-      op.setTransposeA(true);
+      p.setTransposeA(true);
     if (ty)
-      op.setTransposeB(true);
-    return op;
+      p.setTransposeB(true);
+    return p;
   };
   Value da = ta ? mm(bm, dc, tb, true, a.getType())
                 : mm(dc, bm, false, !tb, a.getType());
   Value db = tb ? mm(dc, a, true, ta, bm.getType())
                 : mm(a, dc, !ta, false, bm.getType());
   return {da, db};
+}
+
+SmallVector<Value> MatMulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
+  return productVJP(*this, b, dys[0]);
 }
 
 SmallVector<Value> AddOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
@@ -788,24 +793,7 @@ LogicalResult BatchMatMulOp::verify() {
 }
 
 SmallVector<Value> BatchMatMulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // Per leading index, the same rule as nn.matmul: dop_a(A) = dC op_b(B)^T,
-  // dop_b(B) = op_a(A)^T dC, each one batched product with transpose flags.
-  Value dc = dys[0], a = getLhs(), bm = getRhs();
-  bool ta = getTransposeA(), tb = getTransposeB();
-  Location loc = getLoc();
-  auto mm = [&](Value x, Value y, bool tx, bool ty, Type t) -> Value {
-    auto op = b.create<BatchMatMulOp>(loc, t, x, y);
-    if (tx)
-      op.setTransposeA(true);
-    if (ty)
-      op.setTransposeB(true);
-    return op;
-  };
-  Value da = ta ? mm(bm, dc, tb, true, a.getType())
-                : mm(dc, bm, false, !tb, a.getType());
-  Value db = tb ? mm(dc, a, true, ta, bm.getType())
-                : mm(a, dc, !ta, false, bm.getType());
-  return {da, db};
+  return productVJP(*this, b, dys[0]);
 }
 
 LogicalResult TransposeOp::verify() {
