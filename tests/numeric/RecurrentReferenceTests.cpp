@@ -25,19 +25,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>
-#include <fstream>
-#include <iostream>
-#include <map>
-#include <set>
-#include <sstream>
-
 using namespace nnc;
 using namespace nnc::numtest;
 
 namespace {
 
-constexpr int64_t kB = 4, kT = 6, kIn = 3, kH = 4;
+constexpr int64_t kB = 4;
 
 const Reference &reference() {
   static const Reference r =
@@ -45,101 +38,22 @@ const Reference &reference() {
   return r;
 }
 
-const RefTensor &refT(const std::string &name) {
-  auto it = reference().find(name);
-  if (it == reference().end())
-    throw std::runtime_error("reference has no '" + name + "'");
-  return it->second;
-}
-
 void runReferenceCase(const std::string &caseName, const std::string &cell) {
-  std::string src = "import std.rnn\n"
-                    "model Ref {\n"
-                    "  input x: float[6, 3]\n"
-                    "  input pos: int[6]\n"
-                    "  target t: float[6, 4]\n"
-                    "  param D[24, 3] = zeros\n"
-                    "  output h = " + cell + "(4).sequence(x + embedding(D, pos))\n"
-                    "  loss mse(h, t)\n"
-                    "}\n";
-  INFO("case " << caseName << ", model:\n" << src);
-  Compiled c = compileSource(src, sgdOptions(kB), caseName + ".nn");
-  const nnrt_model &m = *c.m;
-
-  // Parameters: exactly the reference's (names and shapes), and D.
-  const std::string prefix = caseName + "/params/";
-  std::set<std::string> refNames;
-  for (const auto &[name, t] : reference())
-    if (name.compare(0, prefix.size(), prefix) == 0)
-      refNames.insert(name.substr(prefix.size()));
-  REQUIRE(!refNames.empty());
-  std::set<std::string> ours;
-  for (const nnrt_tensor_info *t : c.withRole(NNRT_PARAM))
-    if (std::string(t->name) != "D")
-      ours.insert(t->name);
-  REQUIRE(ours == refNames);
-  std::vector<float> params(size_t(m.num_params), 0.0f);
-  for (const std::string &n : refNames) {
-    const nnrt_tensor_info &t = c.tensor(n);
-    const RefTensor &want = refT(prefix + n);
-    INFO("parameter " << n);
-    REQUIRE(std::vector<int64_t>(t.shape, t.shape + t.rank) == want.shape);
-    for (int64_t j = 0; j < t.size; ++j)
-      params[size_t(t.offset + j)] = float(want.values[size_t(j)]);
-    for (int64_t j = 0; j < t.size; ++j) // exact in float32 by construction
-      REQUIRE(double(params[size_t(t.offset + j)]) == want.values[size_t(j)]);
-  }
-
-  // Inputs, targets, row weights.
-  IOBuffers io(m);
-  const RefTensor &x = refT(caseName + "/x"), &tg = refT(caseName + "/t"), &w = refT(caseName + "/w");
-  REQUIRE(x.values.size() == size_t(kB * kT * kIn));
-  REQUIRE(tg.values.size() == size_t(kB * kT * kH));
-  auto &xb = io.inputs[size_t(ioIndex(c, NNRT_INPUT, "x"))].floats;
-  auto &pos = io.inputs[size_t(ioIndex(c, NNRT_INPUT, "pos"))].ints;
-  for (size_t i = 0; i < xb.size(); ++i)
-    xb[i] = float(x.values[i]);
-  for (size_t i = 0; i < pos.size(); ++i)
-    pos[i] = int32_t(i); // row b, step t: b * 6 + t
-  for (size_t i = 0; i < io.targets[0].floats.size(); ++i)
-    io.targets[0].floats[i] = float(tg.values[i]);
-  for (size_t i = 0; i < w.values.size(); ++i)
-    io.weights[i] = float(w.values[i]);
-
-  Compare cmp;
-  std::cout << "reference " << caseName << " (" << cell << "):\n";
-  // Forward through predict.
-  auto pio = io.predictIO();
-  m.predict(params.data(), pio.data());
-  std::vector<float> hPredict = io.outputs[0].floats;
-  cmp.run("h (predict)", refT(caseName + "/h"), [&](size_t i) { return double(hPredict[i]); });
-
-  // Loss, and the gradients through one SGD step.
-  auto tio = io.trainIO();
-  const double lr = 1024.0;
-  double loss = m.eval_step(params.data(), tio.data());
-  std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
-  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
-  RefTensor lossRef = refT(caseName + "/loss");
-  cmp.run("loss (eval_step)", lossRef, [&](size_t) { return loss; });
-  cmp.run("loss (train_step)", lossRef, [&](size_t) { return trainLoss; });
-  cmp.run("h (train_step)", refT(caseName + "/h"),
-          [&](size_t i) { return double(io.outputs[0].floats[i]); });
-  auto grad = [&](size_t i) { return (double(params[i]) - double(stepped[i])) / lr; };
-  for (const std::string &n : refNames) {
-    const nnrt_tensor_info &t = c.tensor(n);
-    cmp.run("d loss / d " + n, refT(caseName + "/grad/" + n),
-            [&](size_t j) { return grad(size_t(t.offset) + j); });
-  }
-  const nnrt_tensor_info &D = c.tensor("D");
-  cmp.run("d loss / d x", refT(caseName + "/dx"), [&](size_t j) { return grad(size_t(D.offset) + j); });
-
-  std::cout << "reference " << caseName << ": max |nnc - ref| " << cmp.maxAbs
-            << ", max relative to (|ref| + scale) " << cmp.maxRel << "\n";
-  INFO("values outside 1e-5 * (|ref| + max |ref|) (first 16 of " << cmp.bad << "):\n"
-                                                                  << cmp.report.str());
-  CHECK(cmp.bad == 0);
+  LayerCase lc;
+  lc.name = caseName;
+  lc.source = "import std.rnn\n"
+              "model Ref {\n"
+              "  input x: float[6, 3]\n"
+              "  input pos: int[6]\n"
+              "  target t: float[6, 4]\n"
+              "  param D[24, 3] = zeros\n"
+              "  output h = " + cell + "(4).sequence(x + embedding(D, pos))\n"
+              "  loss mse(h, t)\n"
+              "}\n";
+  lc.out = "h";
+  lc.ourName = [](const std::string &p) { return p; };
+  lc.batch = kB;
+  runLayerCase(reference(), lc);
 }
 
 } // namespace

@@ -6,7 +6,10 @@
 //     NAME RANK D0 D1 ... : V0 V1 ...      (values row-major)
 #pragma once
 
+#include "NumericHelpers.h"
+
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -57,5 +60,28 @@ struct Compare {
   }
   void log(const std::string &what, double rel, double scale);
 };
+
+
+// One reference case of a layer or cell applied to an input x: the model
+// `source` has inputs x (float) and pos (int) and maybe more float inputs,
+// a float target t, a parameter D that is zero and added to x as
+// embedding(D, pos) with pos = b * T + t (row b, position t), so that D's
+// gradient is d loss / d x, and the output compared as CASE/OUT.
+// Parameters come from CASE/params/P (ourName(P) is our name of P) and must
+// be all of the model's but D; inputs from CASE/x, CASE/<floatInputs>,
+// targets CASE/t, row weights CASE/w. Compared: the output (predict and
+// train_step), the loss (eval_step and train_step), every parameter's
+// gradient (one SGD train_step with lr = 2^10, as in GradientTests.cpp) and
+// CASE/dx, each within Compare(1e-5, floor).
+struct LayerCase {
+  std::string name;
+  std::string source;
+  std::string out;
+  std::function<std::string(const std::string &)> ourName;
+  std::vector<std::string> floatInputs;
+  int64_t batch = 4;
+  double floor = 0;
+};
+void runLayerCase(const Reference &ref, const LayerCase &lc);
 
 } // namespace nnc::numtest
