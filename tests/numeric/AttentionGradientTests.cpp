@@ -27,34 +27,7 @@ size_t numel(const Shape &s) {
   return std::accumulate(s.begin(), s.end(), size_t(1), std::multiplies<size_t>());
 }
 
-struct Ref {
-  const Compiled &c;
-  IOBuffers &io;
-  const std::vector<float> &p;
 
-  Vec input(const std::string &n) const {
-    const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
-    return Vec(f.begin(), f.end());
-  }
-  const std::vector<int32_t> &ids(const std::string &n) const {
-    return io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].ints;
-  }
-  Vec param(const std::string &n) const {
-    const nnrt_tensor_info &t = c.tensor(n);
-    return Vec(p.begin() + t.offset, p.begin() + t.offset + t.size);
-  }
-};
-
-// Rows of x ([..., K], flattened) times W [K, N].
-Vec mm(const Vec &x, const Vec &W, size_t K, size_t N) {
-  size_t rows = x.size() / K;
-  Vec y(rows * N, 0.0);
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t k = 0; k < K; ++k)
-      for (size_t j = 0; j < N; ++j)
-        y[r * N + j] += x[r * K + k] * W[k * N + j];
-  return y;
-}
 
 // Products of L matrix pairs: a [L, M, K] (or [L, K, M] with ta) times
 // b [L, K, N] (or [L, N, K] with tb); L counts every leading index of every
@@ -167,12 +140,12 @@ TEST_CASE("gradient: batched matmul, per-example [T, D] and [H, T, D] operands",
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
     Vec A = R.param("A"), B = R.param("B"), C = R.param("C");
-    Vec q = mm(R.input("x"), A, 4, 4), k = mm(R.input("x"), B, 4, 4);
+    Vec q = Ref::mm(R.input("x"), A, 4, 4), k = Ref::mm(R.input("x"), B, 4, 4);
     Vec xh = R.input("xh");
-    Vec sh = bmm(mm(xh, A, 4, 4), mm(xh, B, 4, 4), 3, 4, 3, false, true);
+    Vec sh = bmm(Ref::mm(xh, A, 4, 4), Ref::mm(xh, B, 4, 4), 3, 4, 3, false, true);
     return std::map<std::string, Vec>{
         {"s", bmm(q, k, 3, 4, 3, false, true)},
-        {"o", bmm(sh, mm(xh, C, 4, 4), 3, 3, 4)},
+        {"o", bmm(sh, Ref::mm(xh, C, 4, 4), 3, 3, 4)},
         {"tq", bmm(q, k, 4, 3, 4, true, false)}};
   };
   runGradCheck(g);
@@ -196,12 +169,12 @@ TEST_CASE("gradient: transpose and permute (rank 3)", "[gradient][attention]") {
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
-    Vec y = mm(R.input("x"), R.param("A"), 4, 4);
+    Vec y = Ref::mm(R.input("x"), R.param("A"), 4, 4);
     Vec t = permute(y, {2, 3, 4}, {0, 2, 1});
     return std::map<std::string, Vec>{{"p", permute(y, {2, 3, 4}, {2, 0, 1})},
                                       {"pq", permute(y, {2, 3, 4}, {1, 0, 2})},
                                       {"t", t},
-                                      {"tw", mm(t, R.param("W"), 3, 2)}};
+                                      {"tw", Ref::mm(t, R.param("W"), 3, 2)}};
   };
   runGradCheck(g);
 }
@@ -224,10 +197,10 @@ TEST_CASE("gradient: reshape to [T, H, D] and back, with -1", "[gradient][attent
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
-    Vec y = mm(R.input("x"), R.param("A"), 4, 4);
+    Vec y = Ref::mm(R.input("x"), R.param("A"), 4, 4);
     Vec h = permute(y, {3, 2, 2}, {1, 0, 2});
     return std::map<std::string, Vec>{
-        {"hw", h}, {"f", h}, {"back", mm(y, R.param("W"), 4, 3)}};
+        {"hw", h}, {"f", h}, {"back", Ref::mm(y, R.param("W"), 4, 3)}};
   };
   runGradCheck(g);
 }
@@ -252,7 +225,7 @@ TEST_CASE("gradient: concat along a non-last axis", "[gradient][attention]") {
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
-    Vec x = R.input("x"), y = mm(x, R.param("A"), 3, 3), P = R.param("P");
+    Vec x = R.input("x"), y = Ref::mm(x, R.param("A"), 3, 3), P = R.param("P");
     Vec c0 = concat0(concat0(y, 6, x, 6), 12, P, 3);
     Vec c2 = concat0(concat0(y, 6, P, 3), 9, concat0(x, 6, y, 6), 12);
     return std::map<std::string, Vec>{{"c0", c0}, {"c2", c2}, {"cl", concatLast(c2, 3, c2, 3)}};
@@ -282,11 +255,12 @@ TEST_CASE("gradient: dot with every pair of axes", "[gradient][attention]") {
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
-    Vec a = R.input("a"), m = mm(a, R.param("A"), 3, 3), u = mm(R.input("b"), R.param("B"), 3, 3);
+    Vec a = R.input("a"), m = Ref::mm(a, R.param("A"), 3, 3);
+    Vec u = Ref::mm(R.input("b"), R.param("B"), 3, 3);
     Vec P = R.param("P"), Pb;
     for (int e = 0; e < 4; ++e)
       Pb.insert(Pb.end(), P.begin(), P.end());
-    Vec aB = mm(a, R.param("B"), 3, 3);
+    Vec aB = Ref::mm(a, R.param("B"), 3, 3);
     return std::map<std::string, Vec>{{"d11", bmm(m, u, 4, 3, 2, false, true)},
                                       {"d00", bmm(m, Pb, 3, 4, 2, true, false)},
                                       {"d01", bmm(m, a, 4, 3, 4, false, true)},

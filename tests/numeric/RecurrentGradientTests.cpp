@@ -38,38 +38,6 @@ namespace {
 
 const char *const kRnn = "import std.rnn\n";
 
-struct Ref {
-  const Compiled &c;
-  IOBuffers &io;
-  const std::vector<float> &p;
-
-  std::vector<double> input(const std::string &n) const {
-    const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
-    return std::vector<double>(f.begin(), f.end());
-  }
-  const std::vector<int32_t> &ids(const std::string &n) const {
-    return io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].ints;
-  }
-  std::vector<double> param(const std::string &n) const {
-    const nnrt_tensor_info &t = c.tensor(n);
-    return std::vector<double>(p.begin() + t.offset, p.begin() + t.offset + t.size);
-  }
-  // rows of x ([..., K], flattened) times W [K, N]
-  static std::vector<double> mm(const std::vector<double> &x, const std::vector<double> &W,
-                                size_t K, size_t N) {
-    size_t rows = x.size() / K;
-    std::vector<double> y(rows * N, 0.0);
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t k = 0; k < K; ++k)
-        for (size_t j = 0; j < N; ++j)
-          y[r * N + j] += x[r * K + k] * W[k * N + j];
-    return y;
-  }
-  std::vector<double> mm(const std::string &x, const std::string &W) const {
-    const nnrt_tensor_info &t = c.tensor(W);
-    return mm(input(x), param(W), size_t(t.shape[0]), size_t(t.shape[1]));
-  }
-};
 
 // Rows of length n of a, then rows of length m of b, ... joined row by row
 // (the rows are the same in number).

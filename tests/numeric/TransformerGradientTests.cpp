@@ -24,35 +24,6 @@ using namespace nnc::numtest;
 
 namespace {
 
-struct Vals {
-  const Compiled &c;
-  IOBuffers &io;
-  const std::vector<float> &p;
-
-  std::vector<double> input(const std::string &n) const {
-    const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
-    return std::vector<double>(f.begin(), f.end());
-  }
-  const std::vector<int32_t> &ids(const std::string &n) const {
-    return io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].ints;
-  }
-  std::vector<double> param(const std::string &n) const {
-    const nnrt_tensor_info &t = c.tensor(n);
-    return std::vector<double>(p.begin() + t.offset, p.begin() + t.offset + t.size);
-  }
-  // rows of x ([..., K], flattened) times the parameter W [K, N]
-  std::vector<double> mm(const std::vector<double> &x, const std::string &W) const {
-    const nnrt_tensor_info &t = c.tensor(W);
-    size_t K = size_t(t.shape[0]), N = size_t(t.shape[1]);
-    std::vector<double> w = param(W), y(x.size() / K * N, 0.0);
-    for (size_t r = 0; r < x.size() / K; ++r)
-      for (size_t k = 0; k < K; ++k)
-        for (size_t j = 0; j < N; ++j)
-          y[r * N + j] += x[r * K + k] * w[k * N + j];
-    return y;
-  }
-};
-
 // (x - mean) / sqrt(var + eps) over rows of n.
 std::vector<double> layerNorm(const std::vector<double> &x, size_t n, double eps) {
   std::vector<double> y(x.size());
@@ -111,7 +82,7 @@ TEST_CASE("gradient: layer_norm and the LayerNorm layer", "[gradient][transforme
   g.weights = {1, 0.5, 0, 2};
   g.paramRange = {{"ln.gamma", {0.5, 1.5}}};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
-    Vals V{c, io, p};
+    Ref V{c, io, p};
     std::map<std::string, std::vector<double>> out;
     auto x = V.input("x");
     out["y"] = layerNorm(V.mm(x, "A"), 6, 1e-5);
@@ -139,7 +110,7 @@ TEST_CASE("gradient: gelu, as a function and as Dense's activation", "[gradient]
            "  loss mse(y, t) + mse(d, t4)\n";
   g.inputRange = {{"x", {-2, 2}}};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
-    Vals V{c, io, p};
+    Ref V{c, io, p};
     std::map<std::string, std::vector<double>> out;
     auto y = V.mm(V.input("x"), "A");
     for (double &v : y)
@@ -179,7 +150,7 @@ TEST_CASE("gradient: causal_mask and mask feeding softmax", "[gradient][transfor
   };
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
-    Vals V{c, io, p};
+    Ref V{c, io, p};
     std::map<std::string, std::vector<double>> out;
     auto s = V.mm(V.input("x"), "A");
     for (double &v : s)
@@ -214,7 +185,7 @@ TEST_CASE("gradient: softmax and log_softmax along an axis of rank-3 values, and
   g.numClasses = 5;
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
-    Vals V{c, io, p};
+    Ref V{c, io, p};
     auto s = V.mm(V.input("x"), "A"); // [B, 2, 3, 5]
     auto at = [&](size_t b, size_t i, size_t j, size_t k) { return ((b * 2 + i) * 3 + j) * 5 + k; };
     std::vector<double> p1(s.size()), p0(s.size());
@@ -258,7 +229,7 @@ TEST_CASE("gradient: positions + embedding (a learned positional table)",
   g.idRange = {{"ids", {0, 5}}};
   g.weights = {1, 0.5, 0, 2};
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
-    Vals V{c, io, p};
+    Ref V{c, io, p};
     auto E = V.param("E"), P = V.param("P");
     const auto &ids = V.ids("ids");
     std::vector<double> y;
