@@ -7,8 +7,8 @@
 # <dir> = ${CMAKE_CURRENT_BINARY_DIR}/nnc_models/NAME, and creates an
 # INTERFACE library NAME that carries <dir>/lib<prefix>.a, the include
 # directory <dir> (so `#include "<prefix>.h"` and `#include "nnrt/nnrt_abi.h"`
-# work), libm and the OpenMP runtime (libomp; OMP_NUM_THREADS sets the
-# threads). Link an app with NAME and nnrt:
+# work), nnrt (the generated code's allocator), libm and the OpenMP runtime
+# (libomp; OMP_NUM_THREADS sets the threads). Link an app with NAME and nnrt:
 #
 #   nnc_add_model(iris iris.nn)
 #   target_link_libraries(iris-app PRIVATE iris nnrt)
@@ -105,10 +105,17 @@ function(nnc_add_model NAME FILE)
     VERBATIM)
   add_custom_target(${NAME}_nnc_gen DEPENDS "${lib}" "${hdr}")
 
+  # The archive as an imported target that depends on nnrt (the generated
+  # code allocates through runtime/src/alloc.c), so CMake puts nnrt after it
+  # on the link line whatever order an app lists them in.
+  add_library(${NAME}_archive STATIC IMPORTED GLOBAL)
+  set_target_properties(${NAME}_archive PROPERTIES IMPORTED_LOCATION "${lib}")
+  target_link_libraries(${NAME}_archive INTERFACE $<$<TARGET_EXISTS:nnrt>:nnrt> m
+                        "${NNC_OMP_LIBRARY}")
   add_library(${NAME} INTERFACE)
   add_dependencies(${NAME} ${NAME}_nnc_gen)
   target_include_directories(${NAME} INTERFACE "${dir}")
-  target_link_libraries(${NAME} INTERFACE "${lib}" m "${NNC_OMP_LIBRARY}")
+  target_link_libraries(${NAME} INTERFACE ${NAME}_archive)
   set_target_properties(${NAME} PROPERTIES
     NNC_MODEL_LIBRARY "${lib}" NNC_MODEL_HEADER "${hdr}" NNC_MODEL_SOURCE "${src}")
 endfunction()

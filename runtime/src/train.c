@@ -291,6 +291,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
   }
   free(order);
   staging_free(&st);
+  nnrt_release_memory();
   return 0;
 }
 

@@ -10,6 +10,11 @@
 
 using namespace llvm;
 
+// Generated code allocates through nnrt's caching allocator (alloc.c), which
+// is linked into this process but not exported from it.
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
+extern "C" void _mlir_memref_to_llvm_free(void *);
+
 namespace nnc {
 namespace {
 
@@ -48,6 +53,15 @@ std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object,
     return nullptr;
   }
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  orc::SymbolMap allocator;
+  allocator[(*jit)->mangleAndIntern("_mlir_memref_to_llvm_alloc")] = JITEvaluatedSymbol(
+      pointerToJITTargetAddress(&_mlir_memref_to_llvm_alloc), JITSymbolFlags::Exported);
+  allocator[(*jit)->mangleAndIntern("_mlir_memref_to_llvm_free")] = JITEvaluatedSymbol(
+      pointerToJITTargetAddress(&_mlir_memref_to_llvm_free), JITSymbolFlags::Exported);
+  if (Error e = (*jit)->getMainJITDylib().define(orc::absoluteSymbols(std::move(allocator)))) {
+    error = toString(std::move(e));
+    return nullptr;
+  }
   auto buf = MemoryBuffer::getMemBufferCopy(StringRef(object.data(), object.size()),
                                             prefix + ".o");
   if (Error e = (*jit)->addObjectFile(std::move(buf))) {

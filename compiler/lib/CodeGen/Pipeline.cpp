@@ -156,13 +156,16 @@ const char *kBufferizePipeline =
     "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),"
     "canonicalize,cse";
 
+// Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic
+// functions), which keep a step's large temporaries for the next step
+// instead of page-faulting them in again (runtime/src/alloc.c).
 const char *kLLVMPipeline =
     "func.func(convert-linalg-to-loops),convert-scf-to-openmp,canonicalize,convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
     "lower-affine,convert-scf-to-cf,canonicalize,cse,"
     "convert-vector-to-llvm{reassociate-fp-reductions=true},"
     "convert-math-to-llvm,expand-strided-metadata,lower-affine,"
-    "convert-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-memref-to-llvm{use-generic-functions=1},convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
     "convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
 

@@ -31,6 +31,11 @@ typedef struct nnrt_error {
 /* Monotonic wall clock, for timing only. */
 double nnrt_now_seconds(void);
 
+/* Generated code keeps the large temporaries a step frees, per thread, for
+ * the next step (runtime/src/alloc.c): up to 1 GiB. This frees the calling
+ * thread's; nnrt_fit calls it when training ends. */
+void nnrt_release_memory(void);
+
 /* xoshiro256** seeded through splitmix64: the same seed gives the same
  * stream on every platform, so shuffles and splits are reproducible. */
 typedef struct nnrt_rng {
