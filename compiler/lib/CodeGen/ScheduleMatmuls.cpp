@@ -38,6 +38,13 @@ int64_t pickTile(int64_t n, ArrayRef<int64_t> candidates) {
   return 1;
 }
 
+// Whether A is read transposed: map (k, m), A^T stored as [K, M].
+bool transposedA(linalg::GenericOp op) {
+  MLIRContext *ctx = op.getContext();
+  return op.getIndexingMapsArray()[0] ==
+         AffineMap::get(3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx)}, ctx);
+}
+
 // Splits dimension `dim` (0: rows, 1: columns) of a canonical product
 // C[m, n] += A[m, k] B[k, n] at `at`: two products on slices of A or B and C,
 // written back into C's slices.
@@ -48,7 +55,8 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
   Value c = op.getDpsInitOperand(0)->get();
   auto ct = c.getType().cast<RankedTensorType>();
   int64_t m = ct.getDimSize(0), n = ct.getDimSize(1);
-  int64_t k = a.getType().cast<RankedTensorType>().getDimSize(1);
+  bool ta = transposedA(op);
+  int64_t k = a.getType().cast<RankedTensorType>().getDimSize(ta ? 0 : 1);
   rw.setInsertionPoint(op);
   auto slice = [&](Value v, int64_t r0, int64_t rows, int64_t c0, int64_t cols) -> Value {
     return rw.create<tensor::ExtractSliceOp>(
@@ -70,7 +78,7 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
   Value acc = rw.create<tensor::EmptyOp>(loc, ct.getShape(), ct.getElementType());
   for (int part = 0; part < 2; ++part) {
     int64_t lo = part == 0 ? 0 : at, hi = part == 0 ? at : (dim == 0 ? m : n);
-    Value pa = dim == 0 ? slice(a, lo, hi - lo, 0, k) : a;
+    Value pa = dim != 0 ? a : ta ? slice(a, 0, k, lo, hi - lo) : slice(a, lo, hi - lo, 0, k);
     Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
     Value pc = dim == 0 ? zeroFill(hi - lo, n) : zeroFill(m, hi - lo);
     auto piece = rw.create<linalg::GenericOp>(
@@ -91,7 +99,8 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
   return parts;
 }
 
-// A product in NNToLinalg's canonical form: maps (m,k), (k,n), (m,n).
+// A product in NNToLinalg's canonical form: maps (m,k) or (k,m), (k,n),
+// (m,n).
 bool isCanonical(linalg::GenericOp op) {
   MLIRContext *ctx = op.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
@@ -106,7 +115,7 @@ bool isCanonical(linalg::GenericOp op) {
   if (!fz || !fz.getValue().isZero())
     return false;
   return op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 && maps.size() == 3 &&
-         maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
+         (maps[0] == AffineMap::get(3, 0, {m, k}, ctx) || transposedA(op)) &&
          maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
          maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
 }

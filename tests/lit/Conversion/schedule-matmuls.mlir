@@ -96,20 +96,35 @@ func.func @long_k(%a: tensor<16x1000xf32>, %b: tensor<1000x64xf32>) -> tensor<16
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: return
 
-// Transposed operands are materialized first (by NNToLinalg); the product
-// is scheduled like any other.
+// A transposed A is read in place (NNToLinalg gives the product the map
+// (k, m)): a tile's row of A^T is contiguous. B^T is materialized first.
 func.func @transposed(%a: tensor<4x8xf32>, %b: tensor<16x4xf32>) -> tensor<8x16xf32> {
   %0 = nn.matmul %a, %b {transpose_a, transpose_b} : tensor<4x8xf32>, tensor<16x4xf32> -> tensor<8x16xf32>
   return %0 : tensor<8x16xf32>
 }
 // CHECK-LABEL: func.func @transposed(
-// CHECK: %[[AT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK-SAME: %[[A:.*]]: tensor<4x8xf32>
+// CHECK-NOT: outs(%{{.*}} : tensor<8x4xf32>)
 // CHECK: %[[BT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<16x4xf32>) outs(%{{.*}} : tensor<4x16xf32>)
 // CHECK: scf.for
-// CHECK: vector.transfer_read %[[AT]]{{.*}} : tensor<8x4xf32>, vector<8x1xf32>
+// CHECK: vector.transfer_read %[[A]]{{.*}} : tensor<4x8xf32>, vector<1x8xf32>
 // CHECK: vector.transfer_read %[[BT]]{{.*}} : tensor<4x16xf32>, vector<1x16xf32>
-// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+// CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x16xf32> into vector<8x16xf32>
 // CHECK-NOT: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: return
+
+// Rows that the register block does not divide split A^T by columns: 8 rows
+// in a block and 2 in the remainder, each read from its columns of A.
+func.func @transposed_split(%a: tensor<4x10xf32>, %b: tensor<4x16xf32>) -> tensor<10x16xf32> {
+  %0 = nn.matmul %a, %b {transpose_a} : tensor<4x10xf32>, tensor<4x16xf32> -> tensor<10x16xf32>
+  return %0 : tensor<10x16xf32>
+}
+// CHECK-LABEL: func.func @transposed_split(
+// CHECK-SAME: %[[A:.*]]: tensor<4x10xf32>
+// CHECK: vector.transfer_read %[[A]][%{{.*}}, %{{.*}}]{{.*}} : tensor<4x10xf32>, vector<1x8xf32>
+// CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x16xf32> into vector<8x16xf32>
+// CHECK: vector.transfer_read %[[A]][%{{.*}}, %{{.*}}]{{.*}} : tensor<4x10xf32>, vector<1x2xf32>
+// CHECK: vector.contract {{.*}} : vector<1x2xf32>, vector<1x16xf32> into vector<2x16xf32>
 // CHECK: return
 
 // Elementwise generics and reductions that are not matrix products are left alone.

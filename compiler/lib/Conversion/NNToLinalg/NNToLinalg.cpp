@@ -348,8 +348,9 @@ struct LowerMatMul : OpRewritePattern<MatMulOp> {
     MLIRContext *ctx = r.getContext();
     Location loc = op.getLoc();
     Value a = op.getLhs(), bm = op.getRhs();
-    if (op.getTransposeA())
-      a = transpose2D(r, loc, a);
+    // A^T is read in place (map (k, m)): the register tile broadcasts A's
+    // elements one by one, and A^T's mr elements of one k are contiguous.
+    // B^T is copied: its tile row would be a strided gather.
     if (op.getTransposeB())
       bm = transpose2D(r, loc, bm);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
@@ -360,7 +361,7 @@ struct LowerMatMul : OpRewritePattern<MatMulOp> {
     Value v = generic(
         r, loc, ValueRange{a, bm},
         fill(r, loc, tensorType(op.getResult()), 0.0f),
-        {map(m, k), map(k, n), map(m, n)},
+        {op.getTransposeA() ? map(k, m) : map(m, k), map(k, n), map(m, n)},
         {utils::IteratorType::parallel, utils::IteratorType::parallel,
          utils::IteratorType::reduction},
         [](OpBuilder &b, Location l, ValueRange args) {
@@ -1369,7 +1370,8 @@ struct LowerRange : OpRewritePattern<RangeOp> {
 // generic that nnc-schedule-matmuls tiles into AVX register blocks: an
 // scf.for over the flattened leading dimensions slices [M, K] and [K, N]
 // out of [L, M, K] and [L, K, N] and inserts [M, N] into [L, M, N].
-// Transposed operands are materialised first, as for nn.matmul.
+// Transposed operands are handled as for nn.matmul: A^T read in place, B^T
+// copied.
 struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BatchMatMulOp op, PatternRewriter &r) const override {
@@ -1388,13 +1390,15 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
         v = permuteAxes(r, loc, v, {0, 2, 1});
       return v;
     };
-    Value a = flat3(op.getLhs(), op.getTransposeA());
+    bool ta = op.getTransposeA();
+    Value a = flat3(op.getLhs(), false); // [L, K, M] when ta
     Value bm = flat3(op.getRhs(), op.getTransposeB());
     int64_t m = rt.getDimSize(rank - 2), n = rt.getDimSize(rank - 1);
-    int64_t k = tensorType(a).getDimSize(2);
+    int64_t k = tensorType(a).getDimSize(ta ? 1 : 2);
     auto f32 = r.getF32Type();
     auto accT = RankedTensorType::get({lead, m, n}, f32);
-    auto aT = RankedTensorType::get({m, k}, f32), bT = RankedTensorType::get({k, n}, f32),
+    auto aT = ta ? RankedTensorType::get({k, m}, f32) : RankedTensorType::get({m, k}, f32),
+         bT = RankedTensorType::get({k, n}, f32),
          cT = RankedTensorType::get({m, n}, f32);
     Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
     Value ub = r.create<arith::ConstantIndexOp>(loc, lead);
@@ -1412,12 +1416,12 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
                                           b.getIndexAttr(cols)},
                 SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
           };
-          auto [ao, as, ast] = slice3(m, k);
+          auto [ao, as, ast] = ta ? slice3(k, m) : slice3(m, k);
           Value ai = b.create<tensor::ExtractSliceOp>(l, aT, a, ao, as, ast);
           auto [bo, bs, bst] = slice3(k, n);
           Value bi = b.create<tensor::ExtractSliceOp>(l, bT, bm, bo, bs, bst);
           Value ci = generic(b, l, ValueRange{ai, bi}, fill(b, l, cT, 0.0f),
-                             {map(dm, dk), map(dk, dn), map(dm, dn)},
+                             {ta ? map(dk, dm) : map(dm, dk), map(dk, dn), map(dm, dn)},
                              {utils::IteratorType::parallel, utils::IteratorType::parallel,
                               utils::IteratorType::reduction},
                              [](OpBuilder &nb, Location nl, ValueRange args) {
