@@ -28,7 +28,7 @@ constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
 
 // The largest candidate that divides `n`; a dimension no larger than the
 // biggest candidate is taken whole (a full-dimension tile needs no
-// divisibility, and a vector<8x3xf32> beats eight scalar loops).
+// divisibility; splitForTiles has made narrow column counts powers of two).
 int64_t pickTile(int64_t n, ArrayRef<int64_t> candidates) {
   if (n <= candidates.front())
     return n;
@@ -136,6 +136,14 @@ void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
       splitForTiles(rw, p, vw, out);
     return;
   }
+  // A narrow remainder (175 columns: 160 and 15) is split into widths that
+  // are powers of two (8, 4, 2, 1): a vector<6x15xf32> tile lowers to lane
+  // shuffles and stack spills that cost more than the extra loops.
+  if (r[1] < nr && r[1] > 1 && !llvm::isPowerOf2_64(r[1])) {
+    for (linalg::GenericOp p : splitAt(rw, op, 1, int64_t(llvm::PowerOf2Floor(r[1]))))
+      splitForTiles(rw, p, vw, out);
+    return;
+  }
   if (r[0] > mr && r[0] % mr != 0) {
     for (linalg::GenericOp p : splitAt(rw, op, 0, r[0] - r[0] % mr))
       splitForTiles(rw, p, vw, out);
@@ -162,8 +170,8 @@ struct ScheduleMatmulsPass
     int64_t vw = vectorWidth;
     // Register tiles must divide the shape for the vectorizer, so a product
     // whose N (or M) is not a multiple of the tile is split into a main part
-    // and a narrower remainder, each tiled on its own (150 columns: 128 with
-    // 32-wide tiles and 22 in one tile, instead of 2-wide tiles throughout).
+    // and a narrower remainder, each tiled on its own (150 columns: 144 with
+    // 16-wide tiles, then 4 and 2, instead of 2-wide tiles throughout).
     SmallVector<linalg::GenericOp> pieces;
     for (linalg::GenericOp op : matmuls)
       splitForTiles(rewriter, op, vw, pieces);

@@ -47,7 +47,9 @@ func.func @many_rows(%x: tensor<128x4xf32>, %w: tensor<4x16xf32>) -> tensor<128x
 // VW8: vector.contract {{.*}} : vector<2x1xf32>, vector<1x16xf32> into vector<2x16xf32>
 // VW8: tensor.insert_slice %{{.*}} into %{{.*}}[126, 0] [2, 16]
 
-// Dimensions no larger than the largest candidate are taken whole.
+// Rows no more than the largest candidate are taken whole; columns narrower
+// than the register block are split into powers of two (3: 2 and 1), so no
+// tile has a vector<3xf32> row.
 func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
   %0 = nn.matmul %x, %w : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<8x3xf32>
   return %0 : tensor<8x3xf32>
@@ -56,9 +58,30 @@ func.func @small(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x3xf32> into vector<8x3xf32>
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x2xf32> into vector<8x2xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 2]
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x1xf32> into vector<8x1xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 2] [8, 1]
 // CHECK-NOT: linalg.generic
 // CHECK: return
+
+// A remainder after the 16-wide tiles (175 = 160 + 15) is split into 8, 4,
+// 2 and 1 columns: a vector<6x15xf32> tile lowered to lane shuffles and
+// stack spills (the word LSTM's dX products).
+func.func @narrow_remainder(%x: tensor<12x4xf32>, %w: tensor<4x175xf32>) -> tensor<12x175xf32> {
+  %0 = nn.matmul %x, %w : tensor<12x4xf32>, tensor<4x175xf32> -> tensor<12x175xf32>
+  return %0 : tensor<12x175xf32>
+}
+// VW8-LABEL: func.func @narrow_remainder(
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// VW8: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [12, 160]
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x8xf32> into vector<6x8xf32>
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x4xf32> into vector<6x4xf32>
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x2xf32> into vector<6x2xf32>
+// VW8: vector.contract {{.*}} : vector<6x1xf32>, vector<1x1xf32> into vector<6x1xf32>
+// VW8: tensor.insert_slice %{{.*}} into %{{.*}}[0, 160] [12, 15]
+// VW8-NOT: vector<1x{{(15|7|3)}}xf32>
+// VW8: return
 
 // Columns and rows the register block does not divide are split off: 48
 // columns are 32 in blocks of 32 and 16 in one block, and each part's 10
