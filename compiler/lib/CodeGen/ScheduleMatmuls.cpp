@@ -249,9 +249,19 @@ struct ScheduleMatmulsPass
       // (nnc-parallelize-loops, after bufferization): a million
       // multiply-adds is ~30 us on one core, against a few us to wake a
       // thread.
-      if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= kMinParallelWork)
-        (rowBlockLoop ? rowBlockLoop.getOperation() : tiled->loops.front().getOperation())
-            ->setAttr(kParallelAttr, rewriter.getUnitAttr());
+      // A one-row product (batch-1 generation) is bound by reading B, not
+      // by multiply-adds: a quarter of the threshold is still 1 MB of B
+      // (~80 us here), and two cores read it nearly twice as fast. Its
+      // threads share the column tiles (the row loop has one iteration).
+      bool oneRow = ranges[0] == 1;
+      int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
+      if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork) {
+        Operation *loop = rowBlockLoop ? rowBlockLoop.getOperation()
+                                       : tiled->loops.front().getOperation();
+        if (oneRow && !blocked && tiled->loops.size() > 1)
+          loop = tiled->loops[1].getOperation();
+        loop->setAttr(kParallelAttr, rewriter.getUnitAttr());
+      }
       for (Operation *t : tiled->tiledOps)
         if (auto l = dyn_cast<linalg::LinalgOp>(t))
           (void)linalg::vectorize(rewriter, l);

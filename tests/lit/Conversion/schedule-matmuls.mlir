@@ -190,3 +190,21 @@ func.func @one_row(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>) -> tensor<1x256
 // CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x128xf32> into vector<1x128xf32>
 // VW8-LABEL: func.func @one_row(
 // VW8: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+
+// A one-row product (batch-1 generation) is bound by reading B: from 2^18
+// multiply-adds (1 MB of B) its column tiles run on threads, not its row loop
+// of one iteration.
+func.func @one_row_parallel(%a: tensor<1x256xf32>, %b: tensor<256x1024xf32>) -> tensor<1x1024xf32> {
+  %0 = nn.matmul %a, %b : tensor<1x256xf32>, tensor<256x1024xf32> -> tensor<1x1024xf32>
+  return %0 : tensor<1x1024xf32>
+}
+// VW8-LABEL: func.func @one_row_parallel(
+// VW8: scf.for %{{.*}} = %{{.*}} to %[[C1:.*]] step %[[C1]]
+// VW8: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C64:.*]] iter_args
+// VW8: scf.for
+// VW8: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+// VW8: } {nnc.parallel}
+// VW8-NEXT: scf.yield
+// VW8-NEXT: }
+// VW8-NOT: nnc.parallel
+// VW8: return
