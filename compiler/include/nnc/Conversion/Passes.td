@@ -37,7 +37,12 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
     multiply-accumulate body) is tiled for the caches and then to a register
     block (rows x vector width), and the register block is vectorized into
     `vector.contract`, which later lowers to broadcasts and FMAs. Tile sizes
-    are chosen per shape so they divide it (the vectorizer needs that).
+    are chosen per shape so they divide it (the vectorizer needs that): a
+    product whose shape they do not divide is split into a main part and
+    remainders, the column remainders in powers of two. A may be read
+    transposed (map `(k, m)`, as `nn.matmul {transpose_a}` lowers). Large
+    products mark one tile loop `nnc.parallel` for nnc-parallelize-loops
+    (2^20 multiply-adds; 2^18 for one-row products, which split columns).
 
     ```mlir
     // before: linalg.generic {... ["parallel", "parallel", "reduction"]} ins(%a, %b) outs(%c)
