@@ -31,9 +31,9 @@ typedef struct nnrt_error {
 /* Monotonic wall clock, for timing only. */
 double nnrt_now_seconds(void);
 
-/* Generated code keeps the large temporaries a step frees, per thread, for
- * the next step (runtime/src/alloc.c): up to 1 GiB. This frees the calling
- * thread's; nnrt_fit calls it when training ends. */
+/* Generated code keeps the large temporaries a step frees for the next step
+ * (runtime/src/alloc.c): up to 1 GiB for the process. This gives them back;
+ * nnrt_fit calls it when training ends. */
 void nnrt_release_memory(void);
 
 /* xoshiro256** seeded through splitmix64: the same seed gives the same

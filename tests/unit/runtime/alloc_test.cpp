@@ -1,6 +1,7 @@
 // nnrt's allocator for generated code (runtime/src/alloc.c): large blocks a
-// step frees come back for the next request of the same size; small ones
-// and other sizes do not, and every block is writable over its full size.
+// step frees come back for the next request of the same size, whichever
+// thread frees or asks; other sizes do not take them, and
+// nnrt_release_memory empties the cache.
 #include <catch2/catch.hpp>
 
 #include "nnrt/nnrt.h"
@@ -38,27 +39,36 @@ TEST_CASE("alloc: a freed large block is reused for the same size", "[runtime][a
   nnrt_release_memory();
 }
 
-TEST_CASE("alloc: caches are per thread and release empties them", "[runtime][alloc]") {
+TEST_CASE("alloc: blocks cross threads, and release empties the cache", "[runtime][alloc]") {
   nnrt_release_memory();
   const size_t big = size_t(1) << 20;
-  void *a = _mlir_memref_to_llvm_alloc(big);
-  _mlir_memref_to_llvm_free(a);
-  void *other = nullptr;
+  // Allocated on a worker, freed there: the main thread gets it back.
+  void *fromWorker = nullptr;
   std::thread t([&] {
-    other = _mlir_memref_to_llvm_alloc(big);
-    std::memset(other, 3, big);
-    _mlir_memref_to_llvm_free(other);
-    nnrt_release_memory();
+    fromWorker = _mlir_memref_to_llvm_alloc(big);
+    std::memset(fromWorker, 3, big);
+    _mlir_memref_to_llvm_free(fromWorker);
   });
   t.join();
-  CHECK(other != a); // the main thread's cached block stays its own
+  void *a = _mlir_memref_to_llvm_alloc(big);
+  CHECK(a == fromWorker);
+  // Freed on another thread than the one that allocated it.
+  std::thread u([&] { _mlir_memref_to_llvm_free(a); });
+  u.join();
   void *b = _mlir_memref_to_llvm_alloc(big);
   CHECK(b == a);
+  std::memset(b, 4, big);
   _mlir_memref_to_llvm_free(b);
+  // After a release the cache is empty: the next request is a fresh block
+  // (malloc may return the same address, so only check it is usable).
   nnrt_release_memory();
-  // Small blocks go straight back to malloc: nothing to check but that the
-  // pair works and the memory is usable.
+  char *c = static_cast<char *>(_mlir_memref_to_llvm_alloc(big));
+  REQUIRE(c);
+  std::memset(c, 5, big);
+  _mlir_memref_to_llvm_free(c);
+  // Small blocks go straight back to malloc.
   char *s = static_cast<char *>(_mlir_memref_to_llvm_alloc(100));
-  std::memset(s, 4, 100);
+  std::memset(s, 6, 100);
   _mlir_memref_to_llvm_free(s);
+  nnrt_release_memory();
 }
