@@ -10,7 +10,7 @@
 //          step_us=<wall median/steps> test_accuracy=<acc>
 // One thread: nnrt and the generated code use no threads.
 #include "iris.h"
-#include "nnrt/nnrt.h"
+#include "bench_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,20 +24,6 @@
 #ifndef IRIS_CSV
 #define IRIS_CSV "examples/iris/data/iris.csv"
 #endif
-
-// CPU time of the process: on a shared, loaded machine it does not count the
-// time slices other processes take, which wall time does.
-static double cpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static int fail(const char *msg) {
   std::fprintf(stderr, "bench-iris: error: %s\n", msg);

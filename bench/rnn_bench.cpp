@@ -39,7 +39,7 @@
 #include "charstep512.h"
 #include "textgen.h"
 #include "wordstep.h"
-#include "nnrt/nnrt.h"
+#include "bench_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -50,18 +50,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-static double cpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static int fail(const std::string &msg) {
   std::fprintf(stderr, "bench-rnn: error: %s\n", msg.c_str());
@@ -81,10 +69,6 @@ static const Case kCases[] = {
     {"char128", &charlstm_model, &charstep_model, 65, 100, 128, true},
     {"char512", &charlstm512_model, &charstep512_model, 65, 100, 512, true},
 };
-
-static int64_t argmax(const float *p, int64_t n) {
-  return int64_t(std::max_element(p, p + n) - p);
-}
 
 // Generation through the step model (lstm2_step.nn): io = token, s1, s2
 // (inputs), s1n, s2n, probs (outputs).
@@ -116,87 +100,15 @@ struct StepModelGen {
   }
 };
 
-// Generation through the model table's `step` (states in place).
-struct TableStepGen {
-  const nnrt_model *m;
-  int32_t tok = 0;
-  std::vector<std::vector<float>> bufs; // states, then outputs
-  std::vector<void *> io;
-  const float *probs = nullptr;
-  explicit TableStepGen(const nnrt_model *m) : m(m) {
-    for (int i = 0; i < m->num_step_tensors; ++i) {
-      const nnrt_tensor_info &t = m->step_tensors[i];
-      if (t.role == NNRT_INPUT) {
-        io.push_back(&tok);
-        continue;
-      }
-      bufs.emplace_back(size_t(t.size * m->step_batch));
-      io.push_back(bufs.back().data());
-    }
-    // Pointers into bufs are stable once every vector has been created.
-    for (size_t i = 0, b = 0; i < io.size(); ++i)
-      if (io[i] != &tok)
-        io[i] = bufs[b++].data();
-    probs = bufs.back().data();
-  }
-  void reset(int32_t t) {
-    tok = t;
-    for (int i = 0, b = 0; i < m->num_step_tensors; ++i)
-      if (m->step_tensors[i].role != NNRT_INPUT) {
-        if (m->step_tensors[i].role == NNRT_STATE)
-          std::fill(bufs[b].begin(), bufs[b].end(), 0.0f);
-        ++b;
-      }
-  }
-  const float *step(const float *params) {
-    m->step(params, io.data());
-    return probs;
-  }
-};
-
-template <class Gen>
-static void timeGeneration(Gen &g, const float *params, int64_t V, int tokens, int blocks,
-                           std::vector<double> &us) {
-  g.reset(1);
-  for (int i = 0; i < 20; ++i) // warm-up
-    g.tok = int32_t(argmax(g.step(params), V));
-  for (int b = 0; b < blocks; ++b) {
-    g.reset(int32_t(1 + b));
-    double t0 = nnrt_now_seconds();
-    for (int i = 0; i < tokens; ++i)
-      g.tok = int32_t(argmax(g.step(params), V));
-    us.push_back((nnrt_now_seconds() - t0) * 1e6 / tokens);
-    std::printf("  gen block %d: %.2f us/token\n", b + 1, us.back());
-  }
-}
 
 int main(int argc, char **argv) {
-  std::string which = "word";
-  int trainSteps = 3, trainBlocks = 5, genTokens = 200, genBlocks = 7;
-  for (int i = 1; i < argc; ++i) {
-    auto num = [&](int &v) {
-      if (i + 1 >= argc)
-        return false;
-      v = std::atoi(argv[++i]);
-      return v > 0;
-    };
-    bool ok = true;
-    if (!std::strcmp(argv[i], "--case") && i + 1 < argc)
-      which = argv[++i];
-    else if (!std::strcmp(argv[i], "--train-steps"))
-      ok = num(trainSteps);
-    else if (!std::strcmp(argv[i], "--train-blocks"))
-      ok = num(trainBlocks);
-    else if (!std::strcmp(argv[i], "--gen-tokens"))
-      ok = num(genTokens);
-    else if (!std::strcmp(argv[i], "--gen-blocks"))
-      ok = num(genBlocks);
-    else
-      ok = false;
-    if (!ok)
-      return fail("usage: bench-rnn --case word|char128|char512 [--train-steps N] "
-                  "[--train-blocks K] [--gen-tokens N] [--gen-blocks K]");
-  }
+  BenchArgs args{"word", 3, 5, 200, 7};
+  if (!parseBenchArgs(argc, argv, args))
+    return fail("usage: bench-rnn --case word|char128|char512 [--train-steps N] "
+                "[--train-blocks K] [--gen-tokens N] [--gen-blocks K]");
+  const std::string &which = args.which;
+  const int trainSteps = args.trainSteps, trainBlocks = args.trainBlocks,
+            genTokens = args.genTokens, genBlocks = args.genBlocks;
   const Case *c = nullptr;
   for (const Case &k : kCases)
     if (which == k.name)
@@ -250,10 +162,9 @@ int main(int argc, char **argv) {
   hyper[NNRT_HYPER_LR] = 0.001f;
   void *io[] = {x.data(), y.data(), w.data(), probs.data()};
   int64_t step = 0;
-  float loss = NAN;
   auto trainOnce = [&] {
     hyper[NNRT_HYPER_STEP] = float(++step);
-    loss = m->train_step(params.data(), opt.data(), hyper, io);
+    return m->train_step(params.data(), opt.data(), hyper, io);
   };
   const double unitsPerStep = double(B * (c->perToken ? T : 1));
   const char *unit = c->perToken ? "tokens" : "samples";
@@ -261,22 +172,10 @@ int main(int argc, char **argv) {
               "steps + 1 warm-up\n",
               c->name, (long long)B, (long long)T, (long long)V, (long long)m->num_params,
               trainBlocks, trainSteps);
-  trainOnce();
-  float firstLoss = loss;
-  std::vector<double> ms, cpu;
-  for (int b = 0; b < trainBlocks; ++b) {
-    double c0 = cpuSeconds(), t0 = nnrt_now_seconds();
-    for (int i = 0; i < trainSteps; ++i)
-      trainOnce();
-    double t = (nnrt_now_seconds() - t0) * 1e3 / trainSteps;
-    double cc = (cpuSeconds() - c0) * 1e3 / trainSteps;
-    ms.push_back(t);
-    cpu.push_back(cc);
-    std::printf("  train block %d: %.2f ms/step wall, %.2f ms CPU (%.0f %s/s), loss %.4f\n",
-                b + 1, t, cc, unitsPerStep / t * 1e3, unit, loss);
-  }
-  if (!std::isfinite(loss) || !(loss < firstLoss))
+  TrainTiming tt = timeTraining(trainOnce, trainSteps, trainBlocks, unitsPerStep, unit);
+  if (!tt.learned())
     return fail("the training loss did not go down (a broken benchmark, not a fast one)");
+  const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
   double med = median(ms);
 
   // Generation at batch 1 with state.
