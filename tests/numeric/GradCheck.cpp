@@ -65,50 +65,6 @@ struct Stats {
 
 } // namespace
 
-int ioIndex(const Compiled &c, int role, const std::string &name) {
-  int k = 0;
-  for (const nnrt_tensor_info *t : c.withRole(role)) {
-    if (name == t->name)
-      return k;
-    ++k;
-  }
-  throw std::runtime_error("no io tensor '" + name + "'");
-}
-
-std::vector<double> Ref::input(const std::string &n) const {
-  const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
-  return std::vector<double>(f.begin(), f.end());
-}
-
-const std::vector<int32_t> &Ref::ids(const std::string &n) const {
-  return io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].ints;
-}
-
-std::vector<double> Ref::param(const std::string &n) const {
-  const nnrt_tensor_info &t = c.tensor(n);
-  return std::vector<double>(p.begin() + t.offset, p.begin() + t.offset + t.size);
-}
-
-std::vector<double> Ref::mm(const std::vector<double> &x, const std::vector<double> &W, size_t K,
-                            size_t N) {
-  size_t rows = x.size() / K;
-  std::vector<double> y(rows * N, 0.0);
-  for (size_t r = 0; r < rows; ++r)
-    for (size_t k = 0; k < K; ++k)
-      for (size_t j = 0; j < N; ++j)
-        y[r * N + j] += x[r * K + k] * W[k * N + j];
-  return y;
-}
-
-std::vector<double> Ref::mm(const std::vector<double> &x, const std::string &W) const {
-  const nnrt_tensor_info &t = c.tensor(W);
-  return mm(x, param(W), size_t(t.shape[0]), size_t(t.shape[1]));
-}
-
-std::vector<double> Ref::mm(const std::string &x, const std::string &W) const {
-  return mm(input(x), W);
-}
-
 std::string gradModelName(const std::string &caseName) {
   std::string n = "G";
   bool up = true;

@@ -66,28 +66,6 @@ struct GradCheckResult {
 // Runs the check with Catch2 assertions; returns what it computed.
 GradCheckResult runGradCheck(const GradCase &gc);
 
-// Position of io tensor `name` among the tensors of its role.
-int ioIndex(const Compiled &c, int role, const std::string &name);
-
-// A case's inputs and parameters as the double-precision expectations of
-// the tests read them (expectedOutputs / expectedLoss).
-struct Ref {
-  const Compiled &c;
-  IOBuffers &io;
-  const std::vector<float> &p;
-
-  std::vector<double> input(const std::string &n) const;
-  const std::vector<int32_t> &ids(const std::string &n) const;
-  std::vector<double> param(const std::string &n) const;
-  // rows of x ([..., K], flattened) times W [K, N]
-  static std::vector<double> mm(const std::vector<double> &x, const std::vector<double> &W,
-                                size_t K, size_t N);
-  // rows of x times the parameter W
-  std::vector<double> mm(const std::vector<double> &x, const std::string &W) const;
-  // rows of the input x times the parameter W
-  std::vector<double> mm(const std::string &x, const std::string &W) const;
-};
-
 // Model name for a case name ("lstm_seq" -> "GLstmSeq").
 std::string gradModelName(const std::string &caseName);
 

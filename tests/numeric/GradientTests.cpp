@@ -101,16 +101,6 @@ std::string modelName(const std::string &caseName) {
   return n;
 }
 
-int ioIndex(const Compiled &c, int role, const std::string &name) {
-  int k = 0;
-  for (const nnrt_tensor_info *t : c.withRole(role)) {
-    if (name == t->name)
-      return k;
-    ++k;
-  }
-  throw std::runtime_error("no io tensor '" + name + "'");
-}
-
 void fillRow(const Compiled &c, IOBuffers &io, const GradCase &gc, Rng &rng, int64_t row) {
   auto ins = c.withRole(NNRT_INPUT);
   for (size_t k = 0; k < ins.size(); ++k) {
@@ -349,37 +339,7 @@ double crossEntropyLoss(const Compiled &c, IOBuffers &io, const std::string &z,
   return num / den;
 }
 
-// ---- forward references in double ----------------------------------------
-
-struct Ref {
-  const Compiled &c;
-  IOBuffers &io;
-  const std::vector<float> &p;
-
-  std::vector<double> input(const std::string &n) const {
-    const auto &f = io.inputs[size_t(ioIndex(c, NNRT_INPUT, n))].floats;
-    return std::vector<double>(f.begin(), f.end());
-  }
-  std::vector<double> param(const std::string &n) const {
-    const nnrt_tensor_info &t = c.tensor(n);
-    return std::vector<double>(p.begin() + t.offset, p.begin() + t.offset + t.size);
-  }
-  // rows of x ([..., K], flattened) times W [K, N]
-  static std::vector<double> mm(const std::vector<double> &x, const std::vector<double> &W,
-                                size_t K, size_t N) {
-    size_t rows = x.size() / K;
-    std::vector<double> y(rows * N, 0.0);
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t k = 0; k < K; ++k)
-        for (size_t j = 0; j < N; ++j)
-          y[r * N + j] += x[r * K + k] * W[k * N + j];
-    return y;
-  }
-  std::vector<double> mm(const std::string &x, const std::string &W) const {
-    const nnrt_tensor_info &t = c.tensor(W);
-    return mm(input(x), param(W), size_t(t.shape[0]), size_t(t.shape[1]));
-  }
-};
+// ---- forward references in double (Ref: NumericHelpers.h) -----------------
 
 std::vector<double> map1(const std::vector<double> &a, const std::function<double(double)> &f) {
   std::vector<double> y(a.size());
