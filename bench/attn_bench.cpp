@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
 
   const nnrt_model *m = c->model;
   const int64_t B = m->batch, V = c->vocab;
-  std::vector<float> params(m->num_params), opt(m->opt_state_size, 0.0f);
+  Floats params(m->num_params), opt(m->opt_state_size);
   m->init(params.data(), 42);
 
   // Synthetic data: uniform random ids for every int input and target, one

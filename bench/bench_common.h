@@ -135,6 +135,22 @@ struct TableStepGen {
   }
 };
 
+// A model's parameters or optimizer state, allocated as nnc's users get them
+// (nnrt_alloc_floats: zeroed, on huge pages where the system has them).
+struct Floats {
+  float *p;
+  explicit Floats(int64_t n) : p(nnrt_alloc_floats(n)) {
+    if (!p) {
+      std::fprintf(stderr, "bench: out of memory\n");
+      std::exit(1);
+    }
+  }
+  ~Floats() { nnrt_free_floats(p); }
+  Floats(const Floats &) = delete;
+  Floats &operator=(const Floats &) = delete;
+  float *data() const { return p; }
+};
+
 // Greedy generation, `blocks` blocks of `tokens` tokens after a warm-up;
 // appends each block's microseconds per token to `us`.
 template <class Gen>

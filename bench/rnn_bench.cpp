@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
   const nnrt_model *m = c->train;
   const int64_t B = m->batch, T = c->window, V = c->vocab;
   const int64_t tgtPerRow = c->perToken ? T : 1;
-  std::vector<float> params(m->num_params), opt(m->opt_state_size, 0.0f);
+  Floats params(m->num_params), opt(m->opt_state_size);
   m->init(params.data(), 42);
 
   // Synthetic data: uniform random ids (a fresh batch would not change the

@@ -14,13 +14,15 @@
  * on another thread than the one that allocated it (OpenMP workers), and
  * nnrt_release_memory can then empty all of it. Large allocations are a few
  * hundred per step, so the lock costs nothing measurable. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "internal.h"
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 /* Blocks below this size are left to malloc: its bins already reuse them. */
 #define CACHE_MIN_BYTES ((size_t)64 << 10)
@@ -29,9 +31,44 @@
  * without holding on to memory a finished training would return. */
 #define CACHE_MAX_BYTES ((size_t)1 << 30)
 
-/* Each block starts with its size, so free knows whether to cache it; 16
- * bytes keep the payload as aligned as malloc's. */
-#define HEADER 16
+/* Each block starts with its size, so free knows how the block was made and
+ * whether to cache it; 64 bytes keep the payload on a cache line, so a
+ * 32-byte vector load of an aligned row never straddles two lines. */
+#define HEADER 64
+
+/* Blocks from this size on are mapped on their own, 2 MiB-aligned, and asked
+ * for transparent huge pages. A weight matrix of a few MB read in 64-byte
+ * column strips touches a new 4 KiB page on every row: with 4 KiB pages that
+ * is a TLB miss per row, with 2 MiB pages a handful per matrix. Measured on
+ * the H=512 char LSTM (docs/benchmarks.md). */
+#define HUGE_BYTES ((size_t)2 << 20)
+
+static size_t huge_length(size_t bytes) { return (bytes + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1); }
+
+/* A block of at least `bytes`, 64-byte aligned, zeroed if `zero` (mapped
+ * blocks always are); NULL when out of memory. */
+static char *block_new(size_t bytes, int zero) {
+  if (bytes >= HUGE_BYTES) {
+    size_t len = huge_length(bytes);
+    char *raw = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    char *b = (char *)(((uintptr_t)raw + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+    if (b > raw) munmap(raw, (size_t)(b - raw));
+    if (raw + HUGE_BYTES > b) munmap(b + len, (size_t)(raw + HUGE_BYTES - b));
+#ifdef MADV_HUGEPAGE
+    madvise(b, len, MADV_HUGEPAGE); /* a hint: without THP the block still works */
+#endif
+    return b;
+  }
+  void *b = NULL;
+  if (posix_memalign(&b, 64, bytes)) return NULL;
+  return zero ? memset(b, 0, bytes) : b;
+}
+
+static void block_delete(char *b, size_t bytes) {
+  if (bytes >= HUGE_BYTES) munmap(b, huge_length(bytes));
+  else free(b);
+}
 
 typedef struct {
   size_t size;
@@ -58,7 +95,8 @@ void *_mlir_memref_to_llvm_alloc(size_t size) {
     pthread_mutex_unlock(&cache_lock);
     if (hit) return hit + HEADER;
   }
-  char *b = malloc(size + HEADER);
+  if (size > SIZE_MAX - HUGE_BYTES) return NULL;
+  char *b = block_new(size + HEADER, 0);
   if (!b) return NULL;
   *(size_t *)b = size;
   return b + HEADER;
@@ -81,13 +119,28 @@ void _mlir_memref_to_llvm_free(void *p) {
     pthread_mutex_unlock(&cache_lock);
     if (kept) return;
   }
-  free(b);
+  block_delete(b, size + HEADER);
 }
 
 void nnrt_release_memory(void) {
   pthread_mutex_lock(&cache_lock);
-  for (int i = 0; i < cache_count; i++) free(cache[i].block);
+  for (int i = 0; i < cache_count; i++) block_delete(cache[i].block, cache[i].size + HEADER);
   cache_count = 0;
   cache_bytes = 0;
   pthread_mutex_unlock(&cache_lock);
+}
+
+float *nnrt_alloc_floats(int64_t n) {
+  if (n < 0 || (uint64_t)n > (SIZE_MAX - HUGE_BYTES - HEADER) / sizeof(float)) return NULL;
+  size_t size = (size_t)n * sizeof(float);
+  char *b = block_new(size + HEADER, 1);
+  if (!b) return NULL;
+  *(size_t *)b = size;
+  return (float *)(b + HEADER);
+}
+
+void nnrt_free_floats(float *p) {
+  if (!p) return;
+  char *b = (char *)p - HEADER;
+  block_delete(b, *(size_t *)b + HEADER);
 }

