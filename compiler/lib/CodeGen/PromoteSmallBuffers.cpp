@@ -33,6 +33,14 @@ struct PromoteSmallBuffersPass
       int64_t bytes = t.getNumElements() * t.getElementTypeBitWidth() / 8;
       if (bytes > maxBytes || total + bytes > maxTotalBytes)
         continue;
+      // A buffer made in a loop that threads share (a packed strip of a
+      // matrix product) is one per thread and iteration: one buffer in the
+      // frame would be shared by all threads.
+      bool inParallel = false;
+      for (Operation *p = a->getParentOp(); p && p != fn; p = p->getParentOp())
+        inParallel |= p->hasAttr("nnc.parallel");
+      if (inParallel)
+        continue;
       // A buffer that leaves the function must outlive its frame.
       if (llvm::any_of(a->getUsers(),
                        [](Operation *u) { return isa<func::ReturnOp>(u); }))

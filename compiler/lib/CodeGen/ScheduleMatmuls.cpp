@@ -1,6 +1,7 @@
 // Tiles matrix products to a register block and vectorizes them.
 #include "nnc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -120,6 +121,68 @@ bool isCanonical(linalg::GenericOp op) {
          maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
 }
 
+// A packing buffer. Not a tensor.empty: CSE would make the packs of A and
+// of B one value when their shapes agree, and bufferization would then copy
+// one into the other.
+Value newBuffer(IRRewriter &rw, Location loc, RankedTensorType t) {
+  return rw.create<bufferization::AllocTensorOp>(loc, t, ValueRange{});
+}
+
+// A contiguous copy of `src` ([rows, cols]), made one vectorized row at a
+// time.
+Value contiguousCopy(IRRewriter &rw, Location loc, Value src) {
+  auto t = src.getType().cast<RankedTensorType>();
+  Value empty = newBuffer(rw, loc, t);
+  auto copy = rw.create<linalg::CopyOp>(loc, src, empty);
+  scf::SCFTilingOptions rows;
+  rows.setTileSizes(ArrayRef<int64_t>{1, 0});
+  auto tiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(copy.getOperation()), rows);
+  if (failed(tiled))
+    return copy.getResult(0); // the whole copy still lowers to loops
+  rw.replaceOp(copy, tiled->replacements);
+  for (Operation *c : tiled->tiledOps)
+    if (auto l = dyn_cast<linalg::LinalgOp>(c))
+      (void)linalg::vectorize(rw, l);
+  return tiled->replacements[0];
+}
+
+// Packs a reduction block's A ([mc, kc], or [kc, mc] read transposed) as a
+// contiguous A^T [kc, mc]: the register tiles' broadcasts then walk one
+// buffer that stays in L2, mc floats per k, instead of rows K floats apart
+// (4 KiB for K = 1024: every row in the same cache sets, reread from L3 for
+// every column strip). The product reads it through the map (k, m).
+void packA(IRRewriter &rw, linalg::GenericOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Value a = op.getDpsInputOperand(0)->get();
+  auto t = a.getType().cast<RankedTensorType>();
+  rw.setInsertionPoint(op);
+  Value packed;
+  if (transposedA(op)) {
+    packed = contiguousCopy(rw, loc, a);
+  } else {
+    // [m, k] to [k, m]: kc * mc scalar moves per block, against
+    // kc * mc * N multiply-adds that then read them.
+    int64_t m = t.getDimSize(0), k = t.getDimSize(1);
+    Value empty = newBuffer(rw, loc, RankedTensorType::get({k, m}, t.getElementType()));
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    auto tr = rw.create<linalg::GenericOp>(
+        loc, TypeRange{empty.getType()}, ValueRange{a}, ValueRange{empty},
+        ArrayRef<AffineMap>{AffineMap::get(2, 0, {d1, d0}, ctx),
+                            AffineMap::get(2, 0, {d0, d1}, ctx)},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                      utils::IteratorType::parallel},
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
+    packed = tr.getResult(0);
+    auto maps = op.getIndexingMapsArray();
+    maps[0] = AffineMap::get(3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx)}, ctx);
+    op.setIndexingMapsAttr(rw.getAffineMapArrayAttr(maps));
+  }
+  op->setOperand(0, packed);
+}
+
 void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
                    SmallVectorImpl<linalg::GenericOp> &out) {
   SmallVector<int64_t> r = op.getStaticLoopRanges();
@@ -235,9 +298,33 @@ struct ScheduleMatmulsPass
       int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
                                                          vw / 4, 2, 1})
                                   : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
+      // Packing B: in a reduction block every row tile of A reads the same
+      // [kc, nr] strip of B, row after row. B's rows are N floats apart; when
+      // that is a multiple of 4 KiB (2048 columns: an LSTM's four gates of
+      // 512) every row of the strip falls into the same L1 set and the strip
+      // is read from L3 again for every row tile. A contiguous copy of the
+      // strip, made once per column tile, stays in L1 while the row tiles pass
+      // over it. Worth it when there are several row tiles to share a copy.
+      Operation *stripLoop = nullptr;
+      if (blocked && ranges[0] >= 2 * mr) {
+        packA(rewriter, op);
+        scf::SCFTilingOptions nopts;
+        nopts.setTileSizes({0, nr, 0});
+        rewriter.setInsertionPoint(op);
+        auto ntiled = scf::tileUsingSCFForOp(
+            rewriter, cast<TilingInterface>(op.getOperation()), nopts);
+        if (succeeded(ntiled) && ntiled->tiledOps.size() == 1 &&
+            ntiled->loops.size() == 1 && isa<linalg::GenericOp>(ntiled->tiledOps[0])) {
+          rewriter.replaceOp(op, ntiled->replacements);
+          op = cast<linalg::GenericOp>(ntiled->tiledOps[0]);
+          stripLoop = ntiled->loops.front();
+          rewriter.setInsertionPoint(op);
+          op->setOperand(1, contiguousCopy(rewriter, op.getLoc(), op.getDpsInputOperand(1)->get()));
+        }
+      }
       scf::SCFTilingOptions options;
-      options.setTileSizes({mr, nr, 1});
-      if (blocked)
+      options.setTileSizes({mr, stripLoop ? 0 : nr, 1});
+      if (blocked && !stripLoop)
         options.setInterchange({1, 0, 2});
       rewriter.setInsertionPoint(op);
       auto tiled = scf::tileUsingSCFForOp(
@@ -256,8 +343,9 @@ struct ScheduleMatmulsPass
       bool oneRow = ranges[0] == 1;
       int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
       if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork) {
-        Operation *loop = rowBlockLoop ? rowBlockLoop.getOperation()
-                                       : tiled->loops.front().getOperation();
+        Operation *loop = rowBlockLoop  ? rowBlockLoop.getOperation()
+                          : stripLoop ? stripLoop
+                                      : tiled->loops.front().getOperation();
         if (oneRow && !blocked && tiled->loops.size() > 1)
           loop = tiled->loops[1].getOperation();
         loop->setAttr(kParallelAttr, rewriter.getUnitAttr());

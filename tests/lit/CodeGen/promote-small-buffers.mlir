@@ -30,3 +30,31 @@ func.func @escapes() -> memref<4xf32> {
   %a = memref.alloc() : memref<4xf32>
   return %a : memref<4xf32>
 }
+
+// Made in a loop that threads share (nnc.parallel): each iteration needs a
+// buffer of its own, so it stays an allocation inside the loop. The one in
+// the serial loop is hoisted to the frame.
+// CHECK-LABEL: func.func @in_parallel_loop
+// CHECK-NEXT: memref.alloca() : memref<16xf32>
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<8xf32>
+// CHECK: memref.dealloc
+// CHECK: } {nnc.parallel}
+func.func @in_parallel_loop(%x: memref<8xf32>, %y: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %i = %c0 to %c4 step %c1 {
+    %a = memref.alloc() : memref<8xf32>
+    memref.copy %x, %a : memref<8xf32> to memref<8xf32>
+    memref.copy %a, %x : memref<8xf32> to memref<8xf32>
+    memref.dealloc %a : memref<8xf32>
+  } {nnc.parallel}
+  scf.for %i = %c0 to %c4 step %c1 {
+    %b = memref.alloc() : memref<16xf32>
+    memref.copy %y, %b : memref<16xf32> to memref<16xf32>
+    memref.copy %b, %y : memref<16xf32> to memref<16xf32>
+    memref.dealloc %b : memref<16xf32>
+  }
+  return
+}

@@ -56,7 +56,8 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
   }];
   let constructor = "nnc::createScheduleMatmulsPass()";
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
-                           "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::bufferization::BufferizationDialect"];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "floats in one vector register (16 for AVX-512)">,
