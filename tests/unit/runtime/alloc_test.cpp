@@ -72,3 +72,32 @@ TEST_CASE("alloc: blocks cross threads, and release empties the cache", "[runtim
   _mlir_memref_to_llvm_free(s);
   nnrt_release_memory();
 }
+
+TEST_CASE("alloc: nnrt_alloc_floats gives zeroed, aligned floats, large or small", "[runtime][alloc]") {
+  // Below and above the 2 MiB from which blocks are mapped on huge pages.
+  for (int64_t n : {int64_t(0), int64_t(1), int64_t(1000), int64_t(3) << 20}) {
+    float *p = nnrt_alloc_floats(n);
+    REQUIRE(p);
+    CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
+    bool zero = true;
+    for (int64_t i = 0; i < n; i++) zero = zero && p[i] == 0.0f;
+    CHECK(zero);
+    for (int64_t i = 0; i < n; i++) p[i] = float(i);
+    if (n > 0) CHECK(p[n - 1] == float(n - 1));
+    nnrt_free_floats(p);
+  }
+  nnrt_free_floats(nullptr);
+  CHECK(nnrt_alloc_floats(-1) == nullptr);
+  CHECK(nnrt_alloc_floats(INT64_MAX) == nullptr);
+}
+
+TEST_CASE("alloc: temporaries are 64-byte aligned on either side of 2 MiB", "[runtime][alloc]") {
+  for (size_t size : {size_t(100) << 10, size_t(5) << 20}) {
+    void *a = _mlir_memref_to_llvm_alloc(size);
+    REQUIRE(a);
+    CHECK(reinterpret_cast<uintptr_t>(a) % 64 == 0);
+    std::memset(a, 7, size);
+    _mlir_memref_to_llvm_free(a);
+  }
+  nnrt_release_memory();
+}
