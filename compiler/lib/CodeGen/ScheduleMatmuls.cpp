@@ -1,6 +1,7 @@
 // Tiles matrix products to a register block and vectorizes them.
 #include "nnc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -183,6 +184,90 @@ void packA(IRRewriter &rw, linalg::GenericOp op) {
   op->setOperand(0, packed);
 }
 
+// The outermost loop around `op` (a scan's steps) in which `v` is invariant,
+// if it runs at least twice.
+scf::ForOp outermostInvariantLoop(Operation *op, Value v) {
+  scf::ForOp best;
+  for (auto loop = op->getParentOfType<scf::ForOp>(); loop;
+       loop = loop->getParentOfType<scf::ForOp>()) {
+    if (!loop.isDefinedOutsideOfLoop(v))
+      break;
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()),
+                           ub = getConstantIntValue(loop.getUpperBound()),
+                           st = getConstantIntValue(loop.getStep());
+    if (lb && ub && st && *st > 0 && (*ub - *lb) / *st >= 2)
+      best = loop;
+  }
+  return best;
+}
+
+// B [K, N] as panels Bp [N / nr, K, nr]: panel j holds columns j*nr.. of
+// every row, contiguous. Made once before `loop`, whose every iteration then
+// reads its column strips in place instead of copying them from rows N
+// floats apart (an LSTM's weights in each of its 100 steps).
+Value packPanels(IRRewriter &rw, Value b, int64_t nr, scf::ForOp loop) {
+  Location loc = loop.getLoc();
+  auto bt = b.getType().cast<RankedTensorType>();
+  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  auto pt = RankedTensorType::get({n / nr, k, nr}, bt.getElementType());
+  OpBuilder::InsertionGuard g(rw);
+  rw.setInsertionPoint(loop);
+  Value init = newBuffer(rw, loc, pt);
+  Value c0 = rw.create<arith::ConstantIndexOp>(loc, 0);
+  Value c1 = rw.create<arith::ConstantIndexOp>(loc, 1);
+  Value cnr = rw.create<arith::ConstantIndexOp>(loc, nr);
+  Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(bt.getElementType()));
+  auto vt = VectorType::get({nr}, bt.getElementType());
+  // Rows outside, panels inside: B is read row after row.
+  auto rows = rw.create<scf::ForOp>(
+      loc, c0, rw.create<arith::ConstantIndexOp>(loc, k), c1, ValueRange{init},
+      [&](OpBuilder &ob, Location l, Value kk, ValueRange acc) {
+        auto panels = ob.create<scf::ForOp>(
+            l, c0, ob.create<arith::ConstantIndexOp>(l, n / nr), c1, acc,
+            [&](OpBuilder &ib, Location il, Value j, ValueRange acc2) {
+              Value col = ib.create<arith::MulIOp>(il, j, cnr);
+              Value v = ib.create<vector::TransferReadOp>(
+                  il, vt, b, ValueRange{kk, col}, zero, ArrayRef<bool>{true});
+              Value w = ib.create<vector::TransferWriteOp>(
+                                il, v, acc2[0], ValueRange{j, kk, c0}, ArrayRef<bool>{true})
+                            .getResult();
+              ib.create<scf::YieldOp>(il, w);
+            });
+        ob.create<scf::YieldOp>(l, panels.getResult(0));
+      });
+  return rows.getResult(0);
+}
+
+// The strip `strip` (tiling's slices of `root`, unit strides) as a slice of
+// root's panels `panels`: panel n0 / nr, rows k0.., where (k0, n0) are the
+// strip's summed offsets in root. Null when `strip` is not such a slice.
+Value stripOfPanels(IRRewriter &rw, Location loc, Value strip, Value root, Value panels,
+                    int64_t nr) {
+  SmallVector<OpFoldResult> offs{rw.getIndexAttr(0), rw.getIndexAttr(0)};
+  auto st = strip.getType().cast<RankedTensorType>();
+  Value v = strip;
+  while (v != root) {
+    auto s = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!s || s.getSourceType().getRank() != 2 || !s.hasUnitStride())
+      return {};
+    for (int d = 0; d < 2; ++d) {
+      Value a = getValueOrCreateConstantIndexOp(rw, loc, offs[d]);
+      Value o = getValueOrCreateConstantIndexOp(rw, loc, s.getMixedOffsets()[d]);
+      offs[d] = rw.create<arith::AddIOp>(loc, a, o).getResult();
+    }
+    v = s.getSource();
+  }
+  Value j = rw.create<arith::DivUIOp>(
+      loc, getValueOrCreateConstantIndexOp(rw, loc, offs[1]),
+      rw.create<arith::ConstantIndexOp>(loc, nr));
+  return rw.create<tensor::ExtractSliceOp>(
+      loc, st, panels,
+      ArrayRef<OpFoldResult>{j, offs[0], rw.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(st.getDimSize(0)),
+                             rw.getIndexAttr(nr)},
+      ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1), rw.getIndexAttr(1)});
+}
+
 void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
                    SmallVectorImpl<linalg::GenericOp> &out) {
   SmallVector<int64_t> r = op.getStaticLoopRanges();
@@ -238,6 +323,8 @@ struct ScheduleMatmulsPass
     SmallVector<linalg::GenericOp> pieces;
     for (linalg::GenericOp op : matmuls)
       splitForTiles(rewriter, op, vw, pieces);
+    // Panels of loop-invariant B matrices, per matrix and strip width.
+    DenseMap<std::pair<Value, int64_t>, Value> panelsOf;
     for (linalg::GenericOp op : pieces) {
       // Loops are (m, n, k) as NNToLinalg builds them; the register block
       // is mr rows by nr columns (a multiple of the vector width when it
@@ -253,6 +340,16 @@ struct ScheduleMatmulsPass
       // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
       int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
                             : pickTile(ranges[0], {6, 4, 2, 1});
+      // One row (batch-1 generation: a matrix-vector product, bound by
+      // reading B): 8 vectors of columns per tile, so each row of B is read
+      // as 256 contiguous bytes instead of 64.
+      int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
+                                                         vw / 4, 2, 1})
+                                  : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
+      // B invariant in a loop around the product (a scan's weights): its
+      // panels are packed once before that loop (packPanels).
+      Value wholeB = op.getDpsInputOperand(1)->get();
+      scf::ForOp panelLoop = ranges[1] % nr == 0 ? outermostInvariantLoop(op, wholeB) : scf::ForOp();
       linalg::GenericOp inner = op;
       bool blocked = false;
       scf::ForOp rowBlockLoop;
@@ -292,12 +389,6 @@ struct ScheduleMatmulsPass
         }
       }
       op = inner;
-      // One row (batch-1 generation: a matrix-vector product, bound by
-      // reading B): 8 vectors of columns per tile, so each row of B is read
-      // as 256 contiguous bytes instead of 64.
-      int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
-                                                         vw / 4, 2, 1})
-                                  : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       // Packing B: in a reduction block every row tile of A reads the same
       // [kc, nr] strip of B, row after row. B's rows are N floats apart; when
       // that is a multiple of 4 KiB (2048 columns: an LSTM's four gates of
@@ -319,7 +410,14 @@ struct ScheduleMatmulsPass
           op = cast<linalg::GenericOp>(ntiled->tiledOps[0]);
           stripLoop = ntiled->loops.front();
           rewriter.setInsertionPoint(op);
-          op->setOperand(1, contiguousCopy(rewriter, op.getLoc(), op.getDpsInputOperand(1)->get()));
+          Value strip = op.getDpsInputOperand(1)->get(), packed;
+          if (panelLoop) {
+            Value &panels = panelsOf[{wholeB, nr}];
+            if (!panels)
+              panels = packPanels(rewriter, wholeB, nr, panelLoop);
+            packed = stripOfPanels(rewriter, op.getLoc(), strip, wholeB, panels, nr);
+          }
+          op->setOperand(1, packed ? packed : contiguousCopy(rewriter, op.getLoc(), strip));
         }
       }
       scf::SCFTilingOptions options;

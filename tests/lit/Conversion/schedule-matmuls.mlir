@@ -192,6 +192,31 @@ func.func @long_k_many_rows(%a: tensor<192x512xf32>, %b: tensor<512x32xf32>) -> 
 // CHECK: } {nnc.parallel}
 // CHECK: return
 
+// B invariant in a loop around the product (a scan's weights): packed once
+// before the loop into panels [N / 32, K, 32], row by row; every iteration
+// reads its column strips from the panels instead of copying them.
+func.func @invariant_b(%a: tensor<16x512xf32>, %b: tensor<512x64xf32>, %acc: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%x = %acc) -> (tensor<16x64xf32>) {
+    %p = nn.matmul %a, %b : tensor<16x512xf32>, tensor<512x64xf32> -> tensor<16x64xf32>
+    %s = nn.add %x, %p : tensor<16x64xf32>, tensor<16x64xf32> -> tensor<16x64xf32>
+    scf.yield %s : tensor<16x64xf32>
+  }
+  return %r : tensor<16x64xf32>
+}
+// CHECK-LABEL: func.func @invariant_b(
+// CHECK: %[[P0:.*]] = bufferization.alloc_tensor() : tensor<2x512x32xf32>
+// CHECK: %[[P:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[P0]])
+// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<512x64xf32>, vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<2x512x32xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
+// CHECK-NOT: alloc_tensor() : tensor<256x32xf32>
+// CHECK: vector.transfer_read %[[P]][{{.*}}]{{.*}} : tensor<2x512x32xf32>, vector<1x32xf32>
+// CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: return
+
 // A transposed A block is packed by a contiguous copy (rows of A^T), not
 // by the transposing generic.
 func.func @long_k_transposed(%a: tensor<512x64xf32>, %b: tensor<512x32xf32>) -> tensor<64x32xf32> {

@@ -44,6 +44,14 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
     products mark one tile loop `nnc.parallel` for nnc-parallelize-loops
     (2^20 multiply-adds; 2^18 for one-row products, which split columns).
 
+    A reduction longer than 256 runs in blocks (of rows too, past 128). With
+    at least two row tiles, a block's A is packed as a contiguous A^T and
+    each column strip of B is copied contiguously before the row tiles read
+    it: rows a multiple of 4 KiB apart would otherwise all fall into the same
+    cache sets. When B is invariant in a loop around the product (a scan's
+    weights), it is packed once before that loop into panels
+    `[N / nr, K, nr]` and the steps read their strips from the panels.
+
     ```mlir
     // before: linalg.generic {... ["parallel", "parallel", "reduction"]} ins(%a, %b) outs(%c)
     // after
