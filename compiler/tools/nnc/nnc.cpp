@@ -64,6 +64,32 @@ int fail(const std::string &msg) {
   return 1;
 }
 
+// Parameters and optimizer state, from nnrt_alloc_floats (zeroed; huge pages
+// for large models, so the products that stream the weights miss the TLB
+// less).
+class Floats {
+public:
+  Floats() = default;
+  explicit Floats(int64_t n) : p_(nnrt_alloc_floats(n)) {
+    if (!p_) {
+      fail("out of memory for " + std::to_string(n) + " floats");
+      std::exit(1);
+    }
+  }
+  Floats(Floats &&o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  Floats &operator=(Floats &&o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  Floats(const Floats &) = delete;
+  Floats &operator=(const Floats &) = delete;
+  ~Floats() { nnrt_free_floats(p_); }
+  float *data() const { return p_; }
+
+private:
+  float *p_ = nullptr;
+};
+
 struct Args {
   std::string command, file;
   std::map<std::string, std::string> opts; // --name value, or "" for a switch
@@ -309,7 +335,7 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
 struct Trained {
   Compiled c;
   const nnrt_model *m = nullptr;
-  std::vector<float> params;
+  Floats params;
   nnrt_metadata md{};
   ~Trained() { nnrt_metadata_free(&md); }
 };
@@ -322,7 +348,7 @@ std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g,
   auto t = std::make_unique<Trained>();
   t->c = std::move(*c);
   t->m = t->c.m;
-  t->params.resize(t->m->num_params);
+  t->params = Floats(t->m->num_params);
   nnrt_error e{};
   if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), t->m, t->params.data(), nullptr,
                            nullptr, &t->md, &e)) {
@@ -576,7 +602,7 @@ int cmdTrain(const Args &a) {
     train = nnrt_dataset{};
   }
 
-  std::vector<float> params(m->num_params), state(m->opt_state_size, 0.0f);
+  Floats params(m->num_params), state(m->opt_state_size);
   m->init(params.data(), int64_t(seed));
   if (a.has("init") && a.has("resume"))
     return fail("--init starts a new run from another model's parameters and --resume "
@@ -1007,7 +1033,7 @@ int cmdPredict(const Args &a) {
     return 1;
   const nnrt_model *m = tr->m;
   const nnrt_metadata &md = tr->md;
-  const std::vector<float> &params = tr->params;
+  const Floats &params = tr->params;
   nnrt_error e{};
   std::string input = a.get("input", "-");
   nnrt_dataset x{};
