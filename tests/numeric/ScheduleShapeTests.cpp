@@ -159,3 +159,90 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
     }
   }
 }
+
+// One-row products (batch 1, as in generation) wide enough to stream B row
+// after row: x [1024] @ W1 [1024, 512] (2^19 multiply-adds: split into two
+// halves of rows, partial sums added) and h [512] @ W2 [512, 256] (2^17: one
+// stream); the backward step's dy @ W2^T is another one-row product. Outputs
+// and every gradient element against float64.
+TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[schedule]") {
+  const std::string src = "model GOneRow {\n"
+                          "  input x: float[1024]\n"
+                          "  target t: float[256]\n"
+                          "  param W1[1024, 512] = zeros, W2[512, 256] = zeros\n"
+                          "  h = tanh(x @ W1)\n"
+                          "  output y = h @ W2\n"
+                          "  loss mse(y, t)\n"
+                          "}\n";
+  Compiled c = compileSource(src, sgdOptions(1));
+  const nnrt_model &m = *c.m;
+  IOBuffers io(m);
+  Rng rng(11);
+  std::vector<float> params(size_t(m.num_params));
+  for (float &v : params)
+    v = float(rng.uniform(-0.05, 0.05));
+  for (float &v : io.inputs[0].floats)
+    v = float(rng.uniform(-1, 1));
+  for (float &v : io.targets[0].floats)
+    v = float(rng.uniform(-1, 1));
+  io.weights[0] = 1.0f;
+  const nnrt_tensor_info &w1 = c.tensor("W1"), &w2 = c.tensor("W2");
+  const std::vector<float> &x = io.inputs[0].floats, &t = io.targets[0].floats;
+
+  // Float64: h, y, and the loss's gradients.
+  std::vector<double> h(512), y(256), dy(256), dh(512);
+  for (int64_t j = 0; j < 512; ++j) {
+    double s = 0;
+    for (int64_t k = 0; k < 1024; ++k)
+      s += double(x[size_t(k)]) * double(params[size_t(w1.offset + k * 512 + j)]);
+    h[size_t(j)] = std::tanh(s);
+  }
+  double l = 0;
+  for (int64_t j = 0; j < 256; ++j) {
+    double s = 0;
+    for (int64_t k = 0; k < 512; ++k)
+      s += h[size_t(k)] * double(params[size_t(w2.offset + k * 256 + j)]);
+    y[size_t(j)] = s;
+    double d = s - double(t[size_t(j)]);
+    l += d * d / 256;
+    dy[size_t(j)] = 2 * d / 256;
+  }
+  for (int64_t k = 0; k < 512; ++k) {
+    double s = 0;
+    for (int64_t j = 0; j < 256; ++j)
+      s += dy[size_t(j)] * double(params[size_t(w2.offset + k * 256 + j)]);
+    dh[size_t(k)] = s * (1 - h[size_t(k)] * h[size_t(k)]);
+  }
+
+  std::vector<void *> tio = io.trainIO();
+  const double lr = 1024;
+  float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0.0f, 0.0f};
+  std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
+  const double got = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  CHECK(got == Approx(l).epsilon(1e-5));
+  double worst = 0, scale = 0;
+  for (int64_t j = 0; j < 256; ++j) {
+    worst = std::max(worst, std::fabs(double(io.outputs[0].floats[size_t(j)]) - y[size_t(j)]));
+    scale = std::max(scale, std::fabs(y[size_t(j)]));
+  }
+  INFO("max |y - y_float64| " << worst << ", max |y| " << scale);
+  CHECK(worst <= 1e-5 * std::max(1.0, scale));
+  // dW1 = x^T dh, dW2 = h^T dy: every element.
+  auto check = [&](const nnrt_tensor_info &w, int64_t rows, int64_t cols, auto left, auto right) {
+    double err = 0, big = 0;
+    for (int64_t k = 0; k < rows; ++k)
+      for (int64_t j = 0; j < cols; ++j) {
+        size_t i = size_t(w.offset + k * cols + j);
+        double want = left(k) * right(j), have = (double(params[i]) - double(stepped[i])) / lr;
+        err = std::max(err, std::fabs(have - want));
+        big = std::max(big, std::fabs(want));
+      }
+    INFO(w.name << ": max |analytic - float64| " << err << ", max |float64| " << big);
+    CHECK(big > 1e-6);
+    CHECK(err <= 1e-3 * big);
+  };
+  check(w1, 1024, 512, [&](int64_t k) { return double(x[size_t(k)]); },
+        [&](int64_t j) { return dh[size_t(j)]; });
+  check(w2, 512, 256, [&](int64_t k) { return h[size_t(k)]; },
+        [&](int64_t j) { return dy[size_t(j)]; });
+}

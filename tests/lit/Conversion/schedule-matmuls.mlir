@@ -232,31 +232,50 @@ func.func @long_k_transposed(%a: tensor<512x64xf32>, %b: tensor<512x32xf32>) -> 
 // CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: return
 
-// One row (batch-1 generation): 8 vectors of columns per register tile, so
-// each row of B is read as 4 cache lines in a row.
-func.func @one_row(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>) -> tensor<1x256xf32> {
-  %0 = nn.matmul %a, %b : tensor<1x64xf32>, tensor<64x256xf32> -> tensor<1x256xf32>
-  return %0 : tensor<1x256xf32>
+// One narrow row (batch-1 generation, fewer than 256 columns): 8 vectors of
+// columns per register tile, so each row of B is read as 4 cache lines in a
+// row.
+func.func @one_row(%a: tensor<1x64xf32>, %b: tensor<64x128xf32>) -> tensor<1x128xf32> {
+  %0 = nn.matmul %a, %b : tensor<1x64xf32>, tensor<64x128xf32> -> tensor<1x128xf32>
+  return %0 : tensor<1x128xf32>
 }
 // CHECK-LABEL: func.func @one_row(
 // CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x128xf32> into vector<1x128xf32>
 // VW8-LABEL: func.func @one_row(
 // VW8: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
 
-// A one-row product (batch-1 generation) is bound by reading B: from 2^18
-// multiply-adds (1 MB of B) its column tiles run on threads, not its row loop
-// of one iteration.
+// A wide one-row product reads B in address order: 16 rows at a time, each
+// swept across all columns one vector at a time, C's row accumulating.
+func.func @one_row_stream(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>) -> tensor<1x256xf32> {
+  %0 = nn.matmul %a, %b : tensor<1x64xf32>, tensor<64x256xf32> -> tensor<1x256xf32>
+  return %0 : tensor<1x256xf32>
+}
+// VW8-LABEL: func.func @one_row_stream(
+// VW8: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args
+// VW8: scf.for
+// VW8: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C8:.*]] iter_args
+// VW8: vector.transfer_read %arg1{{.*}} : tensor<64x256xf32>, vector<16x8xf32>
+// VW8: vector.contract {{.*}} : vector<1x16xf32>, vector<16x8xf32> into vector<1x8xf32>
+// VW8-NOT: nnc.parallel
+// VW8: return
+
+// From 2^18 multiply-adds (1 MB of B) a one-row product is split by rows of
+// B into two halves, a loop the threads share, each streaming its half into
+// its own row of partial sums; the two rows are added after the loop.
 func.func @one_row_parallel(%a: tensor<1x256xf32>, %b: tensor<256x1024xf32>) -> tensor<1x1024xf32> {
   %0 = nn.matmul %a, %b : tensor<1x256xf32>, tensor<256x1024xf32> -> tensor<1x1024xf32>
   return %0 : tensor<1x1024xf32>
 }
 // VW8-LABEL: func.func @one_row_parallel(
-// VW8: scf.for %{{.*}} = %{{.*}} to %[[C1:.*]] step %[[C1]]
-// VW8: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C64:.*]] iter_args
-// VW8: scf.for
-// VW8: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+// VW8-DAG: %[[C128:.*]] = arith.constant 128 : index
+// VW8-DAG: %[[C2:.*]] = arith.constant 2 : index
+// VW8: %[[P:.*]] = scf.for %[[H:.*]] = %{{.*}} to %[[C2]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x1024xf32>)
+// VW8: arith.muli %[[H]], %[[C128]]
+// VW8: linalg.fill
+// VW8: scf.for %{{.*}} = %{{.*}} to %[[C128]] step %{{.*}} iter_args
+// VW8: vector.contract {{.*}} : vector<1x16xf32>, vector<16x8xf32> into vector<1x8xf32>
+// VW8: tensor.insert_slice %{{.*}} into %{{.*}}[%[[H]], 0] [1, 1024]
 // VW8: } {nnc.parallel}
-// VW8-NEXT: scf.yield
-// VW8-NEXT: }
-// VW8-NOT: nnc.parallel
+// VW8: linalg.generic {{.*}} ins(%[[P]], %[[P]] : tensor<2x1024xf32>, tensor<2x1024xf32>)
+// VW8: arith.addf
 // VW8: return

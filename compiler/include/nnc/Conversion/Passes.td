@@ -42,7 +42,7 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
     remainders, the column remainders in powers of two. A may be read
     transposed (map `(k, m)`, as `nn.matmul {transpose_a}` lowers). Large
     products mark one tile loop `nnc.parallel` for nnc-parallelize-loops
-    (2^20 multiply-adds; 2^18 for one-row products, which split columns).
+    (2^20 multiply-adds; 2^18 for one-row products).
 
     A reduction longer than 256 runs in blocks (of rows too, past 128). With
     at least two row tiles, a block's A is packed as a contiguous A^T and
@@ -51,6 +51,13 @@ def ScheduleMatmuls : Pass<"nnc-schedule-matmuls", "mlir::func::FuncOp"> {
     cache sets. When B is invariant in a loop around the product (a scan's
     weights), it is packed once before that loop into panels
     `[N / nr, K, nr]` and the steps read their strips from the panels.
+
+    A one-row product (batch-1 generation) of at least 256 columns reads B
+    in address order: 16 rows at a time, each swept across all columns, the
+    row of C accumulating. From 2^18 multiply-adds it is split by rows of B
+    into two halves, a loop the threads share, each summing into its own row
+    of partial results, added after the loop. Narrower one-row products take
+    8 vectors of columns per register tile.
 
     ```mlir
     // before: linalg.generic {... ["parallel", "parallel", "reduction"]} ins(%a, %b) outs(%c)
