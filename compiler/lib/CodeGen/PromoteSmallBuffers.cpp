@@ -46,11 +46,18 @@ struct PromoteSmallBuffersPass
                        [](Operation *u) { return isa<func::ReturnOp>(u); }))
         continue;
       total += bytes;
-      auto alloca = b.create<memref::AllocaOp>(a.getLoc(), t, a.getAlignmentAttr());
+      // Bytes on the stack, viewed as the buffer's type: MLIR 16 lowers a
+      // memref.alloca<...xf32> to an llvm.alloca of its size in bytes
+      // counted in f32 elements, four times the space (a train_step's 2 MiB
+      // of buffers took 8 MiB of stack, the whole of a main thread's).
+      auto raw = b.create<memref::AllocaOp>(
+          a.getLoc(), MemRefType::get({bytes}, b.getI8Type()), a.getAlignmentAttr());
+      Value zero = b.create<arith::ConstantIndexOp>(a.getLoc(), 0);
+      auto view = b.create<memref::ViewOp>(a.getLoc(), t, raw, zero, ValueRange{});
       for (Operation *u : llvm::make_early_inc_range(a->getUsers()))
         if (isa<memref::DeallocOp>(u))
           u->erase();
-      a.replaceAllUsesWith(alloca.getResult());
+      a.replaceAllUsesWith(view.getResult());
       a.erase();
     }
   }
