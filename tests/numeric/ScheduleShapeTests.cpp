@@ -75,6 +75,24 @@ double loss(const std::vector<double> &h, const std::vector<float> &target) {
   return s / double(kT * kH) / double(kB);
 }
 
+void fillUniform(std::vector<float> &v, Rng &rng, double lo, double hi) {
+  for (float &x : v)
+    x = float(rng.uniform(lo, hi));
+}
+
+// The parameters after one SGD step with lr = kLr, whose difference from
+// `params` is kLr times the analytic gradient; sets `loss`.
+constexpr double kLr = 1024;
+std::vector<float> sgdStep(const nnrt_model &m, const std::vector<float> &params,
+                           std::vector<void *> &tio, double *loss = nullptr) {
+  float hyper[NNRT_HYPER_COUNT] = {float(kLr), 1.0f, 0.0f, 0.0f};
+  std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
+  double l = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  if (loss)
+    *loss = l;
+  return stepped;
+}
+
 } // namespace
 
 TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products matches float64",
@@ -92,12 +110,9 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
   Rng rng(7);
   // Small weights keep the gates between linear and saturated over 272 inputs.
   std::vector<float> params(size_t(m.num_params));
-  for (float &v : params)
-    v = float(rng.uniform(-0.12, 0.12));
-  for (float &v : io.inputs[0].floats)
-    v = float(rng.uniform(-1, 1));
-  for (float &v : io.targets[0].floats)
-    v = float(rng.uniform(-2, 2));
+  fillUniform(params, rng, -0.12, 0.12);
+  fillUniform(io.inputs[0].floats, rng, -1, 1);
+  fillUniform(io.targets[0].floats, rng, -2, 2);
   std::fill(io.weights.begin(), io.weights.end(), 1.0f);
 
   const char *gate[4] = {"f", "i", "c", "o"};
@@ -125,11 +140,8 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
   CHECK(worst < 2e-5);
   CHECK(l == Approx(loss(want, target)).epsilon(1e-5));
 
-  // Gradients: one SGD step with lr = 2^10 gives (p - p') / lr.
-  const double lr = 1024;
-  float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0.0f, 0.0f};
-  std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  // Gradients: one SGD step gives (p - p') / kLr.
+  const std::vector<float> stepped = sgdStep(m, params, tio);
   for (int q = 0; q < 4; ++q) {
     for (const char *kind : {"W", "b"}) {
       const nnrt_tensor_info &t = c.tensor(std::string("h.") + kind + gate[q]);
@@ -138,7 +150,7 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
       for (int s = 0; s < 12; ++s) {
         int64_t j = int64_t(rng.next() % uint64_t(t.size));
         size_t i = size_t(t.offset + j);
-        analytic.push_back((double(params[i]) - double(stepped[i])) / lr);
+        analytic.push_back((double(params[i]) - double(stepped[i])) / kLr);
         const double h = 1e-4, keep = pv[size_t(j)];
         pv[size_t(j)] = keep + h;
         double up = loss(forward(ref, x), target);
@@ -179,12 +191,9 @@ TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[sc
   IOBuffers io(m);
   Rng rng(11);
   std::vector<float> params(size_t(m.num_params));
-  for (float &v : params)
-    v = float(rng.uniform(-0.05, 0.05));
-  for (float &v : io.inputs[0].floats)
-    v = float(rng.uniform(-1, 1));
-  for (float &v : io.targets[0].floats)
-    v = float(rng.uniform(-1, 1));
+  fillUniform(params, rng, -0.05, 0.05);
+  fillUniform(io.inputs[0].floats, rng, -1, 1);
+  fillUniform(io.targets[0].floats, rng, -1, 1);
   io.weights[0] = 1.0f;
   const nnrt_tensor_info &w1 = c.tensor("W1"), &w2 = c.tensor("W2");
   const std::vector<float> &x = io.inputs[0].floats, &t = io.targets[0].floats;
@@ -215,10 +224,8 @@ TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[sc
   }
 
   std::vector<void *> tio = io.trainIO();
-  const double lr = 1024;
-  float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0.0f, 0.0f};
-  std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  const double got = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  double got = 0;
+  const std::vector<float> stepped = sgdStep(m, params, tio, &got);
   CHECK(got == Approx(l).epsilon(1e-5));
   double worst = 0, scale = 0;
   for (int64_t j = 0; j < 256; ++j) {
@@ -233,7 +240,7 @@ TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[sc
     for (int64_t k = 0; k < rows; ++k)
       for (int64_t j = 0; j < cols; ++j) {
         size_t i = size_t(w.offset + k * cols + j);
-        double want = left(k) * right(j), have = (double(params[i]) - double(stepped[i])) / lr;
+        double want = left(k) * right(j), have = (double(params[i]) - double(stepped[i])) / kLr;
         err = std::max(err, std::fabs(have - want));
         big = std::max(big, std::fabs(want));
       }
