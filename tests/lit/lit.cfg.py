@@ -20,6 +20,9 @@ for var in ("HOME", "TMPDIR", "TMP", "TEMP"):
         config.environment[var] = os.environ[var]
 # The tests must not depend on a stdlib from the environment.
 config.environment.pop("NNC_STDLIB", None)
+# nnc's compile cache goes to the build tree, not to the user's home.
+config.environment["NNC_CACHE_DIR"] = os.path.join(os.path.dirname(config.nnc_bin_dir), "nnc-cache")
+config.environment.pop("NNC_CACHE", None)
 
 def tool(name):
     return os.path.join(config.nnc_bin_dir, name)

@@ -12,7 +12,11 @@
 #include "nnc/dsl/Frontend.h"
 #include "nnrt/nnrt.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Host.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SHA256.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -25,6 +29,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -57,7 +62,10 @@ const char *kUsage =
     "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
     "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
-    "  summary   print the layers, output shapes and parameter counts\n";
+    "  summary   print the layers, output shapes and parameter counts\n"
+    "train, predict, generate and chat keep the compiled model in\n"
+    "$NNC_CACHE_DIR (default ~/.cache/nnc) and reuse it while the model, the\n"
+    "options and nnc are the same; NNC_CACHE=0 turns that off.\n";
 
 int fail(const std::string &msg) {
   std::cerr << "nnc: error: " << msg << "\n";
@@ -314,14 +322,97 @@ struct Compiled {
   const nnrt_model *m = nullptr;
 };
 
+// The compile cache: `nnc train/predict/generate/chat` compile the model in
+// process every time, which is minutes for a GPT; the object file is kept
+// under $NNC_CACHE_DIR (default $XDG_CACHE_HOME/nnc or ~/.cache/nnc), named
+// by a SHA-256 of everything it depends on: the model's nn-dialect module
+// (the .nn files, imports and locations included), the options, the host
+// CPU when no target is given, and this nnc executable itself (any change
+// to the compiler is a new key). NNC_CACHE=0 turns it off. A failed compile
+// leaves nothing behind, so errors are reported again every time. Sets
+// `failed` when building the module already fails (reported then).
+std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
+  const char *off = std::getenv("NNC_CACHE");
+  if (off && std::string(off) == "0")
+    return "";
+  std::string dir;
+  if (const char *d = std::getenv("NNC_CACHE_DIR"); d && *d)
+    dir = d;
+  else if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    dir = std::string(x) + "/nnc";
+  else if (const char *h = std::getenv("HOME"); h && *h)
+    dir = std::string(h) + "/.cache/nnc";
+  else
+    return "";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (mlir::failed(compileModel(g, o, Stage::NN, &os, nullptr))) {
+    failed = true;
+    return "";
+  }
+  llvm::SHA256 h;
+  h.update(os.str());
+  const OptimizerConfig &opt = o.optimizer;
+  std::ostringstream k;
+  k.precision(9);
+  k << '|' << o.batch << '|' << o.stepBatch << '|' << opt.name << '|' << opt.beta1 << '|'
+    << opt.beta2 << '|' << opt.epsilon << '|' << opt.momentum << '|' << opt.rho << '|'
+    << o.targetCPU << '|' << o.targetFeatures << '|';
+  h.update(k.str());
+  if (o.targetCPU.empty()) {
+    h.update(llvm::sys::getHostCPUName());
+    llvm::StringMap<bool> features;
+    if (llvm::sys::getHostCPUFeatures(features))
+      for (const auto &f : features)
+        h.update(f.getKey().str() + (f.getValue() ? "+" : "-"));
+  }
+  auto self = llvm::MemoryBuffer::getFile("/proc/self/exe");
+  if (!self)
+    return ""; // no way to tell this compiler from another: no cache
+  h.update((*self)->getBuffer());
+  return dir + "/" + llvm::toHex(h.final(), /*LowerCase=*/true) + ".o";
+}
+
+// Writes `obj` to the cache as `path`, aside and then renamed: a reader
+// never sees half an object. Failing to write only loses the cache entry.
+void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
+  llvm::SmallString<256> tmp;
+  int fd = -1;
+  if (llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)) ||
+      llvm::sys::fs::createUniqueFile(path + ".%%%%%%.tmp", fd, tmp))
+    return;
+  llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
+  out.write(obj.data(), obj.size());
+  out.close();
+  if (out.has_error() || llvm::sys::fs::rename(tmp, path)) {
+    out.clear_error();
+    llvm::sys::fs::remove(tmp);
+  }
+}
+
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
-  llvm::SmallVector<char, 0> obj;
-  if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
-    return std::nullopt;
   Compiled c;
   c.abi = describeModel(g, o);
   std::string err;
-  c.loaded = loadObject(obj, c.abi.prefix, err);
+  bool failed = false;
+  const std::string cached = cachePath(g, o, failed);
+  if (failed)
+    return std::nullopt;
+  if (!cached.empty())
+    if (auto buf = llvm::MemoryBuffer::getFile(cached)) {
+      llvm::ArrayRef<char> obj((*buf)->getBufferStart(), (*buf)->getBufferSize());
+      c.loaded = loadObject(obj, c.abi.prefix, err);
+      if (!c.loaded) // damaged: compile again and replace it
+        llvm::sys::fs::remove(cached);
+    }
+  if (!c.loaded) {
+    llvm::SmallVector<char, 0> obj;
+    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
+      return std::nullopt;
+    if (!cached.empty())
+      storeCached(cached, obj);
+    c.loaded = loadObject(obj, c.abi.prefix, err);
+  }
   if (!c.loaded) {
     std::cerr << "nnc: error: cannot load the generated code: " << err << "\n";
     return std::nullopt;
