@@ -19,8 +19,11 @@
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -328,7 +331,8 @@ struct Compiled {
 // by a SHA-256 of everything it depends on: the model's nn-dialect module
 // (the .nn files, imports and locations included), the options, the host
 // CPU when no target is given, and this nnc executable itself (any change
-// to the compiler is a new key). NNC_CACHE=0 turns it off. A failed compile
+// to the compiler is a new key); the 64 used last are kept. NNC_CACHE=0
+// turns it off. A failed compile
 // leaves nothing behind, so errors are reported again every time. Sets
 // `failed` when building the module already fails (reported then).
 std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
@@ -375,6 +379,26 @@ std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed
 
 // Writes `obj` to the cache as `path`, aside and then renamed: a reader
 // never sees half an object. Failing to write only loses the cache entry.
+// The cache keeps the kCacheEntries objects used last (a hit refreshes an
+// object's time); storing one more removes the oldest, so the directory
+// stays bounded without a size setting.
+constexpr size_t kCacheEntries = 64;
+
+void pruneCache(llvm::StringRef dir) {
+  std::vector<std::pair<llvm::sys::TimePoint<>, std::string>> objects;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
+    llvm::sys::fs::file_status st;
+    if (llvm::StringRef(it->path()).endswith(".o") && !llvm::sys::fs::status(it->path(), st))
+      objects.emplace_back(st.getLastModificationTime(), it->path());
+  }
+  if (objects.size() <= kCacheEntries)
+    return;
+  std::sort(objects.begin(), objects.end());
+  for (size_t i = 0; i + kCacheEntries < objects.size(); ++i)
+    llvm::sys::fs::remove(objects[i].second);
+}
+
 void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
   llvm::SmallString<256> tmp;
   int fd = -1;
@@ -387,7 +411,9 @@ void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
   if (out.has_error() || llvm::sys::fs::rename(tmp, path)) {
     out.clear_error();
     llvm::sys::fs::remove(tmp);
+    return;
   }
+  pruneCache(llvm::sys::path::parent_path(path));
 }
 
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
@@ -402,8 +428,13 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
     if (auto buf = llvm::MemoryBuffer::getFile(cached)) {
       llvm::ArrayRef<char> obj((*buf)->getBufferStart(), (*buf)->getBufferSize());
       c.loaded = loadObject(obj, c.abi.prefix, err);
-      if (!c.loaded) // damaged: compile again and replace it
+      if (!c.loaded) { // damaged: compile again and replace it
         llvm::sys::fs::remove(cached);
+      } else if (int fd; !llvm::sys::fs::openFileForWrite(cached, fd, llvm::sys::fs::CD_OpenExisting,
+                                                          llvm::sys::fs::OF_Append)) {
+        llvm::sys::fs::setLastAccessAndModificationTime(fd, std::chrono::system_clock::now());
+        llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+      }
     }
   if (!c.loaded) {
     llvm::SmallVector<char, 0> obj;
