@@ -70,15 +70,9 @@ int main(int argc, char **argv) {
   if (!parseBenchArgs(argc, argv, args))
     return fail("usage: bench-attn --case gpt|memnet [--train-steps N] "
                 "[--train-blocks K] [--gen-tokens N] [--gen-blocks K]");
-  const std::string &which = args.which;
-  const int trainSteps = args.trainSteps, trainBlocks = args.trainBlocks,
-            genTokens = args.genTokens, genBlocks = args.genBlocks;
-  const Case *c = nullptr;
-  for (const Case &k : kCases)
-    if (which == k.name)
-      c = &k;
+  const Case *c = findCase(kCases, args.which);
   if (!c)
-    return fail("unknown --case '" + which + "' (gpt, memnet)");
+    return fail("unknown --case '" + args.which + "' (gpt, memnet)");
 
   const nnrt_model *m = c->model;
   const int64_t B = m->batch, V = c->vocab;
@@ -162,8 +156,8 @@ int main(int argc, char **argv) {
   std::printf("%s: batch %lld, window %lld, vocab %lld, %lld params; train: %d blocks of %d "
               "steps + 1 warm-up\n",
               c->name, (long long)B, (long long)T, (long long)V, (long long)m->num_params,
-              trainBlocks, trainSteps);
-  TrainTiming tt = timeTraining(trainOnce, trainSteps, trainBlocks, unitsPerStep, c->unit);
+              args.trainBlocks, args.trainSteps);
+  TrainTiming tt = timeTraining(trainOnce, args.trainSteps, args.trainBlocks, unitsPerStep, c->unit);
   if (!tt.learned())
     return fail("the training loss did not go down (a broken benchmark, not a fast one)");
   const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
@@ -180,12 +174,12 @@ int main(int argc, char **argv) {
 
   // Generation at batch 1 with the key/value cache.
   if (c->perToken) {
-    if (genTokens > m->step_context)
+    if (args.genTokens > m->step_context)
       return fail("--gen-tokens is more than the step's context (" +
                   std::to_string(m->step_context) + ")");
     std::vector<double> us;
     TableStepGen g(m);
-    timeGeneration(g, params.data(), V, genTokens, genBlocks, us);
+    timeGeneration(g, params.data(), V, args.genTokens, args.genBlocks, us);
     std::printf("median: %.2f us/token generation (step)\n", median(us));
     std::snprintf(buf, sizeof buf, " gen_us=%.2f gen_min_us=%.2f gen_path=step", median(us),
                   *std::min_element(us.begin(), us.end()));

@@ -39,6 +39,15 @@ struct BenchArgs {
   int trainSteps, trainBlocks, genTokens, genBlocks;
 };
 
+// The entry of `cases` whose name is `name`, or null.
+template <class Case, size_t N>
+const Case *findCase(const Case (&cases)[N], const std::string &name) {
+  for (const Case &c : cases)
+    if (name == c.name)
+      return &c;
+  return nullptr;
+}
+
 // Fills `a` (holding the defaults) from argv; false on anything else.
 inline bool parseBenchArgs(int argc, char **argv, BenchArgs &a) {
   for (int i = 1; i < argc; ++i) {

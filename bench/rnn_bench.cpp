@@ -106,15 +106,9 @@ int main(int argc, char **argv) {
   if (!parseBenchArgs(argc, argv, args))
     return fail("usage: bench-rnn --case word|char128|char512 [--train-steps N] "
                 "[--train-blocks K] [--gen-tokens N] [--gen-blocks K]");
-  const std::string &which = args.which;
-  const int trainSteps = args.trainSteps, trainBlocks = args.trainBlocks,
-            genTokens = args.genTokens, genBlocks = args.genBlocks;
-  const Case *c = nullptr;
-  for (const Case &k : kCases)
-    if (which == k.name)
-      c = &k;
+  const Case *c = findCase(kCases, args.which);
   if (!c)
-    return fail("unknown --case '" + which + "' (word, char128, char512)");
+    return fail("unknown --case '" + args.which + "' (word, char128, char512)");
 
   const nnrt_model *m = c->train;
   const int64_t B = m->batch, T = c->window, V = c->vocab;
@@ -171,8 +165,8 @@ int main(int argc, char **argv) {
   std::printf("%s: batch %lld, window %lld, vocab %lld, %lld params; train: %d blocks of %d "
               "steps + 1 warm-up\n",
               c->name, (long long)B, (long long)T, (long long)V, (long long)m->num_params,
-              trainBlocks, trainSteps);
-  TrainTiming tt = timeTraining(trainOnce, trainSteps, trainBlocks, unitsPerStep, unit);
+              args.trainBlocks, args.trainSteps);
+  TrainTiming tt = timeTraining(trainOnce, args.trainSteps, args.trainBlocks, unitsPerStep, unit);
   if (!tt.learned())
     return fail("the training loss did not go down (a broken benchmark, not a fast one)");
   const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
@@ -184,11 +178,11 @@ int main(int argc, char **argv) {
   if (m->step && m->step_batch == 1) {
     path = "step";
     TableStepGen g(m);
-    timeGeneration(g, params.data(), V, genTokens, genBlocks, us);
+    timeGeneration(g, params.data(), V, args.genTokens, args.genBlocks, us);
   } else {
     path = "step-model";
     StepModelGen g(sm, c->hidden, V);
-    timeGeneration(g, params.data(), V, genTokens, genBlocks, us);
+    timeGeneration(g, params.data(), V, args.genTokens, args.genBlocks, us);
   }
   std::printf("median: %.2f ms/train step (%.0f %s/s), %.2f us/token generation (%s)\n", med,
               unitsPerStep / med * 1e3, unit, median(us), path);

@@ -70,6 +70,23 @@ static void block_delete(char *b, size_t bytes) {
   else free(b);
 }
 
+/* A block of `size` payload bytes behind its header (which records the
+ * size); NULL when out of memory or too large. */
+static char *sized_new(size_t size, int zero) {
+  if (size > SIZE_MAX - HUGE_BYTES - HEADER) return NULL;
+  char *b = block_new(size + HEADER, zero);
+  if (!b) return NULL;
+  *(size_t *)b = size;
+  return b + HEADER;
+}
+
+/* The payload's block and size. */
+static char *block_of(void *payload, size_t *size) {
+  char *b = (char *)payload - HEADER;
+  *size = *(size_t *)b;
+  return b;
+}
+
 typedef struct {
   size_t size;
   void *block;
@@ -95,17 +112,13 @@ void *_mlir_memref_to_llvm_alloc(size_t size) {
     pthread_mutex_unlock(&cache_lock);
     if (hit) return hit + HEADER;
   }
-  if (size > SIZE_MAX - HUGE_BYTES) return NULL;
-  char *b = block_new(size + HEADER, 0);
-  if (!b) return NULL;
-  *(size_t *)b = size;
-  return b + HEADER;
+  return sized_new(size, 0);
 }
 
 void _mlir_memref_to_llvm_free(void *p) {
   if (!p) return;
-  char *b = (char *)p - HEADER;
-  size_t size = *(size_t *)b;
+  size_t size;
+  char *b = block_of(p, &size);
   if (size >= CACHE_MIN_BYTES) {
     int kept = 0;
     pthread_mutex_lock(&cache_lock);
@@ -131,16 +144,13 @@ void nnrt_release_memory(void) {
 }
 
 float *nnrt_alloc_floats(int64_t n) {
-  if (n < 0 || (uint64_t)n > (SIZE_MAX - HUGE_BYTES - HEADER) / sizeof(float)) return NULL;
-  size_t size = (size_t)n * sizeof(float);
-  char *b = block_new(size + HEADER, 1);
-  if (!b) return NULL;
-  *(size_t *)b = size;
-  return (float *)(b + HEADER);
+  if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(float)) return NULL;
+  return (float *)sized_new((size_t)n * sizeof(float), 1);
 }
 
 void nnrt_free_floats(float *p) {
   if (!p) return;
-  char *b = (char *)p - HEADER;
-  block_delete(b, *(size_t *)b + HEADER);
+  size_t size;
+  char *b = block_of(p, &size);
+  block_delete(b, size + HEADER);
 }

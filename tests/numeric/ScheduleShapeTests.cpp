@@ -80,6 +80,18 @@ void fillUniform(std::vector<float> &v, Rng &rng, double lo, double hi) {
     x = float(rng.uniform(lo, hi));
 }
 
+// Parameters, the input and the target drawn uniformly from the given
+// ranges (in that order), and every row weight 1; returns the parameters.
+std::vector<float> drawData(const nnrt_model &m, IOBuffers &io, Rng &rng, double param,
+                            double input, double target) {
+  std::vector<float> params(size_t(m.num_params));
+  fillUniform(params, rng, -param, param);
+  fillUniform(io.inputs[0].floats, rng, -input, input);
+  fillUniform(io.targets[0].floats, rng, -target, target);
+  std::fill(io.weights.begin(), io.weights.end(), 1.0f);
+  return params;
+}
+
 // The parameters after one SGD step with lr = kLr, whose difference from
 // `params` is kLr times the analytic gradient; sets `loss`.
 constexpr double kLr = 1024;
@@ -109,11 +121,7 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
   IOBuffers io(m);
   Rng rng(7);
   // Small weights keep the gates between linear and saturated over 272 inputs.
-  std::vector<float> params(size_t(m.num_params));
-  fillUniform(params, rng, -0.12, 0.12);
-  fillUniform(io.inputs[0].floats, rng, -1, 1);
-  fillUniform(io.targets[0].floats, rng, -2, 2);
-  std::fill(io.weights.begin(), io.weights.end(), 1.0f);
+  const std::vector<float> params = drawData(m, io, rng, 0.12, 1, 2);
 
   const char *gate[4] = {"f", "i", "c", "o"};
   Lstm ref;
@@ -190,11 +198,7 @@ TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[sc
   const nnrt_model &m = *c.m;
   IOBuffers io(m);
   Rng rng(11);
-  std::vector<float> params(size_t(m.num_params));
-  fillUniform(params, rng, -0.05, 0.05);
-  fillUniform(io.inputs[0].floats, rng, -1, 1);
-  fillUniform(io.targets[0].floats, rng, -1, 1);
-  io.weights[0] = 1.0f;
+  const std::vector<float> params = drawData(m, io, rng, 0.05, 1, 1);
   const nnrt_tensor_info &w1 = c.tensor("W1"), &w2 = c.tensor("W2");
   const std::vector<float> &x = io.inputs[0].floats, &t = io.targets[0].floats;
 

@@ -446,9 +446,14 @@ struct ScheduleMatmulsPass
                                                          vw / 4, 2, 1})
                                   : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
       // B invariant in a loop around the product (a scan's weights): its
-      // panels are packed once before that loop (packPanels).
+      // panels are packed once before that loop (packPanels). Only products
+      // whose strips are packed (blocked, several row tiles) use them; the
+      // loop is found before tiling adds loops of its own.
       Value wholeB = op.getDpsInputOperand(1)->get();
-      scf::ForOp panelLoop = ranges[1] % nr == 0 ? outermostInvariantLoop(op, wholeB) : scf::ForOp();
+      bool packsStrips = ranges[2] > kMaxKBlock && ranges[0] >= 2 * mr;
+      scf::ForOp panelLoop = packsStrips && ranges[1] % nr == 0
+                                 ? outermostInvariantLoop(op, wholeB)
+                                 : scf::ForOp();
       linalg::GenericOp inner = op;
       bool blocked = false;
       scf::ForOp rowBlockLoop;
@@ -496,7 +501,7 @@ struct ScheduleMatmulsPass
       // strip, made once per column tile, stays in L1 while the row tiles pass
       // over it. Worth it when there are several row tiles to share a copy.
       Operation *stripLoop = nullptr;
-      if (blocked && ranges[0] >= 2 * mr) {
+      if (blocked && packsStrips) {
         packA(rewriter, op);
         scf::SCFTilingOptions nopts;
         nopts.setTileSizes({0, nr, 0});

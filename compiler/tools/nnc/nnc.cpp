@@ -332,9 +332,9 @@ struct Compiled {
 // (the .nn files, imports and locations included), the options, the host
 // CPU when no target is given, and this nnc executable itself (any change
 // to the compiler is a new key); the 64 used last are kept. NNC_CACHE=0
-// turns it off. A failed compile
-// leaves nothing behind, so errors are reported again every time. Sets
-// `failed` when building the module already fails (reported then).
+// turns it off. A failed compile leaves nothing behind, so errors are
+// reported again every time. Sets `failed` when building the module already
+// fails (reported then).
 std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
   const char *off = std::getenv("NNC_CACHE");
   if (off && std::string(off) == "0")
@@ -377,8 +377,6 @@ std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed
   return dir + "/" + llvm::toHex(h.final(), /*LowerCase=*/true) + ".o";
 }
 
-// Writes `obj` to the cache as `path`, aside and then renamed: a reader
-// never sees half an object. Failing to write only loses the cache entry.
 // The cache keeps the kCacheEntries objects used last (a hit refreshes an
 // object's time); storing one more removes the oldest, so the directory
 // stays bounded without a size setting.
@@ -399,6 +397,8 @@ void pruneCache(llvm::StringRef dir) {
     llvm::sys::fs::remove(objects[i].second);
 }
 
+// Writes `obj` to the cache as `path`, aside and then renamed: a reader
+// never sees half an object. Failing to write only loses the cache entry.
 void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
   llvm::SmallString<256> tmp;
   int fd = -1;
