@@ -2587,6 +2587,15 @@ private:
           diag_.error(v.loc, fmt::format("{} must be in [0, 1), got {}", s.key, text(v)));
         else if (n)
           (s.key == "test_split" ? cfg.testSplit : cfg.validationSplit) = n->f;
+      } else if (s.key == "validation_data") {
+        if (v.kind == ExprKind::Name && v.text == "test") {
+          cfg.validateOnTest = true;
+          cfg.validationDataLoc = s.loc;
+        } else {
+          diag_.error(v.loc, fmt::format("validation_data must be 'test' (the test set, checked "
+                                         "after every epoch as Keras's validation_data), got '{}'",
+                                         text(v)));
+        }
       } else if (s.key == "scale") {
         if (v.kind == ExprKind::Name && (v.text == "minmax" || v.text == "none"))
           cfg.scale = v.text == "minmax";
@@ -2595,17 +2604,25 @@ private:
       } else {
         std::vector<std::string> keys = {"data",       "optimizer",        "batch",
                                          "epochs",     "test_split",       "validation_split",
-                                         "seed",       "scale",            "sample_every",
-                                         "sample_length"};
+                                         "validation_data", "seed",        "scale",
+                                         "sample_every", "sample_length"};
         diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
                                        "optimizer, batch, epochs, test_split, validation_split, "
-                                       "seed, scale, sample_every, sample_length{}",
+                                       "validation_data, seed, scale, sample_every, "
+                                       "sample_length{}",
                                        s.key, suggest(s.key, keys)));
       }
     }
     if (cfg.dataArgs.count("test") && seen.count("test_split"))
       diag_.error(cfg.dataArgs["test"].loc, "babi data with a test file is tested on that file: remove "
                                             "test_split, or the test file");
+    if (cfg.validateOnTest && cfg.validationSplit > 0)
+      diag_.error(cfg.validationDataLoc, "validation_data test and validation_split both choose "
+                                         "the validation rows: remove one of them");
+    else if (cfg.validateOnTest && !cfg.dataArgs.count("test") && cfg.testSplit <= 0)
+      diag_.error(cfg.validationDataLoc,
+                  "validation_data test needs a test set: set test_split, or give babi data a "
+                  "test file (babi(\"train\", test = \"test\"))");
     if (!sampleKey.empty() && cfg.dataKind != "text" && !cfg.dataKind.empty())
       diag_.error(sampleLoc, fmt::format("{} generates text, so it needs text data, as in "
                                          "'data text(\"corpus.txt\", tokens = words, window = 25)'",

@@ -763,11 +763,17 @@ int cmdTrain(const Args &a) {
                                       " tokens, questions up to " +
                                       std::to_string(bd.questionLen)
                                 : "";
+  // validation_data test: the test set is checked after every epoch too (the
+  // course reads its accuracy there); the final test is the same figure.
+  const nnrt_dataset *valSet = t.validateOnTest ? &test : &val;
+  if (t.validateOnTest && test.n == 0)
+    return fail("validation_data test: the data has no test rows");
   if (!quiet)
     std::printf("Model %s: %lld parameters, compiled in %.0f ms; %lld training "
-                "rows, %lld validation, %lld test%s\n",
-                m->name, (long long)m->num_params, compileSeconds * 1e3,
-                (long long)fit.n, (long long)val.n, (long long)test.n, dataNote.c_str());
+                "rows, %s validation, %lld test%s\n",
+                m->name, (long long)m->num_params, compileSeconds * 1e3, (long long)fit.n,
+                t.validateOnTest ? "test set as" : std::to_string(val.n).c_str(),
+                (long long)test.n, dataNote.c_str());
   // Validation and test masks are drawn once (fixed seeds), so that their
   // losses compare across epochs; the training masks change every epoch.
   MaskContext maskCtx{&fit, maskId, seed};
@@ -786,7 +792,7 @@ int cmdTrain(const Args &a) {
   }
   nnrt_history hist{};
   double f0 = nnrt_now_seconds();
-  if (nnrt_fit(m, params.data(), state.data(), &fit, val.n > 0 ? &val : nullptr,
+  if (nnrt_fit(m, params.data(), state.data(), &fit, valSet->n > 0 ? valSet : nullptr,
                &cfg, &hist, quiet ? nullptr : stdout, &e))
     return fail(e.msg);
   double trainSeconds = nnrt_now_seconds() - f0;

@@ -220,7 +220,7 @@ TEST_CASE("train block errors", "[dsl][diag]") {
   auto train = [](const std::string &body) { return model("") + "train M {\n" + body + "}\n"; };
   // the model takes lines 1-5, `train M {` is line 6, the body starts at 7
   std::vector<Case> cases = {
-      {"unknown setting", train("  epoch 3\n"), "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, test_split, validation_split, seed, scale, sample_every, sample_length (did you mean 'epochs'?)"},
+      {"unknown setting", train("  epoch 3\n"), "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, test_split, validation_split, validation_data, seed, scale, sample_every, sample_length (did you mean 'epochs'?)"},
       {"bad optimizer", train("  optimizer adamw(lr = 0.1)\n"), "7:13: unknown optimizer 'adamw'; expected sgd, adam or rmsprop (did you mean 'adam'?)"},
       {"bad optimizer argument", train("  optimizer sgd(lr = 0.1, beta1 = 0.9)\n"), "7:27: sgd has no argument 'beta1'; its arguments are lr, momentum"},
       {"too many optimizer arguments", train("  optimizer sgd(0.1, 0.9, 3)\n"), "7:27: sgd expects at most 2 arguments, got 3"},
@@ -231,6 +231,9 @@ TEST_CASE("train block errors", "[dsl][diag]") {
       {"split too big", train("  test_split 1.5\n"), "7:14: test_split must be in [0, 1), got 1.5"},
       {"split one", train("  validation_split 1\n"), "7:20: validation_split must be in [0, 1), got 1"},
       {"split name", train("  test_split half\n"), "7:14: test_split must be a number, got 'half'"},
+      {"validation_data value", train("  validation_data 0.1\n"), "7:19: validation_data must be 'test' (the test set, checked after every epoch as Keras's validation_data), got '0.1'"},
+      {"validation_data without a test set", train("  validation_data test\n"), "7:3: validation_data test needs a test set: set test_split, or give babi data a test file (babi(\"train\", test = \"test\"))"},
+      {"validation_data and split", train("  test_split 0.2\n  validation_data test\n  validation_split 0.1\n"), "8:3: validation_data test and validation_split both choose the validation rows: remove one of them"},
       {"seed negative", train("  seed -1\n"), "7:8: seed must be a non-negative integer, got -1"},
       {"scale", train("  scale zscore\n"), "7:9: unknown scaling 'zscore'; expected 'minmax' or 'none'"},
       {"data kind", train("  data parquet(\"a\")\n"), "7:8: unknown data source 'parquet'; expected csv(...), text(...) or babi(...)"},

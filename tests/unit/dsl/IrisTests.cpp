@@ -119,8 +119,20 @@ TEST_CASE("Iris builds into a checked graph", "[dsl][iris]") {
   CHECK(t.epochs == 150);
   CHECK(t.testSplit == Approx(0.25));
   CHECK(t.validationSplit == 0.0);
+  CHECK_FALSE(t.validateOnTest);
   CHECK(t.seed == 42);
   CHECK(t.scale);
+}
+
+TEST_CASE("validation_data test validates on the test set", "[dsl][iris]") {
+  std::string src = kIris;
+  src.replace(src.find("  validation_split 0.0\n"), 23, "  validation_data test\n");
+  auto r = buildSource(src, "", "examples/iris/iris.nn");
+  INFO(r.output);
+  REQUIRE(r.graph);
+  CHECK(r.graph->train.validateOnTest);
+  CHECK(r.graph->train.validationSplit == 0.0);
+  CHECK(r.graph->train.testSplit == Approx(0.25));
 }
 
 TEST_CASE("the Iris example file builds from disk", "[dsl][iris]") {

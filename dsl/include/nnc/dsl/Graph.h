@@ -161,6 +161,10 @@ struct TrainConfig {
   int64_t epochs = 1;
   double testSplit = 0.0;        // fraction of rows held out for the final test
   double validationSplit = 0.0;  // fraction of the training rows for per-epoch validation
+  // `validation_data test`: the test set is also the per-epoch validation
+  // set, as Keras's fit(..., validation_data=(x_test, y_test)).
+  bool validateOnTest = false;
+  Loc validationDataLoc;
   uint64_t seed = 0;
   bool scale = true;             // min-max scaling fitted on the training rows
   // Text generation while training (text data): print a sample of
