@@ -160,7 +160,8 @@ const char *kBufferizePipeline =
 // functions), which keep a step's large temporaries for the next step
 // instead of page-faulting them in again (runtime/src/alloc.c).
 const char *kLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,canonicalize,convert-math-to-llvm,"
+    "func.func(convert-linalg-to-loops),nnc-outline-loop-nests,convert-scf-to-openmp,canonicalize,"
+    "convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
     "lower-affine,convert-scf-to-cf,canonicalize,cse,"
     "convert-vector-to-llvm{reassociate-fp-reductions=true},"

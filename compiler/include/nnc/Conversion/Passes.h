@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -19,6 +20,7 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
 std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
 std::unique_ptr<mlir::Pass> createParallelizeLoopsPass();
+std::unique_ptr<mlir::Pass> createOutlineLoopNestsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
