@@ -64,10 +64,10 @@ async function main() {
   class KerasRMSprop extends tf.Optimizer {
     constructor() { super(); this.ms = {}; }
     applyGradients(grads) {
-      const names = Array.isArray(grads) ? grads.map(g => g.name) : Object.keys(grads);
+      // tfjs passes a name -> gradient map or a list of {name, tensor}.
+      const list = Array.isArray(grads) ? grads : Object.entries(grads).map(([name, tensor]) => ({name, tensor}));
       tf.tidy(() => {
-        for (const name of names) {
-          const g = Array.isArray(grads) ? grads.find(x => x.name === name).tensor : grads[name];
+        for (const {name, tensor: g} of list) {
           const v = tf.engine().registeredVariables[name];
           if (!this.ms[name]) this.ms[name] = tf.keep(tf.variable(tf.zerosLike(v), false));
           const ms = this.ms[name];
@@ -79,8 +79,7 @@ async function main() {
     getConfig() { return {}; }
     static get className() { return 'KerasRMSprop'; }
   }
-  const opt = args.opt === 'tfjs' ? tf.train.rmsprop(1e-3) : new KerasRMSprop();
-  model.compile({optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy']});
+  model.compile({optimizer: new KerasRMSprop(), loss: 'categoricalCrossentropy', metrics: ['accuracy']});
   let t0 = Date.now();
   for (let e = 1; e <= epochs; e++) {
     const h = await model.fit([trs, trq], tra, {batchSize: 32, epochs: 1, shuffle: true, verbose: 0});

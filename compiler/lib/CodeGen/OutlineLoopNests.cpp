@@ -30,18 +30,14 @@ namespace {
 // the function, and a strided view is not a valid argument under the
 // bare-pointer calling convention (the part rebuilds it from its base).
 bool staysBefore(Operation *op) {
-  return op->getNumRegions() == 0 &&
-         (isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(op) ||
-          op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op) ||
-          isa<memref::CastOp, memref::ReinterpretCastOp, memref::ExpandShapeOp,
-              memref::CollapseShapeOp>(op));
+  return isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp, ViewLikeOpInterface>(op) ||
+         op->hasTrait<OpTrait::ConstantLike>();
 }
 
 // Ops the part may recompute from their operands instead of receiving
 // their results: constants and views.
 bool clonable(Operation *op) {
-  return op && op->getNumRegions() == 0 && staysBefore(op) &&
-         !isa<memref::AllocOp, memref::AllocaOp>(op);
+  return op && staysBefore(op) && !isa<memref::AllocOp, memref::AllocaOp>(op);
 }
 
 // A value the part can take as an argument: a scalar, a vector, or a
@@ -106,13 +102,15 @@ struct OutlineLoopNestsPass
     if (llvm::none_of(ops, [](Operation *op) { return op->getNumRegions() > 0; }))
       return;
     llvm::SmallPtrSet<Operation *, 32> inPart(ops.begin(), ops.end());
+    Block *block = ops.front()->getBlock();
+    // Whether `op` is one of the part's ops or nested in one.
+    auto inPartTree = [&](Operation *op) {
+      Operation *top = block->findAncestorOpInBlock(*op);
+      return top && inPart.count(top);
+    };
     auto definedInPart = [&](Value v) {
       Operation *d = v.getDefiningOp();
-      if (!d)
-        d = v.cast<BlockArgument>().getOwner()->getParentOp();
-      while (d && !inPart.count(d))
-        d = d->getParentOp();
-      return d != nullptr;
+      return inPartTree(d ? d : v.getParentBlock()->getParentOp());
     };
     // Values from outside become arguments; constants, and views that are
     // not plain buffers, are recomputed inside from their operands.
@@ -145,13 +143,8 @@ struct OutlineLoopNestsPass
     llvm::SetVector<Value> results;
     for (Operation *op : ops)
       for (Value r : op->getResults())
-        for (Operation *u : r.getUsers()) {
-          Operation *top = u;
-          while (top->getBlock() != op->getBlock())
-            top = top->getParentOp();
-          if (!inPart.count(top))
-            results.insert(r);
-        }
+        if (!llvm::all_of(r.getUsers(), inPartTree))
+          results.insert(r);
     for (Value r : results)
       ok &= passable(r.getType());
     if (!ok)
@@ -159,15 +152,12 @@ struct OutlineLoopNestsPass
 
     // The buffers and views the part reads, ahead of its first op; the
     // frees of buffers it uses, after its last.
+    // `split` left only those two kinds between the part's ops.
     Operation *first = ops.front(), *last = ops.back();
     for (Operation &op : llvm::make_early_inc_range(
              llvm::make_range(first->getIterator(), last->getIterator())))
-      if (!inPart.count(&op) && staysBefore(&op))
-        op.moveBefore(first);
-    for (Operation &op : llvm::make_early_inc_range(
-             llvm::make_range(first->getIterator(), last->getIterator())))
-      if (!inPart.count(&op) && isa<memref::DeallocOp>(op))
-        op.moveAfter(last);
+      if (!inPart.count(&op))
+        isa<memref::DeallocOp>(op) ? op.moveAfter(last) : op.moveBefore(first);
 
     OpBuilder b(fn);
     SmallVector<Type> argTypes, resultTypes;
