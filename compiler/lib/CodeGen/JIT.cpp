@@ -62,11 +62,19 @@ std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object,
     error = toString(std::move(e));
     return nullptr;
   }
-  auto buf = MemoryBuffer::getMemBufferCopy(StringRef(object.data(), object.size()),
-                                            prefix + ".o");
-  if (Error e = (*jit)->addObjectFile(std::move(buf))) {
-    error = toString(std::move(e));
+  std::vector<ArrayRef<char>> objects;
+  if (!splitObjectBundle(object, objects)) {
+    error = "damaged object bundle";
     return nullptr;
+  }
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto buf = MemoryBuffer::getMemBufferCopy(
+        StringRef(objects[i].data(), objects[i].size()),
+        prefix + (objects.size() > 1 ? "." + std::to_string(i) : std::string()) + ".o");
+    if (Error e = (*jit)->addObjectFile(std::move(buf))) {
+      error = toString(std::move(e));
+      return nullptr;
+    }
   }
   auto sym = (*jit)->lookup(prefix + "_model");
   if (!sym) {

@@ -4,6 +4,8 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -15,11 +17,19 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <cstring>
+#include <thread>
 
 using namespace llvm;
 
 namespace nnc {
 namespace {
+
+// Several objects in one blob: the magic, a count and each object's size
+// before its bytes (little-endian 64-bit, as this host writes them).
+const char kBundleMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', 'S', '1'};
 
 // `float name_io(fixed..., void *const *io)`: unpacks the io array into the
 // typed entry point, so the runtime can call any model through one type.
@@ -155,6 +165,86 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
   return tm;
 }
 
+
+bool optimize(Module &m, TargetMachine &tm, std::string &error) {
+  auto transform = mlir::makeOptimizingTransformer(3, 0, &tm);
+  if (Error e = transform(&m)) {
+    error = "LLVM optimization failed: " + toString(std::move(e));
+    return false;
+  }
+  return true;
+}
+
+bool codegen(Module &m, TargetMachine &tm, CodeGenFileType kind, SmallVectorImpl<char> &out,
+             std::string &error) {
+  raw_svector_ostream os(out);
+  legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, kind)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  pm.run(m);
+  return true;
+}
+
+// The module cut into `opts.codegenThreads` parts (SplitModule balances them
+// by size: the train step's parts on one side, predict/eval/step on the
+// other for a GPT), each optimized and compiled on its own thread in its own
+// LLVMContext, the objects packed into one bundle (splitObjectBundle).
+// Internal functions become hidden globals to be called across parts: fine
+// for the JIT, which loads a bundle into a process of its own, so `nnc
+// compile` (an object an app links beside others) does not take this path.
+bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bundle,
+               std::string &error) {
+  std::vector<SmallVector<char, 0>> bitcode;
+  SplitModule(
+      m, opts.codegenThreads,
+      [&](std::unique_ptr<Module> part) {
+        bitcode.emplace_back();
+        raw_svector_ostream os(bitcode.back());
+        WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false);
+  size_t n = bitcode.size();
+  std::vector<SmallVector<char, 0>> objects(n);
+  std::vector<std::string> errors(n);
+  auto work = [&](size_t i) {
+    LLVMContext ctx;
+    auto part = parseBitcodeFile(
+        MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
+    if (!part) {
+      errors[i] = "internal error: " + toString(part.takeError());
+      return;
+    }
+    std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, errors[i]);
+    if (tm && optimize(**part, *tm, errors[i]))
+      codegen(**part, *tm, CGFT_ObjectFile, objects[i], errors[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i)
+    threads.emplace_back(work, i);
+  work(0);
+  for (std::thread &t : threads)
+    t.join();
+  for (const std::string &e : errors)
+    if (!e.empty()) {
+      error = e;
+      return false;
+    }
+  auto put64 = [&](uint64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    bundle.append(b, b + 8);
+  };
+  bundle.assign(kBundleMagic, kBundleMagic + sizeof kBundleMagic);
+  put64(n);
+  for (auto &o : objects) {
+    put64(o.size());
+    bundle.append(o.begin(), o.end());
+  }
+  return true;
+}
+
 } // namespace
 
 bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
@@ -187,29 +277,51 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
     error = "internal error: generated LLVM IR does not verify";
     return false;
   }
-  auto optimize = mlir::makeOptimizingTransformer(3, 0, tm.get());
-  if (Error e = optimize(&m)) {
-    error = "LLVM optimization failed: " + toString(std::move(e));
+  if (stop == Stage::Object && opts.codegenThreads > 1)
+    return emitParts(m, opts, *object, error);
+  if (!optimize(m, *tm, error))
     return false;
-  }
   if (stop == Stage::LLVMIR) {
     m.print(*dump, nullptr);
     return true;
   }
   SmallVector<char, 0> buf;
-  raw_svector_ostream os(buf);
-  legacy::PassManager pm;
-  auto kind = stop == Stage::Asm ? CGFT_AssemblyFile : CGFT_ObjectFile;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, kind)) {
-    error = "the target cannot emit this file type";
+  if (!codegen(m, *tm, stop == Stage::Asm ? CGFT_AssemblyFile : CGFT_ObjectFile, buf,
+               error))
     return false;
-  }
-  pm.run(m);
   if (stop == Stage::Asm)
     *dump << StringRef(buf.data(), buf.size());
   else
     object->assign(buf.begin(), buf.end());
   return true;
+}
+
+bool splitObjectBundle(ArrayRef<char> blob, std::vector<ArrayRef<char>> &objects) {
+  objects.clear();
+  if (blob.size() < sizeof kBundleMagic ||
+      std::memcmp(blob.data(), kBundleMagic, sizeof kBundleMagic) != 0) {
+    objects.push_back(blob);
+    return true;
+  }
+  size_t at = sizeof kBundleMagic;
+  auto read64 = [&](uint64_t &v) {
+    if (blob.size() - at < 8)
+      return false;
+    std::memcpy(&v, blob.data() + at, 8);
+    at += 8;
+    return true;
+  };
+  uint64_t count = 0;
+  if (!read64(count) || count == 0 || count > 1024)
+    return false;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t size = 0;
+    if (!read64(size) || size > blob.size() - at)
+      return false;
+    objects.push_back(blob.slice(at, size));
+    at += size;
+  }
+  return at == blob.size();
 }
 
 bool writeStaticLibrary(const std::string &path, const std::string &memberName,

@@ -34,6 +34,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -68,7 +69,8 @@ const char *kUsage =
     "  summary   print the layers, output shapes and parameter counts\n"
     "train, predict, generate and chat keep the compiled model in\n"
     "$NNC_CACHE_DIR (default ~/.cache/nnc) and reuse it while the model, the\n"
-    "options and nnc are the same; NNC_CACHE=0 turns that off.\n";
+    "options and nnc are the same; NNC_CACHE=0 turns that off. They compile\n"
+    "on every core; NNC_COMPILE_THREADS=N sets how many threads.\n";
 
 int fail(const std::string &msg) {
   std::cerr << "nnc: error: " << msg << "\n";
@@ -416,6 +418,18 @@ void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
   pruneCache(llvm::sys::path::parent_path(path));
 }
 
+// NNC_COMPILE_THREADS=N, else the cores there are (at most 8).
+unsigned compileThreads() {
+  if (const char *env = std::getenv("NNC_COMPILE_THREADS")) {
+    unsigned n = 0;
+    if (!llvm::StringRef(env).getAsInteger(10, n) && n >= 1 && n <= 64)
+      return n;
+    std::cerr << "nnc: warning: NNC_COMPILE_THREADS='" << env
+              << "' is not a number from 1 to 64; using the cores there are\n";
+  }
+  return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
   Compiled c;
   c.abi = describeModel(g, o);
@@ -438,7 +452,11 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
     }
   if (!c.loaded) {
     llvm::SmallVector<char, 0> obj;
-    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
+    // The object only this process loads: LLVM's optimization and code
+    // generation may run on every core (most of a GPT's compile is those).
+    CodeGenOptions parallel = o;
+    parallel.codegenThreads = compileThreads();
+    if (mlir::failed(compileModel(g, parallel, Stage::Object, nullptr, &obj)))
       return std::nullopt;
     if (!cached.empty())
       storeCached(cached, obj);

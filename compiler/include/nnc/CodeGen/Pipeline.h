@@ -31,6 +31,10 @@ struct CodeGenOptions {
   // its time parameter): when given, the library gets a `step` entry point.
   const dsl::Graph *stepGraph = nullptr;
   int64_t stepBatch = 1;
+  // Above 1, Stage::Object cuts the LLVM module into this many parts,
+  // optimized and compiled on as many threads, and returns an object bundle
+  // (splitObjectBundle): for loadObject only, not for an app to link.
+  unsigned codegenThreads = 1;
 };
 
 // What the generated nnrt_model table says, computed once from the graph so
@@ -80,8 +84,14 @@ public:
   virtual ~LoadedModel() = default;
   virtual const nnrt_model *model() const = 0;
 };
+// Loads one object file or a bundle of them (CodeGenOptions::codegenThreads).
 std::unique_ptr<LoadedModel> loadObject(llvm::ArrayRef<char> object,
                                         const std::string &prefix,
                                         std::string &error);
+
+// The objects of a bundle, or `blob` itself when it is a single object;
+// false when a bundle is cut short or damaged.
+bool splitObjectBundle(llvm::ArrayRef<char> blob,
+                       std::vector<llvm::ArrayRef<char>> &objects);
 
 } // namespace nnc
