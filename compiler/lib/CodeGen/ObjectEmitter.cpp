@@ -13,12 +13,15 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Host.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -208,7 +211,9 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
   size_t n = bitcode.size();
   std::vector<SmallVector<char, 0>> objects(n);
   std::vector<std::string> errors(n);
+  std::vector<double> seconds(n);
   auto work = [&](size_t i) {
+    auto start = std::chrono::steady_clock::now();
     LLVMContext ctx;
     auto part = parseBitcodeFile(
         MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
@@ -219,6 +224,7 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
     std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, errors[i]);
     if (tm && optimize(**part, *tm, errors[i]))
       codegen(**part, *tm, CGFT_ObjectFile, objects[i], errors[i]);
+    seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < n; ++i)
@@ -226,6 +232,11 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
   work(0);
   for (std::thread &t : threads)
     t.join();
+  // NNC_TIMING=1 (as for the MLIR passes): how the parts balance.
+  if (std::getenv("NNC_TIMING"))
+    for (size_t i = 0; i < n; ++i)
+      errs() << "nnc: LLVM part " << i << ": " << bitcode[i].size() << " bytes of bitcode, "
+             << format("%.2f", seconds[i]) << " s to optimize and compile\n";
   for (const std::string &e : errors)
     if (!e.empty()) {
       error = e;
