@@ -1,13 +1,19 @@
 // LLVM's optimization and code generation on several threads
-// (CodeGenOptions::codegenThreads, what `nnc train` uses): the module is cut
-// into parts that call each other across objects, and the bundle of objects
-// must load and compute exactly what the one-object build computes. Also the
+// (CodeGenOptions::codegenThreads). `nnc train` takes a bundle of objects
+// whose parts call each other across objects; `nnc compile` one object whose
+// parts were optimized apart and linked back. Both must compute exactly what
+// the one-thread build computes, and the linked object must export exactly
+// the one-thread object's symbols (an app links it beside others). Also the
 // bundle format's checks (a damaged bundle must not load).
 #include "NumericHelpers.h"
 
 #include "nnc/dsl/Frontend.h"
 
+#include "llvm/Object/ObjectFile.h"
+
 #include <catch2/catch.hpp>
+
+#include <set>
 
 #include <cstring>
 #include <sstream>
@@ -62,13 +68,14 @@ Run train(const Compiled &c) {
   return r;
 }
 
-CodeGenOptions options(unsigned threads) {
+CodeGenOptions options(unsigned threads, bool bundle = true) {
   CodeGenOptions o = adamOptions(64);
   o.codegenThreads = threads;
+  o.objectBundle = bundle;
   return o;
 }
 
-std::vector<char> compileBlob(unsigned threads) {
+std::vector<char> compileBlob(unsigned threads, bool bundle = true) {
   std::ostringstream diags;
   dsl::DiagnosticEngine diag(diags);
   dsl::FrontendOptions fo;
@@ -76,8 +83,25 @@ std::vector<char> compileBlob(unsigned threads) {
   auto g = dsl::buildGraphFromSource(kModel, "parallel.nn", fo, diag);
   REQUIRE(g);
   llvm::SmallVector<char, 0> obj;
-  REQUIRE(mlir::succeeded(compileModel(*g, options(threads), Stage::Object, nullptr, &obj)));
+  REQUIRE(mlir::succeeded(compileModel(*g, options(threads, bundle), Stage::Object, nullptr, &obj)));
   return std::vector<char>(obj.begin(), obj.end());
+}
+
+// The object's symbols that other objects can see (defined or needed).
+std::set<std::string> globalSymbols(const std::vector<char> &obj) {
+  auto file = llvm::object::ObjectFile::createObjectFile(
+      llvm::MemoryBufferRef(llvm::StringRef(obj.data(), obj.size()), "model.o"));
+  REQUIRE(bool(file));
+  std::set<std::string> names;
+  for (const llvm::object::SymbolRef &sym : (*file)->symbols()) {
+    auto flags = sym.getFlags();
+    auto name = sym.getName();
+    REQUIRE(bool(flags));
+    REQUIRE(bool(name));
+    if (*flags & llvm::object::SymbolRef::SF_Global)
+      names.insert(name->str());
+  }
+  return names;
 }
 
 } // namespace
@@ -101,6 +125,25 @@ TEST_CASE("parallel codegen: a bundle of parts trains exactly as one object", "[
   CHECK(ra.params == rb.params);
   CHECK(ra.probs == rb.probs);
   CHECK(ra.losses.front() > 0.0f);
+}
+
+TEST_CASE("parallel codegen: parts optimized apart and linked back make one object",
+          "[codegen]") {
+  std::vector<char> one = compileBlob(1), linked = compileBlob(3, /*bundle=*/false);
+  std::vector<llvm::ArrayRef<char>> parts;
+  REQUIRE(splitObjectBundle(linked, parts));
+  CHECK(parts.size() == 1); // not a bundle
+  std::set<std::string> want = globalSymbols(one), got = globalSymbols(linked);
+  CHECK(want.count("p_model") == 1);
+  CHECK(want.count("p_train_step_io") == 1);
+  CHECK(got == want); // the parts' internal functions are internal again
+
+  Compiled a = compileSource(kModel, options(1), "parallel.nn");
+  Compiled b = compileSource(kModel, options(3, false), "parallel.nn");
+  Run ra = train(a), rb = train(b);
+  CHECK(ra.losses == rb.losses);
+  CHECK(ra.params == rb.params);
+  CHECK(ra.probs == rb.probs);
 }
 
 TEST_CASE("parallel codegen: a damaged bundle does not load", "[codegen]") {

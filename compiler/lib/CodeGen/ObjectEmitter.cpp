@@ -10,6 +10,8 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
@@ -192,13 +194,25 @@ bool codegen(Module &m, TargetMachine &tm, CodeGenFileType kind, SmallVectorImpl
 
 // The module cut into `opts.codegenThreads` parts (SplitModule balances them
 // by size: the train step's parts on one side, predict/eval/step on the
-// other for a GPT), each optimized and compiled on its own thread in its own
-// LLVMContext, the objects packed into one bundle (splitObjectBundle).
-// Internal functions become hidden globals to be called across parts: fine
-// for the JIT, which loads a bundle into a process of its own, so `nnc
-// compile` (an object an app links beside others) does not take this path.
-bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bundle,
+// other for a GPT), each optimized on its own thread in its own LLVMContext.
+// Internal functions become hidden globals so that parts can call each
+// other. With opts.objectBundle each part is compiled on its thread too and
+// the objects are packed into one bundle (splitObjectBundle): for the JIT,
+// which loads it into a process of its own. Otherwise the optimized parts are
+// linked back into one module, the internal functions made internal again,
+// and compiled as one object (`nnc compile`: an object that an app links
+// beside others), so only -O3 runs on the threads.
+bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &out,
                std::string &error) {
+  // Local globals by name, private or internal (unnamed ones, such as
+  // OpenMP's source location structs, get a name to be found by).
+  StringMap<GlobalValue::LinkageTypes> locals;
+  for (GlobalValue &g : m.global_values())
+    if (g.hasLocalLinkage()) {
+      if (!g.hasName())
+        g.setName("nnc.local");
+      locals[g.getName()] = g.getLinkage();
+    }
   std::vector<SmallVector<char, 0>> bitcode;
   SplitModule(
       m, opts.codegenThreads,
@@ -209,7 +223,7 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
       },
       /*PreserveLocals=*/false);
   size_t n = bitcode.size();
-  std::vector<SmallVector<char, 0>> objects(n);
+  std::vector<SmallVector<char, 0>> results(n);
   std::vector<std::string> errors(n);
   std::vector<double> seconds(n);
   auto work = [&](size_t i) {
@@ -222,8 +236,14 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
       return;
     }
     std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, errors[i]);
-    if (tm && optimize(**part, *tm, errors[i]))
-      codegen(**part, *tm, CGFT_ObjectFile, objects[i], errors[i]);
+    if (tm && optimize(**part, *tm, errors[i])) {
+      if (opts.objectBundle) {
+        codegen(**part, *tm, CGFT_ObjectFile, results[i], errors[i]);
+      } else {
+        raw_svector_ostream os(results[i]);
+        WriteBitcodeToFile(**part, os);
+      }
+    }
     seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::vector<std::thread> threads;
@@ -236,22 +256,47 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &bun
   if (std::getenv("NNC_TIMING"))
     for (size_t i = 0; i < n; ++i)
       errs() << "nnc: LLVM part " << i << ": " << bitcode[i].size() << " bytes of bitcode, "
-             << format("%.2f", seconds[i]) << " s to optimize and compile\n";
+             << format("%.2f", seconds[i]) << " s to optimize"
+             << (opts.objectBundle ? " and compile" : "") << "\n";
   for (const std::string &e : errors)
     if (!e.empty()) {
       error = e;
       return false;
     }
+  if (!opts.objectBundle) {
+    std::unique_ptr<Module> whole;
+    for (auto &bc : results) {
+      auto part = parseBitcodeFile(MemoryBufferRef(StringRef(bc.data(), bc.size()), "part"),
+                                   m.getContext());
+      if (!part) {
+        error = "internal error: " + toString(part.takeError());
+        return false;
+      }
+      if (!whole)
+        whole = std::move(*part);
+      else if (Linker::linkModules(*whole, std::move(*part))) {
+        error = "internal error: the optimized parts do not link";
+        return false;
+      }
+    }
+    for (GlobalValue &g : whole->global_values())
+      if (auto it = locals.find(g.getName()); it != locals.end() && !g.isDeclaration()) {
+        g.setVisibility(GlobalValue::DefaultVisibility);
+        g.setLinkage(it->second);
+      }
+    std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, error);
+    return tm && codegen(*whole, *tm, CGFT_ObjectFile, out, error);
+  }
   auto put64 = [&](uint64_t v) {
     char b[8];
     std::memcpy(b, &v, 8);
-    bundle.append(b, b + 8);
+    out.append(b, b + 8);
   };
-  bundle.assign(kBundleMagic, kBundleMagic + sizeof kBundleMagic);
+  out.assign(kBundleMagic, kBundleMagic + sizeof kBundleMagic);
   put64(n);
-  for (auto &o : objects) {
+  for (auto &o : results) {
     put64(o.size());
-    bundle.append(o.begin(), o.end());
+    out.append(o.begin(), o.end());
   }
   return true;
 }

@@ -69,8 +69,8 @@ const char *kUsage =
     "  summary   print the layers, output shapes and parameter counts\n"
     "train, predict, generate and chat keep the compiled model in\n"
     "$NNC_CACHE_DIR (default ~/.cache/nnc) and reuse it while the model, the\n"
-    "options and nnc are the same; NNC_CACHE=0 turns that off. They compile\n"
-    "on every core; NNC_COMPILE_THREADS=N sets how many threads.\n";
+    "options and nnc are the same; NNC_CACHE=0 turns that off. LLVM's part of\n"
+    "every compile runs on all cores; NNC_COMPILE_THREADS=N sets how many.\n";
 
 int fail(const std::string &msg) {
   std::cerr << "nnc: error: " << msg << "\n";
@@ -456,6 +456,7 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
     // generation may run on every core (most of a GPT's compile is those).
     CodeGenOptions parallel = o;
     parallel.codegenThreads = compileThreads();
+    parallel.objectBundle = true;
     if (mlir::failed(compileModel(g, parallel, Stage::Object, nullptr, &obj)))
       return std::nullopt;
     if (!cached.empty())
@@ -1267,6 +1268,8 @@ int cmdCompile(const Args &a) {
     return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
   }
   llvm::SmallVector<char, 0> obj;
+  // One object for an app to link: -O3 runs on every core, code generation on one.
+  o->codegenThreads = compileThreads();
   if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj)))
     return 1;
   ModelABI abi = describeModel(*g, *o);

@@ -31,10 +31,13 @@ struct CodeGenOptions {
   // its time parameter): when given, the library gets a `step` entry point.
   const dsl::Graph *stepGraph = nullptr;
   int64_t stepBatch = 1;
-  // Above 1, Stage::Object cuts the LLVM module into this many parts,
-  // optimized and compiled on as many threads, and returns an object bundle
-  // (splitObjectBundle): for loadObject only, not for an app to link.
+  // Above 1, Stage::Object cuts the LLVM module into this many parts and
+  // optimizes them (-O3) on as many threads. With objectBundle the parts are
+  // compiled on the threads too and the result is a bundle of objects
+  // (splitObjectBundle: for loadObject only, not for an app to link);
+  // without, they are linked back and compiled as one object.
   unsigned codegenThreads = 1;
+  bool objectBundle = false;
 };
 
 // What the generated nnrt_model table says, computed once from the graph so
