@@ -4,6 +4,7 @@
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
@@ -11,7 +12,6 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Linker/Linker.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
@@ -170,7 +170,6 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
   return tm;
 }
 
-
 bool optimize(Module &m, TargetMachine &tm, std::string &error) {
   auto transform = mlir::makeOptimizingTransformer(3, 0, &tm);
   if (Error e = transform(&m)) {
@@ -190,6 +189,17 @@ bool codegen(Module &m, TargetMachine &tm, CodeGenFileType kind, SmallVectorImpl
   }
   pm.run(m);
   return true;
+}
+
+std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
+                                     std::string &error) {
+  auto m = parseBitcodeFile(MemoryBufferRef(StringRef(bitcode.data(), bitcode.size()), "part"),
+                            ctx);
+  if (!m) {
+    error = "internal error: " + toString(m.takeError());
+    return nullptr;
+  }
+  return std::move(*m);
 }
 
 // The module cut into `opts.codegenThreads` parts (SplitModule balances them
@@ -229,19 +239,15 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &out
   auto work = [&](size_t i) {
     auto start = std::chrono::steady_clock::now();
     LLVMContext ctx;
-    auto part = parseBitcodeFile(
-        MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()), "part"), ctx);
-    if (!part) {
-      errors[i] = "internal error: " + toString(part.takeError());
-      return;
-    }
-    std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, errors[i]);
-    if (tm && optimize(**part, *tm, errors[i])) {
+    std::unique_ptr<Module> part = parseBitcode(bitcode[i], ctx, errors[i]);
+    std::unique_ptr<TargetMachine> tm =
+        part ? makeTargetMachine(opts, errors[i]) : nullptr;
+    if (tm && optimize(*part, *tm, errors[i])) {
       if (opts.objectBundle) {
-        codegen(**part, *tm, CGFT_ObjectFile, results[i], errors[i]);
+        codegen(*part, *tm, CGFT_ObjectFile, results[i], errors[i]);
       } else {
         raw_svector_ostream os(results[i]);
-        WriteBitcodeToFile(**part, os);
+        WriteBitcodeToFile(*part, os);
       }
     }
     seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -266,15 +272,12 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &out
   if (!opts.objectBundle) {
     std::unique_ptr<Module> whole;
     for (auto &bc : results) {
-      auto part = parseBitcodeFile(MemoryBufferRef(StringRef(bc.data(), bc.size()), "part"),
-                                   m.getContext());
-      if (!part) {
-        error = "internal error: " + toString(part.takeError());
+      std::unique_ptr<Module> part = parseBitcode(bc, m.getContext(), error);
+      if (!part)
         return false;
-      }
       if (!whole)
-        whole = std::move(*part);
-      else if (Linker::linkModules(*whole, std::move(*part))) {
+        whole = std::move(part);
+      else if (Linker::linkModules(*whole, std::move(part))) {
         error = "internal error: the optimized parts do not link";
         return false;
       }
