@@ -212,17 +212,18 @@ std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
 // linked back into one module, the internal functions made internal again,
 // and compiled as one object (`nnc compile`: an object that an app links
 // beside others), so only -O3 runs on the threads.
-bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &out,
-               std::string &error) {
-  // Local globals by name, private or internal (unnamed ones, such as
-  // OpenMP's source location structs, get a name to be found by).
+bool emitParts(Module &m, TargetMachine &tm, const CodeGenOptions &opts,
+               SmallVectorImpl<char> &out, std::string &error) {
+  // For the link-back: local globals by name, private or internal (unnamed
+  // ones, such as OpenMP's source location structs, get a name to be found by).
   StringMap<GlobalValue::LinkageTypes> locals;
-  for (GlobalValue &g : m.global_values())
-    if (g.hasLocalLinkage()) {
-      if (!g.hasName())
-        g.setName("nnc.local");
-      locals[g.getName()] = g.getLinkage();
-    }
+  if (!opts.objectBundle)
+    for (GlobalValue &g : m.global_values())
+      if (g.hasLocalLinkage()) {
+        if (!g.hasName())
+          g.setName("nnc.local");
+        locals[g.getName()] = g.getLinkage();
+      }
   std::vector<SmallVector<char, 0>> bitcode;
   SplitModule(
       m, opts.codegenThreads,
@@ -287,8 +288,7 @@ bool emitParts(Module &m, const CodeGenOptions &opts, SmallVectorImpl<char> &out
         g.setVisibility(GlobalValue::DefaultVisibility);
         g.setLinkage(it->second);
       }
-    std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, error);
-    return tm && codegen(*whole, *tm, CGFT_ObjectFile, out, error);
+    return codegen(*whole, tm, CGFT_ObjectFile, out, error);
   }
   auto put64 = [&](uint64_t v) {
     char b[8];
@@ -337,7 +337,7 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
     return false;
   }
   if (stop == Stage::Object && opts.codegenThreads > 1)
-    return emitParts(m, opts, *object, error);
+    return emitParts(m, *tm, opts, *object, error);
   if (!optimize(m, *tm, error))
     return false;
   if (stop == Stage::LLVMIR) {

@@ -222,6 +222,18 @@ std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
 }
 
 // Code-generation options: the train block, then the flags.
+// NNC_COMPILE_THREADS=N, else the cores there are (at most 8).
+unsigned compileThreads() {
+  if (const char *env = std::getenv("NNC_COMPILE_THREADS")) {
+    unsigned n = 0;
+    if (!llvm::StringRef(env).getAsInteger(10, n) && n >= 1 && n <= 64)
+      return n;
+    std::cerr << "nnc: warning: NNC_COMPILE_THREADS='" << env
+              << "' is not a number from 1 to 64; using the cores there are\n";
+  }
+  return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
 std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
                                              std::string &err) {
   CodeGenOptions o;
@@ -253,6 +265,7 @@ std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
     o.optimizer.name = n;
   }
   o.targetCPU = a.get("target-cpu");
+  o.codegenThreads = compileThreads();
   return o;
 }
 
@@ -418,18 +431,6 @@ void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
   pruneCache(llvm::sys::path::parent_path(path));
 }
 
-// NNC_COMPILE_THREADS=N, else the cores there are (at most 8).
-unsigned compileThreads() {
-  if (const char *env = std::getenv("NNC_COMPILE_THREADS")) {
-    unsigned n = 0;
-    if (!llvm::StringRef(env).getAsInteger(10, n) && n >= 1 && n <= 64)
-      return n;
-    std::cerr << "nnc: warning: NNC_COMPILE_THREADS='" << env
-              << "' is not a number from 1 to 64; using the cores there are\n";
-  }
-  return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-}
-
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
   Compiled c;
   c.abi = describeModel(g, o);
@@ -452,12 +453,11 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
     }
   if (!c.loaded) {
     llvm::SmallVector<char, 0> obj;
-    // The object only this process loads: LLVM's optimization and code
-    // generation may run on every core (most of a GPT's compile is those).
-    CodeGenOptions parallel = o;
-    parallel.codegenThreads = compileThreads();
-    parallel.objectBundle = true;
-    if (mlir::failed(compileModel(g, parallel, Stage::Object, nullptr, &obj)))
+    // Code only this process loads: each part is compiled on its own thread
+    // too (most of a GPT's compile), and the objects stay a bundle.
+    CodeGenOptions bundled = o;
+    bundled.objectBundle = true;
+    if (mlir::failed(compileModel(g, bundled, Stage::Object, nullptr, &obj)))
       return std::nullopt;
     if (!cached.empty())
       storeCached(cached, obj);
@@ -1268,8 +1268,8 @@ int cmdCompile(const Args &a) {
     return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
   }
   llvm::SmallVector<char, 0> obj;
-  // One object for an app to link: -O3 runs on every core, code generation on one.
-  o->codegenThreads = compileThreads();
+  // One object for an app to link (not objectBundle): -O3 runs on every
+  // core, code generation on one.
   if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj)))
     return 1;
   ModelABI abi = describeModel(*g, *o);
