@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
       return fail("the gpt library has no batch-1 step (no key/value cache compiled in)");
     if (m->step_context < T)
       return fail("the step's cache holds fewer positions than the window");
-    m->predict(params.data(), pio.data());
+    m->predict(params.data(), pio.data(), nullptr);
     TableStepGen g(m);
     g.reset(0);
     const int32_t *x = ints[0].data();
@@ -148,10 +148,11 @@ int main(int argc, char **argv) {
   // Training.
   float hyper[NNRT_HYPER_COUNT] = {0};
   hyper[NNRT_HYPER_LR] = 0.001f;
+  Workspace ws(m);
   int64_t step = 0;
   auto trainOnce = [&] {
     hyper[NNRT_HYPER_STEP] = float(++step);
-    return m->train_step(params.data(), opt.data(), hyper, io.data());
+    return m->train_step(params.data(), opt.data(), hyper, io.data(), ws.p);
   };
   std::printf("%s: batch %lld, window %lld, vocab %lld, %lld params; train: %d blocks of %d "
               "steps + 1 warm-up\n",

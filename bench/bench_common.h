@@ -33,6 +33,15 @@ inline int64_t argmax(const float *p, int64_t n) {
   return int64_t(std::max_element(p, p + n) - p);
 }
 
+// A model's workspace (nnrt_abi.h), allocated once as an app would.
+struct Workspace {
+  void *p;
+  explicit Workspace(const nnrt_model *m) : p(nnrt_alloc_workspace(m)) {}
+  ~Workspace() { nnrt_free_floats(static_cast<float *>(p)); }
+  Workspace(const Workspace &) = delete;
+  Workspace &operator=(const Workspace &) = delete;
+};
+
 // --case C [--train-steps N] [--train-blocks K] [--gen-tokens N] [--gen-blocks K]
 struct BenchArgs {
   std::string which;
@@ -113,7 +122,8 @@ struct TableStepGen {
   std::vector<std::vector<float>> bufs; // states, then outputs
   std::vector<void *> io;
   const float *probs = nullptr;
-  explicit TableStepGen(const nnrt_model *m) : m(m) {
+  Workspace ws;
+  explicit TableStepGen(const nnrt_model *m) : m(m), ws(m) {
     for (int i = 0; i < m->num_step_tensors; ++i) {
       const nnrt_tensor_info &t = m->step_tensors[i];
       if (t.role == NNRT_INPUT) {
@@ -139,7 +149,7 @@ struct TableStepGen {
       }
   }
   const float *step(const float *params) {
-    m->step(params, io.data());
+    m->step(params, io.data(), ws.p);
     return probs;
   }
 };

@@ -78,8 +78,9 @@ struct StepModelGen {
   int32_t tok = 0;
   std::vector<float> s1, s2, s1n, s2n, probs;
   void *io[6];
+  Workspace ws;
   StepModelGen(const nnrt_model *m, int64_t H, int64_t V)
-      : m(m), H(H), V(V), s1(2 * H), s2(2 * H), s1n(2 * H), s2n(2 * H), probs(V) {
+      : m(m), H(H), V(V), s1(2 * H), s2(2 * H), s1n(2 * H), s2n(2 * H), probs(V), ws(m) {
     io[0] = &tok;
     io[1] = s1.data();
     io[2] = s2.data();
@@ -93,7 +94,7 @@ struct StepModelGen {
     std::fill(s2.begin(), s2.end(), 0.0f);
   }
   const float *step(const float *params) {
-    m->predict(params, io);
+    m->predict(params, io, ws.p);
     std::memcpy(s1.data(), s1n.data(), s1.size() * sizeof(float));
     std::memcpy(s2.data(), s2n.data(), s2.size() * sizeof(float));
     return probs.data();
@@ -133,7 +134,7 @@ int main(int argc, char **argv) {
     return fail("the step model's parameters do not match the model's");
   {
     void *pio[] = {x.data(), probs.data()};
-    m->predict(params.data(), pio);
+    m->predict(params.data(), pio, nullptr);
     StepModelGen g(sm, c->hidden, V);
     g.reset(x[0]);
     const float *p = nullptr;
@@ -155,10 +156,11 @@ int main(int argc, char **argv) {
   float hyper[NNRT_HYPER_COUNT] = {0};
   hyper[NNRT_HYPER_LR] = 0.001f;
   void *io[] = {x.data(), y.data(), w.data(), probs.data()};
+  Workspace ws(m);
   int64_t step = 0;
   auto trainOnce = [&] {
     hyper[NNRT_HYPER_STEP] = float(++step);
-    return m->train_step(params.data(), opt.data(), hyper, io);
+    return m->train_step(params.data(), opt.data(), hyper, io, ws.p);
   };
   const double unitsPerStep = double(B * (c->perToken ? T : 1));
   const char *unit = c->perToken ? "tokens" : "samples";

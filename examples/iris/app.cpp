@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
   std::vector<float> in(IRIS_BATCH * kFeatures, 0.0f), probs(IRIS_BATCH * k, 0.0f);
   for (int i = 0; i < kFeatures; ++i)
     in[i] = x[i];
-  iris_predict(params.data(), in.data(), probs.data());
+  iris_predict(params.data(), in.data(), probs.data(), /*workspace=*/nullptr);
 
   int64_t best = 0;
   for (int64_t j = 1; j < k; ++j)

@@ -97,7 +97,16 @@ static cache_slot cache[CACHE_SLOTS];
 static int cache_count;
 static size_t cache_bytes;
 
+static int64_t stat_calls, stat_fresh, stat_fresh_bytes;
+
+void nnrt_alloc_stats_get(nnrt_alloc_stats *s) {
+  s->calls = __atomic_load_n(&stat_calls, __ATOMIC_RELAXED);
+  s->fresh = __atomic_load_n(&stat_fresh, __ATOMIC_RELAXED);
+  s->fresh_bytes = __atomic_load_n(&stat_fresh_bytes, __ATOMIC_RELAXED);
+}
+
 void *_mlir_memref_to_llvm_alloc(size_t size) {
+  __atomic_add_fetch(&stat_calls, 1, __ATOMIC_RELAXED);
   if (size >= CACHE_MIN_BYTES) {
     char *hit = NULL;
     pthread_mutex_lock(&cache_lock);
@@ -112,6 +121,8 @@ void *_mlir_memref_to_llvm_alloc(size_t size) {
     pthread_mutex_unlock(&cache_lock);
     if (hit) return hit + HEADER;
   }
+  __atomic_add_fetch(&stat_fresh, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&stat_fresh_bytes, (int64_t)size, __ATOMIC_RELAXED);
   return sized_new(size, 0);
 }
 
@@ -153,4 +164,11 @@ void nnrt_free_floats(float *p) {
   size_t size;
   char *b = block_of(p, &size);
   block_delete(b, size + HEADER);
+}
+
+void *nnrt_alloc_workspace(const nnrt_model *m) {
+  /* At least one float, so that a model that needs none still gets a
+   * pointer that is not NULL (NULL asks the call to allocate its own). */
+  int64_t bytes = m->workspace_bytes > 0 ? m->workspace_bytes : 1;
+  return nnrt_alloc_floats((bytes + (int64_t)sizeof(float) - 1) / (int64_t)sizeof(float));
 }

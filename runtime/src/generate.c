@@ -169,6 +169,7 @@ typedef struct {
   int64_t window;      /* recompute: the input's time length */
   int per_position;    /* recompute: the output has one row per input position */
   int64_t out_width;   /* recompute: values per output row */
+  void *workspace;     /* the model's, reused by every step */
 } engine;
 
 static int engine_init(engine *e, const nnrt_model *m, const float *params, const nnrt_vocab *v, int recompute,
@@ -179,6 +180,7 @@ static int engine_init(engine *e, const nnrt_model *m, const float *params, cons
   e->recompute = recompute;
   e->first_state = e->first_output = -1;
   const char *name = m->name;
+  if (!(e->workspace = nnrt_alloc_workspace(m))) return nnrt__fail(err, "out of memory for the workspace");
   if (!recompute) {
     if (!m->step)
       return nnrt__fail(err, "model '%s' has no step function: it has no recurrent cells or attention cache",
@@ -226,6 +228,7 @@ static int engine_init(engine *e, const nnrt_model *m, const float *params, cons
 static void engine_free(engine *e) {
   for (int i = 0; e->io && i < e->nio; i++) free(e->io[i]);
   free(e->io);
+  nnrt_free_floats(e->workspace);
 }
 
 /* The probabilities of the token after ids[0..len). */
@@ -240,7 +243,7 @@ static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
      * pre-padded, as Keras pads the course's windows. */
     int64_t at = e->per_position ? 0 : T - n;
     memcpy(in + at, ids + len - n, (size_t)n * sizeof *in);
-    m->predict(e->params, e->io);
+    m->predict(e->params, e->io, e->workspace);
     const float *probs = e->io[1];
     return e->per_position ? probs + (n - 1) * e->out_width : probs;
   }
@@ -256,7 +259,7 @@ static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
       e->fed = e->base;
     }
     tok[0] = ids[e->fed++];
-    m->step(e->params, e->io);
+    m->step(e->params, e->io, e->workspace);
     /* generation uses row 0: keep the other rows' states zero */
     for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE; i++) {
       int64_t sz = m->step_tensors[i].size;

@@ -19,6 +19,7 @@ typedef struct {
   void **fields;   /* staging of inputs then targets */
   void **outs;
   float *weights;
+  void *workspace; /* the model's workspace_bytes, reused by every call */
   int has_acc;     /* accuracy is defined for this model */
   int64_t classes, positions;
 } staging;
@@ -31,6 +32,7 @@ static void staging_free(staging *st) {
   free(st->io);
   free(st->pio);
   free(st->weights);
+  nnrt_free_floats(st->workspace);
   memset(st, 0, sizeof *st);
 }
 
@@ -48,7 +50,8 @@ static int staging_init(staging *st, const nnrt_model *m, nnrt_error *err) {
   st->io = calloc((size_t)(nf + 1 + st->n_out), sizeof(void *));
   st->pio = calloc((size_t)(st->n_in + st->n_out) + 1, sizeof(void *));
   st->weights = calloc((size_t)m->batch, sizeof(float));
-  if (!st->fields || !st->outs || !st->io || !st->pio || !st->weights) goto oom;
+  st->workspace = nnrt_alloc_workspace(m);
+  if (!st->fields || !st->outs || !st->io || !st->pio || !st->weights || !st->workspace) goto oom;
   for (int i = 0; i < nf; i++) {
     const nnrt_tensor_info *t = &m->tensors[(i < st->n_in ? st->first_in + i : st->first_tgt + i - st->n_in)];
     st->fields[i] = calloc((size_t)(m->batch * t->size) + 1, 4);
@@ -151,7 +154,7 @@ static void evaluate_with(staging *st, const float *params, const nnrt_dataset *
   for (int64_t b = 0; b < ds->n; b += m->batch) {
     int64_t count = ds->n - b < m->batch ? ds->n - b : m->batch;
     gather(st, ds, st->n_in + st->n_tgt, NULL, b, count);
-    loss_sum += (double)m->eval_step(params, st->io) * (double)count;
+    loss_sum += (double)m->eval_step(params, st->io, st->workspace) * (double)count;
     if (st->has_acc) correct += batch_correct(st, count);
   }
   *loss = ds->n ? (float)(loss_sum / (double)ds->n) : NAN;
@@ -254,7 +257,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       int64_t count = n - b < m->batch ? n - b : m->batch;
       gather(&st, train, (int)nf, order + b, 0, count);
       hyper[NNRT_HYPER_STEP] = (float)++step;
-      loss_sum += (double)m->train_step(params, opt_state, hyper, st.io) * (double)count;
+      loss_sum += (double)m->train_step(params, opt_state, hyper, st.io, st.workspace) * (double)count;
       if (st.has_acc) correct += batch_correct(&st, count);
     }
     nnrt_epoch_stats s = {0};
@@ -322,7 +325,7 @@ int nnrt_predict(const nnrt_model *m, const float *params, const nnrt_dataset *x
   for (int64_t b = 0; b < x->n; b += m->batch) {
     int64_t count = x->n - b < m->batch ? x->n - b : m->batch;
     gather(&st, x, st.n_in, NULL, b, count);
-    m->predict(params, st.pio);
+    m->predict(params, st.pio, st.workspace);
     for (int i = 0; i < st.n_out; i++) {
       size_t row_bytes = (size_t)sizes[i] * 4;
       memcpy((char *)out->fields[i].data + (size_t)b * row_bytes, st.outs[i], (size_t)count * row_bytes);

@@ -21,6 +21,7 @@
 //     differs between steps 1, 2 and 3, and between two dropouts of one
 //     model (each has its own stream), by the fraction independent masks
 //     give.
+#include "NumericHelpers.h"
 #include "GradCheck.h"
 
 #include "nnc/dsl/Frontend.h"
@@ -83,7 +84,7 @@ MaskObservation observe(const Compiled &c, double rate, float step, const std::s
   float hyper[NNRT_HYPER_COUNT] = {float(lr), step, 0, 0};
   std::vector<float> p1 = p;
   MaskObservation o;
-  o.loss = m.train_step(p1.data(), st.data(), hyper, tio.data());
+  o.loss = m.train_step(p1.data(), st.data(), hyper, tio.data(), numtest::workspace(&m));
   o.outputs = io.outputs[0].floats;
   const nnrt_tensor_info &t = c.tensor(param);
   double s = 1.0 / (1.0 - rate);
@@ -104,39 +105,6 @@ MaskObservation observe(const Compiled &c, double rate, float step, const std::s
   return o;
 }
 
-// compileSource with the one-time-step graph too, so that the model has the
-// generation entry point `step` (as `nnc generate` builds it).
-Compiled compileWithStep(const std::string &source, const CodeGenOptions &base,
-                         const std::string &fileName) {
-  auto build = [&](std::map<std::string, int64_t> overrides) {
-    std::ostringstream diags;
-    dsl::DiagnosticEngine diag(diags);
-    dsl::FrontendOptions fo;
-    fo.stdlibDir = NNC_STDLIB_DIR;
-    fo.overrides = std::move(overrides);
-    auto g = dsl::buildGraphFromSource(source, fileName, fo, diag);
-    if (!g)
-      throw std::runtime_error("front end rejected " + fileName + ":\n" + diags.str());
-    return std::move(*g);
-  };
-  dsl::Graph g = build({});
-  if (g.timeParam.empty())
-    throw std::runtime_error(fileName + " has no time parameter");
-  dsl::Graph sg = build({{g.timeParam, 1}});
-  CodeGenOptions opts = base;
-  opts.stepGraph = &sg;
-  llvm::SmallVector<char, 0> obj;
-  if (mlir::failed(compileModel(g, opts, Stage::Object, nullptr, &obj)))
-    throw std::runtime_error("compileModel failed for " + fileName + " (see stderr)");
-  Compiled c;
-  c.abi = describeModel(g, opts);
-  std::string err;
-  c.loaded = loadObject(obj, c.abi.prefix, err);
-  if (!c.loaded)
-    throw std::runtime_error("loadObject failed for " + fileName + ": " + err);
-  c.m = c.loaded->model();
-  return c;
-}
 
 double agreement(const std::vector<int> &a, const std::vector<int> &b) {
   size_t same = 0;
@@ -176,17 +144,17 @@ TEST_CASE("dropout: predict and eval_step ignore it, train_step does not", "[dro
     a.targets[0].floats[i] = b.targets[0].floats[i] = float(rng.uniform(-1, 1));
   a.weights = b.weights = {1, 0.5, 0, 2};
   auto pa = a.predictIO(), pb = b.predictIO();
-  with.m->predict(p.data(), pa.data());
-  without.m->predict(p.data(), pb.data());
+  with.m->predict(p.data(), pa.data(), numtest::workspace(with.m));
+  without.m->predict(p.data(), pb.data(), numtest::workspace(without.m));
   CHECK(a.outputs[0].floats == b.outputs[0].floats);
   auto ta = a.trainIO(), tb = b.trainIO();
-  float la = with.m->eval_step(p.data(), ta.data());
-  float lb = without.m->eval_step(p.data(), tb.data());
+  float la = with.m->eval_step(p.data(), ta.data(), numtest::workspace(with.m));
+  float lb = without.m->eval_step(p.data(), tb.data(), numtest::workspace(without.m));
   CHECK(la == lb);
   // While training, dropout acts: the loss differs.
   std::vector<float> p1 = p, st(size_t(with.m->opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {0.0f, 1.0f, 0, 0};
-  float lt = with.m->train_step(p1.data(), st.data(), hyper, ta.data());
+  float lt = with.m->train_step(p1.data(), st.data(), hyper, ta.data(), numtest::workspace(with.m));
   INFO("train_step loss with dropout " << lt << ", eval_step loss " << la);
   CHECK(std::fabs(lt - la) > 1e-3 * std::fabs(la));
 }
@@ -219,11 +187,11 @@ TEST_CASE("dropout: after recurrent cells, predict, eval_step and step ignore it
   for (size_t i = 0; i < a.targets[0].ints.size(); ++i)
     a.targets[0].ints[i] = b.targets[0].ints[i] = int32_t((i * 5 + 1) % 9);
   auto pa = a.predictIO(), pb = b.predictIO();
-  with.m->predict(p.data(), pa.data());
-  without.m->predict(p.data(), pb.data());
+  with.m->predict(p.data(), pa.data(), numtest::workspace(with.m));
+  without.m->predict(p.data(), pb.data(), numtest::workspace(without.m));
   CHECK(a.outputs[0].floats == b.outputs[0].floats);
   auto ta = a.trainIO(), tb = b.trainIO();
-  CHECK(with.m->eval_step(p.data(), ta.data()) == without.m->eval_step(p.data(), tb.data()));
+  CHECK(with.m->eval_step(p.data(), ta.data(), numtest::workspace(with.m)) == without.m->eval_step(p.data(), tb.data(), numtest::workspace(without.m)));
 
   // The generation step function: same tensors, same results.
   REQUIRE(with.m->step != nullptr);
@@ -250,8 +218,8 @@ TEST_CASE("dropout: after recurrent cells, predict, eval_step and step ignore it
           std::memcpy(&sa[size_t(i)][k], &id, 4);
           std::memcpy(&sb[size_t(i)][k], &id, 4);
         }
-    with.m->step(p.data(), ia.data());
-    without.m->step(p.data(), ib.data());
+    with.m->step(p.data(), ia.data(), numtest::workspace(with.m));
+    without.m->step(p.data(), ib.data(), numtest::workspace(without.m));
     for (int i = 0; i < with.m->num_step_tensors; ++i) {
       INFO("step " << t << ", tensor " << with.m->step_tensors[i].name);
       CHECK(sa[size_t(i)] == sb[size_t(i)]);

@@ -1,3 +1,4 @@
+#include "NumericHelpers.h"
 #include "GradCheck.h"
 
 #include <catch2/catch.hpp>
@@ -111,7 +112,7 @@ GradCheckResult runGradCheck(const GradCase &gc) {
     // The smallest per-tensor max |analytic gradient| at the current data.
     auto smallestMax = [&]() {
       std::vector<float> s = params, st(size_t(m.opt_state_size), 0.0f);
-      m.train_step(s.data(), st.data(), hyper, tio.data());
+      m.train_step(s.data(), st.data(), hyper, tio.data(), numtest::workspace(&m));
       double smallest = 1e30;
       for (const nnrt_tensor_info *t : c.withRole(NNRT_PARAM)) {
         if (std::find(gc.zeroGradParams.begin(), gc.zeroGradParams.end(),
@@ -134,10 +135,10 @@ GradCheckResult runGradCheck(const GradCase &gc) {
   }
 
   // Analytic gradient: one SGD step.
-  const double loss0 = m.eval_step(params.data(), tio.data());
+  const double loss0 = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   REQUIRE(std::isfinite(loss0));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   CHECK(trainLoss == Approx(loss0).epsilon(1e-6));
   std::vector<double> grad(params.size());
   for (size_t i = 0; i < params.size(); ++i)
@@ -172,7 +173,7 @@ GradCheckResult runGradCheck(const GradCase &gc) {
   auto lossAt = [&](size_t i, double delta, double &actualDelta) {
     q[i] = float(double(params[i]) + delta);
     actualDelta = double(q[i]) - double(params[i]);
-    double l = m.eval_step(q.data(), tio.data());
+    double l = m.eval_step(q.data(), tio.data(), numtest::workspace(&m));
     q[i] = params[i];
     return l;
   };
@@ -231,7 +232,7 @@ GradCheckResult runGradCheck(const GradCase &gc) {
       if (io.weights[size_t(row)] == 0)
         fillRow(c, io, gc, other, row);
     std::vector<float> stepped2 = params, state2(size_t(m.opt_state_size), 0.0f);
-    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data());
+    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
     INFO("changing only the padding rows (weight 0)");
     CHECK(loss2 == Approx(loss0).epsilon(1e-6));
     double maxDiff = 0;

@@ -156,7 +156,7 @@ void runGradCase(const GradCase &gc) {
   // whose listed outputs are all at least kKinkMargin from 0, with both signs.
   auto kinkMargin = [&](int &pos, int &neg) {
     std::vector<void *> pio = io.predictIO();
-    m.predict(params.data(), pio.data());
+    m.predict(params.data(), pio.data(), numtest::workspace(&m));
     double minAbs = 1e30;
     pos = neg = 0;
     for (const std::string &name : gc.awayFromZero) {
@@ -184,11 +184,11 @@ void runGradCase(const GradCase &gc) {
   std::vector<void *> tio = io.trainIO();
 
   // Analytic gradient: one SGD step.
-  const double loss0 = m.eval_step(params.data(), tio.data());
+  const double loss0 = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   REQUIRE(std::isfinite(loss0));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(kLr), 1.0f, 0.0f, 0.0f};
-  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   CHECK(trainLoss == Approx(loss0).epsilon(1e-6));
   std::vector<double> grad(params.size());
   for (size_t i = 0; i < params.size(); ++i)
@@ -231,7 +231,7 @@ void runGradCase(const GradCase &gc) {
   auto lossAt = [&](size_t i, double delta, double &actualDelta) {
     q[i] = float(double(params[i]) + delta);
     actualDelta = double(q[i]) - double(params[i]);
-    double l = m.eval_step(q.data(), tio.data());
+    double l = m.eval_step(q.data(), tio.data(), numtest::workspace(&m));
     q[i] = params[i];
     return l;
   };
@@ -285,7 +285,7 @@ void runGradCase(const GradCase &gc) {
       if (io.weights[size_t(row)] == 0)
         fillRow(c, io, gc, other, row);
     std::vector<float> stepped2 = params, state2(size_t(m.opt_state_size), 0.0f);
-    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data());
+    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
     INFO("changing only the padding rows (weight 0)");
     CHECK(loss2 == Approx(loss0).epsilon(1e-6));
     double maxDiff = 0;
@@ -767,10 +767,10 @@ TEST_CASE("an all-padding batch: loss 0, no update, nothing NaN", "[gradient]") 
         io.inputs[0].floats[i] = float(i % 5) - 2.0f;
       io.weights = {0, 0, 0, 0};
       auto tio = io.trainIO();
-      CHECK(c.m->eval_step(p.data(), tio.data()) == 0.0f);
+      CHECK(c.m->eval_step(p.data(), tio.data(), numtest::workspace(c.m)) == 0.0f);
       for (int step = 1; step <= 2; ++step) {
         float hyper[NNRT_HYPER_COUNT] = {0.1f, float(step), 0, 0};
-        CHECK(c.m->train_step(p.data(), state.data(), hyper, tio.data()) == 0.0f);
+        CHECK(c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)) == 0.0f);
       }
       CHECK(p == p0);
       for (float s : state)

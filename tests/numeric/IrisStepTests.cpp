@@ -99,10 +99,10 @@ TEST_CASE("iris: loss and gradients of train_step match PyTorch", "[iris]") {
     std::vector<float> state(size_t(c.m->opt_state_size), 0.0f);
     const double lr = 1024; // g = (p - p') / lr; see GradientTests.cpp
     float hyper[NNRT_HYPER_COUNT] = {float(lr), 1, 0, 0};
-    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data());
+    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     Compare cmp;
     cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss; });
-    CHECK(c.m->eval_step(p0.data(), tio.data()) == Approx(loss).epsilon(1e-6));
+    CHECK(c.m->eval_step(p0.data(), tio.data(), numtest::workspace(c.m)) == Approx(loss).epsilon(1e-6));
     for (const char *name : kParams) {
       const nnrt_tensor_info &t = c.tensor(name);
       std::string key = kase + "/grad/" + name;
@@ -135,11 +135,11 @@ TEST_CASE("iris: two Adam train_steps match PyTorch's Adam", "[iris]") {
     std::vector<float> state(size_t(c.m->opt_state_size), 0.0f);
     Compare cmp;
     float hyper[NNRT_HYPER_COUNT] = {0.01f, 1, 0, 0};
-    double loss1 = c.m->train_step(p.data(), state.data(), hyper, tio.data());
+    double loss1 = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss1; });
     f.compareParams(c, p, kase + "/step1/", cmp);
     hyper[NNRT_HYPER_STEP] = 2;
-    double loss2 = c.m->train_step(p.data(), state.data(), hyper, tio.data());
+    double loss2 = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     cmp.run("loss2", refTensor(f.r, kase + "/loss2"), [&](size_t) { return loss2; });
     f.compareParams(c, p, kase + "/step2/", cmp);
     std::cout << "iris adam (" << kase << "): max abs err " << cmp.maxAbs << ", max rel err "
@@ -155,7 +155,7 @@ TEST_CASE("iris: predict gives the reference probabilities", "[iris]") {
   std::vector<float> p = f.initialParams(c);
   IOBuffers io = f.batch(c, "full");
   auto pio = io.predictIO();
-  c.m->predict(p.data(), pio.data());
+  c.m->predict(p.data(), pio.data(), numtest::workspace(c.m));
   Compare cmp;
   cmp.run("probs", refTensor(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
   INFO("mismatches:\n" << cmp.report.str());

@@ -4,10 +4,21 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
 namespace nnc::numtest {
+
+void *workspace(const nnrt_model *m) {
+  static std::vector<float> buffer;
+  size_t floats = size_t(m->workspace_bytes + 64) / sizeof(float);
+  if (buffer.size() < floats)
+    buffer.assign(floats, 0.0f);
+  // 64-byte aligned, as the ABI asks: the vector's data is only 16-aligned.
+  auto at = (reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t(63);
+  return reinterpret_cast<void *>(at);
+}
 
 const nnrt_tensor_info &Compiled::tensor(const std::string &name) const {
   for (int i = 0; i < m->num_tensors; ++i)
@@ -167,6 +178,39 @@ std::vector<double> Ref::mm(const std::vector<double> &x, const std::string &W) 
 
 std::vector<double> Ref::mm(const std::string &x, const std::string &W) const {
   return mm(input(x), W);
+}
+
+Compiled compileWithStep(const std::string &source, const CodeGenOptions &base,
+                         const std::string &fileName) {
+  auto build = [&](std::map<std::string, int64_t> overrides, bool cacheStep) {
+    std::ostringstream diags;
+    dsl::DiagnosticEngine diag(diags);
+    dsl::FrontendOptions fo;
+    fo.stdlibDir = NNC_STDLIB_DIR;
+    fo.overrides = std::move(overrides);
+    fo.cacheStep = cacheStep;
+    auto g = dsl::buildGraphFromSource(source, fileName, fo, diag);
+    if (!g)
+      throw std::runtime_error("front end rejected " + fileName + ":\n" + diags.str());
+    return std::move(*g);
+  };
+  // Attention steps over a key/value cache; recurrent cells over one time step.
+  dsl::Graph g = build({}, false);
+  if (!g.usesCache && g.timeParam.empty())
+    throw std::runtime_error(fileName + " has neither a time parameter nor a key/value cache");
+  dsl::Graph sg = g.usesCache ? build({}, true) : build({{g.timeParam, 1}}, false);
+  CodeGenOptions opts = base;
+  opts.stepGraph = &sg;
+  llvm::SmallVector<char, 0> obj;
+  Compiled c;
+  if (mlir::failed(compileModel(g, opts, Stage::Object, nullptr, &obj, &c.abi)))
+    throw std::runtime_error("compileModel failed for " + fileName + " (see stderr)");
+  std::string err;
+  c.loaded = loadObject(obj, c.abi.prefix, err);
+  if (!c.loaded)
+    throw std::runtime_error("loadObject failed for " + fileName + ": " + err);
+  c.m = c.loaded->model();
+  return c;
 }
 
 } // namespace nnc::numtest

@@ -12,6 +12,11 @@
 
 namespace nnc::numtest {
 
+// A workspace for `m`'s entry points (nnrt_abi.h), kept for the process and
+// grown when a later model needs more: the calls of the tests run on a
+// caller's workspace, as an app's do.
+void *workspace(const nnrt_model *m);
+
 // A compiled and loaded model. Compilation problems throw std::runtime_error
 // carrying the front end's diagnostics (Catch2 reports them as a failure).
 struct Compiled {
@@ -34,6 +39,10 @@ Compiled compileSource(const std::string &source, const CodeGenOptions &opts,
                        const std::string &fileName = "numeric_test.nn");
 // A .nn file (imports and data paths resolve relative to it).
 Compiled compileFile(const std::string &path, const CodeGenOptions &opts);
+// compileSource with the one-time-step graph too, so that the model has the
+// generation entry point `step` (as `nnc generate` builds it).
+Compiled compileWithStep(const std::string &source, const CodeGenOptions &opts,
+                         const std::string &fileName);
 
 // Path of a file in the source tree.
 std::string sourcePath(const std::string &relative);

@@ -52,7 +52,7 @@ struct Setup {
     std::vector<float> q = p, state(size_t(oracle.m->opt_state_size), 0.0f);
     float hyper[NNRT_HYPER_COUNT] = {float(lr), 1, 0, 0};
     auto tio = io.trainIO();
-    oracle.m->train_step(q.data(), state.data(), hyper, tio.data());
+    oracle.m->train_step(q.data(), state.data(), hyper, tio.data(), numtest::workspace(oracle.m));
     std::vector<double> g(p.size());
     for (size_t i = 0; i < p.size(); ++i)
       g[i] = (double(p[i]) - double(q[i])) / lr;
@@ -101,10 +101,10 @@ void runOptimizer(Kind kind, const CodeGenOptions &opts) {
         break;
       }
     }
-    double before = c.m->eval_step(p.data(), tio.data());
+    double before = c.m->eval_step(p.data(), tio.data(), numtest::workspace(c.m));
     std::vector<float> prev = p;
     float hyper[NNRT_HYPER_COUNT] = {lrs[t - 1], float(t), 0, 0};
-    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data());
+    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     CHECK(loss == Approx(before).epsilon(1e-6));
     int bad = 0;
     for (size_t i = 0; i < n; ++i) {

@@ -58,12 +58,12 @@ Run train(const Compiled &c) {
     std::fill(io.weights.begin(), io.weights.end(), 1.0f);
     float hyper[NNRT_HYPER_COUNT] = {0.01f, float(step), 0, 0};
     auto tio = io.trainIO();
-    r.losses.push_back(c.m->train_step(r.params.data(), state.data(), hyper, tio.data()));
+    r.losses.push_back(c.m->train_step(r.params.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)));
   }
   auto tio = io.trainIO();
-  r.losses.push_back(c.m->eval_step(r.params.data(), tio.data()));
+  r.losses.push_back(c.m->eval_step(r.params.data(), tio.data(), numtest::workspace(c.m)));
   auto pio = io.predictIO();
-  c.m->predict(r.params.data(), pio.data());
+  c.m->predict(r.params.data(), pio.data(), numtest::workspace(c.m));
   r.probs = io.outputs[0].floats;
   return r;
 }

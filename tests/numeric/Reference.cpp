@@ -1,3 +1,4 @@
+#include "NumericHelpers.h"
 #include "Reference.h"
 #include "GradCheck.h"
 
@@ -117,16 +118,16 @@ void runLayerCase(const Reference &ref, const LayerCase &lc) {
   Compare cmp(1e-5, lc.floor);
   std::cout << "reference " << cn << ":\n";
   auto pio = io.predictIO();
-  m.predict(params.data(), pio.data());
+  m.predict(params.data(), pio.data(), numtest::workspace(&m));
   std::vector<float> outPredict = io.outputs[0].floats;
   cmp.run(lc.out + " (predict)", refT(lc.out), [&](size_t i) { return double(outPredict[i]); });
 
   auto tio = io.trainIO();
   const double lr = 1024.0;
-  double loss = m.eval_step(params.data(), tio.data());
+  double loss = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
-  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   const RefTensor &lossRef = refT("loss");
   cmp.run("loss (eval_step)", lossRef, [&](size_t) { return loss; });
   cmp.run("loss (train_step)", lossRef, [&](size_t) { return trainLoss; });

@@ -99,7 +99,7 @@ std::vector<float> sgdStep(const nnrt_model &m, const std::vector<float> &params
                            std::vector<void *> &tio, double *loss = nullptr) {
   float hyper[NNRT_HYPER_COUNT] = {float(kLr), 1.0f, 0.0f, 0.0f};
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  double l = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  double l = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   if (loss)
     *loss = l;
   return stepped;
@@ -137,7 +137,7 @@ TEST_CASE("schedule: an LSTM past the blocked, packed and paneled products match
 
   // Forward: every step's h.
   std::vector<void *> tio = io.trainIO();
-  const double l = m.eval_step(params.data(), tio.data());
+  const double l = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   const std::vector<double> want = forward(ref, x);
   const std::vector<float> &got = io.outputs[0].floats;
   REQUIRE(got.size() == want.size());

@@ -10,6 +10,7 @@
 // batch), from one SGD train_step with lr = 2^10 as in GradientTests.cpp.
 // Tolerance as RecurrentReferenceTests.cpp: |nnc - ref| <= 1e-5 * (|ref| +
 // max |ref| of the tensor).
+#include "NumericHelpers.h"
 #include "GradCheck.h"
 #include "Reference.h"
 
@@ -72,16 +73,16 @@ TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(appro
   Compare cmp;
 
   auto pio = io.predictIO();
-  m.predict(params.data(), pio.data());
+  m.predict(params.data(), pio.data(), numtest::workspace(&m));
   std::vector<float> yPredict = io.outputs[0].floats;
   cmp.run("y (predict)", refT("y"), [&](size_t i) { return double(yPredict[i]); });
 
   auto tio = io.trainIO();
   const double lr = 1024.0;
-  double loss = m.eval_step(params.data(), tio.data());
+  double loss = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
-  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data());
+  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   cmp.run("loss (eval_step)", refT("loss"), [&](size_t) { return loss; });
   cmp.run("loss (train_step)", refT("loss"), [&](size_t) { return trainLoss; });
   cmp.run("y (train_step)", refT("y"), [&](size_t i) { return double(io.outputs[0].floats[i]); });

@@ -51,7 +51,10 @@ std::string writeHeader(const ModelABI &abi) {
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
     << "#define " << P << "_BATCH " << abi.batch << "\n"
     << "#define " << P << "_NUM_PARAMS " << abi.numParams << "\n"
-    << "#define " << P << "_OPT_STATE_SIZE " << abi.optStateSize << "\n\n";
+    << "#define " << P << "_OPT_STATE_SIZE " << abi.optStateSize << "\n"
+    << "/* Bytes of the workspace every entry point but init takes last\n"
+    << " * (64-byte aligned; one per model instance, or NULL to allocate per call). */\n"
+    << "#define " << P << "_WORKSPACE_BYTES " << abi.workspaceBytes << "\n\n";
   h << "/* Parameters in the flat buffer (name, shape, offset):\n";
   for (const auto &t : abi.tensors)
     if (t.role == NNRT_PARAM)
@@ -75,7 +78,7 @@ std::string writeHeader(const ModelABI &abi) {
   };
   std::string ins = args({NNRT_INPUT});
   std::string tgts = args({NNRT_TARGET});
-  std::string outs = args({NNRT_OUTPUT});
+  std::string outs = args({NNRT_OUTPUT}) + ", void *workspace";
   std::string w = ", const float *weights /* [" + std::to_string(abi.batch) +
                   "], 0 for padding rows */";
   h << "/* Writes the initial parameters (the .nn initializers). */\n"
@@ -92,10 +95,10 @@ std::string writeHeader(const ModelABI &abi) {
     << outs << ");\n\n"
     << "/* The same entry points with inputs, targets, weights and outputs in\n"
     << " * one array of pointers (the table's form). */\n"
-    << "void " << p << "_predict_io(const float *params, void *const *io);\n"
+    << "void " << p << "_predict_io(const float *params, void *const *io, void *workspace);\n"
     << "float " << p << "_train_step_io(float *params, float *opt_state, "
-    << "const float *hyper, void *const *io);\n"
-    << "float " << p << "_eval_step_io(const float *params, void *const *io);\n\n";
+    << "const float *hyper, void *const *io,\n    void *workspace);\n"
+    << "float " << p << "_eval_step_io(const float *params, void *const *io, void *workspace);\n\n";
   if (abi.hasStep) {
     std::string sargs;
     for (const auto &t : abi.stepTensors) {
@@ -109,8 +112,8 @@ std::string writeHeader(const ModelABI &abi) {
       << " row(s). States start at zero and are\n"
       << " * updated in place; the outputs are those of one step. */\n"
       << "#define " << P << "_STEP_BATCH " << abi.stepBatch << "\n"
-      << "void " << p << "_step(const float *params" << sargs << ");\n"
-      << "void " << p << "_step_io(const float *params, void *const *io);\n\n";
+      << "void " << p << "_step(const float *params" << sargs << ", void *workspace);\n"
+      << "void " << p << "_step_io(const float *params, void *const *io, void *workspace);\n\n";
   }
   h
     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

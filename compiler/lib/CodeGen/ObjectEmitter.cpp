@@ -36,8 +36,9 @@ namespace {
 // before its bytes (little-endian 64-bit, as this host writes them).
 const char kBundleMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', 'S', '1'};
 
-// `float name_io(fixed..., void *const *io)`: unpacks the io array into the
-// typed entry point, so the runtime can call any model through one type.
+// `float name_io(fixed..., void *const *io, void *workspace)`: unpacks the io
+// array into the typed entry point, so the runtime can call any model through
+// one type. The entry point's last parameter is the workspace (nnc-plan-memory).
 bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
                   std::string &error) {
   Function *impl = m.getFunction(implName);
@@ -57,6 +58,7 @@ bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
     params.push_back(ft->getParamType(i));
   PointerType *ptr = PointerType::getUnqual(ctx);
   params.push_back(ptr);
+  params.push_back(ptr);
   auto *wt = FunctionType::get(ft->getReturnType(), params, false);
   Function *w = Function::Create(wt, GlobalValue::ExternalLinkage,
                                  implName + "_io", m);
@@ -65,10 +67,11 @@ bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
   for (unsigned i = 0; i < numFixed; ++i)
     args.push_back(w->getArg(i));
   Value *io = w->getArg(numFixed);
-  for (unsigned i = numFixed; i < ft->getNumParams(); ++i) {
+  for (unsigned i = numFixed; i + 1 < ft->getNumParams(); ++i) {
     Value *slot = b.CreateConstGEP1_64(ptr, io, i - numFixed);
     args.push_back(b.CreateLoad(ptr, slot));
   }
+  args.push_back(w->getArg(numFixed + 1));
   CallInst *call = b.CreateCall(impl, args);
   if (ft->getReturnType()->isVoidTy())
     b.CreateRetVoid();
@@ -116,7 +119,7 @@ void addModelTable(Module &m, const ModelABI &abi) {
   Constant *stepTensors = table(abi.stepTensors, abi.prefix + "_step_tensors");
   Function *step = abi.hasStep ? m.getFunction(abi.prefix + "_step_io") : nullptr;
   auto *modelT = StructType::create(
-      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
+      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
             i64, i32, i32, ptr, ptr},
       "nnrt_model");
   const std::string &p = abi.prefix;
@@ -126,7 +129,7 @@ void addModelTable(Module &m, const ModelABI &abi) {
        ConstantInt::get(i32, abi.loss), ConstantInt::get(i32, abi.tensors.size()),
        str(abi.name), ConstantInt::get(i64, abi.batch),
        ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
-       tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
+       ConstantInt::get(i64, abi.workspaceBytes), tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
        m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
        ConstantInt::get(i64, abi.stepBatch),
        ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, abi.stepContext),

@@ -153,7 +153,7 @@ const char *kBufferizePipeline =
     "function-boundary-type-conversion=identity-layout-map},"
     "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
     "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
-    "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),"
+    "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),nnc-plan-memory,"
     "canonicalize,cse";
 
 // Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic
@@ -198,7 +198,7 @@ void printModule(ModuleOp m, llvm::raw_ostream &os) {
 
 LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
                            Stage stop, llvm::raw_ostream *dump,
-                           llvm::SmallVectorImpl<char> *object) {
+                           llvm::SmallVectorImpl<char> *object, ModelABI *abiOut) {
   static bool registered = [] {
     registerAllPasses();
     nn::registerNNPasses();
@@ -258,6 +258,8 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   snprintf(buf, sizeof buf, kBufferizePipeline, vectorWidth(opts));
   if (failed(runPipeline(*module, buf)))
     return failure();
+  if (auto ws = (*module)->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
+    abi.workspaceBytes = ws.getInt();
   lowerVectors(*module);
   if (failed(runPipeline(*module, kLLVMPipeline)))
     return failure();
@@ -276,6 +278,8 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     llvm::errs() << "nnc: " << err << "\n";
     return failure();
   }
+  if (abiOut)
+    *abiOut = abi;
   return success();
 }
 

@@ -1270,9 +1270,9 @@ int cmdCompile(const Args &a) {
   llvm::SmallVector<char, 0> obj;
   // One object for an app to link (not objectBundle): -O3 runs on every
   // core, code generation on one.
-  if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj)))
+  ModelABI abi;
+  if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj, &abi)))
     return 1;
-  ModelABI abi = describeModel(*g, *o);
   std::string dir = a.get("o");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))
     return fail("cannot create '" + dir + "': " + ec.message());

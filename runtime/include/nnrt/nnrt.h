@@ -44,6 +44,20 @@ void nnrt_release_memory(void);
 float *nnrt_alloc_floats(int64_t n);
 void nnrt_free_floats(float *p);
 
+/* A workspace for model `m` (its workspace_bytes, from nnrt_alloc_floats):
+ * one per model instance, passed last to predict, train_step, eval_step and
+ * step. Never NULL unless out of memory; free with nnrt_free_floats. */
+void *nnrt_alloc_workspace(const nnrt_model *m);
+
+/* Allocations the generated code made since the process started: `calls` to
+ * its allocator, of which `fresh` were new blocks (not from the cache of
+ * freed ones), `fresh_bytes` their size. A steady-state step on a workspace
+ * makes none (tests and bench/ read these). */
+typedef struct nnrt_alloc_stats {
+  int64_t calls, fresh, fresh_bytes;
+} nnrt_alloc_stats;
+void nnrt_alloc_stats_get(nnrt_alloc_stats *s);
+
 /* xoshiro256** seeded through splitmix64: the same seed gives the same
  * stream on every platform, so shuffles and splits are reproducible. */
 typedef struct nnrt_rng {

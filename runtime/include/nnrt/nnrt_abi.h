@@ -11,6 +11,12 @@
  * in the table is per example (batch dimension excluded). A partial batch
  * is padded by the caller, and its padding rows get weight 0 in train_step
  * and eval_step, so they contribute neither to the loss nor to gradients.
+ *
+ * Workspace: predict, train_step, eval_step and step take, last, a scratch
+ * buffer of `workspace_bytes` (64-byte aligned) for their temporaries, laid
+ * out at compile time. Allocate one per model instance and pass it to every
+ * call, so a call allocates nothing; calls that run at the same time need
+ * workspaces of their own. NULL makes the call allocate one and free it.
  */
 #ifndef NNRT_ABI_H
 #define NNRT_ABI_H
@@ -21,7 +27,7 @@
 extern "C" {
 #endif
 
-#define NNRT_ABI_VERSION 3
+#define NNRT_ABI_VERSION 4
 #define NNRT_MAX_RANK 6
 
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_I32 = 1 };
@@ -63,6 +69,7 @@ typedef struct nnrt_model {
   int64_t batch;       /* rows per call of every entry point */
   int64_t num_params;  /* floats in the parameter buffer */
   int64_t opt_state_size; /* floats of optimizer state (zero-initialised) */
+  int64_t workspace_bytes; /* scratch bytes every entry point but init runs on */
   /* Parameters, then inputs, then targets, then outputs; each group in
    * declaration order. */
   const nnrt_tensor_info *tensors;
@@ -70,14 +77,14 @@ typedef struct nnrt_model {
   /* Writes initial values of every parameter (the .nn initializers). */
   void (*init)(float *params, int64_t seed);
   /* io: one pointer per input, then one per output. */
-  void (*predict)(const float *params, void *const *io);
+  void (*predict)(const float *params, void *const *io, void *workspace);
   /* Forward, backward and optimizer update in one call.
    * io: one pointer per input, per target, then weights (float[batch]),
    * then one per output. Returns the weighted mean loss before the update. */
   float (*train_step)(float *params, float *opt_state, const float *hyper,
-                      void *const *io);
+                      void *const *io, void *workspace);
   /* Same io layout as train_step; no update. Returns the weighted mean loss. */
-  float (*eval_step)(const float *params, void *const *io);
+  float (*eval_step)(const float *params, void *const *io, void *workspace);
 
   /* Generation, one time step per call, for models with recurrent cells or
    * a key/value cache (NULL and 0 otherwise). `step_tensors` lists, in order, the step's
@@ -93,7 +100,7 @@ typedef struct nnrt_model {
    * again from all-zero states. 0: no limit (recurrent cells). */
   int32_t step_context;
   const nnrt_tensor_info *step_tensors;
-  void (*step)(const float *params, void *const *io);
+  void (*step)(const float *params, void *const *io, void *workspace);
 } nnrt_model;
 
 #ifdef __cplusplus

@@ -51,7 +51,7 @@ int32_t next_token(int32_t tok, int count, int64_t V) { return int32_t((tok + co
 
 // io: token ids int32[SB], state float[SB][2] (steps seen, last token),
 // probs float[SB][V], an extra output float[SB][2].
-void fake_step(const float *params, void *const *io) {
+void fake_step(const float *params, void *const *io, void *) {
   auto tok = static_cast<const int32_t *>(io[0]);
   auto state = static_cast<float *>(io[1]);
   auto probs = static_cast<float *>(io[2]);
@@ -81,7 +81,7 @@ void fake_step(const float *params, void *const *io) {
 // with 0) -> probs float[batch][V], the same next token as the step after
 // the window's tokens (the count is the number of tokens before the last).
 int predict_calls = 0;
-void fake_predict(const float *, void *const *io) {
+void fake_predict(const float *, void *const *io, void *) {
   auto x = static_cast<const int32_t *>(io[0]);
   auto probs = static_cast<float *>(io[1]);
   int64_t V = steplog.vocab;
@@ -446,7 +446,7 @@ TEST_CASE("generate: clear errors", "[runtime]") {
   bad.m.step_batch = SB;
   bad.m.abi_version = 1;
   CHECK(generate(bad, w.v, "the", 3) ==
-        "error: model 'TextGen' was compiled for nnrt ABI 1, this runtime has ABI 3");
+        "error: model 'TextGen' was compiled for nnrt ABI 1, this runtime has ABI " + std::to_string(NNRT_ABI_VERSION));
 
   nnrt_vocab empty{};
   CHECK(generate(fm, empty, "the", 3) == "error: generation needs a vocabulary");

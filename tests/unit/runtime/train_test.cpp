@@ -52,7 +52,7 @@ float forward(const float *p, const float *x, const int32_t *y, const float *w, 
   return wsum > 0 ? float(loss / wsum) : 0.0f;
 }
 
-float fake_train_step(float *params, float *opt_state, const float *hyper, void *const *io) {
+float fake_train_step(float *params, float *opt_state, const float *hyper, void *const *io, void *) {
   auto x = static_cast<const float *>(io[0]);
   auto y = static_cast<const int32_t *>(io[1]);
   auto w = static_cast<const float *>(io[2]);
@@ -69,12 +69,12 @@ float fake_train_step(float *params, float *opt_state, const float *hyper, void 
   return loss;
 }
 
-float fake_eval_step(const float *params, void *const *io) {
+float fake_eval_step(const float *params, void *const *io, void *) {
   return forward(params, static_cast<const float *>(io[0]), static_cast<const int32_t *>(io[1]),
                  static_cast<const float *>(io[2]), static_cast<float *>(io[3]), nullptr);
 }
 
-void fake_predict(const float *params, void *const *io) {
+void fake_predict(const float *params, void *const *io, void *) {
   forward(params, static_cast<const float *>(io[0]), nullptr, nullptr, static_cast<float *>(io[1]), nullptr);
 }
 
@@ -425,7 +425,7 @@ namespace {
 // A sequence classifier's eval_step: output [3 positions, 2 classes],
 // target [3]. Row r predicts class 1 at positions p < r (as one-hot
 // scores); targets are all 1, so row r is right at min(r, 3) of 3.
-float seq_eval_step(const float *, void *const *io) {
+float seq_eval_step(const float *, void *const *io, void *) {
   auto out = static_cast<float *>(io[3]);
   for (int r = 0; r < B; r++)
     for (int pos = 0; pos < 3; pos++) {

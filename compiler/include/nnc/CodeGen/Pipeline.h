@@ -52,6 +52,9 @@ struct ModelABI {
   std::string name;   // model name in the .nn file
   std::string prefix; // C symbol prefix: the lower-cased model name
   int64_t batch = 0, numParams = 0, optStateSize = 0;
+  // Bytes of the workspace every entry point but init runs on (the memory
+  // plan's largest); known once the pipeline has run nnc-plan-memory.
+  int64_t workspaceBytes = 0;
   int optimizer = 0, loss = 0;
   std::vector<Tensor> tensors; // params, inputs, targets, outputs
   bool hasStep = false;
@@ -67,11 +70,13 @@ enum class Stage { NN, NNTrain, Linalg, LLVMDialect, LLVMIR, Asm, Object };
 
 // Runs the pipeline from the checked graph up to `stop`. For a textual stage
 // the result is printed to `dump`; for Stage::Object the object file's bytes
-// are stored in `object`. Errors are reported on stderr with .nn locations.
+// are stored in `object`, and `abi` (when given) receives the table the
+// object holds. Errors are reported on stderr with .nn locations.
 mlir::LogicalResult compileModel(const dsl::Graph &graph,
                                  const CodeGenOptions &opts, Stage stop,
                                  llvm::raw_ostream *dump,
-                                 llvm::SmallVectorImpl<char> *object);
+                                 llvm::SmallVectorImpl<char> *object,
+                                 ModelABI *abi = nullptr);
 
 // The C header (C99 and C++) declaring the entry points of a compiled model.
 std::string writeHeader(const ModelABI &abi);

@@ -21,6 +21,7 @@ std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
 std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
 std::unique_ptr<mlir::Pass> createParallelizeLoopsPass();
 std::unique_ptr<mlir::Pass> createOutlineLoopNestsPass();
+std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

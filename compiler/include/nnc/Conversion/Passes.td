@@ -188,6 +188,48 @@ def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"
   ];
 }
 
+def PlanMemory : Pass<"nnc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "assigns every temporary of an entry point an offset in one workspace, by liveness";
+  let description = [{
+    Runs after bufferization, deallocation and `nnc-parallelize-loops`, on
+    the functions marked `nn.workspace`. Each statically shaped
+    `memref.alloc` that is freed in its function lives from its top-level op
+    to the top-level op of its last `memref.dealloc`; buffers whose lives
+    overlap get disjoint byte ranges (greedy best fit, largest first, 64-byte
+    aligned), the others share. A buffer made inside a one-dimensional
+    `scf.parallel` with constant bounds gets one slot per iteration, so
+    threads never share one. Each allocation becomes a `memref.view` of a
+    new last argument, the workspace `memref<Nxi8>`, and its deallocs go.
+    When the caller passes a null workspace, the function allocates one for
+    the call and frees it before returning. The module gets
+    `nn.workspace_bytes`: the most any entry point needs, so one workspace
+    serves them all.
+
+    ```mlir
+    // before
+    func.func @f(%x: memref<8x8xf32>) attributes {nn.workspace} {
+      %a = memref.alloc() {alignment = 64 : i64} : memref<8x8xf32>
+      ...
+      memref.dealloc %a : memref<8x8xf32>
+      return
+    }
+    // after
+    func.func @f(%x: memref<8x8xf32>, %ws: memref<256xi8>) attributes {nn.workspace} {
+      %p = memref.extract_aligned_pointer_as_index %ws : memref<256xi8> -> index
+      %null = arith.cmpi eq, %p, %c0 : index
+      %buf = scf.if %null -> (memref<256xi8>) { ... memref.alloc ... } else { scf.yield %ws }
+      %a = memref.view %buf[%c0][] : memref<256xi8> to memref<8x8xf32>
+      ...
+      scf.if %null { memref.dealloc %buf : memref<256xi8> }
+      return
+    }
+    ```
+  }];
+  let constructor = "nnc::createPlanMemoryPass()";
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def OutlineLoopNests : Pass<"nnc-outline-loop-nests", "mlir::ModuleOp"> {
   let summary = "splits a function with many loop nests into parts, each a function of its own";
   let description = [{

@@ -387,6 +387,10 @@ struct GenerateEntryPointsPass
     }
     forward.erase();
     grad.erase();
+    // Every entry point but init runs on a caller's workspace (nnc-plan-memory).
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn.getSymName() != "init")
+        fn->setAttr("nn.workspace", b.getUnitAttr());
     module->setAttr("nn.num_params", b.getI64IntegerAttr(numParams));
     module->setAttr("nn.opt_state_size", b.getI64IntegerAttr(stateSize()));
     module->setAttr("nn.optimizer", b.getStringAttr(optimizer));

@@ -82,7 +82,9 @@ def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
         -> (tensor<Pxf32>, tensor<Sxf32>, f32, %outputs...)
     ```
 
-    The module gets `nn.num_params` and `nn.opt_state_size` attributes.
+    The module gets `nn.num_params` and `nn.opt_state_size` attributes, and
+    every entry point but `init` an `nn.workspace` attribute: it runs on a
+    workspace the caller passes (`nnc-plan-memory`).
   }];
   let constructor = "nnc::nn::createGenerateEntryPointsPass()";
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::tensor::TensorDialect",
