@@ -172,6 +172,9 @@ int main(int argc, char **argv) {
                 med, *std::min_element(ms.begin(), ms.end()), median(cpu),
                 unitsPerStep / med * 1e3, c->unit);
   line += buf;
+  StepCosts costs = measureStepCosts(m, trainOnce, med);
+  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak memory %.0f MB\n",
+              costs.allocs, costs.faults, costs.gflops, costs.maxrssMB);
 
   // Generation at batch 1 with the key/value cache.
   if (c->perToken) {
@@ -186,6 +189,7 @@ int main(int argc, char **argv) {
                   *std::min_element(us.begin(), us.end()));
     line += buf;
   }
+  line += costs.fields();
   std::printf("%s\n", line.c_str());
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,43 @@ inline double median(std::vector<double> v) {
 
 inline int64_t argmax(const float *p, int64_t n) {
   return int64_t(std::max_element(p, p + n) - p);
+}
+
+// What steady-state train steps cost besides time: the generated code's
+// allocations and the page faults per step (both should be 0: the memory
+// plan), the process's peak memory, and the products' GFLOP/s from the
+// FLOPs nnc counted for one train_step (the model table's train_flops).
+struct StepCosts {
+  double allocs = 0, faults = 0, maxrssMB = 0, gflops = 0;
+  std::string fields() const {
+    char b[160];
+    std::snprintf(b, sizeof b, " allocs_per_step=%g faults_per_step=%g maxrss_mb=%.0f train_gflops=%.1f",
+                  allocs, faults, maxrssMB, gflops);
+    return b;
+  }
+};
+template <class Step>
+StepCosts measureStepCosts(const nnrt_model *m, Step once, double stepMs, int steps = 3) {
+  auto faults = [] {
+    rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_minflt + u.ru_majflt);
+  };
+  nnrt_alloc_stats a0, a1;
+  nnrt_alloc_stats_get(&a0);
+  double f0 = faults();
+  for (int i = 0; i < steps; ++i)
+    once();
+  double f1 = faults();
+  nnrt_alloc_stats_get(&a1);
+  StepCosts c;
+  c.allocs = double(a1.calls - a0.calls) / steps;
+  c.faults = (f1 - f0) / steps;
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  c.maxrssMB = double(u.ru_maxrss) / 1024.0;
+  c.gflops = double(m->train_flops) / stepMs / 1e6;
+  return c;
 }
 
 // A model's workspace (nnrt_abi.h), allocated once as an app would.

@@ -173,6 +173,9 @@ int main(int argc, char **argv) {
     return fail("the training loss did not go down (a broken benchmark, not a fast one)");
   const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
   double med = median(ms);
+  StepCosts costs = measureStepCosts(m, trainOnce, med);
+  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak memory %.0f MB\n",
+              costs.allocs, costs.faults, costs.gflops, costs.maxrssMB);
 
   // Generation at batch 1 with state.
   std::vector<double> us;
@@ -189,9 +192,9 @@ int main(int argc, char **argv) {
   std::printf("median: %.2f ms/train step (%.0f %s/s), %.2f us/token generation (%s)\n", med,
               unitsPerStep / med * 1e3, unit, median(us), path);
   std::printf("RESULT case=%s train_step_ms=%.3f train_min_ms=%.3f train_cpu_ms=%.3f "
-              "throughput=%.1f unit=%s gen_us=%.2f gen_min_us=%.2f gen_path=%s\n",
+              "throughput=%.1f unit=%s gen_us=%.2f gen_min_us=%.2f gen_path=%s%s\n",
               c->name, med, *std::min_element(ms.begin(), ms.end()), median(cpu),
               unitsPerStep / med * 1e3, unit, median(us), *std::min_element(us.begin(), us.end()),
-              path);
+              path, costs.fields().c_str());
   return 0;
 }

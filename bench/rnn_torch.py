@@ -28,6 +28,7 @@ Prints the blocks and one line per case:
 """
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -124,7 +125,8 @@ def run(case, steps, blocks, gen_tokens, gen_blocks):
     med = statistics.median(ms)
     print(f"RESULT case={case} train_step_ms={med:.3f} train_min_ms={min(ms):.3f} "
           f"train_cpu_ms={statistics.median(cpu):.3f} throughput={units / med * 1e3:.1f} "
-          f"unit={unit} gen_us={statistics.median(us):.2f} gen_min_us={min(us):.2f}",
+          f"unit={unit} gen_us={statistics.median(us):.2f} gen_min_us={min(us):.2f} "
+          f"maxrss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}",
           flush=True)
 
 

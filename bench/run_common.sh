@@ -22,6 +22,12 @@ fi
 
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# The machine, and OpenBLAS's best kernels for the PyTorch side (bench/machine.py).
+echo "== machine: /usr/bin/python3 bench/machine.py" >&2
+/usr/bin/python3 "$root/bench/machine.py" | tee "$tmp/machine.txt" >&2
+machine() { sed -n "s/^MACHINE .*$1=\([^ ]*\).*/\1/p" "$tmp/machine.txt"; }
+blas_core=$(machine core)
+peak1=$(machine sgemm1); peak2=$(machine sgemm2)
 unset OMP_WAIT_POLICY OPENBLAS_THREAD_TIMEOUT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NNC_BENCH_THREADS=1
 # nnc's large matrix products run on OpenMP threads: OMP_NUM_THREADS=1 and 2.
@@ -41,8 +47,9 @@ for c in "${cases[@]}"; do
 done
 torch_run() { # name, then environment assignments
   local name=$1; shift
-  echo "== PyTorch [$name]: env $* /usr/bin/python3 bench/$torch_script --cases $(IFS=,; echo "${cases[*]}") ${torch_case_args[*]}" >&2
-  env "$@" /usr/bin/python3 "$root/bench/$torch_script" --cases "$(IFS=,; echo "${cases[*]}")" \
+  echo "== PyTorch [$name]: env OPENBLAS_CORETYPE=$blas_core $* /usr/bin/python3 bench/$torch_script --cases $(IFS=,; echo "${cases[*]}") ${torch_case_args[*]}" >&2
+  env -u OPENBLAS_L2_SIZE -u OPENBLAS_CORETYPE ${blas_core:+OPENBLAS_CORETYPE=$blas_core} "$@" \
+    /usr/bin/python3 "$root/bench/$torch_script" --cases "$(IFS=,; echo "${cases[*]}")" \
     "${torch_case_args[@]}" | tee "$tmp/torch_$name.txt" >&2
 }
 torch_run t1 NNC_BENCH_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -59,7 +66,8 @@ best2() { # case key max|min -> best over the 2-thread configurations
 }
 
 echo
-echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores, $(machine isa); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "PyTorch's OpenBLAS core: $blas_core (environment: $(machine env_core), detected: $(machine detected_core)); same-run sgemm 1024^3: $peak1 GFLOP/s at 1 thread, $peak2 at 2"
 echo "nnc and PyTorch on 1 thread, and on 2 (PyTorch: the best of the three 2-thread configurations of BASELINES.md)."
 printf '| %-36s | %9s | %10s | %8s | %9s | %10s | %8s |\n' case "nnc 1t" "PyTorch 1t" "ratio 1t" "nnc 2t" "PyTorch 2t" "ratio 2t"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..38})" "$(printf -- '-%.0s' {1..11})" \
@@ -82,3 +90,9 @@ echo "(ratio: nnc/PyTorch for throughput, PyTorch/nnc for time; above 1x nnc is 
 echo "nnc generation path: $(sed -n 's/^RESULT case=\([^ ]*\) .*gen_path=\([^ ]*\).*/\1 \2/p' "$tmp/nnc1.txt" | tr '\n' ' ')"
 echo "nnc 1t train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/nnc1.txt" | tr '\n' ' ')"
 echo "PyTorch 1t train-step CPU ms (median): $(sed -n 's/^RESULT case=\([^ ]*\) .*train_cpu_ms=\([^ ]*\).*/\1 \2/p' "$tmp/torch_t1.txt" | tr '\n' ' ')"
+pct() { awk -v g="$1" -v p="$2" 'BEGIN { if (p > 0 && g != "") printf "%.1f GFLOP/s (%.0f%% of peak)", g, 100 * g / p; else printf "n/a" }'; }
+for c in "${cases[@]}"; do
+  echo "nnc $c training: 1t $(pct "$(get "$tmp/nnc1.txt" "$c" train_gflops)" "$peak1"), 2t $(pct "$(get "$tmp/nnc2.txt" "$c" train_gflops)" "$peak2");" \
+    "per steady-state step: $(get "$tmp/nnc1.txt" "$c" allocs_per_step) allocations, $(get "$tmp/nnc1.txt" "$c" faults_per_step) page faults;" \
+    "peak memory $(get "$tmp/nnc1.txt" "$c" maxrss_mb) MB (PyTorch $(get "$tmp/torch_t1.txt" "$c" maxrss_mb) MB)"
+done

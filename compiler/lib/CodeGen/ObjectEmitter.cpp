@@ -119,7 +119,7 @@ void addModelTable(Module &m, const ModelABI &abi) {
   Constant *stepTensors = table(abi.stepTensors, abi.prefix + "_step_tensors");
   Function *step = abi.hasStep ? m.getFunction(abi.prefix + "_step_io") : nullptr;
   auto *modelT = StructType::create(
-      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
+      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
             i64, i32, i32, ptr, ptr},
       "nnrt_model");
   const std::string &p = abi.prefix;
@@ -129,7 +129,8 @@ void addModelTable(Module &m, const ModelABI &abi) {
        ConstantInt::get(i32, abi.loss), ConstantInt::get(i32, abi.tensors.size()),
        str(abi.name), ConstantInt::get(i64, abi.batch),
        ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
-       ConstantInt::get(i64, abi.workspaceBytes), tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
+       ConstantInt::get(i64, abi.workspaceBytes), ConstantInt::get(i64, abi.predictFlops),
+       ConstantInt::get(i64, abi.trainFlops), tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
        m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
        ConstantInt::get(i64, abi.stepBatch),
        ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, abi.stepContext),

@@ -249,11 +249,15 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   }
   if (failed(runPipeline(*module, kLinalgPipeline)))
     return failure();
+  ModelABI abi = describeModel(graph, opts);
+  countFlops(*module, abi);
+  if (abiOut)
+    *abiOut = abi;
   if (stop == Stage::Linalg) {
-    printModule(*module, *dump);
+    if (dump)
+      printModule(*module, *dump);
     return success();
   }
-  ModelABI abi = describeModel(graph, opts);
   prefixEntryPoints(*module, abi.prefix);
   snprintf(buf, sizeof buf, kBufferizePipeline, vectorWidth(opts));
   if (failed(runPipeline(*module, buf)))

@@ -1290,6 +1290,19 @@ int cmdCompile(const Args &a) {
   return 0;
 }
 
+// 1234567 -> "1.23M" (as Keras prints sizes: k, M, G).
+std::string humanCount(double n) {
+  const char *units[] = {"", "k", "M", "G", "T"};
+  int u = 0;
+  while (n >= 1000 && u < 4) {
+    n /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.3g%s" : "%.0f%s", n, units[u]);
+  return buf;
+}
+
 int cmdSummary(const Args &a) {
   auto g = loadGraph(a);
   if (!g)
@@ -1319,6 +1332,18 @@ int cmdSummary(const Args &a) {
               "params: 0\n%s\n",
               dline.c_str(), (long long)all, (long long)all, line.c_str());
   (void)total;
+  // FLOPs as the compiler counts them on the generated entry points.
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  ModelABI abi;
+  if (mlir::failed(compileModel(*g, *o, Stage::Linalg, nullptr, nullptr, &abi)))
+    return 1;
+  double batch = double(std::max<int64_t>(1, o->batch));
+  std::printf("FLOPs per example (matrix products): forward %s, training step %s\n%s\n",
+              humanCount(double(abi.predictFlops) / batch).c_str(),
+              humanCount(double(abi.trainFlops) / batch).c_str(), line.c_str());
   return 0;
 }
 

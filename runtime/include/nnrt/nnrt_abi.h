@@ -70,6 +70,9 @@ typedef struct nnrt_model {
   int64_t num_params;  /* floats in the parameter buffer */
   int64_t opt_state_size; /* floats of optimizer state (zero-initialised) */
   int64_t workspace_bytes; /* scratch bytes every entry point but init runs on */
+  /* FLOPs of one predict and one train_step call (all `batch` rows): two
+   * per multiply-add of the model's matrix products, counted by nnc. */
+  int64_t predict_flops, train_flops;
   /* Parameters, then inputs, then targets, then outputs; each group in
    * declaration order. */
   const nnrt_tensor_info *tensors;

@@ -55,6 +55,9 @@ struct ModelABI {
   // Bytes of the workspace every entry point but init runs on (the memory
   // plan's largest); known once the pipeline has run nnc-plan-memory.
   int64_t workspaceBytes = 0;
+  // FLOPs of one predict and one train_step call (batch rows), counted by
+  // the compiler (countFlops).
+  int64_t predictFlops = 0, trainFlops = 0;
   int optimizer = 0, loss = 0;
   std::vector<Tensor> tensors; // params, inputs, targets, outputs
   bool hasStep = false;
@@ -77,6 +80,9 @@ mlir::LogicalResult compileModel(const dsl::Graph &graph,
                                  llvm::raw_ostream *dump,
                                  llvm::SmallVectorImpl<char> *object,
                                  ModelABI *abi = nullptr);
+
+// Sets abi's predictFlops and trainFlops from the module in linalg form.
+void countFlops(mlir::ModuleOp module, ModelABI &abi);
 
 // The C header (C99 and C++) declaring the entry points of a compiled model.
 std::string writeHeader(const ModelABI &abi);
