@@ -21,8 +21,11 @@ failed=0
   fail "training exited non-zero: $(tail -3 train.log)"
 head -1 train.log
 acc=$(sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p' qa.json)
-echo "test accuracy after 40 epochs: $acc"
-# Half the answers are yes: 0.5 is chance. This run reaches about 0.86.
+echo "test accuracy after 60 epochs: $acc"
+# Half the answers are yes: 0.5 is chance. Training sits near chance for the
+# first 15-20 epochs, and when it leaves that plateau depends on rounding: in
+# 60 epochs seeds 1-8 reach 0.76-0.91 (40 epochs left seed 1 at 0.69 once
+# sums were vectorized). This seed reaches about 0.78.
 awk -v a="$acc" 'BEGIN { exit !(a >= 0.7) }' || fail "test accuracy $acc < 0.7"
 
 # The first 60 test examples as text: the story's tokens, the question's,

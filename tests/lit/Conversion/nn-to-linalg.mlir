@@ -162,7 +162,8 @@ func.func @reshape(%x: tensor<8x3xf32>) -> (tensor<24xf32>, tensor<2x4x3xf32>) {
   return %0, %1 : tensor<24xf32>, tensor<2x4x3xf32>
 }
 
-// matmul: loops (m, n, k), a multiply-accumulate into a zero-filled result.
+// matmul: loops (m, n, k), a multiply-accumulate into a zero-filled result;
+// the sum may be reassociated (fastmath<reassoc>), as every reduction's.
 // CHECK-LABEL: func.func @matmul(
 // CHECK-SAME: %[[X:.*]]: tensor<8x4xf32>, %[[W:.*]]: tensor<4x3xf32>)
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
@@ -171,7 +172,7 @@ func.func @reshape(%x: tensor<8x3xf32>) -> (tensor<24xf32>, tensor<2x4x3xf32>) {
 // CHECK: linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[W]] : tensor<8x4xf32>, tensor<4x3xf32>) outs(%[[F]] : tensor<8x3xf32>)
 // CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK-NEXT: %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
-// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
 // CHECK-NEXT: linalg.yield %[[S]] : f32
 func.func @matmul(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>) -> tensor<8x3xf32> {
   %0 = nn.matmul %x, %w : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<8x3xf32>
@@ -310,7 +311,7 @@ func.func @cross_entropy_grad(%l: tensor<8x3xf32>, %y: tensor<8xi32>, %w: tensor
 // CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK-NEXT: %[[DIFF:.*]] = arith.subf %[[A]], %[[B]] : f32
 // CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[DIFF]], %[[DIFF]] : f32
-// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[SQ]] fastmath<reassoc> : f32
 // CHECK: arith.divf %{{.*}}, %[[THREE]] : f32
 // CHECK: linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[TOSCALAR]], #[[TOSCALAR]]], iterator_types = ["reduction"]} ins(%{{.*}}, %[[W]], %{{.*}} : tensor<8xf32>, tensor<8xf32>, tensor<f32>)
 func.func @mse(%p: tensor<8x3xf32>, %t: tensor<8x3xf32>, %w: tensor<8xf32>) -> tensor<f32> {
