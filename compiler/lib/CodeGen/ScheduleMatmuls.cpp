@@ -19,7 +19,18 @@ using namespace mlir;
 
 namespace {
 
-// The longest reduction run in one piece; see the blocking below.
+// The longest reduction run in one piece (see the blocking below), and the
+// blocks a longer one runs in. With AVX-512 (32 columns a register tile) a
+// [512, 32] strip of B streams from L2 fast enough that blocking costs more
+// than it saves: 4096x512x128 (the tiny GPT's MLP down) ran at 120 GFLOP/s
+// blocked and 248 in one piece on a Zen 5 core, 512^3 at 193 and 239
+// (bench-products). Not when B's rows are a multiple of 4 KiB apart: then
+// the strip's rows share a few cache sets (3200x512x2048: 186 blocked and
+// packed, 115 in one piece), nor from K = 1024 on (1024^3: 179 against 111).
+// AVX2 keeps 256, as measured on an AVX2 EPYC.
+int64_t maxUnblockedK(int64_t vectorWidth, int64_t columns) {
+  return vectorWidth >= 16 && columns % 1024 != 0 ? 512 : 256;
+}
 constexpr int64_t kMaxKBlock = 256;
 // The most rows of A in one block of a blocked reduction: [mc, kc] floats
 // (128 KiB) stay in L2.
@@ -450,14 +461,15 @@ struct ScheduleMatmulsPass
       // whose strips are packed (blocked, several row tiles) use them; the
       // loop is found before tiling adds loops of its own.
       Value wholeB = op.getDpsInputOperand(1)->get();
-      bool packsStrips = ranges[2] > kMaxKBlock && ranges[0] >= 2 * mr;
+      bool blocksK = ranges[2] > maxUnblockedK(vw, ranges[1]);
+      bool packsStrips = blocksK && ranges[0] >= 2 * mr;
       scf::ForOp panelLoop = packsStrips && ranges[1] % nr == 0
                                  ? outermostInvariantLoop(op, wholeB)
                                  : scf::ForOp();
       linalg::GenericOp inner = op;
       bool blocked = false;
       scf::ForOp rowBlockLoop;
-      if (ranges[2] > kMaxKBlock) {
+      if (blocksK) {
         int64_t kc = kMaxKBlock;
         for (int64_t c = kMaxKBlock; c >= kMaxKBlock / 2; --c)
           if (ranges[2] % c == 0) {

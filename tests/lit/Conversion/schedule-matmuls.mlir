@@ -177,8 +177,8 @@ func.func @not_a_matmul(%a: tensor<8x3xf32>, %b: tensor<3xf32>) -> (tensor<8x3xf
 // and is a multiple of the 8-row register block), inside the k blocks; the
 // row-block loop is the one threads share, and each block packs its own A^T
 // [256, 96].
-func.func @long_k_many_rows(%a: tensor<192x512xf32>, %b: tensor<512x32xf32>) -> tensor<192x32xf32> {
-  %0 = nn.matmul %a, %b : tensor<192x512xf32>, tensor<512x32xf32> -> tensor<192x32xf32>
+func.func @long_k_many_rows(%a: tensor<192x1024xf32>, %b: tensor<1024x32xf32>) -> tensor<192x32xf32> {
+  %0 = nn.matmul %a, %b : tensor<192x1024xf32>, tensor<1024x32xf32> -> tensor<192x32xf32>
   return %0 : tensor<192x32xf32>
 }
 // CHECK-LABEL: func.func @long_k_many_rows(
@@ -195,41 +195,63 @@ func.func @long_k_many_rows(%a: tensor<192x512xf32>, %b: tensor<512x32xf32>) -> 
 // B invariant in a loop around the product (a scan's weights): packed once
 // before the loop into panels [N / 32, K, 32], row by row; every iteration
 // reads its column strips from the panels instead of copying them.
-func.func @invariant_b(%a: tensor<16x512xf32>, %b: tensor<512x64xf32>, %acc: tensor<16x64xf32>) -> tensor<16x64xf32> {
+func.func @invariant_b(%a: tensor<16x1024xf32>, %b: tensor<1024x64xf32>, %acc: tensor<16x64xf32>) -> tensor<16x64xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
   %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%x = %acc) -> (tensor<16x64xf32>) {
-    %p = nn.matmul %a, %b : tensor<16x512xf32>, tensor<512x64xf32> -> tensor<16x64xf32>
+    %p = nn.matmul %a, %b : tensor<16x1024xf32>, tensor<1024x64xf32> -> tensor<16x64xf32>
     %s = nn.add %x, %p : tensor<16x64xf32>, tensor<16x64xf32> -> tensor<16x64xf32>
     scf.yield %s : tensor<16x64xf32>
   }
   return %r : tensor<16x64xf32>
 }
 // CHECK-LABEL: func.func @invariant_b(
-// CHECK: %[[P0:.*]] = bufferization.alloc_tensor() : tensor<2x512x32xf32>
+// CHECK: %[[P0:.*]] = bufferization.alloc_tensor() : tensor<2x1024x32xf32>
 // CHECK: %[[P:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[P0]])
-// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<512x64xf32>, vector<32xf32>
-// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<2x512x32xf32>
+// CHECK: vector.transfer_read %arg1[{{.*}}]{{.*}} : tensor<1024x64xf32>, vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<32xf32>, tensor<2x1024x32xf32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
 // CHECK-NOT: alloc_tensor() : tensor<256x32xf32>
-// CHECK: vector.transfer_read %[[P]][{{.*}}]{{.*}} : tensor<2x512x32xf32>, vector<1x32xf32>
+// CHECK: vector.transfer_read %[[P]][{{.*}}]{{.*}} : tensor<2x1024x32xf32>, vector<1x32xf32>
 // CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: return
 
 // A transposed A block is packed by a contiguous copy (rows of A^T), not
 // by the transposing generic.
-func.func @long_k_transposed(%a: tensor<512x64xf32>, %b: tensor<512x32xf32>) -> tensor<64x32xf32> {
-  %0 = nn.matmul %a, %b {transpose_a} : tensor<512x64xf32>, tensor<512x32xf32> -> tensor<64x32xf32>
+func.func @long_k_transposed(%a: tensor<1024x64xf32>, %b: tensor<1024x32xf32>) -> tensor<64x32xf32> {
+  %0 = nn.matmul %a, %b {transpose_a} : tensor<1024x64xf32>, tensor<1024x32xf32> -> tensor<64x32xf32>
   return %0 : tensor<64x32xf32>
 }
 // CHECK-LABEL: func.func @long_k_transposed(
 // CHECK: %[[AP:.*]] = bufferization.alloc_tensor() : tensor<256x64xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[AP]])
-// CHECK: vector.transfer_read {{.*}} : tensor<512x64xf32>, vector<1x64xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<1024x64xf32>, vector<1x64xf32>
 // CHECK: bufferization.alloc_tensor() : tensor<256x32xf32>
 // CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: return
+
+// A reduction of 512 runs in one piece with AVX-512's 32-column tiles (a
+// [512, 32] strip of B streams from L2 fast enough), unless B's rows are a
+// multiple of 4 KiB apart (2048 columns), and always in blocks with AVX2.
+func.func @k512(%a: tensor<64x512xf32>, %b: tensor<512x128xf32>) -> tensor<64x128xf32> {
+  %0 = nn.matmul %a, %b : tensor<64x512xf32>, tensor<512x128xf32> -> tensor<64x128xf32>
+  return %0 : tensor<64x128xf32>
+}
+// CHECK-LABEL: func.func @k512(
+// CHECK-NOT: alloc_tensor
+// CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: return
+// VW8-LABEL: func.func @k512(
+// VW8: bufferization.alloc_tensor() : tensor<256x16xf32>
+// VW8: return
+func.func @k512_wide(%a: tensor<64x512xf32>, %b: tensor<512x2048xf32>) -> tensor<64x2048xf32> {
+  %0 = nn.matmul %a, %b : tensor<64x512xf32>, tensor<512x2048xf32> -> tensor<64x2048xf32>
+  return %0 : tensor<64x2048xf32>
+}
+// CHECK-LABEL: func.func @k512_wide(
+// CHECK: bufferization.alloc_tensor() : tensor<256x32xf32>
 // CHECK: return
 
 // One narrow row (batch-1 generation, fewer than 256 columns): 8 vectors of
