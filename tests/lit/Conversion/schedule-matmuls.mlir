@@ -241,7 +241,7 @@ func.func @k512(%a: tensor<64x512xf32>, %b: tensor<512x128xf32>) -> tensor<64x12
 }
 // CHECK-LABEL: func.func @k512(
 // CHECK-NOT: alloc_tensor
-// CHECK: vector.contract {{.*}} : vector<1x8xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: return
 // VW8-LABEL: func.func @k512(
 // VW8: bufferization.alloc_tensor() : tensor<256x16xf32>
