@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -53,15 +54,21 @@ CodeGenOptions adamOptions(int64_t batch, float beta1, float beta2, float epsilo
   return o;
 }
 
+CodeGenOptions forTestTarget(CodeGenOptions o) {
+  if (const char *cpu = std::getenv("NNC_TEST_TARGET_CPU"); cpu && *cpu && o.targetCPU.empty())
+    o.targetCPU = cpu;
+  return o;
+}
+
 static Compiled compileGraph(const std::optional<dsl::Graph> &g, const std::string &what,
-                             const std::ostringstream &diags, const CodeGenOptions &opts) {
+                             const std::ostringstream &diags, const CodeGenOptions &given) {
   if (!g)
     throw std::runtime_error("front end rejected " + what + ":\n" + diags.str());
+  CodeGenOptions opts = forTestTarget(given);
   llvm::SmallVector<char, 0> obj;
-  if (mlir::failed(compileModel(*g, opts, Stage::Object, nullptr, &obj)))
-    throw std::runtime_error("compileModel failed for " + what + " (see stderr)");
   Compiled c;
-  c.abi = describeModel(*g, opts);
+  if (mlir::failed(compileModel(*g, opts, Stage::Object, nullptr, &obj, &c.abi)))
+    throw std::runtime_error("compileModel failed for " + what + " (see stderr)");
   std::string err;
   c.loaded = loadObject(obj, c.abi.prefix, err);
   if (!c.loaded)
@@ -199,7 +206,7 @@ Compiled compileWithStep(const std::string &source, const CodeGenOptions &base,
   if (!g.usesCache && g.timeParam.empty())
     throw std::runtime_error(fileName + " has neither a time parameter nor a key/value cache");
   dsl::Graph sg = g.usesCache ? build({}, true) : build({{g.timeParam, 1}}, false);
-  CodeGenOptions opts = base;
+  CodeGenOptions opts = forTestTarget(base);
   opts.stepGraph = &sg;
   llvm::SmallVector<char, 0> obj;
   Compiled c;

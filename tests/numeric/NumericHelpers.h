@@ -30,6 +30,11 @@ struct Compiled {
   std::vector<const nnrt_tensor_info *> withRole(int role) const;
 };
 
+// `o` for the target the tests run for: NNC_TEST_TARGET_CPU (ctest runs the
+// suite a second time with haswell, an AVX2 CPU) unless `o` names one.
+// compileSource, compileFile and compileWithStep apply it themselves.
+CodeGenOptions forTestTarget(CodeGenOptions o);
+
 CodeGenOptions sgdOptions(int64_t batch, float momentum = 0.0f);
 CodeGenOptions adamOptions(int64_t batch, float beta1 = 0.9f, float beta2 = 0.999f,
                            float epsilon = 1e-7f);

@@ -69,7 +69,7 @@ Run train(const Compiled &c) {
 }
 
 CodeGenOptions options(unsigned threads, bool bundle = true) {
-  CodeGenOptions o = adamOptions(64);
+  CodeGenOptions o = forTestTarget(adamOptions(64));
   o.codegenThreads = threads;
   o.objectBundle = bundle;
   return o;
