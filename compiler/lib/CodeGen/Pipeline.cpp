@@ -264,6 +264,13 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return failure();
   if (auto ws = (*module)->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
     abi.workspaceBytes = ws.getInt();
+  if (abiOut)
+    *abiOut = abi;
+  if (stop == Stage::Buffers) {
+    if (dump)
+      printModule(*module, *dump);
+    return success();
+  }
   lowerVectors(*module);
   if (failed(runPipeline(*module, kLLVMPipeline)))
     return failure();

@@ -6,7 +6,7 @@
 //   nnc predict M.nn --checkpoint CKPT [--input FILE|-]
 //   nnc generate M.nn --checkpoint CKPT --prompt TEXT [--tokens N ...]
 //   nnc chat    M.nn --checkpoint CKPT   (stories and questions on stdin)
-//   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm
+//   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|buffers|llvm-dialect|llvm|asm
 //   nnc summary M.nn
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/dsl/Frontend.h"
@@ -65,7 +65,7 @@ const char *kUsage =
     "            empty line starts a new story\n"
     "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
-    "            --emit=ast|nn|nn-train|linalg|llvm-dialect|llvm|asm prints a stage\n"
+    "            --emit=ast|nn|nn-train|linalg|buffers|llvm-dialect|llvm|asm prints a stage\n"
     "  summary   print the layers, output shapes and parameter counts\n"
     "train, predict, generate and chat keep the compiled model in\n"
     "$NNC_CACHE_DIR (default ~/.cache/nnc) and reuse it while the model, the\n"
@@ -1245,10 +1245,11 @@ int cmdCompile(const Args &a) {
   }
   static const std::map<std::string, Stage> stages = {
       {"nn", Stage::NN},           {"nn-train", Stage::NNTrain},
-      {"linalg", Stage::Linalg},   {"llvm-dialect", Stage::LLVMDialect},
+      {"linalg", Stage::Linalg},   {"buffers", Stage::Buffers},
+      {"llvm-dialect", Stage::LLVMDialect},
       {"llvm", Stage::LLVMIR},     {"asm", Stage::Asm}};
   if (!emit.empty() && !stages.count(emit))
-    return fail("--emit expects ast, nn, nn-train, linalg, llvm-dialect, llvm "
+    return fail("--emit expects ast, nn, nn-train, linalg, buffers, llvm-dialect, llvm "
                 "or asm, got '" + emit + "'");
   if (emit.empty() && !a.has("o"))
     return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
@@ -1337,10 +1338,16 @@ int cmdSummary(const Args &a) {
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
+  // Memory and FLOPs as the compiler lays them out for the train block's
+  // batch (up to the memory plan: no LLVM work).
   ModelABI abi;
-  if (mlir::failed(compileModel(*g, *o, Stage::Linalg, nullptr, nullptr, &abi)))
+  if (mlir::failed(compileModel(*g, *o, Stage::Buffers, nullptr, nullptr, &abi)))
     return 1;
   double batch = double(std::max<int64_t>(1, o->batch));
+  std::printf("Memory at batch %lld: parameters %sB, optimizer state %sB (%s), workspace %sB\n",
+              (long long)o->batch, humanCount(4.0 * double(abi.numParams)).c_str(),
+              humanCount(4.0 * double(abi.optStateSize)).c_str(), o->optimizer.name.c_str(),
+              humanCount(double(abi.workspaceBytes)).c_str());
   std::printf("FLOPs per example (matrix products): forward %s, training step %s\n%s\n",
               humanCount(double(abi.predictFlops) / batch).c_str(),
               humanCount(double(abi.trainFlops) / batch).c_str(), line.c_str());

@@ -69,7 +69,8 @@ struct ModelABI {
 ModelABI describeModel(const dsl::Graph &graph, const CodeGenOptions &opts);
 
 // The stages `nnc compile --emit=` can print, in pipeline order.
-enum class Stage { NN, NNTrain, Linalg, LLVMDialect, LLVMIR, Asm, Object };
+// Buffers: bufferized, scheduled and laid out in the workspace (nnc-plan-memory).
+enum class Stage { NN, NNTrain, Linalg, Buffers, LLVMDialect, LLVMIR, Asm, Object };
 
 // Runs the pipeline from the checked graph up to `stop`. For a textual stage
 // the result is printed to `dump`; for Stage::Object the object file's bytes
