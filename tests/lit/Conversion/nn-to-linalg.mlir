@@ -222,6 +222,20 @@ func.func @softmax(%x: tensor<8x3xf32>) -> tensor<8x3xf32> {
   return %0 : tensor<8x3xf32>
 }
 
+// softmax over rows of 16k: the row max first takes 16 partial maxima per
+// row (an elementwise max over vectors of 16, which LLVM vectorizes), then
+// the max of those.
+// CHECK-LABEL: func.func @softmax_wide(
+// CHECK: tensor.expand_shape {{.*}} : tensor<128xf32> into tensor<2x4x16xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.*}} : tensor<2x4x16xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// CHECK: arith.maxf
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<2x16xf32>) outs(%{{.*}} : tensor<2xf32>)
+// CHECK: arith.maxf
+func.func @softmax_wide(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %0 = nn.softmax %x : tensor<2x64xf32>
+  return %0 : tensor<2x64xf32>
+}
+
 // log_softmax: x - max - log(sum).
 // CHECK-LABEL: func.func @log_softmax(
 // CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[FIRST]]], iterator_types = ["parallel", "reduction"]}
