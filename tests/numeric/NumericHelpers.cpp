@@ -206,18 +206,10 @@ Compiled compileWithStep(const std::string &source, const CodeGenOptions &base,
   if (!g.usesCache && g.timeParam.empty())
     throw std::runtime_error(fileName + " has neither a time parameter nor a key/value cache");
   dsl::Graph sg = g.usesCache ? build({}, true) : build({{g.timeParam, 1}}, false);
-  CodeGenOptions opts = forTestTarget(base);
+  CodeGenOptions opts = base;
   opts.stepGraph = &sg;
-  llvm::SmallVector<char, 0> obj;
-  Compiled c;
-  if (mlir::failed(compileModel(g, opts, Stage::Object, nullptr, &obj, &c.abi)))
-    throw std::runtime_error("compileModel failed for " + fileName + " (see stderr)");
-  std::string err;
-  c.loaded = loadObject(obj, c.abi.prefix, err);
-  if (!c.loaded)
-    throw std::runtime_error("loadObject failed for " + fileName + ": " + err);
-  c.m = c.loaded->model();
-  return c;
+  return compileGraph(std::optional<dsl::Graph>(std::move(g)), fileName, std::ostringstream(),
+                      opts);
 }
 
 } // namespace nnc::numtest
