@@ -229,10 +229,11 @@ static int floats_push(floats *v, float x) {
   return 0;
 }
 
-/* Appends the fields of the current line except column `skip`. */
-static int push_features(const csv_reader *r, floats *x, int skip, char **header, nnrt_error *err) {
+/* Appends the fields of the current line as floats, except the columns
+ * whose `skip` entry is set (skip may be NULL). */
+static int push_features(const csv_reader *r, floats *x, const unsigned char *skip, char **header, nnrt_error *err) {
   for (int c = 0; c < r->nfields; c++) {
-    if (c == skip) continue;
+    if (skip && skip[c]) continue;
     float v;
     const char *why = parse_float(r->fields[c], &v);
     if (why) return number_error(r, c, header ? header[c] : NULL, why, err);
@@ -253,18 +254,47 @@ static void list_columns(char *out, size_t size, char **names, int n) {
 
 /* ---- training files --------------------------------------------------------- */
 
-/* A training file being read: its header, features and labels. */
+/* A training file being read: its header, features and labels (or float
+ * targets). */
 typedef struct {
   csv_reader r;
   char **header;
-  int ncols, label, header_line;
-  floats x;
+  int ncols, label, header_line; /* label: -1 with float targets */
+  unsigned char *skip;           /* the columns that are not features */
+  int *targets, ntargets;        /* float target columns, in the given order */
+  floats x, y;
   char **labels; /* each row's label field (pointing into r.buf) */
   int *lines;    /* and its line */
   size_t n, cap;
 } train_file;
 
-static int read_header(train_file *t, const char *label_column, nnrt_error *err) {
+/* The header's column `name`, or -1 after an error naming the columns. */
+static int find_column(const train_file *t, const char *name, nnrt_error *err) {
+  for (int i = 0; i < t->ncols; i++)
+    if (strcmp(t->header[i], name) == 0) return i;
+  char cols[700];
+  list_columns(cols, sizeof cols, t->header, t->ncols);
+  nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", t->r.name, t->header_line, name, cols);
+  return -1;
+}
+
+/* Float targets (regression): the named columns, each once. */
+static int find_targets(train_file *t, const nnrt_csv_options *opt, nnrt_error *err) {
+  t->targets = malloc((size_t)opt->num_targets * sizeof *t->targets);
+  if (!t->targets) return nnrt__fail(err, "out of memory");
+  for (int k = 0; k < opt->num_targets; k++) {
+    int c = find_column(t, opt->targets[k], err);
+    if (c < 0) return 1;
+    if (t->skip[c])
+      return nnrt__fail(err, "%s:%d: column '%s' is named twice as a target", t->r.name, t->header_line,
+                        opt->targets[k]);
+    t->skip[c] = 1;
+    t->targets[t->ntargets++] = c;
+  }
+  return 0;
+}
+
+static int read_header(train_file *t, const nnrt_csv_options *opt, nnrt_error *err) {
   csv_reader *r = &t->r;
   int got = next_line(r, err);
   if (got < 0) return 1;
@@ -272,23 +302,26 @@ static int read_header(train_file *t, const char *label_column, nnrt_error *err)
   t->ncols = r->nfields;
   t->header_line = r->line;
   t->header = malloc((size_t)t->ncols * sizeof *t->header);
-  if (!t->header) return nnrt__fail(err, "out of memory");
+  t->skip = calloc((size_t)t->ncols, 1);
+  if (!t->header || !t->skip) return nnrt__fail(err, "out of memory");
   memcpy(t->header, r->fields, (size_t)t->ncols * sizeof *t->header);
-  t->label = t->ncols - 1;
-  if (label_column) {
-    t->label = -1;
-    for (int i = 0; i < t->ncols; i++)
-      if (strcmp(t->header[i], label_column) == 0) t->label = i;
-    if (t->label < 0) {
-      char cols[700];
-      list_columns(cols, sizeof cols, t->header, t->ncols);
-      return nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", r->name, t->header_line,
-                        label_column, cols);
+  t->label = -1;
+  if (opt->num_targets > 0) {
+    if (find_targets(t, opt, err)) return 1;
+  } else {
+    t->label = opt->label_column ? find_column(t, opt->label_column, err) : t->ncols - 1;
+    if (t->label < 0) return 1;
+    t->skip[t->label] = 1;
+    if (opt->label_is_target) { /* one float target, read like the others */
+      if (!(t->targets = malloc(sizeof *t->targets))) return nnrt__fail(err, "out of memory");
+      t->targets[t->ntargets++] = t->label;
+      t->label = -1;
     }
   }
-  if (t->ncols < 2)
-    return nnrt__fail(err, "%s:%d: need at least one feature column and a label column, found %d column%s", r->name,
-                      t->header_line, t->ncols, t->ncols == 1 ? "" : "s");
+  int ntarget = t->label >= 0 ? 1 : t->ntargets;
+  if (t->ncols - ntarget < 1)
+    return nnrt__fail(err, "%s:%d: need at least one feature column and a %s column, found %d column%s", r->name,
+                      t->header_line, t->label >= 0 ? "label" : "target", t->ncols, t->ncols == 1 ? "" : "s");
   return 0;
 }
 
@@ -307,13 +340,29 @@ static int push_label(train_file *t, char *s, nnrt_error *err) {
   return 0;
 }
 
+static int push_targets(train_file *t, nnrt_error *err) {
+  for (int k = 0; k < t->ntargets; k++) {
+    int c = t->targets[k];
+    float v;
+    const char *why = parse_float(t->r.fields[c], &v);
+    if (why) return number_error(&t->r, c, t->header[c], why, err);
+    if (floats_push(&t->y, v)) return nnrt__fail(err, "out of memory");
+  }
+  t->n++;
+  return 0;
+}
+
 static int read_rows(train_file *t, nnrt_error *err) {
   csv_reader *r = &t->r;
   int got;
   while ((got = next_line(r, err)) > 0) {
     if (r->nfields != t->ncols)
       return nnrt__fail(err, "%s:%d: expected %d columns, found %d", r->name, r->line, t->ncols, r->nfields);
-    if (push_features(r, &t->x, t->label, t->header, err)) return 1;
+    if (push_features(r, &t->x, t->skip, t->header, err)) return 1;
+    if (t->label < 0) {
+      if (push_targets(t, err)) return 1;
+      continue;
+    }
     if (!*r->fields[t->label])
       return nnrt__fail(err, "%s:%d:%d: empty label (column '%s')", r->name, r->line, t->label + 1,
                         t->header[t->label]);
@@ -398,20 +447,24 @@ static int all_integers(const train_file *t) {
   return 1;
 }
 
-/* Moves the rows read into `out`: features, labels and names. */
+/* Moves the rows read into `out`: features, labels or targets, names. */
 static int make_dataset(train_file *t, int64_t num_classes, nnrt_dataset *out, nnrt_error *err) {
-  int nfeat = t->ncols - 1;
-  int32_t dtypes[2] = {NNRT_F32, NNRT_I32};
-  int64_t sizes[2] = {nfeat, 1};
+  int floats_out = t->label < 0, nfeat = 0;
+  int32_t dtypes[2] = {NNRT_F32, floats_out ? NNRT_F32 : NNRT_I32};
+  int64_t sizes[2] = {t->ncols - (floats_out ? t->ntargets : 1), floats_out ? t->ntargets : 1};
   if (nnrt_dataset_alloc(out, (int64_t)t->n, 2, dtypes, sizes, err)) return 1;
   memcpy(out->fields[0].data, t->x.p, t->x.n * sizeof(float));
-  int32_t *y = out->fields[1].data;
-  if (all_integers(t) ? int_labels(t, num_classes, y, err) : string_labels(t, num_classes, y, out, err)) return 1;
-  out->label_name = nnrt__strdup(t->header[t->label]);
-  if (!out->label_name) return nnrt__fail(err, "out of memory");
-  char **feat = t->header; /* drop the label column from the names */
-  memmove(feat + t->label, feat + t->label + 1, (size_t)(t->ncols - t->label - 1) * sizeof *feat);
-  return nnrt_dataset_set_feature_names(out, (const char *const *)feat, nfeat, err);
+  if (floats_out)
+    memcpy(out->fields[1].data, t->y.p, t->y.n * sizeof(float));
+  else if (all_integers(t) ? int_labels(t, num_classes, out->fields[1].data, err)
+                           : string_labels(t, num_classes, out->fields[1].data, out, err))
+    return 1;
+  /* One target column is skipped by name in prediction input, as a label. */
+  int named = floats_out ? (t->ntargets == 1 ? t->targets[0] : -1) : t->label;
+  if (named >= 0 && !(out->label_name = nnrt__strdup(t->header[named]))) return nnrt__fail(err, "out of memory");
+  for (int c = 0; c < t->ncols; c++) /* the feature columns' names, in order */
+    if (!t->skip[c]) t->header[nfeat++] = t->header[c];
+  return nnrt_dataset_set_feature_names(out, (const char *const *)t->header, nfeat, err);
 }
 
 int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_dataset *out, nnrt_error *err) {
@@ -421,10 +474,12 @@ int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_datas
   train_file t;
   memset(&t, 0, sizeof t);
   if (reader_open(&t.r, path, NULL, err)) return 1;
-  int rc = read_header(&t, opt->label_column, err) || read_rows(&t, err) ||
-           make_dataset(&t, opt->num_classes, out, err);
+  int rc = read_header(&t, opt, err) || read_rows(&t, err) || make_dataset(&t, opt->num_classes, out, err);
   if (rc) nnrt_dataset_free(out);
   free(t.x.p);
+  free(t.y.p);
+  free(t.skip);
+  free(t.targets);
   free(t.labels);
   free(t.lines);
   free(t.header);
@@ -475,6 +530,7 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
   if (reader_open(&r, path, f, err)) return 1;
   floats x = {0};
   char **header = NULL;
+  unsigned char *skip = NULL;
   int rc = 1, ncols, ignore = -1, has_header = 0;
   int64_t rows = 0;
 
@@ -497,6 +553,12 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
       if (strcmp(header[c], ignore_column) == 0) ignore = c;
     got = next_line(&r, err);
   }
+  skip = calloc(ncols > 0 ? (size_t)ncols : 1, 1);
+  if (!skip) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
+  if (ignore >= 0) skip[ignore] = 1;
   int nfeat = ncols - (ignore >= 0);
   if (nfeat < 1) {
     nnrt__fail(err, "%s:%d: no feature columns", r.name, r.line);
@@ -511,7 +573,7 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
       nnrt__fail(err, "%s:%d: expected %d columns, found %d", r.name, r.line, ncols, r.nfields);
       goto done;
     }
-    if (push_features(&r, &x, ignore, header, err)) goto done;
+    if (push_features(&r, &x, skip, header, err)) goto done;
     rows++;
   }
   if (got < 0) goto done;
@@ -534,6 +596,7 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
 done:
   free(x.p);
   free(header);
+  free(skip);
   reader_close(&r);
   return rc;
 }

@@ -6,6 +6,7 @@
 #include "nnrt/nnrt.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace nnc::tool {
@@ -16,10 +17,14 @@ namespace nnc::tool {
 // target is not a class id.
 int64_t csvClassCount(const dsl::Graph &g);
 
-// Loads a training CSV for model g, checking its labels against the class
-// count; false with the message in e.
-bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, const std::string &label,
-                     nnrt_dataset &out, nnrt_error &e);
+// Loads a training CSV for model g with its train block's options: class
+// labels checked against the class count, or float targets (regression)
+// when the model's first target is float; false with the message in e.
+bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, nnrt_dataset &out,
+                     nnrt_error &e);
+
+// Writes a regression model's outputs, a row of values per example.
+void printValues(std::FILE *f, const float *v, int64_t n, int64_t k);
 
 // The checkpoint's class names must not outnumber the model's outputs, or
 // output i would be printed with another class's name.

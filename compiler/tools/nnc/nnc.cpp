@@ -694,7 +694,7 @@ int cmdTrain(const Args &a) {
          (bd.numSets > 1 &&
           make(&bd.sets[1], g->inputs[0].shape[0], g->inputs[1].shape[0], &test, &e))))
       return fail(e.msg);
-  } else if (!tool::loadTrainingCsv(*g, dataPath, label, all, e)) {
+  } else if (!tool::loadTrainingCsv(*g, dataPath, all, e)) {
     return fail(e.msg);
   }
 
@@ -1216,8 +1216,12 @@ int cmdPredict(const Args &a) {
   nnrt_dataset out{};
   if (nnrt_predict(m, params.data(), &x, &out, &e))
     return fail(e.msg);
-  nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
-                         out.fields[0].size, names, numNames);
+  // A float target is regression: the outputs are the answer, not scores.
+  if (!g->targets.empty() && g->targets[0].dtype == dsl::DType::F32)
+    tool::printValues(stdout, (const float *)out.fields[0].data, out.n, out.fields[0].size);
+  else
+    nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
+                           out.fields[0].size, names, numNames);
   nnrt_free_strings(names, numNames);
   nnrt_scaler_free(&scaler);
   nnrt_dataset_free(&x);

@@ -142,6 +142,14 @@ typedef struct nnrt_csv_options {
    * be below it and string labels at most this many, else the error names
    * the line of the first label past it. */
   int64_t num_classes;
+  /* num_targets > 0: regression. These columns, in this order, are field 1
+   * (float32, size num_targets) instead of a label; label_column and
+   * num_classes are not used. */
+  const char *const *targets;
+  int num_targets;
+  /* With num_targets == 0: the label column (or the last) is one float
+   * target instead of a class label. */
+  int label_is_target;
 } nnrt_csv_options;
 
 /* nnrt_csv_load with options (opt may be NULL). */

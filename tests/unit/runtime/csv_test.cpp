@@ -310,3 +310,44 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
   }
   nnrt_dataset_free(&ds);
 }
+
+TEST_CASE("csv: float targets for regression", "[runtime]") {
+  TempDir dir;
+  write_file(dir.file("data.csv"), "a,t1,b,t2\n1,0.5,2,-1\n3,1e-3,4,2\n");
+  nnrt_dataset ds{};
+  nnrt_error err{};
+  nnrt_csv_options opt{};
+  const char *targets[] = {"t2", "t1"};  // the given order, not the file's
+  opt.targets = targets;
+  opt.num_targets = 2;
+  REQUIRE(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) == 0);
+  REQUIRE(ds.num_fields == 2);
+  CHECK(ds.fields[0].size == 2);
+  CHECK(ds.fields[1].dtype == NNRT_F32);
+  CHECK(ds.fields[1].size == 2);
+  const float *x = static_cast<const float *>(ds.fields[0].data);
+  const float *y = static_cast<const float *>(ds.fields[1].data);
+  CHECK(std::vector<float>(x, x + 4) == std::vector<float>{1, 2, 3, 4});
+  CHECK(std::vector<float>(y, y + 4) == std::vector<float>{-1, 0.5f, 2, 1e-3f});
+  CHECK(ds.num_classes == 0);
+  CHECK(ds.label_name == nullptr);  // two targets: none to skip by name
+  REQUIRE(ds.num_features == 2);
+  CHECK(std::string(ds.feature_names[1]) == "b");
+  nnrt_dataset_free(&ds);
+
+  // The label column as one float target.
+  nnrt_csv_options one{};
+  one.label_column = "t1";
+  one.label_is_target = 1;
+  REQUIRE(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &one, &ds, &err) == 0);
+  CHECK(ds.fields[0].size == 3);
+  CHECK(ds.fields[1].dtype == NNRT_F32);
+  CHECK(static_cast<const float *>(ds.fields[1].data)[0] == 0.5f);
+  CHECK(std::string(ds.label_name) == "t1");
+  nnrt_dataset_free(&ds);
+
+  const char *twice[] = {"t1", "t1"};
+  opt.targets = twice;
+  CHECK(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) != 0);
+  CHECK(std::string(err.msg) == dir.file("data.csv") + ":1: column 't1' is named twice as a target");
+}
