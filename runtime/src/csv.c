@@ -152,13 +152,64 @@ static int next_line(csv_reader *r, nnrt_error *err) {
   return 0;
 }
 
-static int parse_float(const char *s, float *out) {
-  if (!*s) return 1;
-  char *end;
-  float v = strtof(s, &end);
-  if (*end || !isfinite(v)) return 1;
+/* ---- numbers -------------------------------------------------------------- */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int starts_with_nocase(const char *s, const char *prefix) {
+  for (; *prefix; s++, prefix++)
+    if ((*s | 0x20) != *prefix) return 0;
+  return 1;
+}
+
+/* Decimal only: [+-] digits [. digits] [e [+-] digits]. strtof alone also
+ * reads hex ("0x10" is 16), "inf" and "nan", which in a data file are
+ * mistakes far more often than values. Returns NULL, or why s is not one
+ * ("" when nothing more specific can be said). */
+static const char *decimal_problem(const char *s) {
+  const char *p = s;
+  if (*p == '+' || *p == '-') p++;
+  if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) return "hexadecimal numbers are not read";
+  if (starts_with_nocase(p, "inf") || starts_with_nocase(p, "nan")) return "infinity and NaN are not accepted";
+  int digits = 0;
+  for (; is_digit(*p); p++) digits++;
+  if (*p == '.')
+    for (p++; is_digit(*p); p++) digits++;
+  if (!digits) return "";
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!is_digit(*p)) return "";
+    while (is_digit(*p)) p++;
+  }
+  return *p ? "" : NULL;
+}
+
+/* Returns NULL and sets *out, or why s is not a float32 value. */
+static const char *parse_float(const char *s, float *out) {
+  if (!*s) return "the field is empty";
+  const char *why = decimal_problem(s);
+  if (why) return why;
+  float v = strtof(s, NULL);
+  if (!isfinite(v)) return "it is out of the float32 range";
   *out = v;
-  return 0;
+  return NULL;
+}
+
+/* Anything strtod reads whole: a first line of such fields is data, not a
+ * header (a "0x10" there is then reported as a bad number). */
+static int looks_numeric(const char *s) {
+  char *end;
+  if (!*s) return 0;
+  (void)strtod(s, &end);
+  return *end == 0;
+}
+
+static int number_error(const csv_reader *r, int c, const char *column, const char *why, nnrt_error *err) {
+  char col[256] = "";
+  if (column) snprintf(col, sizeof col, " (column '%.200s')", column);
+  return nnrt__fail(err, "%s:%d:%d: '%s' is not a number%s: %s%sexpected a decimal number like 5, -0.25 or 1e-3",
+                    r->name, r->line, c + 1, r->fields[c], col, why, *why ? "; " : "");
 }
 
 typedef struct {
@@ -178,6 +229,19 @@ static int floats_push(floats *v, float x) {
   return 0;
 }
 
+/* Appends the fields of the current line as floats, except the columns
+ * whose `skip` entry is set (skip may be NULL). */
+static int push_features(const csv_reader *r, floats *x, const unsigned char *skip, char **header, nnrt_error *err) {
+  for (int c = 0; c < r->nfields; c++) {
+    if (skip && skip[c]) continue;
+    float v;
+    const char *why = parse_float(r->fields[c], &v);
+    if (why) return number_error(r, c, header ? header[c] : NULL, why, err);
+    if (floats_push(x, v)) return nnrt__fail(err, "out of memory");
+  }
+  return 0;
+}
+
 static void list_columns(char *out, size_t size, char **names, int n) {
   size_t used = 0;
   out[0] = 0;
@@ -188,158 +252,285 @@ static void list_columns(char *out, size_t size, char **names, int n) {
   }
 }
 
-/* Labels sort as numbers when they all are integers (as LabelEncoder does
- * on a numeric column), else as byte strings. */
-static int label_cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* ---- training files --------------------------------------------------------- */
+
+/* A training file being read: its header, features and labels (or float
+ * targets). */
+typedef struct {
+  csv_reader r;
+  char **header;
+  int ncols, label, header_line; /* label: -1 with float targets */
+  unsigned char *skip;           /* the columns that are not features */
+  int *targets, ntargets;        /* float target columns, in the given order */
+  floats x, y;
+  char **labels; /* each row's label field (pointing into r.buf) */
+  int *lines;    /* and its line */
+  size_t n, cap;
+} train_file;
+
+/* The header's column `name`, or -1 after an error naming the columns. */
+static int find_column(const train_file *t, const char *name, nnrt_error *err) {
+  for (int i = 0; i < t->ncols; i++)
+    if (strcmp(t->header[i], name) == 0) return i;
+  char cols[700];
+  list_columns(cols, sizeof cols, t->header, t->ncols);
+  nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", t->r.name, t->header_line, name, cols);
+  return -1;
 }
 
-static int label_cmp_int(const void *a, const void *b) {
-  long long u = strtoll(*(const char *const *)a, NULL, 10), v = strtoll(*(const char *const *)b, NULL, 10);
-  return (u > v) - (u < v);
+/* Float targets (regression): the named columns, each once. */
+static int find_targets(train_file *t, const nnrt_csv_options *opt, nnrt_error *err) {
+  t->targets = malloc((size_t)opt->num_targets * sizeof *t->targets);
+  if (!t->targets) return nnrt__fail(err, "out of memory");
+  for (int k = 0; k < opt->num_targets; k++) {
+    int c = find_column(t, opt->targets[k], err);
+    if (c < 0) return 1;
+    if (t->skip[c])
+      return nnrt__fail(err, "%s:%d: column '%s' is named twice as a target", t->r.name, t->header_line,
+                        opt->targets[k]);
+    t->skip[c] = 1;
+    t->targets[t->ntargets++] = c;
+  }
+  return 0;
+}
+
+static int read_header(train_file *t, const nnrt_csv_options *opt, nnrt_error *err) {
+  csv_reader *r = &t->r;
+  int got = next_line(r, err);
+  if (got < 0) return 1;
+  if (got == 0) return nnrt__fail(err, "%s: file is empty", r->name);
+  t->ncols = r->nfields;
+  t->header_line = r->line;
+  t->header = malloc((size_t)t->ncols * sizeof *t->header);
+  t->skip = calloc((size_t)t->ncols, 1);
+  if (!t->header || !t->skip) return nnrt__fail(err, "out of memory");
+  memcpy(t->header, r->fields, (size_t)t->ncols * sizeof *t->header);
+  t->label = -1;
+  if (opt->num_targets > 0) {
+    if (find_targets(t, opt, err)) return 1;
+  } else {
+    t->label = opt->label_column ? find_column(t, opt->label_column, err) : t->ncols - 1;
+    if (t->label < 0) return 1;
+    t->skip[t->label] = 1;
+    if (opt->label_is_target) { /* one float target, read like the others */
+      if (!(t->targets = malloc(sizeof *t->targets))) return nnrt__fail(err, "out of memory");
+      t->targets[t->ntargets++] = t->label;
+      t->label = -1;
+    }
+  }
+  int ntarget = t->label >= 0 ? 1 : t->ntargets;
+  if (t->ncols - ntarget < 1)
+    return nnrt__fail(err, "%s:%d: need at least one feature column and a %s column, found %d column%s", r->name,
+                      t->header_line, t->label >= 0 ? "label" : "target", t->ncols, t->ncols == 1 ? "" : "s");
+  return 0;
+}
+
+static int push_label(train_file *t, char *s, nnrt_error *err) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    char **p = realloc(t->labels, cap * sizeof *p);
+    if (p) t->labels = p;
+    int *q = p ? realloc(t->lines, cap * sizeof *q) : NULL;
+    if (!q) return nnrt__fail(err, "out of memory");
+    t->lines = q;
+    t->cap = cap;
+  }
+  t->labels[t->n] = s;
+  t->lines[t->n++] = t->r.line;
+  return 0;
+}
+
+static int push_targets(train_file *t, nnrt_error *err) {
+  for (int k = 0; k < t->ntargets; k++) {
+    int c = t->targets[k];
+    float v;
+    const char *why = parse_float(t->r.fields[c], &v);
+    if (why) return number_error(&t->r, c, t->header[c], why, err);
+    if (floats_push(&t->y, v)) return nnrt__fail(err, "out of memory");
+  }
+  t->n++;
+  return 0;
+}
+
+static int read_rows(train_file *t, nnrt_error *err) {
+  csv_reader *r = &t->r;
+  int got;
+  while ((got = next_line(r, err)) > 0) {
+    if (r->nfields != t->ncols)
+      return nnrt__fail(err, "%s:%d: expected %d columns, found %d", r->name, r->line, t->ncols, r->nfields);
+    if (push_features(r, &t->x, t->skip, t->header, err)) return 1;
+    if (t->label < 0) {
+      if (push_targets(t, err)) return 1;
+      continue;
+    }
+    if (!*r->fields[t->label])
+      return nnrt__fail(err, "%s:%d:%d: empty label (column '%s')", r->name, r->line, t->label + 1,
+                        t->header[t->label]);
+    if (push_label(t, r->fields[t->label], err)) return 1;
+  }
+  if (got < 0) return 1;
+  if (t->n == 0) return nnrt__fail(err, "%s: no data rows after the header", r->name);
+  return 0;
 }
 
 static int is_integer(const char *s) {
   if (*s == '-' || *s == '+') s++;
   if (!*s || strlen(s) > 18) return 0;
   for (; *s; s++)
-    if (*s < '0' || *s > '9') return 0;
+    if (!is_digit(*s)) return 0;
   return 1;
 }
 
-int nnrt_csv_load(const char *path, const char *label_column, nnrt_dataset *out, nnrt_error *err) {
-  memset(out, 0, sizeof *out);
-  csv_reader r;
-  if (reader_open(&r, path, NULL, err)) return 1;
-  floats x = {0};
-  char **labels = NULL, **classes = NULL, **header = NULL;
-  size_t nlabels = 0, cap_labels = 0;
-  int rc = 1;
+/* Integer labels are the class ids themselves, as PyTorch's cross_entropy
+ * reads them: renumbering {0, 2} to {0, 1} would train another problem. */
+static int int_labels(const train_file *t, int64_t num_classes, int32_t *y, nnrt_error *err) {
+  for (size_t i = 0; i < t->n; i++) {
+    long long v = strtoll(t->labels[i], NULL, 10);
+    const char *col = t->header[t->label];
+    if (v < 0)
+      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is not a class id: integer labels are class ids 0, 1, ...",
+                        t->r.name, t->lines[i], t->label + 1, v, col);
+    if (num_classes > 0 && v >= num_classes)
+      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is out of range: the model has %lld classes, so "
+                        "integer labels must be 0..%lld", t->r.name, t->lines[i], t->label + 1, v, col,
+                        (long long)num_classes, (long long)num_classes - 1);
+    if (v > INT32_MAX)
+      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is too large for a class id", t->r.name,
+                        t->lines[i], t->label + 1, v, col);
+    y[i] = (int32_t)v;
+  }
+  return 0;
+}
 
-  int got = next_line(&r, err);
-  if (got < 0) goto done;
-  if (got == 0) {
-    nnrt__fail(err, "%s: file is empty", r.name);
-    goto done;
-  }
-  int ncols = r.nfields, header_line = r.line;
-  header = malloc((size_t)ncols * sizeof *header);
-  if (!header) {
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  memcpy(header, r.fields, (size_t)ncols * sizeof *header);
-  int label = ncols - 1;
-  if (label_column) {
-    label = -1;
-    for (int i = 0; i < ncols; i++)
-      if (strcmp(header[i], label_column) == 0) label = i;
-    if (label < 0) {
-      char cols[700];
-      list_columns(cols, sizeof cols, header, ncols);
-      nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", r.name, header_line, label_column, cols);
-      goto done;
-    }
-  }
-  if (ncols < 2) {
-    nnrt__fail(err, "%s:%d: need at least one feature column and a label column, found %d column%s", r.name,
-               header_line, ncols, ncols == 1 ? "" : "s");
-    goto done;
-  }
+static int label_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-  while ((got = next_line(&r, err)) > 0) {
-    if (r.nfields != ncols) {
-      nnrt__fail(err, "%s:%d: expected %d columns, found %d", r.name, r.line, ncols, r.nfields);
-      goto done;
-    }
-    for (int c = 0; c < ncols; c++) {
-      if (c == label) continue;
-      float v;
-      if (parse_float(r.fields[c], &v)) {
-        nnrt__fail(err, "%s:%d:%d: '%s' is not a number (column '%s')", r.name, r.line, c + 1, r.fields[c], header[c]);
-        goto done;
-      }
-      if (floats_push(&x, v)) {
-        nnrt__fail(err, "out of memory");
-        goto done;
-      }
-    }
-    if (!*r.fields[label]) {
-      nnrt__fail(err, "%s:%d:%d: empty label (column '%s')", r.name, r.line, label + 1, header[label]);
-      goto done;
-    }
-    if (nlabels == cap_labels) {
-      cap_labels = cap_labels ? cap_labels * 2 : 256;
-      char **p = realloc(labels, cap_labels * sizeof *p);
-      if (!p) {
-        nnrt__fail(err, "out of memory");
-        goto done;
-      }
-      labels = p;
-    }
-    labels[nlabels++] = r.fields[label];
-  }
-  if (got < 0) goto done;
-  if (nlabels == 0) {
-    nnrt__fail(err, "%s: no data rows after the header", r.name);
-    goto done;
-  }
+/* The first row whose class is past the model's, named with the count. */
+static int too_many_classes(const train_file *t, char **classes, size_t nclasses, int64_t num_classes,
+                            const int32_t *y, nnrt_error *err) {
+  size_t i = 0;
+  while (i < t->n && y[i] < num_classes) i++;
+  char names[400];
+  list_columns(names, sizeof names, classes, (int)(nclasses < 40 ? nclasses : 40));
+  return nnrt__fail(err, "%s:%d:%d: column '%s' has %zu distinct labels but the model has %lld classes: '%s' here "
+                    "is class %d (labels sorted: %s%s)", t->r.name, t->lines[i], t->label + 1,
+                    t->header[t->label], nclasses, (long long)num_classes, t->labels[i], (int)y[i], names,
+                    nclasses > 40 ? ", ..." : "");
+}
 
-  /* Class names: the sorted distinct labels. */
-  classes = malloc(nlabels * sizeof *classes);
-  if (!classes) {
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  memcpy(classes, labels, nlabels * sizeof *classes);
-  int numeric = 1;
-  for (size_t i = 0; i < nlabels && numeric; i++) numeric = is_integer(labels[i]);
-  int (*label_cmp)(const void *, const void *) = numeric ? label_cmp_int : label_cmp_str;
-  qsort(classes, nlabels, sizeof *classes, label_cmp);
+/* String labels are named in sorted (byte) order, like LabelEncoder; the
+ * names go with the dataset so that predict can print them. */
+static int string_labels(const train_file *t, int64_t num_classes, int32_t *y, nnrt_dataset *out,
+                         nnrt_error *err) {
+  char **classes = malloc(t->n * sizeof *classes);
+  if (!classes) return nnrt__fail(err, "out of memory");
+  memcpy(classes, t->labels, t->n * sizeof *classes);
+  qsort(classes, t->n, sizeof *classes, label_cmp);
   size_t nclasses = 0;
-  for (size_t i = 0; i < nlabels; i++)
-    if (nclasses == 0 || label_cmp(&classes[nclasses - 1], &classes[i]) != 0) classes[nclasses++] = classes[i];
-
-  int nfeat = ncols - 1;
-  int32_t dtypes[2] = {NNRT_F32, NNRT_I32};
-  int64_t sizes[2] = {nfeat, 1};
-  if (nnrt_dataset_alloc(out, (int64_t)nlabels, 2, dtypes, sizes, err)) goto done;
-  memcpy(out->fields[0].data, x.p, x.n * sizeof(float));
-  int32_t *y = out->fields[1].data;
-  for (size_t i = 0; i < nlabels; i++) {
-    char **hit = bsearch(&labels[i], classes, nclasses, sizeof *classes, label_cmp);
+  for (size_t i = 0; i < t->n; i++)
+    if (nclasses == 0 || strcmp(classes[nclasses - 1], classes[i]) != 0) classes[nclasses++] = classes[i];
+  for (size_t i = 0; i < t->n; i++) {
+    char **hit = bsearch(&t->labels[i], classes, nclasses, sizeof *classes, label_cmp);
     y[i] = (int32_t)(hit - classes);
   }
-  char **feat = header;  /* drop the label column from the names */
-  out->label_name = nnrt__strdup(header[label]);
-  memmove(feat + label, feat + label + 1, (size_t)(ncols - label - 1) * sizeof *feat);
-  if (!out->label_name) {
-    nnrt_dataset_free(out);
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  if (nnrt_dataset_set_class_names(out, (const char *const *)classes, (int)nclasses, err) ||
-      nnrt_dataset_set_feature_names(out, (const char *const *)feat, nfeat, err)) {
-    nnrt_dataset_free(out);
-    goto done;
-  }
-  rc = 0;
-done:
-  free(x.p);
-  free(labels);
+  int rc = num_classes > 0 && (int64_t)nclasses > num_classes
+               ? too_many_classes(t, classes, nclasses, num_classes, y, err)
+               : nnrt_dataset_set_class_names(out, (const char *const *)classes, (int)nclasses, err);
   free(classes);
-  free(header);
-  reader_close(&r);
   return rc;
 }
 
-int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column, nnrt_dataset *out,
-                           nnrt_error *err) {
+static int all_integers(const train_file *t) {
+  for (size_t i = 0; i < t->n; i++)
+    if (!is_integer(t->labels[i])) return 0;
+  return 1;
+}
+
+/* Moves the rows read into `out`: features, labels or targets, names. */
+static int make_dataset(train_file *t, int64_t num_classes, nnrt_dataset *out, nnrt_error *err) {
+  int floats_out = t->label < 0, nfeat = 0;
+  int32_t dtypes[2] = {NNRT_F32, floats_out ? NNRT_F32 : NNRT_I32};
+  int64_t sizes[2] = {t->ncols - (floats_out ? t->ntargets : 1), floats_out ? t->ntargets : 1};
+  if (nnrt_dataset_alloc(out, (int64_t)t->n, 2, dtypes, sizes, err)) return 1;
+  memcpy(out->fields[0].data, t->x.p, t->x.n * sizeof(float));
+  if (floats_out)
+    memcpy(out->fields[1].data, t->y.p, t->y.n * sizeof(float));
+  else if (all_integers(t) ? int_labels(t, num_classes, out->fields[1].data, err)
+                           : string_labels(t, num_classes, out->fields[1].data, out, err))
+    return 1;
+  /* One target column is skipped by name in prediction input, as a label. */
+  int named = floats_out ? (t->ntargets == 1 ? t->targets[0] : -1) : t->label;
+  if (named >= 0 && !(out->label_name = nnrt__strdup(t->header[named]))) return nnrt__fail(err, "out of memory");
+  for (int c = 0; c < t->ncols; c++) /* the feature columns' names, in order */
+    if (!t->skip[c]) t->header[nfeat++] = t->header[c];
+  return nnrt_dataset_set_feature_names(out, (const char *const *)t->header, nfeat, err);
+}
+
+int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_dataset *out, nnrt_error *err) {
+  memset(out, 0, sizeof *out);
+  nnrt_csv_options none = {0};
+  if (!opt) opt = &none;
+  train_file t;
+  memset(&t, 0, sizeof t);
+  if (reader_open(&t.r, path, NULL, err)) return 1;
+  int rc = read_header(&t, opt, err) || read_rows(&t, err) || make_dataset(&t, opt->num_classes, out, err);
+  if (rc) nnrt_dataset_free(out);
+  free(t.x.p);
+  free(t.y.p);
+  free(t.skip);
+  free(t.targets);
+  free(t.labels);
+  free(t.lines);
+  free(t.header);
+  reader_close(&t.r);
+  return rc;
+}
+
+int nnrt_csv_load(const char *path, const char *label_column, nnrt_dataset *out, nnrt_error *err) {
+  nnrt_csv_options opt = {0};
+  opt.label_column = label_column;
+  return nnrt_csv_load_opts(path, &opt, out, err);
+}
+
+/* ---- prediction input ------------------------------------------------------- */
+
+/* A first line with a field that is not a number is a header, unless it is
+ * a row of the training file with its label: all numbers but one, and one
+ * column more than the model's features. That row is reported, since as a
+ * header it would leave "no data rows" and hide the cause. */
+static int first_line_is_header(const csv_reader *r, const char *ignore_column, int64_t num_features,
+                                int *is_header, nnrt_error *err) {
+  int text = 0, last = -1;
+  for (int c = 0; c < r->nfields; c++)
+    if (!looks_numeric(r->fields[c])) text++, last = c;
+  *is_header = text > 0;
+  if (text == 1 && num_features > 0 && r->nfields == num_features + 1 &&
+      !(ignore_column && strcmp(r->fields[last], ignore_column) == 0))
+    return nnrt__fail(err, "%s:%d: the row has %d columns, one more than the model's %lld features: it may include "
+                      "its label ('%s' in column %d); expected the features only", r->name, r->line, r->nfields,
+                      (long long)num_features, r->fields[last], last + 1);
+  return 0;
+}
+
+static int one_column_too_many(const csv_reader *r, const char *ignore_column, int64_t num_features,
+                               nnrt_error *err) {
+  char hint[300] = "";
+  if (ignore_column)
+    snprintf(hint, sizeof hint, ", or a header that names the label column '%.200s'", ignore_column);
+  return nnrt__fail(err, "%s:%d: the rows have %lld columns, one more than the model's %lld features: they may "
+                    "include the label; expected the features only%s", r->name, r->line,
+                    (long long)num_features + 1, (long long)num_features, hint);
+}
+
+int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, int64_t num_features,
+                         nnrt_dataset *out, nnrt_error *err) {
   memset(out, 0, sizeof *out);
   csv_reader r;
   if (reader_open(&r, path, f, err)) return 1;
   floats x = {0};
   char **header = NULL;
+  unsigned char *skip = NULL;
   int rc = 1, ncols, ignore = -1, has_header = 0;
   int64_t rows = 0;
 
@@ -350,10 +541,7 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
     goto done;
   }
   ncols = r.nfields;
-  for (int c = 0; c < ncols; c++) {
-    float v;
-    if (parse_float(r.fields[c], &v)) has_header = 1;
-  }
+  if (first_line_is_header(&r, ignore_column, num_features, &has_header, err)) goto done;
   if (has_header) {
     header = malloc((size_t)ncols * sizeof *header);
     if (!header) {
@@ -365,8 +553,19 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
       if (strcmp(header[c], ignore_column) == 0) ignore = c;
     got = next_line(&r, err);
   }
-  if (ncols - (ignore >= 0) < 1) {
+  skip = calloc(ncols > 0 ? (size_t)ncols : 1, 1);
+  if (!skip) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
+  if (ignore >= 0) skip[ignore] = 1;
+  int nfeat = ncols - (ignore >= 0);
+  if (nfeat < 1) {
     nnrt__fail(err, "%s:%d: no feature columns", r.name, r.line);
+    goto done;
+  }
+  if (got > 0 && num_features > 0 && nfeat == num_features + 1) {
+    one_column_too_many(&r, ignore_column, num_features, err);
     goto done;
   }
   for (; got > 0; got = next_line(&r, err)) {
@@ -374,22 +573,7 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
       nnrt__fail(err, "%s:%d: expected %d columns, found %d", r.name, r.line, ncols, r.nfields);
       goto done;
     }
-    for (int c = 0; c < ncols; c++) {
-      if (c == ignore) continue;
-      float v;
-      if (parse_float(r.fields[c], &v)) {
-        if (header)
-          nnrt__fail(err, "%s:%d:%d: '%s' is not a number (column '%s')", r.name, r.line, c + 1, r.fields[c],
-                     header[c]);
-        else
-          nnrt__fail(err, "%s:%d:%d: '%s' is not a number", r.name, r.line, c + 1, r.fields[c]);
-        goto done;
-      }
-      if (floats_push(&x, v)) {
-        nnrt__fail(err, "out of memory");
-        goto done;
-      }
-    }
+    if (push_features(&r, &x, skip, header, err)) goto done;
     rows++;
   }
   if (got < 0) goto done;
@@ -397,7 +581,6 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
     nnrt__fail(err, "%s: no data rows", r.name);
     goto done;
   }
-  int nfeat = ncols - (ignore >= 0);
   int32_t dtype = NNRT_F32;
   int64_t size = nfeat;
   if (nnrt_dataset_alloc(out, rows, 1, &dtype, &size, err)) goto done;
@@ -413,6 +596,12 @@ int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
 done:
   free(x.p);
   free(header);
+  free(skip);
   reader_close(&r);
   return rc;
+}
+
+int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column, nnrt_dataset *out,
+                           nnrt_error *err) {
+  return nnrt_csv_load_inputs(path, f, ignore_column, 0, out, err);
 }

@@ -1,6 +1,7 @@
 # lit configuration of the nnc tests. The build's lit.site.cfg.py sets the
 # paths and then loads this file.
 import os
+import sys
 
 import lit.formats
 
@@ -30,5 +31,7 @@ def tool(name):
 config.substitutions.append(("%nnc-opt", tool("nnc-opt")))
 config.substitutions.append(("%nnc", tool("nnc")))
 config.substitutions.append(("%examples", os.path.join(config.nnc_source_dir, "examples")))
+# The Python that runs lit, for small helper scripts under Inputs/.
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%cxx", config.cxx_compiler))

@@ -8,6 +8,7 @@
 //   nnc chat    M.nn --checkpoint CKPT   (stories and questions on stdin)
 //   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|buffers|llvm-dialect|llvm|asm
 //   nnc summary M.nn
+#include "CsvData.h"
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/dsl/Frontend.h"
 #include "nnrt/nnrt.h"
@@ -693,8 +694,7 @@ int cmdTrain(const Args &a) {
          (bd.numSets > 1 &&
           make(&bd.sets[1], g->inputs[0].shape[0], g->inputs[1].shape[0], &test, &e))))
       return fail(e.msg);
-  } else if (nnrt_csv_load(dataPath.c_str(), label.empty() ? nullptr : label.c_str(), &all,
-                           &e)) {
+  } else if (!tool::loadTrainingCsv(*g, dataPath, all, e)) {
     return fail(e.msg);
   }
 
@@ -1185,8 +1185,9 @@ int cmdPredict(const Args &a) {
   std::string input = a.get("input", "-");
   nnrt_dataset x{};
   const char *labelCol = nnrt_metadata_get(&md, "nnc.label_column");
-  int rc = input == "-" ? nnrt_csv_load_features("<stdin>", stdin, labelCol, &x, &e)
-                        : nnrt_csv_load_features(input.c_str(), nullptr, labelCol, &x, &e);
+  int64_t nfeat = tool::featureCount(m);
+  int rc = input == "-" ? nnrt_csv_load_inputs("<stdin>", stdin, labelCol, nfeat, &x, &e)
+                        : nnrt_csv_load_inputs(input.c_str(), nullptr, labelCol, nfeat, &x, &e);
   if (rc)
     return fail(e.msg);
   if (nnrt_dataset_check(&x, m, 0, input == "-" ? "<stdin>" : input.c_str(), &e))
@@ -1210,11 +1211,17 @@ int cmdPredict(const Args &a) {
   if (const char *cls = nnrt_metadata_get(&md, "nnc.classes"))
     if (nnrt_json_decode_strings(cls, &names, &numNames, &e))
       return fail(std::string("the checkpoint's class names: ") + e.msg);
+  if (!tool::checkClassNames(m, numNames, a.get("checkpoint"), e))
+    return fail(e.msg);
   nnrt_dataset out{};
   if (nnrt_predict(m, params.data(), &x, &out, &e))
     return fail(e.msg);
-  nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
-                         out.fields[0].size, names, numNames);
+  // A float target is regression: the outputs are the answer, not scores.
+  if (!g->targets.empty() && g->targets[0].dtype == dsl::DType::F32)
+    tool::printValues(stdout, (const float *)out.fields[0].data, out.n, out.fields[0].size);
+  else
+    nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
+                           out.fields[0].size, names, numNames);
   nnrt_free_strings(names, numNames);
   nnrt_scaler_free(&scaler);
   nnrt_dataset_free(&x);

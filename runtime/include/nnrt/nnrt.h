@@ -127,11 +127,34 @@ int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m,
 
 /* Training data: the first line is a header; every column except the label
  * column (label_column, or the last column when NULL) is a float feature
- * (field 0, size = number of features); labels are strings mapped to class
- * indices in sorted (byte) order, like sklearn's LabelEncoder (field 1,
- * int32, size 1). Blank lines are skipped, CRLF and "quoted" fields work. */
+ * (field 0, size = number of features), written in decimal (hex, inf and
+ * nan are refused). Labels (field 1, int32, size 1): when every label is an
+ * integer, it is the class id itself (>= 0; no class names); otherwise the
+ * labels are strings mapped to class indices in sorted (byte) order, like
+ * sklearn's LabelEncoder, and their names recorded. Blank lines are
+ * skipped, CRLF and "quoted" fields work. */
 int nnrt_csv_load(const char *path, const char *label_column,
                   nnrt_dataset *out, nnrt_error *err);
+
+typedef struct nnrt_csv_options {
+  const char *label_column; /* NULL: the last column */
+  /* > 0: the model's class count (its logits' width). Integer labels must
+   * be below it and string labels at most this many, else the error names
+   * the line of the first label past it. */
+  int64_t num_classes;
+  /* num_targets > 0: regression. These columns, in this order, are field 1
+   * (float32, size num_targets) instead of a label; label_column and
+   * num_classes are not used. */
+  const char *const *targets;
+  int num_targets;
+  /* With num_targets == 0: the label column (or the last) is one float
+   * target instead of a class label. */
+  int label_is_target;
+} nnrt_csv_options;
+
+/* nnrt_csv_load with options (opt may be NULL). */
+int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt,
+                       nnrt_dataset *out, nnrt_error *err);
 
 /* Prediction input: rows of features only (field 0). The header is optional
  * (a first line with any non-numeric field is a header). Reads `f` when it
@@ -140,6 +163,14 @@ int nnrt_csv_load(const char *path, const char *label_column,
  * NULL) is skipped, so a training file can be given as it is. */
 int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
                            nnrt_dataset *out, nnrt_error *err);
+
+/* nnrt_csv_load_features for a model of num_features features (> 0; 0 =
+ * unknown): rows with one column more, e.g. a training row with its label,
+ * are reported as such instead of being read as a header or as the wrong
+ * width. */
+int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column,
+                         int64_t num_features, nnrt_dataset *out,
+                         nnrt_error *err);
 
 /* ---- splitting and scaling ---------------------------------------------- */
 

@@ -110,18 +110,49 @@ TEST_CASE("csv: label column by name, CRLF, blank lines, quotes", "[runtime]") {
   nnrt_dataset_free(&ds);
 }
 
-TEST_CASE("csv: integer labels sort as numbers", "[runtime]") {
+TEST_CASE("csv: integer labels are the class ids themselves", "[runtime]") {
   TempDir dir;
   nnrt_dataset ds{};
   nnrt_error err{};
-  REQUIRE(load_text(dir, "f,c\n1,10\n2,9\n3,2\n4,10\n", &ds, &err) == 0);
-  REQUIRE(ds.num_classes == 3);
-  CHECK(std::string(ds.class_names[0]) == "2");
-  CHECK(std::string(ds.class_names[1]) == "9");
-  CHECK(std::string(ds.class_names[2]) == "10");
+  // {0, 2} stays {0, 2}: renumbering by rank would train another problem
+  // than PyTorch's cross_entropy on the same labels.
+  REQUIRE(load_text(dir, "f,c\n1,0\n2,2\n3,2\n4,0\n", &ds, &err) == 0);
+  CHECK(ds.num_classes == 0);
   const int32_t *y = static_cast<const int32_t *>(ds.fields[1].data);
-  CHECK(std::vector<int32_t>(y, y + 4) == std::vector<int32_t>{2, 1, 0, 2});
+  CHECK(std::vector<int32_t>(y, y + 4) == std::vector<int32_t>{0, 2, 2, 0});
   nnrt_dataset_free(&ds);
+  REQUIRE(load_text(dir, "f,c\n1,10\n2,+9\n3,007\n", &ds, &err) == 0);
+  y = static_cast<const int32_t *>(ds.fields[1].data);
+  CHECK(std::vector<int32_t>(y, y + 3) == std::vector<int32_t>{10, 9, 7});
+  nnrt_dataset_free(&ds);
+}
+
+// Loads text with a class count; returns the error or "(no error)".
+static std::string load_classes_error(const TempDir &dir, const std::string &text, int64_t num_classes) {
+  write_file(dir.file("data.csv"), text);
+  nnrt_csv_options opt{};
+  opt.num_classes = num_classes;
+  nnrt_dataset ds{};
+  nnrt_error err{};
+  int rc = nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err);
+  nnrt_dataset_free(&ds);
+  return rc ? std::string(err.msg) : std::string("(no error)");
+}
+
+TEST_CASE("csv: labels are checked against the model's class count", "[runtime]") {
+  TempDir dir;
+  std::string p = dir.file("data.csv");
+  CHECK(load_classes_error(dir, "f,c\n1,0\n2,2\n", 3) == "(no error)");
+  CHECK(load_classes_error(dir, "f,c\n1,0\n2,2\n3,1\n", 2) ==
+        p + ":3:2: label 2 (column 'c') is out of range: the model has 2 classes, so integer labels must be 0..1");
+  CHECK(load_classes_error(dir, "f,c\n1,0\n2,-1\n", 2) ==
+        p + ":3:2: label -1 (column 'c') is not a class id: integer labels are class ids 0, 1, ...");
+  // Fewer classes than the model's are fine (e.g. a class missing from a sample).
+  CHECK(load_classes_error(dir, "f,c\n1,ant\n2,bee\n", 3) == "(no error)");
+  // Sorted: ant=0, bee=1, cat=2, so the first row past 2 classes is line 4's cat.
+  CHECK(load_classes_error(dir, "f,c\n1,bee\n2,ant\n3,cat\n4,ant\n", 2) ==
+        p + ":4:2: column 'c' has 3 distinct labels but the model has 2 classes: 'cat' here is class 2 "
+            "(labels sorted: ant, bee, cat)");
 }
 
 TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
@@ -157,14 +188,35 @@ TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
     CHECK(load_error(dir, header + "\n5.1,3.5,1.4,0.2,setosa\n\n5.1,3.5\n") == p + ":5: expected 5 columns, found 2");
   }
   SECTION("not a number") {
+    const std::string want = "expected a decimal number like 5, -0.25 or 1e-3";
     CHECK(load_error(dir, header + "5.1,3.5,1.4,0.2,setosa\n5.1,abc,1.4,0.2,setosa\n") ==
-          p + ":3:2: 'abc' is not a number (column 'sepal_width')");
-    CHECK(load_error(dir, header + "5.1,,1.4,0.2,setosa\n") == p + ":2:2: '' is not a number (column 'sepal_width')");
+          p + ":3:2: 'abc' is not a number (column 'sepal_width'): " + want);
+    CHECK(load_error(dir, header + "5.1,,1.4,0.2,setosa\n") ==
+          p + ":2:2: '' is not a number (column 'sepal_width'): the field is empty; " + want);
     CHECK(load_error(dir, header + "5.1,2,1.4,1e999,setosa\n") ==
-          p + ":2:4: '1e999' is not a number (column 'petal_width')");
-    CHECK(load_error(dir, header + "nan,2,1.4,1,setosa\n") == p + ":2:1: 'nan' is not a number (column 'sepal_length')");
+          p + ":2:4: '1e999' is not a number (column 'petal_width'): it is out of the float32 range; " + want);
     CHECK(load_error(dir, header + "1.5x,2,1.4,1,setosa\n") ==
-          p + ":2:1: '1.5x' is not a number (column 'sepal_length')");
+          p + ":2:1: '1.5x' is not a number (column 'sepal_length'): " + want);
+  }
+  SECTION("hex, infinity and NaN are refused, decimal exponents are not") {
+    const std::string want = "expected a decimal number like 5, -0.25 or 1e-3";
+    const std::string hex = "hexadecimal numbers are not read; " + want;
+    const std::string inf = "infinity and NaN are not accepted; " + want;
+    CHECK(load_error(dir, header + "0x10,2,1.4,1,setosa\n") ==
+          p + ":2:1: '0x10' is not a number (column 'sepal_length'): " + hex);
+    CHECK(load_error(dir, header + "1,-0X1p3,1.4,1,setosa\n") ==
+          p + ":2:2: '-0X1p3' is not a number (column 'sepal_width'): " + hex);
+    CHECK(load_error(dir, header + "nan,2,1.4,1,setosa\n") ==
+          p + ":2:1: 'nan' is not a number (column 'sepal_length'): " + inf);
+    CHECK(load_error(dir, header + "1,2,-Infinity,1,setosa\n") ==
+          p + ":2:3: '-Infinity' is not a number (column 'petal_length'): " + inf);
+    CHECK(load_error(dir, header + "1,2,1.4,INF,setosa\n") ==
+          p + ":2:4: 'INF' is not a number (column 'petal_width'): " + inf);
+    CHECK(load_error(dir, header + "1e5,.5,5.,-1.5E-3,setosa\n") == "(no error)");
+    CHECK(load_error(dir, header + "1e,2,1,1,setosa\n") ==
+          p + ":2:1: '1e' is not a number (column 'sepal_length'): " + want);
+    CHECK(load_error(dir, header + "1,.,1,1,setosa\n") ==
+          p + ":2:2: '.' is not a number (column 'sepal_width'): " + want);
   }
   SECTION("empty label") { CHECK(load_error(dir, "a,b\n1,\n") == p + ":2:2: empty label (column 'b')"); }
   SECTION("unterminated quote") { CHECK(load_error(dir, "a,b\n1,\"x\n") == p + ":2:2: unterminated quoted field"); }
@@ -216,7 +268,8 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
     rewind(f);
     CHECK(nnrt_csv_load_features("<stdin>", f, nullptr, &ds, &err) != 0);
     fclose(f);
-    CHECK(std::string(err.msg) == "<stdin>:3:2: 'x' is not a number (column 'b')");
+    CHECK(std::string(err.msg) ==
+          "<stdin>:3:2: 'x' is not a number (column 'b'): expected a decimal number like 5, -0.25 or 1e-3");
 
     write_file(dir.file("in.csv"), "1,2\n3\n");
     CHECK(nnrt_csv_load_features(dir.file("in.csv").c_str(), nullptr, nullptr, &ds, &err) != 0);
@@ -229,6 +282,72 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
     write_file(dir.file("in.csv"), "");
     CHECK(nnrt_csv_load_features(dir.file("in.csv").c_str(), nullptr, nullptr, &ds, &err) != 0);
     CHECK(std::string(err.msg) == dir.file("in.csv") + ": no rows");
+
+    write_file(dir.file("in.csv"), "0x10,2\n");
+    CHECK(nnrt_csv_load_features(dir.file("in.csv").c_str(), nullptr, nullptr, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == dir.file("in.csv") +
+                                      ":1:1: '0x10' is not a number: hexadecimal numbers are not read; expected a "
+                                      "decimal number like 5, -0.25 or 1e-3");
+  }
+  SECTION("a row with its label, for a model of 2 features") {
+    // Read as a header, it would leave "no data rows".
+    write_file(dir.file("in.csv"), "1,2,setosa\n");
+    CHECK(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == dir.file("in.csv") +
+                                      ":1: the row has 3 columns, one more than the model's 2 features: it may "
+                                      "include its label ('setosa' in column 3); expected the features only");
+    write_file(dir.file("in.csv"), "1,2,0\n3,4,1\n");
+    CHECK(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == dir.file("in.csv") +
+                                      ":1: the rows have 3 columns, one more than the model's 2 features: they may "
+                                      "include the label; expected the features only, or a header that names the "
+                                      "label column 'species'");
+    // A header that names the label column is read as before.
+    write_file(dir.file("in.csv"), "1,2,species\n3,4,setosa\n");
+    REQUIRE(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) == 0);
+    CHECK(ds.n == 1);
+    CHECK(ds.fields[0].size == 2);
   }
   nnrt_dataset_free(&ds);
+}
+
+TEST_CASE("csv: float targets for regression", "[runtime]") {
+  TempDir dir;
+  write_file(dir.file("data.csv"), "a,t1,b,t2\n1,0.5,2,-1\n3,1e-3,4,2\n");
+  nnrt_dataset ds{};
+  nnrt_error err{};
+  nnrt_csv_options opt{};
+  const char *targets[] = {"t2", "t1"};  // the given order, not the file's
+  opt.targets = targets;
+  opt.num_targets = 2;
+  REQUIRE(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) == 0);
+  REQUIRE(ds.num_fields == 2);
+  CHECK(ds.fields[0].size == 2);
+  CHECK(ds.fields[1].dtype == NNRT_F32);
+  CHECK(ds.fields[1].size == 2);
+  const float *x = static_cast<const float *>(ds.fields[0].data);
+  const float *y = static_cast<const float *>(ds.fields[1].data);
+  CHECK(std::vector<float>(x, x + 4) == std::vector<float>{1, 2, 3, 4});
+  CHECK(std::vector<float>(y, y + 4) == std::vector<float>{-1, 0.5f, 2, 1e-3f});
+  CHECK(ds.num_classes == 0);
+  CHECK(ds.label_name == nullptr);  // two targets: none to skip by name
+  REQUIRE(ds.num_features == 2);
+  CHECK(std::string(ds.feature_names[1]) == "b");
+  nnrt_dataset_free(&ds);
+
+  // The label column as one float target.
+  nnrt_csv_options one{};
+  one.label_column = "t1";
+  one.label_is_target = 1;
+  REQUIRE(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &one, &ds, &err) == 0);
+  CHECK(ds.fields[0].size == 3);
+  CHECK(ds.fields[1].dtype == NNRT_F32);
+  CHECK(static_cast<const float *>(ds.fields[1].data)[0] == 0.5f);
+  CHECK(std::string(ds.label_name) == "t1");
+  nnrt_dataset_free(&ds);
+
+  const char *twice[] = {"t1", "t1"};
+  opt.targets = twice;
+  CHECK(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) != 0);
+  CHECK(std::string(err.msg) == dir.file("data.csv") + ":1: column 't1' is named twice as a target");
 }
