@@ -820,7 +820,11 @@ int cmdTrain(const Args &a) {
   if (test.n > 0) {
     if (nnrt_evaluate(m, params.data(), &test, &testLoss, &testAcc, &e))
       return fail(e.msg);
-    std::printf("test_loss: %.4f - test_accuracy: %.4f\n", testLoss, testAcc);
+    // A regression (mse) has no accuracy: its line ends with the loss.
+    if (std::isnan(testAcc))
+      std::printf("test_loss: %.4f\n", testLoss);
+    else
+      std::printf("test_loss: %.4f - test_accuracy: %.4f\n", testLoss, testAcc);
   }
   std::printf("trained %lld epochs in %.3f s\n", (long long)hist.count, trainSeconds);
 
