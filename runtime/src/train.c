@@ -211,6 +211,69 @@ static uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+/* The first parameter tensor holding a NaN or an infinity, or -1. */
+static int first_nonfinite_param(const nnrt_model *m, const float *params) {
+  for (int i = 0; i < m->num_tensors; i++) {
+    const nnrt_tensor_info *t = &m->tensors[i];
+    if (t->role != NNRT_PARAM) continue;
+    for (int64_t k = 0; k < t->size; k++)
+      if (!isfinite(params[t->offset + k])) return i;
+  }
+  return -1;
+}
+
+/* The parameters and optimizer state at the end of the last good epoch, to
+ * go back to when a step goes non-finite. */
+typedef struct {
+  float *params, *state;
+  size_t np, ns;
+} snapshot;
+
+static int snapshot_init(snapshot *s, const nnrt_model *m) {
+  s->np = (size_t)m->num_params;
+  s->ns = (size_t)m->opt_state_size;
+  s->params = malloc(s->np * sizeof(float) + 1);
+  s->state = malloc(s->ns * sizeof(float) + 1);
+  return s->params && s->state ? 0 : 1;
+}
+
+static void snapshot_take(snapshot *s, const float *params, const float *state) {
+  memcpy(s->params, params, s->np * sizeof(float));
+  if (state) memcpy(s->state, state, s->ns * sizeof(float));
+}
+
+static void snapshot_free(snapshot *s) {
+  free(s->params);
+  free(s->state);
+}
+
+/* Whether the step that just ran left the run healthy; if not, restores the
+ * snapshot and writes why into err. */
+static int step_is_finite(const nnrt_model *m, const nnrt_fit_config *cfg, float loss,
+                          float *params, float *opt_state, const snapshot *good, int64_t epoch,
+                          int64_t step, int64_t batch, int64_t batches, nnrt_error *err) {
+  int bad = isfinite(loss) ? (cfg->check_numerics ? first_nonfinite_param(m, params) : -1)
+                           : first_nonfinite_param(m, params);
+  if (isfinite(loss) && bad < 0) return 1;
+  char what[160];
+  if (bad >= 0)
+    snprintf(what, sizeof what, "; the first parameter with a non-finite value after it: '%s'",
+             m->tensors[bad].name);
+  else
+    snprintf(what, sizeof what, "; every parameter is still finite");
+  nnrt__fail(err,
+             "epoch %lld, step %lld (batch %lld of %lld): the %s%s%s. Training stopped; the "
+             "parameters and optimizer state are those of the end of epoch %lld (try a lower "
+             "learning rate%s)",
+             (long long)epoch, (long long)step, (long long)batch, (long long)batches,
+             isfinite(loss) ? "loss is finite but a parameter is not" : "loss is ",
+             isfinite(loss) ? "" : (isnan(loss) ? "nan" : "infinite"), what,
+             (long long)(epoch - 1), cfg->check_numerics ? "" : ", or --check-numerics");
+  memcpy(params, good->params, good->np * sizeof(float));
+  if (opt_state) memcpy(opt_state, good->state, good->ns * sizeof(float));
+  return 0;
+}
+
 static void format_seconds(char *out, size_t size, double s) {
   if (s < 1.0) snprintf(out, size, "%.0fms", s * 1e3);
   else snprintf(out, size, "%.1fs", s);
@@ -235,11 +298,16 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
   if (staging_init(&st, m, err)) return 1;
   int64_t n = train->n, nf = st.n_in + st.n_tgt;
   int64_t *order = malloc((size_t)n * sizeof *order);
-  if (!order || (hist && history_reserve(hist, cfg->epochs - cfg->initial_epoch))) {
+  snapshot good = {0};
+  if (!order || snapshot_init(&good, m) ||
+      (hist && history_reserve(hist, cfg->epochs - cfg->initial_epoch))) {
     free(order);
+    snapshot_free(&good);
     staging_free(&st);
     return nnrt__fail(err, "out of memory");
   }
+  if (hist) hist->last_step = cfg->start_step;
+  int rc = 0;
 
   float hyper[NNRT_HYPER_COUNT] = {0};
   hyper[NNRT_HYPER_LR] = cfg->learning_rate;
@@ -253,13 +321,19 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       nnrt_rng_shuffle(&rng, order, n);
     }
     double loss_sum = 0, correct = 0;
-    for (int64_t b = 0; b < n; b += m->batch) {
+    snapshot_take(&good, params, m->opt_state_size > 0 ? opt_state : NULL);
+    for (int64_t b = 0; b < n && !rc; b += m->batch) {
       int64_t count = n - b < m->batch ? n - b : m->batch;
       gather(&st, train, (int)nf, order + b, 0, count);
       hyper[NNRT_HYPER_STEP] = (float)++step;
-      loss_sum += (double)m->train_step(params, opt_state, hyper, st.io, st.workspace) * (double)count;
+      float loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
+      if (!step_is_finite(m, cfg, loss, params, m->opt_state_size > 0 ? opt_state : NULL, &good,
+                          e + 1, step, b / m->batch + 1, (n + m->batch - 1) / m->batch, err))
+        rc = NNRT_FIT_NONFINITE;
+      loss_sum += (double)loss * (double)count;
       if (st.has_acc) correct += batch_correct(&st, count);
     }
+    if (rc) break;
     nnrt_epoch_stats s = {0};
     s.epoch = e + 1;
     s.step = step;
@@ -293,9 +367,10 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     if (cfg->on_epoch && cfg->on_epoch(cfg->user, &s)) break;
   }
   free(order);
+  snapshot_free(&good);
   staging_free(&st);
   nnrt_release_memory();
-  return 0;
+  return rc;
 }
 
 int nnrt_predict(const nnrt_model *m, const float *params, const nnrt_dataset *x, nnrt_dataset *out,

@@ -52,6 +52,8 @@ const char *kUsage =
     "            --optimizer sgd|adam|rmsprop --save CKPT --metrics-out FILE\n"
     "            --quiet --model NAME --target-cpu CPU\n"
     "            --resume CKPT (continue a run) --sample-every N (text models)\n"
+    "            --check-numerics (every parameter finite after every step; the\n"
+    "            loss of every step is always checked)\n"
     "            --init CKPT (start from the parameters of CKPT that have the\n"
     "            same names, e.g. a pretrained encoder; the others start fresh)\n"
     "  predict   classify rows of a CSV file (or stdin) with a checkpoint\n"
@@ -124,7 +126,7 @@ const std::map<std::string, bool> kOptions = {
     {"emit", true},   {"target-cpu", true},  {"model", true},   {"help", false},
     {"resume", true}, {"prompt", true},      {"tokens", true},  {"temperature", true},
     {"top-k", true},  {"top-p", true},       {"sample-every", true},
-    {"recompute", false}, {"init", true},
+    {"recompute", false}, {"init", true},   {"check-numerics", false},
 };
 
 Args parseArgs(int argc, char **argv) {
@@ -811,13 +813,21 @@ int cmdTrain(const Args &a) {
   }
   nnrt_history hist{};
   double f0 = nnrt_now_seconds();
-  if (nnrt_fit(m, params.data(), state.data(), &fit, valSet->n > 0 ? valSet : nullptr,
-               &cfg, &hist, quiet ? nullptr : stdout, &e))
+  cfg.check_numerics = a.has("check-numerics");
+  int fitRc = nnrt_fit(m, params.data(), state.data(), &fit, valSet->n > 0 ? valSet : nullptr,
+                       &cfg, &hist, quiet ? nullptr : stdout, &e);
+  // A step that went non-finite stops the run with an error, but the
+  // parameters of the last good epoch are still saved (--save), so the run
+  // can go on from there (--resume, with a lower learning rate).
+  bool nonFinite = fitRc == NNRT_FIT_NONFINITE;
+  if (fitRc && !nonFinite)
     return fail(e.msg);
+  if (nonFinite)
+    std::cerr << "nnc: error: " << e.msg << "\n";
   double trainSeconds = nnrt_now_seconds() - f0;
 
   float testLoss = NAN, testAcc = NAN;
-  if (test.n > 0) {
+  if (test.n > 0 && !nonFinite) {
     if (nnrt_evaluate(m, params.data(), &test, &testLoss, &testAcc, &e))
       return fail(e.msg);
     // A regression (mse) has no accuracy: its line ends with the loss.
@@ -826,7 +836,8 @@ int cmdTrain(const Args &a) {
     else
       std::printf("test_loss: %.4f - test_accuracy: %.4f\n", testLoss, testAcc);
   }
-  std::printf("trained %lld epochs in %.3f s\n", (long long)hist.count, trainSeconds);
+  if (!nonFinite)
+    std::printf("trained %lld epochs in %.3f s\n", (long long)hist.count, trainSeconds);
 
   if (a.has("save")) {
     nnrt_metadata md{};
@@ -864,7 +875,10 @@ int cmdTrain(const Args &a) {
     nnrt_metadata_free(&md);
     if (rc)
       return fail(e.msg);
-    if (!quiet)
+    if (nonFinite)
+      std::cerr << "nnc: saved the parameters of epoch " << cfg.initial_epoch + hist.count
+                << " to " << a.get("save") << " (continue with --resume)\n";
+    else if (!quiet)
       std::printf("saved %s\n", a.get("save").c_str());
   }
   if (a.has("metrics-out")) {
@@ -887,7 +901,7 @@ int cmdTrain(const Args &a) {
   nnrt_scaler_free(&scaler);
   for (nnrt_dataset *d : {&all, &train, &test, &fit, &val})
     nnrt_dataset_free(d);
-  return 0;
+  return nonFinite ? 1 : 0;
 }
 
 int cmdGenerate(const Args &a) {

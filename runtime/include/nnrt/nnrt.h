@@ -240,7 +240,19 @@ typedef struct nnrt_fit_config {
    * training early without error (e.g. to checkpoint, or early stopping). */
   int (*on_epoch)(void *user, const nnrt_epoch_stats *stats);
   void *user;
+  /* Every step's loss must be finite (always checked: it costs nothing).
+   * Non-zero: every parameter must be finite after every step too (a pass
+   * over the parameters per step), which also catches a non-finite gradient
+   * whose step still had a finite loss. */
+  int check_numerics;
 } nnrt_fit_config;
+
+/* nnrt_fit's return when a step's loss, or a parameter after a step
+ * (check_numerics), was not finite: the message names the epoch, the step
+ * and the first parameter that became non-finite; params and opt_state are
+ * restored to the end of the last completed epoch (hist->count epochs,
+ * hist->last_step), so they can be saved and training resumed from them. */
+#define NNRT_FIT_NONFINITE 2
 
 /* Per-epoch history; NaN where a value does not apply. */
 typedef struct nnrt_history {
