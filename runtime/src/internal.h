@@ -26,7 +26,8 @@ const char *nnrt__utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp
 /* Atomic write in steps, for files produced piecewise (checkpoints). */
 typedef struct nnrt__afile {
   FILE *f;
-  char *path;
+  char *path;   /* as the caller named it, for messages */
+  char *target; /* the file replaced: path, or where its symlinks lead */
   char *tmp;
   int failed;
 } nnrt__afile;

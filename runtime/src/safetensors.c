@@ -7,8 +7,10 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The safetensors library refuses headers above 100 MB; so do we, so a
  * corrupt length cannot make us allocate gigabytes. */
@@ -171,6 +173,26 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
   return 0;
 }
 
+/* fopen opens a directory for reading, and its size reads as LONG_MAX:
+ * say what it is instead of "only 9223372036854775807 bytes". */
+static int not_a_file(FILE *f, const char *path, nnrt_error *err) {
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || S_ISREG(st.st_mode)) return 0;
+  return nnrt__fail(err, "checkpoint '%s' is %s; expected a safetensors file (written by nnc train --save)", path,
+                    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+}
+
+/* NaN or Inf weights predict nan and train to nan: such a checkpoint comes
+ * from a run that diverged, and is refused rather than used. */
+static int check_finite(const float *v, int64_t n, const char *what, const char *path, nnrt_error *err) {
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(v[i]))
+      return nnrt__fail(err, "checkpoint '%s': %s has a non-finite value (%s at index %lld); expected finite "
+                        "values (was it saved by a run that diverged?)", path, what,
+                        isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf", (long long)i);
+  return 0;
+}
+
 /* The one reader of checkpoints. partial (nnrt_checkpoint_load_matching):
  * any model's checkpoint, parameters taken by name where they exist
  * (loaded[t] says which), other tensors skipped (*unused counts them). */
@@ -181,6 +203,10 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
   if (nnrt_model_check(m, err)) return 1;
   FILE *f = fopen(path, "rb");
   if (!f) return nnrt__fail(err, "cannot open '%s': %s", path, strerror(errno));
+  if (not_a_file(f, path, err)) {
+    fclose(f);
+    return 1;
+  }
 
   int rc = 1;
   char *header = NULL;
@@ -323,6 +349,9 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
       nnrt__fail(err, "cannot read '%s' from '%s'", ti->name, path);
       goto done;
     }
+    char what[300];
+    snprintf(what, sizeof what, "tensor '%s'", ti->name);
+    if (check_finite(new_params + ti->offset, ti->size, what, path, err)) goto done;
   }
   if (opt_state && m->opt_state_size > 0 && opt && strcmp(opt->dtype, "F32") == 0 &&
       opt->end - opt->begin == 4 * m->opt_state_size) {
@@ -336,6 +365,7 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
       nnrt__fail(err, "cannot read the optimizer state from '%s'", path);
       goto done;
     }
+    if (check_finite(new_opt, m->opt_state_size, "the optimizer state", path, err)) goto done;
   }
 
   /* Everything checked and read: only now touch the caller's buffers. */

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,24 +133,63 @@ void nnrt_rng_shuffle(nnrt_rng *r, int64_t *a, int64_t n) {
 
 /* ---- atomic files ---- */
 
+/* Where a symlink leads, followed link by link (the end need not exist yet:
+ * a dangling link names the file to create). Relative links are relative
+ * to the link's directory. */
+static char *follow_links(const char *path) {
+  char *cur = nnrt__strdup(path);
+  for (int hops = 0; cur && hops < 40; hops++) {
+    struct stat st;
+    if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) return cur;
+    char link[4096];
+    ssize_t n = readlink(cur, link, sizeof link - 1);
+    if (n < 0) return cur;
+    link[n] = 0;
+    const char *slash = strrchr(cur, '/');
+    size_t dir = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+    char *next = malloc(dir + (size_t)n + 1);
+    if (next) {
+      memcpy(next, cur, dir);
+      memcpy(next + dir, link, (size_t)n + 1);
+    }
+    free(cur);
+    cur = next;
+  }
+  return cur; /* a loop: fopen reports it */
+}
+
+/* The temp-file-and-rename would replace a symlink or a device node with a
+ * regular file: a symlink is written through to its target, and anything
+ * that exists but is not a regular file (/dev/full, a directory) refused. */
+static int check_target(const char *path, const char *target, nnrt_error *err) {
+  struct stat st;
+  if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode)) /* links in a loop */
+    return nnrt__fail(err, "cannot write '%s': %s; expected a link that leads to a file", path, strerror(ELOOP));
+  if (stat(target, &st) != 0 || S_ISREG(st.st_mode)) return 0;
+  return nnrt__fail(err, "cannot write '%s': it is %s; expected a path to a regular file (or a new one)", path,
+                    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, pipe or socket)");
+}
+
 int nnrt__afile_open(nnrt__afile *a, const char *path, nnrt_error *err) {
   memset(a, 0, sizeof *a);
-  size_t n = strlen(path) + 32;
   a->path = nnrt__strdup(path);
+  a->target = follow_links(path);
+  size_t n = (a->target ? strlen(a->target) : 0) + 32;
   a->tmp = malloc(n);
-  if (!a->path || !a->tmp) {
+  if (!a->path || !a->target || !a->tmp) {
     nnrt__afile_abort(a);
     return nnrt__fail(err, "out of memory");
   }
-  snprintf(a->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+  if (check_target(path, a->target, err)) {
+    nnrt__afile_abort(a);
+    return 1;
+  }
+  snprintf(a->tmp, n, "%s.tmp.%ld", a->target, (long)getpid());
   a->f = fopen(a->tmp, "wb");
   if (!a->f) {
     int e = errno;
-    nnrt__fail(err, "cannot write '%s': %s", path, strerror(e));
-    free(a->path);
-    free(a->tmp);
-    memset(a, 0, sizeof *a);
-    return 1;
+    nnrt__afile_abort(a);
+    return nnrt__fail(err, "cannot write '%s': %s", path, strerror(e));
   }
   return 0;
 }
@@ -163,6 +203,7 @@ void nnrt__afile_abort(nnrt__afile *a) {
   if (a->f) fclose(a->f);
   if (a->tmp && a->f) unlink(a->tmp);
   free(a->path);
+  free(a->target);
   free(a->tmp);
   memset(a, 0, sizeof *a);
 }
@@ -189,14 +230,15 @@ int nnrt__afile_commit(nnrt__afile *a, nnrt_error *err) {
   if (!e && fsync(fileno(a->f)) != 0) e = errno;
   if (fclose(a->f) != 0 && !e) e = errno;
   a->f = NULL;
-  if (!e && rename(a->tmp, a->path) != 0) e = errno;
+  if (!e && rename(a->tmp, a->target) != 0) e = errno;
   if (e) {
     unlink(a->tmp);
     nnrt__fail(err, "cannot write '%s': %s", a->path, strerror(e));
   } else {
-    sync_parent_dir(a->path);
+    sync_parent_dir(a->target);
   }
   free(a->path);
+  free(a->target);
   free(a->tmp);
   memset(a, 0, sizeof *a);
   return e ? 1 : 0;

@@ -8,7 +8,9 @@
 //   nnc chat    M.nn --checkpoint CKPT   (stories and questions on stdin)
 //   nnc compile M.nn -o DIR | --emit=ast|nn|nn-train|linalg|buffers|llvm-dialect|llvm|asm
 //   nnc summary M.nn
+#include "Checkpoint.h"
 #include "CsvData.h"
+#include "Summary.h"
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/dsl/Frontend.h"
 #include "nnrt/nnrt.h"
@@ -303,8 +305,15 @@ bool loadText(const dsl::Graph &g, const std::string &path, TextData &td,
   int kind = tokens == "chars" ? NNRT_TOKENS_CHARS : NNRT_TOKENS_WORDS;
   int32_t *ids = nullptr;
   int64_t n = 0;
-  bool ok = nnrt_vocab_build(&td.vocab, kind, text, len, &e) == 0 &&
-            nnrt_vocab_encode(&td.vocab, text, len, &ids, &n, &e) == 0 &&
+  // The runtime's "the text has no words" knows no file name.
+  if (nnrt_vocab_build(&td.vocab, kind, text, len, &e)) {
+    std::free(text);
+    std::string msg = path + ": " + e.msg + "; expected a text with " +
+                      (kind == NNRT_TOKENS_CHARS ? "some characters" : "words (punctuation is dropped)");
+    std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
+    return false;
+  }
+  bool ok = nnrt_vocab_encode(&td.vocab, text, len, &ids, &n, &e) == 0 &&
             (mode == "sequence" ? nnrt_dataset_sequences(&td.all, ids, n, window, &e)
                                 : nnrt_dataset_windows(&td.all, ids, n, window, &e)) == 0;
   if (ok) {
@@ -764,8 +773,11 @@ int cmdTrain(const Args &a) {
     nnrt_metadata md{};
     int restored = 0;
     if (nnrt_checkpoint_load(a.get("resume").c_str(), m, params.data(), state.data(),
-                             &restored, &md, &e))
+                             &restored, &md, &e) ||
+        !tool::checkResumeMetadata(md, a.get("resume"), e)) {
+      nnrt_metadata_free(&md);
       return fail(e.msg);
+    }
     const char *ep = nnrt_metadata_get(&md, "nnc.epochs");
     const char *stp = nnrt_metadata_get(&md, "nnc.step");
     cfg.initial_epoch = ep ? std::atoll(ep) : 0;
@@ -867,6 +879,7 @@ int cmdTrain(const Args &a) {
     std::string labelCol = !label.empty() ? label : all.label_name ? all.label_name : "";
     if (!labelCol.empty())
       nnrt_metadata_set(&md, "nnc.label_column", labelCol.c_str());
+    tool::describeLabels(*g, all, md);
     nnrt_metadata_set(&md, "nnc.step", std::to_string(hist.last_step).c_str());
     nnrt_metadata_set(&md, "nnc.epochs",
                       std::to_string(cfg.initial_epoch + hist.count).c_str());
@@ -1200,6 +1213,8 @@ int cmdPredict(const Args &a) {
   const nnrt_metadata &md = tr->md;
   const Floats &params = tr->params;
   nnrt_error e{};
+  if (!tool::checkPredictMetadata(*g, md, a.get("checkpoint"), e))
+    return fail(e.msg);
   std::string input = a.get("input", "-");
   nnrt_dataset x{};
   const char *labelCol = nnrt_metadata_get(&md, "nnc.label_column");
@@ -1351,6 +1366,8 @@ int cmdSummary(const Args &a) {
     row(l.name + " (" + l.kind + ")", shape(l.outputShape), std::to_string(l.numParams));
     total += l.numParams;
   }
+  for (const dsl::Param *p : tool::modelLevelParams(*g))
+    row(p->name + " (param)", tool::paramShape(*p), std::to_string(dsl::numElements(p->shape)));
   int64_t all = 0;
   for (const auto &p : g->params)
     all += dsl::numElements(p.shape);

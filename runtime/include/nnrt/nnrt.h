@@ -317,7 +317,10 @@ void nnrt_metadata_free(nnrt_metadata *md);
  * opt_state (when not NULL) as "__optimizer_state__" [opt_state_size].
  * Metadata gets "nnc.model" = m->name and the caller's pairs (md may be
  * NULL). Atomic: written to "<path>.tmp.<pid>", synced, then renamed, so
- * an existing file at path is either untouched or fully replaced. */
+ * an existing file at path is either untouched or fully replaced. A
+ * symlink at path is written through (its target is replaced, the link
+ * kept); a path that exists and is not a regular file (a directory, a
+ * device such as /dev/full, a pipe) is an error. */
 int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
                          const float *params, const float *opt_state,
                          const nnrt_metadata *md, nnrt_error *err);
@@ -327,7 +330,9 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
  * their shapes and dtype F32. params are only written when everything
  * checks out. opt_state (may be NULL) is restored when the file has one
  * of the right size, else zeroed; *opt_restored (may be NULL) says which.
- * md (may be NULL) receives the file's metadata. */
+ * md (may be NULL) receives the file's metadata. A NaN or Inf in a
+ * parameter or the optimizer state is an error naming the first tensor
+ * that has one (such weights come from a run that diverged). */
 int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
                          float *opt_state, int *opt_restored,
                          nnrt_metadata *md, nnrt_error *err);
@@ -338,7 +343,8 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
  * entries) is 1 for the parameters read, 0 for those left as they were;
  * *unused (may be NULL) counts the checkpoint's tensors m does not have
  * (the optimizer state is never read). A parameter of the same name and
- * another shape or dtype is an error, and then params is untouched. */
+ * another shape or dtype, or with a NaN or Inf, is an error, and then
+ * params is untouched. */
 int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m,
                                   float *params, int *loaded, int *unused,
                                   nnrt_metadata *md, nnrt_error *err);
@@ -567,7 +573,8 @@ int nnrt_write_metrics_json(const char *path, const char *model, int n,
                             const char *const *keys, const double *values,
                             nnrt_error *err);
 
-/* Atomic file write used by the above: tmp file, fsync, rename. */
+/* Atomic file write used by the above: tmp file, fsync, rename; symlinks
+ * and non-regular files at path as for nnrt_checkpoint_save. */
 int nnrt_write_file_atomic(const char *path, const void *data, size_t len,
                            nnrt_error *err);
 

@@ -4,7 +4,9 @@
 
 #include "rt_helpers.h"
 
+#include <cmath>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace rt_test;
@@ -88,9 +90,7 @@ TEST_CASE("checkpoint: round trip is byte-exact, with metadata and optimizer sta
   const nnrt_model *m = &model.m;
   std::vector<float> params = pattern(m->num_params, 3.0f), opt = pattern(m->opt_state_size, 0.5f);
   params[1] = -0.0f;
-  params[2] = 1e-45f;  // denormal
-  uint32_t nan_bits = 0x7fc01234;
-  std::memcpy(&params[3], &nan_bits, 4);
+  params[2] = 1e-45f;  // denormal (a NaN is written exactly too, but refused at load: see below)
 
   nnrt_metadata md{};
   const char *classes[3] = {"setosa", "versicolor", "virginica"};
@@ -318,5 +318,107 @@ TEST_CASE("checkpoint: damaged files give errors, never crashes", "[runtime]") {
         nnrt_metadata_free(&md);
       }
     }
+  }
+}
+
+TEST_CASE("checkpoint: non-finite weights are refused at load", "[runtime]") {
+  TempDir dir;
+  Model model("Iris");
+  const nnrt_model *m = &model.m;
+  std::vector<float> params = pattern(m->num_params, 1.0f), opt(m->opt_state_size, 0.5f);
+  std::string path = dir.file("model.safetensors");
+  const std::string tail = "; expected finite values (was it saved by a run that diverged?)";
+
+  SECTION("the first tensor with a NaN is named, and the caller's buffer kept") {
+    uint32_t nan_bits = 0x7fc01234;
+    int64_t at = m->tensors[1].offset + 2;  // h1.b[2]
+    std::memcpy(&params[at], &nan_bits, 4);
+    params[m->tensors[2].offset] = INFINITY;  // out.W[0], later
+    REQUIRE(save_error(path, m, params.data()) == "(no error)");
+    std::string bytes = read_file(path);  // saved exactly, payload and all
+    CHECK(std::memcmp(bytes.data() + 8 + header_len(bytes) + 4 * at, &nan_bits, 4) == 0);
+    CHECK(load_error(path, m) == "checkpoint '" + path + "': tensor 'h1.b' has a non-finite value (nan at index 2)" + tail);
+  }
+  SECTION("-Inf, and loading by name (--init) too") {
+    params[m->tensors[3].offset + 1] = -INFINITY;  // out.b[1]
+    REQUIRE(save_error(path, m, params.data()) == "(no error)");
+    std::vector<float> p(m->num_params);
+    std::vector<int> loaded(m->num_tensors);
+    nnrt_error err{};
+    REQUIRE(nnrt_checkpoint_load_matching(path.c_str(), m, p.data(), loaded.data(), nullptr, nullptr, &err) == 1);
+    CHECK(std::string(err.msg) == "checkpoint '" + path + "': tensor 'out.b' has a non-finite value (-inf at index 1)" + tail);
+  }
+  SECTION("the optimizer state") {
+    opt[5] = NAN;
+    nnrt_error err{};
+    REQUIRE(nnrt_checkpoint_save(path.c_str(), m, params.data(), opt.data(), nullptr, &err) == 0);
+    std::vector<float> p(m->num_params), o(m->opt_state_size);
+    REQUIRE(nnrt_checkpoint_load(path.c_str(), m, p.data(), o.data(), nullptr, nullptr, &err) == 1);
+    CHECK(std::string(err.msg) == "checkpoint '" + path + "': the optimizer state has a non-finite value (nan at index 5)" + tail);
+  }
+}
+
+TEST_CASE("checkpoint: a directory is named as such at load", "[runtime]") {
+  TempDir dir;
+  Model model("Iris");
+  std::string d = dir.file("adir");
+  fs::create_directory(d);
+  CHECK(load_error(d, &model.m) ==
+        "checkpoint '" + d + "' is a directory; expected a safetensors file (written by nnc train --save)");
+}
+
+TEST_CASE("checkpoint: save refuses what is not a regular file, and follows symlinks", "[runtime]") {
+  TempDir dir;
+  Model model("Iris");
+  const nnrt_model *m = &model.m;
+  std::vector<float> params = pattern(m->num_params, 1.0f), back(m->num_params);
+  const std::string expected = "; expected a path to a regular file (or a new one)";
+  nnrt_error err{};
+
+  SECTION("a pipe is left a pipe") {
+    std::string pipe = dir.file("pipe");
+    REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
+    CHECK(save_error(pipe, m, params.data()) ==
+          "cannot write '" + pipe + "': it is not a regular file (a device, pipe or socket)" + expected);
+    CHECK(fs::is_fifo(pipe));
+    CHECK(dir.entries() == std::vector<std::string>{"pipe"});
+  }
+  SECTION("a directory") {
+    std::string d = dir.file("adir");
+    fs::create_directory(d);
+    CHECK(save_error(d, m, params.data()) == "cannot write '" + d + "': it is a directory" + expected);
+  }
+  SECTION("a link to a device is refused, the device untouched") {
+    if (!fs::exists("/dev/null")) return;
+    std::string link = dir.file("null-link");
+    fs::create_symlink("/dev/null", link);
+    CHECK(save_error(link, m, params.data()) ==
+          "cannot write '" + link + "': it is not a regular file (a device, pipe or socket)" + expected);
+    CHECK(fs::is_character_file("/dev/null"));
+  }
+  SECTION("a symlink (relative, through another link) is written through") {
+    std::string real = dir.file("real.safetensors");
+    write_file(real, "old");
+    fs::create_symlink("real.safetensors", dir.file("a"));
+    fs::create_symlink("a", dir.file("b"));
+    REQUIRE(save_error(dir.file("b"), m, params.data()) == "(no error)");
+    CHECK(fs::is_symlink(dir.file("a")));
+    CHECK(fs::is_symlink(dir.file("b")));
+    REQUIRE(nnrt_checkpoint_load(real.c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) == 0);
+    CHECK(back == params);
+    CHECK(dir.entries() == std::vector<std::string>{"a", "b", "real.safetensors"});
+  }
+  SECTION("links in a loop are refused") {
+    fs::create_symlink("y", dir.file("x"));
+    fs::create_symlink("x", dir.file("y"));
+    CHECK(save_error(dir.file("x"), m, params.data()) == "cannot write '" + dir.file("x") +
+                                                           "': Too many levels of symbolic links; expected a link that leads to a file");
+  }
+  SECTION("a dangling symlink makes the file it names") {
+    fs::create_symlink("new.safetensors", dir.file("link"));
+    REQUIRE(save_error(dir.file("link"), m, params.data()) == "(no error)");
+    CHECK(fs::is_symlink(dir.file("link")));
+    REQUIRE(nnrt_checkpoint_load(dir.file("new.safetensors").c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) == 0);
+    CHECK(back == params);
   }
 }
