@@ -252,22 +252,21 @@ static void snapshot_free(snapshot *s) {
 static int step_is_finite(const nnrt_model *m, const nnrt_fit_config *cfg, float loss,
                           float *params, float *opt_state, const snapshot *good, int64_t epoch,
                           int64_t step, int64_t batch, int64_t batches, nnrt_error *err) {
-  int bad = isfinite(loss) ? (cfg->check_numerics ? first_nonfinite_param(m, params) : -1)
-                           : first_nonfinite_param(m, params);
-  if (isfinite(loss) && bad < 0) return 1;
+  int lossOk = isfinite(loss);
+  int bad = !lossOk || cfg->check_numerics ? first_nonfinite_param(m, params) : -1;
+  if (lossOk && bad < 0) return 1;
   char what[160];
   if (bad >= 0)
-    snprintf(what, sizeof what, "; the first parameter with a non-finite value after it: '%s'",
+    snprintf(what, sizeof what, "the first parameter with a non-finite value after it: '%s'",
              m->tensors[bad].name);
   else
-    snprintf(what, sizeof what, "; every parameter is still finite");
+    snprintf(what, sizeof what, "every parameter is still finite");
   nnrt__fail(err,
-             "epoch %lld, step %lld (batch %lld of %lld): the %s%s%s. Training stopped; the "
-             "parameters and optimizer state are those of the end of epoch %lld (try a lower "
+             "epoch %lld, step %lld (batch %lld of %lld): the loss is %s; %s. Training stopped; "
+             "the parameters and optimizer state are those of the end of epoch %lld (try a lower "
              "learning rate%s)",
              (long long)epoch, (long long)step, (long long)batch, (long long)batches,
-             isfinite(loss) ? "loss is finite but a parameter is not" : "loss is ",
-             isfinite(loss) ? "" : (isnan(loss) ? "nan" : "infinite"), what,
+             !lossOk ? (isnan(loss) ? "nan" : "infinite") : "finite but a parameter is not", what,
              (long long)(epoch - 1), cfg->check_numerics ? "" : ", or --check-numerics");
   memcpy(params, good->params, good->np * sizeof(float));
   if (opt_state) memcpy(opt_state, good->state, good->ns * sizeof(float));
@@ -308,6 +307,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
   }
   if (hist) hist->last_step = cfg->start_step;
   int rc = 0;
+  float *state = m->opt_state_size > 0 ? opt_state : NULL; /* what a snapshot keeps */
 
   float hyper[NNRT_HYPER_COUNT] = {0};
   hyper[NNRT_HYPER_LR] = cfg->learning_rate;
@@ -321,13 +321,13 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       nnrt_rng_shuffle(&rng, order, n);
     }
     double loss_sum = 0, correct = 0;
-    snapshot_take(&good, params, m->opt_state_size > 0 ? opt_state : NULL);
+    snapshot_take(&good, params, state);
     for (int64_t b = 0; b < n && !rc; b += m->batch) {
       int64_t count = n - b < m->batch ? n - b : m->batch;
       gather(&st, train, (int)nf, order + b, 0, count);
       hyper[NNRT_HYPER_STEP] = (float)++step;
       float loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
-      if (!step_is_finite(m, cfg, loss, params, m->opt_state_size > 0 ? opt_state : NULL, &good,
+      if (!step_is_finite(m, cfg, loss, params, state, &good,
                           e + 1, step, b / m->batch + 1, (n + m->batch - 1) / m->batch, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;

@@ -6,6 +6,10 @@
 
 namespace nnc::tool {
 
+bool isRegression(const dsl::Graph &g) {
+  return !g.targets.empty() && g.targets[0].dtype == dsl::DType::F32;
+}
+
 int64_t csvClassCount(const dsl::Graph &g) {
   if (g.targets.empty() || g.targets[0].dtype != dsl::DType::I32)
     return 0;
@@ -61,7 +65,7 @@ static int64_t elements(const std::vector<int64_t> &shape) {
 // label column, or the last column, as float columns.
 static bool targetColumns(const dsl::Graph &g, std::vector<std::string> &cols, nnrt_error &e) {
   std::string targets = dataArg(g, "targets"), label = dataArg(g, "label");
-  bool floats = !g.targets.empty() && g.targets[0].dtype == dsl::DType::F32;
+  bool floats = isRegression(g);
   if (!floats) {
     if (targets.empty())
       return true;
@@ -98,7 +102,7 @@ bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, nnrt_dataset 
   std::vector<std::string> cols;
   if (!targetColumns(g, cols, e))
     return false;
-  bool floats = !g.targets.empty() && g.targets[0].dtype == dsl::DType::F32;
+  bool floats = isRegression(g);
   std::string label = dataArg(g, "label");
   std::vector<const char *> names;
   for (const std::string &c : cols)

@@ -17,6 +17,10 @@ namespace nnc::tool {
 // target is not a class id.
 int64_t csvClassCount(const dsl::Graph &g);
 
+// Whether the model's first target is float (regression): its data gives
+// float targets and predict prints output values, not class scores.
+bool isRegression(const dsl::Graph &g);
+
 // Loads a training CSV for model g with its train block's options: class
 // labels checked against the class count, or float targets (regression)
 // when the model's first target is float; false with the message in e.

@@ -1250,7 +1250,7 @@ int cmdPredict(const Args &a) {
   if (nnrt_predict(m, params.data(), &x, &out, &e))
     return fail(e.msg);
   // A float target is regression: the outputs are the answer, not scores.
-  if (!g->targets.empty() && g->targets[0].dtype == dsl::DType::F32)
+  if (tool::isRegression(*g))
     tool::printValues(stdout, (const float *)out.fields[0].data, out.n, out.fields[0].size);
   else
     nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
@@ -1331,19 +1331,6 @@ int cmdCompile(const Args &a) {
   return 0;
 }
 
-// 1234567 -> "1.23M" (as Keras prints sizes: k, M, G).
-std::string humanCount(double n) {
-  const char *units[] = {"", "k", "M", "G", "T"};
-  int u = 0;
-  while (n >= 1000 && u < 4) {
-    n /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.3g%s" : "%.0f%s", n, units[u]);
-  return buf;
-}
-
 int cmdSummary(const Args &a) {
   auto g = loadGraph(a);
   if (!g)
@@ -1375,24 +1362,17 @@ int cmdSummary(const Args &a) {
               "params: 0\n%s\n",
               dline.c_str(), (long long)all, (long long)all, line.c_str());
   (void)total;
-  // FLOPs as the compiler counts them on the generated entry points.
+  // Memory and FLOPs as the compiler lays them out for the train block's
+  // batch (up to the memory plan: no LLVM work).
   std::string err;
   auto o = codegenOptions(a, *g, err);
   if (!o)
     return fail(err);
-  // Memory and FLOPs as the compiler lays them out for the train block's
-  // batch (up to the memory plan: no LLVM work).
   ModelABI abi;
   if (mlir::failed(compileModel(*g, *o, Stage::Buffers, nullptr, nullptr, &abi)))
     return 1;
-  double batch = double(std::max<int64_t>(1, o->batch));
-  std::printf("Memory at batch %lld: parameters %sB, optimizer state %sB (%s), workspace %sB\n",
-              (long long)o->batch, humanCount(4.0 * double(abi.numParams)).c_str(),
-              humanCount(4.0 * double(abi.optStateSize)).c_str(), o->optimizer.name.c_str(),
-              humanCount(double(abi.workspaceBytes)).c_str());
-  std::printf("FLOPs per example (matrix products): forward %s, training step %s\n%s\n",
-              humanCount(double(abi.predictFlops) / batch).c_str(),
-              humanCount(double(abi.trainFlops) / batch).c_str(), line.c_str());
+  tool::printCompiledFacts(abi, *o);
+  std::printf("%s\n", line.c_str());
   return 0;
 }
 
