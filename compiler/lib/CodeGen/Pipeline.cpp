@@ -154,7 +154,7 @@ const char *kBufferizePipeline =
     "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
     "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
     "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),nnc-plan-memory,"
-    "canonicalize,cse";
+    "canonicalize,cse,nnc-outline-kernels,canonicalize,cse";
 
 // Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic
 // functions), which keep a step's large temporaries for the next step

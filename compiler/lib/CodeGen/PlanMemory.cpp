@@ -171,13 +171,28 @@ void rewrite(Buffer &buf, Value ws) {
   memref::AllocOp a = buf.alloc;
   OpBuilder b(a);
   Location loc = a.getLoc();
-  Value offset = b.create<arith::ConstantIndexOp>(loc, buf.offset);
+  Value offset;
   if (scf::ParallelOp par = buf.perIteration) {
+    // The loop's slots are one byte range, a view made ahead of the loop:
+    // inside, only the slot's place in that range, so that the same loop
+    // planned at another offset is the same code (nnc-outline-kernels).
+    Block &entry = par->getParentOfType<func::FuncOp>().getBody().front();
+    OpBuilder top(topLevel(par, entry));
+    auto regionType = MemRefType::get({buf.span()}, ws.getType().cast<MemRefType>().getElementType());
+    ws = top.create<memref::ViewOp>(loc, regionType, ws,
+                                    top.create<arith::ConstantIndexOp>(loc, buf.offset), ValueRange{});
     Value iv = par.getInductionVars()[0];
     Value lb = par.getLowerBound()[0], step = par.getStep()[0];
     Value slot = b.create<arith::DivUIOp>(loc, b.create<arith::SubIOp>(loc, iv, lb), step);
     Value stride = b.create<arith::ConstantIndexOp>(loc, alignUp(buf.bytes));
-    offset = b.create<arith::AddIOp>(loc, offset, b.create<arith::MulIOp>(loc, slot, stride));
+    offset = b.create<arith::MulIOp>(loc, slot, stride);
+  } else {
+    // A view at a constant offset is made at the top level, ahead of the
+    // loop the buffer may be made in: the loop gets a buffer, not the whole
+    // workspace and an offset (nnc-outline-kernels).
+    Block &entry = a->getParentOfType<func::FuncOp>().getBody().front();
+    b.setInsertionPoint(topLevel(a, entry));
+    offset = b.create<arith::ConstantIndexOp>(loc, buf.offset);
   }
   auto view = b.create<memref::ViewOp>(loc, a.getType(), ws, offset, ValueRange{});
   for (Operation *u : llvm::make_early_inc_range(a->getUsers()))

@@ -61,16 +61,19 @@ func.func @through_view(%x: memref<256xf32>, %y: memref<128xf32>) attributes {nn
 
 // -----
 
-// A buffer made in a parallel loop gets one slot per iteration (4 here), at
-// its offset plus the slot index times its aligned size.
+// A buffer made in a parallel loop gets one slot per iteration (4 here): a
+// view of the loop's slots at the buffer's offset, made ahead of the loop,
+// and inside it the slot index times the buffer's aligned size. The loop
+// itself names no workspace offset, so the same loop planned elsewhere is
+// the same kernel (nnc-outline-kernels).
 // CHECK: module attributes {nn.workspace_bytes = 256 : i64}
 // CHECK-LABEL: func.func @per_iteration
+// CHECK: %[[SLOTS:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<256xi8> to memref<256xi8>
 // CHECK: scf.parallel (%[[I:.*]]) =
 // CHECK: %[[D:.*]] = arith.subi %[[I]], %{{.*}}
 // CHECK: %[[S:.*]] = arith.divui %[[D]], %{{.*}}
 // CHECK: %[[O:.*]] = arith.muli %[[S]], %{{.*}}
-// CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[O]]
-// CHECK: memref.view %{{.*}}[%[[AT]]][] : memref<256xi8> to memref<16xf32>
+// CHECK: memref.view %[[SLOTS]][%[[O]]][] : memref<256xi8> to memref<16xf32>
 // CHECK-NOT: memref.alloc() {{.*}}memref<16xf32>
 func.func @per_iteration(%x: memref<64xf32>) attributes {nn.workspace} {
   %c0 = arith.constant 0 : index

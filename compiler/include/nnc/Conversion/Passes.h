@@ -22,6 +22,7 @@ std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
 std::unique_ptr<mlir::Pass> createParallelizeLoopsPass();
 std::unique_ptr<mlir::Pass> createOutlineLoopNestsPass();
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+std::unique_ptr<mlir::Pass> createOutlineKernelsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

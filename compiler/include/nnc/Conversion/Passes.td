@@ -280,4 +280,49 @@ def OutlineLoopNests : Pass<"nnc-outline-loop-nests", "mlir::ModuleOp"> {
   ];
 }
 
+def OutlineKernels : Pass<"nnc-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "makes each loop nest of an entry point a kernel function; identical kernels are one";
+  let description = [{
+    Runs after `nnc-plan-memory`, on the functions marked `nn.workspace`.
+    First every memref argument becomes bytes (`memref<Nxi8>`, seen through
+    a `memref.view` of its old type; under the bare-pointer convention the
+    C signature is unchanged), and every top-level contiguous view at a
+    static offset (a parameter's slice of the flat parameter buffer) becomes
+    a `memref.view` of the bytes under it, with the identity layout: a
+    buffer's type no longer says where it lives. Then each top-level op with
+    regions (loops, linalg ops) and each `memref.copy` moves into a private,
+    internal, `noinline` function `nnc_kernel_<N>` called in its place: the
+    buffers, scalars and vectors it uses from outside are its arguments
+    (constants and strided views are made again inside from their bases).
+    Kernels that print the same (name and locations aside) are one function,
+    in the whole module: the layers of a stack, and the forward pass that
+    `predict`, `eval_step` and `train_step` share, are compiled once. The
+    module gets `nn.kernels = [distinct kernels, calls]`.
+
+    ```mlir
+    // before
+    func.func @f(%p: memref<64xf32>, %y: memref<32xf32>) attributes {nn.workspace} {
+      %a = memref.subview %p[0] [32] [1] : memref<64xf32> to memref<32xf32, strided<[1]>>
+      %b = memref.subview %p[32] [32] [1] : memref<64xf32> to memref<32xf32, strided<[1], offset: 32>>
+      linalg.generic ... ins(%a : memref<32xf32, strided<[1]>>) outs(%y : memref<32xf32>) { negf }
+      linalg.generic ... ins(%b : memref<32xf32, strided<[1], offset: 32>>) outs(%y : memref<32xf32>) { negf }
+      return
+    }
+    // after
+    func.func private @nnc_kernel_0(%x: memref<32xf32>, %y: memref<32xf32>) { linalg.generic ... }
+    func.func @f(%p: memref<256xi8>, %y: memref<128xi8>) attributes {nn.workspace} {
+      %a = memref.view %p[%c0][] : memref<256xi8> to memref<32xf32>
+      %b = memref.view %p[%c128][] : memref<256xi8> to memref<32xf32>
+      %yv = memref.view %y[%c0][] : memref<128xi8> to memref<32xf32>
+      call @nnc_kernel_0(%a, %yv) : (memref<32xf32>, memref<32xf32>) -> ()
+      call @nnc_kernel_0(%b, %yv) : (memref<32xf32>, memref<32xf32>) -> ()
+      return
+    }
+    ```
+  }];
+  let constructor = "nnc::createOutlineKernelsPass()";
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 #endif

@@ -1,0 +1,376 @@
+// Entry points as sequences of kernel calls; identical kernels emitted once.
+//
+// After the memory plan, an entry point is one long function: every loop
+// nest of the forward and backward pass, each layer's loops again for each
+// layer, the forward pass again in predict and eval_step. LLVM's cost grows
+// with that length (and faster than linearly: ScalarEvolution walks the
+// predecessors of each loop back to the entry). Here each top-level loop
+// nest (a kernel) becomes a function whose arguments are the buffers it
+// reads and writes, and kernels that print the same are one function
+// (IREE deduplicates its dispatch executables the same way). The four
+// blocks of a GPT, or the forward sweeps of recurrent layers of one size,
+// then share their code.
+//
+// Two kernels can only print the same if the buffers they get carry no
+// trace of where they live. A parameter is a slice of the flat parameter
+// buffer at a static offset, so its type says that offset; here every such
+// contiguous view becomes a `memref.view` of the byte buffer under it, a
+// buffer with the identity layout that says nothing about its place.
+#include "nnc/Conversion/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_OUTLINEKERNELS
+#include "nnc/Conversion/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+
+// A statically shaped buffer whose elements lie row-major and contiguous
+// (any static offset): one `memref.view` of its bytes can stand for it.
+bool contiguous(MemRefType t) {
+  if (!t.hasStaticShape())
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(t, strides, offset)) || ShapedType::isDynamic(offset))
+    return false;
+  int64_t expect = 1;
+  for (int i = t.getRank() - 1; i >= 0; --i) {
+    if (t.getDimSize(i) != 1 && strides[i] != expect)
+      return false;
+    expect *= t.getDimSize(i);
+  }
+  return true;
+}
+
+bool identityBuffer(Type t) {
+  auto m = t.dyn_cast<MemRefType>();
+  return m && m.hasStaticShape() && m.getLayout().isIdentity();
+}
+
+// The byte buffer and constant byte shift under `v`, through views with
+// static offsets; nothing when there is none.
+std::optional<std::pair<Value, int64_t>> bytesUnder(Value v) {
+  Operation *d = v.getDefiningOp();
+  if (auto view = dyn_cast_or_null<memref::ViewOp>(d)) {
+    auto shift = getConstantIntValue(view.getByteShift());
+    if (!shift || !view.getSizes().empty())
+      return std::nullopt;
+    return std::make_pair(view.getSource(), *shift);
+  }
+  if (isa_and_nonnull<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(d))
+    return bytesUnder(d->getOperand(0));
+  return std::nullopt;
+}
+
+// `v`'s offset in elements from the start of the buffer under its views.
+int64_t elementOffset(Value v) {
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  (void)getStridesAndOffset(v.getType().cast<MemRefType>(), strides, offset);
+  return offset;
+}
+
+// `op` again on `source` (the same view, retyped), or null where the type
+// cannot follow.
+Value rebuildView(OpBuilder &b, Operation *op, Value source) {
+  auto src = source.getType().cast<MemRefType>();
+  Location loc = op->getLoc();
+  if (auto sv = dyn_cast<memref::SubViewOp>(op)) {
+    MemRefType old = sv.getType();
+    Type t = old.getRank() == src.getRank()
+                 ? memref::SubViewOp::inferResultType(src, sv.getMixedOffsets(), sv.getMixedSizes(),
+                                                      sv.getMixedStrides())
+                 : memref::SubViewOp::inferRankReducedResultType(
+                       old.getShape(), src, sv.getMixedOffsets(), sv.getMixedSizes(),
+                       sv.getMixedStrides());
+    return b.create<memref::SubViewOp>(loc, t.cast<MemRefType>(), source, sv.getMixedOffsets(),
+                                       sv.getMixedSizes(), sv.getMixedStrides());
+  }
+  if (auto ex = dyn_cast<memref::ExpandShapeOp>(op)) {
+    auto t = memref::ExpandShapeOp::computeExpandedType(src, ex.getType().getShape(),
+                                                        ex.getReassociationIndices());
+    if (failed(t))
+      return {};
+    return b.create<memref::ExpandShapeOp>(loc, *t, source, ex.getReassociationIndices());
+  }
+  if (auto co = dyn_cast<memref::CollapseShapeOp>(op)) {
+    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(src, co.getReassociationIndices()))
+      return {};
+    auto t = memref::CollapseShapeOp::computeCollapsedType(src, co.getReassociationIndices());
+    return b.create<memref::CollapseShapeOp>(loc, t, source, co.getReassociationIndices());
+  }
+  return {};
+}
+
+// Users that take a buffer of any layout and forward no type: loads,
+// stores, transfers, copies, linalg ops.
+bool layoutAgnostic(Operation *u) {
+  return u->getNumRegions() == 0 ? !isa<CallOpInterface, RegionBranchTerminatorOpInterface,
+                                        memref::CastOp, memref::ReinterpretCastOp,
+                                        ViewLikeOpInterface>(u) &&
+                                       llvm::none_of(u->getResultTypes(),
+                                                     [](Type t) { return t.isa<MemRefType>(); })
+                                 : isa<linalg::LinalgOp>(u);
+}
+
+// Gives the users of `old` the buffer `neu` (same elements, another
+// layout); views of it are rebuilt on `neu`. Uses whose types cannot
+// follow keep `old`.
+void replaceRetyped(Value old, Value neu) {
+  for (OpOperand &use : llvm::make_early_inc_range(old.getUses())) {
+    Operation *u = use.getOwner();
+    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(u) &&
+        use.getOperandNumber() == 0) {
+      OpBuilder b(u);
+      if (Value v = rebuildView(b, u, neu))
+        replaceRetyped(u->getResult(0), v);
+    } else if (layoutAgnostic(u)) {
+      use.set(neu);
+    }
+  }
+}
+
+// Every memref argument becomes bytes (`memref<Nxi8>`; under the bare-pointer
+// convention the C signature stays a pointer), seen through a view of its
+// old type, so that its slices can be views of bytes too.
+void argumentsAsBytes(func::FuncOp fn) {
+  Block &entry = fn.getBody().front();
+  OpBuilder b = OpBuilder::atBlockBegin(&entry);
+  Type i8 = b.getI8Type();
+  SmallVector<Type> types(fn.getArgumentTypes());
+  for (BlockArgument arg : entry.getArguments()) {
+    auto t = arg.getType().dyn_cast<MemRefType>();
+    if (!t || !identityBuffer(t) || t.getElementType() == i8 || !t.getElementType().isIntOrFloat() ||
+        t.getElementTypeBitWidth() % 8)
+      continue;
+    auto bytes = MemRefType::get({t.getNumElements() * t.getElementTypeBitWidth() / 8}, i8);
+    arg.setType(bytes);
+    types[arg.getArgNumber()] = bytes;
+    Value zero = b.create<arith::ConstantIndexOp>(fn.getLoc(), 0);
+    auto view = b.create<memref::ViewOp>(fn.getLoc(), t, arg, zero, ValueRange{});
+    arg.replaceAllUsesExcept(view, view);
+  }
+  fn.setType(b.getFunctionType(types, fn.getResultTypes()));
+}
+
+// Each top-level contiguous view with a static offset becomes a view of the
+// bytes under it, with the identity layout.
+void viewsAsBytes(func::FuncOp fn) {
+  Block &entry = fn.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(entry)) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(op))
+      continue;
+    Value v = op.getResult(0);
+    auto t = v.getType().cast<MemRefType>();
+    if (t.getLayout().isIdentity() || !contiguous(t) || !t.getElementType().isIntOrFloat())
+      continue;
+    auto under = bytesUnder(v);
+    if (!under)
+      continue;
+    OpBuilder b(op.getBlock(), std::next(op.getIterator()));
+    int64_t shift = under->second + elementOffset(v) * t.getElementTypeBitWidth() / 8;
+    Value at = b.create<arith::ConstantIndexOp>(op.getLoc(), shift);
+    auto plain = MemRefType::get(t.getShape(), t.getElementType());
+    Value view = b.create<memref::ViewOp>(op.getLoc(), plain, under->first, at, ValueRange{});
+    replaceRetyped(v, view);
+  }
+}
+
+// Ops that stay in the entry point: buffers and their views (the stack
+// frame belongs to the caller; the workspace, picked by an scf.if, too),
+// constants, scalars.
+bool staysInCaller(Operation *op) {
+  if (llvm::any_of(op->getResultTypes(), [](Type t) { return t.isa<MemRefType>(); }))
+    return true;
+  return op->getNumRegions() == 0 && !isa<memref::CopyOp>(op);
+}
+
+// A value a kernel can take as an argument under the bare-pointer
+// convention: a scalar, a vector, or a static buffer with the identity layout.
+bool passable(Type t) {
+  return identityBuffer(t) || t.isIntOrIndexOrFloat() || t.isa<VectorType>();
+}
+
+bool clonable(Operation *op) {
+  return op && (op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op)) &&
+         !isa<memref::AllocOp, memref::AllocaOp>(op);
+}
+
+// Where a buffer lies: a byte range of a root buffer (an argument of the
+// entry point, the workspace, a stack buffer). Distinct roots never overlap:
+// the entry points take distinct buffers (nnrt_abi.h).
+struct Extent {
+  Value root;
+  int64_t lo = 0, hi = 0;
+};
+
+std::optional<Extent> extentOf(Value v) {
+  auto t = v.getType().dyn_cast<MemRefType>();
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!t || !t.hasStaticShape() || !t.getElementType().isIntOrFloat() ||
+      failed(getStridesAndOffset(t, strides, offset)) || ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  int64_t last = 0; // the farthest element from the first
+  for (auto [size, stride] : llvm::zip(t.getShape(), strides))
+    last += (size - 1) * stride;
+  int64_t elt = t.getElementTypeBitWidth() / 8;
+  // Views with static offsets say their offset from the buffer under them.
+  Value base = v;
+  while (isa_and_nonnull<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(
+      base.getDefiningOp()))
+    base = base.getDefiningOp()->getOperand(0);
+  Extent e{base, 0, 0};
+  Operation *d = base.getDefiningOp();
+  if (auto view = dyn_cast_or_null<memref::ViewOp>(d)) {
+    auto shift = getConstantIntValue(view.getByteShift());
+    auto under = extentOf(view.getSource());
+    if (!shift || !under)
+      return std::nullopt;
+    e = Extent{under->root, under->lo + *shift, 0};
+  } else if (d && !isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp, scf::IfOp,
+                          arith::SelectOp>(d)) {
+    return std::nullopt;
+  }
+  e.lo += offset * elt;
+  e.hi = e.lo + (last + 1) * elt;
+  return e;
+}
+
+// For each argument, whether it is a buffer that no other argument of the
+// call overlaps: the kernel may then mark it `llvm.noalias`, without which
+// LLVM guards every loop with overlap checks or leaves it scalar.
+SmallVector<bool> disjointArgs(ArrayRef<Value> args) {
+  SmallVector<std::optional<Extent>> ext;
+  for (Value v : args)
+    ext.push_back(v.getType().isa<MemRefType>() ? extentOf(v) : std::nullopt);
+  SmallVector<bool> out(args.size(), false);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!ext[i])
+      continue;
+    out[i] = true;
+    for (size_t j = 0; j < args.size() && out[i]; ++j) {
+      if (j == i || !args[j].getType().isa<MemRefType>())
+        continue;
+      out[i] = ext[j] && (ext[j]->root != ext[i]->root || ext[j]->hi <= ext[i]->lo ||
+                          ext[i]->hi <= ext[j]->lo);
+    }
+  }
+  return out;
+}
+
+struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsPass> {
+  using OutlineKernelsBase::OutlineKernelsBase;
+
+  llvm::StringMap<func::FuncOp> byText; // a kernel's text (name aside) -> the kernel
+  int64_t made = 0, calls = 0;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> fns;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr("nn.workspace") && fn.getBody().hasOneBlock())
+        fns.push_back(fn);
+    for (func::FuncOp fn : fns) {
+      argumentsAsBytes(fn);
+      viewsAsBytes(fn);
+      for (Operation &op : llvm::make_early_inc_range(fn.getBody().front().without_terminator()))
+        if (!staysInCaller(&op))
+          outline(fn, &op);
+    }
+    module->setAttr("nn.kernels", Builder(module).getI64ArrayAttr({made, calls}));
+  }
+
+  // Moves `op` into a kernel function called in its place, or calls an
+  // identical kernel made before.
+  void outline(func::FuncOp fn, Operation *op) {
+    // Values from outside become arguments; constants, and views that are
+    // not plain buffers, are made again inside from their operands.
+    llvm::SetVector<Value> args;
+    llvm::SetVector<Operation *> clones;
+    std::function<bool(Value)> capture = [&](Value v) {
+      Operation *d = v.getDefiningOp();
+      if (op->isAncestor(d ? d : v.getParentBlock()->getParentOp()))
+        return true;
+      if (clonable(d) && d->getNumOperands() == 0) {
+        clones.insert(d);
+        return true;
+      }
+      if (passable(v.getType())) {
+        args.insert(v);
+        return true;
+      }
+      if (!clonable(d) || !llvm::all_of(d->getOperands(), capture))
+        return false;
+      clones.insert(d);
+      return true;
+    };
+    bool ok = true;
+    op->walk([&](Operation *o) {
+      for (Value v : o->getOperands())
+        ok &= capture(v);
+    });
+    for (Type t : op->getResultTypes())
+      ok &= passable(t);
+    if (!ok)
+      return; // stays in place: correct, only not shared
+
+    OpBuilder b(fn);
+    SmallVector<Type> argTypes;
+    for (Value v : args)
+      argTypes.push_back(v.getType());
+    auto kernel = b.create<func::FuncOp>(op->getLoc(), "nnc_kernel",
+                                         b.getFunctionType(argTypes, op->getResultTypes()));
+    Block *body = kernel.addEntryBlock();
+    IRMapping map;
+    for (auto [v, a] : llvm::zip(args, body->getArguments()))
+      map.map(v, a);
+    OpBuilder in = OpBuilder::atBlockEnd(body);
+    SmallVector<Operation *> ordered(clones.begin(), clones.end());
+    llvm::sort(ordered, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+    for (Operation *c : ordered)
+      in.clone(*c, map);
+    Operation *copy = in.clone(*op, map);
+    in.create<func::ReturnOp>(op->getLoc(), copy->getResults());
+
+    SmallVector<bool> disjoint = disjointArgs(args.getArrayRef());
+    for (auto [i, d] : llvm::enumerate(disjoint))
+      if (d)
+        kernel.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(), b.getUnitAttr());
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    kernel.print(os, OpPrintingFlags().useLocalScope());
+    auto [it, fresh] = byText.try_emplace(os.str(), kernel);
+    if (fresh) {
+      kernel.setSymName(("nnc_kernel_" + llvm::Twine(made++)).str());
+      kernel.setPrivate();
+      // Internal: two models' kernels never collide in one program. Not
+      // inlined: a kernel called from four layers is compiled once.
+      kernel->setAttr("llvm.linkage", LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
+      kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+    } else {
+      kernel.erase();
+    }
+    OpBuilder at(op);
+    auto call = at.create<func::CallOp>(op->getLoc(), it->second, args.getArrayRef());
+    op->replaceAllUsesWith(call.getResults());
+    op->erase();
+    ++calls;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> nnc::createOutlineKernelsPass() {
+  return std::make_unique<OutlineKernelsPass>();
+}
