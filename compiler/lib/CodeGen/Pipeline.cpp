@@ -1,6 +1,7 @@
 // The pass pipeline from a checked .nn graph to an object file.
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/CodeGen/ObjectEmitter.h"
+#include "nnc/CodeGen/Timing.h"
 #include "nnc/Conversion/Passes.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
@@ -103,13 +104,13 @@ ModelABI describeModel(const dsl::Graph &g, const CodeGenOptions &opts) {
 
 namespace {
 
-LogicalResult runPipeline(ModuleOp module, llvm::StringRef text) {
+LogicalResult runPipeline(ModuleOp module, llvm::StringRef text, llvm::StringRef name) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
     return failure();
-  // NNC_TIMING=1 prints where compile time goes, pass by pass.
-  if (std::getenv("NNC_TIMING"))
-    pm.enableTiming();
+  // NNC_TIMING=1: pass by pass, under the pipeline's name.
+  TimingScope timing = nnc::compileTiming().nest(name);
+  pm.enableTiming(timing);
   return pm.run(module);
 }
 
@@ -118,6 +119,7 @@ LogicalResult runPipeline(ModuleOp module, llvm::StringRef text) {
 // products (broadcast + FMA), transcendental functions as polynomials (so
 // they vectorize instead of calling libm per element).
 void lowerVectors(ModuleOp module) {
+  TimingScope timing = nnc::compileTiming().nest("lower vector ops");
   // Strided memref.copy would lower to a call into MLIR's C runner library;
   // as linalg.copy it becomes plain loops, so the object needs only libc/libm.
   module.walk([](memref::CopyOp copy) {
@@ -148,10 +150,10 @@ const char *kLinalgPipeline =
 
 const char *kBufferizePipeline =
     "func.func(nnc-schedule-matmuls{vector-width=%d}),canonicalize,cse,"
-    "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+    "func.func(nnc-unshare-inits),eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "drop-equivalent-buffer-results,func.func(buffer-hoisting),"
+    "drop-equivalent-buffer-results,nnc-pack-arguments,func.func(buffer-hoisting),"
     "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
     "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),nnc-plan-memory,"
     "canonicalize,cse,nnc-outline-kernels,canonicalize,cse";
@@ -160,7 +162,7 @@ const char *kBufferizePipeline =
 // functions), which keep a step's large temporaries for the next step
 // instead of page-faulting them in again (runtime/src/alloc.c).
 const char *kLLVMPipeline =
-    "func.func(convert-linalg-to-loops),nnc-outline-loop-nests,convert-scf-to-openmp,canonicalize,"
+    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,canonicalize,"
     "convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
     "lower-affine,convert-scf-to-cf,canonicalize,cse,"
@@ -229,8 +231,10 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   });
 
+  TimingScope nnTiming = compileTiming().nest("nn module from the graph");
   OwningOpRef<ModuleOp> module =
       generateNN(ctx, graph, opts.batch, opts.stepGraph, opts.stepBatch);
+  nnTiming.stop();
   if (!module || failed(verify(*module)))
     return failure();
   if (stop == Stage::NN) {
@@ -238,16 +242,16 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   }
   const OptimizerConfig &o = opts.optimizer;
-  char buf[512];
+  char buf[1024];
   snprintf(buf, sizeof buf, kNNTrainPipeline, o.name.c_str(), o.beta1, o.beta2,
            o.epsilon, o.momentum, o.rho);
-  if (failed(runPipeline(*module, buf)))
+  if (failed(runPipeline(*module, buf, "nn: autodiff, optimizer, entry points")))
     return failure();
   if (stop == Stage::NNTrain) {
     printModule(*module, *dump);
     return success();
   }
-  if (failed(runPipeline(*module, kLinalgPipeline)))
+  if (failed(runPipeline(*module, kLinalgPipeline, "nn to linalg")))
     return failure();
   ModelABI abi = describeModel(graph, opts);
   countFlops(*module, abi);
@@ -260,7 +264,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
   }
   prefixEntryPoints(*module, abi.prefix);
   snprintf(buf, sizeof buf, kBufferizePipeline, vectorWidth(opts));
-  if (failed(runPipeline(*module, buf)))
+  if (failed(runPipeline(*module, buf, "schedule, bufferize, plan memory, kernels")))
     return failure();
   if (auto ws = (*module)->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
     abi.workspaceBytes = ws.getInt();
@@ -272,14 +276,16 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   }
   lowerVectors(*module);
-  if (failed(runPipeline(*module, kLLVMPipeline)))
+  if (failed(runPipeline(*module, kLLVMPipeline, "to the LLVM dialect")))
     return failure();
   if (stop == Stage::LLVMDialect) {
     printModule(*module, *dump);
     return success();
   }
   llvm::LLVMContext llctx;
+  TimingScope translateTiming = compileTiming().nest("LLVM dialect to LLVM IR");
   std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx, abi.prefix);
+  translateTiming.stop();
   if (!llmod) {
     llvm::errs() << "nnc: internal error: translation to LLVM IR failed\n";
     return failure();

@@ -13,6 +13,7 @@
 #include "Summary.h"
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/dsl/Frontend.h"
+#include "nnc/CodeGen/Timing.h"
 #include "nnrt/nnrt.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -195,6 +196,7 @@ std::optional<dsl::Graph> loadGraph(const Args &a) {
     std::cerr << "nnc: error: no model file given\n" << kUsage;
     return std::nullopt;
   }
+  mlir::TimingScope timing = compileTiming().nest("front end");
   dsl::DiagnosticEngine diag(std::cerr);
   dsl::FrontendOptions fo;
   const char *env = std::getenv("NNC_STDLIB");
@@ -212,6 +214,7 @@ std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
   // question answerer) has no step, whatever its cells.
   if ((!cells && !g.usesCache) || g.inputs.size() != 1)
     return nullptr;
+  mlir::TimingScope timing = compileTiming().nest("front end, one-step graph");
   dsl::DiagnosticEngine diag(std::cerr);
   dsl::FrontendOptions fo;
   const char *env = std::getenv("NNC_STDLIB");

@@ -38,22 +38,26 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // @forward and @forward_grad are replaced by the entry points.
 // CHECK-NOT: func.func @forward
 
-// init fills every slot of the flat buffer from its initializer, with one
-// random stream per parameter.
+// init writes every parameter from its initializer, with one random stream
+// per parameter. Its arguments are one tensor per parameter, each marked
+// with its place in the flat buffer (nnc-pack-arguments joins them after
+// bufferization).
 // CHECK-LABEL: func.func @init(
-// CHECK-SAME: %[[P:.*]]: tensor<67xf32>, %[[SEED:.*]]: i64) -> tensor<67xf32>
+// CHECK-SAME: %[[W1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 0, 0>}, %[[B1:[a-z0-9]+]]: tensor<8xf32> {nn.pack = array<i64: 0, 32>},
+// CHECK-SAME: %[[W2:[a-z0-9]+]]: tensor<24xf32> {nn.pack = array<i64: 0, 40>}, %[[B2:[a-z0-9]+]]: tensor<3xf32> {nn.pack = array<i64: 0, 64>}, %[[SEED:.*]]: i64)
+// CHECK-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>) attributes {nn.pack_sizes = array<i64: 67>}
 // glorot_uniform: limit sqrt(6 / (4 + 8))
 // CHECK: %[[R1:.*]] = nn.random_uniform %[[SEED]] {high = 0.707106769 : f32, low = -0.707106769 : f32, stream = 1 : i64} : tensor<4x8xf32>
 // CHECK: %[[F1:.*]] = nn.reshape %[[R1]] : tensor<4x8xf32> -> tensor<32xf32>
-// CHECK: %[[S1:.*]] = tensor.insert_slice %[[F1]] into %[[P]][0] [32] [1] : tensor<32xf32> into tensor<67xf32>
+// CHECK: %[[S1:.*]] = linalg.copy ins(%[[F1]] : tensor<32xf32>) outs(%[[W1]] : tensor<32xf32>)
 // CHECK: %[[Z:.*]] = nn.constant 0.000000e+00 : tensor<8xf32>
-// CHECK: %[[S2:.*]] = tensor.insert_slice %[[Z]] into %[[S1]][32] [8] [1]
+// CHECK: %[[S2:.*]] = linalg.copy ins(%[[Z]] : tensor<8xf32>) outs(%[[B1]] : tensor<8xf32>)
 // he_uniform: limit sqrt(6 / 8)
 // CHECK: nn.random_uniform %[[SEED]] {high = 0.866025388 : f32, low = -0.866025388 : f32, stream = 3 : i64} : tensor<8x3xf32>
-// CHECK: %[[S3:.*]] = tensor.insert_slice %{{.*}} into %[[S2]][40] [24] [1]
+// CHECK: %[[S3:.*]] = linalg.copy ins(%{{.*}} : tensor<24xf32>) outs(%[[W2]] : tensor<24xf32>)
 // CHECK: %[[C:.*]] = nn.constant 2.500000e-01 : tensor<3xf32>
-// CHECK: %[[S4:.*]] = tensor.insert_slice %[[C]] into %[[S3]][64] [3] [1]
-// CHECK: return %[[S4]] : tensor<67xf32>
+// CHECK: %[[S4:.*]] = linalg.copy ins(%[[C]] : tensor<3xf32>) outs(%[[B2]] : tensor<3xf32>)
+// CHECK: return %[[S1]], %[[S2]], %[[S3]], %[[S4]]
 
 // predict takes the parameters, the inputs (not the targets) and the
 // output buffers.
@@ -82,47 +86,48 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // CHECK: return %[[L]], %[[COPY]] : f32, tensor<2x3xf32>
 
 // train_step: parameters, optimizer state, hyper-parameters [lr, step, ...],
-// the forward arguments and the output buffers.
+// the forward arguments and the output buffers. The parameters and the
+// state are one tensor per parameter (for Adam and RMSprop two state tensors
+// each: state[0, P) and state[P, 2P) at the parameter's offset), each
+// updated from its own gradient: no flat gradient is assembled.
 // CHECK-LABEL: func.func @train_step(
-// CHECK-SAME: %[[P:[a-z0-9]+]]: tensor<67xf32>, %[[S:[a-z0-9]+]]: tensor<[[STATE:[0-9]+]]xf32>, %[[H:[a-z0-9]+]]: tensor<4xf32>,
+// CHECK-SAME: %[[P1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 0, 0>}, %[[P2:[a-z0-9]+]]: tensor<8xf32> {nn.pack = array<i64: 0, 32>},
+// CHECK-SAME: %[[P3:[a-z0-9]+]]: tensor<24xf32> {nn.pack = array<i64: 0, 40>}, %[[P4:[a-z0-9]+]]: tensor<3xf32> {nn.pack = array<i64: 0, 64>},
+// CHECK-SAME: %[[S1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 0>}, %[[S2:[a-z0-9]+]]: tensor<8xf32> {nn.pack = array<i64: 1, 32>},
+// CHECK-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 40>}, %[[S4:[a-z0-9]+]]: tensor<3xf32> {nn.pack = array<i64: 1, 64>},
+// ADAM-SAME: %[[T1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 67>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 1, 99>},
+// ADAM-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 107>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 131>},
+// RMSPROP-SAME: %[[T1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 67>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 1, 99>},
+// RMSPROP-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 107>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 131>},
+// CHECK-SAME: %[[H:[a-z0-9]+]]: tensor<4xf32>,
 // CHECK-SAME: %{{.*}}: tensor<2x4xf32>, %{{.*}}: tensor<2xi32>, %{{.*}}: tensor<2xf32>, %{{.*}}: tensor<2x3xf32>)
-// ADAM-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
-// SGD-SAME: -> (tensor<67xf32>, tensor<67xf32>, f32, tensor<2x3xf32>)
-// RMSPROP-SAME: -> (tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>)
+// ADAM-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, f32, tensor<2x3xf32>)
+// ADAM-SAME: attributes {nn.pack_sizes = array<i64: 67, 134>, nn.workspace}
+// SGD-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, f32, tensor<2x3xf32>)
+// SGD-SAME: attributes {nn.pack_sizes = array<i64: 67, 67>, nn.workspace}
 // CHECK: %[[C0:.*]] = arith.constant 0 : index
 // CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<4xf32>
 // CHECK: %[[C1:.*]] = arith.constant 1 : index
 // CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<4xf32>
 // CHECK: %[[LOSS:.*]] = nn.cross_entropy
 // CHECK: nn.cross_entropy_grad
-// The gradients are gathered at the parameters' offsets.
-// CHECK: %[[E:.*]] = tensor.empty() : tensor<67xf32>
-// CHECK: %[[G1:.*]] = tensor.insert_slice %{{.*}} into %[[E]][0] [32] [1]
-// CHECK: %[[G2:.*]] = tensor.insert_slice %{{.*}} into %[[G1]][32] [8] [1]
-// CHECK: %[[G3:.*]] = tensor.insert_slice %{{.*}} into %[[G2]][40] [24] [1]
-// CHECK: %[[G:.*]] = tensor.insert_slice %{{.*}} into %[[G3]][64] [3] [1]
 
-// Adam: m = state[0, P), v = state[P, 2P).
-// ADAM-DAG: %[[V:.*]] = tensor.extract_slice %[[S]][67] [67] [1] : tensor<134xf32> to tensor<67xf32>
-// ADAM-DAG: %[[M:.*]] = tensor.extract_slice %[[S]][0] [67] [1] : tensor<134xf32> to tensor<67xf32>
-// ADAM: %[[NP:.*]], %[[NM:.*]], %[[NV:.*]] = nn.adam_update %[[P]], %[[G]], %[[M]], %[[V]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<67xf32>
-// ADAM: %[[S1:.*]] = tensor.insert_slice %[[NM]] into %[[S]][0] [67] [1] : tensor<67xf32> into tensor<134xf32>
-// ADAM: %[[S2:.*]] = tensor.insert_slice %[[NV]] into %[[S1]][67] [67] [1] : tensor<67xf32> into tensor<134xf32>
+// Adam: m and v of each parameter.
+// ADAM: %[[NP:.*]], %[[NM:.*]], %[[NV:.*]] = nn.adam_update %[[P1]], %{{.*}}, %[[S1]], %[[T1]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<32xf32>
+// ADAM: nn.adam_update %[[P2]], %{{.*}}, %[[S2]], {{.*}} : tensor<8xf32>
+// ADAM: nn.adam_update %[[P3]], {{.*}} : tensor<24xf32>
+// ADAM: nn.adam_update %[[P4]], %{{.*}}, %[[S4]], {{.*}} : tensor<3xf32>
 // ADAM: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
-// ADAM: return %[[NP]], %[[S2]], %[[L]], %{{.*}} : tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>
-// ADAM-OPTS: nn.adam_update {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<67xf32>
+// ADAM: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NM]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
+// ADAM-OPTS: nn.adam_update {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<32xf32>
 
 // With SGD the state is the velocity; no step count is needed.
-// SGD: %[[NP:.*]], %[[NV:.*]] = nn.sgd_update %[[P]], %[[G]], %[[S]], %[[LR]] {momentum = 0.000000e+00 : f32} : tensor<67xf32>
+// SGD: %[[NP:.*]], %[[NV:.*]] = nn.sgd_update %[[P1]], %{{.*}}, %[[S1]], %[[LR]] {momentum = 0.000000e+00 : f32} : tensor<32xf32>
 // SGD: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
-// SGD: return %[[NP]], %[[NV]], %[[L]], %{{.*}} : tensor<67xf32>, tensor<67xf32>, f32, tensor<2x3xf32>
-// SGD-MOM: nn.sgd_update {{.*}} {momentum = 5.000000e-01 : f32} : tensor<67xf32>
+// SGD: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
+// SGD-MOM: nn.sgd_update {{.*}} {momentum = 5.000000e-01 : f32} : tensor<32xf32>
 
-// RMSprop: mean square = state[0, P), velocity = state[P, 2P).
-// RMSPROP-DAG: %[[V:.*]] = tensor.extract_slice %[[S]][67] [67] [1] : tensor<134xf32> to tensor<67xf32>
-// RMSPROP-DAG: %[[MS:.*]] = tensor.extract_slice %[[S]][0] [67] [1] : tensor<134xf32> to tensor<67xf32>
-// RMSPROP: %[[NP:.*]], %[[NMS:.*]], %[[NV:.*]] = nn.rmsprop_update %[[P]], %[[G]], %[[MS]], %[[V]], %[[LR]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<67xf32>
-// RMSPROP: %[[S1:.*]] = tensor.insert_slice %[[NMS]] into %[[S]][0] [67] [1]
-// RMSPROP: %[[S2:.*]] = tensor.insert_slice %[[NV]] into %[[S1]][67] [67] [1]
-// RMSPROP: return %[[NP]], %[[S2]], %{{.*}}, %{{.*}} : tensor<67xf32>, tensor<134xf32>, f32, tensor<2x3xf32>
-// RMSPROP-OPTS: nn.rmsprop_update {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<67xf32>
+// RMSprop: mean square and velocity of each parameter.
+// RMSPROP: %[[NP:.*]], %[[NMS:.*]], %[[NV:.*]] = nn.rmsprop_update %[[P1]], %{{.*}}, %[[S1]], %[[T1]], %[[LR]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>
+// RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NMS]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
+// RMSPROP-OPTS: nn.rmsprop_update {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>

@@ -20,9 +20,10 @@ std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createPromoteSmallBuffersPass();
 std::unique_ptr<mlir::Pass> createHoistLoopInvariantsPass();
 std::unique_ptr<mlir::Pass> createParallelizeLoopsPass();
-std::unique_ptr<mlir::Pass> createOutlineLoopNestsPass();
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 std::unique_ptr<mlir::Pass> createOutlineKernelsPass();
+std::unique_ptr<mlir::Pass> createUnshareInitsPass();
+std::unique_ptr<mlir::Pass> createPackArgumentsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

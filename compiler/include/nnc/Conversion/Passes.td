@@ -89,7 +89,10 @@ def FuseElementwise : Pass<"nnc-fuse-elementwise", "mlir::ModuleOp"> {
     vectorize as a contraction; it stays a separate loop instead. A
     producer with several uses is not fused either: each consumer would
     recompute it (a transformer's residual stream, recomputed from the
-    embedding in every layer norm).
+    embedding in every layer norm). Nor is anything fused into an op that
+    writes an entry point's argument in place (an optimizer update): a
+    gradient computed there would read parameters that the updates before
+    it have already overwritten.
 
     ```mlir
     // before: %a = linalg.generic {add} ...; %r = linalg.generic {max} ins(%a)
@@ -230,56 +233,6 @@ def PlanMemory : Pass<"nnc-plan-memory", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
-def OutlineLoopNests : Pass<"nnc-outline-loop-nests", "mlir::ModuleOp"> {
-  let summary = "splits a function with many loop nests into parts, each a function of its own";
-  let description = [{
-    A train step is one function with every loop of the forward and
-    backward pass in sequence. LLVM's IndVarSimplify asks ScalarEvolution,
-    for each loop, which conditions guard its entry, and it walks the chain
-    of predecessors back to the function entry: compile time quadratic in
-    the number of loops (11 s of `opt -O3` for the tiny GPT's train_step).
-
-    Runs of consecutive top-level ops holding about `loops-per-part` loops
-    become private, internal, `noinline` functions `<name>_part<N>` called
-    in their place. Buffers, stack buffers, constants and views stay in the
-    caller ahead of the call (constants and strided views are recomputed in
-    the part, so that every argument is a scalar or a static identity-layout
-    buffer for the bare-pointer calling convention); frees move after it.
-    Functions with fewer than `min-loops` ops with regions are left whole:
-    the cost is small there, and a part boundary hides small stack buffers
-    from LLVM's scalar replacement (the tiny GPT's one-token step, 566 such
-    ops, was 15% slower split).
-
-    ```mlir
-    // before
-    func.func @f(%x: memref<8xf32>) {
-      scf.for %i = %c0 to %c8 step %c1 { ... }   // loop 1
-      ...                                         // loops 2 .. 2N
-      return
-    }
-    // after
-    func.func private @f_part0(%arg0: memref<8xf32>)
-        attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
-      scf.for ... // loops 1 .. N
-      return
-    }
-    func.func @f(%x: memref<8xf32>) {
-      call @f_part0(%x) : (memref<8xf32>) -> ()
-      call @f_part1(%x) : (memref<8xf32>) -> ()
-      return
-    }
-    ```
-  }];
-  let constructor = "nnc::createOutlineLoopNestsPass()";
-  let dependentDialects = ["mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
-  let options = [
-    Option<"loopsPerPart", "loops-per-part", "int64_t", "128",
-           "ops with regions (loops and their bodies' branches) per part">,
-    Option<"minLoops", "min-loops", "int64_t", "1024",
-           "functions with fewer ops with regions are left whole">,
-  ];
-}
-
 def OutlineKernels : Pass<"nnc-outline-kernels", "mlir::ModuleOp"> {
   let summary = "makes each loop nest of an entry point a kernel function; identical kernels are one";
   let description = [{
@@ -323,6 +276,69 @@ def OutlineKernels : Pass<"nnc-outline-kernels", "mlir::ModuleOp"> {
   let constructor = "nnc::createOutlineKernelsPass()";
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"];
+}
+
+def UnshareInits : Pass<"nnc-unshare-inits", "mlir::func::FuncOp"> {
+  let summary = "gives every destination its own empty tensor, fill or splat before bufferization";
+  let description = [{
+    After CSE, one `tensor.empty` (or one zero `linalg.fill` of one, or one
+    splat `arith.constant`) serves every op that writes a result of its
+    shape. One-shot bufferization then checks each of those writes against
+    every other use of the shared value (compile time that grew with the
+    cube of a GPT's depth) and bufferizes all but one out of place, as a copy
+    of the shared buffer. Here every destination operand (linalg outs,
+    `tensor.insert_slice` dest, `scf.for` initial values) that is such a
+    value and is shared, defined outside the destination's block, or a
+    constant gets a fresh copy right before its op, so each op can write in
+    place.
+
+    ```mlir
+    // before
+    %e = tensor.empty() : tensor<4xf32>
+    %z = linalg.fill ins(%cst : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    %a = linalg.generic ... outs(%z : tensor<4xf32>)
+    %b = linalg.generic ... outs(%z : tensor<4xf32>)
+    // after
+    %e1 = tensor.empty() : tensor<4xf32>
+    %z1 = linalg.fill ins(%cst : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+    %a = linalg.generic ... outs(%z1 : tensor<4xf32>)
+    %e2 = tensor.empty() : tensor<4xf32>
+    %z2 = linalg.fill ins(%cst : f32) outs(%e2 : tensor<4xf32>) -> tensor<4xf32>
+    %b = linalg.generic ... outs(%z2 : tensor<4xf32>)
+    ```
+  }];
+  let constructor = "nnc::createUnshareInitsPass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PackArguments : Pass<"nnc-pack-arguments", "mlir::ModuleOp"> {
+  let summary = "makes arguments marked nn.pack views of one flat buffer again";
+  let description = [{
+    Runs after bufferization on functions with `nn.pack_sizes = [n0, n1, ...]`
+    (train_step). Their arguments marked `nn.pack = [group, offset]`, one per
+    parameter and per parameter's optimizer state, were tensors of their own
+    so that bufferization never saw a flat tensor assembled slice by slice.
+    Each group becomes one byte buffer (`memref<n x 4 x i8>`) in the place of
+    its first member, and each member a `memref.view` of it at its offset:
+    the C signature's flat parameter and state buffers. A function that
+    still returns a buffer (a member not updated in place) is an error.
+
+    ```mlir
+    // before
+    func.func @train_step(%w: memref<4xf32> {nn.pack = array<i64: 0, 0>},
+                          %b: memref<2xf32> {nn.pack = array<i64: 0, 4>})
+        attributes {nn.pack_sizes = array<i64: 6>} { ... }
+    // after
+    func.func @train_step(%params: memref<24xi8>) {
+      %w = memref.view %params[%c0][] : memref<24xi8> to memref<4xf32>
+      %b = memref.view %params[%c16][] : memref<24xi8> to memref<2xf32>
+      ...
+    }
+    ```
+  }];
+  let constructor = "nnc::createPackArgumentsPass()";
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
 
 #endif

@@ -99,29 +99,6 @@ struct GenerateEntryPointsPass
     return b.create<linalg::CopyOp>(loc, v, dest).getResult(0);
   }
 
-  Value insertFlat(OpBuilder &b, Location loc, Value v, Value dest,
-                   int64_t offset) {
-    auto t = v.getType().cast<RankedTensorType>();
-    if (t.getRank() != 1)
-      v = b.create<ReshapeOp>(loc, flat(t.getNumElements()), v);
-    // A slice covering the whole buffer would fold to `v` itself, and the
-    // function would return a fresh tensor that bufferization rejects.
-    if (dest.getType() == v.getType())
-      return writeInto(b, loc, v, dest);
-    return b.create<tensor::InsertSliceOp>(
-        loc, v, dest, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(t.getNumElements())},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  }
-
-  Value sliceFlat(OpBuilder &b, Location loc, Value v, int64_t offset,
-                  int64_t size) {
-    return b.create<tensor::ExtractSliceOp>(
-        loc, v, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(size)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  }
-
   // @forward's arguments that are data (inputs, targets, weights); with
   // nn.key the last one is the dropout key, which entry points derive.
   static unsigned numDataArgs(func::FuncOp forward) {
@@ -136,12 +113,22 @@ struct GenerateEntryPointsPass
 
   void buildInit(OpBuilder &b, ModuleOp module) {
     Location loc = module.getLoc();
-    auto fn = b.create<func::FuncOp>(
-        loc, "init",
-        b.getFunctionType({flat(numParams), b.getI64Type()}, {flat(numParams)}));
+    // One argument per parameter, packed after bufferization like
+    // train_step's (a flat tensor written slice by slice is a chain that
+    // one-shot bufferization walks for every slice).
+    SmallVector<Type> ins, rets;
+    for (ParamSlot s : slots)
+      ins.push_back(flat(s.size));
+    rets = ins;
+    ins.push_back(b.getI64Type());
+    auto fn = b.create<func::FuncOp>(loc, "init", b.getFunctionType(ins, rets));
+    for (auto [i, s] : llvm::enumerate(slots))
+      fn.setArgAttr(i, "nn.pack", b.getDenseI64ArrayAttr({0, s.offset}));
+    fn->setAttr("nn.pack_sizes", b.getDenseI64ArrayAttr({numParams}));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Value params = entry->getArgument(0), seed = entry->getArgument(1);
+    Value seed = entry->getArgument(slots.size());
+    SmallVector<Value> values;
     int64_t stream = 0;
     for (ParamSlot s : slots) {
       ParameterOp p = s.op;
@@ -170,9 +157,11 @@ struct GenerateEntryPointsPass
         float c = init == "ones" ? 1.0f : init == "constant" ? float(v) : 0.0f;
         value = b.create<ConstantOp>(ploc, t, b.getF32FloatAttr(c));
       }
-      params = insertFlat(b, ploc, value, params, s.offset);
+      if (value.getType() != flat(s.size))
+        value = b.create<ReshapeOp>(ploc, flat(s.size), value);
+      values.push_back(writeInto(b, ploc, value, entry->getArgument(values.size())));
     }
-    b.create<func::ReturnOp>(loc, params);
+    b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }
 
@@ -228,28 +217,57 @@ struct GenerateEntryPointsPass
     b.setInsertionPointAfter(fn);
   }
 
+  // @train_step(params, optimizer state, hyper, data..., outputs...), whose
+  // parameters and state are one tensor per parameter here, each marked
+  // `nn.pack = [buffer, offset]`: after bufferization nnc-pack-arguments
+  // makes them views of the two flat buffers of the C signature again. As
+  // tensors of their own, each parameter is updated straight from its
+  // gradient and returned. Through flat tensors, the gradients went into
+  // one by a chain of tensor.insert_slice ops (and the updates back the same
+  // way), and one-shot bufferization walked that chain for every write in
+  // it: 70 s of a 12-block GPT's compile, growing with the cube of the depth.
   LogicalResult buildTrainStep(OpBuilder &b, func::FuncOp forward,
                                func::FuncOp grad) {
     Location loc = forward.getLoc();
+    if (optimizer != "adam" && optimizer != "rmsprop" && optimizer != "sgd")
+      return forward.emitError("unknown optimizer '") << optimizer << "'";
     auto ft = forward.getFunctionType();
-    int64_t S = stateSize();
-    SmallVector<Type> ins{flat(numParams), flat(S), flat(4)};
+    int64_t P = numParams, K = slots.size();
+    int64_t stateCopies = optimizer == "sgd" ? 1 : 2;
+    SmallVector<Type> ins;
+    SmallVector<std::pair<int64_t, int64_t>> packs; // (buffer, offset) per argument
+    for (int64_t copy = 0; copy <= stateCopies; ++copy)
+      for (ParamSlot s : slots) {
+        ins.push_back(flat(s.size));
+        packs.push_back({copy == 0 ? 0 : 1, copy == 0 ? s.offset : (copy - 1) * P + s.offset});
+      }
+    int64_t numPacked = ins.size();
+    SmallVector<Type> rets(ins);
+    ins.push_back(flat(4));
     ins.append(ft.getInputs().begin(), ft.getInputs().begin() + numDataArgs(forward));
     SmallVector<Type> outs(ft.getResults().drop_front());
     ins.append(outs.begin(), outs.end());
-    SmallVector<Type> rets{flat(numParams), flat(S), f32};
+    rets.push_back(f32);
     rets.append(outs.begin(), outs.end());
     auto fn = b.create<func::FuncOp>(loc, "train_step", b.getFunctionType(ins, rets));
+    for (auto [i, pk] : llvm::enumerate(packs))
+      fn.setArgAttr(i, "nn.pack", b.getDenseI64ArrayAttr({pk.first, pk.second}));
+    fn->setAttr("nn.pack_sizes", b.getDenseI64ArrayAttr({P, stateSize()}));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Value flatParams = entry->getArgument(0), state = entry->getArgument(1),
-          hyper = entry->getArgument(2);
-    auto params = sliceParams(b, loc, flatParams);
+    Value hyper = entry->getArgument(numPacked);
+    llvm::StringMap<Value> params;
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      Value v = entry->getArgument(i);
+      if (v.getType() != s.op.getType())
+        v = b.create<ReshapeOp>(loc, s.op.getType(), v);
+      params[s.op.getSymName()] = v;
+    }
     unsigned nargs = numDataArgs(forward), nres = ft.getNumResults();
     SmallVector<unsigned> idx;
     for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
       idx.push_back(i);
-    SmallVector<Value> args(entry->getArguments().slice(3, nargs));
+    SmallVector<Value> args(entry->getArguments().slice(numPacked + 1, nargs));
     auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
     Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
     Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
@@ -258,56 +276,38 @@ struct GenerateEntryPointsPass
       args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
     SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
 
-    // The gradients, laid out like the parameters.
-    Value g = b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{numParams}, f32);
-    for (auto [i, s] : llvm::enumerate(slots))
-      g = insertFlat(b, s.op.getLoc(), results[nres + i], g, s.offset);
-
-    Value newParams, newState;
-    int64_t P = numParams;
-    if (optimizer == "adam") {
-      auto u = b.create<AdamUpdateOp>(
-          loc, flatParams, g, sliceFlat(b, loc, state, 0, P),
-          sliceFlat(b, loc, state, P, P), lr, step, b.getF32FloatAttr(beta1),
-          b.getF32FloatAttr(beta2), b.getF32FloatAttr(epsilon));
-      newParams = u.getNewParam();
-      newState = b.create<tensor::InsertSliceOp>(
-          loc, u.getNewM(), state, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-      newState = b.create<tensor::InsertSliceOp>(
-          loc, u.getNewV(), newState, ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    } else if (optimizer == "rmsprop") {
-      auto u = b.create<RMSPropUpdateOp>(
-          loc, flatParams, g, sliceFlat(b, loc, state, 0, P),
-          sliceFlat(b, loc, state, P, P), lr, b.getF32FloatAttr(rho),
-          b.getF32FloatAttr(epsilon), b.getF32FloatAttr(momentum));
-      newParams = u.getNewParam();
-      newState = b.create<tensor::InsertSliceOp>(
-          loc, u.getNewMeanSquare(), state,
-          ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-      newState = b.create<tensor::InsertSliceOp>(
-          loc, u.getNewVelocity(), newState,
-          ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(P)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    } else if (optimizer == "sgd") {
-      auto u = b.create<SGDUpdateOp>(loc, flatParams, g, state, lr,
-                                     b.getF32FloatAttr(momentum));
-      newParams = u.getNewParam();
-      newState = u.getNewVelocity();
-    } else {
-      return fn.emitError("unknown optimizer '") << optimizer << "'";
+    // Each parameter's update, from its gradient, in place on its arguments.
+    SmallVector<Value> values(numPacked);
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      Location sloc = s.op.getLoc();
+      Value g = results[nres + i];
+      if (g.getType() != flat(s.size))
+        g = b.create<ReshapeOp>(sloc, flat(s.size), g);
+      Value p = entry->getArgument(i), st0 = entry->getArgument(K + i);
+      if (optimizer == "adam") {
+        auto u = b.create<AdamUpdateOp>(sloc, p, g, st0, entry->getArgument(2 * K + i), lr, step,
+                                        b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
+                                        b.getF32FloatAttr(epsilon));
+        values[i] = u.getNewParam();
+        values[K + i] = u.getNewM();
+        values[2 * K + i] = u.getNewV();
+      } else if (optimizer == "rmsprop") {
+        auto u = b.create<RMSPropUpdateOp>(sloc, p, g, st0, entry->getArgument(2 * K + i), lr,
+                                           b.getF32FloatAttr(rho), b.getF32FloatAttr(epsilon),
+                                           b.getF32FloatAttr(momentum));
+        values[i] = u.getNewParam();
+        values[K + i] = u.getNewMeanSquare();
+        values[2 * K + i] = u.getNewVelocity();
+      } else {
+        auto u = b.create<SGDUpdateOp>(sloc, p, g, st0, lr, b.getF32FloatAttr(momentum));
+        values[i] = u.getNewParam();
+        values[K + i] = u.getNewVelocity();
+      }
     }
-    SmallVector<Value> values{newParams, newState,
-                              b.create<tensor::ExtractOp>(loc, results[0])};
+    values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
     for (unsigned i = 1; i < nres; ++i)
       values.push_back(writeInto(b, loc, results[i],
-                                 entry->getArgument(3 + nargs + i - 1)));
+                                 entry->getArgument(numPacked + 1 + nargs + i - 1)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
     return success();
