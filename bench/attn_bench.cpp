@@ -2,7 +2,7 @@
 // models nnc compiled at build time (compile time excluded), on synthetic
 // token data of the model's vocabulary.
 //
-//   bench-attn --case gpt|memnet [--train-steps N] [--train-blocks K]
+//   bench-attn --case gpt|gpt2|memnet [--train-steps N] [--train-blocks K]
 //              [--gen-tokens N] [--gen-blocks K]
 //
 // Cases (bench/CMakeLists.txt compiles the models):
@@ -10,12 +10,15 @@
 //           pre-LayerNorm blocks of 4 heads, width 128, context 128, batch 32,
 //           Adam, cross-entropy at every position. Throughput in tokens/s
 //           (32 x 128 per train step).
+//   gpt2    examples/gpt/gpt2_small.nn: the same at GPT-2 small's size, 12
+//           blocks of 12 heads, width 768, context 256, batch 8, Adam (85M
+//           parameters). Throughput in tokens/s (8 x 256 per train step).
 //   memnet  examples/qa/memnet.nn: the course's memory network (story 156,
 //           question 6, vocab 38, LSTM(32), dropout), RMSprop, batch 32.
 //           Throughput in samples/s. No generation (two inputs: no step).
 //
 // Training: `train_step` on random ids in [0, V) for every int input and
-// target, all row weights 1, lr 0.001; one warm-up step, then K blocks of N
+// target, all row weights 1, lr 0.001 (gpt2: 0.0003); one warm-up step, then K blocks of N
 // steps; the median block gives the time per step.
 // Generation (gpt): the model table's `step` (the `_step` entry point, batch
 // 1, keys and values of earlier positions kept in its cache states), one
@@ -32,6 +35,7 @@
 // Threads: the generated code runs its large matrix products and elementwise
 // ops on OpenMP threads (OMP_NUM_THREADS); nnrt uses none. Throughput is
 // from wall time.
+#include "gpt2small.h"
 #include "memnet.h"
 #include "tinygpt.h"
 #include "bench_common.h"
@@ -57,22 +61,24 @@ struct Case {
   int64_t vocab;
   const char *unit;     // what the throughput counts
   bool perToken;        // units per row: the first input's length (gpt) or 1
+  float lr;             // the train block's (and attn_torch.py's)
 };
 
 static const Case kCases[] = {
-    {"gpt", &tinygpt_model, 65, "tokens", true},
-    {"memnet", &memnet_model, 38, "samples", false},
+    {"gpt", &tinygpt_model, 65, "tokens", true, 0.001f},
+    {"gpt2", &gpt2small_model, 65, "tokens", true, 0.0003f},
+    {"memnet", &memnet_model, 38, "samples", false, 0.001f},
 };
 
 
 int main(int argc, char **argv) {
   BenchArgs args{"gpt", 2, 5, 128, 7};
   if (!parseBenchArgs(argc, argv, args))
-    return fail("usage: bench-attn --case gpt|memnet [--train-steps N] "
+    return fail("usage: bench-attn --case gpt|gpt2|memnet [--train-steps N] "
                 "[--train-blocks K] [--gen-tokens N] [--gen-blocks K]");
   const Case *c = findCase(kCases, args.which);
   if (!c)
-    return fail("unknown --case '" + args.which + "' (gpt, memnet)");
+    return fail("unknown --case '" + args.which + "' (gpt, gpt2, memnet)");
 
   const nnrt_model *m = c->model;
   const int64_t B = m->batch, V = c->vocab;
@@ -147,7 +153,7 @@ int main(int argc, char **argv) {
 
   // Training.
   float hyper[NNRT_HYPER_COUNT] = {0};
-  hyper[NNRT_HYPER_LR] = 0.001f;
+  hyper[NNRT_HYPER_LR] = c->lr;
   Workspace ws(m);
   int64_t step = 0;
   auto trainOnce = [&] {

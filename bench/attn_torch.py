@@ -9,6 +9,8 @@ Cases (the same networks as bench/attn_bench.cpp):
           Both forms of the attention projection run: three [C, C] ones for
           q, k and v (as nnc's TransformerBlock) and nanoGPT's single [C, 3C]
           one; the faster counts, per figure (train_form, gen_form).
+          gpt2: the same at GPT-2 small's size (examples/gpt/gpt2_small.nn:
+          12 blocks of 12 heads, width 768, context 256, batch 8, lr 0.0003).
           Generation: batch 1, one position per call with a key/value cache
           (the keys and values of earlier positions kept per layer), greedy.
   memnet  examples/qa/memnet.nn: the course's memory network on the bAbI
@@ -45,6 +47,10 @@ from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 V, T, C, H, L, B = 65, 128, 128, 4, 4, 32
+LR = 0.001
+# The GPT-2-sized case (examples/gpt/gpt2_small.nn): context, width, heads,
+# blocks, batch and learning rate.
+GPT2 = dict(T=256, C=768, H=12, L=12, B=8, LR=0.0003)
 
 
 class Block(nn.Module):
@@ -163,13 +169,15 @@ def train_blocks(case, step, steps, blocks, units, unit):
             f"maxrss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 
 
-def run_gpt(steps, blocks, gen_tokens, gen_blocks):
+def run_gpt(steps, blocks, gen_tokens, gen_blocks, case="gpt"):
     """Both forms of the q/k/v projection; the faster one counts (per figure)."""
+    if case == "gpt2":
+        globals().update(GPT2)
     best = {}
     for form in ("separate", "fused"):
-        line = run_gpt_form(form == "fused", steps, blocks, gen_tokens, gen_blocks)
+        line = run_gpt_form(form == "fused", steps, blocks, gen_tokens, gen_blocks, case)
         fields = dict(kv.split("=") for kv in line.split()[1:])
-        print(f"  gpt ({form} q/k/v): {line}", flush=True)
+        print(f"  {case} ({form} q/k/v): {line}", flush=True)
         for key, better in (("throughput", max), ("gen_us", min)):
             v = float(fields[key])
             if key not in best or better(v, best[key][0]) == v:
@@ -181,10 +189,10 @@ def run_gpt(steps, blocks, gen_tokens, gen_blocks):
     print("RESULT " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
 
 
-def run_gpt_form(fused, steps, blocks, gen_tokens, gen_blocks):
+def run_gpt_form(fused, steps, blocks, gen_tokens, gen_blocks, case):
     torch.manual_seed(42)
     net = GPT(fused)
-    opt = torch.optim.Adam(net.parameters(), lr=0.001)
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
     g = torch.Generator().manual_seed(42)
     x = torch.randint(0, V, (B, T), generator=g)
     y = torch.randint(0, V, (B, T), generator=g)
@@ -196,7 +204,7 @@ def run_gpt_form(fused, steps, blocks, gen_tokens, gen_blocks):
         opt.step()
         return loss
 
-    line = train_blocks("gpt", step, steps, blocks, B * T, "tokens")
+    line = train_blocks(case, step, steps, blocks, B * T, "tokens")
     net.eval()
     us = []
     with torch.no_grad():
@@ -211,7 +219,7 @@ def run_gpt_form(fused, steps, blocks, gen_tokens, gen_blocks):
             t0 = time.perf_counter()
             generate(gen_tokens, 1 + b)
             us.append((time.perf_counter() - t0) * 1e6 / gen_tokens)
-            print(f"  gpt gen block {b + 1}: {us[-1]:.2f} us/token", flush=True)
+            print(f"  {case} gen block {b + 1}: {us[-1]:.2f} us/token", flush=True)
     return f"{line} gen_us={statistics.median(us):.2f} gen_min_us={min(us):.2f}"
 
 
@@ -236,12 +244,12 @@ def run_memnet(steps, blocks):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", default="gpt,memnet", help="comma-separated: gpt, memnet")
+    ap.add_argument("--cases", default="gpt,memnet", help="comma-separated: gpt, gpt2, memnet")
     ap.add_argument("--case-args", action="append", default=[],
                     help="CASE:STEPS:BLOCKS[:GEN_TOKENS:GEN_BLOCKS] for one case")
     a = ap.parse_args()
     torch.set_num_threads(int(THREADS))
-    per_case = {"gpt": [2, 5, 128, 5], "memnet": [20, 5]}
+    per_case = {"gpt": [2, 5, 128, 5], "gpt2": [1, 3, 32, 3], "memnet": [20, 5]}
     for s in a.case_args:
         c, *v = s.split(":")
         per_case[c] = [int(n) for n in v]
@@ -249,8 +257,8 @@ def main():
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}", flush=True)
     for case in a.cases.split(","):
-        if case == "gpt":
-            run_gpt(*per_case["gpt"])
+        if case in ("gpt", "gpt2"):
+            run_gpt(*per_case[case], case=case)
         elif case == "memnet":
             run_memnet(*per_case["memnet"][:2])
         else:

@@ -3,7 +3,7 @@
 # timing), runs the attention benchmarks in nnc and in PyTorch and prints a
 # table.
 #
-#   bench/run_attn.sh [--quick]
+#   bench/run_attn.sh [--quick] [--gpt2]
 #
 # Cases: the tiny GPT (examples/gpt/tiny.nn, batch 32, context 128: training
 # and batch-1 generation through its key/value-cache step) and the course's
@@ -20,11 +20,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 bench_build=${BENCH_BUILD_DIR:-$root/build-bench}
-quick=0
+# --gpt2: the GPT-2-sized model (examples/gpt/gpt2_small.nn, 85M parameters,
+# batch 8, context 256) instead: one step per block (about 1.1 TFLOP each).
+quick=0 gpt2=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1; shift ;;
-    *) echo "usage: bench/run_attn.sh [--quick]" >&2; exit 1 ;;
+    --gpt2) gpt2=1; shift ;;
+    *) echo "usage: bench/run_attn.sh [--quick] [--gpt2]" >&2; exit 1 ;;
   esac
 done
 
@@ -38,8 +41,14 @@ if ((quick)); then
   torch_args=([gpt]="1 3 128 3" [memnet]="5 3")
 fi
 cases=(gpt memnet)
-declare -A label_thr=([gpt]="Tiny GPT training, tokens/s" [memnet]="bAbI memnet training, samples/s")
-declare -A label_gen=([gpt]="Tiny GPT generation, us/token")
+declare -A label_thr=([gpt]="Tiny GPT training, tokens/s" [memnet]="bAbI memnet training, samples/s"
+                      [gpt2]="GPT-2 small (85M) training, tokens/s")
+declare -A label_gen=([gpt]="Tiny GPT generation, us/token" [gpt2]="GPT-2 small generation, us/token")
+if ((gpt2)); then
+  cases=(gpt2)
+  nnc_args=([gpt2]="1 3 32 3")
+  torch_args=([gpt2]="1 3 32 3")
+fi
 bench_target=bench-attn
 torch_script=attn_torch.py
 source "$root/bench/run_common.sh"
