@@ -148,7 +148,9 @@ private:
   // unless `quiet` (one error per comment or string is enough). Returns
   // false for such a byte.
   bool skipChar(bool quiet, const char *where) {
-    size_t n = utf8Length(text_, pos_);
+    // a NUL byte is UTF-8, but no text has one (and a string with one would
+    // be cut short where it becomes a path)
+    size_t n = text_[pos_] == '\0' ? 0 : utf8Length(text_, pos_);
     if (n == 0) {
       if (!quiet)
         diag_.error(Loc{file_, line_, col_}, notUtf8(static_cast<unsigned char>(text_[pos_]), where));
@@ -161,6 +163,9 @@ private:
   }
 
   static std::string notUtf8(unsigned char c, const char *where) {
+    if (c == 0)
+      return fmt::format("invalid character 0x00{}{} (a NUL byte: the file is not text)",
+                         *where ? " in " : "", where);
     return fmt::format("invalid byte 0x{:02X}{}{} (the file is not valid UTF-8 text)", unsigned(c),
                        *where ? " in " : "", where);
   }
@@ -332,7 +337,7 @@ private:
         advance();
         break;
       }
-      if (static_cast<unsigned char>(c) >= 0x80) {
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
         // a string holds UTF-8 text, which is kept as written
         size_t start = pos_;
         if (skipChar(badUtf8, "a string"))
