@@ -2,8 +2,11 @@
 # Installs the Debian 12 packages nnc needs to build and test. Idempotent:
 # packages already present are left alone and apt is not touched.
 set -euo pipefail
+# libclang-rt-16-dev: clang-16's sanitizer and libFuzzer runtimes
+# (libclang_rt.fuzzer-x86_64.a, for -fsanitize=fuzzer in scripts/fuzz.sh);
+# libfuzzer-16-dev is the standalone libFuzzer.a, which the build does not use.
 pkgs=(cmake ninja-build g++ llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools clang-16
-      libomp-16-dev catch2 libfmt-dev python3)
+      libclang-rt-16-dev libomp-16-dev catch2 libfmt-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

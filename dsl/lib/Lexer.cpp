@@ -44,6 +44,37 @@ bool isIdentStart(unsigned char c) {
 bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool isIdentChar(unsigned char c) { return isIdentStart(c) || isDigit(c); }
 
+// The length of the UTF-8 sequence that starts at s[pos] (1 for ASCII), or
+// 0 when the bytes there are not UTF-8: a stray continuation byte, a lead
+// byte that never occurs (0xC0, 0xC1, 0xF5..0xFF), a sequence cut short, an
+// overlong form, a UTF-16 surrogate or a code point past U+10FFFF.
+size_t utf8Length(const std::string &s, size_t pos) {
+  unsigned char c = s[pos];
+  if (c < 0x80)
+    return 1;
+  size_t n;
+  unsigned v, min;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2, v = c & 0x1F, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3, v = c & 0x0F, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4, v = c & 0x07, min = 0x10000;
+  else
+    return 0;
+  if (s.size() - pos < n)
+    return 0;
+  for (size_t i = 1; i < n; ++i) {
+    unsigned char b = s[pos + i];
+    if ((b & 0xC0) != 0x80)
+      return 0;
+    v = (v << 6) | (b & 0x3F);
+  }
+  if (v < min || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+    return 0;
+  return n;
+}
+
 class Lexer {
 public:
   Lexer(const std::string &file, const std::string &text, std::vector<Diagnostic> &diag)
@@ -63,8 +94,11 @@ public:
         } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
           advance();
         } else if (c == '#') {
+          // a comment may hold any text, but it must be UTF-8 like the rest
+          bool reported = false;
           while (pos_ < text_.size() && text_[pos_] != '\n')
-            advance();
+            if (!skipChar(reported, "a comment"))
+              reported = true;
         } else {
           break;
         }
@@ -109,6 +143,33 @@ private:
     }
     ++pos_;
   }
+  // Moves past one character of a comment or a string: a whole UTF-8
+  // sequence, or one byte that is not UTF-8, which is reported (where)
+  // unless `quiet` (one error per comment or string is enough). Returns
+  // false for such a byte.
+  bool skipChar(bool quiet, const char *where) {
+    // a NUL byte is UTF-8, but no text has one (and a string with one would
+    // be cut short where it becomes a path)
+    size_t n = text_[pos_] == '\0' ? 0 : utf8Length(text_, pos_);
+    if (n == 0) {
+      if (!quiet)
+        diag_.error(Loc{file_, line_, col_}, notUtf8(static_cast<unsigned char>(text_[pos_]), where));
+      advance();
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i)
+      advance();
+    return true;
+  }
+
+  static std::string notUtf8(unsigned char c, const char *where) {
+    if (c == 0)
+      return fmt::format("invalid character 0x00{}{} (a NUL byte: the file is not text)",
+                         *where ? " in " : "", where);
+    return fmt::format("invalid byte 0x{:02X}{}{} (the file is not valid UTF-8 text)", unsigned(c),
+                       *where ? " in " : "", where);
+  }
+
   void finish(Token &t) {
     t.endOffset = pos_;
     t.endLine = line_;
@@ -167,21 +228,15 @@ private:
     Loc loc{file_, line_, col_};
     std::string what;
     if (c >= 0x80) {
-      // a UTF-8 sequence: skip all of it and show it as written
+      // a UTF-8 sequence: skip all of it and show it as written; a byte
+      // that is not UTF-8 is shown as a number
       size_t start = pos_;
-      advance();
-      while (pos_ < text_.size() && (static_cast<unsigned char>(text_[pos_]) & 0xC0) == 0x80 &&
-             pos_ - start < 4)
-        advance();
+      bool validUtf8 = skipChar(true, "");
       std::string seq = text_.substr(start, pos_ - start);
-      bool validUtf8 = (c & 0xE0) == 0xC0 ? seq.size() == 2
-                       : (c & 0xF0) == 0xE0 ? seq.size() == 3
-                       : (c & 0xF8) == 0xF0 ? seq.size() == 4
-                                            : false;
       if (validUtf8)
         what = fmt::format("invalid character '{}' (U+{:04X})", seq, decode(seq));
       else
-        what = fmt::format("invalid byte 0x{:02X} (the file is not valid UTF-8 text)", unsigned(c));
+        what = notUtf8(c, "");
     } else {
       advance();
       if (c >= 0x20 && c < 0x7f)
@@ -270,6 +325,7 @@ private:
     Loc loc{file_, line_, col_};
     advance(); // opening quote
     std::string value;
+    bool badUtf8 = false;
     while (true) {
       if (pos_ >= text_.size() || text_[pos_] == '\n') {
         diag_.error(loc, "unterminated string: expected '\"' before the end of the line");
@@ -280,6 +336,15 @@ private:
       if (c == '"') {
         advance();
         break;
+      }
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') {
+        // a string holds UTF-8 text, which is kept as written
+        size_t start = pos_;
+        if (skipChar(badUtf8, "a string"))
+          value += text_.substr(start, pos_ - start);
+        else
+          badUtf8 = true;
+        continue;
       }
       if (c == '\\') {
         Loc eloc{file_, line_, col_};

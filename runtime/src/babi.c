@@ -327,9 +327,11 @@ int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t questio
     int too_long = 0;
     const char *what = "story";
     int64_t have = s->story_len[i], max = story_len, longest = s->max_story;
-    if (nnrt_pad_ids(s->story_ids + s->story_start[i], have, story_len, x + i * story_len)) too_long = 1;
-    else if (nnrt_pad_ids(s->question_ids + s->question_start[i], s->question_len[i], question_len,
-                          q + i * question_len)) {
+    /* a set without any story (or question) token has no ids array */
+    const int32_t *story = have ? s->story_ids + s->story_start[i] : NULL;
+    const int32_t *question = s->question_len[i] ? s->question_ids + s->question_start[i] : NULL;
+    if (nnrt_pad_ids(story, have, story_len, x + i * story_len)) too_long = 1;
+    else if (nnrt_pad_ids(question, s->question_len[i], question_len, q + i * question_len)) {
       too_long = 1;
       what = "question";
       have = s->question_len[i], max = question_len, longest = s->max_question;

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,22 @@ int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field, nnrt_er
     for (int64_t j = 0; j < f->size; j++) {
       float range = s->max[j] - s->min[j];
       float *v = &x[r * f->size + j];
-      *v = range > 0 ? (*v - s->min[j]) / range : *v - s->min[j];
+      float scaled = range > 0 ? (*v - s->min[j]) / range : *v - s->min[j];
+      if (isfinite(range) && isfinite(scaled)) {
+        *v = scaled;
+        continue;
+      }
+      /* max - min of finite floats (-3e38 and 3e38) can overflow a float:
+       * the scaled values came out NaN. Then in double; a value that still
+       * does not fit (far outside the range the scaler was fitted on) is an
+       * error, not an inf. */
+      double wide = (double)s->max[j] - (double)s->min[j];
+      double y = wide > 0 ? ((double)*v - s->min[j]) / wide : (double)*v - s->min[j];
+      if (!(fabs(y) <= FLT_MAX))
+        return nnrt__fail(err, "row %lld, feature %lld: %g is too far outside the range the scaler was fitted on "
+                          "(min %g, max %g) to scale", (long long)r + 1, (long long)j + 1, (double)*v,
+                          (double)s->min[j], (double)s->max[j]);
+      *v = (float)y;
     }
   return 0;
 }

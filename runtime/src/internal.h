@@ -20,7 +20,9 @@ void nnrt__prefix(nnrt_error *err, const char *fmt, ...) NNRT_PRINTF(2, 3);
 char *nnrt__strdup(const char *s);
 
 /* Decodes the code point at s[*pos] (pos < len) and advances *pos; returns
- * NULL, or why the bytes there are not UTF-8 (then *pos is unchanged). */
+ * NULL, or why the bytes there are not UTF-8: then *cp is U+FFFD and *pos
+ * moves one byte on, so that no loop over text stops making progress (text
+ * is checked where it comes in; this keeps a miss from hanging). */
 const char *nnrt__utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
 
 /* Atomic write in steps, for files produced piecewise (checkpoints). */

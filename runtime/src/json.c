@@ -92,6 +92,9 @@ static int parse_string(parser *p, char **out) {
         if (lo >= 0xdc00 && lo < 0xe000) cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         else p->pos = save;
       }
+      /* half of a UTF-16 pair alone would be written as bytes that are not
+       * UTF-8 (and hang a tokenizer that trusts them) */
+      if (cp >= 0xd800 && cp < 0xe000) { free(b.p); return perr(p, "\\u escape of an unpaired UTF-16 surrogate"); }
       if (cp == 0) { free(b.p); return perr(p, "\\u0000 in string"); }
       put_utf8(&b, cp);
       break;
@@ -294,7 +297,15 @@ int nnrt_json_decode_floats(const char *json, float **out, int64_t *n, nnrt_erro
       nnrt__json_free(&j);
       return nnrt__fail(err, "expected a list of numbers, item %d is not a number", i);
     }
-    v[i] = (float)j.kids[i].num;
+    /* 4e46 reads as a double but is inf as a float: an error, not an inf
+     * that comes out as "null" when the list is written again */
+    double d = j.kids[i].num;
+    if (!(fabs(d) < 0x1.ffffffp+127)) { /* FLT_MAX + half an ulp: rounds to inf */
+      free(v);
+      nnrt__json_free(&j);
+      return nnrt__fail(err, "expected a list of numbers, item %d (%g) is out of the float32 range", i, d);
+    }
+    v[i] = (float)d;
   }
   *out = v;
   *n = j.n;

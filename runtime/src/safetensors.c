@@ -149,14 +149,26 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
   e->dtype = dt->str;
   if (sh->n > NNRT_MAX_RANK) return nnrt__fail(err, "tensor '%s' has rank %d", key, sh->n);
   e->rank = sh->n;
-  uint64_t count = 1;
   for (int d = 0; d < sh->n; d++) {
     const nnrt__json *x = &sh->kids[d];
-    if (x->type != NNRT__J_NUM || !x->is_int || x->i < 0 || x->i > (int64_t)1 << 40)
-      return nnrt__fail(err, "tensor '%s' has a bad shape", key);
+    if (x->type != NNRT__J_NUM || !x->is_int || x->i < 0)
+      return nnrt__fail(err, "tensor '%s' has a bad shape: dimension %d is not a non-negative integer", key, d);
     e->shape[d] = x->i;
-    count *= (uint64_t)x->i;
-    if (count > (uint64_t)1 << 50) return nnrt__fail(err, "tensor '%s' has a bad shape", key);
+  }
+  /* The element count, checked before each product: [2^40, 2^40] used to
+   * wrap around to 0 and read as "its shape and dtype need 0" bytes. */
+  const uint64_t max_count = (uint64_t)1 << 50;
+  uint64_t count = 1;
+  for (int d = 0; d < sh->n; d++)
+    if (e->shape[d] == 0) count = 0;
+  for (int d = 0; d < sh->n && count; d++) {
+    uint64_t x = (uint64_t)e->shape[d];
+    if (x > max_count / count) {
+      char shape[160];
+      format_shape(shape, sizeof shape, e->shape, e->rank);
+      return nnrt__fail(err, "tensor '%s' has shape %s, which is too large (more than 2^50 elements)", key, shape);
+    }
+    count *= x;
   }
   for (int k = 0; k < 2; k++)
     if (off->kids[k].type != NNRT__J_NUM || !off->kids[k].is_int || off->kids[k].i < 0)

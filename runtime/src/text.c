@@ -10,7 +10,18 @@
 
 /* ---- UTF-8 ---- */
 
+static const char *utf8_decode(const char *s, size_t len, size_t *pos, uint32_t *cp);
+
 const char *nnrt__utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp) {
+  const char *why = utf8_decode(s, len, pos, cp);
+  if (why) {
+    *cp = 0xfffd;
+    *pos += 1;
+  }
+  return why;
+}
+
+static const char *utf8_decode(const char *s, size_t len, size_t *pos, uint32_t *cp) {
   const unsigned char *u = (const unsigned char *)s + *pos;
   size_t left = len - *pos;
   unsigned c = u[0];
@@ -76,7 +87,7 @@ int nnrt_utf8_check(const char *name, const char *s, size_t len, nnrt_error *err
       continue;
     } else {
       uint32_t cp;
-      why = nnrt__utf8_next(s, len, &pos, &cp);
+      why = utf8_decode(s, len, &pos, &cp);
     }
     if (!why) continue;
     if (name) return nnrt__fail(err, "%s:%d: invalid UTF-8 at byte %zu (0x%02x): %s", name, line, pos, c, why);
@@ -162,8 +173,8 @@ static char *normalize_words(const char *text, size_t len, size_t *out_len) {
   size_t pos = 0, n = 0;
   while (pos < len) {
     uint32_t c;
-    nnrt__utf8_next(text, len, &pos, &c);
-    if (is_space(c) || (c < 0x80 && strchr(KERAS_FILTERS, (int)c))) out[n++] = ' ';
+    if (nnrt__utf8_next(text, len, &pos, &c)) out[n++] = text[pos - 1]; /* not UTF-8: as it is */
+    else if (is_space(c) || (c < 0x80 && strchr(KERAS_FILTERS, (int)c))) out[n++] = ' ';
     else n += put_utf8(out + n, to_lower(c));
   }
   out[n] = 0;
@@ -188,8 +199,8 @@ char *nnrt__lower(const char *s, size_t len, size_t *out_len) {
   size_t pos = 0, n = 0;
   while (pos < len) {
     uint32_t c;
-    nnrt__utf8_next(s, len, &pos, &c);
-    n += put_utf8(out + n, to_lower(c));
+    if (nnrt__utf8_next(s, len, &pos, &c)) out[n++] = s[pos - 1]; /* not UTF-8: as it is */
+    else n += put_utf8(out + n, to_lower(c));
   }
   out[n] = 0;
   *out_len = n;

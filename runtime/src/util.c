@@ -299,7 +299,19 @@ void nnrt__buf_printf(nnrt__buf *b, const char *fmt, ...) {
 
 void nnrt__buf_json_string(nnrt__buf *b, const char *s) {
   nnrt__buf_put(b, "\"", 1);
+  size_t len = strlen(s);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p >= 0x80) {
+      /* JSON is UTF-8 text: a byte that is not UTF-8 (a Latin-1 label in a
+       * CSV) is written as U+FFFD, so that the file stays JSON, for us and
+       * for other readers of safetensors headers and metrics */
+      size_t pos = (size_t)(p - (const unsigned char *)s);
+      uint32_t cp;
+      if (nnrt__utf8_next(s, len, &pos, &cp)) nnrt__buf_puts(b, "\\ufffd");
+      else nnrt__buf_put(b, (const char *)p, pos - (size_t)(p - (const unsigned char *)s));
+      p = (const unsigned char *)s + pos - 1;
+      continue;
+    }
     switch (*p) {
     case '"': nnrt__buf_puts(b, "\\\""); break;
     case '\\': nnrt__buf_puts(b, "\\\\"); break;
@@ -316,7 +328,9 @@ void nnrt__buf_json_string(nnrt__buf *b, const char *s) {
 
 void nnrt__buf_json_number(nnrt__buf *b, double v, int float32) {
   if (!isfinite(v)) nnrt__buf_puts(b, "null");
-  else if (v == floor(v) && fabs(v) < 9.007199254740992e15) nnrt__buf_printf(b, "%.0f", v);
+  /* Integral values print as integers, exactly, up to 2^63 (2^53 used to
+   * take the float path below and print as 9.007199e+15) */
+  else if (v == floor(v) && fabs(v) < 9.2e18) nnrt__buf_printf(b, "%.0f", v);
   else {
     /* Shortest text that reads back to the same value, so 0.05f prints as
      * 0.05 and not 0.0500000007; values that are floats round-trip as floats. */

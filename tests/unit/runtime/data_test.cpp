@@ -180,6 +180,39 @@ TEST_CASE("scaler: min-max on training rows, applied anywhere", "[runtime]") {
   for (nnrt_dataset *d : {&tr, &te, &other}) nnrt_dataset_free(d);
 }
 
+TEST_CASE("scaler: ranges past the float range scale to finite values", "[runtime]") {
+  // -3e38 and 3e38 are floats, their difference is not: the scaled values
+  // used to be NaN (found by fuzz_csv).
+  int32_t dt = NNRT_F32;
+  int64_t size = 1;
+  nnrt_dataset tr{}, te{};
+  nnrt_error err{};
+  REQUIRE(nnrt_dataset_alloc(&tr, 3, 1, &dt, &size, &err) == 0);
+  float rows[3] = {-3e38f, 0, 3e38f};
+  std::memcpy(tr.fields[0].data, rows, sizeof rows);
+  nnrt_scaler s{};
+  REQUIRE(nnrt_scaler_fit(&s, &tr, 0, &err) == 0);
+  REQUIRE(nnrt_scaler_apply(&s, &tr, 0, &err) == 0);
+  const float *x = static_cast<const float *>(tr.fields[0].data);
+  CHECK(x[0] == 0.0f);
+  CHECK(x[1] == 0.5f);
+  CHECK(x[2] == 1.0f);
+  // A value the scaled result of which is past the float range is an error.
+  float lo = 0, hi = 1e-30f;
+  nnrt_scaler tiny{};
+  REQUIRE(nnrt_scaler_set(&tiny, &lo, &hi, 1, &err) == 0);
+  REQUIRE(nnrt_dataset_alloc(&te, 1, 1, &dt, &size, &err) == 0);
+  static_cast<float *>(te.fields[0].data)[0] = 1e30f;
+  CHECK(nnrt_scaler_apply(&tiny, &te, 0, &err) != 0);
+  CHECK(std::string(err.msg) ==
+        "row 1, feature 1: 1e+30 is too far outside the range the scaler was fitted on (min 0, max 1e-30) "
+        "to scale");
+  nnrt_scaler_free(&s);
+  nnrt_scaler_free(&tiny);
+  nnrt_dataset_free(&tr);
+  nnrt_dataset_free(&te);
+}
+
 TEST_CASE("json helpers round-trip lists", "[runtime]") {
   nnrt_error err{};
   float v[5] = {0.1f, -2.5f, 1e-30f, 3.4028235e38f, 4.3f};

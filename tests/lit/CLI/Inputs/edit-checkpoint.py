@@ -3,6 +3,7 @@
 #   drop-metadata          removes __metadata__ altogether
 #   drop-key KEY           removes one metadata key
 #   poison TENSOR VALUE    sets the tensor's first element to VALUE (nan, inf)
+#   shape TENSOR D,D,...   gives the tensor another shape in the header
 import json
 import struct
 import sys
@@ -20,6 +21,8 @@ elif op == "drop-key":
 elif op == "poison":
     begin = header[args[0]]["data_offsets"][0]
     body[begin:begin + 4] = struct.pack("<f", float(args[1]))
+elif op == "shape":
+    header[args[0]]["shape"] = [int(d) for d in args[1].split(",")]
 else:
     sys.exit("unknown operation " + op)
 text = json.dumps(header).encode()
