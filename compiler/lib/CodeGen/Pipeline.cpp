@@ -161,16 +161,19 @@ const char *kBufferizePipeline =
 // Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic
 // functions), which keep a step's large temporaries for the next step
 // instead of page-faulting them in again (runtime/src/alloc.c).
+// Passes that work function by function are nested in func.func (or
+// llvm.func) so that MLIR runs them on all cores, kernel by kernel.
 const char *kLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,canonicalize,"
+    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,func.func(canonicalize),"
     "convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
-    "lower-affine,convert-scf-to-cf,canonicalize,cse,"
+    "func.func(lower-affine,convert-scf-to-cf,canonicalize,cse),"
     "convert-vector-to-llvm{reassociate-fp-reductions=true},"
-    "convert-math-to-llvm,expand-strided-metadata,lower-affine,"
-    "convert-memref-to-llvm{use-generic-functions=1},convert-arith-to-llvm,convert-index-to-llvm,"
+    "func.func(convert-math-to-llvm,expand-strided-metadata,lower-affine),"
+    "convert-memref-to-llvm{use-generic-functions=1},func.func(convert-arith-to-llvm),"
+    "convert-index-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
-    "convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize,cse";
+    "convert-openmp-to-llvm,reconcile-unrealized-casts,llvm.func(canonicalize,cse)";
 
 // Floats in one vector register of the target: 16 with AVX-512, else 8.
 int vectorWidth(const CodeGenOptions &opts) {
