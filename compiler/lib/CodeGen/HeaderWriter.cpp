@@ -53,7 +53,8 @@ std::string writeHeader(const ModelABI &abi) {
     << "#define " << P << "_NUM_PARAMS " << abi.numParams << "\n"
     << "#define " << P << "_OPT_STATE_SIZE " << abi.optStateSize << "\n"
     << "/* Bytes of the workspace every entry point but init takes last\n"
-    << " * (64-byte aligned; one per model instance, or NULL to allocate per call). */\n"
+    << " * (64-byte aligned; one per model instance, or NULL to allocate per call).\n"
+    << " * The buffers of one call must not overlap (nnrt/nnrt_abi.h). */\n"
     << "#define " << P << "_WORKSPACE_BYTES " << abi.workspaceBytes << "\n\n";
   h << "/* Parameters in the flat buffer (name, shape, offset):\n";
   for (const auto &t : abi.tensors)

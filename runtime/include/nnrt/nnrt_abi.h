@@ -17,6 +17,11 @@
  * out at compile time. Allocate one per model instance and pass it to every
  * call, so a call allocates nothing; calls that run at the same time need
  * workspaces of their own. NULL makes the call allocate one and free it.
+ *
+ * Buffers: the buffers one call takes (parameters, optimizer state, inputs,
+ * targets, outputs, states, workspace) must not overlap. The generated code
+ * tells LLVM so (its kernels' buffers are `noalias`), as a C function taking
+ * `restrict` pointers would.
  */
 #ifndef NNRT_ABI_H
 #define NNRT_ABI_H
