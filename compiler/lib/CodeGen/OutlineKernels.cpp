@@ -56,29 +56,6 @@ bool identityBuffer(Type t) {
   return m && m.hasStaticShape() && m.getLayout().isIdentity();
 }
 
-// The byte buffer and constant byte shift under `v`, through views with
-// static offsets; nothing when there is none.
-std::optional<std::pair<Value, int64_t>> bytesUnder(Value v) {
-  Operation *d = v.getDefiningOp();
-  if (auto view = dyn_cast_or_null<memref::ViewOp>(d)) {
-    auto shift = getConstantIntValue(view.getByteShift());
-    if (!shift || !view.getSizes().empty())
-      return std::nullopt;
-    return std::make_pair(view.getSource(), *shift);
-  }
-  if (isa_and_nonnull<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(d))
-    return bytesUnder(d->getOperand(0));
-  return std::nullopt;
-}
-
-// `v`'s offset in elements from the start of the buffer under its views.
-int64_t elementOffset(Value v) {
-  SmallVector<int64_t> strides;
-  int64_t offset = 0;
-  (void)getStridesAndOffset(v.getType().cast<MemRefType>(), strides, offset);
-  return offset;
-}
-
 // `op` again on `source` (the same view, retyped), or null where the type
 // cannot follow.
 Value rebuildView(OpBuilder &b, Operation *op, Value source) {
@@ -162,49 +139,6 @@ void argumentsAsBytes(func::FuncOp fn) {
   fn.setType(b.getFunctionType(types, fn.getResultTypes()));
 }
 
-// Each top-level contiguous view with a static offset becomes a view of the
-// bytes under it, with the identity layout.
-void viewsAsBytes(func::FuncOp fn) {
-  Block &entry = fn.getBody().front();
-  for (Operation &op : llvm::make_early_inc_range(entry)) {
-    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(op))
-      continue;
-    Value v = op.getResult(0);
-    auto t = v.getType().cast<MemRefType>();
-    if (t.getLayout().isIdentity() || !contiguous(t) || !t.getElementType().isIntOrFloat())
-      continue;
-    auto under = bytesUnder(v);
-    if (!under)
-      continue;
-    OpBuilder b(op.getBlock(), std::next(op.getIterator()));
-    int64_t shift = under->second + elementOffset(v) * t.getElementTypeBitWidth() / 8;
-    Value at = b.create<arith::ConstantIndexOp>(op.getLoc(), shift);
-    auto plain = MemRefType::get(t.getShape(), t.getElementType());
-    Value view = b.create<memref::ViewOp>(op.getLoc(), plain, under->first, at, ValueRange{});
-    replaceRetyped(v, view);
-  }
-}
-
-// Ops that stay in the entry point: buffers and their views (the stack
-// frame belongs to the caller; the workspace, picked by an scf.if, too),
-// constants, scalars.
-bool staysInCaller(Operation *op) {
-  if (llvm::any_of(op->getResultTypes(), [](Type t) { return t.isa<MemRefType>(); }))
-    return true;
-  return op->getNumRegions() == 0 && !isa<memref::CopyOp>(op);
-}
-
-// A value a kernel can take as an argument under the bare-pointer
-// convention: a scalar, a vector, or a static buffer with the identity layout.
-bool passable(Type t) {
-  return identityBuffer(t) || t.isIntOrIndexOrFloat() || t.isa<VectorType>();
-}
-
-bool clonable(Operation *op) {
-  return op && (op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op)) &&
-         !isa<memref::AllocOp, memref::AllocaOp>(op);
-}
-
 // Where a buffer lies: a byte range of a root buffer (an argument of the
 // entry point, the workspace, a stack buffer). Distinct roots never overlap:
 // the entry points take distinct buffers (nnrt_abi.h).
@@ -245,6 +179,50 @@ std::optional<Extent> extentOf(Value v) {
   e.lo += offset * elt;
   e.hi = e.lo + (last + 1) * elt;
   return e;
+}
+
+// Each top-level contiguous view with a static offset becomes a view of the
+// bytes under it, with the identity layout.
+void viewsAsBytes(func::FuncOp fn) {
+  Block &entry = fn.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(entry)) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(op))
+      continue;
+    Value v = op.getResult(0);
+    auto t = v.getType().cast<MemRefType>();
+    if (t.getLayout().isIdentity() || !contiguous(t) || !t.getElementType().isIntOrFloat())
+      continue;
+    // The bytes under it: a view can only be made of a byte buffer.
+    auto under = extentOf(v);
+    auto bytes = under ? under->root.getType().dyn_cast<MemRefType>() : MemRefType();
+    if (!bytes || bytes.getRank() != 1 || !bytes.getElementType().isInteger(8))
+      continue;
+    OpBuilder b(op.getBlock(), std::next(op.getIterator()));
+    Value at = b.create<arith::ConstantIndexOp>(op.getLoc(), under->lo);
+    auto plain = MemRefType::get(t.getShape(), t.getElementType());
+    Value view = b.create<memref::ViewOp>(op.getLoc(), plain, under->root, at, ValueRange{});
+    replaceRetyped(v, view);
+  }
+}
+
+// Ops that stay in the entry point: buffers and their views (the stack
+// frame belongs to the caller; the workspace, picked by an scf.if, too),
+// constants, scalars.
+bool staysInCaller(Operation *op) {
+  if (llvm::any_of(op->getResultTypes(), [](Type t) { return t.isa<MemRefType>(); }))
+    return true;
+  return op->getNumRegions() == 0 && !isa<memref::CopyOp>(op);
+}
+
+// A value a kernel can take as an argument under the bare-pointer
+// convention: a scalar, a vector, or a static buffer with the identity layout.
+bool passable(Type t) {
+  return identityBuffer(t) || t.isIntOrIndexOrFloat() || t.isa<VectorType>();
+}
+
+bool clonable(Operation *op) {
+  return op && (op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op)) &&
+         !isa<memref::AllocOp, memref::AllocaOp>(op);
 }
 
 // For each argument, whether it is a buffer that no other argument of the
