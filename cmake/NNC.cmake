@@ -94,7 +94,7 @@ function(nnc_add_model NAME FILE)
   set(lib "${dir}/lib${prefix}.a")
   set(hdr "${dir}/${prefix}.h")
   add_custom_command(
-    OUTPUT "${lib}" "${hdr}" "${dir}/${prefix}.o" "${dir}/nnrt/nnrt_abi.h"
+    OUTPUT "${lib}" "${hdr}" "${dir}/nnrt/nnrt_abi.h"
     COMMAND ${CMAKE_COMMAND} -E rm -f "${lib}" "${hdr}"
     COMMAND ${env} ${nnc_cmd} compile "${src}" -o "${dir}" ${flags}
     # nnc names the files after the model; fail here, not at link time, when

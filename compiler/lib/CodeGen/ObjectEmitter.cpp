@@ -1,6 +1,8 @@
 // The generated code's ABI glue and native code emission.
 #include "nnc/CodeGen/ObjectEmitter.h"
 #include "nnc/CodeGen/Timing.h"
+#include "CompileUnits.h"
+#include "ObjectCache.h"
 #include "nnrt/nnrt_abi.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -12,7 +14,6 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/Linker/Linker.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -22,8 +23,9 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
-#include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +39,11 @@ namespace {
 // Several objects in one blob: the magic, a count and each object's size
 // before its bytes (little-endian 64-bit, as this host writes them).
 const char kBundleMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', 'S', '1'};
+// A model's units: its distinct kernels and the entry points (a GPT has
+// about 150 kernels).
+constexpr uint64_t kMaxBundled = 1 << 16;
+// The cache keeps the units used last: a few dozen models' kernels.
+constexpr size_t kCachedUnits = 8192;
 
 // `float name_io(fixed..., void *const *io, void *workspace)`: unpacks the io
 // array into the typed entry point, so the runtime can call any model through
@@ -176,12 +183,9 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
   return tm;
 }
 
-bool optimize(Module &m, TargetMachine &tm, std::string &error, int part = -1) {
-  // Timers are told apart by an address: one per part.
-  static const char partIds[65] = {};
-  mlir::TimingScope timing = compileTiming().nest(&partIds[part < 0 ? 64 : part % 64], [part] {
-    return part < 0 ? std::string("LLVM -O3") : "LLVM -O3, part " + std::to_string(part);
-  });
+bool optimize(Module &m, TargetMachine &tm, std::string &error,
+              mlir::TimingScope &parent = compileTiming()) {
+  mlir::TimingScope timing = parent.nest("LLVM -O3");
   // LLVM's full unrolling at -O3 unrolls loops of a cost up to 300; the
   // kernels' small loops that pay for it (memnet's softmax over 6 sentences:
   // 13% of its step) cost far less, and the loops between 200 and 300 cost
@@ -204,8 +208,8 @@ bool optimize(Module &m, TargetMachine &tm, std::string &error, int part = -1) {
 }
 
 bool codegen(Module &m, TargetMachine &tm, CodeGenFileType kind, SmallVectorImpl<char> &out,
-             std::string &error) {
-  mlir::TimingScope timing = compileTiming().nest("LLVM code generation");
+             std::string &error, mlir::TimingScope &parent = compileTiming()) {
+  mlir::TimingScope timing = parent.nest("LLVM code generation");
   raw_svector_ostream os(out);
   legacy::PassManager pm;
   if (tm.addPassesToEmitFile(pm, os, nullptr, kind)) {
@@ -227,93 +231,80 @@ std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
   return std::move(*m);
 }
 
-// The module cut into `opts.codegenThreads` parts (SplitModule balances them
-// by size: the train step's parts on one side, predict/eval/step on the
-// other for a GPT), each optimized on its own thread in its own LLVMContext.
-// Internal functions become hidden globals so that parts can call each
-// other. With opts.objectBundle each part is compiled on its thread too and
-// the objects are packed into one bundle (splitObjectBundle): for the JIT,
-// which loads it into a process of its own. Otherwise the optimized parts are
-// linked back into one module, the internal functions made internal again,
-// and compiled as one object (`nnc compile`: an object that an app links
-// beside others), so only -O3 runs on the threads.
-bool emitParts(Module &m, TargetMachine &tm, const CodeGenOptions &opts,
-               SmallVectorImpl<char> &out, std::string &error) {
-  // For the link-back: local globals by name, private or internal (unnamed
-  // ones, such as OpenMP's source location structs, get a name to be found by).
-  StringMap<GlobalValue::LinkageTypes> locals;
-  if (!opts.objectBundle)
-    for (GlobalValue &g : m.global_values())
-      if (g.hasLocalLinkage()) {
-        if (!g.hasName())
-          g.setName("nnc.local");
-        locals[g.getName()] = g.getLinkage();
-      }
-  std::vector<SmallVector<char, 0>> bitcode;
-  SplitModule(
-      m, opts.codegenThreads,
-      [&](std::unique_ptr<Module> part) {
-        bitcode.emplace_back();
-        raw_svector_ostream os(bitcode.back());
-        WriteBitcodeToFile(*part, os);
-      },
-      /*PreserveLocals=*/false);
-  size_t n = bitcode.size();
-  std::vector<SmallVector<char, 0>> results(n);
+// The module cut into units (splitIntoUnits); those the cache does not hold
+// are optimized and compiled on `opts.codegenThreads` threads, each in its
+// own LLVMContext, and stored. The objects are packed into one bundle (the
+// entry points' last), or returned alone when there is one.
+bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
+               std::vector<SmallVector<char, 0>> reused, SmallVectorImpl<char> &out,
+               std::string &error) {
+  std::vector<CompileUnit> units;
+  {
+    mlir::TimingScope timing = compileTiming().nest("LLVM: kernels into units");
+    units = splitIntoUnits(m, salt);
+  }
+  ObjectCache cache(salt.empty() ? "" : opts.objectCacheDir);
+  size_t n = units.size();
+  std::vector<SmallVector<char, 0>> objects(n);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < n; ++i)
+    if (!cache.load(units[i].key, objects[i]))
+      todo.push_back(i);
+  // The largest first (the entry points): the threads finish together.
+  llvm::stable_sort(todo, [&](size_t a, size_t b) {
+    return units[a].bitcode.size() > units[b].bitcode.size();
+  });
   std::vector<std::string> errors(n);
-  std::vector<double> seconds(n);
-  auto work = [&](size_t i) {
-    auto start = std::chrono::steady_clock::now();
-    LLVMContext ctx;
-    std::unique_ptr<Module> part = parseBitcode(bitcode[i], ctx, errors[i]);
-    std::unique_ptr<TargetMachine> tm =
-        part ? makeTargetMachine(opts, errors[i]) : nullptr;
-    if (tm && optimize(*part, *tm, errors[i], int(i))) {
-      if (opts.objectBundle) {
-        codegen(*part, *tm, CGFT_ObjectFile, results[i], errors[i]);
-      } else {
-        raw_svector_ostream os(results[i]);
-        WriteBitcodeToFile(*part, os);
+  std::atomic<size_t> next{0};
+  unsigned threads = std::max(1u, std::min<unsigned>(opts.codegenThreads, todo.size()));
+  // Timers are told apart by an address: one per thread.
+  static const char threadIds[64] = {};
+  auto work = [&](unsigned t) {
+    mlir::TimingScope timing = compileTiming().nest(&threadIds[t % 64], [t] {
+      return "LLVM, thread " + std::to_string(t);
+    });
+    std::string tmError;
+    std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, tmError);
+    for (size_t j; (j = next++) < todo.size();) {
+      size_t i = todo[j];
+      if (!tm) {
+        errors[i] = tmError;
+        continue;
       }
+      // A context per unit: named types an earlier unit left in a shared
+      // one would rename this unit's (the same model must give the same
+      // library on any number of threads).
+      LLVMContext ctx;
+      std::unique_ptr<Module> unit = parseBitcode(units[i].bitcode, ctx, errors[i]);
+      if (unit && optimize(*unit, *tm, errors[i], timing) &&
+          codegen(*unit, *tm, CGFT_ObjectFile, objects[i], errors[i], timing))
+        cache.store(units[i].key, objects[i]);
     }
-    seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < n; ++i)
-    threads.emplace_back(work, i);
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work, t);
   work(0);
-  for (std::thread &t : threads)
+  for (std::thread &t : pool)
     t.join();
-  // NNC_TIMING=1 (as for the MLIR passes): how the parts balance.
-  if (std::getenv("NNC_TIMING"))
-    for (size_t i = 0; i < n; ++i)
-      errs() << "nnc: LLVM part " << i << ": " << bitcode[i].size() << " bytes of bitcode, "
-             << format("%.2f", seconds[i]) << " s to optimize"
-             << (opts.objectBundle ? " and compile" : "") << "\n";
   for (const std::string &e : errors)
     if (!e.empty()) {
       error = e;
       return false;
     }
-  if (!opts.objectBundle) {
-    std::unique_ptr<Module> whole;
-    for (auto &bc : results) {
-      std::unique_ptr<Module> part = parseBitcode(bc, m.getContext(), error);
-      if (!part)
-        return false;
-      if (!whole)
-        whole = std::move(part);
-      else if (Linker::linkModules(*whole, std::move(part))) {
-        error = "internal error: the optimized parts do not link";
-        return false;
-      }
-    }
-    for (GlobalValue &g : whole->global_values())
-      if (auto it = locals.find(g.getName()); it != locals.end() && !g.isDeclaration()) {
-        g.setVisibility(GlobalValue::DefaultVisibility);
-        g.setLinkage(it->second);
-      }
-    return codegen(*whole, tm, CGFT_ObjectFile, out, error);
+  if (!todo.empty())
+    cache.prune(kCachedUnits);
+  // NNC_TIMING=1 (as for the MLIR passes): how much the cache saved.
+  if (std::getenv("NNC_TIMING"))
+    errs() << "nnc: " << reused.size() + n - 1 << " kernels and the entry points: "
+           << reused.size() + n - todo.size() << " from the cache, " << todo.size()
+           << " compiled on " << threads << " threads\n";
+  objects.insert(objects.begin(), std::make_move_iterator(reused.begin()),
+                 std::make_move_iterator(reused.end()));
+  n = objects.size();
+  if (n == 1) {
+    out.assign(objects[0].begin(), objects[0].end());
+    return true;
   }
   auto put64 = [&](uint64_t v) {
     char b[8];
@@ -322,7 +313,7 @@ bool emitParts(Module &m, TargetMachine &tm, const CodeGenOptions &opts,
   };
   out.assign(kBundleMagic, kBundleMagic + sizeof kBundleMagic);
   put64(n);
-  for (auto &o : results) {
+  for (auto &o : objects) {
     put64(o.size());
     out.append(o.begin(), o.end());
   }
@@ -332,7 +323,7 @@ bool emitParts(Module &m, TargetMachine &tm, const CodeGenOptions &opts,
 } // namespace
 
 bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
-                Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
+                const std::string &salt, std::vector<SmallVector<char, 0>> reused, Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
                 std::string &error) {
   const std::string &p = abi.prefix;
   if (!addIOWrapper(m, p + "_predict", 1, error) ||
@@ -361,8 +352,8 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
     error = "internal error: generated LLVM IR does not verify";
     return false;
   }
-  if (stop == Stage::Object && opts.codegenThreads > 1)
-    return emitParts(m, *tm, opts, *object, error);
+  if (stop == Stage::Object)
+    return emitUnits(m, opts, salt, std::move(reused), *object, error);
   if (!optimize(m, *tm, error))
     return false;
   if (stop == Stage::LLVMIR) {
@@ -396,7 +387,7 @@ bool splitObjectBundle(ArrayRef<char> blob, std::vector<ArrayRef<char>> &objects
     return true;
   };
   uint64_t count = 0;
-  if (!read64(count) || count == 0 || count > 1024)
+  if (!read64(count) || count == 0 || count > kMaxBundled)
     return false;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t size = 0;
@@ -408,11 +399,21 @@ bool splitObjectBundle(ArrayRef<char> blob, std::vector<ArrayRef<char>> &objects
   return at == blob.size();
 }
 
-bool writeStaticLibrary(const std::string &path, const std::string &memberName,
-                        ArrayRef<char> object, std::string &error) {
+bool writeStaticLibrary(const std::string &path, const std::string &prefix,
+                        ArrayRef<char> bundle, std::string &error) {
+  std::vector<ArrayRef<char>> objects;
+  if (!splitObjectBundle(bundle, objects)) {
+    error = "internal error: a damaged bundle of objects";
+    return false;
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i + 1 < objects.size(); ++i)
+    names.push_back(prefix + ".k" + std::to_string(i) + ".o");
+  names.push_back(prefix + ".o");
   std::vector<NewArchiveMember> members;
-  members.emplace_back(
-      MemoryBufferRef(StringRef(object.data(), object.size()), memberName));
+  for (size_t i = 0; i < objects.size(); ++i)
+    members.emplace_back(
+        MemoryBufferRef(StringRef(objects[i].data(), objects[i].size()), names[i]));
   if (Error e = writeArchive(path, members, /*WriteSymtab=*/true,
                              object::Archive::K_GNU, /*Deterministic=*/true,
                              /*Thin=*/false)) {

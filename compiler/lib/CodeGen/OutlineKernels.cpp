@@ -22,7 +22,9 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/SHA256.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_OUTLINEKERNELS
@@ -247,6 +249,76 @@ SmallVector<bool> disjointArgs(ArrayRef<Value> args) {
   return out;
 }
 
+// What a kernel computes, as text: the function (its name and locations
+// aside) and the globals it reads (constant tables). Equal texts are the
+// same code.
+std::string contentOf(func::FuncOp kernel) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  kernel.print(os, OpPrintingFlags().useLocalScope());
+  auto module = kernel->getParentOfType<ModuleOp>();
+  llvm::SetVector<Operation *> globals;
+  kernel.walk([&](Operation *o) {
+    for (NamedAttribute a : o->getAttrs())
+      if (auto ref = a.getValue().dyn_cast<FlatSymbolRefAttr>())
+        if (Operation *g = SymbolTable::lookupSymbolIn(module, ref))
+          globals.insert(g);
+  });
+  for (Operation *g : globals) {
+    os << "\n";
+    g->print(os, OpPrintingFlags().useLocalScope());
+  }
+  return os.str();
+}
+
+// The kernel's key (`nn.key`): a hash of its content, which names its
+// object in the compile cache whichever model the kernel comes from.
+std::string contentKey(llvm::StringRef text) {
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(text));
+  return llvm::toHex(llvm::ArrayRef<uint8_t>(digest).take_front(16), /*LowerCase=*/true);
+}
+
+// Bufferization names constant globals in the order it meets them, and
+// that order varies from run to run (it walks the functions in an order
+// kept by pointer): `__constant_24xf32` in one run is `__constant_24xf32_0`
+// in the next. Kernels that read them would then print differently and
+// miss the compile cache. Named by their content and sorted, they print
+// the same every time.
+void nameConstantsByContent(ModuleOp module) {
+  llvm::StringMap<StringAttr> renamed;
+  SmallVector<memref::GlobalOp> globals;
+  for (auto g : llvm::make_early_inc_range(module.getOps<memref::GlobalOp>())) {
+    if (!g.getConstant() || !g.isPrivate() || !g.getInitialValue())
+      continue;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << g.getType() << " " << *g.getInitialValue() << " " << g.getAlignment();
+    std::array<uint8_t, 32> digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(os.str()));
+    std::string name = "__constant_" + llvm::toHex(llvm::ArrayRef<uint8_t>(digest).take_front(8),
+                                                   /*LowerCase=*/true);
+    if (renamed.count(name)) { // the same constant twice: one global
+      renamed[g.getSymName()] = renamed[name];
+      g.erase();
+      continue;
+    }
+    auto attr = StringAttr::get(module.getContext(), name);
+    renamed[g.getSymName()] = attr;
+    renamed[name] = attr;
+    globals.push_back(g);
+  }
+  module.walk([&](memref::GetGlobalOp get) {
+    if (auto it = renamed.find(get.getName()); it != renamed.end())
+      get.setNameAttr(FlatSymbolRefAttr::get(it->second));
+  });
+  for (memref::GlobalOp g : globals)
+    g.setSymName(renamed[g.getSymName()].getValue());
+  llvm::sort(globals, [](memref::GlobalOp a, memref::GlobalOp b) {
+    return a.getSymName() < b.getSymName();
+  });
+  for (memref::GlobalOp g : llvm::reverse(globals))
+    g->moveBefore(&module.getBody()->front());
+}
+
 struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsPass> {
   using OutlineKernelsBase::OutlineKernelsBase;
 
@@ -255,9 +327,12 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    nameConstantsByContent(module);
     SmallVector<func::FuncOp> fns;
+    // The entry points (init too: its random fills are a third of a GPT's
+    // LLVM time when they stay in one function).
     for (auto fn : module.getOps<func::FuncOp>())
-      if (fn->hasAttr("nn.workspace") && fn.getBody().hasOneBlock())
+      if (fn.isPublic() && !fn.isExternal() && fn.getBody().hasOneBlock())
         fns.push_back(fn);
     for (func::FuncOp fn : fns) {
       argumentsAsBytes(fn);
@@ -325,12 +400,11 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
     for (auto [i, d] : llvm::enumerate(disjoint))
       if (d)
         kernel.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(), b.getUnitAttr());
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    kernel.print(os, OpPrintingFlags().useLocalScope());
-    auto [it, fresh] = byText.try_emplace(os.str(), kernel);
+    std::string text = contentOf(kernel);
+    auto [it, fresh] = byText.try_emplace(text, kernel);
     if (fresh) {
       kernel.setSymName(("nnc_kernel_" + llvm::Twine(made++)).str());
+      kernel->setAttr("nn.key", b.getStringAttr(contentKey(text)));
       kernel.setPrivate();
       // Internal: two models' kernels never collide in one program. Not
       // inlined: a kernel called from four layers is compiled once.

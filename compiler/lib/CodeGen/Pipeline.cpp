@@ -2,6 +2,8 @@
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/CodeGen/ObjectEmitter.h"
 #include "nnc/CodeGen/Timing.h"
+#include "CompileUnits.h"
+#include "ObjectCache.h"
 #include "nnc/Conversion/Passes.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
@@ -278,6 +280,14 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
       printModule(*module, *dump);
     return success();
   }
+  // Kernels whose objects the cache holds are not lowered or compiled again.
+  std::string salt = unitSalt(opts);
+  std::vector<llvm::SmallVector<char, 0>> reused;
+  if (stop == Stage::Object) {
+    TimingScope timing = compileTiming().nest("kernels from the cache");
+    reuseCachedKernels(*module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt,
+                       reused);
+  }
   lowerVectors(*module);
   if (failed(runPipeline(*module, kLLVMPipeline, "to the LLVM dialect")))
     return failure();
@@ -294,7 +304,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return failure();
   }
   std::string err;
-  if (!emitNative(*llmod, abi, opts, stop, dump, object, err)) {
+  if (!emitNative(*llmod, abi, opts, salt, std::move(reused), stop, dump, object, err)) {
     llvm::errs() << "nnc: " << err << "\n";
     return failure();
   }

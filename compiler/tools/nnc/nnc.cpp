@@ -69,7 +69,7 @@ const char *kUsage =
     "            data: --checkpoint CKPT; reads stdin: story lines, then a\n"
     "            question ending with '?' (answered as 'yes (0.97)'); an\n"
     "            empty line starts a new story\n"
-    "  compile   write DIR/<model>.o, DIR/lib<model>.a and DIR/<model>.h\n"
+    "  compile   write DIR/lib<model>.a and DIR/<model>.h\n"
     "            -o DIR [--batch N] [--target-cpu CPU] [--optimizer O]\n"
     "            --emit=ast|nn|nn-train|linalg|buffers|llvm-dialect|llvm|asm prints a stage\n"
     "  summary   print the layers, output shapes and parameter counts\n"
@@ -229,6 +229,22 @@ std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
   return std::make_unique<dsl::Graph>(std::move(*sg));
 }
 
+// The compile cache's directory ("" when NNC_CACHE=0 or there is no home):
+// whole models there (cachePath), and the units of every compile, kernels
+// by their content, in units/ (CodeGenOptions::objectCacheDir).
+std::string cacheDir() {
+  const char *off = std::getenv("NNC_CACHE");
+  if (off && std::string(off) == "0")
+    return "";
+  if (const char *d = std::getenv("NNC_CACHE_DIR"); d && *d)
+    return d;
+  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::string(x) + "/nnc";
+  if (const char *h = std::getenv("HOME"); h && *h)
+    return std::string(h) + "/.cache/nnc";
+  return "";
+}
+
 // Code-generation options: the train block, then the flags.
 // NNC_COMPILE_THREADS=N, else the cores there are (at most 8).
 unsigned compileThreads() {
@@ -274,6 +290,8 @@ std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
   }
   o.targetCPU = a.get("target-cpu");
   o.codegenThreads = compileThreads();
+  if (std::string dir = cacheDir(); !dir.empty())
+    o.objectCacheDir = dir + "/units";
   return o;
 }
 
@@ -366,17 +384,8 @@ struct Compiled {
 // reported again every time. Sets `failed` when building the module already
 // fails (reported then).
 std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
-  const char *off = std::getenv("NNC_CACHE");
-  if (off && std::string(off) == "0")
-    return "";
-  std::string dir;
-  if (const char *d = std::getenv("NNC_CACHE_DIR"); d && *d)
-    dir = d;
-  else if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    dir = std::string(x) + "/nnc";
-  else if (const char *h = std::getenv("HOME"); h && *h)
-    dir = std::string(h) + "/.cache/nnc";
-  else
+  std::string dir = cacheDir();
+  if (dir.empty())
     return "";
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -468,11 +477,7 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
     }
   if (!c.loaded) {
     llvm::SmallVector<char, 0> obj;
-    // Code only this process loads: each part is compiled on its own thread
-    // too (most of a GPT's compile), and the objects stay a bundle.
-    CodeGenOptions bundled = o;
-    bundled.objectBundle = true;
-    if (mlir::failed(compileModel(g, bundled, Stage::Object, nullptr, &obj)))
+    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
       return std::nullopt;
     if (!cached.empty())
       storeCached(cached, obj);
@@ -1312,22 +1317,18 @@ int cmdCompile(const Args &a) {
     return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
   }
   llvm::SmallVector<char, 0> obj;
-  // One object for an app to link (not objectBundle): -O3 runs on every
-  // core, code generation on one.
   ModelABI abi;
   if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj, &abi)))
     return 1;
   std::string dir = a.get("o");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))
     return fail("cannot create '" + dir + "': " + ec.message());
-  std::string objName = abi.prefix + ".o";
   std::ifstream abiHeader(std::string(NNC_RUNTIME_INCLUDE_DIR) + "/nnrt/nnrt_abi.h");
   std::string abiText((std::istreambuf_iterator<char>(abiHeader)),
                       std::istreambuf_iterator<char>());
   if (abiText.empty())
     return fail("cannot read nnrt_abi.h from " NNC_RUNTIME_INCLUDE_DIR);
-  if (!writeFile(dir + "/" + objName, llvm::StringRef(obj.data(), obj.size()), err) ||
-      !writeStaticLibrary(dir + "/lib" + abi.prefix + ".a", objName, obj, err) ||
+  if (!writeStaticLibrary(dir + "/lib" + abi.prefix + ".a", abi.prefix, obj, err) ||
       !writeFile(dir + "/" + abi.prefix + ".h", writeHeader(abi), err) ||
       !writeFile(dir + "/nnrt/nnrt_abi.h", abiText, err))
     return fail(err);

@@ -5,7 +5,7 @@
 // with the identity layout, and both loops call one kernel.
 // CHECK: module attributes {nn.kernels = [1, 2]}
 // CHECK: func.func private @nnc_kernel_0(%[[X:.*]]: memref<4x8xf32> {llvm.noalias}, %[[Y:.*]]: memref<4x8xf32> {llvm.noalias})
-// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>, nn.key = "{{[0-9a-f]+}}", passthrough = ["noinline"]
 // CHECK: linalg.generic {{.*}} ins(%[[X]] : memref<4x8xf32>) outs(%[[Y]] : memref<4x8xf32>)
 // CHECK-NOT: func.func private
 // CHECK-LABEL: func.func @two_layers
@@ -42,8 +42,9 @@ func.func @two_layers(%p: memref<64xf32>, %out: memref<4x8xf32>) attributes {nn.
 // A view that is not contiguous (a column block) is made again inside the
 // kernel from the buffer under it, at its offset relative to that buffer;
 // a loop's scalar result comes back from the kernel; different loops are
-// different kernels; init (no nn.workspace) is left alone.
-// CHECK: module attributes {nn.kernels = [2, 2]}
+// different kernels; init (no nn.workspace, but public: an entry point)
+// calls its kernel too.
+// CHECK: module attributes {nn.kernels = [3, 3]}
 // CHECK: func.func private @nnc_kernel_0(%[[M:.*]]: memref<4x8xf32> {llvm.noalias}, %[[D:.*]]: memref<4x2xf32> {llvm.noalias})
 // CHECK: memref.subview %[[M]][0, 2] [4, 2] [1, 1] : memref<4x8xf32> to memref<4x2xf32, strided<[8, 1], offset: 2>>
 // CHECK: memref.copy
@@ -54,9 +55,10 @@ func.func @two_layers(%p: memref<64xf32>, %out: memref<4x8xf32>) attributes {nn.
 // CHECK: call @nnc_kernel_0(
 // CHECK: %[[R:.*]] = call @nnc_kernel_1(
 // CHECK: return %[[R]] : f32
+// CHECK: func.func private @nnc_kernel_2(
 // CHECK-LABEL: func.func @init
-// CHECK-SAME: (%{{.*}}: memref<4x8xf32>)
-// CHECK-NOT: call
+// CHECK-SAME: (%{{.*}}: memref<128xi8>)
+// CHECK: call @nnc_kernel_2(
 func.func @columns(%m: memref<4x8xf32>, %d: memref<4x2xf32>) -> f32 attributes {nn.workspace} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -131,5 +133,28 @@ func.func @aliasing(%ws: memref<64xi8>, %c: i1) attributes {nn.workspace} {
     %n = arith.negf %x : f32
     linalg.yield %n : f32
   }
+  return
+}
+
+// -----
+
+// Constant globals are named by their content and sorted, whatever order
+// bufferization made them in (it varies from run to run): two globals with
+// the same value become one, and kernels that read them print the same.
+// CHECK: memref.global "private" constant @__constant_[[A:[0-9a-f]+]] : memref<4xf32> = dense<2.000000e+00>
+// CHECK-NOT: memref.global
+// CHECK: func.func private @nnc_kernel_0(
+// CHECK-NOT: func.func private @nnc_kernel_1(
+// CHECK-LABEL: func.func @constants
+// CHECK: %[[G:.*]] = memref.get_global @__constant_[[A]]
+// CHECK: call @nnc_kernel_0(%[[G]],
+// CHECK: call @nnc_kernel_0(%[[G]],
+memref.global "private" constant @__constant_4xf32 : memref<4xf32> = dense<2.0> {alignment = 64 : i64}
+memref.global "private" constant @__constant_4xf32_0 : memref<4xf32> = dense<2.0> {alignment = 64 : i64}
+func.func @constants(%a: memref<4xf32>, %b: memref<4xf32>) attributes {nn.workspace} {
+  %g = memref.get_global @__constant_4xf32 : memref<4xf32>
+  memref.copy %g, %a : memref<4xf32> to memref<4xf32>
+  %h = memref.get_global @__constant_4xf32_0 : memref<4xf32>
+  memref.copy %h, %b : memref<4xf32> to memref<4xf32>
   return
 }

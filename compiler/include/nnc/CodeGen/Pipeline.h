@@ -31,13 +31,14 @@ struct CodeGenOptions {
   // its time parameter): when given, the library gets a `step` entry point.
   const dsl::Graph *stepGraph = nullptr;
   int64_t stepBatch = 1;
-  // Above 1, Stage::Object cuts the LLVM module into this many parts and
-  // optimizes them (-O3) on as many threads. With objectBundle the parts are
-  // compiled on the threads too and the result is a bundle of objects
-  // (splitObjectBundle: for loadObject only, not for an app to link);
-  // without, they are linked back and compiled as one object.
+  // Stage::Object compiles each kernel apart from the entry points (one
+  // unit each: splitIntoUnits), on this many threads, and returns a bundle
+  // of their objects (splitObjectBundle; a single object passes through).
   unsigned codegenThreads = 1;
-  bool objectBundle = false;
+  // Where compiled units are kept by their content key (empty: nowhere), so
+  // that a model edited in one layer recompiles only the kernels that
+  // changed. Shared by every model and process that uses the directory.
+  std::string objectCacheDir;
 };
 
 // What the generated nnrt_model table says, computed once from the graph so
@@ -88,9 +89,10 @@ void countFlops(mlir::ModuleOp module, ModelABI &abi);
 // The C header (C99 and C++) declaring the entry points of a compiled model.
 std::string writeHeader(const ModelABI &abi);
 
-// Writes a static library holding one object file.
-bool writeStaticLibrary(const std::string &path, const std::string &memberName,
-                        llvm::ArrayRef<char> object, std::string &error);
+// Writes a static library holding the objects of a bundle (Stage::Object):
+// the entry points as `<prefix>.o`, the kernels as `<prefix>.k<i>.o`.
+bool writeStaticLibrary(const std::string &path, const std::string &prefix,
+                        llvm::ArrayRef<char> bundle, std::string &error);
 
 // A compiled model loaded into this process (nnc train/predict use this; an
 // app links the object instead). Keeps the code alive while it exists.

@@ -1,0 +1,95 @@
+// The unit object cache: one file per key, written aside and renamed.
+#include "ObjectCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+using namespace llvm;
+
+namespace nnc {
+
+std::string ObjectCache::path(StringRef key) const { return dir_ + "/" + key.str() + ".obj"; }
+
+bool ObjectCache::load(StringRef key, SmallVectorImpl<char> &object) const {
+  if (dir_.empty())
+    return false;
+  std::string p = path(key);
+  auto buf = MemoryBuffer::getFile(p);
+  if (!buf)
+    return false;
+  auto file = object::ObjectFile::createObjectFile((*buf)->getMemBufferRef());
+  if (!file) { // damaged: compile again, and the store replaces it
+    consumeError(file.takeError());
+    sys::fs::remove(p);
+    return false;
+  }
+  object.assign((*buf)->getBufferStart(), (*buf)->getBufferEnd());
+  int fd;
+  if (!sys::fs::openFileForWrite(p, fd, sys::fs::CD_OpenExisting, sys::fs::OF_Append)) {
+    sys::fs::setLastAccessAndModificationTime(fd, std::chrono::system_clock::now());
+    sys::Process::SafelyCloseFileDescriptor(fd);
+  }
+  return true;
+}
+
+void ObjectCache::store(StringRef key, ArrayRef<char> object) const {
+  if (dir_.empty())
+    return;
+  std::string p = path(key);
+  SmallString<256> tmp;
+  int fd = -1;
+  if (sys::fs::create_directories(dir_) ||
+      sys::fs::createUniqueFile(p + ".%%%%%%.tmp", fd, tmp))
+    return;
+  raw_fd_ostream out(fd, /*shouldClose=*/true);
+  out.write(object.data(), object.size());
+  out.close();
+  if (out.has_error() || sys::fs::rename(tmp, p)) {
+    out.clear_error();
+    sys::fs::remove(tmp);
+  }
+}
+
+void ObjectCache::prune(size_t keep) const {
+  if (dir_.empty())
+    return;
+  std::vector<std::pair<sys::TimePoint<>, std::string>> objects;
+  std::error_code ec;
+  for (sys::fs::directory_iterator it(dir_, ec), end; it != end && !ec; it.increment(ec)) {
+    sys::fs::file_status st;
+    if (StringRef(it->path()).endswith(".obj") && !sys::fs::status(it->path(), st))
+      objects.emplace_back(st.getLastModificationTime(), it->path());
+  }
+  if (objects.size() <= keep)
+    return;
+  std::sort(objects.begin(), objects.end());
+  for (size_t i = 0; i + keep < objects.size(); ++i)
+    sys::fs::remove(objects[i].second);
+}
+
+const std::string &compilerIdentity() {
+  static const std::string id = [] {
+    auto self = MemoryBuffer::getFile("/proc/self/exe");
+    if (!self)
+      return std::string(); // no way to tell this compiler from another
+    SHA256 h;
+    h.update(LLVM_VERSION_STRING);
+    h.update((*self)->getBuffer());
+    std::array<uint8_t, 32> digest = h.final();
+    return toHex(digest, /*LowerCase=*/true);
+  }();
+  return id;
+}
+
+} // namespace nnc
