@@ -58,7 +58,7 @@ bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e
     nnrt_metadata_set(&md, meta::kClasses, j);
     std::free(j);
   }
-  if (!meta.scalerMin.empty()) {
+  if (meta.scaled) {
     char *mn = nnrt_json_encode_floats(meta.scalerMin.data(), int64_t(meta.scalerMin.size()));
     char *mx = nnrt_json_encode_floats(meta.scalerMax.data(), int64_t(meta.scalerMax.size()));
     nnrt_metadata_set(&md, meta::kScalerMin, mn);
@@ -86,7 +86,8 @@ bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e
 bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e) {
   const char *mn = nnrt_metadata_get(&md, meta::kScalerMin);
   const char *mx = nnrt_metadata_get(&md, meta::kScalerMax);
-  if (mn && mx) {
+  meta.scaled = mn && mx;
+  if (meta.scaled) {
     if (!decodeFloats(mn, meta.scalerMin, e) || !decodeFloats(mx, meta.scalerMax, e) ||
         meta.scalerMin.size() != meta.scalerMax.size()) {
       std::string msg = std::string("the checkpoint's scaler: ") +

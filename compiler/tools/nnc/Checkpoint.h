@@ -36,7 +36,8 @@ inline constexpr const char *kEpochs = "nnc.epochs";
 // (or the vocabulary). Absent keys stay empty.
 struct TrainingMeta {
   std::vector<std::string> classes;
-  std::vector<float> scalerMin, scalerMax; // empty: the inputs are not scaled
+  bool scaled = false; // the inputs are scaled to [0, 1] by scalerMin/Max
+  std::vector<float> scalerMin, scalerMax;
   std::string labels, labelColumn;
   std::optional<int64_t> storyLen, questionLen, maskId;
   int64_t step = 0, epochs = 0;

@@ -42,7 +42,7 @@ int cmdPredict(const Args &a) {
   if (nnrt_dataset_check(&x, m, 0, input == "-" ? "<stdin>" : input.c_str(), &e))
     return fail(e.msg);
   nnrt_scaler scaler{};
-  if (!meta.scalerMin.empty() &&
+  if (meta.scaled &&
       (nnrt_scaler_set(&scaler, meta.scalerMin.data(), meta.scalerMax.data(),
                        int64_t(meta.scalerMin.size()), &e) ||
        nnrt_scaler_apply(&scaler, &x, 0, &e)))

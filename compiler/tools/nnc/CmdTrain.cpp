@@ -203,6 +203,7 @@ bool save(const std::string &path, const dsl::Graph &g, const nnrt_model *m, con
   TrainingMeta meta;
   for (int i = 0; i < d.all.num_classes; ++i)
     meta.classes.push_back(d.all.class_names[i]);
+  meta.scaled = d.scaled;
   if (d.scaled) {
     meta.scalerMin.assign(d.scaler.min, d.scaler.min + d.scaler.size);
     meta.scalerMax.assign(d.scaler.max, d.scaler.max + d.scaler.size);

@@ -136,12 +136,19 @@ void printUsage(std::ostream &os, const std::vector<Command> &commands) {
 
 void printCommandHelp(std::ostream &os, const Command &c) {
   os << "usage: nnc " << c.name << " MODEL.nn [flags]\n" << c.summary << "\nflags:\n";
-  size_t w = 0;
+  // A flag wider than this gets its help on the next line, so that one
+  // long value list does not push every help text to the right.
+  constexpr size_t kMaxColumn = 18;
+  size_t w = std::strlen("--help");
   for (const Flag &f : c.flags)
-    w = std::max(w, withValue(f).size());
-  w = std::max(w, std::strlen("--help"));
+    if (withValue(f).size() <= kMaxColumn)
+      w = std::max(w, withValue(f).size());
   auto row = [&](const std::string &left, const char *help) {
-    os << "  " << left << std::string(w + 2 - left.size(), ' ');
+    os << "  " << left;
+    if (left.size() > w)
+      os << "\n" << std::string(w + 4, ' ');
+    else
+      os << std::string(w + 2 - left.size(), ' ');
     for (const char *p = help; *p; ++p) {
       os << *p;
       if (*p == '\n')
