@@ -67,10 +67,10 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *par
                          const nnrt_metadata *md, nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   nnrt__buf h = {0};
-  nnrt__buf_puts(&h, "{\"__metadata__\":{\"nnc.model\":");
+  nnrt__buf_puts(&h, "{\"__metadata__\":{\"" NNRT_META_MODEL "\":");
   nnrt__buf_json_string(&h, m->name);
   for (int i = 0; md && i < md->count; i++) {
-    if (strcmp(md->keys[i], "nnc.model") == 0) continue;
+    if (strcmp(md->keys[i], NNRT_META_MODEL) == 0) continue;
     nnrt__buf_puts(&h, ",");
     nnrt__buf_json_string(&h, md->keys[i]);
     nnrt__buf_puts(&h, ":");
@@ -285,7 +285,7 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
       }
     }
   }
-  const char *model_name = nnrt_metadata_get(&got, "nnc.model");
+  const char *model_name = nnrt_metadata_get(&got, NNRT_META_MODEL);
   if (!partial && model_name && strcmp(model_name, m->name) != 0) {
     nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
     goto done;

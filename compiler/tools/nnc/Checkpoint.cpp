@@ -1,7 +1,8 @@
-// Checkpoint.cpp: the metadata each command needs from a checkpoint.
+// Checkpoint.cpp: writing, reading and checking nnc's checkpoint metadata.
 #include "Checkpoint.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace nnc::tool {
@@ -27,11 +28,106 @@ bool missing(const nnrt_metadata &md, const char *key, const std::string &path,
   return true;
 }
 
+void setInt(nnrt_metadata &md, const char *key, int64_t v) {
+  nnrt_metadata_set(&md, key, std::to_string(v).c_str());
+}
+
+void getInt(const nnrt_metadata &md, const char *key, std::optional<int64_t> &v) {
+  if (const char *s = nnrt_metadata_get(&md, key))
+    v = std::atoll(s);
+}
+
+bool decodeFloats(const char *json, std::vector<float> &out, nnrt_error &e) {
+  float *v = nullptr;
+  int64_t n = 0;
+  if (nnrt_json_decode_floats(json, &v, &n, &e))
+    return false;
+  out.assign(v, v + n);
+  std::free(v);
+  return true;
+}
+
 } // namespace
 
-void describeLabels(const dsl::Graph &g, const nnrt_dataset &all, nnrt_metadata &md) {
+bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e) {
+  if (!meta.classes.empty()) {
+    std::vector<const char *> names;
+    for (const std::string &c : meta.classes)
+      names.push_back(c.c_str());
+    char *j = nnrt_json_encode_strings(names.data(), int(names.size()));
+    nnrt_metadata_set(&md, meta::kClasses, j);
+    std::free(j);
+  }
+  if (meta.scaled) {
+    char *mn = nnrt_json_encode_floats(meta.scalerMin.data(), int64_t(meta.scalerMin.size()));
+    char *mx = nnrt_json_encode_floats(meta.scalerMax.data(), int64_t(meta.scalerMax.size()));
+    nnrt_metadata_set(&md, meta::kScalerMin, mn);
+    nnrt_metadata_set(&md, meta::kScalerMax, mx);
+    std::free(mn);
+    std::free(mx);
+  }
+  if (meta.vocab && nnrt_vocab_to_metadata(meta.vocab, &md, &e))
+    return false;
+  if (meta.storyLen)
+    setInt(md, meta::kStoryLen, *meta.storyLen);
+  if (meta.questionLen)
+    setInt(md, meta::kQuestionLen, *meta.questionLen);
+  if (meta.maskId)
+    setInt(md, meta::kMaskId, *meta.maskId);
+  if (!meta.labelColumn.empty())
+    nnrt_metadata_set(&md, meta::kLabelColumn, meta.labelColumn.c_str());
+  if (!meta.labels.empty())
+    nnrt_metadata_set(&md, meta::kLabels, meta.labels.c_str());
+  setInt(md, meta::kStep, meta.step);
+  setInt(md, meta::kEpochs, meta.epochs);
+  return true;
+}
+
+bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e) {
+  const char *mn = nnrt_metadata_get(&md, meta::kScalerMin);
+  const char *mx = nnrt_metadata_get(&md, meta::kScalerMax);
+  meta.scaled = mn && mx;
+  if (meta.scaled) {
+    if (!decodeFloats(mn, meta.scalerMin, e) || !decodeFloats(mx, meta.scalerMax, e) ||
+        meta.scalerMin.size() != meta.scalerMax.size()) {
+      std::string msg = std::string("the checkpoint's scaler: ") +
+                        (meta.scalerMin.size() != meta.scalerMax.size() && e.msg[0] == 0
+                             ? "its minima and maxima differ in length"
+                             : e.msg);
+      std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
+      return false;
+    }
+  }
+  if (const char *cls = nnrt_metadata_get(&md, meta::kClasses)) {
+    char **names = nullptr;
+    int n = 0;
+    if (nnrt_json_decode_strings(cls, &names, &n, &e)) {
+      std::string msg = std::string("the checkpoint's class names: ") + e.msg;
+      std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
+      return false;
+    }
+    meta.classes.assign(names, names + n);
+    nnrt_free_strings(names, n);
+  }
+  if (const char *s = nnrt_metadata_get(&md, meta::kLabels))
+    meta.labels = s;
+  if (const char *s = nnrt_metadata_get(&md, meta::kLabelColumn))
+    meta.labelColumn = s;
+  getInt(md, meta::kStoryLen, meta.storyLen);
+  getInt(md, meta::kQuestionLen, meta.questionLen);
+  getInt(md, meta::kMaskId, meta.maskId);
+  std::optional<int64_t> step, epochs;
+  getInt(md, meta::kStep, step);
+  getInt(md, meta::kEpochs, epochs);
+  meta.step = step.value_or(0);
+  meta.epochs = epochs.value_or(0);
+  return true;
+}
+
+std::string labelKind(const dsl::Graph &g, const nnrt_dataset &all) {
   if (isCsv(g) && isClassifier(g))
-    nnrt_metadata_set(&md, "nnc.labels", all.num_classes > 0 ? "names" : "ids");
+    return all.num_classes > 0 ? "names" : "ids";
+  return "";
 }
 
 bool checkPredictMetadata(const dsl::Graph &g, const nnrt_metadata &md, const std::string &path,
@@ -41,19 +137,19 @@ bool checkPredictMetadata(const dsl::Graph &g, const nnrt_metadata &md, const st
   std::string model = "model '" + g.modelName + "'";
   if (g.train.scale) {
     std::string why = model + " scales its inputs as training did";
-    if (missing(md, "nnc.scaler_min", path, why, e) || missing(md, "nnc.scaler_max", path, why, e))
+    if (missing(md, meta::kScalerMin, path, why, e) || missing(md, meta::kScalerMax, path, why, e))
       return false;
   }
-  const char *labels = nnrt_metadata_get(&md, "nnc.labels");
+  const char *labels = nnrt_metadata_get(&md, meta::kLabels);
   bool ids = labels && std::strcmp(labels, "ids") == 0;
   return !isClassifier(g) || ids ||
-         !missing(md, "nnc.classes", path, model + " names the classes it predicts", e);
+         !missing(md, meta::kClasses, path, model + " names the classes it predicts", e);
 }
 
 bool checkResumeMetadata(const nnrt_metadata &md, const std::string &path, nnrt_error &e) {
   const char *why = "--resume continues from the epoch and step training saved; --init starts a "
                     "new run from its weights";
-  return !missing(md, "nnc.epochs", path, why, e) && !missing(md, "nnc.step", path, why, e);
+  return !missing(md, meta::kEpochs, path, why, e) && !missing(md, meta::kStep, path, why, e);
 }
 
 } // namespace nnc::tool

@@ -312,6 +312,9 @@ const char *nnrt_metadata_get(const nnrt_metadata *md, const char *key);
 void nnrt_metadata_free(nnrt_metadata *md);
 
 #define NNRT_OPT_STATE_TENSOR "__optimizer_state__"
+/* The model's name; the other "nnc.*" keys nnc writes are listed in
+ * compiler/tools/nnc/Checkpoint.h (only nnc reads them). */
+#define NNRT_META_MODEL "nnc.model"
 
 /* Writes every parameter as an F32 tensor named as in the model table, plus
  * opt_state (when not NULL) as "__optimizer_state__" [opt_state_size].

@@ -1,0 +1,86 @@
+// CmdCompile.cpp: nnc compile: a stage printed (--emit), or an object, a
+// static library and a header for an app to link (-o DIR).
+#include "Driver.h"
+#include "nnc/dsl/Frontend.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+
+namespace nnc::tool {
+
+namespace {
+
+bool writeFile(const std::string &path, llvm::StringRef data, std::string &err) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    err = "cannot write '" + path + "': " + ec.message();
+    return false;
+  }
+  os << data;
+  return true;
+}
+
+} // namespace
+
+int cmdCompile(const Args &a) {
+  std::string emit = a.get("emit");
+  if (emit == "ast") {
+    if (a.file.empty())
+      return fail("no model file given");
+    dsl::DiagnosticEngine diag(std::cerr);
+    dsl::FrontendOptions fo;
+    fo.stdlibDir = NNC_STDLIB_DIR;
+    return dsl::dumpAST(a.file, fo, diag, std::cout) ? 0 : 1;
+  }
+  static const std::map<std::string, Stage> stages = {
+      {"nn", Stage::NN},           {"nn-train", Stage::NNTrain},
+      {"linalg", Stage::Linalg},   {"buffers", Stage::Buffers},
+      {"llvm-dialect", Stage::LLVMDialect},
+      {"llvm", Stage::LLVMIR},     {"asm", Stage::Asm}};
+  if (!emit.empty() && !stages.count(emit))
+    return fail("--emit expects ast, nn, nn-train, linalg, buffers, llvm-dialect, llvm "
+                "or asm, got '" + emit + "'");
+  if (emit.empty() && !a.has("o"))
+    return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
+  auto g = loadGraph(a);
+  if (!g)
+    return 1;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o)
+    return fail(err);
+  // Recurrent models get their generation entry point in the library too.
+  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
+  o->stepGraph = stepGraph.get();
+  if (!emit.empty()) {
+    std::cout.flush();
+    llvm::raw_fd_ostream &os = llvm::outs();
+    return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
+  }
+  llvm::SmallVector<char, 0> obj;
+  ModelABI abi;
+  if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj, &abi)))
+    return 1;
+  std::string dir = a.get("o");
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))
+    return fail("cannot create '" + dir + "': " + ec.message());
+  std::ifstream abiHeader(std::string(NNC_RUNTIME_INCLUDE_DIR) + "/nnrt/nnrt_abi.h");
+  std::string abiText((std::istreambuf_iterator<char>(abiHeader)),
+                      std::istreambuf_iterator<char>());
+  if (abiText.empty())
+    return fail("cannot read nnrt_abi.h from " NNC_RUNTIME_INCLUDE_DIR);
+  if (!writeStaticLibrary(dir + "/lib" + abi.prefix + ".a", abi.prefix, obj, err) ||
+      !writeFile(dir + "/" + abi.prefix + ".h", writeHeader(abi), err) ||
+      !writeFile(dir + "/nnrt/nnrt_abi.h", abiText, err))
+    return fail(err);
+  return 0;
+}
+
+
+} // namespace nnc::tool

@@ -1,0 +1,164 @@
+// Driver.cpp: the helpers several commands share.
+#include "Driver.h"
+#include "CompileCache.h"
+
+#include "nnc/CodeGen/Timing.h"
+#include "nnc/dsl/Frontend.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace nnc::tool {
+
+int fail(const std::string &msg) {
+  std::cerr << "nnc: error: " << msg << "\n";
+  return 1;
+}
+
+Floats::Floats(int64_t n) : p_(nnrt_alloc_floats(n)) {
+  if (!p_) {
+    fail("out of memory for " + std::to_string(n) + " floats");
+    std::exit(1);
+  }
+}
+
+namespace {
+
+dsl::FrontendOptions frontendOptions() {
+  dsl::FrontendOptions fo;
+  const char *env = std::getenv("NNC_STDLIB");
+  fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
+  return fo;
+}
+
+// NNC_COMPILE_THREADS=N, else the cores there are (at most 8).
+unsigned compileThreads() {
+  if (const char *env = std::getenv("NNC_COMPILE_THREADS")) {
+    unsigned n = 0;
+    if (!llvm::StringRef(env).getAsInteger(10, n) && n >= 1 && n <= 64)
+      return n;
+    std::cerr << "nnc: warning: NNC_COMPILE_THREADS='" << env
+              << "' is not a number from 1 to 64; using the cores there are\n";
+  }
+  return std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
+
+} // namespace
+
+std::optional<dsl::Graph> loadGraph(const Args &a) {
+  if (a.file.empty()) {
+    std::cerr << "nnc: error: no model file given\nusage: nnc " << a.command
+              << " MODEL.nn [flags] (nnc " << a.command << " --help lists them)\n";
+    return std::nullopt;
+  }
+  mlir::TimingScope timing = compileTiming().nest("front end");
+  dsl::DiagnosticEngine diag(std::cerr);
+  return dsl::buildGraph(a.file, frontendOptions(), diag, a.get("model"));
+}
+
+// Models with recurrent cells and a time parameter (cells carry their
+// states) and models with attention caches (one position, keys and values
+// of earlier positions cached) have a step.
+std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
+  bool cells = !g.scans.empty() && !g.timeParam.empty();
+  // Generation feeds one token per step: a model of several inputs (a
+  // question answerer) has no step, whatever its cells.
+  if ((!cells && !g.usesCache) || g.inputs.size() != 1)
+    return nullptr;
+  mlir::TimingScope timing = compileTiming().nest("front end, one-step graph");
+  dsl::DiagnosticEngine diag(std::cerr);
+  dsl::FrontendOptions fo = frontendOptions();
+  if (g.usesCache)
+    fo.cacheStep = true;
+  else
+    fo.overrides[g.timeParam] = 1;
+  auto sg = dsl::buildGraph(a.file, fo, diag, a.get("model"));
+  if (!sg)
+    return nullptr;
+  return std::make_unique<dsl::Graph>(std::move(*sg));
+}
+
+std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
+                                             std::string &err) {
+  CodeGenOptions o;
+  const dsl::TrainConfig &t = g.train;
+  o.batch = t.present ? t.batch : 32;
+  o.optimizer.name = t.present ? t.optimizer : "adam";
+  auto num = [&](const char *k, float &dst) {
+    auto it = t.optimizerArgs.find(k);
+    if (it != t.optimizerArgs.end() && it->second.number)
+      dst = float(*it->second.number);
+  };
+  num("beta1", o.optimizer.beta1);
+  num("beta2", o.optimizer.beta2);
+  num("epsilon", o.optimizer.epsilon);
+  num("momentum", o.optimizer.momentum);
+  num("rho", o.optimizer.rho);
+  if (a.has("batch")) {
+    auto b = parseInt("batch", a.get("batch"), 1, err);
+    if (!b)
+      return std::nullopt;
+    o.batch = *b;
+  }
+  if (a.has("optimizer")) {
+    std::string n = a.get("optimizer");
+    if (n != "sgd" && n != "adam" && n != "rmsprop") {
+      err = "--optimizer expects sgd, adam or rmsprop, got '" + n + "'";
+      return std::nullopt;
+    }
+    o.optimizer.name = n;
+  }
+  o.targetCPU = a.get("target-cpu");
+  o.codegenThreads = compileThreads();
+  // Kernels by their content, below the whole models (CompileCache.h).
+  if (std::string dir = cacheDir(); !dir.empty())
+    o.objectCacheDir = dir + "/units";
+  return o;
+}
+
+bool checkVocabulary(const nnrt_model *m, const nnrt_vocab &v, const std::string &path,
+                     nnrt_error &e) {
+  int first = -1;
+  if (nnrt_model_count(m, NNRT_OUTPUT, &first) < 1)
+    return true;
+  const nnrt_tensor_info &out = m->tensors[first];
+  int64_t size = out.rank ? out.shape[out.rank - 1] : 1;
+  if (size < v.size) {
+    std::snprintf(e.msg, sizeof e.msg,
+                  "%s has a vocabulary of %d tokens but model '%s' predicts %lld: "
+                  "set the model's vocabulary parameter to %d",
+                  path.c_str(), v.size, m->name, (long long)size, v.size);
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g,
+                                     const CodeGenOptions &o) {
+  auto c = compileAndLoad(g, o);
+  if (!c)
+    return nullptr;
+  auto t = std::make_unique<Trained>();
+  t->c = std::move(*c);
+  t->m = t->c.m;
+  t->params = Floats(t->m->num_params);
+  nnrt_error e{};
+  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), t->m, t->params.data(), nullptr,
+                           nullptr, &t->md, &e)) {
+    fail(e.msg);
+    return nullptr;
+  }
+  return t;
+}
+
+std::string trim(const std::string &s) {
+  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+} // namespace nnc::tool
