@@ -18,6 +18,10 @@ NNC_CACHE=0 "$nnc" train model.nn --batch 2 --epochs 3 --sample-every 100 \
   --metrics-out m.json > train.log 2>&1 || fail "training exited non-zero: $(tail -3 train.log)"
 cat train.log
 grep -q "85352513 parameters" train.log || fail "expected 85,352,513 parameters"
+# The 12 blocks are one repeat(12, ...): twelve copies named as a ModuleList's.
+"$nnc" summary model.nn > summary.txt 2>&1 || fail "summary exited non-zero"
+grep -q "^ blocks.0 (TransformerBlock)" summary.txt && grep -q "^ blocks.11 (TransformerBlock)" summary.txt ||
+  fail "summary does not show blocks.0 ... blocks.11: $(cat summary.txt)"
 losses=$(sed -n 's/^Epoch [0-9]*\/3 .* loss: \([0-9.]*\) .*/\1/p' train.log | tr '\n' ' ')
 val=$(sed -n 's/.*"val_loss": \([0-9.e-]*\).*/\1/p' m.json)
 echo "training losses: $losses; validation loss after 3 epochs: $val"

@@ -347,6 +347,7 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
   // Moves `op` into a kernel function called in its place, or calls an
   // identical kernel made before.
   void outline(func::FuncOp fn, Operation *op) {
+    bool scalarsAsArgs = !fn->hasAttr("nn.workspace");
     // Values from outside become arguments; constants, and views that are
     // not plain buffers, are made again inside from their operands.
     llvm::SetVector<Value> args;
@@ -355,6 +356,17 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
       Operation *d = v.getDefiningOp();
       if (op->isAncestor(d ? d : v.getParentBlock()->getParentOp()))
         return true;
+      // In init (no workspace), each parameter's fill differs from the next
+      // only in scalars (its random stream, its scale): as arguments, the
+      // fills of same-shaped parameters are one kernel, and init's kernels
+      // do not grow with the depth of the model. Elsewhere constants stay
+      // inside, where LLVM folds them into the hot loops.
+      if (scalarsAsArgs && isa_and_nonnull<arith::ConstantOp>(d) &&
+          (v.getType().isa<FloatType>() || v.getType().isSignlessInteger(64) ||
+           v.getType().isSignlessInteger(32))) {
+        args.insert(v);
+        return true;
+      }
       if (clonable(d) && d->getNumOperands() == 0) {
         clones.insert(d);
         return true;
