@@ -249,8 +249,14 @@ def OutlineKernels : Pass<"nnc-outline-kernels", "mlir::ModuleOp"> {
     (constants and strided views are made again inside from their bases).
     Kernels that print the same (name and locations aside) are one function,
     in the whole module: the layers of a stack, and the forward pass that
-    `predict`, `eval_step` and `train_step` share, are compiled once. The
-    module gets `nn.kernels = [distinct kernels, calls]`.
+    `predict`, `eval_step` and `train_step` share, are compiled once. Each
+    kernel gets `nn.key`, a hash of its text and of the constant globals it
+    reads (the compile cache keeps its object by that key), and constant
+    globals are first named by their content and sorted, so that the same
+    kernel prints the same in every run. Every public function is an entry
+    point; in those without a workspace (init), scalar constants become
+    arguments, so that the random fills of same-shaped parameters are one
+    kernel. The module gets `nn.kernels = [distinct kernels, calls]`.
 
     ```mlir
     // before

@@ -649,7 +649,7 @@ void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRConte
 }
 
 // A slice gradient as wide as its input is the gradient itself.
-OpFoldResult SliceGradOp::fold(ArrayRef<Attribute>) {
+OpFoldResult SliceGradOp::fold(FoldAdaptor) {
   if (getGrad().getType() == getType())
     return getGrad();
   return {};

@@ -17,6 +17,8 @@ def NN_Dialect : Dialect {
   let cppNamespace = "::nnc::nn";
   // Vector-Jacobian products may place a gradient into a sequence.
   let dependentDialects = ["mlir::tensor::TensorDialect"];
+  // Folders take a FoldAdaptor (the raw-attributes form is deprecated).
+  let useFoldAPI = kEmitFoldAdaptorFolder;
 }
 
 class NN_Op<string mnemonic, list<Trait> traits = []>
