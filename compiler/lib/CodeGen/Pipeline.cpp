@@ -5,6 +5,7 @@
 #include "CompileUnits.h"
 #include "ObjectCache.h"
 #include "nnc/Conversion/Passes.h"
+#include "nnc/Conversion/Pipelines.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/MLIRGen/MLIRGen.h"
@@ -116,67 +117,6 @@ LogicalResult runPipeline(ModuleOp module, llvm::StringRef text, llvm::StringRef
   return pm.run(module);
 }
 
-// Lowers the vector ops that the schedule produced: transfers hoisted out of
-// the k loops (the accumulators stay in registers), contractions as outer
-// products (broadcast + FMA), transcendental functions as polynomials (so
-// they vectorize instead of calling libm per element).
-void lowerVectors(ModuleOp module) {
-  TimingScope timing = nnc::compileTiming().nest("lower vector ops");
-  // Strided memref.copy would lower to a call into MLIR's C runner library;
-  // as linalg.copy it becomes plain loops, so the object needs only libc/libm.
-  module.walk([](memref::CopyOp copy) {
-    OpBuilder b(copy);
-    b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());
-    copy.erase();
-  });
-  module.walk([](func::FuncOp f) { linalg::hoistRedundantVectorTransfers(f); });
-  MLIRContext *ctx = module.getContext();
-  RewritePatternSet patterns(ctx);
-  vector::VectorTransformsOptions vopts;
-  vopts.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
-  vector::populateVectorContractLoweringPatterns(patterns, vopts);
-  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-  vector::populateVectorTransposeLoweringPatterns(patterns, vopts);
-  vector::populateVectorBroadcastLoweringPatterns(patterns);
-  populateMathPolynomialApproximationPatterns(patterns);
-  (void)applyPatternsAndFoldGreedily(module, std::move(patterns));
-}
-
-const char *kNNTrainPipeline =
-    "nn-fuse-scan-matmuls,nn-generate-backward,nn-generate-entry-points{optimizer=%s beta1=%g "
-    "beta2=%g epsilon=%g momentum=%g rho=%g},canonicalize,cse";
-
-const char *kLinalgPipeline =
-    "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
-    "canonicalize,cse,nnc-hoist-loop-invariants";
-
-const char *kBufferizePipeline =
-    "func.func(nnc-schedule-matmuls{vector-width=%d}),canonicalize,cse,"
-    "func.func(nnc-unshare-inits),eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "drop-equivalent-buffer-results,nnc-pack-arguments,func.func(buffer-hoisting),"
-    "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
-    "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),nnc-plan-memory,"
-    "canonicalize,cse,nnc-outline-kernels,canonicalize,cse";
-
-// Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic
-// functions), which keep a step's large temporaries for the next step
-// instead of page-faulting them in again (runtime/src/alloc.c).
-// Passes that work function by function are nested in func.func (or
-// llvm.func) so that MLIR runs them on all cores, kernel by kernel.
-const char *kLLVMPipeline =
-    "func.func(convert-linalg-to-loops),convert-scf-to-openmp,func.func(canonicalize),"
-    "convert-math-to-llvm,"
-    "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
-    "func.func(lower-affine,convert-scf-to-cf,canonicalize,cse),"
-    "convert-vector-to-llvm{reassociate-fp-reductions=true},"
-    "func.func(convert-math-to-llvm,expand-strided-metadata,lower-affine),"
-    "convert-memref-to-llvm{use-generic-functions=1},func.func(convert-arith-to-llvm),"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
-    "convert-openmp-to-llvm,reconcile-unrealized-casts,llvm.func(canonicalize,cse)";
-
 // Floats in one vector register of the target: 16 with AVX-512, else 8.
 int vectorWidth(const CodeGenOptions &opts) {
   if (!opts.targetCPU.empty())
@@ -247,16 +187,15 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   }
   const OptimizerConfig &o = opts.optimizer;
-  char buf[1024];
-  snprintf(buf, sizeof buf, kNNTrainPipeline, o.name.c_str(), o.beta1, o.beta2,
-           o.epsilon, o.momentum, o.rho);
-  if (failed(runPipeline(*module, buf, "nn: autodiff, optimizer, entry points")))
+  if (failed(runPipeline(*module,
+                         trainPipeline(o.name, o.beta1, o.beta2, o.epsilon, o.momentum, o.rho),
+                         "nn: autodiff, optimizer, entry points")))
     return failure();
   if (stop == Stage::NNTrain) {
     printModule(*module, *dump);
     return success();
   }
-  if (failed(runPipeline(*module, kLinalgPipeline, "nn to linalg")))
+  if (failed(runPipeline(*module, linalgPipeline(), "nn to linalg")))
     return failure();
   ModelABI abi = describeModel(graph, opts);
   countFlops(*module, abi);
@@ -268,8 +207,8 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   }
   prefixEntryPoints(*module, abi.prefix);
-  snprintf(buf, sizeof buf, kBufferizePipeline, vectorWidth(opts));
-  if (failed(runPipeline(*module, buf, "schedule, bufferize, plan memory, kernels")))
+  if (failed(runPipeline(*module, bufferizePipeline(vectorWidth(opts)),
+                         "schedule, bufferize, plan memory, kernels")))
     return failure();
   if (auto ws = (*module)->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
     abi.workspaceBytes = ws.getInt();
@@ -288,8 +227,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     reuseCachedKernels(*module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt,
                        reused);
   }
-  lowerVectors(*module);
-  if (failed(runPipeline(*module, kLLVMPipeline, "to the LLVM dialect")))
+  if (failed(runPipeline(*module, llvmPipeline(), "to the LLVM dialect")))
     return failure();
   if (stop == Stage::LLVMDialect) {
     printModule(*module, *dump);

@@ -24,6 +24,7 @@ std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 std::unique_ptr<mlir::Pass> createOutlineKernelsPass();
 std::unique_ptr<mlir::Pass> createUnshareInitsPass();
 std::unique_ptr<mlir::Pass> createPackArgumentsPass();
+std::unique_ptr<mlir::Pass> createLowerVectorsPass();
 
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION

@@ -347,4 +347,30 @@ def PackArguments : Pass<"nnc-pack-arguments", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
 
+def LowerVectors : Pass<"nnc-lower-vectors", "mlir::ModuleOp"> {
+  let summary = "lowers the schedule's vector ops to broadcasts, FMAs and polynomials";
+  let description = [{
+    Vector transfers are hoisted out of the loops around them (the register
+    block's accumulators stay in registers across the k loop), contractions
+    become outer products (a broadcast of A and an FMA per row), transposes
+    and broadcasts are lowered, and `math` transcendental functions become
+    polynomial approximations, which vectorize instead of calling libm per
+    element. A `memref.copy` becomes `linalg.copy`, so that a strided copy
+    lowers to loops rather than a call into MLIR's runner library.
+
+    ```mlir
+    // before
+    %c = vector.contract {kind = #vector.kind<add>, ...} %a, %b, %acc
+        : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+    // after: per row i
+    %ai = vector.extract %a[i, 0] : vector<8x1xf32>
+    %bi = vector.broadcast %ai : f32 to vector<16xf32>
+    %ci = vector.fma %bi, %b0, %acc_i : vector<16xf32>
+    ```
+  }];
+  let constructor = "nnc::createLowerVectorsPass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::vector::VectorDialect",
+                           "mlir::math::MathDialect"];
+}
+
 #endif
