@@ -116,6 +116,13 @@ bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, nnrt_dataset 
   return nnrt_csv_load_opts(path.c_str(), &opt, &out, &e) == 0;
 }
 
+std::vector<std::string> csvTargetColumns(const dsl::Graph &g) {
+  std::string targets = dataArg(g, "targets");
+  if (!isRegression(g) || targets.empty())
+    return {};
+  return splitColumns(targets);
+}
+
 bool checkClassNames(const nnrt_model *m, int numNames, const std::string &checkpoint,
                      nnrt_error &e) {
   int first = -1;
