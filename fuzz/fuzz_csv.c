@@ -1,6 +1,7 @@
 /* fuzz_csv: CSV files as nnc train and predict read them
  * (nnrt_csv_load_opts with the label, class-count and regression options,
- * nnrt_csv_load_inputs for prediction rows from a file and from a stream),
+ * nnrt_csv_load_inputs and nnrt_csv_load_inputs_opts (several target
+ * columns) for prediction rows from a file and from a stream),
  * then what training does with a loaded dataset: split, min-max scaling. */
 #include "fuzz_util.h"
 
@@ -49,7 +50,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int64_t features = 0; features <= 4; features += 2) {
     nnrt_dataset ds = {0};
     nnrt_error e;
-    if (!nnrt_csv_load_inputs(path, NULL, "label", features, &ds, &e)) use_dataset(&ds);
+    if (!nnrt_csv_load_inputs(path, NULL, "label", features, &ds, &e)) {
+      FUZZ_CHECK(features == 0 || ds.fields[0].size == features);
+      use_dataset(&ds);
+    }
+    nnrt_dataset_free(&ds);
+  }
+  /* a model of several targets: they are skipped by name, and rows that
+   * load are exactly the model's width */
+  for (int64_t features = 0; features <= 3; features += 3) {
+    nnrt_csv_input_options in = {targets, 2, features, NULL, 0};
+    nnrt_dataset ds = {0};
+    nnrt_error e;
+    if (!nnrt_csv_load_inputs_opts(path, NULL, &in, &ds, &e)) {
+      FUZZ_CHECK(features == 0 || ds.fields[0].size == features);
+      use_dataset(&ds);
+    } else {
+      FUZZ_CHECK(e.msg[0] != 0);
+    }
     nnrt_dataset_free(&ds);
   }
   /* predict reads rows from stdin: the stream path */

@@ -495,43 +495,129 @@ int nnrt_csv_load(const char *path, const char *label_column, nnrt_dataset *out,
 
 /* ---- prediction input ------------------------------------------------------- */
 
+static int is_skip_column(const nnrt_csv_input_options *o, const char *s) {
+  for (int k = 0; k < o->num_skip; k++)
+    if (o->skip_columns[k] && strcmp(o->skip_columns[k], s) == 0) return 1;
+  return 0;
+}
+
+/* "'t1', 't2'" */
+static void quote_columns(char *out, size_t size, const char *const *names, int n) {
+  size_t used = 0;
+  out[0] = 0;
+  for (int i = 0; i < n && used + 1 < size; i++) {
+    int w = snprintf(out + used, size - used, "%s'%s'", i ? ", " : "", names[i] ? names[i] : "");
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+}
+
+static const char *skip_kind(const nnrt_csv_input_options *o) {
+  return o->num_skip == 1 ? "label column" : "target columns";
+}
+
 /* A first line with a field that is not a number is a header, unless it is
  * a row of the training file with its label: all numbers but one, and one
  * column more than the model's features. That row is reported, since as a
  * header it would leave "no data rows" and hide the cause. */
-static int first_line_is_header(const csv_reader *r, const char *ignore_column, int64_t num_features,
-                                int *is_header, nnrt_error *err) {
+static int first_line_is_header(const csv_reader *r, const nnrt_csv_input_options *o, int *is_header,
+                                nnrt_error *err) {
   int text = 0, last = -1;
   for (int c = 0; c < r->nfields; c++)
     if (!looks_numeric(r->fields[c])) text++, last = c;
   *is_header = text > 0;
-  if (text == 1 && num_features > 0 && r->nfields == num_features + 1 &&
-      !(ignore_column && strcmp(r->fields[last], ignore_column) == 0))
+  if (text == 1 && o->num_features > 0 && r->nfields == o->num_features + 1 && !is_skip_column(o, r->fields[last]))
     return nnrt__fail(err, "%s:%d: the row has %d columns, one more than the model's %lld features: it may include "
                       "its label ('%s' in column %d); expected the features only", r->name, r->line, r->nfields,
-                      (long long)num_features, r->fields[last], last + 1);
+                      (long long)o->num_features, r->fields[last], last + 1);
   return 0;
 }
 
-static int one_column_too_many(const csv_reader *r, const char *ignore_column, int64_t num_features,
-                               nnrt_error *err) {
-  char hint[300] = "";
-  if (ignore_column)
-    snprintf(hint, sizeof hint, ", or a header that names the label column '%.200s'", ignore_column);
-  return nnrt__fail(err, "%s:%d: the rows have %lld columns, one more than the model's %lld features: they may "
-                    "include the label; expected the features only%s", r->name, r->line,
-                    (long long)num_features + 1, (long long)num_features, hint);
+/* Rows without a header are features only: which of their columns would be
+ * the targets cannot be told without names. */
+static int targets_without_header(const csv_reader *r, const nnrt_csv_input_options *o, int ncols, nnrt_error *err) {
+  char names[300] = "";
+  quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
+  long long extra = (long long)(ncols - o->num_features);
+  if (extra == 1)
+    return nnrt__fail(err, "%s:%d: the rows have %d columns, one more than the model's %lld features: they may "
+                      "include the label; expected the features only%s%s%s%s", r->name, r->line, ncols,
+                      (long long)o->num_features, o->num_skip ? ", or a header that names the " : "",
+                      o->num_skip ? skip_kind(o) : "", o->num_skip ? " " : "", names);
+  return nnrt__fail(err, "%s:%d: the rows have %d columns, %lld more than the model's %lld features: they may "
+                    "include the %lld targets; expected the features only, or a header that names the %s %s",
+                    r->name, r->line, ncols, extra, (long long)o->num_features, extra, skip_kind(o), names);
 }
 
-int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, int64_t num_features,
-                         nnrt_dataset *out, nnrt_error *err) {
+/* "; expected the model's 3 features (a, b, c), ..." for a header or rows of
+ * another width. */
+static int wrong_width(const csv_reader *r, int line, char **header, const unsigned char *skip, int ncols,
+                       int skipped, const nnrt_csv_input_options *o, nnrt_error *err) {
+  char want[400] = "", names[300] = "", also[400] = "";
+  if (o->feature_names && o->num_feature_names == o->num_features) {
+    char list[390];
+    list_columns(list, sizeof list, (char **)o->feature_names, o->num_feature_names);
+    snprintf(want, sizeof want, " (%s)", list);
+  }
+  if (o->num_skip) quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
+  if (!header) {
+    if (o->num_skip)
+      snprintf(also, sizeof also, ", or a header that names them and the %s %s", skip_kind(o), names);
+    return nnrt__fail(err, "%s:%d: the rows have %d columns; expected the model's %lld features%s%s", r->name, line,
+                      ncols, (long long)o->num_features, want, also);
+  }
+  char **feat = malloc((size_t)ncols * sizeof *feat);
+  if (!feat) return nnrt__fail(err, "out of memory");
+  int n = 0;
+  for (int c = 0; c < ncols; c++)
+    if (!skip[c]) feat[n++] = header[c];
+  char got[400];
+  list_columns(got, sizeof got, feat, n);
+  free(feat);
+  if (skipped)
+    return nnrt__fail(err, "%s:%d: the header has %d feature column%s (%s) besides the %s %s; expected the model's "
+                      "%lld features%s", r->name, line, n, n == 1 ? "" : "s", got, skip_kind(o), names,
+                      (long long)o->num_features, want);
+  if (o->num_skip) snprintf(also, sizeof also, ", with or without the %s %s (skipped)", skip_kind(o), names);
+  return nnrt__fail(err, "%s:%d: the header has %d column%s (%s); expected the model's %lld features%s%s", r->name,
+                    line, n, n == 1 ? "" : "s", got, (long long)o->num_features, want, also);
+}
+
+/* The skip columns a header names: all of them, or none. */
+static int find_skipped(const csv_reader *r, char **header, int ncols, const nnrt_csv_input_options *o,
+                        unsigned char *skip, int *skipped, nnrt_error *err) {
+  int found = -1, missing = -1;
+  *skipped = 0;
+  for (int k = 0; k < o->num_skip; k++) {
+    int at = -1;
+    for (int c = 0; o->skip_columns[k] && c < ncols; c++)
+      if (strcmp(header[c], o->skip_columns[k]) == 0) at = c;
+    if (at < 0) {
+      missing = k;
+      continue;
+    }
+    found = k;
+    if (!skip[at]) skip[at] = 1, ++*skipped;
+  }
+  if (found < 0 || missing < 0) return 0;
+  char names[300];
+  quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
+  return nnrt__fail(err, "%s:%d: the header has the target column '%s' but not '%s'; expected all of the target "
+                    "columns %s (they are skipped) or none of them", r->name, r->line, o->skip_columns[found],
+                    o->skip_columns[missing], names);
+}
+
+int nnrt_csv_load_inputs_opts(const char *path, FILE *f, const nnrt_csv_input_options *opt, nnrt_dataset *out,
+                              nnrt_error *err) {
   memset(out, 0, sizeof *out);
+  nnrt_csv_input_options none = {0};
+  const nnrt_csv_input_options *o = opt ? opt : &none;
   csv_reader r;
   if (reader_open(&r, path, f, err)) return 1;
   floats x = {0};
   char **header = NULL;
   unsigned char *skip = NULL;
-  int rc = 1, ncols, ignore = -1, has_header = 0;
+  int rc = 1, ncols, skipped = 0, has_header = 0, header_line = 0;
   int64_t rows = 0;
 
   int got = next_line(&r, err);
@@ -541,7 +627,12 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
     goto done;
   }
   ncols = r.nfields;
-  if (first_line_is_header(&r, ignore_column, num_features, &has_header, err)) goto done;
+  if (first_line_is_header(&r, o, &has_header, err)) goto done;
+  skip = calloc(ncols > 0 ? (size_t)ncols : 1, 1);
+  if (!skip) {
+    nnrt__fail(err, "out of memory");
+    goto done;
+  }
   if (has_header) {
     header = malloc((size_t)ncols * sizeof *header);
     if (!header) {
@@ -549,23 +640,22 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
       goto done;
     }
     memcpy(header, r.fields, (size_t)ncols * sizeof *header);
-    for (int c = 0; ignore_column && c < ncols; c++)
-      if (strcmp(header[c], ignore_column) == 0) ignore = c;
+    header_line = r.line;
+    if (find_skipped(&r, header, ncols, o, skip, &skipped, err)) goto done;
     got = next_line(&r, err);
   }
-  skip = calloc(ncols > 0 ? (size_t)ncols : 1, 1);
-  if (!skip) {
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  if (ignore >= 0) skip[ignore] = 1;
-  int nfeat = ncols - (ignore >= 0);
+  int nfeat = ncols - skipped;
   if (nfeat < 1) {
     nnrt__fail(err, "%s:%d: no feature columns", r.name, r.line);
     goto done;
   }
-  if (got > 0 && num_features > 0 && nfeat == num_features + 1) {
-    one_column_too_many(&r, ignore_column, num_features, err);
+  if (got > 0 && o->num_features > 0 && nfeat != o->num_features) {
+    if (!has_header && o->num_skip <= 1 && nfeat == o->num_features + 1)
+      targets_without_header(&r, o, ncols, err);
+    else if (!has_header && o->num_skip > 1 && nfeat == o->num_features + o->num_skip)
+      targets_without_header(&r, o, ncols, err);
+    else
+      wrong_width(&r, has_header ? header_line : r.line, header, skip, ncols, skipped, o, err);
     goto done;
   }
   for (; got > 0; got = next_line(&r, err)) {
@@ -586,7 +676,9 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, i
   if (nnrt_dataset_alloc(out, rows, 1, &dtype, &size, err)) goto done;
   memcpy(out->fields[0].data, x.p, x.n * sizeof(float));
   if (header) {
-    if (ignore >= 0) memmove(header + ignore, header + ignore + 1, (size_t)(ncols - ignore - 1) * sizeof *header);
+    int k = 0;
+    for (int c = 0; c < ncols; c++)
+      if (!skip[c]) header[k++] = header[c];
     if (nnrt_dataset_set_feature_names(out, (const char *const *)header, nfeat, err)) {
       nnrt_dataset_free(out);
       goto done;
@@ -599,6 +691,15 @@ done:
   free(skip);
   reader_close(&r);
   return rc;
+}
+
+int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, int64_t num_features,
+                         nnrt_dataset *out, nnrt_error *err) {
+  nnrt_csv_input_options o = {0};
+  o.skip_columns = &ignore_column;
+  o.num_skip = ignore_column ? 1 : 0;
+  o.num_features = num_features;
+  return nnrt_csv_load_inputs_opts(path, f, &o, out, err);
 }
 
 int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column, nnrt_dataset *out,

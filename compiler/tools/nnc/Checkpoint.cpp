@@ -47,17 +47,40 @@ bool decodeFloats(const char *json, std::vector<float> &out, nnrt_error &e) {
   return true;
 }
 
+void setStrings(nnrt_metadata &md, const char *key, const std::vector<std::string> &v) {
+  if (v.empty())
+    return;
+  std::vector<const char *> names;
+  for (const std::string &s : v)
+    names.push_back(s.c_str());
+  char *j = nnrt_json_encode_strings(names.data(), int(names.size()));
+  nnrt_metadata_set(&md, key, j);
+  std::free(j);
+}
+
+bool getStrings(const nnrt_metadata &md, const char *key, const char *what,
+                std::vector<std::string> &out, nnrt_error &e) {
+  const char *json = nnrt_metadata_get(&md, key);
+  if (!json)
+    return true;
+  char **names = nullptr;
+  int n = 0;
+  if (nnrt_json_decode_strings(json, &names, &n, &e)) {
+    std::string msg = std::string("the checkpoint's ") + what + ": " + e.msg;
+    std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
+    return false;
+  }
+  out.assign(names, names + n);
+  nnrt_free_strings(names, n);
+  return true;
+}
+
 } // namespace
 
 bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e) {
-  if (!meta.classes.empty()) {
-    std::vector<const char *> names;
-    for (const std::string &c : meta.classes)
-      names.push_back(c.c_str());
-    char *j = nnrt_json_encode_strings(names.data(), int(names.size()));
-    nnrt_metadata_set(&md, meta::kClasses, j);
-    std::free(j);
-  }
+  setStrings(md, meta::kClasses, meta.classes);
+  setStrings(md, meta::kTargetColumns, meta.targetColumns);
+  setStrings(md, meta::kFeatureColumns, meta.featureColumns);
   if (meta.scaled) {
     char *mn = nnrt_json_encode_floats(meta.scalerMin.data(), int64_t(meta.scalerMin.size()));
     char *mx = nnrt_json_encode_floats(meta.scalerMax.data(), int64_t(meta.scalerMax.size()));
@@ -98,17 +121,10 @@ bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e
       return false;
     }
   }
-  if (const char *cls = nnrt_metadata_get(&md, meta::kClasses)) {
-    char **names = nullptr;
-    int n = 0;
-    if (nnrt_json_decode_strings(cls, &names, &n, &e)) {
-      std::string msg = std::string("the checkpoint's class names: ") + e.msg;
-      std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
-      return false;
-    }
-    meta.classes.assign(names, names + n);
-    nnrt_free_strings(names, n);
-  }
+  if (!getStrings(md, meta::kClasses, "class names", meta.classes, e) ||
+      !getStrings(md, meta::kTargetColumns, "target columns", meta.targetColumns, e) ||
+      !getStrings(md, meta::kFeatureColumns, "feature columns", meta.featureColumns, e))
+    return false;
   if (const char *s = nnrt_metadata_get(&md, meta::kLabels))
     meta.labels = s;
   if (const char *s = nnrt_metadata_get(&md, meta::kLabelColumn))

@@ -25,6 +25,8 @@ inline constexpr const char *kScalerMin = "nnc.scaler_min"; // JSON list, a valu
 inline constexpr const char *kScalerMax = "nnc.scaler_max"; // JSON list, a value per feature
 inline constexpr const char *kLabels = "nnc.labels";        // "names" or "ids" (CSV classes)
 inline constexpr const char *kLabelColumn = "nnc.label_column"; // the CSV column of the label
+inline constexpr const char *kTargetColumns = "nnc.target_columns";   // JSON list: targets = "..."
+inline constexpr const char *kFeatureColumns = "nnc.feature_columns"; // JSON list, the CSV's features
 inline constexpr const char *kStoryLen = "nnc.story_len";       // bAbI: the model's lengths
 inline constexpr const char *kQuestionLen = "nnc.question_len";
 inline constexpr const char *kMaskId = "nnc.mask_id"; // masked-token bAbI data's [mask]
@@ -39,6 +41,9 @@ struct TrainingMeta {
   bool scaled = false; // the inputs are scaled to [0, 1] by scalerMin/Max
   std::vector<float> scalerMin, scalerMax;
   std::string labels, labelColumn;
+  // predict skips the target columns of a training file by name, and names
+  // the features it expects when a file has other columns.
+  std::vector<std::string> targetColumns, featureColumns;
   std::optional<int64_t> storyLen, questionLen, maskId;
   int64_t step = 0, epochs = 0;
   const nnrt_vocab *vocab = nullptr; // written only; read with nnrt_vocab_from_metadata

@@ -1,5 +1,6 @@
 // CmdCompile.cpp: nnc compile: a stage printed (--emit), or an object, a
 // static library and a header for an app to link (-o DIR).
+#include "CsvData.h"
 #include "Driver.h"
 #include "nnc/dsl/Frontend.h"
 
@@ -49,7 +50,7 @@ int cmdCompile(const Args &a) {
   if (emit.empty() && !a.has("o"))
     return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
   auto g = loadGraph(a);
-  if (!g)
+  if (!g || !checkDataClasses(*g))
     return 1;
   std::string err;
   auto o = codegenOptions(a, *g, err);

@@ -33,10 +33,23 @@ int cmdPredict(const Args &a) {
     return fail(e.msg);
   std::string input = a.get("input", "-");
   nnrt_dataset x{};
-  const char *labelCol = meta.labelColumn.empty() ? nullptr : meta.labelColumn.c_str();
-  int64_t nfeat = featureCount(m);
-  int rc = input == "-" ? nnrt_csv_load_inputs("<stdin>", stdin, labelCol, nfeat, &x, &e)
-                        : nnrt_csv_load_inputs(input.c_str(), nullptr, labelCol, nfeat, &x, &e);
+  // The training file's label or target columns are skipped by name, so
+  // that the file a model trained on can be given as it is.
+  std::vector<const char *> skip, features;
+  for (const std::string &c : meta.targetColumns)
+    skip.push_back(c.c_str());
+  if (skip.empty() && !meta.labelColumn.empty())
+    skip.push_back(meta.labelColumn.c_str());
+  for (const std::string &c : meta.featureColumns)
+    features.push_back(c.c_str());
+  nnrt_csv_input_options in{};
+  in.skip_columns = skip.data();
+  in.num_skip = int(skip.size());
+  in.num_features = featureCount(m);
+  in.feature_names = features.data();
+  in.num_feature_names = int(features.size());
+  int rc = input == "-" ? nnrt_csv_load_inputs_opts("<stdin>", stdin, &in, &x, &e)
+                        : nnrt_csv_load_inputs_opts(input.c_str(), nullptr, &in, &x, &e);
   if (rc)
     return fail(e.msg);
   if (nnrt_dataset_check(&x, m, 0, input == "-" ? "<stdin>" : input.c_str(), &e))

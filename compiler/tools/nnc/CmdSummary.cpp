@@ -1,5 +1,6 @@
 // CmdSummary.cpp: nnc summary: Keras's table of layers, output shapes and
 // parameter counts, then the memory and FLOPs the compiler lays out.
+#include "CsvData.h"
 #include "Driver.h"
 #include "Summary.h"
 #include "nnc/dsl/Frontend.h"
@@ -10,7 +11,7 @@ namespace nnc::tool {
 
 int cmdSummary(const Args &a) {
   auto g = loadGraph(a);
-  if (!g)
+  if (!g || !checkDataClasses(*g))
     return 1;
   auto shape = [](const std::vector<int64_t> &s) {
     std::string r = "(None";

@@ -2,6 +2,7 @@
 // data read before compiling; --init or --resume; the epochs with their
 // callbacks; then --save and --metrics-out.
 #include "Checkpoint.h"
+#include "CsvData.h"
 #include "Driver.h"
 #include "TrainData.h"
 
@@ -217,6 +218,10 @@ bool save(const std::string &path, const dsl::Graph &g, const nnrt_model *m, con
       meta.maskId = d.maskId;
   }
   meta.labelColumn = !s.label.empty() ? s.label : d.all.label_name ? d.all.label_name : "";
+  if (!s.text && !s.babi) {
+    meta.targetColumns = csvTargetColumns(g);
+    meta.featureColumns.assign(d.all.feature_names, d.all.feature_names + d.all.num_features);
+  }
   meta.labels = labelKind(g, d.all);
   meta.step = step;
   meta.epochs = epochs;

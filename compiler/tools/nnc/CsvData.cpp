@@ -1,7 +1,13 @@
 // CsvData.cpp: the data contract between a CSV file and a model.
 #include "CsvData.h"
 
+#include "nnc/dsl/Diagnostics.h"
+
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <vector>
 
 namespace nnc::tool {
@@ -114,6 +120,55 @@ bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, nnrt_dataset 
   opt.num_targets = int(names.size());
   opt.label_is_target = floats && names.empty();
   return nnrt_csv_load_opts(path.c_str(), &opt, &out, &e) == 0;
+}
+
+std::vector<std::string> csvTargetColumns(const dsl::Graph &g) {
+  std::string targets = dataArg(g, "targets");
+  if (!isRegression(g) || targets.empty())
+    return {};
+  return splitColumns(targets);
+}
+
+bool checkDataClasses(const dsl::Graph &g) {
+  const dsl::TrainConfig &t = g.train;
+  int64_t outputs = csvClassCount(g);
+  if (!t.present || t.dataKind != "csv" || t.dataPath.empty() || outputs <= 0 ||
+      !dataArg(g, "targets").empty())
+    return true;
+  std::string label = dataArg(g, "label");
+  nnrt_csv_options opt{};
+  opt.label_column = label.empty() ? nullptr : label.c_str();
+  nnrt_dataset d{};
+  nnrt_error e{};
+  if (nnrt_csv_load_opts(t.dataPath.c_str(), &opt, &d, &e))
+    return true;
+  // String labels are classes by name; integer labels are the class ids
+  // themselves, so {0, 2} needs 3 outputs.
+  int64_t classes = d.num_classes;
+  std::string which;
+  if (classes > 0) {
+    for (int i = 0; i < d.num_classes && i < 10; ++i)
+      which += (i ? ", " : "") + std::string(d.class_names[i]);
+    which = " (labels sorted: " + which + (d.num_classes > 10 ? ", ..." : "") + ")";
+  } else if (d.n > 0 && d.num_fields > 1) {
+    const int32_t *y = static_cast<const int32_t *>(d.fields[1].data);
+    classes = int64_t(*std::max_element(y, y + d.n)) + 1;
+    which = " (integer labels up to " + std::to_string(classes - 1) + ")";
+  }
+  std::string column = d.label_name ? d.label_name : label;
+  nnrt_dataset_free(&d);
+  if (classes <= outputs)
+    return true;
+  dsl::DiagnosticEngine diag(std::cerr);
+  std::ifstream in(t.dataLoc.file, std::ios::binary);
+  if (in)
+    diag.addSource(t.dataLoc.file, std::string(std::istreambuf_iterator<char>(in), {}));
+  diag.error(t.dataLoc,
+             "csv data '" + t.dataPath + "' has " + std::to_string(classes) + " classes in column '" +
+                 column + "'" + which + " but model '" + g.modelName + "' has " +
+                 std::to_string(outputs) + " outputs; expected at most " + std::to_string(outputs) +
+                 " classes, or a model with " + std::to_string(classes) + " outputs");
+  return false;
 }
 
 bool checkClassNames(const nnrt_model *m, int numNames, const std::string &checkpoint,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace nnc::tool {
 
@@ -26,6 +27,16 @@ bool isRegression(const dsl::Graph &g);
 // when the model's first target is float; false with the message in e.
 bool loadTrainingCsv(const dsl::Graph &g, const std::string &path, nnrt_dataset &out,
                      nnrt_error &e);
+
+// The columns `targets = "t1, t2"` names when the model's first target is
+// float; empty otherwise (a label column is the checkpoint's label column).
+std::vector<std::string> csvTargetColumns(const dsl::Graph &g);
+
+// nnc compile and summary: a train block's CSV with more classes than the
+// model's logits is an error at the block's data line (reported, false).
+// Data that cannot be read passes: compiling does not need it, and train
+// reports it with the file's own line.
+bool checkDataClasses(const dsl::Graph &g);
 
 // Writes a regression model's outputs, a row of values per example.
 void printValues(std::FILE *f, const float *v, int64_t n, int64_t k);

@@ -172,6 +172,28 @@ int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column,
                          int64_t num_features, nnrt_dataset *out,
                          nnrt_error *err);
 
+typedef struct nnrt_csv_input_options {
+  /* The columns of the training file that are not features (its label, or
+   * its float targets). A header that names all of them has them skipped,
+   * so the training file can be given as it is; one that names only some is
+   * an error (a renamed target column would otherwise be read as a
+   * feature). Rows without a header are features only. */
+  const char *const *skip_columns;
+  int num_skip;
+  /* > 0: the model's feature count; a header or rows of another width are
+   * an error naming the file, the line and the expected columns. */
+  int64_t num_features;
+  /* The training file's feature names, in order, for those messages (may
+   * be NULL). */
+  const char *const *feature_names;
+  int num_feature_names;
+} nnrt_csv_input_options;
+
+/* nnrt_csv_load_inputs with several columns to skip (opt may be NULL). */
+int nnrt_csv_load_inputs_opts(const char *path, FILE *f,
+                              const nnrt_csv_input_options *opt,
+                              nnrt_dataset *out, nnrt_error *err);
+
 /* ---- splitting and scaling ---------------------------------------------- */
 
 /* Seeded shuffle, then test = the first round(n * test_fraction) rows of the

@@ -311,6 +311,57 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
   nnrt_dataset_free(&ds);
 }
 
+TEST_CASE("csv: prediction input skips the training file's target columns", "[runtime]") {
+  TempDir dir;
+  nnrt_dataset ds{};
+  nnrt_error err{};
+  const char *targets[] = {"t1", "t2"};
+  const char *features[] = {"a", "b"};
+  nnrt_csv_input_options o{};
+  o.skip_columns = targets;
+  o.num_skip = 2;
+  o.num_features = 2;
+  o.feature_names = features;
+  o.num_feature_names = 2;
+  std::string in = dir.file("in.csv");
+
+  SECTION("the training file, by name, wherever the targets are") {
+    write_file(in, "t2,a,t1,b\n9,1,8,2\n7,3,6,4\n");
+    REQUIRE(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) == 0);
+    REQUIRE(ds.fields[0].size == 2);
+    const float *x = static_cast<const float *>(ds.fields[0].data);
+    CHECK(std::vector<float>(x, x + 4) == std::vector<float>{1, 2, 3, 4});
+    REQUIRE(ds.num_features == 2);
+    CHECK(std::string(ds.feature_names[0]) == "a");
+    CHECK(std::string(ds.feature_names[1]) == "b");
+  }
+  SECTION("features only, with or without a header") {
+    write_file(in, "a,b\n1,2\n");
+    REQUIRE(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) == 0);
+    CHECK(ds.n == 1);
+    nnrt_dataset_free(&ds);
+    write_file(in, "1,2\n3,4\n");
+    REQUIRE(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) == 0);
+    CHECK(ds.n == 2);
+  }
+  SECTION("some of the targets, or another width") {
+    write_file(in, "a,t1,b\n1,2,3\n");
+    CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == in + ":1: the header has the target column 't1' but not 't2'; expected all of "
+                                       "the target columns 't1', 't2' (they are skipped) or none of them");
+    write_file(in, "1,2,3,4\n");
+    CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == in + ":1: the rows have 4 columns, 2 more than the model's 2 features: they may "
+                                       "include the 2 targets; expected the features only, or a header that names "
+                                       "the target columns 't1', 't2'");
+    write_file(in, "\na,b,c\n1,2,3\n");
+    CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
+    CHECK(std::string(err.msg) == in + ":2: the header has 3 columns (a, b, c); expected the model's 2 features "
+                                       "(a, b), with or without the target columns 't1', 't2' (skipped)");
+  }
+  nnrt_dataset_free(&ds);
+}
+
 TEST_CASE("csv: float targets for regression", "[runtime]") {
   TempDir dir;
   write_file(dir.file("data.csv"), "a,t1,b,t2\n1,0.5,2,-1\n3,1e-3,4,2\n");
