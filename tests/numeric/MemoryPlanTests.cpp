@@ -147,3 +147,61 @@ TEST_CASE("memory plan: an attention model's steady-state train_step and step al
           "[memplan]") {
   checkPlan(kAttention, 16, 24, "memplan_attention.nn");
 }
+
+// The key/value cache is the step's state, written in place: a step at
+// position p changes row p of every cache and nothing else, and a step past
+// the context (p = T) leaves every cache as it was (nn.cache_write: a
+// position outside [0, N) changes nothing).
+TEST_CASE("step: the key/value cache is written in place, one row per step", "[memplan]") {
+  Compiled c = compileWithStep(kAttention, adamOptions(16), "cache_rows.nn");
+  const nnrt_model &m = *c.m;
+  std::vector<float> params(size_t(m.num_params));
+  m.init(params.data(), 3);
+  void *ws = nnrt_alloc_workspace(&m);
+  std::vector<std::vector<float>> bufs;
+  std::vector<void *> sio;
+  std::vector<int> caches;
+  int position = -1;
+  for (int i = 0; i < m.num_step_tensors; ++i) {
+    const nnrt_tensor_info &t = m.step_tensors[i];
+    bufs.emplace_back(size_t(t.size * m.step_batch), 0.0f);
+    std::string name = t.name;
+    if (t.role == NNRT_STATE && name.find("cache") != std::string::npos) {
+      caches.push_back(i);
+      for (size_t j = 0; j < bufs.back().size(); ++j)
+        bufs.back()[j] = 1000.0f + float(j); // every row recognisable
+    }
+    if (t.role == NNRT_STATE && name == "position")
+      position = i;
+    if (t.role == NNRT_INPUT)
+      for (float &slot : bufs.back()) {
+        int32_t id = 5;
+        std::memcpy(&slot, &id, 4);
+      }
+  }
+  for (auto &b : bufs)
+    sio.push_back(b.data());
+  REQUIRE(caches.size() == 4); // keys and values of two blocks
+  REQUIRE(position >= 0);
+  for (float p : {7.0f, 32.0f}) {
+    bufs[size_t(position)][0] = p;
+    std::vector<std::vector<float>> before;
+    for (int i : caches)
+      before.push_back(bufs[size_t(i)]);
+    m.step(params.data(), sio.data(), ws);
+    for (size_t k = 0; k < caches.size(); ++k) {
+      const std::vector<float> &now = bufs[size_t(caches[k])];
+      const nnrt_tensor_info &info = m.step_tensors[caches[k]];
+      int64_t rowLen = info.shape[info.rank - 1]; // a row: one position's C values
+      for (size_t j = 0; j < now.size(); ++j) {
+        bool inRow = int64_t(j) / rowLen == int64_t(p);
+        INFO("position " << p << ", cache " << k << ", element " << j);
+        if (inRow)
+          CHECK(now[j] != before[k][j]); // the new key or value
+        else
+          REQUIRE(now[j] == before[k][j]);
+      }
+    }
+  }
+  nnrt_free_floats(static_cast<float *>(ws));
+}

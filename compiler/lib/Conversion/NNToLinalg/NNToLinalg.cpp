@@ -958,27 +958,47 @@ struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
 // Every position of the cache is read and written (no in-place update of a
 // function argument), the one at `position` from the value: [B, N, C] of a
 // few hundred KB per step, small beside the weights a step reads.
+// The value inserted at its position, in place: one-shot bufferization
+// writes it into the cache buffer the step was given, and nothing else of
+// the cache is read or written (a generic over the whole cache copied all of
+// it, twice, for every layer and token). A position outside [0, N) changes
+// nothing, as the op says: the row at the clamped position is written back
+// as it was (no scf.if, whose yielded buffers bufferization would copy).
 struct LowerCacheWrite : OpRewritePattern<CacheWriteOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CacheWriteOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = r.getContext();
     auto ct = tensorType(op.getCache());
+    auto vt = tensorType(op.getValue());
     int64_t rank = ct.getRank();
     Value pos = r.create<arith::IndexCastOp>(loc, r.getIndexType(), op.getPosition());
-    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    SmallVector<AffineExpr> vexprs;
-    for (int64_t d = 0; d < rank; ++d)
-      vexprs.push_back(d == 1 ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d, ctx));
-    AffineMap vmap = AffineMap::get(rank, 0, vexprs, ctx);
-    Value res = generic(
-        r, loc, ValueRange{op.getCache(), op.getValue()}, empty(r, loc, ct), {id, vmap, id},
-        parallel(rank), [&](OpBuilder &b, Location l, ValueRange a) {
-          Value j = b.create<linalg::IndexOp>(l, 1);
-          Value here = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, j, pos);
-          b.create<linalg::YieldOp>(l, Value(b.create<arith::SelectOp>(l, here, a[1], a[0])));
-        })[0];
-    r.replaceOp(op, res);
+    Value zero = r.create<arith::ConstantIndexOp>(loc, 0);
+    Value last = r.create<arith::ConstantIndexOp>(loc, ct.getDimSize(1) - 1);
+    Value inRange = r.create<arith::AndIOp>(
+        loc, r.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, pos, zero),
+        r.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, pos, last));
+    Value at = r.create<arith::MinSIOp>(loc, r.create<arith::MaxSIOp>(loc, pos, zero), last);
+    SmallVector<OpFoldResult> offsets(rank, r.getIndexAttr(0)), strides(rank, r.getIndexAttr(1));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : vt.getShape())
+      sizes.push_back(r.getIndexAttr(d));
+    offsets[1] = at;
+    Value old = r.create<tensor::ExtractSliceOp>(loc, vt, op.getCache(), offsets, sizes, strides);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, r.getContext());
+    Value row = generic(r, loc, ValueRange{op.getValue(), old}, empty(r, loc, vt), {id, id, id},
+                        parallel(rank), [&](OpBuilder &b, Location l, ValueRange a) {
+                          b.create<linalg::YieldOp>(
+                              l, Value(b.create<arith::SelectOp>(l, inRange, a[0], a[1])));
+                        })[0];
+    Value result = r.create<tensor::InsertSliceOp>(loc, row, op.getCache(), offsets, sizes, strides);
+    // The step's copy of the new cache into the cache it was given (its
+    // state, updated in place) is the write itself now.
+    for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
+      if (auto copy = dyn_cast<linalg::CopyOp>(user))
+        if (copy.getInputs().size() == 1 && copy.getInputs()[0] == op.getResult() &&
+            copy.getOutputs()[0] == op.getCache())
+          r.replaceOp(copy, result);
+    r.replaceOp(op, result);
     return success();
   }
 };
