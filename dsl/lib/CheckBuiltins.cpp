@@ -158,7 +158,6 @@ Value Checker::callTensorBuiltin(const std::string &f, const Expr &e, Scope &sco
   // concat(a, b, axis = k): the one named argument of a built-in.
   std::optional<Value> concatAxis;
   const Arg *concatAxisArg = nullptr;
-  std::vector<Arg> positional;
   for (const Arg &a : e.args)
     if (!a.name.empty()) {
       if (f != "concat" || a.name != "axis" || concatAxisArg) {
@@ -207,141 +206,164 @@ Value Checker::callTensorBuiltin(const std::string &f, const Expr &e, Scope &sco
       return v;
     vals.push_back(v);
   }
-  auto needTensor = [&](size_t i, const char *what) {
-    if (vals[i].kind == Value::Tensor)
-      return true;
-    error(e.args[i].value->loc, fmt::format("the {} of {} must be a tensor, but '{}' is {}", what, f,
-                                            text(*e.args[i].value), describe(vals[i])));
-    return false;
-  };
-  auto needInt = [&](size_t i, const char *what, int64_t min) -> std::optional<int64_t> {
-    const Value &v = vals[i];
-    if (v.kind != Value::Int || v.i < min) {
-      error(e.args[i].value->loc,
-            fmt::format("the {} of {} must be an integer >= {}, but '{}' is {}", what, f, min,
-                        text(*e.args[i].value), v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
-      return std::nullopt;
-    }
-    return v.i;
-  };
-  if (f == "concat") {
-    const Node *first = nullptr;
-    const Expr *firstExpr = nullptr;
-    std::vector<int> operands;
-    std::vector<int64_t> shape;
-    bool batched = false;
-    int64_t axis = -1; // per-example, non-negative once the first operand is seen
-    for (size_t i = 0; i < vals.size(); ++i) {
-      if (!needTensor(i, "arguments"))
-        return Value::error();
-      const Node &n = node(vals[i]);
-      const Expr &ex = *e.args[i].value;
-      if (n.shape.empty()) {
-        error(ex.loc, fmt::format("concat joins along the last dimension, but '{}' is a scalar",
-                                  text(ex)));
-        return Value::error();
-      }
-      if (!first) {
-        first = &n;
-        firstExpr = &ex;
-        shape = n.shape;
-        int64_t rank = int64_t(n.shape.size());
-        axis = concatAxis ? concatAxis->i : -1;
-        if (axis < -rank || axis >= rank) {
-          error(concatAxisArg->value->loc,
-                fmt::format("the axis of concat must be in [{}, {}) for '{}' of shape {}, got {}",
-                            -rank, rank, text(ex), formatShape(n.shape), axis));
-          return Value::error();
-        }
-        if (axis < 0)
-          axis += rank;
-      } else {
-        bool same = n.shape.size() == shape.size();
-        for (size_t d = 0; same && d < shape.size(); ++d)
-          same = int64_t(d) == axis || n.shape[d] == shape[d];
-        if (!same) {
-          bool last = axis == int64_t(shape.size()) - 1;
-          error(ex.loc, fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
-                                    "shape {}; concat joins along {}, so the "
-                                    "other dimensions must agree",
-                                    text(*firstExpr), formatShape(first->shape), text(ex),
-                                    formatShape(n.shape),
-                                    last ? std::string("the last dimension")
-                                         : fmt::format("axis {}", axis)));
-          return Value::error();
-        }
-        if (n.dtype != first->dtype) {
-          error(ex.loc, fmt::format("concat needs arguments of one type, but '{}' is {} and "
-                                    "'{}' is {}",
-                                    text(*firstExpr), describe(vals[0]), text(ex),
-                                    describe(vals[i])));
-          return Value::error();
-        }
-        shape[size_t(axis)] += n.shape[size_t(axis)];
-      }
-      batched |= n.batched;
-      operands.push_back(vals[i].node);
-    }
-    if (!checkSize(shape, e.loc, "concat(...)"))
-      return Value::error();
-    int r = addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc);
-    mutNode(r).concatAxis = axis;
-    return Value::tensor(r);
+  if (f == "concat")
+    return callConcat(f, e, vals, concatAxis, concatAxisArg);
+  if (f == "slice")
+    return callSlice(f, e, vals);
+  if (f == "embedding")
+    return callEmbedding(f, e, vals);
+  return callDropout(f, e, vals);
+}
+
+// The i-th argument of built-in `f`, with its value vals[i], must be a tensor.
+bool Checker::needTensor(const std::string &f, const Expr &e, const std::vector<Value> &vals,
+                         size_t i, const char *what) {
+  if (vals[i].kind == Value::Tensor)
+    return true;
+  error(e.args[i].value->loc, fmt::format("the {} of {} must be a tensor, but '{}' is {}", what, f,
+                                          text(*e.args[i].value), describe(vals[i])));
+  return false;
+}
+
+std::optional<int64_t> Checker::needInt(const std::string &f, const Expr &e,
+                                        const std::vector<Value> &vals, size_t i,
+                                        const char *what, int64_t min) {
+  const Value &v = vals[i];
+  if (v.kind != Value::Int || v.i < min) {
+    error(e.args[i].value->loc,
+          fmt::format("the {} of {} must be an integer >= {}, but '{}' is {}", what, f, min,
+                      text(*e.args[i].value), v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
+    return std::nullopt;
   }
-  if (f == "slice") {
-    if (!needTensor(0, "first argument"))
+  return v.i;
+}
+
+// concat(a, b, ..., axis = k); `concatAxisArg` is the axis argument, if given.
+Value Checker::callConcat(const std::string &f, const Expr &e, const std::vector<Value> &vals,
+                          const std::optional<Value> &concatAxis, const Arg *concatAxisArg) {
+  const Node *first = nullptr;
+  const Expr *firstExpr = nullptr;
+  std::vector<int> operands;
+  std::vector<int64_t> shape;
+  bool batched = false;
+  int64_t axis = -1; // per-example, non-negative once the first operand is seen
+  for (size_t i = 0; i < vals.size(); ++i) {
+    if (!needTensor(f, e, vals, i, "arguments"))
       return Value::error();
-    const Node &n = node(vals[0]);
-    const Expr &ex = *e.args[0].value;
+    const Node &n = node(vals[i]);
+    const Expr &ex = *e.args[i].value;
     if (n.shape.empty()) {
-      error(ex.loc, fmt::format("slice works on the last dimension, but '{}' is a scalar", text(ex)));
+      error(ex.loc, fmt::format("concat joins along the last dimension, but '{}' is a scalar",
+                                text(ex)));
       return Value::error();
     }
-    auto begin = needInt(1, "begin", 0);
-    auto size = needInt(2, "size", 1);
-    if (!begin || !size)
-      return Value::error();
-    if (*begin + *size > n.shape.back()) {
-      error(e.loc, fmt::format("slice({}, {}, {}) is out of range: the last dimension of '{}' "
-                               "has size {}",
-                               text(ex), *begin, *size, text(ex), n.shape.back()));
-      return Value::error();
+    if (!first) {
+      first = &n;
+      firstExpr = &ex;
+      shape = n.shape;
+      int64_t rank = int64_t(n.shape.size());
+      axis = concatAxis ? concatAxis->i : -1;
+      if (axis < -rank || axis >= rank) {
+        error(concatAxisArg->value->loc,
+              fmt::format("the axis of concat must be in [{}, {}) for '{}' of shape {}, got {}",
+                          -rank, rank, text(ex), formatShape(n.shape), axis));
+        return Value::error();
+      }
+      if (axis < 0)
+        axis += rank;
+    } else {
+      bool same = n.shape.size() == shape.size();
+      for (size_t d = 0; same && d < shape.size(); ++d)
+        same = int64_t(d) == axis || n.shape[d] == shape[d];
+      if (!same) {
+        bool last = axis == int64_t(shape.size()) - 1;
+        error(ex.loc, fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
+                                  "shape {}; concat joins along {}, so the "
+                                  "other dimensions must agree",
+                                  text(*firstExpr), formatShape(first->shape), text(ex),
+                                  formatShape(n.shape),
+                                  last ? std::string("the last dimension")
+                                       : fmt::format("axis {}", axis)));
+        return Value::error();
+      }
+      if (n.dtype != first->dtype) {
+        error(ex.loc, fmt::format("concat needs arguments of one type, but '{}' is {} and "
+                                  "'{}' is {}",
+                                  text(*firstExpr), describe(vals[0]), text(ex),
+                                  describe(vals[i])));
+        return Value::error();
+      }
+      shape[size_t(axis)] += n.shape[size_t(axis)];
     }
-    std::vector<int64_t> shape = n.shape;
-    shape.back() = *size;
-    int r = addNode(OpKind::Slice, {vals[0].node}, shape, n.dtype, n.batched, e.loc);
-    mutNode(r).begin = *begin;
-    mutNode(r).size = *size;
-    return Value::tensor(r);
+    batched |= n.batched;
+    operands.push_back(vals[i].node);
   }
-  if (f == "embedding") {
-    if (!needTensor(0, "table") || !needTensor(1, "ids"))
-      return Value::error();
-    const Node &t = node(vals[0]), &ids = node(vals[1]);
-    const Expr &te = *e.args[0].value, &ie = *e.args[1].value;
-    if (t.dtype != DType::F32 || t.shape.size() != 2 || t.batched) {
-      error(te.loc, fmt::format("embedding expects a float table [V, E] that is the same for "
-                                "every example (a parameter) as its first argument, but '{}' "
-                                "is {}{}",
-                                text(te), describe(vals[0]), t.batched ? " per example" : ""));
-      return Value::error();
-    }
-    if (ids.dtype != DType::I32) {
-      error(ie.loc, fmt::format("embedding expects integer token ids as its second argument, "
-                                "but '{}' is {}; token ids come from an int input, as in "
-                                "'input words: int[T]'",
-                                text(ie), describe(vals[1])));
-      return Value::error();
-    }
-    std::vector<int64_t> shape = ids.shape;
-    shape.push_back(t.shape[1]);
-    if (!checkSize(shape, e.loc, "embedding(...)"))
-      return Value::error();
-    return Value::tensor(addNode(OpKind::Embedding, {vals[0].node, vals[1].node}, shape,
-                                 DType::F32, ids.batched, e.loc));
+  if (!checkSize(shape, e.loc, "concat(...)"))
+    return Value::error();
+  int r = addNode(OpKind::Concat, operands, shape, first->dtype, batched, e.loc);
+  mutNode(r).concatAxis = axis;
+  return Value::tensor(r);
+}
+
+// slice(x, begin, size) on the last dimension.
+Value Checker::callSlice(const std::string &f, const Expr &e, const std::vector<Value> &vals) {
+  if (!needTensor(f, e, vals, 0, "first argument"))
+    return Value::error();
+  const Node &n = node(vals[0]);
+  const Expr &ex = *e.args[0].value;
+  if (n.shape.empty()) {
+    error(ex.loc, fmt::format("slice works on the last dimension, but '{}' is a scalar", text(ex)));
+    return Value::error();
   }
-  // dropout(x, rate)
-  if (!needTensor(0, "first argument"))
+  auto begin = needInt(f, e, vals, 1, "begin", 0);
+  auto size = needInt(f, e, vals, 2, "size", 1);
+  if (!begin || !size)
+    return Value::error();
+  if (*begin + *size > n.shape.back()) {
+    error(e.loc, fmt::format("slice({}, {}, {}) is out of range: the last dimension of '{}' "
+                             "has size {}",
+                             text(ex), *begin, *size, text(ex), n.shape.back()));
+    return Value::error();
+  }
+  std::vector<int64_t> shape = n.shape;
+  shape.back() = *size;
+  int r = addNode(OpKind::Slice, {vals[0].node}, shape, n.dtype, n.batched, e.loc);
+  mutNode(r).begin = *begin;
+  mutNode(r).size = *size;
+  return Value::tensor(r);
+}
+
+// embedding(table, ids): a row of the table per token id.
+Value Checker::callEmbedding(const std::string &f, const Expr &e, const std::vector<Value> &vals) {
+  if (!needTensor(f, e, vals, 0, "table") || !needTensor(f, e, vals, 1, "ids"))
+    return Value::error();
+  const Node &t = node(vals[0]), &ids = node(vals[1]);
+  const Expr &te = *e.args[0].value, &ie = *e.args[1].value;
+  if (t.dtype != DType::F32 || t.shape.size() != 2 || t.batched) {
+    error(te.loc, fmt::format("embedding expects a float table [V, E] that is the same for "
+                              "every example (a parameter) as its first argument, but '{}' "
+                              "is {}{}",
+                              text(te), describe(vals[0]), t.batched ? " per example" : ""));
+    return Value::error();
+  }
+  if (ids.dtype != DType::I32) {
+    error(ie.loc, fmt::format("embedding expects integer token ids as its second argument, "
+                              "but '{}' is {}; token ids come from an int input, as in "
+                              "'input words: int[T]'",
+                              text(ie), describe(vals[1])));
+    return Value::error();
+  }
+  std::vector<int64_t> shape = ids.shape;
+  shape.push_back(t.shape[1]);
+  if (!checkSize(shape, e.loc, "embedding(...)"))
+    return Value::error();
+  return Value::tensor(addNode(OpKind::Embedding, {vals[0].node, vals[1].node}, shape,
+                               DType::F32, ids.batched, e.loc));
+}
+
+// dropout(x, rate)
+Value Checker::callDropout(const std::string &f, const Expr &e, const std::vector<Value> &vals) {
+  if (!needTensor(f, e, vals, 0, "first argument"))
     return Value::error();
   const Node &n = node(vals[0]);
   const Expr &ex = *e.args[0].value, &re = *e.args[1].value;

@@ -168,6 +168,16 @@ private:
   Value callBuiltin(const std::string &f, const Expr &e, Scope &scope);
   static std::string builtinExample(const std::string &f);
   Value callTensorBuiltin(const std::string &f, const Expr &e, Scope &scope);
+  bool needTensor(const std::string &f, const Expr &e, const std::vector<Value> &vals, size_t i,
+                  const char *what);
+  std::optional<int64_t> needInt(const std::string &f, const Expr &e,
+                                 const std::vector<Value> &vals, size_t i, const char *what,
+                                 int64_t min);
+  Value callConcat(const std::string &f, const Expr &e, const std::vector<Value> &vals,
+                   const std::optional<Value> &concatAxis, const Arg *concatAxisArg);
+  Value callSlice(const std::string &f, const Expr &e, const std::vector<Value> &vals);
+  Value callEmbedding(const std::string &f, const Expr &e, const std::vector<Value> &vals);
+  Value callDropout(const std::string &f, const Expr &e, const std::vector<Value> &vals);
   Value callCache(const Expr &e, Scope &scope);
   int addStepState(const std::string &name, const std::vector<int64_t> &shape, const Loc &loc);
   int positionNode(const Loc &loc);
@@ -193,6 +203,20 @@ private:
   Value applyRepeat(const Expr &rep, const Expr &app, Scope &scope, const std::string &nameHint);
   Value applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &app, Scope &scope,
                    const std::string &nameHint, Apply mode = Apply::Layer);
+  bool layerArgs(const LayerDecl &layer, const Expr &ctor, Scope &scope, bool cell,
+                 std::vector<bool> &given, std::vector<Value> &values);
+  std::optional<std::string> instanceName(const LayerDecl &layer, const Expr &ctor, Scope &scope,
+                                          const std::string &nameHint);
+  bool layerInputs(const LayerDecl &layer, const Expr &app, Scope &scope, Apply mode,
+                   std::vector<Value> &inputs, std::vector<std::vector<int64_t>> &shapes,
+                   int64_t &length);
+  bool bindSignature(const LayerDecl &layer, const Expr &app, bool cell,
+                     const std::vector<Value> &inputs,
+                     const std::vector<std::vector<int64_t>> &shapes, Scope &inst,
+                     std::string &mismatch, Loc &mismatchLoc);
+  Value layerResult(const LayerDecl &layer, Scope &inst, bool cell, int errorsBefore);
+  void checkStateUpdates(const LayerDecl &layer, Scope &inst, Scan &scan, int errorsBefore,
+                         Value &result);
 
   // ---- CheckTrain.cpp: train blocks
   TrainConfig checkTrain(const TrainDecl &t, const Graph *g);
