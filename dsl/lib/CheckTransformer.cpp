@@ -9,6 +9,47 @@
 
 namespace nnc::dsl::detail {
 
+namespace {
+
+// The parameters of a transformer primitive, the first `required` of them
+// needed, and a call to quote in messages.
+struct BuiltinSignature {
+  std::vector<std::string> params;
+  size_t required = 1;
+  std::string example;
+};
+
+BuiltinSignature transformerSignature(const std::string &f) {
+  BuiltinSignature sig;
+  std::vector<std::string> &params = sig.params;
+  size_t &required = sig.required;
+  std::string &example = sig.example;
+  if (f == "layer_norm") {
+    params = {"x", "eps"};
+    example = "layer_norm(x, 1e-5)";
+  } else if (f == "softmax" || f == "log_softmax") {
+    params = {"x", "axis"};
+    example = f + "(x, axis = -1)";
+  } else if (f == "causal_mask") {
+    params = {"s"};
+    example = "causal_mask(q @ k)";
+  } else if (f == "mask") {
+    params = {"s", "keep"};
+    required = 2;
+    example = "mask(s, not_padding(ids))";
+  } else if (f == "not_padding") {
+    params = {"ids"};
+    example = "not_padding(ids)";
+  } else {
+    params = {"T"};
+    example = "positions(T)";
+  }
+  return sig;
+}
+
+} // namespace
+
+
 // Binds the arguments of built-in `f` (by position, then by name) to its
 // parameters `params`, of which the first `required` must be given.
 // Returns one expression per parameter (null when not given), or nullopt
@@ -65,30 +106,8 @@ std::optional<std::vector<const Expr *>> Checker::bindBuiltinArgs(const std::str
 // layer_norm(x, eps), softmax/log_softmax(x, axis), causal_mask(s),
 // mask(s, keep), not_padding(ids), positions(T).
 Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope &scope) {
-  std::vector<std::string> params;
-  size_t required = 1;
-  std::string example;
-  if (f == "layer_norm") {
-    params = {"x", "eps"};
-    example = "layer_norm(x, 1e-5)";
-  } else if (f == "softmax" || f == "log_softmax") {
-    params = {"x", "axis"};
-    example = f + "(x, axis = -1)";
-  } else if (f == "causal_mask") {
-    params = {"s"};
-    example = "causal_mask(q @ k)";
-  } else if (f == "mask") {
-    params = {"s", "keep"};
-    required = 2;
-    example = "mask(s, not_padding(ids))";
-  } else if (f == "not_padding") {
-    params = {"ids"};
-    example = "not_padding(ids)";
-  } else {
-    params = {"T"};
-    example = "positions(T)";
-  }
-  auto bound = bindBuiltinArgs(f, e, params, required, example);
+  BuiltinSignature sig = transformerSignature(f);
+  auto bound = bindBuiltinArgs(f, e, sig.params, sig.required, sig.example);
   if (!bound)
     return Value::error();
   std::vector<Value> vals;
@@ -126,32 +145,8 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
     }
     return &n;
   };
-  if (f == "positions") {
-    Value t = vals[0];
-    // positions(x): the positions of a sequence x[T, ...] (its first
-    // dimension), which is what the step of a cached model needs.
-    if (t.kind == Value::Tensor && node(t).batched && !node(t).shape.empty())
-      t = Value::integer(node(t).shape[0]);
-    if (opts_.cacheStep && t.kind == Value::Int && t.i >= 1) {
-      // One position: the step's.
-      int pos = positionNode(e.loc);
-      int r = addNode(OpKind::Positions, {pos}, {1}, DType::I32, false, e.loc);
-      mutNode(r).size = 1;
-      return Value::tensor(r);
-    }
-    if (t.kind != Value::Int || t.i < 1) {
-      error(args[0]->loc, fmt::format("positions expects a length (an integer >= 1) or a "
-                                      "sequence x[T, ...] of each example, but '{}' is {}",
-                                      text(*args[0]),
-                                      t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
-      return Value::error();
-    }
-    if (!checkSize({t.i}, e.loc, "positions(...)"))
-      return Value::error();
-    int r = addNode(OpKind::Positions, {}, {t.i}, DType::I32, false, e.loc);
-    mutNode(r).size = t.i;
-    return Value::tensor(r);
-  }
+  if (f == "positions")
+    return callPositions(e, args, vals);
   if (f == "not_padding") {
     const Node *n = tensorArg(0, DType::I32, "argument");
     if (!n)
@@ -245,6 +240,36 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
 
 // transpose, permute, reshape and dot (attention shape primitives, issue 4).
 // Axes are per example and 0-based, as for slice.
+
+// positions(T), or positions(x) of a sequence x.
+Value Checker::callPositions(const Expr &e, const std::vector<const Expr *> &args,
+                             const std::vector<Value> &vals) {
+  Value t = vals[0];
+  // positions(x): the positions of a sequence x[T, ...] (its first
+  // dimension), which is what the step of a cached model needs.
+  if (t.kind == Value::Tensor && node(t).batched && !node(t).shape.empty())
+    t = Value::integer(node(t).shape[0]);
+  if (opts_.cacheStep && t.kind == Value::Int && t.i >= 1) {
+    // One position: the step's.
+    int pos = positionNode(e.loc);
+    int r = addNode(OpKind::Positions, {pos}, {1}, DType::I32, false, e.loc);
+    mutNode(r).size = 1;
+    return Value::tensor(r);
+  }
+  if (t.kind != Value::Int || t.i < 1) {
+    error(args[0]->loc, fmt::format("positions expects a length (an integer >= 1) or a "
+                                    "sequence x[T, ...] of each example, but '{}' is {}",
+                                    text(*args[0]),
+                                    t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
+    return Value::error();
+  }
+  if (!checkSize({t.i}, e.loc, "positions(...)"))
+    return Value::error();
+  int r = addNode(OpKind::Positions, {}, {t.i}, DType::I32, false, e.loc);
+  mutNode(r).size = t.i;
+  return Value::tensor(r);
+}
+
 Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scope) {
   size_t nTensors = f == "dot" ? 2 : 1;
   bool exact = f == "transpose" || f == "dot";
@@ -324,48 +349,8 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
     mutNode(r).perm = perm;
     return Value::tensor(r);
   }
-  if (f == "reshape") {
-    int64_t total = 1, known = 1;
-    for (int64_t d : x.shape)
-      total *= d;
-    int unknown = -1;
-    for (size_t i = 0; i < ints.size(); ++i) {
-      const Loc &l = e.args[i + 1].value->loc;
-      if (ints[i] == -1 && unknown < 0) {
-        unknown = int(i);
-        continue;
-      }
-      if (ints[i] <= 0) {
-        error(l, fmt::format("the dimensions of reshape must be positive, or one of them -1 "
-                             "(inferred), got {}",
-                             ints[i]));
-        return Value::error();
-      }
-      if (ints[i] >= kMaxDim || known > kMaxDim * kMaxDim / ints[i]) {
-        error(l, fmt::format("reshape dimension {} is too large", ints[i]));
-        return Value::error();
-      }
-      known *= ints[i];
-    }
-    std::vector<int64_t> shape = ints;
-    if (unknown >= 0) {
-      if (total % known != 0) {
-        error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements): {} elements are not a "
-                                 "multiple of the {} the other dimensions hold",
-                                 text(ex), formatShape(x.shape), total, total, known));
-        return Value::error();
-      }
-      shape[size_t(unknown)] = total / known;
-    } else if (known != total) {
-      error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements) to {} ({} elements): the "
-                               "number of elements must stay the same",
-                               text(ex), formatShape(x.shape), total, formatShape(shape), known));
-      return Value::error();
-    }
-    if (!checkSize(shape, e.loc, text(e)))
-      return Value::error();
-    return Value::tensor(addNode(OpKind::Reshape, {vals[0].node}, shape, DType::F32, x.batched, e.loc));
-  }
+  if (f == "reshape")
+    return callReshape(e, vals, ints);
   // dot(a, b, i, j): contracts per-example axis i of a[., .] with axis j of
   // b[., .] (Keras's dot(axes=(i + 1, j + 1)) on the batched tensors).
   const Node &y = node(vals[1]);
@@ -401,5 +386,51 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
   return Value::tensor(r);
 }
 
-} // namespace nnc::dsl::detail
+// reshape(x, d1, ..., dn), with at most one di = -1 (inferred).
+Value Checker::callReshape(const Expr &e, const std::vector<Value> &vals,
+                           const std::vector<int64_t> &ints) {
+  const Node &x = node(vals[0]);
+  const Expr &ex = *e.args[0].value;
+  int64_t total = 1, known = 1;
+  for (int64_t d : x.shape)
+    total *= d;
+  int unknown = -1;
+  for (size_t i = 0; i < ints.size(); ++i) {
+    const Loc &l = e.args[i + 1].value->loc;
+    if (ints[i] == -1 && unknown < 0) {
+      unknown = int(i);
+      continue;
+    }
+    if (ints[i] <= 0) {
+      error(l, fmt::format("the dimensions of reshape must be positive, or one of them -1 "
+                           "(inferred), got {}",
+                           ints[i]));
+      return Value::error();
+    }
+    if (ints[i] >= kMaxDim || known > kMaxDim * kMaxDim / ints[i]) {
+      error(l, fmt::format("reshape dimension {} is too large", ints[i]));
+      return Value::error();
+    }
+    known *= ints[i];
+  }
+  std::vector<int64_t> shape = ints;
+  if (unknown >= 0) {
+    if (total % known != 0) {
+      error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements): {} elements are not a "
+                               "multiple of the {} the other dimensions hold",
+                               text(ex), formatShape(x.shape), total, total, known));
+      return Value::error();
+    }
+    shape[size_t(unknown)] = total / known;
+  } else if (known != total) {
+    error(e.loc, fmt::format("reshape of '{}' (shape {}, {} elements) to {} ({} elements): the "
+                             "number of elements must stay the same",
+                             text(ex), formatShape(x.shape), total, formatShape(shape), known));
+    return Value::error();
+  }
+  if (!checkSize(shape, e.loc, text(e)))
+    return Value::error();
+  return Value::tensor(addNode(OpKind::Reshape, {vals[0].node}, shape, DType::F32, x.batched, e.loc));
+}
 
+} // namespace nnc::dsl::detail

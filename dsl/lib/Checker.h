@@ -188,7 +188,11 @@ private:
                                                            size_t required,
                                                            const std::string &example);
   Value callTransformerBuiltin(const std::string &f, const Expr &e, Scope &scope);
+  Value callPositions(const Expr &e, const std::vector<const Expr *> &args,
+                      const std::vector<Value> &vals);
   Value callShapeBuiltin(const std::string &f, const Expr &e, Scope &scope);
+  Value callReshape(const Expr &e, const std::vector<Value> &vals,
+                    const std::vector<int64_t> &ints);
 
   // ---- CheckLayers.cpp: layers, cells and repeat
   // The scan whose body is being built (nodes_ points at its body).
