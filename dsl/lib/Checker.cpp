@@ -135,7 +135,6 @@ void Checker::error(const Loc &loc, const std::string &msg) {
                                         it->instance, it->layer->name));
 }
 
-// The source text of an expression, for messages ('x @ W').
 std::string Checker::text(const Expr &e) const {
   const std::string *src = diag_.source(e.loc.file);
   std::string s;
@@ -195,7 +194,6 @@ int Checker::addNode(OpKind op, std::vector<int> operands, std::vector<int64_t> 
   return int(nodes_->size()) - 1;
 }
 
-// A number used where a tensor is needed becomes a scalar Constant node.
 Value Checker::asTensor(const Value &v, const Expr &e) {
   if (v.kind == Value::Tensor || v.kind == Value::Error)
     return v;
@@ -269,9 +267,6 @@ Graph Checker::checkModel(const ModelDecl &m) {
   return std::move(g_);
 }
 
-// The model parameter that is the time dimension: setting it to another
-// value changes the length of every scan of that length. Found by building
-// the model again with the candidate changed (quietly).
 std::string Checker::timeParam(const ModelDecl &m, const Graph &g) {
   int64_t length = g.scans[0].length;
   for (const auto &[p, v] : modelParams_) {

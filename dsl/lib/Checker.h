@@ -61,37 +61,11 @@ struct Value {
   bool outer = false;
 
   static Value error() { return Value{}; }
-  static Value tensor(int n) {
-    Value v;
-    v.kind = Tensor;
-    v.node = n;
-    return v;
-  }
-  static Value integer(int64_t x) {
-    Value v;
-    v.kind = Int;
-    v.i = x;
-    v.f = double(x);
-    return v;
-  }
-  static Value real(double x) {
-    Value v;
-    v.kind = Float;
-    v.f = x;
-    return v;
-  }
-  static Value func(const std::string &name) {
-    Value v;
-    v.kind = Func;
-    v.s = name;
-    return v;
-  }
-  static Value string(const std::string &text) {
-    Value v;
-    v.kind = String;
-    v.s = text;
-    return v;
-  }
+  static Value tensor(int n) { Value v; v.kind = Tensor; v.node = n; return v; }
+  static Value integer(int64_t x) { Value v; v.kind = Int; v.i = x; v.f = double(x); return v; }
+  static Value real(double x) { Value v; v.kind = Float; v.f = x; return v; }
+  static Value func(const std::string &name) { Value v; v.kind = Func; v.s = name; return v; }
+  static Value string(const std::string &text) { Value v; v.kind = String; v.s = text; return v; }
   bool isNumber() const { return kind == Int || kind == Float; }
 };
 
