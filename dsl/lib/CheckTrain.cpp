@@ -1,0 +1,425 @@
+// CheckTrain.cpp: train blocks: data sources, the optimizer and the
+// training settings.
+#include "Checker.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace nnc::dsl::detail {
+
+// `g`: the model the train block belongs to (null for another model's).
+TrainConfig Checker::checkTrain(const TrainDecl &t, const Graph *g) {
+  TrainConfig cfg;
+  cfg.present = true;
+  cfg.loc = t.loc;
+  std::set<std::string> seen;
+  Scope empty;
+  Loc sampleLoc;
+  std::string sampleKey;
+  for (const TrainSetting &s : t.settings) {
+    if (seen.count(s.key)) {
+      diag_.error(s.loc, fmt::format("train setting '{}' is given twice", s.key));
+      continue;
+    }
+    seen.insert(s.key);
+    const Expr &v = *s.value;
+    if (s.key == "data") {
+      checkData(v, cfg, g);
+    } else if (s.key == "optimizer") {
+      checkOptimizer(v, cfg);
+    } else if (s.key == "batch" || s.key == "epochs") {
+      auto n = positiveInt(v, s.key);
+      if (n)
+        (s.key == "batch" ? cfg.batch : cfg.epochs) = *n;
+    } else if (s.key == "sample_every" || s.key == "sample_length") {
+      auto n = positiveInt(v, s.key);
+      if (n)
+        (s.key == "sample_every" ? cfg.sampleEvery : cfg.sampleLength) = *n;
+      sampleLoc = s.loc;
+      sampleKey = s.key;
+    } else if (s.key == "seed") {
+      auto n = number(v, s.key);
+      if (n && (n->kind != Value::Int || n->i < 0))
+        diag_.error(v.loc, fmt::format("seed must be a non-negative integer, got {}", text(v)));
+      else if (n)
+        cfg.seed = uint64_t(n->i);
+    } else if (s.key == "test_split" || s.key == "validation_split") {
+      auto n = number(v, s.key);
+      if (n && (n->f < 0 || n->f >= 1))
+        diag_.error(v.loc, fmt::format("{} must be in [0, 1), got {}", s.key, text(v)));
+      else if (n)
+        (s.key == "test_split" ? cfg.testSplit : cfg.validationSplit) = n->f;
+    } else if (s.key == "validation_data") {
+      if (v.kind == ExprKind::Name && v.text == "test") {
+        cfg.validateOnTest = true;
+        cfg.validationDataLoc = s.loc;
+      } else {
+        diag_.error(v.loc, fmt::format("validation_data must be 'test' (the test set, checked "
+                                       "after every epoch as Keras's validation_data), got '{}'",
+                                       text(v)));
+      }
+    } else if (s.key == "scale") {
+      if (v.kind == ExprKind::Name && (v.text == "minmax" || v.text == "none"))
+        cfg.scale = v.text == "minmax";
+      else
+        diag_.error(v.loc, fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
+    } else {
+      std::vector<std::string> keys = {"data",       "optimizer",        "batch",
+                                       "epochs",     "test_split",       "validation_split",
+                                       "validation_data", "seed",        "scale",
+                                       "sample_every", "sample_length"};
+      diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
+                                     "optimizer, batch, epochs, test_split, validation_split, "
+                                     "validation_data, seed, scale, sample_every, "
+                                     "sample_length{}",
+                                     s.key, suggest(s.key, keys)));
+    }
+  }
+  if (cfg.dataArgs.count("test") && seen.count("test_split"))
+    diag_.error(cfg.dataArgs["test"].loc, "babi data with a test file is tested on that file: remove "
+                                          "test_split, or the test file");
+  if (cfg.validateOnTest && cfg.validationSplit > 0)
+    diag_.error(cfg.validationDataLoc, "validation_data test and validation_split both choose "
+                                       "the validation rows: remove one of them");
+  else if (cfg.validateOnTest && !cfg.dataArgs.count("test") && cfg.testSplit <= 0)
+    diag_.error(cfg.validationDataLoc,
+                "validation_data test needs a test set: set test_split, or give babi data a "
+                "test file (babi(\"train\", test = \"test\"))");
+  if (!sampleKey.empty() && cfg.dataKind != "text" && !cfg.dataKind.empty())
+    diag_.error(sampleLoc, fmt::format("{} generates text, so it needs text data, as in "
+                                       "'data text(\"corpus.txt\", tokens = words, window = 25)'",
+                                       sampleKey));
+  return cfg;
+}
+
+std::optional<Value> Checker::number(const Expr &e, const std::string &what) {
+  Scope empty;
+  if (e.kind == ExprKind::Name) {
+    diag_.error(e.loc, fmt::format("{} must be a number, got '{}'", what, e.text));
+    return std::nullopt;
+  }
+  Value v = eval(e, empty);
+  if (v.kind == Value::Error)
+    return std::nullopt;
+  if (!v.isNumber()) {
+    diag_.error(e.loc, fmt::format("{} must be a number, got {}", what, describe(v)));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<int64_t> Checker::positiveInt(const Expr &e, const std::string &what) {
+  auto v = number(e, what);
+  if (!v)
+    return std::nullopt;
+  if (v->kind != Value::Int || v->i <= 0) {
+    diag_.error(e.loc, fmt::format("{} must be a positive integer, got {}", what, text(e)));
+    return std::nullopt;
+  }
+  return v->i;
+}
+
+std::optional<TrainValue> Checker::trainValue(const Expr &e) {
+  TrainValue tv;
+  tv.loc = e.loc;
+  if (e.kind == ExprKind::String) {
+    tv.string = e.text;
+    return tv;
+  }
+  if (e.kind == ExprKind::Name) {
+    tv.string = e.text;
+    return tv;
+  }
+  Scope empty;
+  Value v = eval(e, empty);
+  if (v.kind == Value::Error)
+    return std::nullopt;
+  if (!v.isNumber()) {
+    diag_.error(e.loc, fmt::format("expected a number, a string or a name, got '{}'", text(e)));
+    return std::nullopt;
+  }
+  tv.number = v.f;
+  return tv;
+}
+
+void Checker::checkData(const Expr &e, TrainConfig &cfg, const Graph *g) {
+  if (e.kind != ExprKind::Call || !e.lhs || e.lhs->kind != ExprKind::Name) {
+    diag_.error(e.loc, "expected a data source such as 'csv(\"data/iris.csv\", label = \"species\")'");
+    return;
+  }
+  const std::string &kind = e.lhs->text;
+  if (kind != "csv" && kind != "text" && kind != "babi") {
+    diag_.error(e.lhs->loc, fmt::format("unknown data source '{}'; expected csv(...), text(...) or babi(...){}",
+                                        kind, suggest(kind, {"csv", "text", "babi"})));
+    return;
+  }
+  cfg.dataKind = kind;
+  cfg.dataLoc = e.loc;
+  bool havePath = false;
+  for (const Arg &a : e.args) {
+    if (a.name.empty()) {
+      if (havePath || a.value->kind != ExprKind::String) {
+        diag_.error(a.value->loc, havePath ? fmt::format("{}(...) takes one path; name the other arguments, as in 'label = \"species\"'", kind)
+                                           : fmt::format("expected the data file path as a string, as in {}(\"data/file.csv\")", kind));
+        continue;
+      }
+      havePath = true;
+      const std::string &p = a.value->text;
+      fs::path fp(p);
+      if (fp.is_absolute())
+        cfg.dataPath = p;
+      else
+        cfg.dataPath = (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
+      continue;
+    }
+    if (cfg.dataArgs.count(a.name)) {
+      diag_.error(a.nameLoc, fmt::format("argument '{}' of {} is given twice", a.name, kind));
+      continue;
+    }
+    if (kind == "text" && !checkTextOption(a))
+      continue;
+    if (kind == "babi" && !checkBabiOption(a, cfg))
+      continue;
+    auto tv = trainValue(*a.value);
+    if (tv)
+      cfg.dataArgs[a.name] = *tv;
+  }
+  if (!havePath)
+    diag_.error(e.loc, fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")", kind, kind));
+  if (kind == "text")
+    finishTextData(e, cfg, g);
+  if (kind == "babi")
+    finishBabiData(e, cfg, g);
+}
+
+// babi("train.txt", test = "test.txt", task = answer|masked): the test
+// file is resolved like the data path (relative to the .nn file); task
+// masked is BERT's masked-token pretraining on the same examples.
+bool Checker::checkBabiOption(const Arg &a, TrainConfig &cfg) {
+  const Expr &v = *a.value;
+  if (a.name == "task") {
+    if (v.kind == ExprKind::Name && (v.text == "answer" || v.text == "masked"))
+      return true;
+    diag_.error(v.loc, fmt::format("task of babi data must be answer (predict the answer) or masked "
+                                   "(predict masked tokens of [story; question]), got '{}'{}",
+                                   text(v), v.kind == ExprKind::Name
+                                                ? suggest(v.text, {"answer", "masked"}) : ""));
+    return false;
+  }
+  if (a.name != "test") {
+    diag_.error(a.nameLoc, fmt::format("babi data has no option '{}'; its options are test (the "
+                                       "file of test questions, as in babi(\"train.txt\", test = "
+                                       "\"test.txt\")) and task (answer or masked){}",
+                                       a.name, suggest(a.name, {"test", "task"})));
+    return false;
+  }
+  if (v.kind != ExprKind::String) {
+    diag_.error(v.loc, fmt::format("test of babi data must be a file path in quotes, got '{}'", text(v)));
+    return false;
+  }
+  fs::path fp(v.text);
+  TrainValue tv;
+  tv.loc = v.loc;
+  tv.string = fp.is_absolute() ? v.text
+                               : (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
+  cfg.dataArgs["test"] = tv;
+  return false; // stored here, resolved
+}
+
+// bAbI examples are (story ids, question ids) -> answer id: the model's
+// inputs and target must have those shapes.
+void Checker::finishBabiData(const Expr &e, const TrainConfig &cfg, const Graph *g) {
+  if (!g)
+    return;
+  auto task = cfg.dataArgs.find("task");
+  bool masked = task != cfg.dataArgs.end() && task->second.string == std::string("masked");
+  auto dt = [](DType d) { return d == DType::I32 ? "int" : "float"; };
+  if (g->inputs.size() != 2) {
+    diag_.error(e.loc, fmt::format("babi data gives each example a story and a question, so the model "
+                                   "needs two inputs, 'input story: int[S]' and 'input question: "
+                                   "int[Q]', but it has {}",
+                                   g->inputs.size()));
+    return;
+  }
+  for (const IO &in : g->inputs) {
+    if (in.dtype != DType::I32 || in.shape.size() != 1) {
+      diag_.error(e.loc, fmt::format("babi data gives token ids, so the model's input '{}' must be "
+                                     "'int[N]', but it is {} {}",
+                                     in.name, dt(in.dtype), formatShape(in.shape)));
+      diag_.note(in.loc, "the input is declared here");
+    }
+  }
+  if (masked) {
+    int64_t len = 0;
+    for (const IO &in : g->inputs)
+      len += in.shape.size() == 1 ? in.shape[0] : 0;
+    if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 ||
+        g->targets[0].shape != std::vector<int64_t>{len}) {
+      diag_.error(e.loc, fmt::format("babi data with task = masked gives a label per position of "
+                                     "[story; question] (-1 where nothing is predicted), so the "
+                                     "model needs one target 'int[{}]' (story + question)",
+                                     len));
+      if (!g->targets.empty())
+        diag_.note(g->targets[0].loc, "the target is declared here");
+    }
+  } else if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 || !g->targets[0].shape.empty()) {
+    diag_.error(e.loc, "babi data gives one answer (a token id) per example, so the model needs one "
+                       "target 'target answer: int'");
+    if (!g->targets.empty())
+      diag_.note(g->targets[0].loc, "the target is declared here");
+  }
+}
+
+// text("corpus.txt", tokens = words|chars, window = N, mode = next|sequence)
+bool Checker::checkTextOption(const Arg &a) {
+  const Expr &v = *a.value;
+  auto oneOf = [&](std::initializer_list<const char *> names) {
+    std::string list;
+    for (const char *n : names) {
+      if (v.kind == ExprKind::Name && v.text == n)
+        return true;
+      list += fmt::format("{}{}", list.empty() ? "" : " or ", n);
+    }
+    std::vector<std::string> cands(names.begin(), names.end());
+    diag_.error(v.loc, fmt::format("{} of text data must be {}, got '{}'{}", a.name, list,
+                                   text(v), v.kind == ExprKind::Name ? suggest(v.text, cands) : ""));
+    return false;
+  };
+  if (a.name == "tokens")
+    return oneOf({"words", "chars"});
+  if (a.name == "mode")
+    return oneOf({"next", "sequence"});
+  if (a.name == "window")
+    return positiveInt(v, "window of text data").has_value();
+  diag_.error(a.nameLoc, fmt::format("text data has no option '{}'; its options are tokens "
+                                     "(words or chars), window (the number of tokens per "
+                                     "example) and mode (next or sequence){}",
+                                     a.name, suggest(a.name, {"tokens", "window", "mode"})));
+  return false;
+}
+
+// Defaults of text data, and the shapes the model needs for it.
+void Checker::finishTextData(const Expr &e, TrainConfig &cfg, const Graph *g) {
+  auto setDefault = [&](const std::string &key, TrainValue v) {
+    if (cfg.dataArgs.count(key))
+      return;
+    v.loc = e.loc;
+    cfg.dataArgs[key] = v;
+  };
+  TrainValue words, next;
+  words.string = "words";
+  next.string = "next";
+  setDefault("tokens", words);
+  setDefault("mode", next);
+  bool sequence = *cfg.dataArgs["mode"].string == "sequence";
+  if (!g)
+    return;
+  // the token ids go to the first input: int[T]
+  if (g->inputs.empty())
+    return;
+  const IO &in = g->inputs[0];
+  if (in.dtype != DType::I32 || in.shape.size() != 1) {
+    diag_.error(e.loc, fmt::format("text data gives each example a window of token ids, so the "
+                                   "model's input must be 'int[T]', but '{}' is {} {}",
+                                   in.name, in.dtype == DType::I32 ? "int" : "float",
+                                   formatShape(in.shape)));
+    diag_.note(in.loc, "the input is declared here");
+    return;
+  }
+  if (!cfg.dataArgs.count("window")) {
+    TrainValue w;
+    w.number = double(in.shape[0]);
+    setDefault("window", w);
+  }
+  if (g->targets.empty())
+    return;
+  const IO &tg = g->targets[0];
+  bool ok = tg.dtype == DType::I32 && tg.shape.size() == (sequence ? 1u : 0u);
+  if (!ok) {
+    diag_.error(e.loc,
+                sequence ? fmt::format("mode = sequence predicts the token after every "
+                                       "position of the window, so the target must be "
+                                       "'int[T]', but '{}' is {} {}",
+                                       tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                       formatShape(tg.shape))
+                         : fmt::format("mode = next predicts the token after the window, so "
+                                       "the target must be 'int' (one token id), but '{}' is "
+                                       "{} {}",
+                                       tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                       formatShape(tg.shape)));
+    diag_.note(tg.loc, "the target is declared here");
+  }
+}
+
+void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
+  static const std::map<std::string, std::vector<std::string>> opts = {
+      {"sgd", {"lr", "momentum"}},
+      {"adam", {"lr", "beta1", "beta2", "epsilon"}},
+      {"rmsprop", {"lr", "rho", "epsilon", "momentum"}},
+  };
+  const Expr *callee = &e;
+  if (e.kind == ExprKind::Call)
+    callee = e.lhs.get();
+  if (!callee || callee->kind != ExprKind::Name) {
+    diag_.error(e.loc, "expected an optimizer such as 'adam(lr = 0.01)'");
+    return;
+  }
+  auto it = opts.find(callee->text);
+  if (it == opts.end()) {
+    diag_.error(callee->loc, fmt::format("unknown optimizer '{}'; expected sgd, adam or rmsprop{}",
+                                         callee->text,
+                                         suggest(callee->text, {"sgd", "adam", "rmsprop"})));
+    return;
+  }
+  cfg.optimizer = it->first;
+  cfg.optimizerLoc = e.loc;
+  const auto &names = it->second;
+  size_t pos = 0;
+  if (e.kind != ExprKind::Call)
+    return;
+  for (const Arg &a : e.args) {
+    std::string key;
+    Loc kloc = a.name.empty() ? a.value->loc : a.nameLoc;
+    if (a.name.empty()) {
+      if (pos >= names.size()) {
+        diag_.error(a.value->loc, fmt::format("{} expects at most {} arguments, got {}", it->first,
+                                              names.size(), e.args.size()));
+        return;
+      }
+      key = names[pos++];
+    } else {
+      key = a.name;
+      if (std::find(names.begin(), names.end(), key) == names.end()) {
+        std::string list;
+        for (const std::string &n : names)
+          list += (list.empty() ? "" : ", ") + n;
+        diag_.error(kloc, fmt::format("{} has no argument '{}'; its arguments are {}{}", it->first,
+                                      key, list, suggest(key, names)));
+        continue;
+      }
+    }
+    if (cfg.optimizerArgs.count(key)) {
+      diag_.error(kloc, fmt::format("argument '{}' of {} is given twice", key, it->first));
+      continue;
+    }
+    auto v = number(*a.value, fmt::format("argument '{}' of {}", key, it->first));
+    if (!v)
+      continue;
+    if (v->f < 0 || (key == "lr" && v->f == 0)) {
+      diag_.error(a.value->loc, fmt::format("argument '{}' of {} must be {}, got {}", key, it->first,
+                                            key == "lr" ? "positive" : "non-negative", text(*a.value)));
+      continue;
+    }
+    TrainValue tv;
+    tv.number = v->f;
+    tv.loc = a.value->loc;
+    cfg.optimizerArgs[key] = tv;
+  }
+}
+
+} // namespace nnc::dsl::detail
+
