@@ -1,6 +1,6 @@
 // Cutting a translated model into separately compiled, content-keyed units.
 #include "CompileUnits.h"
-#include "ObjectCache.h"
+#include "nnc/CodeGen/ObjectCache.h"
 #include "nnc/CodeGen/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -113,26 +113,6 @@ static std::string unitKey(StringRef salt, StringRef content) {
   h.update(content);
   std::array<uint8_t, 32> digest = h.final();
   return toHex(ArrayRef<uint8_t>(digest).take_front(16), /*LowerCase=*/true);
-}
-
-std::string unitSalt(const CodeGenOptions &opts) {
-  const std::string &id = compilerIdentity();
-  if (id.empty())
-    return "";
-  std::string salt = id + "|" + opts.targetCPU + "|" + opts.targetFeatures;
-  if (opts.targetCPU.empty()) {
-    salt += "|" + sys::getHostCPUName().str();
-    StringMap<bool> host;
-    if (sys::getHostCPUFeatures(host)) {
-      std::vector<std::string> features;
-      for (auto &f : host)
-        features.push_back((f.second ? "+" : "-") + f.first().str());
-      llvm::sort(features);
-      for (const std::string &f : features)
-        salt += "," + f;
-    }
-  }
-  return salt;
 }
 
 void reuseCachedKernels(mlir::ModuleOp module, const ObjectCache &cache, StringRef salt,

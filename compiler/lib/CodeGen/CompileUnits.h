@@ -20,11 +20,6 @@ namespace nnc {
 struct CodeGenOptions;
 class ObjectCache;
 
-// What, besides a unit's IR, decides its object: this compiler's build
-// (compilerIdentity) and the target CPU and features (the host's when none
-// is given). Empty when the compiler cannot be told apart: no caching then.
-std::string unitSalt(const CodeGenOptions &opts);
-
 // Names each kernel of nnc-outline-kernels by its content key
 // (`nnc_k_<nn.key>`), and turns those whose object `cache` holds into
 // declarations, their objects appended to `reused`: lowering and LLVM then

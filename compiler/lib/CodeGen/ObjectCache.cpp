@@ -1,10 +1,13 @@
 // The unit object cache: one file per key, written aside and renamed.
-#include "ObjectCache.h"
+#include "nnc/CodeGen/ObjectCache.h"
+#include "nnc/CodeGen/Pipeline.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Object/ObjectFile.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Host.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -19,7 +22,7 @@ using namespace llvm;
 
 namespace nnc {
 
-std::string ObjectCache::path(StringRef key) const { return dir_ + "/" + key.str() + ".obj"; }
+std::string ObjectCache::path(StringRef key) const { return dir_ + "/" + key.str() + ext_; }
 
 bool ObjectCache::load(StringRef key, SmallVectorImpl<char> &object) const {
   if (dir_.empty())
@@ -28,9 +31,18 @@ bool ObjectCache::load(StringRef key, SmallVectorImpl<char> &object) const {
   auto buf = MemoryBuffer::getFile(p);
   if (!buf)
     return false;
-  auto file = object::ObjectFile::createObjectFile((*buf)->getMemBufferRef());
-  if (!file) { // damaged: compile again, and the store replaces it
-    consumeError(file.takeError());
+  ArrayRef<char> bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
+  std::vector<ArrayRef<char>> objects;
+  bool whole = splitObjectBundle(bytes, objects);
+  for (size_t i = 0; whole && i < objects.size(); ++i) {
+    auto file = object::ObjectFile::createObjectFile(
+        MemoryBufferRef(StringRef(objects[i].data(), objects[i].size()), key));
+    if (!file) {
+      consumeError(file.takeError());
+      whole = false;
+    }
+  }
+  if (!whole) { // damaged: compile again, and the store replaces it
     sys::fs::remove(p);
     return false;
   }
@@ -61,6 +73,11 @@ void ObjectCache::store(StringRef key, ArrayRef<char> object) const {
   }
 }
 
+void ObjectCache::remove(StringRef key) const {
+  if (!dir_.empty())
+    sys::fs::remove(path(key));
+}
+
 void ObjectCache::prune(size_t keep) const {
   if (dir_.empty())
     return;
@@ -68,7 +85,7 @@ void ObjectCache::prune(size_t keep) const {
   std::error_code ec;
   for (sys::fs::directory_iterator it(dir_, ec), end; it != end && !ec; it.increment(ec)) {
     sys::fs::file_status st;
-    if (StringRef(it->path()).endswith(".obj") && !sys::fs::status(it->path(), st))
+    if (StringRef(it->path()).endswith(ext_) && !sys::fs::status(it->path(), st))
       objects.emplace_back(st.getLastModificationTime(), it->path());
   }
   if (objects.size() <= keep)
@@ -77,6 +94,8 @@ void ObjectCache::prune(size_t keep) const {
   for (size_t i = 0; i + keep < objects.size(); ++i)
     sys::fs::remove(objects[i].second);
 }
+
+namespace {
 
 const std::string &compilerIdentity() {
   static const std::string id = [] {
@@ -90,6 +109,28 @@ const std::string &compilerIdentity() {
     return toHex(digest, /*LowerCase=*/true);
   }();
   return id;
+}
+
+} // namespace
+
+std::string cacheSalt(const CodeGenOptions &opts) {
+  const std::string &id = compilerIdentity();
+  if (id.empty())
+    return "";
+  std::string salt = id + "|" + opts.targetCPU + "|" + opts.targetFeatures;
+  if (opts.targetCPU.empty()) {
+    salt += "|" + sys::getHostCPUName().str();
+    StringMap<bool> host;
+    if (sys::getHostCPUFeatures(host)) {
+      std::vector<std::string> features;
+      for (auto &f : host)
+        features.push_back((f.second ? "+" : "-") + f.first().str());
+      llvm::sort(features);
+      for (const std::string &f : features)
+        salt += "," + f;
+    }
+  }
+  return salt;
 }
 
 } // namespace nnc

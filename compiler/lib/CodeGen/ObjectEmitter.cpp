@@ -2,7 +2,7 @@
 #include "nnc/CodeGen/ObjectEmitter.h"
 #include "nnc/CodeGen/Timing.h"
 #include "CompileUnits.h"
-#include "ObjectCache.h"
+#include "nnc/CodeGen/ObjectCache.h"
 #include "nnrt/nnrt_abi.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -296,9 +296,9 @@ bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
     cache.prune(kCachedUnits);
   // NNC_TIMING=1 (as for the MLIR passes): how much the cache saved.
   if (std::getenv("NNC_TIMING"))
-    errs() << "nnc: " << reused.size() + n - 1 << " kernels and the entry points: "
-           << reused.size() + n - todo.size() << " from the cache, " << todo.size()
-           << " compiled on " << threads << " threads\n";
+    errs() << "nnc: " << reused.size() + n << " units (" << reused.size() + n - 1
+           << " kernels and the entry points): " << reused.size() + n - todo.size()
+           << " from the cache, " << todo.size() << " compiled on " << threads << " threads\n";
   objects.insert(objects.begin(), std::make_move_iterator(reused.begin()),
                  std::make_move_iterator(reused.end()));
   n = objects.size();

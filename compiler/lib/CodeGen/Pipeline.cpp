@@ -3,7 +3,7 @@
 #include "nnc/CodeGen/ObjectEmitter.h"
 #include "nnc/CodeGen/Timing.h"
 #include "CompileUnits.h"
-#include "ObjectCache.h"
+#include "nnc/CodeGen/ObjectCache.h"
 #include "nnc/Conversion/Passes.h"
 #include "nnc/Conversion/Pipelines.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
@@ -220,7 +220,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     return success();
   }
   // Kernels whose objects the cache holds are not lowered or compiled again.
-  std::string salt = unitSalt(opts);
+  std::string salt = cacheSalt(opts);
   std::vector<llvm::SmallVector<char, 0>> reused;
   if (stop == Stage::Object) {
     TimingScope timing = compileTiming().nest("kernels from the cache");

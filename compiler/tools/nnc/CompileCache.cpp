@@ -4,33 +4,31 @@
 // to the compiler is a new key); the 64 used last are kept. A failed compile
 // leaves nothing behind, so errors are reported again every time.
 #include "CompileCache.h"
+#include "nnc/CodeGen/ObjectCache.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Host.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-#include <vector>
 
 namespace nnc::tool {
 
 namespace {
 
-// The object's path in the cache, "" for no cache. Sets `failed` when
-// building the module already fails (reported then).
-std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
-  std::string dir = cacheDir();
-  if (dir.empty())
-    return "";
+// The cache keeps the kCacheEntries models used last (a hit refreshes an
+// entry's time); storing one more removes the oldest, so the directory
+// stays bounded without a size setting.
+constexpr size_t kCacheEntries = 64;
+
+// The model's key, "" for no cache. Sets `failed` when building the module
+// already fails (reported then).
+std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
+  std::string salt = cacheSalt(o);
+  if (salt.empty())
+    return ""; // no way to tell this compiler from another: no cache
   std::string text;
   llvm::raw_string_ostream os(text);
   // The module is generated here to hash it and again by the compile on a
@@ -45,79 +43,10 @@ std::string cachePath(const dsl::Graph &g, const CodeGenOptions &o, bool &failed
   std::ostringstream k;
   k.precision(9);
   k << '|' << o.batch << '|' << o.stepBatch << '|' << opt.name << '|' << opt.beta1 << '|'
-    << opt.beta2 << '|' << opt.epsilon << '|' << opt.momentum << '|' << opt.rho << '|'
-    << o.targetCPU << '|' << o.targetFeatures << '|';
+    << opt.beta2 << '|' << opt.epsilon << '|' << opt.momentum << '|' << opt.rho << '|';
   h.update(k.str());
-  if (o.targetCPU.empty()) {
-    h.update(llvm::sys::getHostCPUName());
-    llvm::StringMap<bool> features;
-    if (llvm::sys::getHostCPUFeatures(features))
-      for (const auto &f : features)
-        h.update(f.getKey().str() + (f.getValue() ? "+" : "-"));
-  }
-  auto self = llvm::MemoryBuffer::getFile("/proc/self/exe");
-  if (!self)
-    return ""; // no way to tell this compiler from another: no cache
-  h.update((*self)->getBuffer());
-  return dir + "/" + llvm::toHex(h.final(), /*LowerCase=*/true) + ".o";
-}
-
-// The cache keeps the kCacheEntries objects used last (a hit refreshes an
-// object's time); storing one more removes the oldest, so the directory
-// stays bounded without a size setting.
-constexpr size_t kCacheEntries = 64;
-
-void pruneCache(llvm::StringRef dir) {
-  std::vector<std::pair<llvm::sys::TimePoint<>, std::string>> objects;
-  std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec)) {
-    llvm::sys::fs::file_status st;
-    if (llvm::StringRef(it->path()).endswith(".o") && !llvm::sys::fs::status(it->path(), st))
-      objects.emplace_back(st.getLastModificationTime(), it->path());
-  }
-  if (objects.size() <= kCacheEntries)
-    return;
-  std::sort(objects.begin(), objects.end());
-  for (size_t i = 0; i + kCacheEntries < objects.size(); ++i)
-    llvm::sys::fs::remove(objects[i].second);
-}
-
-// Writes `obj` to the cache as `path`, aside and then renamed: a reader
-// never sees half an object. Failing to write only loses the cache entry.
-void storeCached(const std::string &path, llvm::ArrayRef<char> obj) {
-  llvm::SmallString<256> tmp;
-  int fd = -1;
-  if (llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)) ||
-      llvm::sys::fs::createUniqueFile(path + ".%%%%%%.tmp", fd, tmp))
-    return;
-  llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
-  out.write(obj.data(), obj.size());
-  out.close();
-  if (out.has_error() || llvm::sys::fs::rename(tmp, path)) {
-    out.clear_error();
-    llvm::sys::fs::remove(tmp);
-    return;
-  }
-  pruneCache(llvm::sys::path::parent_path(path));
-}
-
-// A damaged entry is removed (and compiled again); a good one has its time
-// refreshed, so pruning keeps it.
-std::unique_ptr<LoadedModel> loadCached(const std::string &path, const ModelABI &abi,
-                                        std::string &err) {
-  auto buf = llvm::MemoryBuffer::getFile(path);
-  if (!buf)
-    return nullptr;
-  llvm::ArrayRef<char> obj((*buf)->getBufferStart(), (*buf)->getBufferSize());
-  std::unique_ptr<LoadedModel> loaded = loadObject(obj, abi.prefix, err);
-  if (!loaded) {
-    llvm::sys::fs::remove(path);
-  } else if (int fd; !llvm::sys::fs::openFileForWrite(path, fd, llvm::sys::fs::CD_OpenExisting,
-                                                      llvm::sys::fs::OF_Append)) {
-    llvm::sys::fs::setLastAccessAndModificationTime(fd, std::chrono::system_clock::now());
-    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-  }
-  return loaded;
+  h.update(salt);
+  return llvm::toHex(h.final(), /*LowerCase=*/true);
 }
 
 } // namespace
@@ -140,17 +69,23 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
   c.abi = describeModel(g, o);
   std::string err;
   bool failed = false;
-  const std::string cached = cachePath(g, o, failed);
+  std::string dir = cacheDir();
+  const std::string key = dir.empty() ? "" : cacheKey(g, o, failed);
   if (failed)
     return std::nullopt;
-  if (!cached.empty())
-    c.loaded = loadCached(cached, c.abi, err);
+  ObjectCache cache(key.empty() ? "" : dir, ".o");
+  llvm::SmallVector<char, 0> obj;
+  if (cache.load(key, obj)) {
+    c.loaded = loadObject(obj, c.abi.prefix, err);
+    if (!c.loaded) // damaged: compile again and replace it
+      cache.remove(key);
+  }
   if (!c.loaded) {
-    llvm::SmallVector<char, 0> obj;
+    obj.clear();
     if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
       return std::nullopt;
-    if (!cached.empty())
-      storeCached(cached, obj);
+    cache.store(key, obj);
+    cache.prune(kCacheEntries);
     c.loaded = loadObject(obj, c.abi.prefix, err);
   }
   if (!c.loaded) {

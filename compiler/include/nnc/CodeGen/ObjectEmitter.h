@@ -14,7 +14,7 @@ namespace nnc {
 // (Stage::LLVMIR, Stage::Asm) or emits a bundle of objects (Stage::Object:
 // one per kernel and one for the entry points, compiled on
 // opts.codegenThreads threads and kept in opts.objectCacheDir under keys
-// salted with `salt` (unitSalt)). `reused`: the objects of the kernels that
+// salted with `salt` (cacheSalt)). `reused`: the objects of the kernels that
 // `module` only declares (reuseCachedKernels), bundled first.
 bool emitNative(llvm::Module &module, const ModelABI &abi, const CodeGenOptions &opts,
                 const std::string &salt, std::vector<llvm::SmallVector<char, 0>> reused,
