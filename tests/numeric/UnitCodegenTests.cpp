@@ -159,6 +159,7 @@ TEST_CASE("unit codegen: the object cache gives back the same code and recompile
   // Again: every object from the cache, the same code.
   std::vector<char> warm = compileBlob(2, cache);
   CHECK(cachedFiles(cache) == files);
+  CHECK(warm == cold); // the same library whatever the cache held
   Run ra = train(compileSource(kModel, options(1), "parallel.nn"));
   Run rb = train(compileSource(kModel, options(2, cache), "parallel.nn"));
   CHECK(ra.losses == rb.losses);

@@ -116,7 +116,7 @@ static std::string unitKey(StringRef salt, StringRef content) {
 }
 
 void reuseCachedKernels(mlir::ModuleOp module, const ObjectCache &cache, StringRef salt,
-                        std::vector<SmallVector<char, 0>> &reused) {
+                        std::vector<KernelObject> &reused) {
   // Renamed in one walk: kernels are called by func.call only.
   llvm::StringMap<mlir::StringAttr> renamed;
   std::vector<mlir::func::FuncOp> kernels;
@@ -139,7 +139,7 @@ void reuseCachedKernels(mlir::ModuleOp module, const ObjectCache &cache, StringR
     fn.eraseBody();
     fn->removeAttr("llvm.linkage");
     fn->removeAttr("passthrough");
-    reused.push_back(std::move(object));
+    reused.push_back(KernelObject{name, std::move(object)});
   }
 }
 
@@ -168,6 +168,7 @@ std::vector<CompileUnit> splitIntoUnits(Module &m, StringRef salt) {
     CompileUnit u;
     u.key = unitKey(salt, name);
     u.kernel = true;
+    u.name = name.str();
     writeBitcode(*unit, u.bitcode);
     units.push_back(std::move(u));
     // In the entry points' unit, a declaration.

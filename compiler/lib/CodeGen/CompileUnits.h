@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "nnc/CodeGen/ObjectEmitter.h"
 
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ class ObjectCache;
 // declarations, their objects appended to `reused`: lowering and LLVM then
 // see only the kernels that changed.
 void reuseCachedKernels(mlir::ModuleOp module, const ObjectCache &cache, llvm::StringRef salt,
-                        std::vector<llvm::SmallVector<char, 0>> &reused);
+                        std::vector<KernelObject> &reused);
 
 struct CompileUnit {
   // Names the unit's object in the cache: a hash of the salt and of the
@@ -33,6 +34,7 @@ struct CompileUnit {
   std::string key;
   llvm::SmallVector<char, 0> bitcode;
   bool kernel = false; // a kernel's unit, or the entry points' (the last)
+  std::string name;    // the kernel's function
 };
 
 // One unit per kernel defined in `m` (an `nnc_k_<key>` function, with the

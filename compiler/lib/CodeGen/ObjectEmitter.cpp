@@ -236,7 +236,7 @@ std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
 // own LLVMContext, and stored. The objects are packed into one bundle (the
 // entry points' last), or returned alone when there is one.
 bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
-               std::vector<SmallVector<char, 0>> reused, SmallVectorImpl<char> &out,
+               std::vector<KernelObject> reused, SmallVectorImpl<char> &out,
                std::string &error) {
   std::vector<CompileUnit> units;
   {
@@ -299,8 +299,17 @@ bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
     errs() << "nnc: " << reused.size() + n << " units (" << reused.size() + n - 1
            << " kernels and the entry points): " << reused.size() + n - todo.size()
            << " from the cache, " << todo.size() << " compiled on " << threads << " threads\n";
-  objects.insert(objects.begin(), std::make_move_iterator(reused.begin()),
-                 std::make_move_iterator(reused.end()));
+  // Kernels by name, then the entry points: the same bundle whether a
+  // kernel came from the cache or was compiled now.
+  std::vector<KernelObject> kernels = std::move(reused);
+  for (size_t i = 0; i + 1 < n; ++i)
+    kernels.push_back(KernelObject{units[i].name, std::move(objects[i])});
+  llvm::sort(kernels, [](const KernelObject &a, const KernelObject &b) { return a.name < b.name; });
+  SmallVector<char, 0> entry = std::move(objects[n - 1]);
+  objects.clear();
+  for (KernelObject &k : kernels)
+    objects.push_back(std::move(k.bytes));
+  objects.push_back(std::move(entry));
   n = objects.size();
   if (n == 1) {
     out.assign(objects[0].begin(), objects[0].end());
@@ -323,7 +332,7 @@ bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
 } // namespace
 
 bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
-                const std::string &salt, std::vector<SmallVector<char, 0>> reused, Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
+                const std::string &salt, std::vector<KernelObject> reused, Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
                 std::string &error) {
   const std::string &p = abi.prefix;
   if (!addIOWrapper(m, p + "_predict", 1, error) ||

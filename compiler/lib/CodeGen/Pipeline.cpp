@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
@@ -36,71 +37,82 @@ using namespace mlir;
 
 namespace nnc {
 
-ModelABI describeModel(const dsl::Graph &g, const CodeGenOptions &opts) {
+namespace {
+
+ModelABI::Tensor abiTensor(StringRef name, int role, Type type, bool batched, int64_t offset) {
+  auto t = type.cast<RankedTensorType>();
+  ModelABI::Tensor out;
+  out.name = name.str();
+  out.role = role;
+  out.dtype = t.getElementType().isInteger(32) ? NNRT_I32 : NNRT_F32;
+  ArrayRef<int64_t> shape = batched ? t.getShape().drop_front() : t.getShape();
+  out.shape.assign(shape.begin(), shape.end());
+  out.offset = offset;
+  out.size = 1;
+  for (int64_t d : shape)
+    out.size *= d;
+  return out;
+}
+
+StringRef nameOf(func::FuncOp fn, unsigned i, bool result) {
+  auto a = result ? fn.getResultAttrOfType<StringAttr>(i, "nn.name")
+                  : fn.getArgAttrOfType<StringAttr>(i, "nn.name");
+  return a ? a.getValue() : StringRef();
+}
+
+} // namespace
+
+FailureOr<ModelABI> describeModule(ModuleOp module, const CodeGenOptions &opts) {
   ModelABI abi;
-  abi.name = g.modelName;
-  for (char c : g.modelName)
-    abi.prefix += char(std::tolower((unsigned char)c));
-  abi.batch = opts.batch;
-  auto add = [&](const std::string &name, int role, dsl::DType dt,
-                 const std::vector<int64_t> &shape, int64_t offset) {
-    ModelABI::Tensor t;
-    t.name = name;
-    t.role = role;
-    t.dtype = dt == dsl::DType::I32 ? NNRT_I32 : NNRT_F32;
-    t.shape = shape;
-    t.offset = offset;
-    t.size = 1;
-    for (int64_t d : shape)
-      t.size *= d;
-    abi.tensors.push_back(t);
-    return t.size;
-  };
-  for (const dsl::Param &p : g.params)
-    abi.numParams += add(p.name, NNRT_PARAM, dsl::DType::F32, p.shape, abi.numParams);
-  for (const dsl::IO &io : g.inputs)
-    add(io.name, NNRT_INPUT, io.dtype, io.shape, 0);
-  for (const dsl::IO &io : g.targets)
-    add(io.name, NNRT_TARGET, io.dtype, io.shape, 0);
-  for (const dsl::IO &io : g.outputs)
-    add(io.name, NNRT_OUTPUT, dsl::DType::F32, g.nodes[io.node].shape, 0);
-  const std::string &opt = opts.optimizer.name;
-  abi.optimizer = opt == "sgd" ? NNRT_OPT_SGD
-                  : opt == "rmsprop" ? NNRT_OPT_RMSPROP
-                                     : NNRT_OPT_ADAM;
-  abi.optStateSize = opt == "sgd" ? abi.numParams : 2 * abi.numParams;
-  if (const dsl::Graph *sg = opts.stepGraph) {
-    abi.hasStep = true;
-    abi.stepBatch = opts.stepBatch;
-    auto addStep = [&](const std::string &name, int role, dsl::DType dt,
-                       const std::vector<int64_t> &shape) {
-      ModelABI::Tensor t;
-      t.name = name;
-      t.role = role;
-      t.dtype = dt == dsl::DType::I32 ? NNRT_I32 : NNRT_F32;
-      t.shape = shape;
-      t.size = 1;
-      for (int64_t d : shape)
-        t.size *= d;
-      abi.stepTensors.push_back(t);
-    };
-    for (const dsl::IO &io : sg->inputs)
-      addStep(io.name, NNRT_INPUT, io.dtype, io.shape);
-    for (const dsl::Scan &sc : sg->scans)
-      for (const dsl::Scan::State &st : sc.states)
-        addStep(st.name, NNRT_STATE, dsl::DType::F32, st.shape);
-    for (const dsl::Graph::StepState &st : sg->stepStates)
-      addStep(st.name, NNRT_STATE, dsl::DType::F32, st.shape);
-    abi.stepContext = sg->context;
-    for (const dsl::IO &io : sg->outputs)
-      addStep(io.name, NNRT_OUTPUT, dsl::DType::F32, sg->nodes[io.node].shape);
+  auto model = module->getAttrOfType<StringAttr>("nn.model");
+  auto fwd = module.lookupSymbol<func::FuncOp>("forward");
+  auto ni = fwd ? fwd->getAttrOfType<IntegerAttr>("nn.num_inputs") : IntegerAttr();
+  auto nt = fwd ? fwd->getAttrOfType<IntegerAttr>("nn.num_targets") : IntegerAttr();
+  if (!model || !fwd || !ni || !nt) {
+    module.emitError("not an nn module of nnc: it needs the nn.model attribute and a "
+                     "@forward function with nn.num_inputs and nn.num_targets (print one "
+                     "with nnc compile --emit=nn)");
+    return failure();
   }
-  abi.loss = NNRT_LOSS_NONE;
-  if (g.lossNode >= 0) {
-    dsl::OpKind k = g.nodes[g.lossNode].op;
-    abi.loss = k == dsl::OpKind::CrossEntropy ? NNRT_LOSS_CROSS_ENTROPY
-               : k == dsl::OpKind::MSE        ? NNRT_LOSS_MSE
-                                              : NNRT_LOSS_NONE;
+  abi.name = model.getValue().str();
+  for (char c : abi.name)
+    abi.prefix += char(std::tolower((unsigned char)c));
+  unsigned numIn = ni.getInt(), numTgt = nt.getInt();
+  // The batch is in the types: the weights argument is [B].
+  abi.batch = fwd.getArgument(numIn + numTgt).getType().cast<RankedTensorType>().getDimSize(0);
+  for (auto p : module.getOps<nn::ParameterOp>())
+    abi.numParams += (abi.tensors.emplace_back(abiTensor(p.getSymName(), NNRT_PARAM, p.getType(),
+                                                         false, abi.numParams)),
+                      abi.tensors.back().size);
+  for (unsigned i = 0; i < numIn + numTgt; ++i)
+    abi.tensors.push_back(abiTensor(nameOf(fwd, i, false), i < numIn ? NNRT_INPUT : NNRT_TARGET,
+                                    fwd.getArgument(i).getType(), true, 0));
+  for (unsigned i = 1; i < fwd.getNumResults(); ++i)
+    abi.tensors.push_back(abiTensor(nameOf(fwd, i, true), NNRT_OUTPUT,
+                                    fwd.getFunctionType().getResult(i), true, 0));
+  const std::string &opt = opts.optimizer.name;
+  abi.optimizer = opt == "sgd" ? NNRT_OPT_SGD : opt == "rmsprop" ? NNRT_OPT_RMSPROP : NNRT_OPT_ADAM;
+  abi.optStateSize = opt == "sgd" ? abi.numParams : 2 * abi.numParams;
+  auto loss = fwd->getAttrOfType<StringAttr>("nn.loss");
+  abi.loss = !loss                                ? NNRT_LOSS_NONE
+             : loss.getValue() == "cross_entropy" ? NNRT_LOSS_CROSS_ENTROPY
+             : loss.getValue() == "mse"           ? NNRT_LOSS_MSE
+                                                  : NNRT_LOSS_NONE;
+  if (auto step = module.lookupSymbol<func::FuncOp>("step_forward")) {
+    // Arguments: inputs, then states; results: outputs, then the states.
+    abi.hasStep = true;
+    unsigned stepIn = step->getAttrOfType<IntegerAttr>("nn.num_inputs").getInt();
+    unsigned states = step.getNumArguments() - stepIn;
+    abi.stepBatch = step.getArgument(0).getType().cast<RankedTensorType>().getDimSize(0);
+    for (unsigned i = 0; i < step.getNumArguments(); ++i)
+      abi.stepTensors.push_back(abiTensor(nameOf(step, i, false),
+                                          i < stepIn ? NNRT_INPUT : NNRT_STATE,
+                                          step.getArgument(i).getType(), true, 0));
+    if (auto c = step->getAttrOfType<IntegerAttr>("nn.context"))
+      abi.stepContext = c.getInt();
+    for (unsigned i = 0; i + states < step.getNumResults(); ++i)
+      abi.stepTensors.push_back(abiTensor(nameOf(step, i, true), NNRT_OUTPUT,
+                                          step.getFunctionType().getResult(i), true, 0));
   }
   return abi;
 }
@@ -143,99 +155,141 @@ void printModule(ModuleOp m, llvm::raw_ostream &os) {
 
 } // namespace
 
-LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
-                           Stage stop, llvm::raw_ostream *dump,
-                           llvm::SmallVectorImpl<char> *object, ModelABI *abiOut) {
-  static bool registered = [] {
-    registerAllPasses();
-    nn::registerNNPasses();
-    registerNNConversionPasses();
-    return true;
-  }();
-  (void)registered;
+namespace {
 
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registry.insert<nn::NNDialect>();
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
-  MLIRContext ctx(registry);
-  ctx.loadAllAvailableDialects();
-  // Errors of the compiler itself point at the .nn line they came from.
-  ScopedDiagnosticHandler handler(&ctx, [](Diagnostic &d) {
+// An MLIRContext with every dialect and pass nnc uses, whose errors are
+// printed with the .nn line they came from.
+struct CompileContext {
+  CompileContext() : ctx(makeRegistry()), handler(&ctx, print) { ctx.loadAllAvailableDialects(); }
+
+  static DialectRegistry makeRegistry() {
+    static bool registered = [] {
+      registerAllPasses();
+      nn::registerNNPasses();
+      registerNNConversionPasses();
+      return true;
+    }();
+    (void)registered;
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    registry.insert<nn::NNDialect>();
+    registerLLVMDialectTranslation(registry);
+    registerOpenMPDialectTranslation(registry);
+    return registry;
+  }
+  static LogicalResult print(Diagnostic &d) {
     std::string loc;
     if (auto fl = d.getLocation().dyn_cast<FileLineColLoc>())
       loc = (fl.getFilename().getValue() + ":" + llvm::Twine(fl.getLine()) + ":" +
              llvm::Twine(fl.getColumn()) + ": ")
                 .str();
-    const char *sev = d.getSeverity() == DiagnosticSeverity::Error ? "error"
-                      : d.getSeverity() == DiagnosticSeverity::Warning
-                          ? "warning"
-                          : "note";
+    const char *sev = d.getSeverity() == DiagnosticSeverity::Error     ? "error"
+                      : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                                       : "note";
     llvm::errs() << loc << sev << ": " << d.str() << "\n";
     return success();
-  });
+  }
 
+  MLIRContext ctx;
+  ScopedDiagnosticHandler handler;
+};
+
+LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
+                        llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
+                        ModelABI *abiOut);
+
+} // namespace
+
+LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts, Stage stop,
+                           llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
+                           ModelABI *abiOut) {
+  CompileContext cc;
   TimingScope nnTiming = compileTiming().nest("nn module from the graph");
   OwningOpRef<ModuleOp> module =
-      generateNN(ctx, graph, opts.batch, opts.stepGraph, opts.stepBatch);
+      generateNN(cc.ctx, graph, opts.batch, opts.stepGraph, opts.stepBatch);
   nnTiming.stop();
-  if (!module || failed(verify(*module)))
+  if (!module)
     return failure();
+  return compileNN(*module, opts, stop, dump, object, abiOut);
+}
+
+LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &opts, Stage stop,
+                                llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
+                                ModelABI *abiOut) {
+  CompileContext cc;
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &cc.ctx);
+  if (!module)
+    return failure(); // the parser reported where
+  return compileNN(*module, opts, stop, dump, object, abiOut);
+}
+
+namespace {
+
+LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
+                        llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
+                        ModelABI *abiOut) {
+  if (failed(verify(module)))
+    return failure();
+  FailureOr<ModelABI> described = describeModule(module, opts);
+  if (failed(described))
+    return failure();
+  if (abiOut)
+    *abiOut = *described;
   if (stop == Stage::NN) {
-    printModule(*module, *dump);
+    if (dump)
+      printModule(module, *dump);
     return success();
   }
   const OptimizerConfig &o = opts.optimizer;
-  if (failed(runPipeline(*module,
+  if (failed(runPipeline(module,
                          trainPipeline(o.name, o.beta1, o.beta2, o.epsilon, o.momentum, o.rho),
                          "nn: autodiff, optimizer, entry points")))
     return failure();
   if (stop == Stage::NNTrain) {
-    printModule(*module, *dump);
+    printModule(module, *dump);
     return success();
   }
-  if (failed(runPipeline(*module, linalgPipeline(), "nn to linalg")))
+  if (failed(runPipeline(module, linalgPipeline(), "nn to linalg")))
     return failure();
-  ModelABI abi = describeModel(graph, opts);
-  countFlops(*module, abi);
+  ModelABI abi = *described;
+  countFlops(module, abi);
   if (abiOut)
     *abiOut = abi;
   if (stop == Stage::Linalg) {
     if (dump)
-      printModule(*module, *dump);
+      printModule(module, *dump);
     return success();
   }
-  prefixEntryPoints(*module, abi.prefix);
-  if (failed(runPipeline(*module, bufferizePipeline(vectorWidth(opts)),
+  prefixEntryPoints(module, abi.prefix);
+  if (failed(runPipeline(module, bufferizePipeline(vectorWidth(opts)),
                          "schedule, bufferize, plan memory, kernels")))
     return failure();
-  if (auto ws = (*module)->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
+  if (auto ws = module->getAttrOfType<IntegerAttr>("nn.workspace_bytes"))
     abi.workspaceBytes = ws.getInt();
   if (abiOut)
     *abiOut = abi;
   if (stop == Stage::Buffers) {
     if (dump)
-      printModule(*module, *dump);
+      printModule(module, *dump);
     return success();
   }
   // Kernels whose objects the cache holds are not lowered or compiled again.
   std::string salt = cacheSalt(opts);
-  std::vector<llvm::SmallVector<char, 0>> reused;
+  std::vector<KernelObject> reused;
   if (stop == Stage::Object) {
     TimingScope timing = compileTiming().nest("kernels from the cache");
-    reuseCachedKernels(*module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt,
+    reuseCachedKernels(module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt,
                        reused);
   }
-  if (failed(runPipeline(*module, llvmPipeline(), "to the LLVM dialect")))
+  if (failed(runPipeline(module, llvmPipeline(), "to the LLVM dialect")))
     return failure();
   if (stop == Stage::LLVMDialect) {
-    printModule(*module, *dump);
+    printModule(module, *dump);
     return success();
   }
   llvm::LLVMContext llctx;
   TimingScope translateTiming = compileTiming().nest("LLVM dialect to LLVM IR");
-  std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(*module, llctx, abi.prefix);
+  std::unique_ptr<llvm::Module> llmod = translateModuleToLLVMIR(module, llctx, abi.prefix);
   translateTiming.stop();
   if (!llmod) {
     llvm::errs() << "nnc: internal error: translation to LLVM IR failed\n";
@@ -250,5 +304,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts,
     *abiOut = abi;
   return success();
 }
+
+} // namespace
 
 } // namespace nnc

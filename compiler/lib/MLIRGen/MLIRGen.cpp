@@ -43,6 +43,18 @@ public:
     auto fn = b.create<func::FuncOp>(loc(dsl::Loc{g.file, 1, 1}), "step_forward",
                                      b.getFunctionType(ins, outs));
     fn->setAttr("nn.num_inputs", b.getI64IntegerAttr(g.inputs.size()));
+    // What the model table needs (describeModule): names, and the context.
+    unsigned a = 0;
+    for (const dsl::IO &io : g.inputs)
+      fn.setArgAttr(a++, "nn.name", b.getStringAttr(io.name));
+    for (const dsl::Scan &sc : g.scans)
+      for (const dsl::Scan::State &st : sc.states)
+        fn.setArgAttr(a++, "nn.name", b.getStringAttr(st.name));
+    for (const dsl::Graph::StepState &st : g.stepStates)
+      fn.setArgAttr(a++, "nn.name", b.getStringAttr(st.name));
+    for (auto [i, io] : llvm::enumerate(g.outputs))
+      fn.setResultAttr(i, "nn.name", b.getStringAttr(io.name));
+    fn->setAttr("nn.context", b.getI64IntegerAttr(g.context));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
     args = entry->getArguments();
@@ -105,6 +117,18 @@ public:
                                      b.getFunctionType(ins, outs));
     fn->setAttr("nn.num_inputs", b.getI64IntegerAttr(g.inputs.size()));
     fn->setAttr("nn.num_targets", b.getI64IntegerAttr(g.targets.size()));
+    // What the model table needs (describeModule): names and the loss.
+    unsigned a = 0;
+    for (const dsl::IO &io : g.inputs)
+      fn.setArgAttr(a++, "nn.name", b.getStringAttr(io.name));
+    for (const dsl::IO &io : g.targets)
+      fn.setArgAttr(a++, "nn.name", b.getStringAttr(io.name));
+    for (auto [i, io] : llvm::enumerate(g.outputs))
+      fn.setResultAttr(1 + i, "nn.name", b.getStringAttr(io.name));
+    OpKind lossKind = g.lossNode >= 0 ? g.nodes[g.lossNode].op : OpKind::Input;
+    fn->setAttr("nn.loss", b.getStringAttr(lossKind == OpKind::CrossEntropy ? "cross_entropy"
+                                           : lossKind == OpKind::MSE      ? "mse"
+                                                                          : "none"));
     if (dropout)
       fn->setAttr("nn.key", b.getUnitAttr()); // the last argument: the dropout key
     Block *entry = fn.addEntryBlock();

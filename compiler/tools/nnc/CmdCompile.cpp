@@ -49,24 +49,45 @@ int cmdCompile(const Args &a) {
                 "or asm, got '" + emit + "'");
   if (emit.empty() && !a.has("o"))
     return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
-  auto g = loadGraph(a);
-  if (!g || !checkDataClasses(*g))
-    return 1;
+  // An nn module that --emit=nn printed compiles too: its batch and step
+  // are in it, and the flags give the optimizer and the target.
+  bool module = llvm::StringRef(a.file).endswith(".mlir");
+  std::optional<dsl::Graph> g;
+  std::unique_ptr<dsl::Graph> stepGraph;
   std::string err;
-  auto o = codegenOptions(a, *g, err);
+  std::optional<CodeGenOptions> o;
+  if (module) {
+    if (a.has("batch"))
+      return fail("--batch does not apply to '" + a.file + "': an nn module's batch is in "
+                  "its types (give --batch to the --emit=nn that printed it)");
+    if (!llvm::sys::fs::exists(a.file))
+      return fail("cannot read '" + a.file + "'");
+    o = codegenOptions(a, dsl::Graph{}, err);
+  } else {
+    g = loadGraph(a);
+    if (!g || !checkDataClasses(*g))
+      return 1;
+    o = codegenOptions(a, *g, err);
+    // Recurrent models get their generation entry point in the library too.
+    if (o)
+      stepGraph = loadStepGraph(a, *g);
+  }
   if (!o)
     return fail(err);
-  // Recurrent models get their generation entry point in the library too.
-  std::unique_ptr<dsl::Graph> stepGraph = loadStepGraph(a, *g);
   o->stepGraph = stepGraph.get();
+  auto compile = [&](Stage stage, llvm::raw_ostream *os, llvm::SmallVectorImpl<char> *obj,
+                     ModelABI *abi) {
+    return module ? compileModuleFile(a.file, *o, stage, os, obj, abi)
+                  : compileModel(*g, *o, stage, os, obj, abi);
+  };
   if (!emit.empty()) {
     std::cout.flush();
     llvm::raw_fd_ostream &os = llvm::outs();
-    return mlir::failed(compileModel(*g, *o, stages.at(emit), &os, nullptr)) ? 1 : 0;
+    return mlir::failed(compile(stages.at(emit), &os, nullptr, nullptr)) ? 1 : 0;
   }
   llvm::SmallVector<char, 0> obj;
   ModelABI abi;
-  if (mlir::failed(compileModel(*g, *o, Stage::Object, nullptr, &obj, &abi)))
+  if (mlir::failed(compile(Stage::Object, nullptr, &obj, &abi)))
     return 1;
   std::string dir = a.get("o");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))

@@ -25,7 +25,8 @@ constexpr size_t kCacheEntries = 64;
 
 // The model's key, "" for no cache. Sets `failed` when building the module
 // already fails (reported then).
-std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, bool &failed) {
+std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, ModelABI &abi,
+                     bool &failed) {
   std::string salt = cacheSalt(o);
   if (salt.empty())
     return ""; // no way to tell this compiler from another: no cache
@@ -33,7 +34,7 @@ std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, bool &failed)
   llvm::raw_string_ostream os(text);
   // The module is generated here to hash it and again by the compile on a
   // miss: compileModel takes a graph, not a module.
-  if (mlir::failed(compileModel(g, o, Stage::NN, &os, nullptr))) {
+  if (mlir::failed(compileModel(g, o, Stage::NN, &os, nullptr, &abi))) {
     failed = true;
     return "";
   }
@@ -66,11 +67,10 @@ std::string cacheDir() {
 
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
   Compiled c;
-  c.abi = describeModel(g, o);
   std::string err;
   bool failed = false;
   std::string dir = cacheDir();
-  const std::string key = dir.empty() ? "" : cacheKey(g, o, failed);
+  const std::string key = dir.empty() ? "" : cacheKey(g, o, c.abi, failed);
   if (failed)
     return std::nullopt;
   ObjectCache cache(key.empty() ? "" : dir, ".o");
@@ -82,7 +82,7 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
   }
   if (!c.loaded) {
     obj.clear();
-    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj)))
+    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj, &c.abi)))
       return std::nullopt;
     cache.store(key, obj);
     cache.prune(kCacheEntries);

@@ -73,7 +73,7 @@ const std::vector<Command> &commands() {
             "story lines, then a question ending with '?' (answered as\n"
             "'yes (0.97)'); an empty line starts a new story"},
        })},
-      {"compile", "write DIR/lib<model>.a and DIR/<model>.h", cmdCompile,
+      {"compile", "write DIR/lib<model>.a and DIR/<model>.h (from a .nn file, or the .mlir --emit=nn printed)", cmdCompile,
        withCodegen({
            {"o", "DIR", "the directory to write the object, library and header to"},
            {"emit", "STAGE", "print a stage instead: ast, nn, nn-train, linalg, buffers,\n"

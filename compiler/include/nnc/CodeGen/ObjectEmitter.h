@@ -4,6 +4,14 @@
 
 #include <vector>
 
+namespace nnc {
+// A kernel's compiled object, by the kernel's name (nnc_k_<key>).
+struct KernelObject {
+  std::string name;
+  llvm::SmallVector<char, 0> bytes;
+};
+} // namespace nnc
+
 namespace llvm {
 class Module;
 }
@@ -15,9 +23,10 @@ namespace nnc {
 // one per kernel and one for the entry points, compiled on
 // opts.codegenThreads threads and kept in opts.objectCacheDir under keys
 // salted with `salt` (cacheSalt)). `reused`: the objects of the kernels that
-// `module` only declares (reuseCachedKernels), bundled first.
+// `module` only declares (reuseCachedKernels). The bundle holds the kernels
+// ordered by name, then the entry points: the same bytes whatever the cache held.
 bool emitNative(llvm::Module &module, const ModelABI &abi, const CodeGenOptions &opts,
-                const std::string &salt, std::vector<llvm::SmallVector<char, 0>> reused,
+                const std::string &salt, std::vector<KernelObject> reused,
                 Stage stop, llvm::raw_ostream *dump,
                 llvm::SmallVectorImpl<char> *object, std::string &error);
 } // namespace nnc

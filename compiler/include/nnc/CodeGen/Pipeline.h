@@ -67,7 +67,11 @@ struct ModelABI {
   std::vector<Tensor> stepTensors; // step inputs, states, outputs
 };
 
-ModelABI describeModel(const dsl::Graph &graph, const CodeGenOptions &opts);
+// The model table of an nn module (names from MLIRGen's attributes: the
+// model, the parameters, @forward's and @step_forward's arguments and
+// results, the loss), for any module `nnc compile --emit=nn` printed. Fails,
+// with an error on the module, when it is not such a module.
+mlir::FailureOr<ModelABI> describeModule(mlir::ModuleOp module, const CodeGenOptions &opts);
 
 // The stages `nnc compile --emit=` can print, in pipeline order.
 // Buffers: bufferized, scheduled and laid out in the workspace (nnc-plan-memory).
@@ -82,6 +86,12 @@ mlir::LogicalResult compileModel(const dsl::Graph &graph,
                                  llvm::raw_ostream *dump,
                                  llvm::SmallVectorImpl<char> *object,
                                  ModelABI *abi = nullptr);
+// The same from an nn module in a file (what `nnc compile --emit=nn`
+// printed): its batch and the step are those of the module.
+mlir::LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &opts,
+                                      Stage stop, llvm::raw_ostream *dump,
+                                      llvm::SmallVectorImpl<char> *object,
+                                      ModelABI *abi = nullptr);
 
 // Sets abi's predictFlops and trainFlops from the module in linalg form.
 void countFlops(mlir::ModuleOp module, ModelABI &abi);

@@ -132,6 +132,9 @@ struct GenerateBackwardPass
     }
     b.create<func::ReturnOp>(gradRet.getLoc(), results);
     gradRet.erase();
+    // More results than @forward's: its result attributes (MLIRGen's output
+    // names) would no longer line up.
+    grad.removeResAttrsAttr();
     grad.setFunctionType(
         b.getFunctionType(grad.getFunctionType().getInputs(), types));
     return success();
