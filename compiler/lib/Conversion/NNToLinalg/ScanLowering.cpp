@@ -1,0 +1,124 @@
+// Lowers nn.scan (recurrence over time) to an scf.for.
+#include "LoweringUtils.h"
+
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace nnc::nn;
+using namespace nnc::nn_to_linalg;
+
+namespace {
+
+// The slice of a [B, T, ...] sequence at time step t (a rank-reducing
+// slice: the step is [B, ...]).
+struct StepSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RankedTensorType stepType;
+};
+StepSlice stepSlice(OpBuilder &b, Value seq, Value t) {
+  auto st = tensorType(seq);
+  int64_t rank = st.getRank();
+  StepSlice r;
+  SmallVector<int64_t> shape{st.getDimSize(0)};
+  shape.append(st.getShape().begin() + 2, st.getShape().end());
+  r.stepType = RankedTensorType::get(shape, st.getElementType());
+  for (int64_t i = 0; i < rank; ++i) {
+    r.offsets.push_back(i == 1 ? OpFoldResult(t) : OpFoldResult(b.getIndexAttr(0)));
+    r.sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
+    r.strides.push_back(b.getIndexAttr(1));
+  }
+  return r;
+}
+
+Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
+  StepSlice s = stepSlice(b, seq, t);
+  return b.create<tensor::ExtractSliceOp>(l, s.stepType, seq, s.offsets, s.sizes,
+                                          s.strides);
+}
+
+Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t) {
+  StepSlice s = stepSlice(b, seq, t);
+  return b.create<tensor::InsertSliceOp>(l, step, seq, s.offsets, s.sizes, s.strides);
+}
+
+// nn.scan as an scf.for over time carrying the states (and the output and
+// saved-state sequences being filled); the body's nn ops are cloned into the
+// loop and lowered by the other patterns.
+struct LowerScan : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    unsigned S = op.getNumStates(), K = op.getNumOutputs(), N = op.getSequences().size();
+    int64_t T = op.getLength();
+    bool seqOut = op.getReturnSequence(), save = op.getSaveStates(), rev = op.getReverse();
+    Block &body = op.getBody().front();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    // The loop writes the states in place, so each starts in a buffer of
+    // its own (an init may be a constant or a value used elsewhere).
+    SmallVector<Value> iters;
+    for (Value init : op.getInits())
+      iters.push_back(r.create<linalg::CopyOp>(loc, init, empty(r, loc, tensorType(init)))
+                          .getResult(0));
+    for (unsigned k = 0; k < K; ++k) {
+      auto rt = tensorType(op.getResult(S + k));
+      iters.push_back(seqOut ? empty(r, loc, rt) : fill(r, loc, rt, 0.0f));
+    }
+    if (save)
+      for (unsigned i = 0; i < S; ++i)
+        iters.push_back(empty(r, loc, tensorType(op.getResult(S + K + i))));
+    unsigned R = op.getNumResiduals();
+    for (Value res : op.getResidualSequences())
+      iters.push_back(empty(r, loc, tensorType(res)));
+    Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
+    Value ub = r.create<arith::ConstantIndexOp>(loc, T);
+    Value one = r.create<arith::ConstantIndexOp>(loc, 1);
+    auto loop = r.create<scf::ForOp>(
+        loc, lb, ub, one, iters, [&](OpBuilder &b, Location l, Value i, ValueRange it) {
+          Value t = i;
+          if (rev)
+            t = b.create<arith::SubIOp>(l, b.create<arith::ConstantIndexOp>(l, T - 1), i);
+          // The state at the start of the step is saved before the step
+          // overwrites it.
+          SmallVector<Value> savedNext;
+          if (save)
+            for (unsigned s = 0; s < S; ++s)
+              savedNext.push_back(insertStep(b, l, it[s], it[S + K + s], t));
+          IRMapping map;
+          for (unsigned s = 0; s < S; ++s)
+            map.map(body.getArgument(s), it[s]);
+          for (unsigned n = 0; n < N; ++n)
+            map.map(body.getArgument(S + n), extractStep(b, l, op.getSequences()[n], t));
+          for (unsigned c = 0; c < op.getCaptures().size(); ++c)
+            map.map(body.getArgument(S + N + c), op.getCaptures()[c]);
+          for (Operation &o : body.without_terminator())
+            b.clone(o, map);
+          // New states are copied into the loop-carried buffers: MLIR 16's
+          // bufferization needs every yielded value to be its iter_arg's
+          // buffer, and the copy comes after the step's last read of it.
+          auto carry = [&](Value v, Value into) {
+            return b.create<linalg::CopyOp>(l, v, into).getResult(0);
+          };
+          SmallVector<Value> next;
+          for (unsigned s = 0; s < S; ++s)
+            next.push_back(carry(map.lookupOrDefault(yield.getValues()[s]), it[s]));
+          for (unsigned k = 0; k < K; ++k) {
+            Value y = map.lookupOrDefault(yield.getValues()[S + k]);
+            next.push_back(seqOut ? insertStep(b, l, y, it[S + k], t) : carry(y, it[S + k]));
+          }
+          next.append(savedNext);
+          unsigned firstRes = S + K + (save ? S : 0);
+          for (unsigned q = 0; q < R; ++q)
+            next.push_back(insertStep(b, l, map.lookupOrDefault(yield.getValues()[S + K + q]),
+                                      it[firstRes + q], t));
+          b.create<scf::YieldOp>(l, next);
+        });
+    r.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+void nnc::nn_to_linalg::populateScanPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerScan>(patterns.getContext());
+}
