@@ -229,7 +229,9 @@ bool Parser::recoverToBrace() {
   return is(Tok::LBrace);
 }
 
-// A `{` ... `}` block of statements. Returns false if it was not closed.
+// A `{` ... `}` block, each item parsed by `parseItem`. Sets `hadErrors`
+// (it never clears it) when an error is reported inside the block or when
+// it has no '{'.
 template <typename F>
 void Parser::parseBlock(const std::string &what, F &&parseItem, bool &hadErrors) {
   Loc open = tok().loc;
