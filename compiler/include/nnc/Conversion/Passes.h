@@ -14,6 +14,12 @@
 #include "mlir/Pass/Pass.h"
 
 namespace nnc {
+// On a linalg.generic: its inputs may be read through the permutations that
+// produce them (nnc-fuse-elementwise folds a transposing copy into the
+// generic's indexing map instead of materializing it). Set by
+// convert-nn-to-linalg on products that no register tile will schedule.
+constexpr llvm::StringLiteral kReadThroughPermutations = "nnc.read_through_permutations";
+
 std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();

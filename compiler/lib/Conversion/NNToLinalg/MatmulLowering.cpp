@@ -165,8 +165,56 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
   }
 };
 
+// One row per slice (batch-1 generation: each head's one query against the
+// key cache, then its weights against the value cache). The product is
+// bound by reading B, which is as large as the whole product, so it is one
+// generic over all slices that reads B where it lies: transposed B in (n, k)
+// order with the reduction innermost over contiguous k, plain B in (k, n)
+// order with n innermost. No transposed copy is made, and the permutation
+// that splits the caches into heads is read through too
+// (nnc-fuse-elementwise folds it into the maps of a generic marked
+// kReadThroughPermutations). Costs the step of the tiny GPT three copies of
+// each layer's 64 KB caches per token.
+struct LowerBatchMatVec : OpRewritePattern<BatchMatMulOp> {
+  LowerBatchMatVec(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(BatchMatMulOp op, PatternRewriter &r) const override {
+    auto rt = tensorType(op.getResult());
+    int64_t rank = rt.getRank();
+    if (op.getTransposeA() || rt.getDimSize(rank - 2) != 1 ||
+        tensorType(op.getLhs()).getRank() != rank || tensorType(op.getRhs()).getRank() != rank)
+      return failure();
+    MLIRContext *ctx = r.getContext();
+    bool tb = op.getTransposeB();
+    // Loops: the slices' axes, m, then (n, k) or (k, n).
+    SmallVector<AffineExpr> lead;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      lead.push_back(getAffineDimExpr(i, ctx));
+    AffineExpr dm = getAffineDimExpr(rank - 2, ctx);
+    AffineExpr dn = getAffineDimExpr(tb ? rank - 1 : rank, ctx);
+    AffineExpr dk = getAffineDimExpr(tb ? rank : rank - 1, ctx);
+    auto map = [&](AffineExpr x, AffineExpr y) {
+      SmallVector<AffineExpr> e(lead);
+      e.push_back(x);
+      e.push_back(y);
+      return AffineMap::get(rank + 1, 0, e, ctx);
+    };
+    SmallVector<utils::IteratorType> iters = parallel(rank + 1);
+    iters[tb ? rank : rank - 1] = utils::IteratorType::reduction;
+    Value v = generic(r, op.getLoc(), ValueRange{op.getLhs(), op.getRhs()},
+                      fill(r, op.getLoc(), rt, 0.0f),
+                      {map(dm, dk), tb ? map(dn, dk) : map(dk, dn), map(dm, dn)}, iters,
+                      [](OpBuilder &b, Location l, ValueRange args) {
+                        Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
+                        b.create<linalg::YieldOp>(l, addf(b, l, args[2], p));
+                      })[0];
+    v.getDefiningOp()->setAttr(nnc::kReadThroughPermutations, r.getUnitAttr());
+    r.replaceOp(op, v);
+    return success();
+  }
+};
+
 } // namespace
 
 void nnc::nn_to_linalg::populateMatmulPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerMatMul, LowerBatchMatMul, LowerTranspose>(patterns.getContext());
+  patterns.add<LowerMatMul, LowerBatchMatMul, LowerBatchMatVec, LowerTranspose>(patterns.getContext());
 }
