@@ -441,6 +441,146 @@ void scheduleReadThrough(IRRewriter &rw, linalg::GenericOp op) {
       (void)linalg::vectorize(rw, l);
 }
 
+// Panels of loop-invariant B matrices, per matrix and strip width.
+using PanelCache = DenseMap<std::pair<Value, int64_t>, Value>;
+
+// Tiles a product to register blocks (after blocking a long reduction and
+// packing B's strips where that pays) and vectorizes the blocks.
+void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
+                           PanelCache &panelsOf) {
+  // Loops are (m, n, k) as NNToLinalg builds them; the register block
+  // is mr rows by nr columns (a multiple of the vector width when it
+  // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
+  // mr*nr/vw FMAs per k step.
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // A long reduction (the weight gradient of a recurrent layer sums over
+  // B * T rows) runs in blocks of at most kMaxKBlock: a block's columns of
+  // B for one register tile stay in L1 while every row tile of A passes
+  // over them (n tiles outside, m tiles inside), instead of streaming all
+  // of B's rows from L2 for every tile.
+  // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
+  // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
+  int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
+                        : pickTile(ranges[0], {6, 4, 2, 1});
+  // One row (batch-1 generation: a matrix-vector product, bound by
+  // reading B): 8 vectors of columns per tile, so each row of B is read
+  // as 256 contiguous bytes instead of 64.
+  int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
+                                                     vw / 4, 2, 1})
+                              : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
+  // B invariant in a loop around the product (a scan's weights): its
+  // panels are packed once before that loop (packPanels). Only products
+  // whose strips are packed (blocked, several row tiles) use them; the
+  // loop is found before tiling adds loops of its own.
+  Value wholeB = op.getDpsInputOperand(1)->get();
+  bool blocksK = ranges[2] > maxUnblockedK(vw, ranges[1]);
+  bool packsStrips = blocksK && ranges[0] >= 2 * mr;
+  scf::ForOp panelLoop = packsStrips && ranges[1] % nr == 0
+                             ? outermostInvariantLoop(op, wholeB)
+                             : scf::ForOp();
+  linalg::GenericOp inner = op;
+  bool blocked = false;
+  scf::ForOp rowBlockLoop;
+  if (blocksK) {
+    int64_t kc = kMaxKBlock;
+    for (int64_t c = kMaxKBlock; c >= kMaxKBlock / 2; --c)
+      if (ranges[2] % c == 0) {
+        kc = c;
+        break;
+      }
+    // Many rows: A's block [M, kc] would not stay in L2 while the column
+    // tiles sweep it, so rows run in blocks of mc too (a multiple of the
+    // register block that divides M, keeping every tile static, and at
+    // least 64 rows: thinner blocks would reread B's block too often).
+    int64_t mc = 0;
+    if (ranges[0] > kMaxMBlock)
+      for (int64_t c = kMaxMBlock - kMaxMBlock % mr; c >= kMaxMBlock / 2; c -= mr)
+        if (ranges[0] % c == 0) {
+          mc = c;
+          break;
+        }
+    scf::SCFTilingOptions kopts;
+    kopts.setTileSizes({mc, 0, kc});
+    kopts.setInterchange({2, 0, 1});
+    rw.setInsertionPoint(op);
+    auto ktiled = scf::tileUsingSCFForOp(
+        rw, cast<TilingInterface>(op.getOperation()), kopts);
+    if (succeeded(ktiled) && ktiled->tiledOps.size() == 1 &&
+        isa<linalg::GenericOp>(ktiled->tiledOps[0])) {
+      rw.replaceOp(op, ktiled->replacements);
+      inner = cast<linalg::GenericOp>(ktiled->tiledOps[0]);
+      blocked = true;
+      // Row blocks are the threads' share: one fork per block of rows
+      // rather than per block and column tile.
+      if (mc && ktiled->loops.size() == 2)
+        rowBlockLoop = ktiled->loops[1];
+    }
+  }
+  op = inner;
+  // Packing B: in a reduction block every row tile of A reads the same
+  // [kc, nr] strip of B, row after row. B's rows are N floats apart; when
+  // that is a multiple of 4 KiB (2048 columns: an LSTM's four gates of
+  // 512) every row of the strip falls into the same L1 set and the strip
+  // is read from L3 again for every row tile. A contiguous copy of the
+  // strip, made once per column tile, stays in L1 while the row tiles pass
+  // over it. Worth it when there are several row tiles to share a copy.
+  Operation *stripLoop = nullptr;
+  if (blocked && packsStrips) {
+    packA(rw, op);
+    scf::SCFTilingOptions nopts;
+    nopts.setTileSizes({0, nr, 0});
+    rw.setInsertionPoint(op);
+    auto ntiled = scf::tileUsingSCFForOp(
+        rw, cast<TilingInterface>(op.getOperation()), nopts);
+    if (succeeded(ntiled) && ntiled->tiledOps.size() == 1 &&
+        ntiled->loops.size() == 1 && isa<linalg::GenericOp>(ntiled->tiledOps[0])) {
+      rw.replaceOp(op, ntiled->replacements);
+      op = cast<linalg::GenericOp>(ntiled->tiledOps[0]);
+      stripLoop = ntiled->loops.front();
+      rw.setInsertionPoint(op);
+      Value strip = op.getDpsInputOperand(1)->get(), packed;
+      if (panelLoop) {
+        Value &panels = panelsOf[{wholeB, nr}];
+        if (!panels)
+          panels = packPanels(rw, wholeB, nr, panelLoop);
+        packed = stripOfPanels(rw, op.getLoc(), strip, wholeB, panels, nr);
+      }
+      op->setOperand(1, packed ? packed : contiguousCopy(rw, op.getLoc(), strip));
+    }
+  }
+  scf::SCFTilingOptions options;
+  options.setTileSizes({mr, stripLoop ? 0 : nr, 1});
+  if (blocked && !stripLoop)
+    options.setInterchange({1, 0, 2});
+  rw.setInsertionPoint(op);
+  auto tiled = scf::tileUsingSCFForOp(
+      rw, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return; // the untiled op still lowers to loops
+  rw.replaceOp(op, tiled->replacements);
+  // Big enough products split their outer tile loop between threads
+  // (nnc-parallelize-loops, after bufferization): a million
+  // multiply-adds is ~30 us on one core, against a few us to wake a
+  // thread.
+  // A one-row product (batch-1 generation) is bound by reading B, not
+  // by multiply-adds: a quarter of the threshold is still 1 MB of B
+  // (~80 us here), and two cores read it nearly twice as fast. Its
+  // threads share the column tiles (the row loop has one iteration).
+  bool oneRow = ranges[0] == 1;
+  int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
+  if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork) {
+    Operation *loop = rowBlockLoop  ? rowBlockLoop.getOperation()
+                      : stripLoop ? stripLoop
+                                  : tiled->loops.front().getOperation();
+    if (oneRow && !blocked && tiled->loops.size() > 1)
+      loop = tiled->loops[1].getOperation();
+    loop->setAttr(kParallelAttr, rw.getUnitAttr());
+  }
+  for (Operation *t : tiled->tiledOps)
+    if (auto l = dyn_cast<linalg::LinalgOp>(t))
+      (void)linalg::vectorize(rw, l);
+}
+
 bool reducesInnermost(linalg::GenericOp op) {
   return op.getIteratorTypesArray().back() == utils::IteratorType::reduction;
 }
@@ -477,143 +617,10 @@ struct ScheduleMatmulsPass
     SmallVector<linalg::GenericOp> pieces;
     for (linalg::GenericOp op : matmuls)
       splitForTiles(rewriter, op, vw, pieces);
-    // Panels of loop-invariant B matrices, per matrix and strip width.
-    DenseMap<std::pair<Value, int64_t>, Value> panelsOf;
-    for (linalg::GenericOp op : pieces) {
-      if (scheduleRowStream(rewriter, op, vw))
-        continue;
-      // Loops are (m, n, k) as NNToLinalg builds them; the register block
-      // is mr rows by nr columns (a multiple of the vector width when it
-      // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
-      // mr*nr/vw FMAs per k step.
-      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      // A long reduction (the weight gradient of a recurrent layer sums over
-      // B * T rows) runs in blocks of at most kMaxKBlock: a block's columns of
-      // B for one register tile stay in L1 while every row tile of A passes
-      // over them (n tiles outside, m tiles inside), instead of streaming all
-      // of B's rows from L2 for every tile.
-      // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
-      // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
-      int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
-                            : pickTile(ranges[0], {6, 4, 2, 1});
-      // One row (batch-1 generation: a matrix-vector product, bound by
-      // reading B): 8 vectors of columns per tile, so each row of B is read
-      // as 256 contiguous bytes instead of 64.
-      int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
-                                                         vw / 4, 2, 1})
-                                  : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
-      // B invariant in a loop around the product (a scan's weights): its
-      // panels are packed once before that loop (packPanels). Only products
-      // whose strips are packed (blocked, several row tiles) use them; the
-      // loop is found before tiling adds loops of its own.
-      Value wholeB = op.getDpsInputOperand(1)->get();
-      bool blocksK = ranges[2] > maxUnblockedK(vw, ranges[1]);
-      bool packsStrips = blocksK && ranges[0] >= 2 * mr;
-      scf::ForOp panelLoop = packsStrips && ranges[1] % nr == 0
-                                 ? outermostInvariantLoop(op, wholeB)
-                                 : scf::ForOp();
-      linalg::GenericOp inner = op;
-      bool blocked = false;
-      scf::ForOp rowBlockLoop;
-      if (blocksK) {
-        int64_t kc = kMaxKBlock;
-        for (int64_t c = kMaxKBlock; c >= kMaxKBlock / 2; --c)
-          if (ranges[2] % c == 0) {
-            kc = c;
-            break;
-          }
-        // Many rows: A's block [M, kc] would not stay in L2 while the column
-        // tiles sweep it, so rows run in blocks of mc too (a multiple of the
-        // register block that divides M, keeping every tile static, and at
-        // least 64 rows: thinner blocks would reread B's block too often).
-        int64_t mc = 0;
-        if (ranges[0] > kMaxMBlock)
-          for (int64_t c = kMaxMBlock - kMaxMBlock % mr; c >= kMaxMBlock / 2; c -= mr)
-            if (ranges[0] % c == 0) {
-              mc = c;
-              break;
-            }
-        scf::SCFTilingOptions kopts;
-        kopts.setTileSizes({mc, 0, kc});
-        kopts.setInterchange({2, 0, 1});
-        rewriter.setInsertionPoint(op);
-        auto ktiled = scf::tileUsingSCFForOp(
-            rewriter, cast<TilingInterface>(op.getOperation()), kopts);
-        if (succeeded(ktiled) && ktiled->tiledOps.size() == 1 &&
-            isa<linalg::GenericOp>(ktiled->tiledOps[0])) {
-          rewriter.replaceOp(op, ktiled->replacements);
-          inner = cast<linalg::GenericOp>(ktiled->tiledOps[0]);
-          blocked = true;
-          // Row blocks are the threads' share: one fork per block of rows
-          // rather than per block and column tile.
-          if (mc && ktiled->loops.size() == 2)
-            rowBlockLoop = ktiled->loops[1];
-        }
-      }
-      op = inner;
-      // Packing B: in a reduction block every row tile of A reads the same
-      // [kc, nr] strip of B, row after row. B's rows are N floats apart; when
-      // that is a multiple of 4 KiB (2048 columns: an LSTM's four gates of
-      // 512) every row of the strip falls into the same L1 set and the strip
-      // is read from L3 again for every row tile. A contiguous copy of the
-      // strip, made once per column tile, stays in L1 while the row tiles pass
-      // over it. Worth it when there are several row tiles to share a copy.
-      Operation *stripLoop = nullptr;
-      if (blocked && packsStrips) {
-        packA(rewriter, op);
-        scf::SCFTilingOptions nopts;
-        nopts.setTileSizes({0, nr, 0});
-        rewriter.setInsertionPoint(op);
-        auto ntiled = scf::tileUsingSCFForOp(
-            rewriter, cast<TilingInterface>(op.getOperation()), nopts);
-        if (succeeded(ntiled) && ntiled->tiledOps.size() == 1 &&
-            ntiled->loops.size() == 1 && isa<linalg::GenericOp>(ntiled->tiledOps[0])) {
-          rewriter.replaceOp(op, ntiled->replacements);
-          op = cast<linalg::GenericOp>(ntiled->tiledOps[0]);
-          stripLoop = ntiled->loops.front();
-          rewriter.setInsertionPoint(op);
-          Value strip = op.getDpsInputOperand(1)->get(), packed;
-          if (panelLoop) {
-            Value &panels = panelsOf[{wholeB, nr}];
-            if (!panels)
-              panels = packPanels(rewriter, wholeB, nr, panelLoop);
-            packed = stripOfPanels(rewriter, op.getLoc(), strip, wholeB, panels, nr);
-          }
-          op->setOperand(1, packed ? packed : contiguousCopy(rewriter, op.getLoc(), strip));
-        }
-      }
-      scf::SCFTilingOptions options;
-      options.setTileSizes({mr, stripLoop ? 0 : nr, 1});
-      if (blocked && !stripLoop)
-        options.setInterchange({1, 0, 2});
-      rewriter.setInsertionPoint(op);
-      auto tiled = scf::tileUsingSCFForOp(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(tiled))
-        continue; // the untiled op still lowers to loops
-      rewriter.replaceOp(op, tiled->replacements);
-      // Big enough products split their outer tile loop between threads
-      // (nnc-parallelize-loops, after bufferization): a million
-      // multiply-adds is ~30 us on one core, against a few us to wake a
-      // thread.
-      // A one-row product (batch-1 generation) is bound by reading B, not
-      // by multiply-adds: a quarter of the threshold is still 1 MB of B
-      // (~80 us here), and two cores read it nearly twice as fast. Its
-      // threads share the column tiles (the row loop has one iteration).
-      bool oneRow = ranges[0] == 1;
-      int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
-      if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork) {
-        Operation *loop = rowBlockLoop  ? rowBlockLoop.getOperation()
-                          : stripLoop ? stripLoop
-                                      : tiled->loops.front().getOperation();
-        if (oneRow && !blocked && tiled->loops.size() > 1)
-          loop = tiled->loops[1].getOperation();
-        loop->setAttr(kParallelAttr, rewriter.getUnitAttr());
-      }
-      for (Operation *t : tiled->tiledOps)
-        if (auto l = dyn_cast<linalg::LinalgOp>(t))
-          (void)linalg::vectorize(rewriter, l);
-    }
+    PanelCache panelsOf;
+    for (linalg::GenericOp op : pieces)
+      if (!scheduleRowStream(rewriter, op, vw))
+        scheduleRegisterTiles(rewriter, op, vw, panelsOf);
     // The vectorizer writes a product as broadcast reads, a multiply and a
     // multi_reduction; fold that back into vector.contract, whose lowering
     // to outer products gives the broadcast + FMA micro-kernel.
