@@ -1,8 +1,12 @@
 // The nn ops' classes (from ODS), and the verifiers and vector-Jacobian
 // products of the core, arithmetic and loss ops; the other families are in
-// NNSequenceOps.cpp and NNTransformerOps.cpp.
+// NNSequenceOps.cpp and NNTransformerOps.cpp. The elementwise unary ops
+// (NN_ElementwiseUnaryOp) have their scalar bodies and vector-Jacobian
+// products in their ODS definitions, compiled here through NNOps.cpp.inc.
 #include "NNOpsUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
@@ -154,10 +158,6 @@ static Value sumToType(OpBuilder &b, Location loc, Value grad, Type type) {
   return b.create<SumToOp>(loc, type, grad);
 }
 
-static Value constantLike(OpBuilder &b, Location loc, Value like, float v) {
-  return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
-}
-
 SmallVector<Value> BroadcastToOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<SumToOp>(getLoc(), getInput().getType(), dys[0])};
 }
@@ -203,51 +203,6 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   Value db = b.create<NegOp>(loc, b.create<DivOp>(loc, t, dyy, getRhs()));
   return {sumToType(b, loc, da, getLhs().getType()),
           sumToType(b, loc, db, getRhs().getType())};
-}
-
-SmallVector<Value> NegOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<NegOp>(getLoc(), dys[0])};
-}
-
-SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<ReluGradOp>(getLoc(), getType(), getInput(), dys[0])};
-}
-
-SmallVector<Value> SigmoidOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy * y * (1 - y)
-  Location loc = getLoc();
-  Type t = getType();
-  Value y = getResult();
-  Value oneMinus = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y);
-  Value s = b.create<MulOp>(loc, t, y, oneMinus);
-  return {b.create<MulOp>(loc, t, dys[0], s)};
-}
-
-SmallVector<Value> TanhOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy * (1 - y^2)
-  Location loc = getLoc();
-  Type t = getType();
-  Value y = getResult();
-  Value y2 = b.create<MulOp>(loc, t, y, y);
-  Value s = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y2);
-  return {b.create<MulOp>(loc, t, dys[0], s)};
-}
-
-SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<MulOp>(getLoc(), getType(), dys[0], getResult())};
-}
-
-SmallVector<Value> LogOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<DivOp>(getLoc(), getType(), dys[0], getInput())};
-}
-
-SmallVector<Value> SqrtOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy / (2 sqrt(x))
-  Location loc = getLoc();
-  Type t = getType();
-  Value half = b.create<MulOp>(loc, t, dys[0],
-                               constantLike(b, loc, getResult(), 0.5f));
-  return {b.create<DivOp>(loc, t, half, getResult())};
 }
 
 SmallVector<Value> CrossEntropyOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {

@@ -3,6 +3,9 @@
 
 #include "nnc/Dialect/NN/IR/NNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+
 #include <string>
 
 namespace nnc::nn::detail {
@@ -16,6 +19,18 @@ inline std::string shapeStr(llvm::ArrayRef<int64_t> s) {
 
 inline mlir::RankedTensorType tensorType(mlir::Value v) {
   return v.getType().cast<mlir::RankedTensorType>();
+}
+
+// A tensor of `like`'s type with every element `v` (for vector-Jacobian
+// products).
+inline mlir::Value constantLike(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
+                                float v) {
+  return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
+}
+
+// An f32 scalar constant (for the scalar bodies of elementwise ops).
+inline mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, double v) {
+  return b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(float(v)));
 }
 
 // `from` can be broadcast to `to`.
