@@ -20,18 +20,14 @@ using namespace nnc::nn::detail;
 #define GET_OP_CLASSES
 #include "nnc/Dialect/NN/IR/NNOps.cpp.inc"
 
+// The front end's rule (Shapes.h), so that the verifiers accept exactly the
+// broadcasts the checker does.
 std::optional<SmallVector<int64_t>>
 nnc::nn::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  SmallVector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      return std::nullopt;
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
+  std::vector<int64_t> out;
+  if (!dsl::broadcastShapes({a.data(), a.size()}, {b.data(), b.size()}, out))
+    return std::nullopt;
+  return SmallVector<int64_t>(out.begin(), out.end());
 }
 
 //===----------------------------------------------------------------------===//

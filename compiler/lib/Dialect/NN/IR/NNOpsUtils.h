@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nnc/Dialect/NN/IR/NNOps.h"
+#include "nnc/dsl/Shapes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
@@ -33,12 +34,9 @@ inline mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, double
   return b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(float(v)));
 }
 
-// `from` can be broadcast to `to`.
+// `from` can be broadcast to `to` (the front end's rule, Shapes.h).
 inline bool broadcastsTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to) {
-  if (from.size() > to.size())
-    return false;
-  auto b = broadcastShapes(from, to);
-  return b && llvm::ArrayRef<int64_t>(*b) == to;
+  return dsl::broadcastsTo({from.data(), from.size()}, {to.data(), to.size()});
 }
 
 // C = op_a(A) op_b(B): dop_a(A) = dC op_b(B)^T, dop_b(B) = op_a(A)^T dC,
