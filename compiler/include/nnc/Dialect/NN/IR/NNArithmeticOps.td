@@ -95,8 +95,7 @@ class NN_ElementwiseUnaryOp<string mnemonic, string what>
     $cppClass::buildVJP(::mlir::OpBuilder &b, ::llvm::ArrayRef<::mlir::Value> dys) {
       ::mlir::Value dy = dys[0];
       ::mlir::Location l = getLoc();
-      ::mlir::Type t = getType();
-      (void)t;
+      [[maybe_unused]] ::mlir::Type t = getType();
       }] # vjp # [{
     }
   }];
