@@ -8,12 +8,12 @@ namespace nnc::dsl::detail {
 
 const std::map<std::string, OpKind> &unaryFunctions() {
   static const std::map<std::string, OpKind> m = {
-      {"relu", OpKind::Relu},       {"sigmoid", OpKind::Sigmoid}, {"tanh", OpKind::Tanh},
-      {"exp", OpKind::Exp},         {"log", OpKind::Log},         {"sqrt", OpKind::Sqrt},
-      {"softmax", OpKind::Softmax}, {"log_softmax", OpKind::LogSoftmax},
-      {"neg", OpKind::Neg},
-      // Transformer primitives (issue 4):
-      {"gelu", OpKind::Gelu},
+#define NN_UNARY_OP(Kind, name, OpClass) {name, OpKind::Kind},
+#include "nnc/dsl/Ops.def"
+      // Not elementwise: over an axis (callBuiltin sends the axis = k form
+      // to callTransformerBuiltin).
+      {"softmax", OpKind::Softmax},
+      {"log_softmax", OpKind::LogSoftmax},
   };
   return m;
 }

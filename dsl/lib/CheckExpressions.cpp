@@ -207,16 +207,11 @@ bool Checker::broadcast(const Node &a, const Node &b, const Expr &e, std::vector
   };
   // Broadcasting is per example: the batch dimension of a batched operand
   // lines up with the batch dimension of the result, and the per-example
-  // dimensions line up from the right (numpy rules).
-  size_t r = std::max(a.shape.size(), b.shape.size());
-  out.assign(r, 1);
-  for (size_t i = 0; i < r; ++i) {
-    int64_t da = i < a.shape.size() ? a.shape[a.shape.size() - 1 - i] : 1;
-    int64_t db = i < b.shape.size() ? b.shape[b.shape.size() - 1 - i] : 1;
-    if (da != db && da != 1 && db != 1)
-      return mismatch(fmt::format("dimensions {} and {} differ", da, db));
-    out[r - 1 - i] = da == 1 ? db : da;
-  }
+  // dimensions line up from the right (numpy rules, the nn ops' verifiers'
+  // own: Shapes.h).
+  int64_t da = 0, db = 0;
+  if (!broadcastShapes(a.shape, b.shape, out, &da, &db))
+    return mismatch(fmt::format("dimensions {} and {} differ", da, db));
   return true;
 }
 

@@ -222,12 +222,7 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
   if (!keep)
     return Value::error();
   const Expr &ke = *args[1];
-  bool fits = keep->shape.size() <= x->shape.size();
-  for (size_t i = 0; fits && i < keep->shape.size(); ++i) {
-    int64_t dk = keep->shape[keep->shape.size() - 1 - i];
-    fits = dk == 1 || dk == x->shape[x->shape.size() - 1 - i];
-  }
-  if (!fits) {
+  if (!broadcastsTo(keep->shape, x->shape)) {
     error(ke.loc, fmt::format("mask: the keep tensor '{}' of shape {} does not broadcast to the "
                               "shape {} of '{}' (numpy rules, per example)",
                               text(ke), formatShape(keep->shape), formatShape(x->shape),

@@ -6,6 +6,7 @@
 
 #include "nnc/dsl/AST.h"
 #include "nnc/dsl/Frontend.h"
+#include "nnc/dsl/Shapes.h"
 
 #include <cstdint>
 #include <map>

@@ -566,7 +566,8 @@ GradCase unaryCase(const std::string &fn, Range inputRange, Range paramRange,
       {"tanh", [](double v) { return std::tanh(v); }},
       {"exp", [](double v) { return std::exp(v); }},
       {"log", [](double v) { return std::log(v); }},
-      {"sqrt", [](double v) { return std::sqrt(v); }}};
+      {"sqrt", [](double v) { return std::sqrt(v); }},
+      {"softplus", [](double v) { return std::log1p(std::exp(v)); }}};
   std::function<double(double)> f = fns.at(fn);
   GradCase g;
   g.expectedOutputs = [f](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
@@ -608,6 +609,17 @@ TEST_CASE("gradient: log", "[gradient]") {
   runGradCase(unaryCase("log", {0.5, 1.5}, {0.1, 0.5}));
 }
 TEST_CASE("gradient: sqrt", "[gradient]") { runGradCase(unaryCase("sqrt", {0.5, 1.5}, {0.1, 0.5}, {0.5, 1.5})); }
+TEST_CASE("gradient: softplus", "[gradient]") {
+  // x in [-2, 2], A and c in [-0.8, 0.8]: a in about [-7, 7], both sides of
+  // the kink of max(x, 0) in the stable form.
+  runGradCase(unaryCase("softplus", {-2, 2}, {-0.8, 0.8}));
+}
+TEST_CASE("gradient: softplus past exp's f32 overflow", "[gradient]") {
+  // x in [28, 30], A and c in [0.78, 0.8]: every a is above 88, where
+  // exp(a) overflows f32 and log(1 + exp(a)) would be inf; the targets are
+  // near the outputs so the loss stays small beside the finite differences.
+  runGradCase(unaryCase("softplus", {28, 30}, {0.78, 0.8}, {88, 97}));
+}
 
 TEST_CASE("gradient: softmax", "[gradient]") {
   GradCase g;

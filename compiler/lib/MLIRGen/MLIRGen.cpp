@@ -576,20 +576,11 @@ private:
       return binary<nn::MulOp>(n);
     case OpKind::Div:
       return binary<nn::DivOp>(n);
-    case OpKind::Neg:
-      return unary<nn::NegOp>(n);
-    case OpKind::Relu:
-      return unary<nn::ReluOp>(n);
-    case OpKind::Sigmoid:
-      return unary<nn::SigmoidOp>(n);
-    case OpKind::Tanh:
-      return unary<nn::TanhOp>(n);
-    case OpKind::Exp:
-      return unary<nn::ExpOp>(n);
-    case OpKind::Log:
-      return unary<nn::LogOp>(n);
-    case OpKind::Sqrt:
-      return unary<nn::SqrtOp>(n);
+    // The elementwise functions, one case per row of Ops.def.
+#define NN_UNARY_OP(Kind, name, OpClass)                                       \
+  case OpKind::Kind:                                                           \
+    return unary<nn::OpClass>(n);
+#include "nnc/dsl/Ops.def"
     case OpKind::Softmax:
       return softmax<nn::SoftmaxOp>(n);
     case OpKind::LogSoftmax:
@@ -617,8 +608,6 @@ private:
     case OpKind::LayerNorm:
       return b.create<nn::LayerNormOp>(l, typeOf(n), value(n.operands[0]),
                                        b.getF32FloatAttr(float(n.value)));
-    case OpKind::Gelu:
-      return unary<nn::GeluOp>(n);
     case OpKind::CausalMask:
       return b.create<nn::CausalMaskOp>(
           l, typeOf(n), value(n.operands[0]),

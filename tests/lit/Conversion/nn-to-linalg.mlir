@@ -112,6 +112,26 @@ func.func @unary(%x: tensor<8x3xf32>) -> tensor<8x3xf32> {
   return %6 : tensor<8x3xf32>
 }
 
+// softplus in its stable form, max(x, 0) + log1p(exp(-|x|)): exp never
+// sees a positive argument, so it cannot overflow.
+// CHECK-LABEL: func.func @softplus(
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[M:.*]] = arith.maxf %[[IN]], %[[ZERO]] : f32
+// CHECK-NEXT: %[[A:.*]] = math.absf %[[IN]] : f32
+// CHECK-NEXT: %[[N:.*]] = arith.negf %[[A]] : f32
+// CHECK-NEXT: %[[E:.*]] = math.exp %[[N]] : f32
+// CHECK-NEXT: %[[L:.*]] = math.log1p %[[E]] : f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[M]], %[[L]] : f32
+// CHECK-NEXT: linalg.yield %[[S]] : f32
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @softplus(%x: tensor<8x3xf32>) -> tensor<8x3xf32> {
+  %0 = nn.softplus %x : tensor<8x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
 // CHECK-LABEL: func.func @relu_grad(
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ID2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}

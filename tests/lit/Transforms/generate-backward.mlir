@@ -183,6 +183,27 @@ func.func @forward(%t: tensor<2x3xf32>, %wt: tensor<2xf32>)
 
 // -----
 
+// softplus: dy * sigmoid(x), the sigmoid of the input (not of the result).
+nn.parameter @p : tensor<2x3xf32> {init = "ones"}
+
+func.func @forward(%t: tensor<2x3xf32>, %wt: tensor<2xf32>)
+    -> tensor<f32> attributes {nn.num_inputs = 0 : i64} {
+  %p = nn.param @p : tensor<2x3xf32>
+  %0 = nn.softplus %p : tensor<2x3xf32>
+  %loss = nn.mse %0, %t, %wt : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @forward_grad(
+// CHECK: %[[P:.*]] = nn.param @p
+// CHECK: %[[SP:.*]] = nn.softplus %[[P]] : tensor<2x3xf32>
+// CHECK: %[[DY:.*]] = nn.mse_grad %[[SP]]
+// CHECK: %[[SIG:.*]] = nn.sigmoid %[[P]] : tensor<2x3xf32>
+// CHECK: %[[DP:.*]] = nn.mul %[[DY]], %[[SIG]]
+// CHECK: return %{{.*}}, %[[DP]] : tensor<f32>, tensor<2x3xf32>
+
+// -----
+
 // Transposed matmuls: the VJPs keep using transpose flags.
 nn.parameter @a : tensor<4x2xf32> {init = "ones"}
 nn.parameter @b : tensor<3x4xf32> {init = "ones"}

@@ -391,3 +391,39 @@ TEST_CASE("the AST dump", "[dsl][ast]") {
   CHECK_FALSE(dumpASTFromSource("model M {\n  x = (1\n}\n", "t.nn", FrontendOptions{}, diag2, out2));
   CHECK(diag2.errorCount() == 1);
 }
+
+// Ops.def is the front end's whole list of elementwise functions: each row
+// is a built-in (and an activation) that makes a node of its OpKind with the
+// operand's shape and batching.
+TEST_CASE("every elementwise function of Ops.def is a built-in of its OpKind", "[dsl][sema]") {
+  struct Row {
+    OpKind kind;
+    std::string name;
+  };
+  const std::vector<Row> rows = {
+#define NN_UNARY_OP(Kind, name, OpClass) {OpKind::Kind, name},
+#include "nnc/dsl/Ops.def"
+  };
+  REQUIRE(rows.size() >= 9);
+  for (const Row &row : rows) {
+    std::string src = "import std.layers\n"
+                      "model M {\n"
+                      "  input x: float[2, 3]\n"
+                      "  target t: float[2, 3]\n"
+                      "  output y = " + row.name + "(x)\n"
+                      "  output z = Dense(3, activation = " + row.name + ")(x)\n"
+                      "  loss mse(y, t) + mse(z, t)\n"
+                      "}\n";
+    auto r = buildSource(src);
+    INFO(row.name << ": " << r.output);
+    REQUIRE(r.graph);
+    const Node *y = findNode(*r.graph, "y");
+    REQUIRE(y);
+    CHECK(y->op == row.kind);
+    CHECK(y->shape == std::vector<int64_t>{2, 3});
+    CHECK(y->batched);
+    const Node *z = findNode(*r.graph, "z");
+    REQUIRE(z);
+    CHECK(z->op == row.kind);
+  }
+}

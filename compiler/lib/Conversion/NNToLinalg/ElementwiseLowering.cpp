@@ -1,4 +1,6 @@
 // Lowers constants, elementwise ops (read broadcast), sum_to and reshape.
+// The unary functions bring their scalar bodies (ElementwiseOpInterface);
+// the binary operators and the gradient helpers have theirs here.
 #include "LoweringUtils.h"
 
 using namespace mlir;
@@ -43,18 +45,7 @@ NN_ELEMENTWISE(LowerAdd, AddOp, b.create<arith::AddFOp>(l, a[0], a[1]))
 NN_ELEMENTWISE(LowerSub, SubOp, b.create<arith::SubFOp>(l, a[0], a[1]))
 NN_ELEMENTWISE(LowerMul, MulOp, b.create<arith::MulFOp>(l, a[0], a[1]))
 NN_ELEMENTWISE(LowerDiv, DivOp, b.create<arith::DivFOp>(l, a[0], a[1]))
-NN_ELEMENTWISE(LowerNeg, NegOp, b.create<arith::NegFOp>(l, a[0]))
-NN_ELEMENTWISE(LowerRelu, ReluOp, maxf(b, l, a[0], cst(b, l, 0.0)))
-NN_ELEMENTWISE(LowerTanh, TanhOp, b.create<math::TanhOp>(l, a[0]))
-NN_ELEMENTWISE(LowerExp, ExpOp, b.create<math::ExpOp>(l, a[0]))
-NN_ELEMENTWISE(LowerLog, LogOp, b.create<math::LogOp>(l, a[0]))
-NN_ELEMENTWISE(LowerSqrt, SqrtOp, b.create<math::SqrtOp>(l, a[0]))
 NN_ELEMENTWISE(LowerBroadcastTo, BroadcastToOp, a[0])
-NN_ELEMENTWISE(LowerSigmoid, SigmoidOp,
-               b.create<arith::DivFOp>(
-                   l, cst(b, l, 1.0),
-                   addf(b, l, cst(b, l, 1.0),
-                        b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, a[0])))))
 NN_ELEMENTWISE(LowerReluGrad, ReluGradOp,
                b.create<arith::SelectOp>(
                    l,
@@ -62,6 +53,22 @@ NN_ELEMENTWISE(LowerReluGrad, ReluGradOp,
                                            cst(b, l, 0.0)),
                    a[1], cst(b, l, 0.0)))
 #undef NN_ELEMENTWISE
+
+// Every op with ElementwiseOpInterface (the unary functions of
+// NNArithmeticOps.td): a generic over the result's shape whose body is the
+// op's own buildScalar, so a new op of the kind needs no pattern here.
+struct LowerElementwiseInterface : OpInterfaceRewritePattern<ElementwiseOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LogicalResult matchAndRewrite(ElementwiseOpInterface op, PatternRewriter &r) const override {
+    Operation *o = op.getOperation();
+    Value v = elementwise(r, o->getLoc(), tensorType(o->getResult(0)), o->getOperands(),
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return op.buildScalar(b, l, a);
+                          });
+    r.replaceOp(o, v);
+    return success();
+  }
+};
 
 struct LowerSumTo : OpRewritePattern<SumToOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -103,8 +110,7 @@ struct LowerReshape : OpRewritePattern<ReshapeOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerConstant, LowerAdd, LowerSub, LowerMul, LowerDiv, LowerNeg,
-               LowerRelu, LowerSigmoid, LowerTanh, LowerExp, LowerLog,
-               LowerSqrt, LowerBroadcastTo, LowerReluGrad, LowerSumTo,
-               LowerReshape>(patterns.getContext());
+  patterns.add<LowerConstant, LowerAdd, LowerSub, LowerMul, LowerDiv,
+               LowerElementwiseInterface, LowerBroadcastTo, LowerReluGrad,
+               LowerSumTo, LowerReshape>(patterns.getContext());
 }

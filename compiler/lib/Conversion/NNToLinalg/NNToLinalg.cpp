@@ -20,9 +20,11 @@ struct ConvertNNToLinalgPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RewritePatternSet patterns(&getContext());
-    // Each pattern has a root op of its own, and the greedy driver tries on
-    // an op only the patterns rooted at it: the order of the families does
-    // not change which pattern rewrites an op (nor the IR).
+    // Each pattern has a root op of its own, or (LowerElementwiseInterface)
+    // an interface that no op with a pattern of its own implements, and the
+    // greedy driver tries on an op only the patterns that match its name or
+    // its interfaces: the order of the families does not change which
+    // pattern rewrites an op (nor the IR).
     populateElementwisePatterns(patterns);
     populateMatmulPatterns(patterns);
     populateReductionPatterns(patterns);

@@ -29,7 +29,9 @@ enum class OpKind {
   MatMul,       // a[..., K] @ b[K, N] -> [..., N]; b is an unbatched 2-D value
   Add, Sub, Mul, Div, // numpy broadcasting of the per-example shapes (the
                       // batch dimension always lines up with the batch)
-  Neg, Relu, Sigmoid, Tanh, Exp, Log, Sqrt,
+  // The elementwise functions (neg, relu, ..., gelu), one per row of Ops.def.
+#define NN_UNARY_OP(Kind, name, OpClass) Kind,
+#include "nnc/dsl/Ops.def"
   Softmax,      // over the last axis
   LogSoftmax,   // over the last axis
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
@@ -52,7 +54,6 @@ enum class OpKind {
   // Transformer primitives (issue 4):
   LayerNorm,    // (x - mean) / sqrt(var + eps) over the last axis, no affine part;
                 // `value` = eps
-  Gelu,         // tanh approximation (GPT-2's, PyTorch's approximate='tanh')
   CausalMask,   // s[..., T, T'] with element [i, j] set to kMaskFill where j > i
   Mask,         // (s, keep): s where keep != 0, else kMaskFill; keep broadcasts to s
   NotPadding,   // int ids -> float 1 where id != 0, else 0

@@ -87,8 +87,10 @@ func.func @unary(%x: tensor<8x8xf32>) -> tensor<8x8xf32> {
   %5 = nn.log %4 : tensor<8x8xf32>
   // CHECK: nn.sqrt %{{.*}} : tensor<8x8xf32>
   %6 = nn.sqrt %5 : tensor<8x8xf32>
+  // CHECK: nn.softplus %{{.*}} : tensor<8x8xf32>
+  %s = nn.softplus %6 : tensor<8x8xf32>
   // CHECK: nn.softmax %{{.*}} : tensor<8x8xf32>
-  %7 = nn.softmax %6 : tensor<8x8xf32>
+  %7 = nn.softmax %s : tensor<8x8xf32>
   // CHECK: nn.log_softmax %{{.*}} : tensor<8x8xf32>
   %8 = nn.log_softmax %7 : tensor<8x8xf32>
   return %8 : tensor<8x8xf32>

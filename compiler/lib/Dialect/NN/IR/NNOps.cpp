@@ -1,8 +1,12 @@
 // The nn ops' classes (from ODS), and the verifiers and vector-Jacobian
 // products of the core, arithmetic and loss ops; the other families are in
-// NNSequenceOps.cpp and NNTransformerOps.cpp.
+// NNSequenceOps.cpp and NNTransformerOps.cpp. The elementwise unary ops
+// (NN_ElementwiseUnaryOp) have their scalar bodies and vector-Jacobian
+// products in their ODS definitions, compiled here through NNOps.cpp.inc.
 #include "NNOpsUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
@@ -16,18 +20,14 @@ using namespace nnc::nn::detail;
 #define GET_OP_CLASSES
 #include "nnc/Dialect/NN/IR/NNOps.cpp.inc"
 
+// The front end's rule (Shapes.h), so that the verifiers accept exactly the
+// broadcasts the checker does.
 std::optional<SmallVector<int64_t>>
 nnc::nn::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  size_t rank = std::max(a.size(), b.size());
-  SmallVector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      return std::nullopt;
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
+  std::vector<int64_t> out;
+  if (!dsl::broadcastShapes({a.data(), a.size()}, {b.data(), b.size()}, out))
+    return std::nullopt;
+  return SmallVector<int64_t>(out.begin(), out.end());
 }
 
 //===----------------------------------------------------------------------===//
@@ -154,10 +154,6 @@ static Value sumToType(OpBuilder &b, Location loc, Value grad, Type type) {
   return b.create<SumToOp>(loc, type, grad);
 }
 
-static Value constantLike(OpBuilder &b, Location loc, Value like, float v) {
-  return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
-}
-
 SmallVector<Value> BroadcastToOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   return {b.create<SumToOp>(getLoc(), getInput().getType(), dys[0])};
 }
@@ -203,51 +199,6 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   Value db = b.create<NegOp>(loc, b.create<DivOp>(loc, t, dyy, getRhs()));
   return {sumToType(b, loc, da, getLhs().getType()),
           sumToType(b, loc, db, getRhs().getType())};
-}
-
-SmallVector<Value> NegOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<NegOp>(getLoc(), dys[0])};
-}
-
-SmallVector<Value> ReluOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<ReluGradOp>(getLoc(), getType(), getInput(), dys[0])};
-}
-
-SmallVector<Value> SigmoidOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy * y * (1 - y)
-  Location loc = getLoc();
-  Type t = getType();
-  Value y = getResult();
-  Value oneMinus = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y);
-  Value s = b.create<MulOp>(loc, t, y, oneMinus);
-  return {b.create<MulOp>(loc, t, dys[0], s)};
-}
-
-SmallVector<Value> TanhOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy * (1 - y^2)
-  Location loc = getLoc();
-  Type t = getType();
-  Value y = getResult();
-  Value y2 = b.create<MulOp>(loc, t, y, y);
-  Value s = b.create<SubOp>(loc, t, constantLike(b, loc, y, 1.0f), y2);
-  return {b.create<MulOp>(loc, t, dys[0], s)};
-}
-
-SmallVector<Value> ExpOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<MulOp>(getLoc(), getType(), dys[0], getResult())};
-}
-
-SmallVector<Value> LogOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<DivOp>(getLoc(), getType(), dys[0], getInput())};
-}
-
-SmallVector<Value> SqrtOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  // dy / (2 sqrt(x))
-  Location loc = getLoc();
-  Type t = getType();
-  Value half = b.create<MulOp>(loc, t, dys[0],
-                               constantLike(b, loc, getResult(), 0.5f));
-  return {b.create<DivOp>(loc, t, half, getResult())};
 }
 
 SmallVector<Value> CrossEntropyOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {

@@ -2,6 +2,10 @@
 #pragma once
 
 #include "nnc/Dialect/NN/IR/NNOps.h"
+#include "nnc/dsl/Shapes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
 
 #include <string>
 
@@ -18,12 +22,21 @@ inline mlir::RankedTensorType tensorType(mlir::Value v) {
   return v.getType().cast<mlir::RankedTensorType>();
 }
 
-// `from` can be broadcast to `to`.
+// A tensor of `like`'s type with every element `v` (for vector-Jacobian
+// products).
+inline mlir::Value constantLike(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
+                                float v) {
+  return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
+}
+
+// An f32 scalar constant (for the scalar bodies of elementwise ops).
+inline mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, double v) {
+  return b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(float(v)));
+}
+
+// `from` can be broadcast to `to` (the front end's rule, Shapes.h).
 inline bool broadcastsTo(llvm::ArrayRef<int64_t> from, llvm::ArrayRef<int64_t> to) {
-  if (from.size() > to.size())
-    return false;
-  auto b = broadcastShapes(from, to);
-  return b && llvm::ArrayRef<int64_t>(*b) == to;
+  return dsl::broadcastsTo({from.data(), from.size()}, {to.data(), to.size()});
 }
 
 // C = op_a(A) op_b(B): dop_a(A) = dC op_b(B)^T, dop_b(B) = op_a(A)^T dC,

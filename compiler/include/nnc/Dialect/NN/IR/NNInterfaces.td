@@ -25,4 +25,25 @@ def NN_VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def NN_ElementwiseOpInterface : OpInterface<"ElementwiseOpInterface"> {
+  let description = [{
+    An op computed element by element (operands broadcast to the result's
+    shape). Its scalar body is declared beside the op, with its
+    vector-Jacobian product, so that one generic pattern of
+    `convert-nn-to-linalg` lowers every such op to a `linalg.generic`:
+    adding an elementwise op adds no lowering code.
+  }];
+  let cppNamespace = "::nnc::nn";
+  let methods = [
+    InterfaceMethod<[{
+        Builds the result's element from the operands' elements `args` (f32
+        scalars, one per operand) at the builder's insertion point, inside
+        the body of the `linalg.generic` that computes the op.
+      }],
+      "::mlir::Value", "buildScalar",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::ValueRange":$args)>
+  ];
+}
+
 #endif
