@@ -24,6 +24,11 @@ int64_t numElements(const std::vector<int64_t> &shape) {
   return n;
 }
 
+bool hasStep(const Graph &g) {
+  bool cells = !g.scans.empty() && !g.timeParam.empty();
+  return (cells || g.usesCache) && g.inputs.size() == 1;
+}
+
 namespace {
 
 using detail::Checker;
@@ -39,6 +44,19 @@ std::optional<Graph> build(const std::string &source, const std::string &fileNam
   auto g = checker.run(modelName);
   if (diag.errorCount() > before)
     return std::nullopt;
+  if (opts.buildStep && hasStep(*g)) {
+    FrontendOptions stepOpts = opts;
+    stepOpts.buildStep = false;
+    if (g->usesCache)
+      stepOpts.cacheStep = true;
+    else
+      stepOpts.overrides[g->timeParam] = 1;
+    Checker stepChecker(*prog, stepOpts, diag);
+    auto step = stepChecker.run(modelName);
+    if (diag.errorCount() > before)
+      return std::nullopt;
+    g->step = std::make_shared<const Graph>(std::move(*step));
+  }
   return g;
 }
 

@@ -53,7 +53,6 @@ int cmdCompile(const Args &a) {
   // are in it, and the flags give the optimizer and the target.
   bool module = llvm::StringRef(a.file).endswith(".mlir");
   std::optional<dsl::Graph> g;
-  std::unique_ptr<dsl::Graph> stepGraph;
   std::string err;
   std::optional<CodeGenOptions> o;
   if (module) {
@@ -64,17 +63,16 @@ int cmdCompile(const Args &a) {
       return fail("cannot read '" + a.file + "'");
     o = codegenOptions(a, dsl::Graph{}, err);
   } else {
-    g = loadGraph(a);
+    // Recurrent and attention models get their generation entry point in
+    // the library too.
+    g = loadGraph(a, /*withStep=*/true);
     if (!g || !checkDataClasses(*g))
       return 1;
     o = codegenOptions(a, *g, err);
-    // Recurrent models get their generation entry point in the library too.
-    if (o)
-      stepGraph = loadStepGraph(a, *g);
   }
   if (!o)
     return fail(err);
-  o->stepGraph = stepGraph.get();
+  o->stepGraph = g ? g->step.get() : nullptr;
   auto compile = [&](Stage stage, llvm::raw_ostream *os, llvm::SmallVectorImpl<char> *obj,
                      ModelABI *abi) {
     return module ? compileModuleFile(a.file, *o, stage, os, obj, abi)

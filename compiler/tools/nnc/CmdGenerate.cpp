@@ -11,7 +11,7 @@ int cmdGenerate(const Args &a) {
     return fail("generate needs --checkpoint CKPT (written by nnc train --save)");
   if (!a.has("prompt"))
     return fail("generate needs --prompt TEXT to start from");
-  auto g = loadGraph(a);
+  auto g = loadGraph(a, /*withStep=*/true);
   if (!g)
     return 1;
   bool recompute = a.has("recompute");
@@ -31,12 +31,10 @@ int cmdGenerate(const Args &a) {
     return fail("model '" + g->modelName + "' has " + std::to_string(g->inputs.size()) +
                 " inputs: nnc generate feeds one sequence of token ids (a model with "
                 "one int input)");
-  std::unique_ptr<dsl::Graph> stepGraph;
   if (!recompute) {
-    stepGraph = loadStepGraph(a, *g);
-    if (!stepGraph)
-      return 1;
-    o->stepGraph = stepGraph.get();
+    if (!g->step)
+      return fail("model '" + g->modelName + "' has no one-step graph to generate with");
+    o->stepGraph = g->step.get();
   }
   int64_t tokens = 50;
   if (a.has("tokens")) {

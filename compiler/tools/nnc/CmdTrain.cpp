@@ -313,7 +313,7 @@ int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const Tr
 } // namespace
 
 int cmdTrain(const Args &a) {
-  auto g = loadGraph(a);
+  auto g = loadGraph(a, /*withStep=*/true);
   if (!g)
     return 1;
   std::string err;
@@ -328,8 +328,7 @@ int cmdTrain(const Args &a) {
   if (!loadTrainData(*g, s, d, e))
     return fail(e.msg);
   // A QA model's scans read a whole story: it generates nothing, so no step.
-  std::unique_ptr<dsl::Graph> stepGraph = s.babi ? nullptr : loadStepGraph(a, *g);
-  o->stepGraph = stepGraph.get();
+  o->stepGraph = s.babi ? nullptr : g->step.get();
   Results r;
   double t0 = nnrt_now_seconds();
   auto c = compileAndLoad(*g, *o);

@@ -50,7 +50,7 @@ unsigned compileThreads() {
 
 } // namespace
 
-std::optional<dsl::Graph> loadGraph(const Args &a) {
+std::optional<dsl::Graph> loadGraph(const Args &a, bool withStep) {
   if (a.file.empty()) {
     std::cerr << "nnc: error: no model file given\nusage: nnc " << a.command
               << " MODEL.nn [flags] (nnc " << a.command << " --help lists them)\n";
@@ -58,29 +58,9 @@ std::optional<dsl::Graph> loadGraph(const Args &a) {
   }
   mlir::TimingScope timing = compileTiming().nest("front end");
   dsl::DiagnosticEngine diag(std::cerr);
-  return dsl::buildGraph(a.file, frontendOptions(), diag, a.get("model"));
-}
-
-// Models with recurrent cells and a time parameter (cells carry their
-// states) and models with attention caches (one position, keys and values
-// of earlier positions cached) have a step.
-std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g) {
-  bool cells = !g.scans.empty() && !g.timeParam.empty();
-  // Generation feeds one token per step: a model of several inputs (a
-  // question answerer) has no step, whatever its cells.
-  if ((!cells && !g.usesCache) || g.inputs.size() != 1)
-    return nullptr;
-  mlir::TimingScope timing = compileTiming().nest("front end, one-step graph");
-  dsl::DiagnosticEngine diag(std::cerr);
   dsl::FrontendOptions fo = frontendOptions();
-  if (g.usesCache)
-    fo.cacheStep = true;
-  else
-    fo.overrides[g.timeParam] = 1;
-  auto sg = dsl::buildGraph(a.file, fo, diag, a.get("model"));
-  if (!sg)
-    return nullptr;
-  return std::make_unique<dsl::Graph>(std::move(*sg));
+  fo.buildStep = withStep;
+  return dsl::buildGraph(a.file, fo, diag, a.get("model"));
 }
 
 std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,

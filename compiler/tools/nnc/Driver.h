@@ -40,11 +40,9 @@ private:
 };
 
 // The model of a.file (--model picks one of several); errors reported.
-std::optional<dsl::Graph> loadGraph(const Args &a);
-
-// The model built again with one time step, for the generation entry point;
-// nullptr when the model has none (or building it failed, reported).
-std::unique_ptr<dsl::Graph> loadStepGraph(const Args &a, const dsl::Graph &g);
+// withStep: with its one-step graph for generation (Graph::step) when it
+// has one, from the same parse.
+std::optional<dsl::Graph> loadGraph(const Args &a, bool withStep = false);
 
 // The train block's batch and optimizer, then --batch, --optimizer and
 // --target-cpu; nullopt with the message in err.

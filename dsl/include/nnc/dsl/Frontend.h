@@ -31,7 +31,16 @@ struct FrontendOptions {
   // of the input's full length, and positions() and causal_mask() count from
   // a `position` state.
   bool cacheStep = false;
+  // Also build the model's one-step graph (Graph::step) when it has one
+  // (hasStep): the file is loaded and parsed once for both.
+  bool buildStep = false;
 };
+
+// Whether generation can feed the model one token per step: recurrent
+// cells with a time parameter (the model again with it set to 1), or
+// attention caches (cacheStep); and one input (a question answerer with
+// cells has no step).
+bool hasStep(const Graph &g);
 
 // Parse + check `path`. modelName empty = the only model of the file (an
 // error if the file has several).

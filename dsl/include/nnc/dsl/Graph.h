@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -211,6 +212,10 @@ struct Graph {
   std::vector<StepState> stepStates;
   int64_t context = 0;
   TrainConfig train;
+  // The one-step graph of generation, from the same parse of the file, when
+  // the graph was built with FrontendOptions::buildStep and the model has
+  // one (hasStep).
+  std::shared_ptr<const Graph> step;
 };
 
 } // namespace nnc::dsl
