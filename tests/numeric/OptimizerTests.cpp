@@ -8,7 +8,10 @@
 //            p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   (t = hyper step)
 //   rmsprop: ms = rho ms + (1 - rho) g^2;  v = momentum v + lr g / (sqrt(ms) + eps);  p -= v
 // The learning rate comes from hyper at every step (it changes at step 3).
+
 #include "NumericHelpers.h"
+
+#include "nnc/Optimizers/Optimizers.h"
 
 #include <catch2/catch.hpp>
 
@@ -62,12 +65,29 @@ struct Setup {
 
 enum class Kind { SGD, Adam, RMSprop };
 
+// A compiled-in hyperparameter as the generated code has it: the value
+// given, else the table's default, rounded to float (0 where the optimizer
+// has none).
+float hyper(const OptimizerConfig &c, const char *name) {
+  auto it = c.args.find(name);
+  if (it != c.args.end())
+    return float(it->second);
+  const optim::Hyperparameter *h = optim::findHyper(*optim::findOptimizer(c.name), name);
+  return h ? float(h->value) : 0.0f;
+}
+
+struct Hyper {
+  float momentum, beta1, beta2, epsilon, rho;
+};
+
 void runOptimizer(Kind kind, const CodeGenOptions &opts) {
   Setup s;
   Compiled c = compileSource(kModel, opts, "opt.nn");
   REQUIRE(c.m->num_params == s.oracle.m->num_params);
   REQUIRE(c.m->optimizer == (kind == Kind::SGD ? NNRT_OPT_SGD : kind == Kind::Adam ? NNRT_OPT_ADAM : NNRT_OPT_RMSPROP));
-  const OptimizerConfig &o = opts.optimizer;
+  const OptimizerConfig &cfg = opts.optimizer;
+  Hyper o{hyper(cfg, "momentum"), hyper(cfg, "beta1"), hyper(cfg, "beta2"), hyper(cfg, "epsilon"),
+          hyper(cfg, "rho")};
   size_t n = s.p0.size();
   std::vector<float> p = s.p0, state(size_t(c.m->opt_state_size), 0.0f);
   std::vector<double> m1(n, 0.0), m2(n, 0.0); // the formula's state
@@ -119,7 +139,7 @@ void runOptimizer(Kind kind, const CodeGenOptions &opts) {
     }
     CHECK(bad == 0);
   }
-  std::cout << "optimizer " << o.name << ": max |nnc - formula| " << maxErr
+  std::cout << "optimizer " << cfg.name << ": max |nnc - formula| " << maxErr
             << ", smallest update " << minMove << "\n";
   CHECK(minMove > 1e-4); // every parameter moves: the comparison has teeth
 }
@@ -141,19 +161,14 @@ TEST_CASE("optimizer: adam with non-default betas and epsilon", "[optimizer]") {
 TEST_CASE("optimizer: rmsprop with momentum", "[optimizer]") {
   CodeGenOptions o;
   o.batch = 4;
-  o.optimizer.name = "rmsprop";
-  o.optimizer.rho = 0.8f;
-  o.optimizer.momentum = 0.5f;
-  o.optimizer.epsilon = 1e-3f;
+  o.optimizer = {"rmsprop", {{"rho", 0.8f}, {"momentum", 0.5f}, {"epsilon", 1e-3f}}};
   runOptimizer(Kind::RMSprop, o);
 }
 
 TEST_CASE("optimizer: rmsprop without momentum", "[optimizer]") {
   CodeGenOptions o;
   o.batch = 4;
-  o.optimizer.name = "rmsprop";
-  o.optimizer.rho = 0.9f;
-  o.optimizer.momentum = 0.0f;
-  o.optimizer.epsilon = 1e-7f;
+  o.optimizer = {"rmsprop", {{"rho", 0.9f}, {"momentum", 0.0f}, {"epsilon", 1e-7f}}};
   runOptimizer(Kind::RMSprop, o);
 }
+

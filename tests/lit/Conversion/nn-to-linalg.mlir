@@ -379,9 +379,9 @@ func.func @random(%seed: i64) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
 // CHECK: return %[[RMS]]#0, %[[RMS]]#1, %[[RMS]]#2
 func.func @updates(%p: tensor<67xf32>, %g: tensor<67xf32>, %m: tensor<67xf32>, %v: tensor<67xf32>,
                    %lr: f32, %t: f32) -> (tensor<67xf32>, tensor<67xf32>, tensor<67xf32>) {
-  %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<67xf32>
-  %p2, %m2, %v2 = nn.adam_update %p1, %g, %m, %v1, %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>
-  %p3, %s3, %v3 = nn.rmsprop_update %p2, %g, %m2, %v2, %lr {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>
+  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
+  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
   return %p3, %s3, %v3 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>
 }
 
