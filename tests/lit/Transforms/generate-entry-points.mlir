@@ -4,6 +4,7 @@
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd hyper=momentum=0.5" | FileCheck %s --check-prefix=SGD-MOM
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop" | FileCheck %s --check-prefixes=CHECK,RMSPROP
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop hyper=rho=0.5,momentum=0.25" | FileCheck %s --check-prefix=RMSPROP-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=nesterov" | FileCheck %s --check-prefix=NESTEROV
 
 // A 4 -> 8 -> 3 classifier with a batch of 2: P = 4*8 + 8 + 8*3 + 3 = 67
 // parameters, laid out in declaration order.
@@ -131,3 +132,7 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // RMSPROP: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
 // RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // RMSPROP-OPTS: nn.optimizer_update "rmsprop" {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
+
+// Nesterov comes from the same table: one state slot.
+// NESTEROV: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 67 : i64, nn.optimizer = "nesterov"}
+// NESTEROV: nn.optimizer_update "nesterov" {{.*}} {momentum = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>]

@@ -41,4 +41,15 @@ ElementFn update_rmsprop(Step &st) {
   };
 }
 
+// torch.optim.SGD(momentum, nesterov=True), dampening 0:
+// b' = momentum b + g; p' = p - lr (g + momentum b').
+ElementFn update_nesterov(Step &st) {
+  double mom = st["momentum"];
+  X lr = st.lr;
+  return [=](const Element &e) -> llvm::SmallVector<X> {
+    X buf = e.s[1] * mom + e.g;
+    return {e.s[0] - e.in(lr) * (e.g + buf * mom), buf};
+  };
+}
+
 } // namespace nnc::nn_to_linalg::optim

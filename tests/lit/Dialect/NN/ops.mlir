@@ -141,6 +141,8 @@ func.func @updates(%p: tensor<139xf32>, %g: tensor<139xf32>, %m: tensor<139xf32>
   %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
   // CHECK: %[[P3:[a-z0-9_]+]], %[[S3:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P2]], %[[G]], [%[[S2]]#0, %[[S2]]#1], %[[LR]], %[[T]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
   %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  // CHECK: return %[[P3]], %[[S3]]#0, %[[S3]]#1
-  return %p3, %s3, %v3 : tensor<139xf32>, tensor<139xf32>, tensor<139xf32>
+  // CHECK: %[[P4:[a-z0-9_]+]], %{{.*}} = nn.optimizer_update "nesterov" %[[P3]], %[[G]], [%[[S3]]#1], %[[LR]], %[[T]] {momentum = 5.000000e-01 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t {momentum = 0.5 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  // CHECK: return %[[P4]], %[[S3]]#0, %{{.*}}
+  return %p4, %s3, %b4 : tensor<139xf32>, tensor<139xf32>, tensor<139xf32>
 }
