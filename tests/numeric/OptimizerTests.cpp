@@ -9,10 +9,10 @@
 //   rmsprop: ms = rho ms + (1 - rho) g^2;  v = momentum v + lr g / (sqrt(ms) + eps);  p -= v
 // The learning rate comes from hyper at every step (it changes at step 3).
 //
-// The optimizers that follow PyTorch (nesterov) are checked against
+// The optimizers that follow PyTorch (adamw, nesterov) are checked against
 // torch.optim itself: reference/optimizers.py ran three steps of
-// torch.optim.SGD(nesterov=True) on the same model, batch and parameters in
-// float64 and wrote reference/optimizers.txt.
+// torch.optim.AdamW and SGD(nesterov=True) on the same model, batch and
+// parameters in float64 and wrote reference/optimizers.txt.
 #include "NumericHelpers.h"
 #include "Reference.h"
 
@@ -218,8 +218,8 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
   INFO("mismatches (first 16 of " << cmp.bad << "):\n" << cmp.report.str());
   CHECK(cmp.bad == 0);
   // Every parameter moved at every step by several times the tolerance:
-  // the comparison has teeth (plain momentum for Nesterov's would be
-  // off by 1e-4 or more).
+  // the comparison has teeth (a missing weight decay, or plain momentum
+  // for Nesterov's, would be off by 1e-4 or more).
   for (int step = 1; step <= 3; ++step) {
     const RefTensor &a = step == 1 ? p0 : refTensor(r, kase + "/step" + std::to_string(step - 1));
     const RefTensor &b = refTensor(r, kase + "/step" + std::to_string(step));
@@ -229,6 +229,15 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
 }
 
 } // namespace
+
+TEST_CASE("optimizer: adamw matches torch.optim.AdamW over three steps", "[optimizer]") {
+  runTorchCase("adamw", {"adamw", {{"beta1", 0.8}, {"beta2", 0.95}, {"epsilon", 1e-3},
+                                   {"weight_decay", 0.1}}});
+}
+
+TEST_CASE("optimizer: adamw with the table's defaults matches torch's", "[optimizer]") {
+  runTorchCase("adamw_defaults", {"adamw", {}});
+}
 
 TEST_CASE("optimizer: nesterov matches torch.optim.SGD(nesterov=True) over three steps",
           "[optimizer]") {

@@ -4,6 +4,7 @@
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd hyper=momentum=0.5" | FileCheck %s --check-prefix=SGD-MOM
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop" | FileCheck %s --check-prefixes=CHECK,RMSPROP
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop hyper=rho=0.5,momentum=0.25" | FileCheck %s --check-prefix=RMSPROP-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=adamw hyper=weight_decay=0.125" | FileCheck %s --check-prefix=ADAMW
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=nesterov" | FileCheck %s --check-prefix=NESTEROV
 
 // A 4 -> 8 -> 3 classifier with a batch of 2: P = 4*8 + 8 + 8*3 + 3 = 67
@@ -133,6 +134,8 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // RMSPROP-OPTS: nn.optimizer_update "rmsprop" {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
 
-// Nesterov comes from the same table: one state slot.
+// AdamW and Nesterov come from the same table: two state slots and one.
+// ADAMW: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "adamw"}
+// ADAMW: nn.optimizer_update "adamw" {{.*}} {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 1.250000e-01 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
 // NESTEROV: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 67 : i64, nn.optimizer = "nesterov"}
 // NESTEROV: nn.optimizer_update "nesterov" {{.*}} {momentum = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>]

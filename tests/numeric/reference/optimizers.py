@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent reference for nnc's optimizers that follow PyTorch
-(tests/numeric/OptimizerTests.cpp): three steps of
+(tests/numeric/OptimizerTests.cpp): three steps of torch.optim.AdamW and of
 torch.optim.SGD(nesterov=True).
 
 Run:  /usr/bin/python3 tests/numeric/reference/optimizers.py > tests/numeric/reference/optimizers.txt
@@ -29,6 +29,9 @@ torch.set_default_dtype(torch.float64)
 LRS = [0.05, 0.05, 0.02]
 CASES = [
     # name, constructor, nnc's optimizer and its compiled-in hyperparameters
+    ("adamw", lambda ps, lr: torch.optim.AdamW(ps, lr=lr, betas=(0.8, 0.95), eps=1e-3,
+                                               weight_decay=0.1)),
+    ("adamw_defaults", lambda ps, lr: torch.optim.AdamW(ps, lr=lr)),
     ("nesterov", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True)),
     ("nesterov_half", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.5, nesterov=True)),
 ]

@@ -52,4 +52,19 @@ ElementFn update_nesterov(Step &st) {
   };
 }
 
+// torch.optim.AdamW: p' = p (1 - lr wd), then Adam's step in torch's form,
+// p' -= (lr / (1-b1^t)) m' / (sqrt(v') / sqrt(1-b2^t) + eps).
+ElementFn update_adamw(Step &st) {
+  double b1 = st["beta1"], b2 = st["beta2"], eps = st["epsilon"], wd = st["weight_decay"];
+  X decay = 1.0 - st.lr * wd;
+  X stepSize = st.lr / (1.0 - pow(b1, st.step));
+  X bc2Sqrt = sqrt(1.0 - pow(b2, st.step));
+  return [=](const Element &e) -> llvm::SmallVector<X> {
+    X m = e.s[1] * b1 + e.g * (1 - b1);
+    X v = e.s[2] * b2 + (e.g * e.g) * (1 - b2);
+    X den = sqrt(v) / e.in(bc2Sqrt) + eps;
+    return {e.s[0] * e.in(decay) - e.in(stepSize) * (m / den), m, v};
+  };
+}
+
 } // namespace nnc::nn_to_linalg::optim

@@ -143,6 +143,8 @@ func.func @updates(%p: tensor<139xf32>, %g: tensor<139xf32>, %m: tensor<139xf32>
   %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
   // CHECK: %[[P4:[a-z0-9_]+]], %{{.*}} = nn.optimizer_update "nesterov" %[[P3]], %[[G]], [%[[S3]]#1], %[[LR]], %[[T]] {momentum = 5.000000e-01 : f32} : tensor<139xf32>, [tensor<139xf32>]
   %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t {momentum = 0.5 : f32} : tensor<139xf32>, [tensor<139xf32>]
-  // CHECK: return %[[P4]], %[[S3]]#0, %{{.*}}
-  return %p4, %s3, %b4 : tensor<139xf32>, tensor<139xf32>, tensor<139xf32>
+  // CHECK: %[[P5:[a-z0-9_]+]], %[[S5:[a-z0-9_]+]]:2 = nn.optimizer_update "adamw" %[[P4]], %[[G]], [%[[S3]]#0, %[[S3]]#1], %[[LR]], %[[T]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 0.00999999977 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %v3], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  // CHECK: return %[[P5]], %[[S5]]#0, %[[S5]]#1
+  return %p5, %m5, %v5 : tensor<139xf32>, tensor<139xf32>, tensor<139xf32>
 }
