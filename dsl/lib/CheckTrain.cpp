@@ -2,6 +2,8 @@
 // training settings.
 #include "Checker.h"
 
+#include "nnc/Optimizers/Optimizers.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -355,12 +357,9 @@ void Checker::finishTextData(const Expr &e, TrainConfig &cfg, const Graph *g) {
   }
 }
 
+// `optimizer name(args)`: the name and the arguments' names, order and
+// ranges are the rows of nnc/Optimizers/Optimizers.def.
 void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
-  static const std::map<std::string, std::vector<std::string>> opts = {
-      {"sgd", {"lr", "momentum"}},
-      {"adam", {"lr", "beta1", "beta2", "epsilon"}},
-      {"rmsprop", {"lr", "rho", "epsilon", "momentum"}},
-  };
   const Expr *callee = &e;
   if (e.kind == ExprKind::Call)
     callee = e.lhs.get();
@@ -368,16 +367,16 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
     diag_.error(e.loc, "expected an optimizer such as 'adam(lr = 0.01)'");
     return;
   }
-  auto it = opts.find(callee->text);
-  if (it == opts.end()) {
-    diag_.error(callee->loc, fmt::format("unknown optimizer '{}'; expected sgd, adam or rmsprop{}",
-                                         callee->text,
-                                         suggest(callee->text, {"sgd", "adam", "rmsprop"})));
+  const optim::Optimizer *opt = optim::findOptimizer(callee->text);
+  if (!opt) {
+    diag_.error(callee->loc, fmt::format("unknown optimizer '{}'; expected {}{}", callee->text,
+                                         optim::optimizerNames(),
+                                         suggest(callee->text, optim::optimizerNameList())));
     return;
   }
-  cfg.optimizer = it->first;
+  cfg.optimizer = opt->name;
   cfg.optimizerLoc = e.loc;
-  const auto &names = it->second;
+  const std::vector<std::string> names = optim::hyperNameList(*opt);
   size_t pos = 0;
   if (e.kind != ExprKind::Call)
     return;
@@ -386,7 +385,7 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
     Loc kloc = a.name.empty() ? a.value->loc : a.nameLoc;
     if (a.name.empty()) {
       if (pos >= names.size()) {
-        diag_.error(a.value->loc, fmt::format("{} expects at most {} arguments, got {}", it->first,
+        diag_.error(a.value->loc, fmt::format("{} expects at most {} arguments, got {}", opt->name,
                                               names.size(), e.args.size()));
         return;
       }
@@ -394,24 +393,22 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
     } else {
       key = a.name;
       if (std::find(names.begin(), names.end(), key) == names.end()) {
-        std::string list;
-        for (const std::string &n : names)
-          list += (list.empty() ? "" : ", ") + n;
-        diag_.error(kloc, fmt::format("{} has no argument '{}'; its arguments are {}{}", it->first,
-                                      key, list, suggest(key, names)));
+        diag_.error(kloc, fmt::format("{} has no argument '{}'; its arguments are {}{}", opt->name,
+                                      key, optim::joinNames(names, ", ", ", "),
+                                      suggest(key, names)));
         continue;
       }
     }
     if (cfg.optimizerArgs.count(key)) {
-      diag_.error(kloc, fmt::format("argument '{}' of {} is given twice", key, it->first));
+      diag_.error(kloc, fmt::format("argument '{}' of {} is given twice", key, opt->name));
       continue;
     }
-    auto v = number(*a.value, fmt::format("argument '{}' of {}", key, it->first));
+    auto v = number(*a.value, fmt::format("argument '{}' of {}", key, opt->name));
     if (!v)
       continue;
-    if (v->f < 0 || (key == "lr" && v->f == 0)) {
-      diag_.error(a.value->loc, fmt::format("argument '{}' of {} must be {}, got {}", key, it->first,
-                                            key == "lr" ? "positive" : "non-negative", text(*a.value)));
+    if (const char *want = optim::rangeViolation(*optim::findHyper(*opt, key), v->f)) {
+      diag_.error(a.value->loc, fmt::format("argument '{}' of {} must be {}, got {}", key,
+                                            opt->name, want, text(*a.value)));
       continue;
     }
     TrainValue tv;

@@ -40,7 +40,7 @@ CodeGenOptions sgdOptions(int64_t batch, float momentum) {
   CodeGenOptions o;
   o.batch = batch;
   o.optimizer.name = "sgd";
-  o.optimizer.momentum = momentum;
+  o.optimizer.args["momentum"] = momentum;
   return o;
 }
 
@@ -48,9 +48,7 @@ CodeGenOptions adamOptions(int64_t batch, float beta1, float beta2, float epsilo
   CodeGenOptions o;
   o.batch = batch;
   o.optimizer.name = "adam";
-  o.optimizer.beta1 = beta1;
-  o.optimizer.beta2 = beta2;
-  o.optimizer.epsilon = epsilon;
+  o.optimizer.args = {{"beta1", beta1}, {"beta2", beta2}, {"epsilon", epsilon}};
   return o;
 }
 

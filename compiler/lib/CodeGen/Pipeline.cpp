@@ -9,6 +9,7 @@
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/MLIRGen/MLIRGen.h"
+#include "nnc/Optimizers/Optimizers.h"
 #include "nnrt/nnrt_abi.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
@@ -62,6 +63,11 @@ StringRef nameOf(func::FuncOp fn, unsigned i, bool result) {
 
 } // namespace
 
+// The first rows of the optimizer table are the runtime's named kinds.
+static_assert(optim::optimizerIndex("sgd") == NNRT_OPT_SGD &&
+              optim::optimizerIndex("adam") == NNRT_OPT_ADAM &&
+              optim::optimizerIndex("rmsprop") == NNRT_OPT_RMSPROP);
+
 FailureOr<ModelABI> describeModule(ModuleOp module, const CodeGenOptions &opts) {
   ModelABI abi;
   auto model = module->getAttrOfType<StringAttr>("nn.model");
@@ -90,9 +96,15 @@ FailureOr<ModelABI> describeModule(ModuleOp module, const CodeGenOptions &opts) 
   for (unsigned i = 1; i < fwd.getNumResults(); ++i)
     abi.tensors.push_back(abiTensor(nameOf(fwd, i, true), NNRT_OUTPUT,
                                     fwd.getFunctionType().getResult(i), true, 0));
-  const std::string &opt = opts.optimizer.name;
-  abi.optimizer = opt == "sgd" ? NNRT_OPT_SGD : opt == "rmsprop" ? NNRT_OPT_RMSPROP : NNRT_OPT_ADAM;
-  abi.optStateSize = opt == "sgd" ? abi.numParams : 2 * abi.numParams;
+  // The model table's optimizer is the row's index (nnrt_abi.h).
+  int opt = optim::optimizerIndex(opts.optimizer.name);
+  if (opt < 0) {
+    module.emitError("unknown optimizer '")
+        << opts.optimizer.name << "'; expected " << optim::optimizerNames();
+    return failure();
+  }
+  abi.optimizer = opt;
+  abi.optStateSize = optim::kOptimizers[opt].stateSlots * abi.numParams;
   auto loss = fwd->getAttrOfType<StringAttr>("nn.loss");
   abi.loss = !loss                                ? NNRT_LOSS_NONE
              : loss.getValue() == "cross_entropy" ? NNRT_LOSS_CROSS_ENTROPY
@@ -241,8 +253,8 @@ LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
     return success();
   }
   const OptimizerConfig &o = opts.optimizer;
-  if (failed(runPipeline(module,
-                         trainPipeline(o.name, o.beta1, o.beta2, o.epsilon, o.momentum, o.rho),
+  const optim::Optimizer *row = optim::findOptimizer(o.name);
+  if (failed(runPipeline(module, trainPipeline(o.name, optim::compiledValues(*row, o.args)),
                          "nn: autodiff, optimizer, entry points")))
     return failure();
   if (stop == Stage::NNTrain) {

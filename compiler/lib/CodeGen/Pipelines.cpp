@@ -15,8 +15,8 @@ namespace nnc {
 namespace {
 
 const char *kTrain =
-    "nn-fuse-scan-matmuls,nn-generate-backward,nn-generate-entry-points{optimizer=%s beta1=%g "
-    "beta2=%g epsilon=%g momentum=%g rho=%g},canonicalize,cse";
+    "nn-fuse-scan-matmuls,nn-generate-backward,nn-generate-entry-points{optimizer=%s%s},"
+    "canonicalize,cse";
 
 const char *kLinalg =
     "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
@@ -57,14 +57,13 @@ std::string format(const char *fmt, Args... args) {
   return os.str();
 }
 
+// As nn-generate-entry-points's options, which check them against the table.
 struct TrainOptions : public PassPipelineOptions<TrainOptions> {
-  Option<std::string> optimizer{*this, "optimizer", llvm::cl::desc("sgd, adam or rmsprop"),
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("a row of nnc/Optimizers/Optimizers.def"),
                                 llvm::cl::init("adam")};
-  Option<double> beta1{*this, "beta1", llvm::cl::init(0.9)};
-  Option<double> beta2{*this, "beta2", llvm::cl::init(0.999)};
-  Option<double> epsilon{*this, "epsilon", llvm::cl::init(1e-7)};
-  Option<double> momentum{*this, "momentum", llvm::cl::init(0.0)};
-  Option<double> rho{*this, "rho", llvm::cl::init(0.9)};
+  ListOption<std::string> hyper{
+      *this, "hyper", llvm::cl::desc("compiled-in hyperparameters as name=value, comma-separated")};
 };
 
 struct BufferizeOptions : public PassPipelineOptions<BufferizeOptions> {
@@ -80,9 +79,20 @@ void parseInto(OpPassManager &pm, const std::string &text) {
 
 } // namespace
 
-std::string trainPipeline(const std::string &optimizer, double beta1, double beta2,
-                          double epsilon, double momentum, double rho) {
-  return format(kTrain, optimizer.c_str(), beta1, beta2, epsilon, momentum, rho);
+std::string trainPipeline(const std::string &optimizer, const std::vector<std::string> &hyper) {
+  std::string list;
+  for (const std::string &item : hyper)
+    list += (list.empty() ? " hyper=" : ",") + item;
+  return format(kTrain, optimizer.c_str(), list.c_str());
+}
+
+std::string trainPipeline(const std::string &optimizer,
+                          const std::vector<std::pair<std::string, double>> &hyper) {
+  // %.9g: a float's value survives the round trip through text.
+  std::vector<std::string> items;
+  for (const auto &[name, value] : hyper)
+    items.push_back(name + "=" + format("%.9g", value));
+  return trainPipeline(optimizer, items);
 }
 std::string linalgPipeline() { return kLinalg; }
 std::string bufferizePipeline(int vectorWidth) { return format(kBufferize, vectorWidth); }
@@ -92,7 +102,8 @@ void registerNNCPipelines() {
   PassPipelineRegistration<TrainOptions>(
       "nnc-train", "autodiff, the optimizer's update and the entry points (nn to nn)",
       [](OpPassManager &pm, const TrainOptions &o) {
-        parseInto(pm, trainPipeline(o.optimizer, o.beta1, o.beta2, o.epsilon, o.momentum, o.rho));
+        parseInto(pm, trainPipeline(o.optimizer,
+                                    std::vector<std::string>(o.hyper.begin(), o.hyper.end())));
       });
   PassPipelineRegistration<>("nnc-to-linalg", "nn to linalg on tensors, elementwise fused",
                              [](OpPassManager &pm) { parseInto(pm, linalgPipeline()); });

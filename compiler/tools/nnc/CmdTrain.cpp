@@ -6,6 +6,8 @@
 #include "Driver.h"
 #include "TrainData.h"
 
+#include "nnc/Optimizers/Optimizers.h"
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -21,10 +23,6 @@ std::string str(const dsl::TrainValue *v) {
 std::string dataArg(const dsl::TrainConfig &t, const char *key) {
   auto it = t.dataArgs.find(key);
   return it == t.dataArgs.end() ? "" : str(&it->second);
-}
-
-float defaultLearningRate(const std::string &opt) {
-  return opt == "sgd" ? 0.01f : 0.001f; // Keras's defaults
 }
 
 // A flag that overrides an integer of the train block.
@@ -48,7 +46,7 @@ bool readSettings(const Args &a, const dsl::Graph &g, const CodeGenOptions &o, T
   s.epochs = t.present ? t.epochs : 1;
   if (!intFlag(a, "epochs", 1, s.epochs, err))
     return false;
-  s.lr = defaultLearningRate(o.optimizer.name);
+  s.lr = float(optim::defaultLearningRate(o.optimizer.name));
   if (auto it = t.optimizerArgs.find("lr"); it != t.optimizerArgs.end() && it->second.number)
     s.lr = float(*it->second.number);
   if (a.has("lr")) {

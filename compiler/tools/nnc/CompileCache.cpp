@@ -5,6 +5,7 @@
 // leaves nothing behind, so errors are reported again every time.
 #include "CompileCache.h"
 #include "nnc/CodeGen/ObjectCache.h"
+#include "nnc/Optimizers/Optimizers.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/SHA256.h"
@@ -43,8 +44,11 @@ std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, ModelABI &abi
   const OptimizerConfig &opt = o.optimizer;
   std::ostringstream k;
   k.precision(9);
-  k << '|' << o.batch << '|' << o.stepBatch << '|' << opt.name << '|' << opt.beta1 << '|'
-    << opt.beta2 << '|' << opt.epsilon << '|' << opt.momentum << '|' << opt.rho << '|';
+  k << '|' << o.batch << '|' << o.stepBatch << '|' << opt.name << '|';
+  // Every compiled-in value, defaults included: what the code depends on.
+  if (const optim::Optimizer *row = optim::findOptimizer(opt.name))
+    for (const auto &[n, v] : optim::compiledValues(*row, opt.args))
+      k << n << '=' << float(v) << '|';
   h.update(k.str());
   h.update(salt);
   return llvm::toHex(h.final(), /*LowerCase=*/true);

@@ -3,6 +3,7 @@
 #include "CompileCache.h"
 
 #include "nnc/CodeGen/Timing.h"
+#include "nnc/Optimizers/Optimizers.h"
 #include "nnc/dsl/Frontend.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -69,16 +70,6 @@ std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
   const dsl::TrainConfig &t = g.train;
   o.batch = t.present ? t.batch : 32;
   o.optimizer.name = t.present ? t.optimizer : "adam";
-  auto num = [&](const char *k, float &dst) {
-    auto it = t.optimizerArgs.find(k);
-    if (it != t.optimizerArgs.end() && it->second.number)
-      dst = float(*it->second.number);
-  };
-  num("beta1", o.optimizer.beta1);
-  num("beta2", o.optimizer.beta2);
-  num("epsilon", o.optimizer.epsilon);
-  num("momentum", o.optimizer.momentum);
-  num("rho", o.optimizer.rho);
   if (a.has("batch")) {
     auto b = parseInt("batch", a.get("batch"), 1, err);
     if (!b)
@@ -87,12 +78,19 @@ std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
   }
   if (a.has("optimizer")) {
     std::string n = a.get("optimizer");
-    if (n != "sgd" && n != "adam" && n != "rmsprop") {
-      err = "--optimizer expects sgd, adam or rmsprop, got '" + n + "'";
+    if (!optim::findOptimizer(n)) {
+      err = "--optimizer expects " + optim::optimizerNames() + ", got '" + n + "'";
       return std::nullopt;
     }
     o.optimizer.name = n;
   }
+  // The train block's compiled-in hyperparameters that this optimizer has
+  // (with --optimizer, another one may take some: momentum, epsilon).
+  const optim::Optimizer &opt = *optim::findOptimizer(o.optimizer.name);
+  for (const auto &[k, v] : t.optimizerArgs)
+    if (const optim::Hyperparameter *h = optim::findHyper(opt, k);
+        h && h->when == optim::When::Compiled && v.number)
+      o.optimizer.args[k] = *v.number;
   o.targetCPU = a.get("target-cpu");
   o.codegenThreads = compileThreads();
   // Kernels by their content, below the whole models (CompileCache.h).

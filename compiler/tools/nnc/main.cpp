@@ -7,9 +7,12 @@
 #include "Driver.h"
 #include "Options.h"
 
+#include "nnc/Optimizers/Optimizers.h"
+
 #include "llvm/Support/InitLLVM.h"
 
 #include <iostream>
+#include <string>
 
 using namespace nnc::tool;
 
@@ -19,7 +22,12 @@ namespace {
 // one name is one flag (with or without a value) in every command.
 const Flag kModel = {"model", "NAME", "the model to use when the file has several"};
 const Flag kBatch = {"batch", "N", "batch size (default: the train block's, else 32)"};
-const Flag kOptimizer = {"optimizer", "sgd|adam|rmsprop",
+// The names of the optimizer table, "sgd|adam|...", kept for the program's life.
+const char *optimizerMetavar() {
+  static const std::string names = nnc::optim::optimizerNames("|", "|");
+  return names.c_str();
+}
+const Flag kOptimizer = {"optimizer", optimizerMetavar(),
                          "the optimizer compiled in (default: the train block's, else adam)"};
 const Flag kTargetCPU = {"target-cpu", "CPU", "the CPU to generate code for (default: this one)"};
 const Flag kCheckpoint = {"checkpoint", "CKPT", "a checkpoint written by nnc train --save"};

@@ -44,10 +44,14 @@ enum nnrt_role {
   NNRT_STATE = 4 /* recurrent state carried between calls of `step` */
 };
 enum nnrt_loss_kind { NNRT_LOSS_NONE = 0, NNRT_LOSS_CROSS_ENTROPY = 1, NNRT_LOSS_MSE = 2 };
+/* A model's `optimizer` is the index of its row in nnc's optimizer table
+ * (compiler/include/nnc/Optimizers/Optimizers.def, which only appends);
+ * the runtime does not depend on it. The first rows are named here for C
+ * callers; later rows need no constant here. */
 enum nnrt_optimizer_kind { NNRT_OPT_SGD = 0, NNRT_OPT_ADAM = 1, NNRT_OPT_RMSPROP = 2 };
 
 /* Slots of the `hyper` array given to train_step. The optimizer's other
- * constants (betas, epsilon, momentum, rho) are compiled in. */
+ * hyperparameters (betas, epsilon, momentum, ...) are compiled in. */
 enum nnrt_hyper_slot {
   NNRT_HYPER_LR = 0,   /* learning rate of this step */
   NNRT_HYPER_STEP = 1, /* 1-based step count (Adam's bias correction) */
@@ -67,7 +71,7 @@ typedef struct nnrt_tensor_info {
 
 typedef struct nnrt_model {
   int32_t abi_version; /* NNRT_ABI_VERSION */
-  int32_t optimizer;   /* enum nnrt_optimizer_kind compiled into train_step */
+  int32_t optimizer;   /* the optimizer compiled into train_step (nnrt_optimizer_kind) */
   int32_t loss;        /* enum nnrt_loss_kind */
   int32_t num_tensors;
   const char *name;    /* model name in the .nn file */

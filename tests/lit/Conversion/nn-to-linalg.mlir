@@ -396,13 +396,26 @@ func.func @random(%seed: i64) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
 // CHECK: math.sqrt
 // CHECK: %[[RMS:.*]]:3 = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[G]] : tensor<67xf32>) outs(%[[ADAM]]#0, %[[ADAM]]#1, %[[ADAM]]#2 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>)
 // CHECK: math.sqrt
-// CHECK: return %[[RMS]]#0, %[[RMS]]#1, %[[RMS]]#2
+// CHECK: %[[NAG:.*]]:2 = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[G]] : tensor<67xf32>) outs(%[[RMS]]#0, %[[RMS]]#2 : tensor<67xf32>, tensor<67xf32>)
+// CHECK: arith.mulf %[[LR]], %{{.*}} : f32
+// AdamW's decay factor, step size and sqrt(1 - beta2^t), once, outside the loop.
+// CHECK: %[[WD:.*]] = arith.mulf %[[LR]], %{{.*}} : f32
+// CHECK: arith.subf %{{.*}}, %[[WD]] : f32
+// CHECK: math.powf %{{.*}}, %[[T]] : f32
+// CHECK: arith.divf %[[LR]], %{{.*}} : f32
+// CHECK: math.powf %{{.*}}, %[[T]] : f32
+// CHECK: math.sqrt %{{.*}} : f32
+// CHECK: %[[ADAMW:.*]]:3 = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[G]] : tensor<67xf32>) outs(%[[NAG]]#0, %[[RMS]]#1, %[[NAG]]#1 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>)
+// CHECK: math.sqrt
+// CHECK: return %[[ADAMW]]#0, %[[ADAMW]]#1, %[[ADAMW]]#2
 func.func @updates(%p: tensor<67xf32>, %g: tensor<67xf32>, %m: tensor<67xf32>, %v: tensor<67xf32>,
                    %lr: f32, %t: f32) -> (tensor<67xf32>, tensor<67xf32>, tensor<67xf32>) {
-  %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<67xf32>
-  %p2, %m2, %v2 = nn.adam_update %p1, %g, %m, %v1, %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>
-  %p3, %s3, %v3 = nn.rmsprop_update %p2, %g, %m2, %v2, %lr {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>
-  return %p3, %s3, %v3 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>
+  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
+  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
+  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %b4], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  return %p5, %m5, %v5 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>
 }
 
 // concat of token ids ([story; question]) lowers like a float one.

@@ -1,9 +1,11 @@
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points | FileCheck %s --check-prefixes=CHECK,ADAM
-// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=adam beta1=0.5 beta2=0.75 epsilon=0.125" | FileCheck %s --check-prefixes=CHECK,ADAM-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=adam hyper=beta1=0.5,beta2=0.75,epsilon=0.125" | FileCheck %s --check-prefixes=CHECK,ADAM-OPTS
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd" | FileCheck %s --check-prefixes=CHECK,SGD
-// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd momentum=0.5" | FileCheck %s --check-prefix=SGD-MOM
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=sgd hyper=momentum=0.5" | FileCheck %s --check-prefix=SGD-MOM
 // RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop" | FileCheck %s --check-prefixes=CHECK,RMSPROP
-// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop rho=0.5 momentum=0.25" | FileCheck %s --check-prefix=RMSPROP-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=rmsprop hyper=rho=0.5,momentum=0.25" | FileCheck %s --check-prefix=RMSPROP-OPTS
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=adamw hyper=weight_decay=0.125" | FileCheck %s --check-prefix=ADAMW
+// RUN: %nnc-opt %s --nn-generate-backward --nn-generate-entry-points="optimizer=nesterov" | FileCheck %s --check-prefix=NESTEROV
 
 // A 4 -> 8 -> 3 classifier with a batch of 2: P = 4*8 + 8 + 8*3 + 3 = 67
 // parameters, laid out in declaration order.
@@ -113,21 +115,27 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // CHECK: nn.cross_entropy_grad
 
 // Adam: m and v of each parameter.
-// ADAM: %[[NP:.*]], %[[NM:.*]], %[[NV:.*]] = nn.adam_update %[[P1]], %{{.*}}, %[[S1]], %[[T1]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<32xf32>
-// ADAM: nn.adam_update %[[P2]], %{{.*}}, %[[S2]], {{.*}} : tensor<8xf32>
-// ADAM: nn.adam_update %[[P3]], {{.*}} : tensor<24xf32>
-// ADAM: nn.adam_update %[[P4]], %{{.*}}, %[[S4]], {{.*}} : tensor<3xf32>
+// ADAM: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "adam" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
+// ADAM: nn.optimizer_update "adam" %[[P2]], %{{.*}}, [%[[S2]], {{.*}} : tensor<8xf32>
+// ADAM: nn.optimizer_update "adam" %[[P3]], {{.*}} : tensor<24xf32>
+// ADAM: nn.optimizer_update "adam" %[[P4]], %{{.*}}, [%[[S4]], {{.*}} : tensor<3xf32>
 // ADAM: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
-// ADAM: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NM]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
-// ADAM-OPTS: nn.adam_update {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<32xf32>
+// ADAM: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
+// ADAM-OPTS: nn.optimizer_update "adam" {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<32xf32>
 
-// With SGD the state is the velocity; no step count is needed.
-// SGD: %[[NP:.*]], %[[NV:.*]] = nn.sgd_update %[[P1]], %{{.*}}, %[[S1]], %[[LR]] {momentum = 0.000000e+00 : f32} : tensor<32xf32>
+// With SGD the state is the velocity (the step count goes unused).
+// SGD: %[[NP:[a-z0-9_]+]], %[[NV:[a-z0-9_]+]] = nn.optimizer_update "sgd" %[[P1]], %{{.*}}, [%[[S1]]], %[[LR]], %[[STEP]] {momentum = 0.000000e+00 : f32} : tensor<32xf32>, [tensor<32xf32>]
 // SGD: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
 // SGD: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
-// SGD-MOM: nn.sgd_update {{.*}} {momentum = 5.000000e-01 : f32} : tensor<32xf32>
+// SGD-MOM: nn.optimizer_update "sgd" {{.*}} {momentum = 5.000000e-01 : f32} : tensor<32xf32>
 
 // RMSprop: mean square and velocity of each parameter.
-// RMSPROP: %[[NP:.*]], %[[NMS:.*]], %[[NV:.*]] = nn.rmsprop_update %[[P1]], %{{.*}}, %[[S1]], %[[T1]], %[[LR]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>
-// RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NMS]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
-// RMSPROP-OPTS: nn.rmsprop_update {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
+// RMSPROP: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
+// RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
+// RMSPROP-OPTS: nn.optimizer_update "rmsprop" {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
+
+// AdamW and Nesterov come from the same table: two state slots and one.
+// ADAMW: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "adamw"}
+// ADAMW: nn.optimizer_update "adamw" {{.*}} {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 1.250000e-01 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
+// NESTEROV: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 67 : i64, nn.optimizer = "nesterov"}
+// NESTEROV: nn.optimizer_update "nesterov" {{.*}} {momentum = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>]

@@ -221,7 +221,9 @@ TEST_CASE("train block errors", "[dsl][diag]") {
   // the model takes lines 1-5, `train M {` is line 6, the body starts at 7
   std::vector<Case> cases = {
       {"unknown setting", train("  epoch 3\n"), "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, test_split, validation_split, validation_data, seed, scale, sample_every, sample_length (did you mean 'epochs'?)"},
-      {"bad optimizer", train("  optimizer adamw(lr = 0.1)\n"), "7:13: unknown optimizer 'adamw'; expected sgd, adam or rmsprop (did you mean 'adam'?)"},
+      {"bad optimizer", train("  optimizer rmsprob(lr = 0.1)\n"), "7:13: unknown optimizer 'rmsprob'; expected sgd, adam, rmsprop, nesterov or adamw (did you mean 'rmsprop'?)"},
+      {"beta out of range", train("  optimizer adam(beta2 = 1)\n"), "7:26: argument 'beta2' of adam must be in [0, 1), got 1"},
+      {"negative weight decay", train("  optimizer adamw(weight_decay = -0.5)\n"), "7:34: argument 'weight_decay' of adamw must be non-negative, got -0.5"},
       {"bad optimizer argument", train("  optimizer sgd(lr = 0.1, beta1 = 0.9)\n"), "7:27: sgd has no argument 'beta1'; its arguments are lr, momentum"},
       {"too many optimizer arguments", train("  optimizer sgd(0.1, 0.9, 3)\n"), "7:27: sgd expects at most 2 arguments, got 3"},
       {"negative lr", train("  optimizer adam(lr = -1)\n"), "7:23: argument 'lr' of adam must be positive, got -1"},

@@ -9,6 +9,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,13 @@ struct nnrt_model;
 
 namespace nnc {
 
+// The optimizer compiled into train_step: a row of
+// nnc/Optimizers/Optimizers.def and the compiled-in hyperparameters given
+// (the others take the table's defaults; the learning rate is not here, it
+// is given at run time).
 struct OptimizerConfig {
-  std::string name = "adam"; // sgd, adam, rmsprop
-  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-7f;
-  float momentum = 0.0f, rho = 0.9f;
+  std::string name = "adam";
+  std::map<std::string, double> args;
 };
 
 struct CodeGenOptions {

@@ -7,12 +7,18 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nnc {
 
-// Autodiff, the optimizer's update and the entry points (nn to nn).
-std::string trainPipeline(const std::string &optimizer, double beta1, double beta2,
-                          double epsilon, double momentum, double rho);
+// Autodiff, the optimizer's update and the entry points (nn to nn). The
+// optimizer is a row of nnc/Optimizers/Optimizers.def; `hyper` its
+// compiled-in hyperparameters as "name=value" items (missing ones take the
+// table's defaults; nn-generate-entry-points checks them).
+std::string trainPipeline(const std::string &optimizer, const std::vector<std::string> &hyper);
+std::string trainPipeline(const std::string &optimizer,
+                          const std::vector<std::pair<std::string, double>> &hyper);
 // nn to linalg on tensors, elementwise chains fused.
 std::string linalgPipeline();
 // Products scheduled for `vectorWidth` floats per register, bufferized,

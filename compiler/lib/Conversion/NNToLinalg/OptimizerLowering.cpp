@@ -1,93 +1,84 @@
-// Lowers the optimizer updates (SGD, Adam, RMSProp).
+// Lowers nn.optimizer_update: one loop over the parameter whose body is the
+// row's update (update_<kind> in OptimizerUpdates.cpp), and the arith
+// operators those updates are written with.
 #include "LoweringUtils.h"
+#include "OptimizerUpdates.h"
+
+#include "nnc/Optimizers/Optimizers.h"
 
 using namespace mlir;
 using namespace nnc::nn;
 using namespace nnc::nn_to_linalg;
 
-namespace {
+namespace nnc::nn_to_linalg::optim {
 
-// Optimizer updates: one loop over the flat buffers, writing the parameters
-// and the state in place (they are the generic's outputs, not inputs).
-ValueRange updateLoop(OpBuilder &b, Location loc, Value grad, ValueRange state,
-                      function_ref<SmallVector<Value>(OpBuilder &, Location, Value,
-                                                      ValueRange)> fn) {
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps(1 + state.size(),
-                              AffineMap::getMultiDimIdentityMap(1, ctx));
-  return generic(b, loc, grad, state, maps, parallel(1),
-                 [&](OpBuilder &nb, Location l, ValueRange a) {
-                   nb.create<linalg::YieldOp>(l, fn(nb, l, a[0], a.drop_front()));
-                 });
+template <typename Op> static X build(X a, X b) {
+  return {a.b, a.loc, a.b->create<Op>(a.loc, a.v, b.v)};
+}
+static X constant(X like, double v) { return {like.b, like.loc, cst(*like.b, like.loc, v)}; }
+
+X operator+(X a, X b) { return build<arith::AddFOp>(a, b); }
+X operator-(X a, X b) { return build<arith::SubFOp>(a, b); }
+X operator*(X a, X b) { return build<arith::MulFOp>(a, b); }
+X operator/(X a, X b) { return build<arith::DivFOp>(a, b); }
+X operator+(X a, double b) { return a + constant(a, b); }
+X operator-(X a, double b) { return a - constant(a, b); }
+X operator*(X a, double b) { return a * constant(a, b); }
+X operator/(X a, double b) { return a / constant(a, b); }
+X operator+(double a, X b) { return constant(b, a) + b; }
+X operator-(double a, X b) { return constant(b, a) - b; }
+X operator*(double a, X b) { return constant(b, a) * b; }
+X sqrt(X a) { return {a.b, a.loc, a.b->create<math::SqrtOp>(a.loc, a.v)}; }
+X pow(double base, X e) {
+  return {e.b, e.loc, e.b->create<math::PowFOp>(e.loc, cst(*e.b, e.loc, base), e.v)};
 }
 
-struct LowerSGD : OpRewritePattern<SGDUpdateOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(SGDUpdateOp op, PatternRewriter &r) const override {
-    double mom = op.getMomentum().convertToFloat();
-    Value lr = op.getLr();
-    auto res = updateLoop(
-        r, op.getLoc(), op.getGrad(), ValueRange{op.getParam(), op.getVelocity()},
-        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
-          Value v = b.create<arith::SubFOp>(
-              l, b.create<arith::MulFOp>(l, s[1], cst(b, l, mom)),
-              b.create<arith::MulFOp>(l, g, lr));
-          return {addf(b, l, s[0], v), v};
-        });
-    r.replaceOp(op, res);
-    return success();
-  }
-};
+double Step::operator[](llvm::StringRef name) const {
+  auto v = hyper.getAs<FloatAttr>(name);
+  if (!v)
+    llvm::report_fatal_error("nn.optimizer_update: no hyperparameter '" + name + "'");
+  return v.getValueAsDouble();
+}
 
-struct LowerAdam : OpRewritePattern<AdamUpdateOp> {
+} // namespace nnc::nn_to_linalg::optim
+
+namespace {
+
+using namespace nnc::nn_to_linalg::optim;
+
+// update_<name> of every row, in the table's order.
+const UpdateFn kUpdates[] = {
+#define NNC_HYPER(...)
+#define NNC_OPTIMIZER(n, ...) &update_##n,
+#include "nnc/Optimizers/Optimizers.def"
+};
+static_assert(std::size(kUpdates) == nnc::optim::kNumOptimizers);
+
+// One loop over the flat buffers, writing the parameter and the state in
+// place (they are the generic's outputs, not inputs).
+struct LowerOptimizerUpdate : OpRewritePattern<OptimizerUpdateOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AdamUpdateOp op, PatternRewriter &r) const override {
+  LogicalResult matchAndRewrite(OptimizerUpdateOp op, PatternRewriter &r) const override {
+    int kind = nnc::optim::optimizerIndex(op.getKind().str());
+    if (kind < 0)
+      return failure(); // the verifier reports it
     Location loc = op.getLoc();
-    double b1 = op.getBeta1().convertToFloat(), b2 = op.getBeta2().convertToFloat(),
-           eps = op.getEpsilon().convertToFloat();
-    // Bias corrections 1 - beta^t, once per step outside the loop.
-    Value bc1 = r.create<arith::SubFOp>(
-        loc, cst(r, loc, 1.0), r.create<math::PowFOp>(loc, cst(r, loc, b1), op.getStep()));
-    Value bc2 = r.create<arith::SubFOp>(
-        loc, cst(r, loc, 1.0), r.create<math::PowFOp>(loc, cst(r, loc, b2), op.getStep()));
-    Value lr = op.getLr();
-    auto res = updateLoop(
-        r, loc, op.getGrad(), ValueRange{op.getParam(), op.getM(), op.getV()},
-        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
-          Value m = addf(b, l, b.create<arith::MulFOp>(l, s[1], cst(b, l, b1)),
-                         b.create<arith::MulFOp>(l, g, cst(b, l, 1 - b1)));
-          Value g2 = b.create<arith::MulFOp>(l, g, g);
-          Value v = addf(b, l, b.create<arith::MulFOp>(l, s[2], cst(b, l, b2)),
-                         b.create<arith::MulFOp>(l, g2, cst(b, l, 1 - b2)));
-          Value mhat = b.create<arith::DivFOp>(l, m, bc1);
-          Value vhat = b.create<arith::DivFOp>(l, v, bc2);
-          Value den = addf(b, l, b.create<math::SqrtOp>(l, vhat), cst(b, l, eps));
-          Value upd = b.create<arith::MulFOp>(l, lr, b.create<arith::DivFOp>(l, mhat, den));
-          return {b.create<arith::SubFOp>(l, s[0], upd), m, v};
-        });
-    r.replaceOp(op, res);
-    return success();
-  }
-};
-
-struct LowerRMSProp : OpRewritePattern<RMSPropUpdateOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(RMSPropUpdateOp op, PatternRewriter &r) const override {
-    double rho = op.getRho().convertToFloat(), eps = op.getEpsilon().convertToFloat(),
-           mom = op.getMomentum().convertToFloat();
-    Value lr = op.getLr();
-    auto res = updateLoop(
-        r, op.getLoc(), op.getGrad(),
-        ValueRange{op.getParam(), op.getMeanSquare(), op.getVelocity()},
-        [&](OpBuilder &b, Location l, Value g, ValueRange s) -> SmallVector<Value> {
-          Value ms = addf(b, l, b.create<arith::MulFOp>(l, s[1], cst(b, l, rho)),
-                          b.create<arith::MulFOp>(
-                              l, b.create<arith::MulFOp>(l, g, g), cst(b, l, 1 - rho)));
-          Value den = addf(b, l, b.create<math::SqrtOp>(l, ms), cst(b, l, eps));
-          Value step = b.create<arith::DivFOp>(l, b.create<arith::MulFOp>(l, lr, g), den);
-          Value v = addf(b, l, b.create<arith::MulFOp>(l, s[2], cst(b, l, mom)), step);
-          return {b.create<arith::SubFOp>(l, s[0], v), ms, v};
-        });
+    Step st(r, loc, op.getHyper(), op.getLr(), op.getStep());
+    ElementFn body = kUpdates[kind](st);
+    SmallVector<Value> state{op.getParam()};
+    state.append(op.getState().begin(), op.getState().end());
+    SmallVector<AffineMap> maps(1 + state.size(),
+                                AffineMap::getMultiDimIdentityMap(1, r.getContext()));
+    auto res = generic(r, loc, op.getGrad(), state, maps, parallel(1),
+                       [&](OpBuilder &b, Location l, ValueRange a) {
+                         Element e{{&b, l, a[0]}, {}};
+                         for (Value s : a.drop_front())
+                           e.s.push_back({&b, l, s});
+                         SmallVector<Value> out;
+                         for (X x : body(e))
+                           out.push_back(x.v);
+                         b.create<linalg::YieldOp>(l, out);
+                       });
     r.replaceOp(op, res);
     return success();
   }
@@ -96,5 +87,5 @@ struct LowerRMSProp : OpRewritePattern<RMSPropUpdateOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateOptimizerPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerSGD, LowerAdam, LowerRMSProp>(patterns.getContext());
+  patterns.add<LowerOptimizerUpdate>(patterns.getContext());
 }

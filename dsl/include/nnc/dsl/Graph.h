@@ -156,7 +156,7 @@ struct TrainConfig {
   // babi data: test -> the test file's path (resolved as dataPath), if any
   std::map<std::string, TrainValue> dataArgs;
   // optimizer adam(lr = 0.01, beta1 = 0.9, ...)
-  std::string optimizer = "adam"; // "sgd", "adam", "rmsprop"
+  std::string optimizer = "adam"; // a row of nnc/Optimizers/Optimizers.def
   std::map<std::string, TrainValue> optimizerArgs;
   Loc optimizerLoc;
   int64_t batch = 32;

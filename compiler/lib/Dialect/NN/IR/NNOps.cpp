@@ -11,6 +11,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "nnc/Optimizers/Optimizers.h"
+
 using namespace mlir;
 using namespace nnc::nn;
 using namespace nnc::nn::detail;
@@ -53,6 +55,47 @@ LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (param.getType() != getType())
     return emitOpError("type ") << getType() << " does not match parameter type "
                                 << param.getType();
+  return success();
+}
+
+// The row of Optimizers.def says how many state slots and which
+// hyperparameters an update has; the lowering trusts what is checked here.
+LogicalResult OptimizerUpdateOp::verify() {
+  const nnc::optim::Optimizer *o = nnc::optim::findOptimizer(getKind().str());
+  if (!o)
+    return emitOpError("unknown optimizer '")
+           << getKind() << "'; expected " << nnc::optim::optimizerNames();
+  Type t = getParam().getType();
+  if (int64_t(getState().size()) != o->stateSlots)
+    return emitOpError() << getKind() << " keeps " << o->stateSlots << " state slot(s), got "
+                         << getState().size();
+  for (Value s : getState())
+    if (s.getType() != t)
+      return emitOpError("state type ") << s.getType() << " differs from the parameter's " << t;
+  size_t numCompiled = 0;
+  for (const nnc::optim::Hyperparameter &h : *o) {
+    if (h.when != nnc::optim::When::Compiled)
+      continue;
+    ++numCompiled;
+    auto v = getHyper().getAs<FloatAttr>(h.name);
+    if (!v || !v.getType().isF32())
+      return emitOpError() << getKind() << " needs an f32 '" << h.name << "' in hyper";
+  }
+  if (getHyper().size() != numCompiled)
+    return emitOpError() << getKind() << " takes " << numCompiled
+                         << " compiled-in hyperparameter(s), got " << getHyper().size();
+  return success();
+}
+
+LogicalResult OptimizerUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                  ValueRange operands, DictionaryAttr,
+                                                  RegionRange,
+                                                  SmallVectorImpl<Type> &inferred) {
+  // The parameter and every state slot, all of the parameter's type
+  // (operands: param, grad, state..., lr, step).
+  if (operands.size() < 4)
+    return failure();
+  inferred.assign(operands.size() - 3, operands[0].getType());
   return success();
 }
 

@@ -1,6 +1,7 @@
 // Builds the generated library's entry points over one flat parameter buffer.
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
+#include "nnc/Optimizers/Optimizers.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
@@ -30,6 +31,46 @@ struct GenerateEntryPointsPass
   SmallVector<ParamSlot> slots;
   int64_t numParams = 0;
   Type f32;
+  // The optimizer's row and its compiled-in hyperparameters, every one
+  // (the options' values over the table's defaults).
+  const nnc::optim::Optimizer *opt = nullptr;
+  DictionaryAttr hyperAttr;
+
+  // Reads the `optimizer` and `hyper` options against the table.
+  LogicalResult resolveOptimizer(ModuleOp module) {
+    namespace op = nnc::optim;
+    opt = op::findOptimizer(optimizer.getValue());
+    if (!opt)
+      return module.emitError("unknown optimizer '")
+             << optimizer << "'; expected " << op::optimizerNames();
+    std::vector<std::string> compiled;
+    for (const auto &[n, v] : op::compiledValues(*opt, {}))
+      compiled.push_back(n);
+    std::map<std::string, double> given;
+    for (StringRef item : hyper) {
+      auto [name, text] = item.split('=');
+      const op::Hyperparameter *h = op::findHyper(*opt, name);
+      if (!h || h->when != op::When::Compiled)
+        return module.emitError()
+               << opt->name << " has no compiled-in hyperparameter '" << name
+               << "'; expected " << (compiled.empty() ? "none" : op::joinNames(compiled))
+               << (h ? " ('" + name.str() + "' is set at run time, in train_step's hyper)" : "");
+      double v;
+      if (text.trim().getAsDouble(v))
+        return module.emitError("hyperparameter '") << name << "' expects a number, got '"
+                                                    << text << "'";
+      if (const char *want = op::rangeViolation(*h, v))
+        return module.emitError("hyperparameter '")
+               << name << "' of " << opt->name << " must be " << want << ", got " << text;
+      given[h->name] = v;
+    }
+    Builder b(&getContext());
+    SmallVector<NamedAttribute> attrs;
+    for (const auto &[n, v] : op::compiledValues(*opt, given))
+      attrs.push_back(b.getNamedAttr(n, b.getF32FloatAttr(float(v))));
+    hyperAttr = b.getDictionaryAttr(attrs);
+    return success();
+  }
 
   RankedTensorType flat(int64_t n) { return RankedTensorType::get({n}, f32); }
 
@@ -105,11 +146,7 @@ struct GenerateEntryPointsPass
     return forward.getNumArguments() - (forward->hasAttr("nn.key") ? 1 : 0);
   }
 
-  int64_t stateSize() {
-    if (optimizer == "adam" || optimizer == "rmsprop")
-      return 2 * numParams;
-    return numParams;
-  }
+  int64_t stateSize() { return opt->stateSlots * numParams; }
 
   void buildInit(OpBuilder &b, ModuleOp module) {
     Location loc = module.getLoc();
@@ -226,14 +263,12 @@ struct GenerateEntryPointsPass
   // one by a chain of tensor.insert_slice ops (and the updates back the same
   // way), and one-shot bufferization walked that chain for every write in
   // it: 70 s of a 12-block GPT's compile, growing with the cube of the depth.
-  LogicalResult buildTrainStep(OpBuilder &b, func::FuncOp forward,
+  void buildTrainStep(OpBuilder &b, func::FuncOp forward,
                                func::FuncOp grad) {
     Location loc = forward.getLoc();
-    if (optimizer != "adam" && optimizer != "rmsprop" && optimizer != "sgd")
-      return forward.emitError("unknown optimizer '") << optimizer << "'";
     auto ft = forward.getFunctionType();
     int64_t P = numParams, K = slots.size();
-    int64_t stateCopies = optimizer == "sgd" ? 1 : 2;
+    int64_t stateCopies = opt->stateSlots;
     SmallVector<Type> ins;
     SmallVector<std::pair<int64_t, int64_t>> packs; // (buffer, offset) per argument
     for (int64_t copy = 0; copy <= stateCopies; ++copy)
@@ -283,26 +318,15 @@ struct GenerateEntryPointsPass
       Value g = results[nres + i];
       if (g.getType() != flat(s.size))
         g = b.create<ReshapeOp>(sloc, flat(s.size), g);
-      Value p = entry->getArgument(i), st0 = entry->getArgument(K + i);
-      if (optimizer == "adam") {
-        auto u = b.create<AdamUpdateOp>(sloc, p, g, st0, entry->getArgument(2 * K + i), lr, step,
-                                        b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
-                                        b.getF32FloatAttr(epsilon));
-        values[i] = u.getNewParam();
-        values[K + i] = u.getNewM();
-        values[2 * K + i] = u.getNewV();
-      } else if (optimizer == "rmsprop") {
-        auto u = b.create<RMSPropUpdateOp>(sloc, p, g, st0, entry->getArgument(2 * K + i), lr,
-                                           b.getF32FloatAttr(rho), b.getF32FloatAttr(epsilon),
-                                           b.getF32FloatAttr(momentum));
-        values[i] = u.getNewParam();
-        values[K + i] = u.getNewMeanSquare();
-        values[2 * K + i] = u.getNewVelocity();
-      } else {
-        auto u = b.create<SGDUpdateOp>(sloc, p, g, st0, lr, b.getF32FloatAttr(momentum));
-        values[i] = u.getNewParam();
-        values[K + i] = u.getNewVelocity();
-      }
+      Value p = entry->getArgument(i);
+      SmallVector<Value> state;
+      for (int64_t k = 1; k <= stateCopies; ++k)
+        state.push_back(entry->getArgument(k * K + i));
+      auto u = b.create<OptimizerUpdateOp>(sloc, b.getStringAttr(opt->name), p, g, state, lr, step,
+                                           hyperAttr);
+      values[i] = u.getNewParam();
+      for (int64_t k = 1; k <= stateCopies; ++k)
+        values[k * K + i] = u.getNewState()[k - 1];
     }
     values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
     for (unsigned i = 1; i < nres; ++i)
@@ -310,7 +334,6 @@ struct GenerateEntryPointsPass
                                  entry->getArgument(numPacked + 1 + nargs + i - 1)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
-    return success();
   }
 
   // @step(params, inputs..., states..., outputs...): one time step; the
@@ -363,6 +386,8 @@ struct GenerateEntryPointsPass
       forward.emitError("@forward needs an nn.num_inputs attribute");
       return signalPassFailure();
     }
+    if (failed(resolveOptimizer(module)))
+      return signalPassFailure();
     slots.clear();
     numParams = 0;
     for (ParameterOp p : module.getOps<ParameterOp>()) {
@@ -375,8 +400,7 @@ struct GenerateEntryPointsPass
     buildInit(b, module);
     buildPredict(b, forward, numInputsAttr.getInt());
     buildEvalStep(b, forward);
-    if (failed(buildTrainStep(b, forward, grad)))
-      return signalPassFailure();
+    buildTrainStep(b, forward, grad);
     if (auto sf = module.lookupSymbol<func::FuncOp>("step_forward")) {
       if (!sf->hasAttr("nn.num_inputs")) {
         sf.emitError("@step_forward needs an nn.num_inputs attribute");

@@ -41,60 +41,35 @@ def NN_RandomNormalOp : NN_Op<"random_normal", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
-// Optimizer updates (on the flat parameter buffer)
+// Optimizer updates (one parameter at a time)
 //===----------------------------------------------------------------------===//
 
-def NN_SGDUpdateOp : NN_Op<"sgd_update", [Pure,
-    AllTypesMatch<["param", "grad", "velocity", "new_param", "new_velocity"]>]> {
-  let summary = "stochastic gradient descent with momentum (Keras form)";
+def NN_OptimizerUpdateOp : NN_Op<"optimizer_update", [Pure,
+    AllTypesMatch<["param", "grad"]>, DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "one optimizer's update of a parameter and its state";
   let description = [{
-    `v' = momentum * v - lr * g; p' = p + v'` (with momentum 0: `p - lr * g`).
+    The update of the optimizer `kind`, a row of
+    `compiler/include/nnc/Optimizers/Optimizers.def`: `state` holds its
+    state slots (as many as the row says, each shaped as the parameter),
+    `hyper` its compiled-in hyperparameters (every one, by name), `lr` the
+    learning rate of this step and `step` the 1-based step count. The
+    results are the new parameter and the new state, in the same order.
+    The formula of each kind is `update_<kind>` in
+    `compiler/lib/Conversion/NNToLinalg/OptimizerUpdates.cpp`.
 
     ```mlir
-    %p1, %v1 = nn.sgd_update %p, %g, %v, %lr {momentum = 0.9 : f32} : tensor<139xf32>
+    %p1, %m1, %v1 = nn.optimizer_update "adam" %p, %g, [%m, %v], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
     ```
   }];
-  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
-                       NN_F32Tensor:$velocity, F32:$lr, F32Attr:$momentum);
-  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_velocity);
-  let assemblyFormat = "$param `,` $grad `,` $velocity `,` $lr attr-dict `:` type($param)";
-}
-
-def NN_AdamUpdateOp : NN_Op<"adam_update", [Pure,
-    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
-  let summary = "Adam with bias correction";
-  let description = [{
-    `m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2;
-     p' = p - lr * (m' / (1-b1^t)) / (sqrt(v' / (1-b2^t)) + eps)`
-    where `t` is the 1-based step.
-
-    ```mlir
-    %p1, %m1, %v1 = nn.adam_update %p, %g, %m, %v, %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>
-    ```
+  let arguments = (ins StrAttr:$kind, NN_F32Tensor:$param, NN_F32Tensor:$grad,
+                       Variadic<NN_F32Tensor>:$state, F32:$lr, F32:$step,
+                       DictionaryAttr:$hyper);
+  let results = (outs NN_F32Tensor:$new_param, Variadic<NN_F32Tensor>:$new_state);
+  let assemblyFormat = [{
+    $kind $param `,` $grad `,` `[` $state `]` `,` $lr `,` $step $hyper attr-dict
+    `:` type($param) `,` `[` type($state) `]`
   }];
-  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
-                       NN_F32Tensor:$m, NN_F32Tensor:$v, F32:$lr, F32:$step,
-                       F32Attr:$beta1, F32Attr:$beta2, F32Attr:$epsilon);
-  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_m, NN_F32Tensor:$new_v);
-  let assemblyFormat = "$param `,` $grad `,` $m `,` $v `,` $lr `,` $step attr-dict `:` type($param)";
-}
-
-def NN_RMSPropUpdateOp : NN_Op<"rmsprop_update", [Pure,
-    AllTypesMatch<["param", "grad", "mean_square", "velocity", "new_param", "new_mean_square", "new_velocity"]>]> {
-  let summary = "RMSprop (Keras form), with optional momentum";
-  let description = [{
-    `s' = rho s + (1-rho) g^2; v' = momentum v + lr g / (sqrt(s') + eps); p' = p - v'`.
-
-    ```mlir
-    %p1, %s1, %v1 = nn.rmsprop_update %p, %g, %s, %v, %lr {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>
-    ```
-  }];
-  let arguments = (ins NN_F32Tensor:$param, NN_F32Tensor:$grad,
-                       NN_F32Tensor:$mean_square, NN_F32Tensor:$velocity, F32:$lr,
-                       F32Attr:$rho, F32Attr:$epsilon, F32Attr:$momentum);
-  let results = (outs NN_F32Tensor:$new_param, NN_F32Tensor:$new_mean_square,
-                      NN_F32Tensor:$new_velocity);
-  let assemblyFormat = "$param `,` $grad `,` $mean_square `,` $velocity `,` $lr attr-dict `:` type($param)";
+  let hasVerifier = 1;
 }
 
 #endif

@@ -69,9 +69,11 @@ def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
     Turns `@forward` and `@forward_grad` into the entry points of the
     generated library. Parameters become slices of one flat `tensor<Pxf32>`
     (at the offsets of the `nn.parameter` ops, in declaration order), the
-    gradients are gathered into one flat tensor, and the optimizer update
-    (`nn.sgd_update`, `nn.adam_update` or `nn.rmsprop_update`) runs once
-    over all of it. The generated functions are
+    gradients are gathered into one flat tensor, and the optimizer's
+    update (`nn.optimizer_update` of a row of
+    `nnc/Optimizers/Optimizers.def`) runs on each parameter, e.g.
+    `nn-generate-entry-points{optimizer=adam hyper=beta1=0.8,epsilon=1e-3}`.
+    The generated functions are
 
     ```mlir
     func.func @init(%params: tensor<Pxf32>, %seed: i64) -> tensor<Pxf32>
@@ -91,12 +93,10 @@ def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect"];
   let options = [
     Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adam\"",
-           "sgd, adam or rmsprop">,
-    Option<"beta1", "beta1", "float", "0.9f", "Adam's first-moment decay">,
-    Option<"beta2", "beta2", "float", "0.999f", "Adam's second-moment decay">,
-    Option<"epsilon", "epsilon", "float", "1e-7f", "Adam's and RMSprop's epsilon">,
-    Option<"momentum", "momentum", "float", "0.0f", "SGD's and RMSprop's momentum">,
-    Option<"rho", "rho", "float", "0.9f", "RMSprop's decay">,
+           "a row of nnc/Optimizers/Optimizers.def (sgd, adam, ...)">,
+    ListOption<"hyper", "hyper", "std::string",
+               "compiled-in hyperparameters as name=value, comma-separated "
+               "(the others take the table's defaults)">,
   ];
 }
 
