@@ -208,13 +208,13 @@ struct CompileContext {
 
 LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
                         llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
-                        ModelABI *abiOut);
+                        ModelABI *abiOut, llvm::function_ref<bool(llvm::StringRef)> reuse);
 
 } // namespace
 
 LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts, Stage stop,
                            llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
-                           ModelABI *abiOut) {
+                           ModelABI *abiOut, llvm::function_ref<bool(llvm::StringRef)> reuse) {
   CompileContext cc;
   TimingScope nnTiming = compileTiming().nest("nn module from the graph");
   OwningOpRef<ModuleOp> module =
@@ -222,7 +222,7 @@ LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts, 
   nnTiming.stop();
   if (!module)
     return failure();
-  return compileNN(*module, opts, stop, dump, object, abiOut);
+  return compileNN(*module, opts, stop, dump, object, abiOut, reuse);
 }
 
 LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &opts, Stage stop,
@@ -232,14 +232,14 @@ LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &o
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, &cc.ctx);
   if (!module)
     return failure(); // the parser reported where
-  return compileNN(*module, opts, stop, dump, object, abiOut);
+  return compileNN(*module, opts, stop, dump, object, abiOut, nullptr);
 }
 
 namespace {
 
 LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
                         llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
-                        ModelABI *abiOut) {
+                        ModelABI *abiOut, llvm::function_ref<bool(llvm::StringRef)> reuse) {
   if (failed(verify(module)))
     return failure();
   FailureOr<ModelABI> described = describeModule(module, opts);
@@ -251,6 +251,13 @@ LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
     if (dump)
       printModule(module, *dump);
     return success();
+  }
+  if (reuse) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    printModule(module, os);
+    if (reuse(os.str()))
+      return success();
   }
   const OptimizerConfig &o = opts.optimizer;
   const optim::Optimizer *row = optim::findOptimizer(o.name);

@@ -24,23 +24,13 @@ namespace {
 // stays bounded without a size setting.
 constexpr size_t kCacheEntries = 64;
 
-// The model's key, "" for no cache. Sets `failed` when building the module
-// already fails (reported then).
-std::string cacheKey(const dsl::Graph &g, const CodeGenOptions &o, ModelABI &abi,
-                     bool &failed) {
+// The model's key from its nn module's text, "" for no cache.
+std::string cacheKey(llvm::StringRef nnModule, const CodeGenOptions &o) {
   std::string salt = cacheSalt(o);
   if (salt.empty())
     return ""; // no way to tell this compiler from another: no cache
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  // The module is generated here to hash it and again by the compile on a
-  // miss: compileModel takes a graph, not a module.
-  if (mlir::failed(compileModel(g, o, Stage::NN, &os, nullptr, &abi))) {
-    failed = true;
-    return "";
-  }
   llvm::SHA256 h;
-  h.update(os.str());
+  h.update(nnModule);
   const OptimizerConfig &opt = o.optimizer;
   std::ostringstream k;
   k.precision(9);
@@ -72,22 +62,24 @@ std::string cacheDir() {
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o) {
   Compiled c;
   std::string err;
-  bool failed = false;
   std::string dir = cacheDir();
-  const std::string key = dir.empty() ? "" : cacheKey(g, o, c.abi, failed);
-  if (failed)
-    return std::nullopt;
-  ObjectCache cache(key.empty() ? "" : dir, ".o");
+  std::string key;
   llvm::SmallVector<char, 0> obj;
-  if (cache.load(key, obj)) {
-    c.loaded = loadObject(obj, c.abi.prefix, err);
-    if (!c.loaded) // damaged: compile again and replace it
+  // The nn module is generated once: hashed here, and on a miss compiled on.
+  auto reuse = [&](llvm::StringRef nnModule) {
+    key = dir.empty() ? "" : cacheKey(nnModule, o);
+    ObjectCache cache(key.empty() ? "" : dir, ".o");
+    if (cache.load(key, obj) && (c.loaded = loadObject(obj, c.abi.prefix, err)))
+      return true;
+    if (!obj.empty()) // damaged: compile again and replace it
       cache.remove(key);
-  }
-  if (!c.loaded) {
     obj.clear();
-    if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj, &c.abi)))
-      return std::nullopt;
+    return false;
+  };
+  if (mlir::failed(compileModel(g, o, Stage::Object, nullptr, &obj, &c.abi, reuse)))
+    return std::nullopt;
+  if (!c.loaded) {
+    ObjectCache cache(key.empty() ? "" : dir, ".o");
     cache.store(key, obj);
     cache.prune(kCacheEntries);
     c.loaded = loadObject(obj, c.abi.prefix, err);

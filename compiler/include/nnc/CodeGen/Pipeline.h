@@ -5,6 +5,7 @@
 #include "mlir/Support/LogicalResult.h"
 #include "nnc/dsl/Graph.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -85,11 +86,16 @@ enum class Stage { NN, NNTrain, Linalg, Buffers, LLVMDialect, LLVMIR, Asm, Objec
 // the result is printed to `dump`; for Stage::Object the object file's bytes
 // are stored in `object`, and `abi` (when given) receives the table the
 // object holds. Errors are reported on stderr with .nn locations.
+// `reuse`, when given, sees the nn module's text (Stage::NN, as --emit=nn
+// prints it) before anything is lowered: returning true stops the compile
+// there, successfully (a cache that holds the object for that text; `abi`
+// is already set). The module is generated once whichever it returns.
 mlir::LogicalResult compileModel(const dsl::Graph &graph,
                                  const CodeGenOptions &opts, Stage stop,
                                  llvm::raw_ostream *dump,
                                  llvm::SmallVectorImpl<char> *object,
-                                 ModelABI *abi = nullptr);
+                                 ModelABI *abi = nullptr,
+                                 llvm::function_ref<bool(llvm::StringRef)> reuse = nullptr);
 // The same from an nn module in a file (what `nnc compile --emit=nn`
 // printed): its batch and the step are those of the module.
 mlir::LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &opts,
