@@ -205,6 +205,157 @@ static int check_finite(const float *v, int64_t n, const char *what, const char 
   return 0;
 }
 
+/* One load in progress: the open file, its parsed header and what was
+ * checked so far. load frees it all, whether it succeeds or not. */
+typedef struct {
+  const char *path;
+  FILE *f;
+  uint64_t hlen, data_size;
+  char *header;
+  nnrt__json j;
+  nnrt_metadata got;
+  entry *entries;
+  int nentries;
+  const entry *opt;
+} reader;
+
+/* The 8-byte length, the JSON header and what the data bytes after it are. */
+static int read_header(reader *r, nnrt_error *err) {
+  const char *path = r->path;
+  if (fseek(r->f, 0, SEEK_END) != 0) return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+  long file_size = ftell(r->f);
+  rewind(r->f);
+  unsigned char len8[8];
+  if (file_size < 8 || fread(len8, 1, 8, r->f) != 8)
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (only %ld bytes)", path, file_size);
+  uint64_t hlen = 0;
+  for (int i = 0; i < 8; i++) hlen |= (uint64_t)len8[i] << (8 * i);
+  if (hlen > MAX_HEADER || hlen > (uint64_t)file_size - 8 || hlen < 2)
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header length %llu, file size %ld)", path,
+                      (unsigned long long)hlen, file_size);
+  r->hlen = hlen;
+  r->header = malloc(hlen);
+  if (!r->header) return nnrt__fail(err, "out of memory");
+  if (fread(r->header, 1, hlen, r->f) != hlen) return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+  if (r->header[0] != '{') return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (no JSON header)", path);
+  if (nnrt__json_parse(r->header, hlen, &r->j, err)) {
+    nnrt__prefix(err, "checkpoint '%s' is not a safetensors file", path);
+    return 1;
+  }
+  if (r->j.type != NNRT__J_OBJ)
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header is not an object)", path);
+  r->data_size = (uint64_t)file_size - 8 - hlen;
+  return 0;
+}
+
+/* __metadata__ into r->got; unless partial, the model it names must be m. */
+static int read_metadata(reader *r, const nnrt_model *m, int partial, nnrt_error *err) {
+  const char *path = r->path;
+  const nnrt__json *meta = nnrt__json_get(&r->j, "__metadata__");
+  if (meta) {
+    if (meta->type != NNRT__J_OBJ)
+      return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (__metadata__ is not an object)", path);
+    for (int i = 0; i < meta->n; i++) {
+      if (meta->kids[i].type != NNRT__J_STR)
+        return nnrt__fail(err, "checkpoint '%s': metadata '%s' is not a string", path, meta->keys[i]);
+      if (nnrt_metadata_set(&r->got, meta->keys[i], meta->kids[i].str)) return nnrt__fail(err, "out of memory");
+    }
+  }
+  const char *model_name = nnrt_metadata_get(&r->got, NNRT_META_MODEL);
+  if (!partial && model_name && strcmp(model_name, m->name) != 0)
+    return nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
+  return 0;
+}
+
+/* Every tensor entry checked into r->entries (the optimizer state's in
+ * r->opt); a tensor the model lacks is an error unless partial. */
+static int read_entries(reader *r, const nnrt_model *m, int partial, int *unused, nnrt_error *err) {
+  const char *path = r->path;
+  r->entries = calloc((size_t)r->j.n + 1, sizeof *r->entries);
+  if (!r->entries) return nnrt__fail(err, "out of memory");
+  for (int i = 0; i < r->j.n; i++) {
+    if (strcmp(r->j.keys[i], "__metadata__") == 0) continue;
+    entry *e = &r->entries[r->nentries++];
+    if (check_entry(r->j.keys[i], &r->j.kids[i], r->data_size, e, err)) {
+      nnrt__prefix(err, "checkpoint '%s' is corrupt", path);
+      return 1;
+    }
+    if (strcmp(e->name, NNRT_OPT_STATE_TENSOR) == 0) {
+      r->opt = e;
+      continue;
+    }
+    int known = 0;
+    for (int t = 0; t < m->num_tensors && !known; t++)
+      known = m->tensors[t].role == NNRT_PARAM && strcmp(m->tensors[t].name, e->name) == 0;
+    if (!known && partial) {
+      if (unused) (*unused)++;
+      continue;
+    }
+    if (!known)
+      return nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have", path, e->name,
+                        m->name);
+  }
+  return 0;
+}
+
+/* Parameter ti from entry e into new_params, after checking its dtype and
+ * shape against the model's. */
+static int read_param(reader *r, const nnrt_tensor_info *ti, const entry *e, float *new_params, int partial,
+                      nnrt_error *err) {
+  const char *path = r->path;
+  if (strcmp(e->dtype, "F32") != 0)
+    return nnrt__fail(err, "checkpoint '%s': '%s' has dtype %s in the checkpoint, the model expects F32", path,
+                      ti->name, e->dtype);
+  int same = e->rank == ti->rank;
+  for (int d = 0; same && d < ti->rank; d++) same = e->shape[d] == ti->shape[d];
+  if (!same) {
+    char have[160], want[160];
+    format_shape(have, sizeof have, e->shape, e->rank);
+    format_shape(want, sizeof want, ti->shape, ti->rank);
+    return nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s%s", path,
+                      ti->name, have, want,
+                      partial ? " (parameters are loaded by name: give this one another name, or the same shape)"
+                              : "");
+  }
+  if (fseek(r->f, (long)(8 + r->hlen + (uint64_t)e->begin), SEEK_SET) != 0 ||
+      fread(new_params + ti->offset, 4, (size_t)ti->size, r->f) != (size_t)ti->size)
+    return nnrt__fail(err, "cannot read '%s' from '%s'", ti->name, path);
+  char what[300];
+  snprintf(what, sizeof what, "tensor '%s'", ti->name);
+  return check_finite(new_params + ti->offset, ti->size, what, path, err);
+}
+
+/* Every parameter of m into new_params (which starts as a copy of the
+ * caller's): a missing one is an error unless partial, and keeps its value. */
+static int read_params(reader *r, const nnrt_model *m, float *new_params, int partial, int *loaded,
+                       nnrt_error *err) {
+  for (int t = 0; t < m->num_tensors; t++) {
+    const nnrt_tensor_info *ti = &m->tensors[t];
+    if (ti->role != NNRT_PARAM) continue;
+    const entry *e = NULL;
+    for (int k = 0; k < r->nentries && !e; k++)
+      if (strcmp(r->entries[k].name, ti->name) == 0) e = &r->entries[k];
+    if (partial) loaded[t] = e != NULL;
+    if (!e && partial) continue; /* it keeps its initial value */
+    if (!e) return nnrt__fail(err, "checkpoint '%s' has no tensor '%s'", r->path, ti->name);
+    if (read_param(r, ti, e, new_params, partial, err)) return 1;
+  }
+  return 0;
+}
+
+/* The optimizer state, when the checkpoint has one of the size m needs:
+ * *new_opt is left NULL otherwise. */
+static int read_opt_state(reader *r, const nnrt_model *m, float **new_opt, nnrt_error *err) {
+  const entry *opt = r->opt;
+  if (!opt || strcmp(opt->dtype, "F32") != 0 || opt->end - opt->begin != 4 * m->opt_state_size) return 0;
+  *new_opt = malloc((size_t)m->opt_state_size * sizeof(float));
+  if (!*new_opt) return nnrt__fail(err, "out of memory");
+  if (fseek(r->f, (long)(8 + r->hlen + (uint64_t)opt->begin), SEEK_SET) != 0 ||
+      fread(*new_opt, 4, (size_t)m->opt_state_size, r->f) != (size_t)m->opt_state_size)
+    return nnrt__fail(err, "cannot read the optimizer state from '%s'", r->path);
+  return check_finite(*new_opt, m->opt_state_size, "the optimizer state", r->path, err);
+}
+
 /* The one reader of checkpoints. partial (nnrt_checkpoint_load_matching):
  * any model's checkpoint, parameters taken by name where they exist
  * (loaded[t] says which), other tensors skipped (*unused counts them). */
@@ -221,164 +372,20 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
   }
 
   int rc = 1;
-  char *header = NULL;
+  reader r = {0};
+  r.path = path;
+  r.f = f;
   float *new_params = NULL, *new_opt = NULL;
-  entry *entries = NULL;
-  nnrt__json j = {0};
-  nnrt_metadata got = {0};
-
-  if (fseek(f, 0, SEEK_END) != 0) {
-    nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+  if (read_header(&r, err) || read_metadata(&r, m, partial, err) || read_entries(&r, m, partial, unused, err))
     goto done;
-  }
-  long file_size = ftell(f);
-  rewind(f);
-  unsigned char len8[8];
-  if (file_size < 8 || fread(len8, 1, 8, f) != 8) {
-    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (only %ld bytes)", path, file_size);
-    goto done;
-  }
-  uint64_t hlen = 0;
-  for (int i = 0; i < 8; i++) hlen |= (uint64_t)len8[i] << (8 * i);
-  if (hlen > MAX_HEADER || hlen > (uint64_t)file_size - 8 || hlen < 2) {
-    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header length %llu, file size %ld)", path,
-               (unsigned long long)hlen, file_size);
-    goto done;
-  }
-  header = malloc(hlen);
-  if (!header) {
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  if (fread(header, 1, hlen, f) != hlen) {
-    nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
-    goto done;
-  }
-  if (header[0] != '{') {
-    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (no JSON header)", path);
-    goto done;
-  }
-  if (nnrt__json_parse(header, hlen, &j, err)) {
-    nnrt__prefix(err, "checkpoint '%s' is not a safetensors file", path);
-    goto done;
-  }
-  if (j.type != NNRT__J_OBJ) {
-    nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header is not an object)", path);
-    goto done;
-  }
-  uint64_t data_size = (uint64_t)file_size - 8 - hlen;
-
-  const nnrt__json *meta = nnrt__json_get(&j, "__metadata__");
-  if (meta) {
-    if (meta->type != NNRT__J_OBJ) {
-      nnrt__fail(err, "checkpoint '%s' is not a safetensors file (__metadata__ is not an object)", path);
-      goto done;
-    }
-    for (int i = 0; i < meta->n; i++) {
-      if (meta->kids[i].type != NNRT__J_STR) {
-        nnrt__fail(err, "checkpoint '%s': metadata '%s' is not a string", path, meta->keys[i]);
-        goto done;
-      }
-      if (nnrt_metadata_set(&got, meta->keys[i], meta->kids[i].str)) {
-        nnrt__fail(err, "out of memory");
-        goto done;
-      }
-    }
-  }
-  const char *model_name = nnrt_metadata_get(&got, NNRT_META_MODEL);
-  if (!partial && model_name && strcmp(model_name, m->name) != 0) {
-    nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
-    goto done;
-  }
-
-  entries = calloc((size_t)j.n + 1, sizeof *entries);
-  if (!entries) {
-    nnrt__fail(err, "out of memory");
-    goto done;
-  }
-  int nentries = 0;
-  const entry *opt = NULL;
-  for (int i = 0; i < j.n; i++) {
-    if (strcmp(j.keys[i], "__metadata__") == 0) continue;
-    entry *e = &entries[nentries++];
-    if (check_entry(j.keys[i], &j.kids[i], data_size, e, err)) {
-      nnrt__prefix(err, "checkpoint '%s' is corrupt", path);
-      goto done;
-    }
-    if (strcmp(e->name, NNRT_OPT_STATE_TENSOR) == 0) {
-      opt = e;
-      continue;
-    }
-    int known = 0;
-    for (int t = 0; t < m->num_tensors && !known; t++)
-      known = m->tensors[t].role == NNRT_PARAM && strcmp(m->tensors[t].name, e->name) == 0;
-    if (!known && partial) {
-      if (unused) (*unused)++;
-      continue;
-    }
-    if (!known) {
-      nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have", path, e->name, m->name);
-      goto done;
-    }
-  }
-
   new_params = malloc((size_t)(m->num_params ? m->num_params : 1) * sizeof(float));
   if (!new_params) {
     nnrt__fail(err, "out of memory");
     goto done;
   }
   memcpy(new_params, params, (size_t)m->num_params * sizeof(float));
-  for (int t = 0; t < m->num_tensors; t++) {
-    const nnrt_tensor_info *ti = &m->tensors[t];
-    if (ti->role != NNRT_PARAM) continue;
-    const entry *e = NULL;
-    for (int k = 0; k < nentries && !e; k++)
-      if (strcmp(entries[k].name, ti->name) == 0) e = &entries[k];
-    if (partial) loaded[t] = e != NULL;
-    if (!e && partial) continue; /* it keeps its initial value */
-    if (!e) {
-      nnrt__fail(err, "checkpoint '%s' has no tensor '%s'", path, ti->name);
-      goto done;
-    }
-    if (strcmp(e->dtype, "F32") != 0) {
-      nnrt__fail(err, "checkpoint '%s': '%s' has dtype %s in the checkpoint, the model expects F32", path, ti->name,
-                 e->dtype);
-      goto done;
-    }
-    int same = e->rank == ti->rank;
-    for (int d = 0; same && d < ti->rank; d++) same = e->shape[d] == ti->shape[d];
-    if (!same) {
-      char have[160], want[160];
-      format_shape(have, sizeof have, e->shape, e->rank);
-      format_shape(want, sizeof want, ti->shape, ti->rank);
-      nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s%s", path, ti->name,
-                 have, want,
-                 partial ? " (parameters are loaded by name: give this one another name, or the same shape)" : "");
-      goto done;
-    }
-    if (fseek(f, (long)(8 + hlen + (uint64_t)e->begin), SEEK_SET) != 0 ||
-        fread(new_params + ti->offset, 4, (size_t)ti->size, f) != (size_t)ti->size) {
-      nnrt__fail(err, "cannot read '%s' from '%s'", ti->name, path);
-      goto done;
-    }
-    char what[300];
-    snprintf(what, sizeof what, "tensor '%s'", ti->name);
-    if (check_finite(new_params + ti->offset, ti->size, what, path, err)) goto done;
-  }
-  if (opt_state && m->opt_state_size > 0 && opt && strcmp(opt->dtype, "F32") == 0 &&
-      opt->end - opt->begin == 4 * m->opt_state_size) {
-    new_opt = malloc((size_t)m->opt_state_size * sizeof(float));
-    if (!new_opt) {
-      nnrt__fail(err, "out of memory");
-      goto done;
-    }
-    if (fseek(f, (long)(8 + hlen + (uint64_t)opt->begin), SEEK_SET) != 0 ||
-        fread(new_opt, 4, (size_t)m->opt_state_size, f) != (size_t)m->opt_state_size) {
-      nnrt__fail(err, "cannot read the optimizer state from '%s'", path);
-      goto done;
-    }
-    if (check_finite(new_opt, m->opt_state_size, "the optimizer state", path, err)) goto done;
-  }
+  if (read_params(&r, m, new_params, partial, loaded, err)) goto done;
+  if (opt_state && m->opt_state_size > 0 && read_opt_state(&r, m, &new_opt, err)) goto done;
 
   /* Everything checked and read: only now touch the caller's buffers. */
   memcpy(params, new_params, (size_t)m->num_params * sizeof(float));
@@ -389,18 +396,18 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
   if (opt_restored) *opt_restored = new_opt != NULL;
   if (md) {
     nnrt_metadata_free(md);
-    *md = got;
-    memset(&got, 0, sizeof got);
+    *md = r.got;
+    memset(&r.got, 0, sizeof r.got);
   }
   rc = 0;
 done:
   fclose(f);
-  free(header);
+  free(r.header);
   free(new_params);
   free(new_opt);
-  free(entries);
-  nnrt__json_free(&j);
-  nnrt_metadata_free(&got);
+  free(r.entries);
+  nnrt__json_free(&r.j);
+  nnrt_metadata_free(&r.got);
   return rc;
 }
 

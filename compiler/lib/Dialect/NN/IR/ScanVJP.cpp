@@ -68,91 +68,153 @@ Value atStep(OpBuilder &b, Location loc, Value g, RankedTensorType seqType, int6
   return b.create<tensor::InsertSliceOp>(loc, g, z, offsets, sizes, strides);
 }
 
-} // namespace
+// One vector-Jacobian product of a scan, built step by step: each method
+// is one step of ScanOp::buildVJP, and the members carry what a step finds
+// to the steps after it.
+struct ScanVJPBuilder {
+  ScanOp scan;
+  OpBuilder &b;
+  ArrayRef<Value> resultGrads;
+  Location loc;
+  unsigned S, K, N, C;
+  int64_t T;
+  Block &fwdBody;
+  YieldOp fwdYield;
 
-SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
-  Location loc = getLoc();
-  unsigned S = getNumStates(), K = getNumOutputs(), N = getSequences().size(),
-           C = getCaptures().size();
-  int64_t T = getLength();
-  Block &fwdBody = getBody().front();
+  SmallVector<MatMulOp> products; // the kept products
+  unsigned R = 0;
+  SmallVector<Value> saved, residuals;
+  SmallVector<Value> dys;
+  SmallVector<bool> carried;
+  SmallVector<Value> lhsSeq;
+  SmallVector<Value> emitLhs; // forward values, each once
+  SmallVector<unsigned> lhsIndex;
+
+  // The backward scan's operands, and its body.
+  SmallVector<Value> inits, seqs, caps;
+  unsigned Cc = 0;
+  IRMapping map;
+  SmallVector<Operation *> ops;
+  SmallVector<MatMulOp> productClones;
+
+  ScanVJPBuilder(ScanOp scan, OpBuilder &b, ArrayRef<Value> resultGrads)
+      : scan(scan), b(b), resultGrads(resultGrads), loc(scan.getLoc()),
+        S(scan.getNumStates()), K(scan.getNumOutputs()), N(scan.getSequences().size()),
+        C(scan.getCaptures().size()), T(scan.getLength()), fwdBody(scan.getBody().front()),
+        fwdYield(cast<YieldOp>(fwdBody.getTerminator())) {}
+
+  SmallVector<Value> build();
+  LogicalResult checkResultGrads();
+  int captureIndex(Value v);
+  void keepProducts();
+  void forwardAgain();
+  void outputGradients();
+  void findCarried();
+  ScanOp createBackwardScan();
+  LogicalResult buildBackwardBody(ScanOp rev);
+  void cloneForwardStep(Block *body);
+  SmallVector<Value> weightGradients(ScanOp rev);
+};
+
+SmallVector<Value> ScanVJPBuilder::build() {
+  if (failed(checkResultGrads()))
+    return {}; // backpropagate reports the failure
+  keepProducts();
+  forwardAgain();
+  outputGradients();
+  findCarried();
+  ScanOp rev = createBackwardScan();
+  OpBuilder::InsertionGuard guard(b);
+  if (failed(buildBackwardBody(rev)))
+    return {}; // backpropagate reports the failure
+  return weightGradients(rev);
+}
+
+LogicalResult ScanVJPBuilder::checkResultGrads() {
   // Saved states and residuals exist for backpropagation; a loss that reads
   // them would need their gradient to flow back into the steps.
-  for (unsigned i = S + K; i < getNumResults(); ++i)
+  for (unsigned i = S + K; i < scan.getNumResults(); ++i)
     if (resultGrads[i] && !resultGrads[i].getDefiningOp<ConstantOp>()) {
-      emitError("cannot differentiate through the saved states or residuals "
-                "of a scan (result #")
+      scan.emitError("cannot differentiate through the saved states or residuals "
+                     "of a scan (result #")
           << i << ")";
-      return {}; // backpropagate reports the failure
+      return failure();
     }
+  return success();
+}
 
+int ScanVJPBuilder::captureIndex(Value v) {
+  auto a = v.dyn_cast<BlockArgument>();
+  if (!a || a.getOwner() != &fwdBody || a.getArgNumber() < S + N)
+    return -1;
+  return int(a.getArgNumber() - S - N);
+}
+
+void ScanVJPBuilder::keepProducts() {
   // Products of a step value with a captured matrix (the cell's weights):
   // the forward scan keeps them (residuals), so the backward step does not
   // recompute them, and their weight gradients become one matrix product
   // over all steps after the backward scan, instead of a small product per
   // step added into a carried sum.
-  SmallVector<MatMulOp> products;
-  auto captureIndex = [&](Value v) -> int {
-    auto a = v.dyn_cast<BlockArgument>();
-    if (!a || a.getOwner() != &fwdBody || a.getArgNumber() < S + N)
-      return -1;
-    return int(a.getArgNumber() - S - N);
-  };
-  if (getNumResiduals() == 0)
+  if (scan.getNumResiduals() == 0)
     for (auto mm : fwdBody.getOps<MatMulOp>())
       if (!mm.getTransposeA() && !mm.getTransposeB() && captureIndex(mm.getRhs()) >= 0 &&
           captureIndex(mm.getLhs()) < 0)
         products.push_back(mm);
-  unsigned R = products.size();
+  R = products.size();
+}
 
+void ScanVJPBuilder::forwardAgain() {
   // The forward scan again, now saving the state at the start of every step
   // and the products; it replaces this one (which is then dead).
-  SmallVector<Value> saved, residuals;
-  if (getSaveStates() && R == 0) {
-    saved.append(getSavedStates().begin(), getSavedStates().end());
-  } else {
-    SmallVector<Type> types;
-    for (Value r : getResults().take_front(S + K))
-      types.push_back(r.getType());
-    for (Value init : getInits())
-      types.push_back(sequenceType(init.getType(), T));
-    for (MatMulOp mm : products)
-      types.push_back(sequenceType(mm.getType(), T));
-    OpBuilder fb(getOperation());
-    ScanOp again = createScan(fb, loc, types, getInits(), getSequences(), getCaptures(),
-                              getReturnSequence(), true, getReverse(), R);
-    IRMapping map;
-    getBody().cloneInto(&again.getBody(), map);
-    auto y = cast<YieldOp>(again.getBody().front().getTerminator());
-    SmallVector<Value> ys(y.getValues());
-    for (MatMulOp mm : products)
-      ys.push_back(map.lookup(mm.getResult()));
-    y->setOperands(ys);
-    for (unsigned i = 0; i < S + K; ++i)
-      getResult(i).replaceAllUsesWith(again.getResult(i));
-    if (getSaveStates())
-      for (auto [o, n] : llvm::zip(getSavedStates(), again.getSavedStates()))
-        o.replaceAllUsesWith(n);
-    saved.append(again.getSavedStates().begin(), again.getSavedStates().end());
-    residuals.append(again.getResidualSequences().begin(),
-                     again.getResidualSequences().end());
+  if (scan.getSaveStates() && R == 0) {
+    saved.append(scan.getSavedStates().begin(), scan.getSavedStates().end());
+    return;
   }
+  SmallVector<Type> types;
+  for (Value r : scan.getResults().take_front(S + K))
+    types.push_back(r.getType());
+  for (Value init : scan.getInits())
+    types.push_back(sequenceType(init.getType(), T));
+  for (MatMulOp mm : products)
+    types.push_back(sequenceType(mm.getType(), T));
+  OpBuilder fb(scan.getOperation());
+  ScanOp again = createScan(fb, loc, types, scan.getInits(), scan.getSequences(),
+                            scan.getCaptures(), scan.getReturnSequence(), true,
+                            scan.getReverse(), R);
+  IRMapping cloned;
+  scan.getBody().cloneInto(&again.getBody(), cloned);
+  auto y = cast<YieldOp>(again.getBody().front().getTerminator());
+  SmallVector<Value> ys(y.getValues());
+  for (MatMulOp mm : products)
+    ys.push_back(cloned.lookup(mm.getResult()));
+  y->setOperands(ys);
+  for (unsigned i = 0; i < S + K; ++i)
+    scan.getResult(i).replaceAllUsesWith(again.getResult(i));
+  if (scan.getSaveStates())
+    for (auto [o, n] : llvm::zip(scan.getSavedStates(), again.getSavedStates()))
+      o.replaceAllUsesWith(n);
+  saved.append(again.getSavedStates().begin(), again.getSavedStates().end());
+  residuals.append(again.getResidualSequences().begin(),
+                   again.getResidualSequences().end());
+}
 
+void ScanVJPBuilder::outputGradients() {
   // Gradients of the per-step outputs as sequences.
-  auto fwdYield = cast<YieldOp>(fwdBody.getTerminator());
-  SmallVector<Value> dys;
   for (unsigned k = 0; k < K; ++k) {
     Value g = resultGrads[S + k];
-    if (!getReturnSequence()) {
+    if (!scan.getReturnSequence()) {
       auto stepT = tensorOf(fwdYield.getValues()[S + k]);
-      g = atStep(b, loc, g, sequenceType(stepT, T), getReverse() ? 0 : T - 1);
+      g = atStep(b, loc, g, sequenceType(stepT, T), scan.getReverse() ? 0 : T - 1);
     }
     dys.push_back(g);
   }
+}
 
+void ScanVJPBuilder::findCarried() {
   // A capture needs a gradient carried from step to step only when the step
   // uses it other than as the matrix of a kept product (a bias, a peephole).
-  SmallVector<bool> carried(C, false);
+  carried.assign(C, false);
   for (unsigned j = 0; j < C; ++j)
     for (OpOperand &use : fwdBody.getArgument(S + N + j).getUses()) {
       auto mm = dyn_cast<MatMulOp>(use.getOwner());
@@ -162,51 +224,53 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   // Where the left operand of a kept product is a state or a sequence step,
   // the saved states or the sequence already hold it; other left operands
   // are emitted by the backward step.
-  SmallVector<Value> lhsSeq(R);
-  SmallVector<Value> emitLhs; // forward values, each once
-  SmallVector<unsigned> lhsIndex(R);
+  lhsSeq.assign(R, Value());
+  lhsIndex.assign(R, 0);
   for (unsigned q = 0; q < R; ++q) {
     Value lhs = products[q].getLhs();
     auto a = lhs.dyn_cast<BlockArgument>();
     if (a && a.getOwner() == &fwdBody && a.getArgNumber() < S) {
       lhsSeq[q] = saved[a.getArgNumber()];
     } else if (a && a.getOwner() == &fwdBody && a.getArgNumber() < S + N) {
-      lhsSeq[q] = getSequences()[a.getArgNumber() - S];
+      lhsSeq[q] = scan.getSequences()[a.getArgNumber() - S];
     } else {
       lhsIndex[q] = llvm::find(emitLhs, lhs) - emitLhs.begin();
       if (lhsIndex[q] == emitLhs.size())
         emitLhs.push_back(lhs);
     }
   }
+}
 
-  SmallVector<Value> inits, seqs, caps;
+ScanOp ScanVJPBuilder::createBackwardScan() {
   for (unsigned i = 0; i < S; ++i)
     inits.push_back(resultGrads[i]);
   for (unsigned j = 0; j < C; ++j)
     if (carried[j])
-      inits.push_back(zeros(b, loc, getCaptures()[j].getType()));
+      inits.push_back(zeros(b, loc, scan.getCaptures()[j].getType()));
   seqs.append(saved);
-  seqs.append(getSequences().begin(), getSequences().end());
+  seqs.append(scan.getSequences().begin(), scan.getSequences().end());
   seqs.append(dys);
   seqs.append(residuals);
-  caps.append(getCaptures().begin(), getCaptures().end());
+  caps.append(scan.getCaptures().begin(), scan.getCaptures().end());
   // The kept products' matrices again, as arguments that are not
   // differentiated: their gradient is formed after the scan.
   for (MatMulOp mm : products)
-    caps.push_back(getCaptures()[captureIndex(mm.getRhs())]);
+    caps.push_back(scan.getCaptures()[captureIndex(mm.getRhs())]);
   SmallVector<Type> types;
   for (Value v : inits)
     types.push_back(v.getType());
-  for (Value x : getSequences())
+  for (Value x : scan.getSequences())
     types.push_back(x.getType());
   for (MatMulOp mm : products)
     types.push_back(sequenceType(mm.getType(), T));
   for (Value v : emitLhs)
     types.push_back(sequenceType(v.getType(), T));
-  ScanOp rev = createScan(b, loc, types, inits, seqs, caps,
-                          /*returnSequence=*/true, /*saveStates=*/false,
-                          /*reverse=*/!getReverse());
+  return createScan(b, loc, types, inits, seqs, caps,
+                    /*returnSequence=*/true, /*saveStates=*/false,
+                    /*reverse=*/!scan.getReverse());
+}
 
+LogicalResult ScanVJPBuilder::buildBackwardBody(ScanOp rev) {
   // Body arguments: dstates, carried dcaptures; s_t, x_t, dy_t, residual_t
   // (steps); captures, the kept products' matrices.
   Block *body = new Block();
@@ -217,7 +281,7 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
     body->addArgument(stepType(v.getType()), loc);
   for (Value v : caps)
     body->addArgument(v.getType(), loc);
-  unsigned Cc = inits.size() - S;
+  Cc = inits.size() - S;
   auto args = body->getArguments();
   auto dState = args.take_front(S);
   auto dCap = args.slice(S, Cc);
@@ -226,28 +290,9 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   auto dyT = args.slice(S + Cc + S + N, K);
   auto resT = args.slice(S + Cc + S + N + K, R);
   auto capArgs = args.slice(S + Cc + S + N + K + R, C);
-  auto matArgs = args.take_back(R);
 
-  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(body);
-  IRMapping map;
-  for (unsigned i = 0; i < S; ++i)
-    map.map(fwdBody.getArgument(i), sT[i]);
-  for (unsigned i = 0; i < N; ++i)
-    map.map(fwdBody.getArgument(S + i), xT[i]);
-  for (unsigned i = 0; i < C; ++i)
-    map.map(fwdBody.getArgument(S + N + i), capArgs[i]);
-  SmallVector<Operation *> ops;
-  SmallVector<MatMulOp> productClones;
-  for (Operation &op : fwdBody.without_terminator()) {
-    Operation *c = b.clone(op, map);
-    ops.push_back(c);
-    if (auto mm = dyn_cast<MatMulOp>(op); mm && llvm::is_contained(products, mm)) {
-      unsigned q = llvm::find(products, mm) - products.begin();
-      c->setOperand(1, matArgs[q]);
-      productClones.push_back(cast<MatMulOp>(c));
-    }
-  }
+  cloneForwardStep(body);
 
   SmallVector<Value> roots(sT.begin(), sT.end());
   roots.append(xT.begin(), xT.end());
@@ -265,7 +310,7 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   for (unsigned k = 0; k < K; ++k)
     seed(map.lookupOrDefault(fwdYield.getValues()[S + k]), dyT[k]);
   if (failed(backpropagate(b, ops, active, grads, nullptr)))
-    return {}; // backpropagate reports the failure
+    return failure();
 
   SmallVector<Value> yields;
   for (Value s : sT) {
@@ -296,7 +341,35 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
     productClones[q].getResult().replaceAllUsesWith(resT[q]);
     productClones[q].erase();
   }
+  return success();
+}
 
+// One forward step recomputed in the backward body from the step's
+// arguments, its kept products reading the matrices passed for them.
+void ScanVJPBuilder::cloneForwardStep(Block *body) {
+  auto args = body->getArguments();
+  auto sT = args.slice(S + Cc, S);
+  auto xT = args.slice(S + Cc + S, N);
+  auto capArgs = args.slice(S + Cc + S + N + K + R, C);
+  auto matArgs = args.take_back(R);
+  for (unsigned i = 0; i < S; ++i)
+    map.map(fwdBody.getArgument(i), sT[i]);
+  for (unsigned i = 0; i < N; ++i)
+    map.map(fwdBody.getArgument(S + i), xT[i]);
+  for (unsigned i = 0; i < C; ++i)
+    map.map(fwdBody.getArgument(S + N + i), capArgs[i]);
+  for (Operation &op : fwdBody.without_terminator()) {
+    Operation *c = b.clone(op, map);
+    ops.push_back(c);
+    if (auto mm = dyn_cast<MatMulOp>(op); mm && llvm::is_contained(products, mm)) {
+      unsigned q = llvm::find(products, mm) - products.begin();
+      c->setOperand(1, matArgs[q]);
+      productClones.push_back(cast<MatMulOp>(c));
+    }
+  }
+}
+
+SmallVector<Value> ScanVJPBuilder::weightGradients(ScanOp rev) {
   // Weight gradients: sum over steps and examples of lhs^T @ dproduct, as
   // one product of [B * T, k]^T and [B * T, n].
   b.setInsertionPointAfter(rev);
@@ -310,7 +383,7 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
       dCaps[j] = rev.getResult(S + c++);
   for (unsigned q = 0; q < R; ++q) {
     unsigned j = captureIndex(products[q].getRhs());
-    Value dw = b.create<MatMulOp>(loc, getCaptures()[j].getType(),
+    Value dw = b.create<MatMulOp>(loc, scan.getCaptures()[j].getType(),
                                   flattenSteps(b, loc, lhsSeq[q]),
                                   flattenSteps(b, loc, rev.getResult(firstProductGrad + q)),
                                   /*transpose_a=*/true, /*transpose_b=*/false);
@@ -323,6 +396,12 @@ SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
   for (unsigned n = 0; n < N; ++n)
     result.push_back(rev.getResult(S + Cc + n));
   for (unsigned j = 0; j < C; ++j)
-    result.push_back(dCaps[j] ? dCaps[j] : zeros(b, loc, getCaptures()[j].getType()));
+    result.push_back(dCaps[j] ? dCaps[j] : zeros(b, loc, scan.getCaptures()[j].getType()));
   return result;
+}
+
+} // namespace
+
+SmallVector<Value> ScanOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads) {
+  return ScanVJPBuilder(*this, b, resultGrads).build();
 }
