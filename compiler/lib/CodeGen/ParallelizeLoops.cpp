@@ -2,6 +2,8 @@
 // split by rows, on several threads.
 #include "nnc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -68,13 +70,64 @@ void parallelizeElementwise(func::FuncOp fn) {
   }
 }
 
+// `loop` as an scf.parallel in its place.
+void makeParallel(scf::ForOp loop) {
+  OpBuilder b(loop);
+  auto par = b.create<scf::ParallelOp>(
+      loop.getLoc(), ValueRange{loop.getLowerBound()}, ValueRange{loop.getUpperBound()},
+      ValueRange{loop.getStep()}, [](OpBuilder &, Location, ValueRange) {});
+  Block *body = par.getBody();
+  IRMapping map;
+  map.map(loop.getInductionVar(), body->getArgument(0));
+  OpBuilder inner = OpBuilder::atBlockBegin(body);
+  for (Operation &op : loop.getBody()->without_terminator())
+    inner.clone(op, map);
+  loop.erase();
+}
+
+// `loop` on the threads when omp_get_max_threads() > 1, else as it is.
+void makeParallelIfThreads(scf::ForOp loop, func::FuncOp maxThreads) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  Value n = b.create<func::CallOp>(loc, maxThreads, ValueRange{}).getResult(0);
+  Value one = b.create<arith::ConstantIntOp>(loc, 1, 32);
+  Value several = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, n, one);
+  auto branch = b.create<scf::IfOp>(loc, several, /*withElseRegion=*/true);
+  OpBuilder thenB = branch.getThenBodyBuilder();
+  auto onThreads = cast<scf::ForOp>(thenB.clone(*loop.getOperation()));
+  OpBuilder elseB = branch.getElseBodyBuilder();
+  elseB.clone(*loop.getOperation());
+  loop.erase();
+  makeParallel(onThreads);
+}
+
+// The OpenMP runtime's thread count, declared once in the module.
+func::FuncOp maxThreadsFunc(ModuleOp module) {
+  constexpr llvm::StringLiteral name = "omp_get_max_threads";
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto f = b.create<func::FuncOp>(module.getLoc(), name,
+                                  b.getFunctionType({}, {b.getI32Type()}));
+  f.setPrivate();
+  return f;
+}
+
 struct ParallelizeLoopsPass
     : public nnc::impl::ParallelizeLoopsBase<ParallelizeLoopsPass> {
   void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> fns(module.getOps<func::FuncOp>());
+    for (func::FuncOp fn : fns)
+      if (!fn.isExternal())
+        parallelizeFunction(module, fn);
+  }
+
+  void parallelizeFunction(ModuleOp module, func::FuncOp fn) {
     SmallVector<scf::ForOp> marked;
-    getOperation().walk([&](scf::ForOp loop) {
-      if (loop->hasAttr("nnc.parallel")) {
-        loop->removeAttr("nnc.parallel");
+    fn.walk([&](scf::ForOp loop) {
+      if (loop->hasAttr(nnc::kParallelAttr)) {
+        loop->removeAttr(nnc::kParallelAttr);
         // Still carrying values (not bufferized in place): sequential.
         if (loop.getNumRegionIterArgs() == 0)
           marked.push_back(loop);
@@ -85,19 +138,12 @@ struct ParallelizeLoopsPass
       // schedule) would start threads from threads: keep the outer.
       if (loop->getParentOfType<scf::ParallelOp>())
         continue;
-      OpBuilder b(loop);
-      auto par = b.create<scf::ParallelOp>(
-          loop.getLoc(), ValueRange{loop.getLowerBound()}, ValueRange{loop.getUpperBound()},
-          ValueRange{loop.getStep()}, [](OpBuilder &, Location, ValueRange) {});
-      Block *body = par.getBody();
-      IRMapping map;
-      map.map(loop.getInductionVar(), body->getArgument(0));
-      OpBuilder inner = OpBuilder::atBlockBegin(body);
-      for (Operation &op : loop.getBody()->without_terminator())
-        inner.clone(op, map);
-      loop.erase();
+      if (loop->removeAttr(nnc::kParallelIfThreadsAttr))
+        makeParallelIfThreads(loop, maxThreadsFunc(module));
+      else
+        makeParallel(loop);
     }
-    parallelizeElementwise(getOperation());
+    parallelizeElementwise(fn);
   }
 };
 

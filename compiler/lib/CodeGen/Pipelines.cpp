@@ -29,7 +29,7 @@ const char *kBufferize =
     "function-boundary-type-conversion=identity-layout-map},"
     "drop-equivalent-buffer-results,nnc-pack-arguments,func.func(buffer-hoisting),"
     "func.func(nnc-promote-small-buffers{max-bytes=131072 max-total-bytes=2097152}),"
-    "func.func(buffer-deallocation),func.func(nnc-parallelize-loops),nnc-plan-memory,"
+    "func.func(buffer-deallocation),nnc-parallelize-loops,nnc-plan-memory,"
     "canonicalize,cse,nnc-outline-kernels,canonicalize,cse";
 
 // Allocations go through nnrt's _mlir_memref_to_llvm_alloc/free (generic

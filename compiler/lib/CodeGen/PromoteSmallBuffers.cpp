@@ -38,7 +38,7 @@ struct PromoteSmallBuffersPass
       // frame would be shared by all threads.
       bool inParallel = false;
       for (Operation *p = a->getParentOp(); p && p != fn; p = p->getParentOp())
-        inParallel |= p->hasAttr("nnc.parallel");
+        inParallel |= p->hasAttr(nnc::kParallelAttr);
       if (inParallel)
         continue;
       // A buffer that leaves the function must outlive its frame.

@@ -37,7 +37,7 @@ constexpr int64_t kMaxKBlock = 256;
 constexpr int64_t kMaxMBlock = 128;
 // Multiply-adds from which a product's tile loop runs on several threads.
 constexpr int64_t kMinParallelWork = int64_t(1) << 20;
-constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
+using nnc::kParallelAttr;
 
 // The largest candidate that divides `n`; a dimension no larger than the
 // biggest candidate is taken whole (a full-dimension tile needs no
@@ -334,10 +334,8 @@ void streamRows(IRRewriter &rw, linalg::GenericOp op, int64_t vw, int64_t kb) {
 // multiply-add than 4 or 8: H=512 generation 1.04 / 0.95 / 0.92 ms per
 // character on one thread): with B on huge pages this core streams it at
 // 17-19 GB/s, against 12 for the column tiles' 256-byte pieces of rows 2-8
-// KiB apart.
-// When large enough it is split by rows of B into two halves, a loop the
-// threads share, each half summing into its own row of partial results that
-// are added at the end: each thread then streams one contiguous half of B.
+// KiB apart. (Between threads, its rows are split first:
+// splitRowsForThreads.)
 // Returns false (nothing changed) when the shape does not fit.
 bool scheduleRowStream(IRRewriter &rw, linalg::GenericOp op, int64_t vw) {
   SmallVector<int64_t> r = op.getStaticLoopRanges();
@@ -346,10 +344,30 @@ bool scheduleRowStream(IRRewriter &rw, linalg::GenericOp op, int64_t vw) {
   int64_t kb = pickTile(r[2], {16, 8, 4, 2, 1});
   if (r[2] > 4 && kb < 2)
     return false;
-  if (r[1] * r[2] < kMinParallelWork / 4 || r[2] % (2 * kb) != 0) {
-    streamRows(rw, op, vw, kb);
-    return true;
-  }
+  streamRows(rw, op, vw, kb);
+  return true;
+}
+
+// Whether `op` is inside a loop the threads share: threads are one level.
+bool insideParallelLoop(Operation *op) {
+  for (Operation *p = op->getParentOp(); p; p = p->getParentOp())
+    if (p->hasAttr(kParallelAttr))
+      return true;
+  return false;
+}
+
+// A one-row product (batch-1 generation) is bound by reading B: 256 KB of
+// B is ~2.4 us on one core from L3, and a second core reads its half at
+// the same speed. It is split by rows of B into two halves, a loop the
+// threads share, each half summing into its own row of partial results that
+// are added at the end: each thread streams one contiguous half of B. Each
+// half is then scheduled as a product of its own (the tiny GPT's MLP
+// products, 128 x 512 and 512 x 128; the word LSTM's logits).
+constexpr int64_t kMinOneRowSplit = int64_t(1) << 16;
+linalg::GenericOp splitRowsForThreads(IRRewriter &rw, linalg::GenericOp op) {
+  SmallVector<int64_t> r = op.getStaticLoopRanges();
+  if (r[0] != 1 || r[1] * r[2] < kMinOneRowSplit || r[2] % 2 != 0 || transposedA(op))
+    return op;
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
@@ -389,6 +407,7 @@ bool scheduleRowStream(IRRewriter &rw, linalg::GenericOp op, int64_t vw) {
         lb.create<scf::YieldOp>(l, put);
       });
   loop->setAttr(kParallelAttr, rw.getUnitAttr());
+  loop->setAttr(nnc::kParallelIfThreadsAttr, rw.getUnitAttr());
   // C = partials[0] + partials[1].
   Value partials = loop.getResult(0);
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
@@ -404,8 +423,7 @@ bool scheduleRowStream(IRRewriter &rw, linalg::GenericOp op, int64_t vw) {
         bb.create<linalg::YieldOp>(l, bb.create<arith::AddFOp>(l, args[0], args[1]).getResult());
       });
   rw.replaceOp(op, sum.getResult(0));
-  streamRows(rw, halfProduct, vw, kb);
-  return true;
+  return halfProduct;
 }
 
 // A product that reads its operands through permutations (one row per
@@ -568,7 +586,8 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   // threads share the column tiles (the row loop has one iteration).
   bool oneRow = ranges[0] == 1;
   int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
-  if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork) {
+  if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork &&
+      !insideParallelLoop(tiled->loops.front())) {
     Operation *loop = rowBlockLoop  ? rowBlockLoop.getOperation()
                       : stripLoop ? stripLoop
                                   : tiled->loops.front().getOperation();
@@ -616,7 +635,7 @@ struct ScheduleMatmulsPass
     // 16-wide tiles, then 4 and 2, instead of 2-wide tiles throughout).
     SmallVector<linalg::GenericOp> pieces;
     for (linalg::GenericOp op : matmuls)
-      splitForTiles(rewriter, op, vw, pieces);
+      splitForTiles(rewriter, splitRowsForThreads(rewriter, op), vw, pieces);
     PanelCache panelsOf;
     for (linalg::GenericOp op : pieces)
       if (!scheduleRowStream(rewriter, op, vw))

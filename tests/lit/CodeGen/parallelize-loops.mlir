@@ -1,5 +1,7 @@
-// RUN: %nnc-opt %s --pass-pipeline='builtin.module(func.func(nnc-parallelize-loops))' | FileCheck %s
+// RUN: %nnc-opt %s --pass-pipeline='builtin.module(nnc-parallelize-loops)' | FileCheck %s
 // RUN: %nnc-opt %s --pass-pipeline='builtin.module(convert-nn-to-linalg,func.func(nnc-schedule-matmuls{vector-width=8}))' --split-input-file 2>/dev/null | FileCheck %s --check-prefix=MARK
+
+// CHECK: func.func private @omp_get_max_threads() -> i32
 
 // A marked loop that carries nothing becomes scf.parallel over the same
 // range; its body is unchanged and the mark is gone.
@@ -19,6 +21,33 @@ func.func @marked(%out: memref<126xf32>) {
   scf.for %i = %c0 to %c126 step %c6 {
     memref.store %one, %out[%i] : memref<126xf32>
   } {nnc.parallel}
+  return
+}
+
+// A loop also marked nnc.parallel_if_threads (a batch-1 product's two
+// halves: microseconds of work) runs on the threads only when
+// omp_get_max_threads() says there are several; with one, the loop runs as
+// it was, without an OpenMP region. The runtime function is declared once
+// (first in the module: see the top).
+// CHECK-LABEL: func.func @if_threads
+// CHECK: %[[N:.*]] = call @omp_get_max_threads() : () -> i32
+// CHECK: %[[SEVERAL:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
+// CHECK: scf.if %[[SEVERAL]] {
+// CHECK: scf.parallel
+// CHECK: memref.store
+// CHECK: } else {
+// CHECK: scf.for
+// CHECK: memref.store
+// CHECK-NOT: nnc.parallel
+// CHECK: return
+func.func @if_threads(%out: memref<2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c2 step %c1 {
+    memref.store %one, %out[%i] : memref<2xf32>
+  } {nnc.parallel, nnc.parallel_if_threads}
   return
 }
 

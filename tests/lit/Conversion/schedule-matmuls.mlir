@@ -281,9 +281,10 @@ func.func @one_row_stream(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>) -> tenso
 // VW8-NOT: nnc.parallel
 // VW8: return
 
-// From 2^18 multiply-adds (1 MB of B) a one-row product is split by rows of
-// B into two halves, a loop the threads share, each streaming its half into
-// its own row of partial sums; the two rows are added after the loop.
+// From 2^16 multiply-adds (256 KB of B) a one-row product is split by rows
+// of B into two halves, a loop the threads share when there are several,
+// each streaming its half into its own row of partial sums; the two rows
+// are added after the loop.
 func.func @one_row_parallel(%a: tensor<1x256xf32>, %b: tensor<256x1024xf32>) -> tensor<1x1024xf32> {
   %0 = nn.matmul %a, %b : tensor<1x256xf32>, tensor<256x1024xf32> -> tensor<1x1024xf32>
   return %0 : tensor<1x1024xf32>
@@ -297,7 +298,7 @@ func.func @one_row_parallel(%a: tensor<1x256xf32>, %b: tensor<256x1024xf32>) -> 
 // VW8: scf.for %{{.*}} = %{{.*}} to %[[C128]] step %{{.*}} iter_args
 // VW8: vector.contract {{.*}} : vector<1x16xf32>, vector<16x8xf32> into vector<1x8xf32>
 // VW8: tensor.insert_slice %{{.*}} into %{{.*}}[%[[H]], 0] [1, 1024]
-// VW8: } {nnc.parallel}
+// VW8: } {nnc.parallel, nnc.parallel_if_threads}
 // VW8: linalg.generic {{.*}} ins(%[[P]], %[[P]] : tensor<2x1024xf32>, tensor<2x1024xf32>)
 // VW8: arith.addf
 // VW8: return

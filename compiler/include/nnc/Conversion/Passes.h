@@ -19,6 +19,13 @@ namespace nnc {
 // generic's indexing map instead of materializing it). Set by
 // convert-nn-to-linalg on products that no register tile will schedule.
 constexpr llvm::StringLiteral kReadThroughPermutations = "nnc.read_through_permutations";
+// On an scf.for: its iterations may run on the threads (nnc-schedule-matmuls
+// and convert-nn-to-linalg mark loops, nnc-parallelize-loops makes them
+// scf.parallel).
+constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
+// With kParallelAttr: only when there are several threads (a loop of a few
+// microseconds, which a one-thread OpenMP region would slow down).
+constexpr llvm::StringLiteral kParallelIfThreadsAttr = "nnc.parallel_if_threads";
 
 std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();

@@ -130,7 +130,7 @@ def HoistLoopInvariants : Pass<"nnc-hoist-loop-invariants", "mlir::ModuleOp"> {
   let constructor = "nnc::createHoistLoopInvariantsPass()";
 }
 
-def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
+def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::ModuleOp"> {
   let summary = "turns marked tile loops and large elementwise ops into scf.parallel loops";
   let description = [{
     `nnc-schedule-matmuls` marks the outer tile loop of a large matrix
@@ -147,6 +147,12 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
     loops, are tiled by rows into an `scf.parallel` of 8 chunks; copies
     (the body only yields inputs) need 65536 elements.
 
+    A loop also marked `nnc.parallel_if_threads` (a batch-1 product split
+    in two halves: a few microseconds of work) runs on the threads only
+    when there are several: `scf.if` on `omp_get_max_threads() > 1`, with
+    the sequential loop in the other branch, because even one thread's
+    OpenMP region costs a noticeable share of such a loop.
+
     ```mlir
     // before
     scf.for %i = %c0 to %c126 step %c6 {
@@ -160,7 +166,8 @@ def ParallelizeLoops : Pass<"nnc-parallelize-loops", "mlir::func::FuncOp"> {
   }];
   let constructor = "nnc::createParallelizeLoopsPass()";
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::AffineDialect",
-                           "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+                           "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect", "mlir::arith::ArithDialect"];
 }
 
 def PromoteSmallBuffers : Pass<"nnc-promote-small-buffers", "mlir::func::FuncOp"> {

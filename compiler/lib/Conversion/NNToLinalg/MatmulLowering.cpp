@@ -159,7 +159,7 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
     // is marked itself keeps this loop sequential: one level of threads.
     constexpr int64_t kMinParallelWork = int64_t(1) << 20;
     if (m * n * k < kMinParallelWork && lead * m * n * k >= kMinParallelWork && lead >= 2)
-      loop->setAttr("nnc.parallel", r.getUnitAttr());
+      loop->setAttr(nnc::kParallelAttr, r.getUnitAttr());
     r.replaceOp(op, reshape(r, loc, loop.getResult(0), rt));
     return success();
   }
