@@ -35,10 +35,10 @@
 // Threads: the generated code runs its large matrix products and elementwise
 // ops on OpenMP threads (OMP_NUM_THREADS); nnrt uses none. Throughput is
 // from wall time.
+#include "bench_common.h"
 #include "gpt2small.h"
 #include "memnet.h"
 #include "tinygpt.h"
-#include "bench_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -59,9 +59,9 @@ struct Case {
   const char *name;
   const nnrt_model *model;
   int64_t vocab;
-  const char *unit;     // what the throughput counts
-  bool perToken;        // units per row: the first input's length (gpt) or 1
-  float lr;             // the train block's (and attn_torch.py's)
+  const char *unit; // what the throughput counts
+  bool perToken;    // units per row: the first input's length (gpt) or 1
+  float lr;         // the train block's (and attn_torch.py's)
 };
 
 static const Case kCases[] = {
@@ -69,7 +69,6 @@ static const Case kCases[] = {
     {"gpt2", &gpt2small_model, 65, "tokens", true, 0.0003f},
     {"memnet", &memnet_model, 38, "samples", false, 0.001f},
 };
-
 
 int main(int argc, char **argv) {
   BenchArgs args{"gpt", 2, 5, 128, 7};
@@ -164,22 +163,23 @@ int main(int argc, char **argv) {
               "steps + 1 warm-up\n",
               c->name, (long long)B, (long long)T, (long long)V, (long long)m->num_params,
               args.trainBlocks, args.trainSteps);
-  TrainTiming tt = timeTraining(trainOnce, args.trainSteps, args.trainBlocks, unitsPerStep, c->unit);
+  TrainTiming tt =
+      timeTraining(trainOnce, args.trainSteps, args.trainBlocks, unitsPerStep, c->unit);
   if (!tt.learned())
     return fail("the training loss did not go down (a broken benchmark, not a fast one)");
   const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
   double med = median(ms);
-  std::printf("median: %.2f ms/train step (%.0f %s/s)\n", med, unitsPerStep / med * 1e3,
-              c->unit);
+  std::printf("median: %.2f ms/train step (%.0f %s/s)\n", med, unitsPerStep / med * 1e3, c->unit);
   std::string line = "RESULT case=" + std::string(c->name);
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 " train_step_ms=%.3f train_min_ms=%.3f train_cpu_ms=%.3f throughput=%.1f unit=%s",
-                med, *std::min_element(ms.begin(), ms.end()), median(cpu),
-                unitsPerStep / med * 1e3, c->unit);
+                med, *std::min_element(ms.begin(), ms.end()), median(cpu), unitsPerStep / med * 1e3,
+                c->unit);
   line += buf;
   StepCosts costs = measureStepCosts(m, trainOnce, med);
-  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak memory %.0f MB\n",
+  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak "
+              "memory %.0f MB\n",
               costs.allocs, costs.faults, costs.gflops, costs.maxrssMB);
 
   // Generation at batch 1 with the key/value cache.

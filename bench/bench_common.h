@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <sys/resource.h>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 // CPU time of the process: on a shared, loaded machine it does not count the
@@ -30,9 +30,7 @@ inline double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-inline int64_t argmax(const float *p, int64_t n) {
-  return int64_t(std::max_element(p, p + n) - p);
-}
+inline int64_t argmax(const float *p, int64_t n) { return int64_t(std::max_element(p, p + n) - p); }
 
 // What steady-state train steps cost besides time: the generated code's
 // allocations and the page faults per step (both should be 0: the memory
@@ -42,8 +40,9 @@ struct StepCosts {
   double allocs = 0, faults = 0, maxrssMB = 0, gflops = 0;
   std::string fields() const {
     char b[160];
-    std::snprintf(b, sizeof b, " allocs_per_step=%g faults_per_step=%g maxrss_mb=%.0f train_gflops=%.1f",
-                  allocs, faults, maxrssMB, gflops);
+    std::snprintf(b, sizeof b,
+                  " allocs_per_step=%g faults_per_step=%g maxrss_mb=%.0f train_gflops=%.1f", allocs,
+                  faults, maxrssMB, gflops);
     return b;
   }
 };
@@ -147,8 +146,8 @@ TrainTiming timeTraining(Step trainOnce, int steps, int blocks, double unitsPerS
     double cc = (cpuSeconds() - c0) * 1e3 / steps;
     r.ms.push_back(t);
     r.cpu.push_back(cc);
-    std::printf("  train block %d: %.2f ms/step wall, %.2f ms CPU (%.0f %s/s), loss %.4f\n",
-                b + 1, t, cc, unitsPerStep / t * 1e3, unit, r.loss);
+    std::printf("  train block %d: %.2f ms/step wall, %.2f ms CPU (%.0f %s/s), loss %.4f\n", b + 1,
+                t, cc, unitsPerStep / t * 1e3, unit, r.loss);
   }
   return r;
 }

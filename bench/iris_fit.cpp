@@ -9,8 +9,8 @@
 //   RESULT iris_fit_ms=<wall median> min_ms=<wall min> cpu_ms=<CPU median>
 //          step_us=<wall median/steps> test_accuracy=<acc>
 // One thread: nnrt and the generated code use no threads.
-#include "iris.h"
 #include "bench_common.h"
+#include "iris.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,9 +49,8 @@ int main(int argc, char **argv) {
   nnrt_dataset all{}, train{}, test{};
   nnrt_scaler sc{};
   if (nnrt_csv_load(data.c_str(), "species", &all, &e) ||
-      nnrt_split(&all, 0.25, 42, &train, &test, &e) ||
-      nnrt_scaler_fit(&sc, &train, 0, &e) || nnrt_scaler_apply(&sc, &train, 0, &e) ||
-      nnrt_scaler_apply(&sc, &test, 0, &e))
+      nnrt_split(&all, 0.25, 42, &train, &test, &e) || nnrt_scaler_fit(&sc, &train, 0, &e) ||
+      nnrt_scaler_apply(&sc, &train, 0, &e) || nnrt_scaler_apply(&sc, &test, 0, &e))
     return fail(e.msg);
   if (train.n != 112 || test.n != 38)
     return fail("unexpected split (want 112 training and 38 test rows)");

@@ -115,8 +115,8 @@ int main(int argc, char **argv) {
       std::string one;
       while (std::getline(ss, one, ';')) {
         Shape s{0, 0, 0, "given"};
-        if (std::sscanf(one.c_str(), "%ld,%ld,%ld", &s.m, &s.k, &s.n) != 3 || s.m < 1 ||
-            s.k < 1 || s.n < 1)
+        if (std::sscanf(one.c_str(), "%ld,%ld,%ld", &s.m, &s.k, &s.n) != 3 || s.m < 1 || s.k < 1 ||
+            s.n < 1)
           return fail("--shapes takes M,K,N;M,K,N..., got '" + one + "'");
         shapes.push_back(s);
       }

@@ -33,13 +33,13 @@
 //          gen_us=<median us/token> gen_min_us=<min> gen_path=<step|step-model>
 // Threads: the generated code runs its large matrix products on OpenMP
 // threads (OMP_NUM_THREADS); nnrt uses none. Throughput is from wall time.
+#include "bench_common.h"
 #include "charlstm.h"
 #include "charlstm512.h"
 #include "charstep.h"
 #include "charstep512.h"
 #include "textgen.h"
 #include "wordstep.h"
-#include "bench_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -58,7 +58,7 @@ static int fail(const std::string &msg) {
 
 struct Case {
   const char *name;
-  const nnrt_model *train;    // the full model (train_step, predict, maybe step)
+  const nnrt_model *train;     // the full model (train_step, predict, maybe step)
   const nnrt_model *stepModel; // lstm2_step.nn's model for the same network
   int64_t vocab, window, hidden;
   bool perToken; // targets at every step (char) or one per window (word)
@@ -100,7 +100,6 @@ struct StepModelGen {
     return probs.data();
   }
 };
-
 
 int main(int argc, char **argv) {
   BenchArgs args{"word", 3, 5, 200, 7};
@@ -174,7 +173,8 @@ int main(int argc, char **argv) {
   const std::vector<double> &ms = tt.ms, &cpu = tt.cpu;
   double med = median(ms);
   StepCosts costs = measureStepCosts(m, trainOnce, med);
-  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak memory %.0f MB\n",
+  std::printf("per steady-state step: %.0f allocations, %.0f page faults; %.1f GFLOP/s; peak "
+              "memory %.0f MB\n",
               costs.allocs, costs.faults, costs.gflops, costs.maxrssMB);
 
   // Generation at batch 1 with state.

@@ -16,11 +16,13 @@ static void use_dataset(nnrt_dataset *ds) {
   if (ds->fields[0].dtype == NNRT_F32 && !nnrt_scaler_fit(&sc, ds, 0, &e)) {
     nnrt_scaler_apply(&sc, ds, 0, &e);
     const float *x = (const float *)ds->fields[0].data;
-    for (int64_t i = 0; i < ds->n * ds->fields[0].size; i++) FUZZ_CHECK(isfinite(x[i]));
+    for (int64_t i = 0; i < ds->n * ds->fields[0].size; i++)
+      FUZZ_CHECK(isfinite(x[i]));
   }
   nnrt_scaler_free(&sc);
   nnrt_dataset train = {0}, test = {0};
-  if (!nnrt_split(ds, 0.25, 42, &train, &test, &e)) FUZZ_CHECK(train.n + test.n == ds->n);
+  if (!nnrt_split(ds, 0.25, 42, &train, &test, &e))
+    FUZZ_CHECK(train.n + test.n == ds->n);
   nnrt_dataset_free(&train);
   nnrt_dataset_free(&test);
 }
@@ -30,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char *const targets[] = {"t1", "t2"};
   /* the label columns and targets of the files under tests/ and examples/ */
   const nnrt_csv_options opts[] = {
-      {NULL, 0, NULL, 0, 0},     {"label", 2, NULL, 0, 0}, {"species", 3, NULL, 0, 0},
-      {"label", 0, NULL, 0, 0},  {"t", 0, NULL, 0, 1},     {NULL, 0, targets, 2, 0},
+      {NULL, 0, NULL, 0, 0},    {"label", 2, NULL, 0, 0}, {"species", 3, NULL, 0, 0},
+      {"label", 0, NULL, 0, 0}, {"t", 0, NULL, 0, 1},     {NULL, 0, targets, 2, 0},
   };
   for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
     nnrt_dataset ds = {0};
@@ -39,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!nnrt_csv_load_opts(path, &opts[k], &ds, &e)) {
       if (opts[k].num_classes > 0 && ds.num_fields > 1) {
         const int32_t *y = (const int32_t *)ds.fields[1].data;
-        for (int64_t i = 0; i < ds.n; i++) FUZZ_CHECK(y[i] >= 0 && y[i] < opts[k].num_classes);
+        for (int64_t i = 0; i < ds.n; i++)
+          FUZZ_CHECK(y[i] >= 0 && y[i] < opts[k].num_classes);
       }
       use_dataset(&ds);
     } else {
@@ -73,10 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* predict reads rows from stdin: the stream path */
   FILE *f = fmemopen((void *)(size ? data : (const uint8_t *)""), size ? size : 1, "rb");
   if (f) {
-    if (!size) fgetc(f);
+    if (!size)
+      fgetc(f);
     nnrt_dataset ds = {0};
     nnrt_error e;
-    if (!nnrt_csv_load_features("<stdin>", f, "species", &ds, &e)) use_dataset(&ds);
+    if (!nnrt_csv_load_features("<stdin>", f, "species", &ds, &e))
+      use_dataset(&ds);
     nnrt_dataset_free(&ds);
     fclose(f);
   }

@@ -15,11 +15,14 @@
 
 static void walk(const nnrt__json *j, int depth) {
   FUZZ_CHECK(depth <= 64);
-  if (j->type == NNRT__J_STR) FUZZ_CHECK(j->str != NULL);
-  if (j->type == NNRT__J_NUM && j->is_int) FUZZ_CHECK((double)j->i == j->num);
+  if (j->type == NNRT__J_STR)
+    FUZZ_CHECK(j->str != NULL);
+  if (j->type == NNRT__J_NUM && j->is_int)
+    FUZZ_CHECK((double)j->i == j->num);
   if (j->type == NNRT__J_ARR || j->type == NNRT__J_OBJ)
     for (int i = 0; i < j->n; i++) {
-      if (j->type == NNRT__J_OBJ) FUZZ_CHECK(j->keys[i] != NULL);
+      if (j->type == NNRT__J_OBJ)
+        FUZZ_CHECK(j->keys[i] != NULL);
       walk(&j->kids[i], depth + 1);
     }
 }
@@ -38,7 +41,8 @@ static void metadata_values(const char *s) {
     int64_t m = 0;
     FUZZ_CHECK(!nnrt_json_decode_floats(again, &w, &m, &e));
     FUZZ_CHECK(m == n);
-    for (int64_t i = 0; i < n; i++) FUZZ_CHECK(memcmp(&v[i], &w[i], sizeof(float)) == 0);
+    for (int64_t i = 0; i < n; i++)
+      FUZZ_CHECK(memcmp(&v[i], &w[i], sizeof(float)) == 0);
     free(w);
     free(again);
   }
@@ -55,7 +59,8 @@ static void metadata_values(const char *s) {
     /* names come back as they were, but for bytes that are not UTF-8
      * (written as U+FFFD to keep the JSON valid) */
     for (int i = 0; i < count; i++) {
-      if (!utf8(names[i])) FUZZ_CHECK(strcmp(names[i], back[i]) == 0);
+      if (!utf8(names[i]))
+        FUZZ_CHECK(strcmp(names[i], back[i]) == 0);
       FUZZ_CHECK(!utf8(back[i]));
     }
     nnrt_free_strings(back, m);
@@ -68,14 +73,16 @@ static void metadata_values(const char *s) {
  * directory of its own on tmpfs where there is one, made and removed by
  * each run (nothing is left behind when libFuzzer stops the process). */
 static const char *base_dir(void) {
-  if (access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  if (access("/dev/shm", W_OK) == 0)
+    return "/dev/shm";
   return getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 }
 
 static void metrics(const uint8_t *data, size_t size) {
   char dir[400], path[450];
   snprintf(dir, sizeof dir, "%s/nnc-fuzz-json-XXXXXX", base_dir());
-  if (!mkdtemp(dir)) abort();
+  if (!mkdtemp(dir))
+    abort();
   snprintf(path, sizeof path, "%s/metrics.json", dir);
   /* lines of the input: the model name, then up to 8 keys */
   char *text = fuzz_cstr(data, size);
@@ -87,8 +94,10 @@ static void metrics(const uint8_t *data, size_t size) {
     keys[n++] = p + 1;
     p = strchr(p + 1, '\n');
   }
-  if (p) *p = 0;
-  static const double values[8] = {150, 0.0523, NAN, INFINITY, -1e300, 1e-310, -0.0, 9007199254740993.0};
+  if (p)
+    *p = 0;
+  static const double values[8] = {150,    0.0523, NAN,  INFINITY,
+                                   -1e300, 1e-310, -0.0, 9007199254740993.0};
   nnrt_error e;
   if (!nnrt_write_metrics_json(path, model, n, keys, values, &e)) {
     FILE *f = fopen(path, "rb");
@@ -104,16 +113,20 @@ static void metrics(const uint8_t *data, size_t size) {
     FUZZ_CHECK(j.type == NNRT__J_OBJ && j.n == n + 1);
     const nnrt__json *mv = nnrt__json_get(&j, "model");
     FUZZ_CHECK(mv && mv->type == NNRT__J_STR && !utf8(mv->str));
-    if (!utf8(model)) FUZZ_CHECK(strcmp(mv->str, model) == 0);
+    if (!utf8(model))
+      FUZZ_CHECK(strcmp(mv->str, model) == 0);
     for (int i = 0; i < n; i++) {
       FUZZ_CHECK(!utf8(j.keys[i + 1]));
-      if (!utf8(keys[i])) FUZZ_CHECK(strcmp(j.keys[i + 1], keys[i]) == 0);
+      if (!utf8(keys[i]))
+        FUZZ_CHECK(strcmp(j.keys[i + 1], keys[i]) == 0);
       const nnrt__json *v = &j.kids[i + 1];
       if (isfinite(values[i]) && !(v->type == NNRT__J_NUM && v->num == values[i])) {
-        fprintf(stderr, "value %d (%.17g) reads back as %.17g:\n%.*s\n", i, values[i], v->num, (int)len, buf);
+        fprintf(stderr, "value %d (%.17g) reads back as %.17g:\n%.*s\n", i, values[i], v->num,
+                (int)len, buf);
         abort();
       }
-      if (!isfinite(values[i])) FUZZ_CHECK(v->type == NNRT__J_NULL);
+      if (!isfinite(values[i]))
+        FUZZ_CHECK(v->type == NNRT__J_NULL);
     }
     nnrt__json_free(&j);
   }
@@ -134,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *s = fuzz_cstr(data, size);
   metadata_values(s);
   free(s);
-  if (size < (1 << 16)) metrics(data, size);
+  if (size < (1 << 16))
+    metrics(data, size);
   return 0;
 }

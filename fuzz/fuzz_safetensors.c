@@ -42,21 +42,25 @@ static void use_metadata(const nnrt_metadata *md) {
     float *v = NULL;
     int64_t n = 0;
     if (!nnrt_json_decode_floats(md->values[i], &v, &n, &e)) {
-      for (int64_t k = 0; k < n; k++) FUZZ_CHECK(isfinite(v[k]));
+      for (int64_t k = 0; k < n; k++)
+        FUZZ_CHECK(isfinite(v[k]));
       nnrt_scaler s = {0};
-      if (!nnrt_scaler_set(&s, v, v, n, &e)) nnrt_scaler_free(&s);
+      if (!nnrt_scaler_set(&s, v, v, n, &e))
+        nnrt_scaler_free(&s);
     }
     free(v);
     char **names = NULL;
     int count = 0;
     if (!nnrt_json_decode_strings(md->values[i], &names, &count, &e)) {
       FUZZ_CHECK(count >= 0);
-      for (int k = 0; k < count; k++) FUZZ_CHECK(names[k] != NULL);
+      for (int k = 0; k < count; k++)
+        FUZZ_CHECK(names[k] != NULL);
     }
     nnrt_free_strings(names, count);
   }
   nnrt_vocab v = {0};
-  if (!nnrt_vocab_from_metadata(&v, md, &e)) FUZZ_CHECK(v.size > 0);
+  if (!nnrt_vocab_from_metadata(&v, md, &e))
+    FUZZ_CHECK(v.size > 0);
   nnrt_vocab_free(&v);
 }
 
@@ -69,16 +73,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int restored = -1;
   if (!nnrt_checkpoint_load(path, &m, params, opt, &restored, &md, &e)) {
     FUZZ_CHECK(restored == 0 || restored == 1);
-    for (int i = 0; i < 6; i++) FUZZ_CHECK(isfinite(params[i]));
+    for (int i = 0; i < 6; i++)
+      FUZZ_CHECK(isfinite(params[i]));
     use_metadata(&md);
   } else {
     FUZZ_CHECK(e.msg[0] != 0);
     /* nothing is written unless everything checks out */
-    for (int i = 0; i < 6; i++) FUZZ_CHECK(params[i] == (float)(i + 1));
+    for (int i = 0; i < 6; i++)
+      FUZZ_CHECK(params[i] == (float)(i + 1));
   }
   nnrt_metadata_free(&md);
   int loaded[5] = {0}, unused = 0;
-  if (!nnrt_checkpoint_load_matching(path, &m, params, loaded, &unused, &md, &e)) use_metadata(&md);
+  if (!nnrt_checkpoint_load_matching(path, &m, params, loaded, &unused, &md, &e))
+    use_metadata(&md);
   nnrt_metadata_free(&md);
   return 0;
 }

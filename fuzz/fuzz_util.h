@@ -27,11 +27,13 @@ static inline const char *fuzz_file(int slot, const uint8_t *data, size_t size) 
     }
     snprintf(paths[slot], sizeof paths[slot], "/proc/self/fd/%d", fds[slot]);
   }
-  if (ftruncate(fds[slot], 0) != 0) abort();
+  if (ftruncate(fds[slot], 0) != 0)
+    abort();
   size_t done = 0;
   while (done < size) {
     ssize_t n = pwrite(fds[slot], data + done, size - done, (off_t)done);
-    if (n <= 0) abort();
+    if (n <= 0)
+      abort();
     done += (size_t)n;
   }
   return paths[slot];
@@ -41,20 +43,22 @@ static inline const char *fuzz_file(int slot, const uint8_t *data, size_t size) 
  * strings. */
 static inline char *fuzz_cstr(const uint8_t *data, size_t size) {
   char *s = (char *)malloc(size + 1);
-  if (!s) abort();
-  if (size) memcpy(s, data, size);
+  if (!s)
+    abort();
+  if (size)
+    memcpy(s, data, size);
   s[size] = 0;
   return s;
 }
 
 /* A property the code promises that the input broke: abort, so libFuzzer
  * keeps the input, and say which. */
-#define FUZZ_CHECK(cond)                                                         \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                   \
-    }                                                                            \
+#define FUZZ_CHECK(cond)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);                \
+      abort();                                                                                     \
+    }                                                                                              \
   } while (0)
 
 #endif

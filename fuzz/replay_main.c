@@ -22,17 +22,21 @@ static int run_file(const char *path) {
   size_t cap = 1 << 16, n = 0;
   uint8_t *buf = malloc(cap);
   for (;;) {
-    if (!buf) abort();
+    if (!buf)
+      abort();
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;
-    if (got == 0) break;
-    if (n == cap) buf = realloc(buf, cap *= 2);
+    if (got == 0)
+      break;
+    if (n == cap)
+      buf = realloc(buf, cap *= 2);
   }
   fclose(f);
   fprintf(stderr, "replay %s (%zu bytes)\n", path, n);
   /* a copy of exactly n bytes, so reading past the input is caught */
   uint8_t *exact = malloc(n ? n : 1);
-  if (!exact) abort();
+  if (!exact)
+    abort();
   memcpy(exact, buf, n);
   free(buf);
   LLVMFuzzerTestOneInput(exact, n);
@@ -40,7 +44,9 @@ static int run_file(const char *path) {
   return 0;
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
+static int by_name(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
 
 int main(int argc, char **argv) {
   int runs = 0, bad = 0;

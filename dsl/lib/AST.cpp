@@ -25,16 +25,36 @@ static std::string quote(const std::string &s) {
 void printExpr(const Expr &e, std::ostream &os, int indent) {
   os << ind(indent);
   switch (e.kind) {
-  case ExprKind::Int: os << "Int " << e.intValue; break;
-  case ExprKind::Float: os << "Float " << e.text; break;
-  case ExprKind::String: os << "String " << quote(e.text); break;
-  case ExprKind::Name: os << "Name " << e.text; break;
-  case ExprKind::Unary: os << "Unary '" << e.op << "'"; break;
-  case ExprKind::Binary: os << "Binary '" << e.op << "'"; break;
-  case ExprKind::Call: os << "Call"; break;
-  case ExprKind::Member: os << "Member ." << e.text; break;
-  case ExprKind::Ellipsis: os << "Ellipsis"; break;
-  case ExprKind::Error: os << "Error"; break;
+  case ExprKind::Int:
+    os << "Int " << e.intValue;
+    break;
+  case ExprKind::Float:
+    os << "Float " << e.text;
+    break;
+  case ExprKind::String:
+    os << "String " << quote(e.text);
+    break;
+  case ExprKind::Name:
+    os << "Name " << e.text;
+    break;
+  case ExprKind::Unary:
+    os << "Unary '" << e.op << "'";
+    break;
+  case ExprKind::Binary:
+    os << "Binary '" << e.op << "'";
+    break;
+  case ExprKind::Call:
+    os << "Call";
+    break;
+  case ExprKind::Member:
+    os << "Member ." << e.text;
+    break;
+  case ExprKind::Ellipsis:
+    os << "Ellipsis";
+    break;
+  case ExprKind::Error:
+    os << "Error";
+    break;
   }
   os << " " << pos(e.loc) << "\n";
   if (e.kind == ExprKind::Call) {
@@ -81,13 +101,27 @@ static void printParams(const std::vector<ParamDecl> &params, std::ostream &os, 
 static void printStmt(const Stmt &s, std::ostream &os, int indent) {
   os << ind(indent);
   switch (s.kind) {
-  case StmtKind::Assign: os << "Assign " << s.name; break;
-  case StmtKind::Output: os << "Output " << s.name; break;
-  case StmtKind::Loss: os << "Loss"; break;
-  case StmtKind::Param: os << "Param " << s.name; break;
-  case StmtKind::Input: os << "Input " << s.name << ": " << s.dtype; break;
-  case StmtKind::Target: os << "Target " << s.name << ": " << s.dtype; break;
-  case StmtKind::State: os << "State " << s.name; break;
+  case StmtKind::Assign:
+    os << "Assign " << s.name;
+    break;
+  case StmtKind::Output:
+    os << "Output " << s.name;
+    break;
+  case StmtKind::Loss:
+    os << "Loss";
+    break;
+  case StmtKind::Param:
+    os << "Param " << s.name;
+    break;
+  case StmtKind::Input:
+    os << "Input " << s.name << ": " << s.dtype;
+    break;
+  case StmtKind::Target:
+    os << "Target " << s.name << ": " << s.dtype;
+    break;
+  case StmtKind::State:
+    os << "State " << s.name;
+    break;
   }
   os << " " << pos(s.loc) << "\n";
   printDims(s.dims, os, indent + 1);
@@ -117,10 +151,11 @@ void printAST(const FileAST &file, std::ostream &os) {
       for (const Stmt &s : d.paramStmts)
         printStmt(s, os, 2);
       if (d.hasCall) {
-        os << (d.isCell ? "    Step -> " : "    Call -> ") << d.result << " " << pos(d.callLoc) << "\n";
+        os << (d.isCell ? "    Step -> " : "    Call -> ") << d.result << " " << pos(d.callLoc)
+           << "\n";
         for (const SigArg &a : d.callArgs) {
-          os << "      Input " << a.name << (a.hasDims ? "" : " (any shape)") << " "
-             << pos(a.loc) << "\n";
+          os << "      Input " << a.name << (a.hasDims ? "" : " (any shape)") << " " << pos(a.loc)
+             << "\n";
           printDims(a.dims, os, 4);
         }
         for (const Stmt &s : d.body)
@@ -160,10 +195,14 @@ static int prec(const Expr &e) {
 
 std::string exprToString(const Expr &e) {
   switch (e.kind) {
-  case ExprKind::Int: return std::to_string(e.intValue);
-  case ExprKind::Float: return e.text.empty() ? fmt::format("{}", e.floatValue) : e.text;
-  case ExprKind::String: return quote(e.text);
-  case ExprKind::Name: return e.text;
+  case ExprKind::Int:
+    return std::to_string(e.intValue);
+  case ExprKind::Float:
+    return e.text.empty() ? fmt::format("{}", e.floatValue) : e.text;
+  case ExprKind::String:
+    return quote(e.text);
+  case ExprKind::Name:
+    return e.text;
   case ExprKind::Unary: {
     std::string s = e.lhs ? exprToString(*e.lhs) : "?";
     if (e.lhs && prec(*e.lhs) < 3)
@@ -190,9 +229,12 @@ std::string exprToString(const Expr &e) {
     }
     return s + ")";
   }
-  case ExprKind::Member: return (e.lhs ? exprToString(*e.lhs) : "?") + "." + e.text;
-  case ExprKind::Ellipsis: return "...";
-  case ExprKind::Error: return "<error>";
+  case ExprKind::Member:
+    return (e.lhs ? exprToString(*e.lhs) : "?") + "." + e.text;
+  case ExprKind::Ellipsis:
+    return "...";
+  case ExprKind::Error:
+    return "<error>";
   }
   return "?";
 }

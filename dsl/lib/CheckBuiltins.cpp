@@ -35,8 +35,8 @@ bool isBuiltinFunction(const std::string &s) {
   return isActivation(s) || isLossFunction(s) || isTensorBuiltin(s) || isTransformerBuiltin(s);
 }
 bool isInitializerName(const std::string &s) {
-  return s == "glorot_uniform" || s == "glorot" || s == "he_uniform" || s == "he" ||
-         s == "zeros" || s == "ones" || s == "constant" || s == "uniform" || s == "normal";
+  return s == "glorot_uniform" || s == "glorot" || s == "he_uniform" || s == "he" || s == "zeros" ||
+         s == "ones" || s == "constant" || s == "uniform" || s == "normal";
 }
 
 // f(args) for a built-in function f
@@ -46,8 +46,7 @@ Value Checker::callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
   if (isTransformerBuiltin(f))
     return callTransformerBuiltin(f, e, scope);
   // softmax(x, axis = k): only the one-argument form is an activation.
-  if ((f == "softmax" || f == "log_softmax") &&
-      (e.args.size() != 1 || !e.args[0].name.empty()))
+  if ((f == "softmax" || f == "log_softmax") && (e.args.size() != 1 || !e.args[0].name.empty()))
     return callTransformerBuiltin(f, e, scope);
   for (const Arg &a : e.args)
     if (!a.name.empty()) {
@@ -115,17 +114,20 @@ Value Checker::callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
                                 na.batched ? "" : " (unbatched)"));
       return Value::error();
     }
-    return Value::tensor(addNode(OpKind::CrossEntropy, {a.node, b.node}, {}, DType::F32, false, e.loc));
+    return Value::tensor(
+        addNode(OpKind::CrossEntropy, {a.node, b.node}, {}, DType::F32, false, e.loc));
   }
   // mse
   for (const auto &[n, sub] : {std::pair<const Node &, const Expr &>{na, ea}, {nb, eb}})
     if (n.dtype != DType::F32) {
-      error(sub.loc, fmt::format("mse expects float tensors, but '{}' is an int tensor", text(sub)));
+      error(sub.loc,
+            fmt::format("mse expects float tensors, but '{}' is an int tensor", text(sub)));
       return Value::error();
     }
   if (na.shape != nb.shape || na.batched != nb.batched) {
-    error(e.loc, fmt::format("mse expects two tensors of the same shape, but '{}' is {} and '{}' is {}",
-                             text(ea), formatShape(na.shape), text(eb), formatShape(nb.shape)));
+    error(e.loc,
+          fmt::format("mse expects two tensors of the same shape, but '{}' is {} and '{}' is {}",
+                      text(ea), formatShape(na.shape), text(eb), formatShape(nb.shape)));
     return Value::error();
   }
   return Value::tensor(addNode(OpKind::MSE, {a.node, b.node}, {}, DType::F32, false, e.loc));
@@ -226,13 +228,14 @@ bool Checker::needTensor(const std::string &f, const Expr &e, const std::vector<
 }
 
 std::optional<int64_t> Checker::needInt(const std::string &f, const Expr &e,
-                                        const std::vector<Value> &vals, size_t i,
-                                        const char *what, int64_t min) {
+                                        const std::vector<Value> &vals, size_t i, const char *what,
+                                        int64_t min) {
   const Value &v = vals[i];
   if (v.kind != Value::Int || v.i < min) {
     error(e.args[i].value->loc,
           fmt::format("the {} of {} must be an integer >= {}, but '{}' is {}", what, f, min,
-                      text(*e.args[i].value), v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
+                      text(*e.args[i].value),
+                      v.kind == Value::Int ? std::to_string(v.i) : describe(v)));
     return std::nullopt;
   }
   return v.i;
@@ -253,8 +256,8 @@ Value Checker::callConcat(const std::string &f, const Expr &e, const std::vector
     const Node &n = node(vals[i]);
     const Expr &ex = *e.args[i].value;
     if (n.shape.empty()) {
-      error(ex.loc, fmt::format("concat joins along the last dimension, but '{}' is a scalar",
-                                text(ex)));
+      error(ex.loc,
+            fmt::format("concat joins along the last dimension, but '{}' is a scalar", text(ex)));
       return Value::error();
     }
     if (!first) {
@@ -277,20 +280,20 @@ Value Checker::callConcat(const std::string &f, const Expr &e, const std::vector
         same = int64_t(d) == axis || n.shape[d] == shape[d];
       if (!same) {
         bool last = axis == int64_t(shape.size()) - 1;
-        error(ex.loc, fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
-                                  "shape {}; concat joins along {}, so the "
-                                  "other dimensions must agree",
-                                  text(*firstExpr), formatShape(first->shape), text(ex),
-                                  formatShape(n.shape),
-                                  last ? std::string("the last dimension")
-                                       : fmt::format("axis {}", axis)));
+        error(ex.loc,
+              fmt::format("shape mismatch in concat: '{}' has shape {} but '{}' has "
+                          "shape {}; concat joins along {}, so the "
+                          "other dimensions must agree",
+                          text(*firstExpr), formatShape(first->shape), text(ex),
+                          formatShape(n.shape),
+                          last ? std::string("the last dimension") : fmt::format("axis {}", axis)));
         return Value::error();
       }
       if (n.dtype != first->dtype) {
-        error(ex.loc, fmt::format("concat needs arguments of one type, but '{}' is {} and "
-                                  "'{}' is {}",
-                                  text(*firstExpr), describe(vals[0]), text(ex),
-                                  describe(vals[i])));
+        error(ex.loc,
+              fmt::format("concat needs arguments of one type, but '{}' is {} and "
+                          "'{}' is {}",
+                          text(*firstExpr), describe(vals[0]), text(ex), describe(vals[i])));
         return Value::error();
       }
       shape[size_t(axis)] += n.shape[size_t(axis)];
@@ -357,8 +360,8 @@ Value Checker::callEmbedding(const std::string &f, const Expr &e, const std::vec
   shape.push_back(t.shape[1]);
   if (!checkSize(shape, e.loc, "embedding(...)"))
     return Value::error();
-  return Value::tensor(addNode(OpKind::Embedding, {vals[0].node, vals[1].node}, shape,
-                               DType::F32, ids.batched, e.loc));
+  return Value::tensor(addNode(OpKind::Embedding, {vals[0].node, vals[1].node}, shape, DType::F32,
+                               ids.batched, e.loc));
 }
 
 // dropout(x, rate)
@@ -434,7 +437,8 @@ Value Checker::callCache(const Expr &e, Scope &scope) {
   return Value::tensor(w);
 }
 
-int Checker::addStepState(const std::string &name, const std::vector<int64_t> &shape, const Loc &loc) {
+int Checker::addStepState(const std::string &name, const std::vector<int64_t> &shape,
+                          const Loc &loc) {
   int n = addNode(OpKind::StepState, {}, shape, DType::F32, true, loc);
   mutNode(n).ioIndex = int(g_.stepStates.size());
   g_.stepStates.push_back(Graph::StepState{name, shape, n, -1});
@@ -455,4 +459,3 @@ int Checker::positionNode(const Loc &loc) {
 }
 
 } // namespace nnc::dsl::detail
-

@@ -40,14 +40,18 @@ void Checker::unknownName(const std::string &name, const Loc &loc, const Scope &
 
 Value Checker::eval(const Expr &e, Scope &scope, const std::string &nameHint) {
   switch (e.kind) {
-  case ExprKind::Error: return Value::error();
+  case ExprKind::Error:
+    return Value::error();
   case ExprKind::Ellipsis:
     error(e.loc, "'...' is only allowed as the first dimension of a call signature, as in "
                  "'call(x[..., in])'");
     return Value::error();
-  case ExprKind::Int: return Value::integer(e.intValue);
-  case ExprKind::Float: return Value::real(e.floatValue);
-  case ExprKind::String: return Value::string(e.text);
+  case ExprKind::Int:
+    return Value::integer(e.intValue);
+  case ExprKind::Float:
+    return Value::real(e.floatValue);
+  case ExprKind::String:
+    return Value::string(e.text);
   case ExprKind::Name: {
     auto it = scope.env.find(e.text);
     if (it != scope.env.end()) {
@@ -63,22 +67,27 @@ Value Checker::eval(const Expr &e, Scope &scope, const std::string &nameHint) {
   case ExprKind::Unary: {
     Value v = eval(*e.lhs, scope);
     switch (v.kind) {
-    case Value::Error: return v;
+    case Value::Error:
+      return v;
     case Value::Int:
       if (v.i == INT64_MIN) {
         error(e.loc, "integer overflow");
         return Value::error();
       }
       return Value::integer(-v.i);
-    case Value::Float: return Value::real(-v.f);
-    case Value::Tensor: return unaryOp(OpKind::Neg, "-", v, e, *e.lhs);
+    case Value::Float:
+      return Value::real(-v.f);
+    case Value::Tensor:
+      return unaryOp(OpKind::Neg, "-", v, e, *e.lhs);
     default:
       error(e.loc, fmt::format("cannot negate '{}': it is {}", text(*e.lhs), describe(v)));
       return Value::error();
     }
   }
-  case ExprKind::Binary: return binary(e, scope);
-  case ExprKind::Call: return call(e, scope, nameHint);
+  case ExprKind::Binary:
+    return binary(e, scope);
+  case ExprKind::Call:
+    return call(e, scope, nameHint);
   case ExprKind::Member:
     if (e.lhs && e.lhs->kind == ExprKind::Call && e.lhs->lhs &&
         e.lhs->lhs->kind == ExprKind::Name && prog_.layers.count(e.lhs->lhs->text)) {
@@ -116,9 +125,15 @@ Value Checker::foldNumbers(char op, const Value &a, const Value &b, const Expr &
     int64_t r = 0;
     bool overflow = false;
     switch (op) {
-    case '+': overflow = __builtin_add_overflow(a.i, b.i, &r); break;
-    case '-': overflow = __builtin_sub_overflow(a.i, b.i, &r); break;
-    case '*': overflow = __builtin_mul_overflow(a.i, b.i, &r); break;
+    case '+':
+      overflow = __builtin_add_overflow(a.i, b.i, &r);
+      break;
+    case '-':
+      overflow = __builtin_sub_overflow(a.i, b.i, &r);
+      break;
+    case '*':
+      overflow = __builtin_mul_overflow(a.i, b.i, &r);
+      break;
     case '/':
       if (b.i == 0) {
         error(e.loc, fmt::format("division by zero in '{}'", text(e)));
@@ -140,9 +155,15 @@ Value Checker::foldNumbers(char op, const Value &a, const Value &b, const Expr &
   }
   double x = a.f, y = b.f, r = 0;
   switch (op) {
-  case '+': r = x + y; break;
-  case '-': r = x - y; break;
-  case '*': r = x * y; break;
+  case '+':
+    r = x + y;
+    break;
+  case '-':
+    r = x - y;
+    break;
+  case '*':
+    r = x * y;
+    break;
   case '/':
     if (y == 0) {
       error(e.loc, fmt::format("division by zero in '{}'", text(e)));
@@ -194,7 +215,10 @@ Value Checker::binary(const Expr &e, Scope &scope) {
   std::vector<int64_t> shape;
   if (!broadcast(na, nb, e, shape))
     return Value::error();
-  OpKind op = e.op == '+' ? OpKind::Add : e.op == '-' ? OpKind::Sub : e.op == '*' ? OpKind::Mul : OpKind::Div;
+  OpKind op = e.op == '+'   ? OpKind::Add
+              : e.op == '-' ? OpKind::Sub
+              : e.op == '*' ? OpKind::Mul
+                            : OpKind::Div;
   int n = addNode(op, {a.node, b.node}, shape, DType::F32, na.batched || nb.batched, e.loc);
   return Value::tensor(n);
 }
@@ -224,20 +248,23 @@ Value Checker::matmul(const Value &a, const Value &b, const Expr &e) {
   };
   if (na.dtype != DType::F32 || nb.dtype != DType::F32) {
     const Expr &bad = na.dtype != DType::F32 ? *e.lhs : *e.rhs;
-    error(bad.loc, fmt::format("operator '@' needs float operands, but '{}' is an int tensor", text(bad)));
+    error(bad.loc,
+          fmt::format("operator '@' needs float operands, but '{}' is an int tensor", text(bad)));
     return Value::error();
   }
   if (nb.batched)
     return batchMatmul(a, b, e);
   if (nb.shape.size() != 2)
-    return fail(fmt::format("the right operand must have 2 dimensions, it has {}", nb.shape.size()));
+    return fail(
+        fmt::format("the right operand must have 2 dimensions, it has {}", nb.shape.size()));
   if (na.shape.empty())
     return fail("the left operand must have at least 1 dimension");
   if (na.shape.back() != nb.shape[0])
     return fail(fmt::format("inner dimensions {} and {} differ", na.shape.back(), nb.shape[0]));
   std::vector<int64_t> shape = na.shape;
   shape.back() = nb.shape[1];
-  return Value::tensor(addNode(OpKind::MatMul, {a.node, b.node}, shape, DType::F32, na.batched, e.loc));
+  return Value::tensor(
+      addNode(OpKind::MatMul, {a.node, b.node}, shape, DType::F32, na.batched, e.loc));
 }
 
 // a[..., M, K] @ b[..., K, N] with a per-example right operand: one product
@@ -260,9 +287,9 @@ Value Checker::batchMatmul(const Value &a, const Value &b, const Expr &e) {
                             "right operand (a parameter) multiplies the last dimension"));
   std::vector<int64_t> lead(na.shape.begin(), na.shape.end() - 2);
   if (!std::equal(lead.begin(), lead.end(), nb.shape.begin()))
-    return fail(fmt::format("the leading dimensions {} and {} differ",
-                            formatShape(lead),
-                            formatShape(std::vector<int64_t>(nb.shape.begin(), nb.shape.end() - 2))));
+    return fail(
+        fmt::format("the leading dimensions {} and {} differ", formatShape(lead),
+                    formatShape(std::vector<int64_t>(nb.shape.begin(), nb.shape.end() - 2))));
   if (na.shape[r - 1] != nb.shape[r - 2])
     return fail(fmt::format("inner dimensions {} and {} differ", na.shape[r - 1], nb.shape[r - 2]));
   std::vector<int64_t> shape = lead;
@@ -270,17 +297,21 @@ Value Checker::batchMatmul(const Value &a, const Value &b, const Expr &e) {
   shape.push_back(nb.shape[r - 1]);
   if (!checkSize(shape, e.loc, text(e)))
     return Value::error();
-  return Value::tensor(addNode(OpKind::BatchMatMul, {a.node, b.node}, shape, DType::F32, true, e.loc));
+  return Value::tensor(
+      addNode(OpKind::BatchMatMul, {a.node, b.node}, shape, DType::F32, true, e.loc));
 }
 
-Value Checker::unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e, const Expr &arg) {
+Value Checker::unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e,
+                       const Expr &arg) {
   const Node &n = node(v);
   if (n.dtype != DType::F32) {
-    error(arg.loc, fmt::format("{} needs a float tensor, but '{}' is an int tensor", fname == "-" ? "negation" : fname, text(arg)));
+    error(arg.loc, fmt::format("{} needs a float tensor, but '{}' is an int tensor",
+                               fname == "-" ? "negation" : fname, text(arg)));
     return Value::error();
   }
   if ((op == OpKind::Softmax || op == OpKind::LogSoftmax) && n.shape.empty()) {
-    error(arg.loc, fmt::format("{} works over the last dimension, but '{}' is a scalar", fname, text(arg)));
+    error(arg.loc,
+          fmt::format("{} works over the last dimension, but '{}' is a scalar", fname, text(arg)));
     return Value::error();
   }
   return Value::tensor(addNode(op, {v.node}, n.shape, DType::F32, n.batched, e.loc));
@@ -327,7 +358,8 @@ Value Checker::call(const Expr &e, Scope &scope, const std::string &nameHint) {
                                  "'{}(...).sequence(x)' or '{}(...).last(x)'",
                                  f, f, f));
       else
-        error(e.loc, fmt::format("layer '{}' must be applied to an input, as in '{}(...)(x)'", f, f));
+        error(e.loc,
+              fmt::format("layer '{}' must be applied to an input, as in '{}(...)(x)'", f, f));
       return Value::error();
     }
     if (f == "repeat") {
@@ -342,7 +374,8 @@ Value Checker::call(const Expr &e, Scope &scope, const std::string &nameHint) {
       return Value::error();
     }
     std::string hint = suggest(f, callableNames());
-    if (hint.empty() && !prog_.layers.count(f) && f.size() > 0 && std::isupper(static_cast<unsigned char>(f[0])))
+    if (hint.empty() && !prog_.layers.count(f) && f.size() > 0 &&
+        std::isupper(static_cast<unsigned char>(f[0])))
       hint = " (did you forget an import such as 'import std.layers'?)";
     error(callee.loc, fmt::format("unknown layer or function '{}'{}", f, hint));
     return Value::error();
@@ -389,4 +422,3 @@ Value Checker::call(const Expr &e, Scope &scope, const std::string &nameHint) {
 }
 
 } // namespace nnc::dsl::detail
-

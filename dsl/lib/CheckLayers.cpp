@@ -86,7 +86,8 @@ const Stmt *Checker::lastAssign(const LayerDecl &cell, const std::string &name) 
 // ModuleList's: `blocks.0.attn.Wq` ... `blocks.<N-1>.attn.Wq` for
 // `blocks = repeat(N, TransformerBlock(H))(x)`. Each copy's output is the
 // next one's input, so the layer must keep its input's shape.
-Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope, const std::string &nameHint) {
+Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope,
+                           const std::string &nameHint) {
   constexpr int64_t kMaxRepeat = 4096;
   const char *form = "repeat(N, Layer(...))(x)";
   if (rep.args.size() != 2 || !rep.args[0].name.empty() || !rep.args[1].name.empty()) {
@@ -149,12 +150,12 @@ Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope, const
     scope.env.erase(carried);
     if (out.kind == Value::Error)
       return out;
-    if (out.kind != Value::Tensor || (in.kind == Value::Tensor &&
-                                      node(out).shape != node(in).shape)) {
-      error(app.loc, fmt::format("repeat chains each copy's output into the next, but {} maps "
-                                 "'{}' ({}) to {}; it must keep its input's shape",
-                                 layer->name, text(*app.args[0].value), describe(in),
-                                 describe(out)));
+    if (out.kind != Value::Tensor ||
+        (in.kind == Value::Tensor && node(out).shape != node(in).shape)) {
+      error(app.loc,
+            fmt::format("repeat chains each copy's output into the next, but {} maps "
+                        "'{}' ({}) to {}; it must keep its input's shape",
+                        layer->name, text(*app.args[0].value), describe(in), describe(out)));
       return Value::error();
     }
   }
@@ -196,8 +197,8 @@ Value Checker::applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &
     return Value::error();
   }
   if (cell && scan_) {
-    error(ctor.loc, fmt::format("cell '{}' cannot be applied inside the step of another cell",
-                                kind));
+    error(ctor.loc,
+          fmt::format("cell '{}' cannot be applied inside the step of another cell", kind));
     return Value::error();
   }
   Scope inst;
@@ -250,8 +251,9 @@ Value Checker::applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &
     if (!given[i]) {
       values[i] = eval(*p.defaultValue, inst);
       if (values[i].kind == Value::Tensor) {
-        error(p.defaultValue->loc, fmt::format("a {} parameter's default must be a number or a function",
-                                               kindWord(&layer)));
+        error(p.defaultValue->loc,
+              fmt::format("a {} parameter's default must be a number or a function",
+                          kindWord(&layer)));
         values[i] = Value::error();
       }
       if (values[i].kind == Value::Error)
@@ -359,9 +361,10 @@ bool Checker::layerArgs(const LayerDecl &layer, const Expr &ctor, Scope &scope, 
           labels.push_back(p.label);
           list += (list.empty() ? "" : ", ") + p.label;
         }
-        error(a.nameLoc, fmt::format("{} has no parameter named '{}'{}{}", kind, a.name,
-                                     list.empty() ? "" : fmt::format("; its parameters are {}", list),
-                                     suggest(a.name, labels)));
+        error(a.nameLoc,
+              fmt::format("{} has no parameter named '{}'{}{}", kind, a.name,
+                          list.empty() ? "" : fmt::format("; its parameters are {}", list),
+                          suggest(a.name, labels)));
         ok = false;
         continue;
       }
@@ -384,8 +387,8 @@ bool Checker::layerArgs(const LayerDecl &layer, const Expr &ctor, Scope &scope, 
       error(a.value->loc, fmt::format("argument '{}' of {} must be a number or a function, but "
                                       "'{}' is {}; the input goes in the second parentheses, as "
                                       "in '{}(...)({})'",
-                                      layer.params[idx].label, kind, text(*a.value),
-                                      describe(v), kind, text(*a.value)));
+                                      layer.params[idx].label, kind, text(*a.value), describe(v),
+                                      kind, text(*a.value)));
       ok = false;
       continue;
     }
@@ -427,8 +430,8 @@ std::optional<std::string> Checker::instanceName(const LayerDecl &layer, const E
 // signature sees; for a cell, `length` is the sequences' length. False
 // after an error.
 bool Checker::layerInputs(const LayerDecl &layer, const Expr &app, Scope &scope, Apply mode,
-                          std::vector<Value> &inputs,
-                          std::vector<std::vector<int64_t>> &shapes, int64_t &length) {
+                          std::vector<Value> &inputs, std::vector<std::vector<int64_t>> &shapes,
+                          int64_t &length) {
   const std::string &kind = layer.name;
   bool cell = mode != Apply::Layer;
   const char *method = mode == Apply::Sequence ? "sequence" : "last";
@@ -453,7 +456,9 @@ bool Checker::layerInputs(const LayerDecl &layer, const Expr &app, Scope &scope,
     inputs.push_back(v);
   }
   if (inputs.size() != layer.callArgs.size()) {
-    const Loc &l = inputs.size() > layer.callArgs.size() ? app.args[layer.callArgs.size()].value->loc : app.loc;
+    const Loc &l = inputs.size() > layer.callArgs.size()
+                       ? app.args[layer.callArgs.size()].value->loc
+                       : app.loc;
     error(l, fmt::format("{} takes {} input{}, got {}", kind, layer.callArgs.size(),
                          layer.callArgs.size() == 1 ? "" : "s", inputs.size()));
     return false;
@@ -482,10 +487,10 @@ bool Checker::layerInputs(const LayerDecl &layer, const Expr &app, Scope &scope,
       return false;
     }
     if (i > 0 && n.shape[0] != length) {
-      error(argExpr.loc, fmt::format("the sequences of {}(...).{} must have the same length, but "
-                                     "'{}' has {} steps and '{}' has {}",
-                                     kind, method, text(*app.args[0].value), length,
-                                     text(argExpr), n.shape[0]));
+      error(argExpr.loc,
+            fmt::format("the sequences of {}(...).{} must have the same length, but "
+                        "'{}' has {} steps and '{}' has {}",
+                        kind, method, text(*app.args[0].value), length, text(argExpr), n.shape[0]));
       return false;
     }
     length = n.shape[0];
@@ -504,17 +509,16 @@ bool Checker::layerInputs(const LayerDecl &layer, const Expr &app, Scope &scope,
               fmt::format("{}(...).{} runs over the first dimension (time) of '{}', which has "
                           "shape {}, so each step gets a value of shape {}; but step({}) expects "
                           "{}{} dimension{}{}",
-                          kind, method, text(argExpr), formatShape(n.shape),
-                          formatShape(shapes[i]), sigText(sa), ellipsis ? "at least " : "", fixed,
-                          fixed == 1 ? "" : "s",
-                          rank < fixed ? fmt::format("; does '{}' have a time dimension?",
-                                                     text(argExpr))
-                                       : ""));
+                          kind, method, text(argExpr), formatShape(n.shape), formatShape(shapes[i]),
+                          sigText(sa), ellipsis ? "at least " : "", fixed, fixed == 1 ? "" : "s",
+                          rank < fixed
+                              ? fmt::format("; does '{}' have a time dimension?", text(argExpr))
+                              : ""));
       else
-        error(argExpr.loc, fmt::format("{} expects an input {} with {}{} dimension{}, but '{}' has shape {}",
-                                       kind, sigText(sa), ellipsis ? "at least " : "", fixed,
-                                       fixed == 1 ? "" : "s", text(argExpr),
-                                       formatShape(n.shape)));
+        error(argExpr.loc,
+              fmt::format("{} expects an input {} with {}{} dimension{}, but '{}' has shape {}",
+                          kind, sigText(sa), ellipsis ? "at least " : "", fixed,
+                          fixed == 1 ? "" : "s", text(argExpr), formatShape(n.shape)));
       return false;
     }
   }
@@ -582,15 +586,15 @@ Value Checker::layerResult(const LayerDecl &layer, Scope &inst, bool cell, int e
             cell ? fmt::format("the step of cell '{}' never assigns its output '{}' (it is "
                                "neither a state nor a value computed in the step)",
                                kind, layer.result)
-                 : fmt::format("the call block of layer '{}' never assigns its result '{}'",
-                               kind, layer.result));
+                 : fmt::format("the call block of layer '{}' never assigns its result '{}'", kind,
+                               layer.result));
     result = Value::error();
   } else {
     result = it->second;
     if (result.kind != Value::Tensor && result.kind != Value::Error) {
       error(layer.resultLoc, fmt::format("the {} '{}' of {} '{}' must be a tensor, but it is {}",
-                                         cell ? "output" : "result", layer.result,
-                                         kindWord(&layer), kind, describe(result)));
+                                         cell ? "output" : "result", layer.result, kindWord(&layer),
+                                         kind, describe(result)));
       result = Value::error();
     } else if (cell && result.kind == Value::Tensor && !node(result).batched) {
       error(layer.resultLoc, fmt::format("the output '{}' of cell '{}' must be computed from "
@@ -605,8 +609,8 @@ Value Checker::layerResult(const LayerDecl &layer, Scope &inst, bool cell, int e
 
 // The states after one step: each state's last assignment becomes its
 // update; an invalid one makes `result` an error.
-void Checker::checkStateUpdates(const LayerDecl &layer, Scope &inst, Scan &scan,
-                                int errorsBefore, Value &result) {
+void Checker::checkStateUpdates(const LayerDecl &layer, Scope &inst, Scan &scan, int errorsBefore,
+                                Value &result) {
   const std::string &kind = layer.name;
   for (Scan::State &st : scan.states) {
     std::string local = st.name.substr(inst.prefix.size());
@@ -632,8 +636,7 @@ void Checker::checkStateUpdates(const LayerDecl &layer, Scope &inst, Scan &scan,
     if (n.shape != st.shape || n.dtype != DType::F32) {
       error(at, fmt::format("state '{}' is declared with shape {}, but its new value{} is {}",
                             local, formatShape(st.shape),
-                            valueExpr ? fmt::format(" '{}'", text(*valueExpr)) : "",
-                            describe(v)));
+                            valueExpr ? fmt::format(" '{}'", text(*valueExpr)) : "", describe(v)));
       result = Value::error();
       continue;
     }

@@ -6,7 +6,8 @@
 
 namespace nnc::dsl::detail {
 
-void Checker::declare(Scope &scope, const std::string &name, const Loc &loc, Value v, bool redefinable) {
+void Checker::declare(Scope &scope, const std::string &name, const Loc &loc, Value v,
+                      bool redefinable) {
   auto it = scope.env.find(name);
   if (it != scope.env.end() && !redefinable) {
     error(loc, fmt::format("'{}' is already defined", name));
@@ -87,7 +88,8 @@ void Checker::exec(const Stmt &s, Scope &scope) {
   }
   case StmtKind::Output: {
     if (!scope.isModel) {
-      error(s.loc, "'output' is only allowed in a model; a layer returns the value named after '->'");
+      error(s.loc,
+            "'output' is only allowed in a model; a layer returns the value named after '->'");
       return;
     }
     Value v;
@@ -107,7 +109,8 @@ void Checker::exec(const Stmt &s, Scope &scope) {
     if (v.kind == Value::Error)
       return;
     if (v.kind != Value::Tensor) {
-      error(s.nameLoc, fmt::format("output '{}' must be a tensor, but it is {}", s.name, describe(v)));
+      error(s.nameLoc,
+            fmt::format("output '{}' must be a tensor, but it is {}", s.name, describe(v)));
       return;
     }
     for (const IO &io : g_.outputs)
@@ -159,7 +162,8 @@ void Checker::exec(const Stmt &s, Scope &scope) {
   }
 }
 
-bool Checker::checkSize(const std::vector<int64_t> &shape, const Loc &loc, const std::string &what) {
+bool Checker::checkSize(const std::vector<int64_t> &shape, const Loc &loc,
+                        const std::string &what) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (__builtin_mul_overflow(n, d, &n) || n > kMaxElements) {
@@ -174,10 +178,12 @@ bool Checker::checkSize(const std::vector<int64_t> &shape, const Loc &loc, const
 std::optional<int64_t> Checker::evalDim(const Expr &e, Scope &scope) {
   Value v = eval(e, scope);
   switch (v.kind) {
-  case Value::Error: return std::nullopt;
+  case Value::Error:
+    return std::nullopt;
   case Value::Int:
     if (v.i <= 0) {
-      error(e.loc, fmt::format("a dimension must be a positive integer, but '{}' is {}", text(e), v.i));
+      error(e.loc,
+            fmt::format("a dimension must be a positive integer, but '{}' is {}", text(e), v.i));
       return std::nullopt;
     }
     if (v.i > kMaxDim) {
@@ -273,7 +279,7 @@ bool Checker::checkInit(const Stmt &s, Scope &scope, Param &p) {
       return false;
     } else {
       std::vector<std::string> names = {"glorot_uniform", "he_uniform", "zeros", "ones",
-                                        "constant", "uniform", "normal"};
+                                        "constant",       "uniform",    "normal"};
       error(e.loc, fmt::format("unknown initializer '{}'; {}{}", n, expected, suggest(n, names)));
       return false;
     }
@@ -295,7 +301,8 @@ bool Checker::checkInit(const Stmt &s, Scope &scope, Param &p) {
       return false;
     if (!v.isNumber()) {
       error(e.args[0].value->loc,
-            fmt::format("the value of initializer '{}' must be a number, but it is {}", n, describe(v)));
+            fmt::format("the value of initializer '{}' must be a number, but it is {}", n,
+                        describe(v)));
       return false;
     }
     if (n != "constant" && v.f < 0) {
@@ -311,7 +318,8 @@ bool Checker::checkInit(const Stmt &s, Scope &scope, Param &p) {
   if (v.kind == Value::Error)
     return false;
   if (!v.isNumber()) {
-    error(e.loc, fmt::format("invalid initializer: '{}' is {}; {}", text(e), describe(v), expected));
+    error(e.loc,
+          fmt::format("invalid initializer: '{}' is {}; {}", text(e), describe(v), expected));
     return false;
   }
   p.init = "constant";
@@ -320,4 +328,3 @@ bool Checker::checkInit(const Stmt &s, Scope &scope, Param &p) {
 }
 
 } // namespace nnc::dsl::detail
-

@@ -68,12 +68,13 @@ TrainConfig Checker::checkTrain(const TrainDecl &t, const Graph *g) {
       if (v.kind == ExprKind::Name && (v.text == "minmax" || v.text == "none"))
         cfg.scale = v.text == "minmax";
       else
-        diag_.error(v.loc, fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
+        diag_.error(v.loc,
+                    fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
     } else {
-      std::vector<std::string> keys = {"data",       "optimizer",        "batch",
-                                       "epochs",     "test_split",       "validation_split",
-                                       "validation_data", "seed",        "scale",
-                                       "sample_every", "sample_length"};
+      std::vector<std::string> keys = {
+          "data",       "optimizer",        "batch",           "epochs",
+          "test_split", "validation_split", "validation_data", "seed",
+          "scale",      "sample_every",     "sample_length"};
       diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
                                      "optimizer, batch, epochs, test_split, validation_split, "
                                      "validation_data, seed, scale, sample_every, "
@@ -82,8 +83,9 @@ TrainConfig Checker::checkTrain(const TrainDecl &t, const Graph *g) {
     }
   }
   if (cfg.dataArgs.count("test") && seen.count("test_split"))
-    diag_.error(cfg.dataArgs["test"].loc, "babi data with a test file is tested on that file: remove "
-                                          "test_split, or the test file");
+    diag_.error(cfg.dataArgs["test"].loc,
+                "babi data with a test file is tested on that file: remove "
+                "test_split, or the test file");
   if (cfg.validateOnTest && cfg.validationSplit > 0)
     diag_.error(cfg.validationDataLoc, "validation_data test and validation_split both choose "
                                        "the validation rows: remove one of them");
@@ -150,13 +152,15 @@ std::optional<TrainValue> Checker::trainValue(const Expr &e) {
 
 void Checker::checkData(const Expr &e, TrainConfig &cfg, const Graph *g) {
   if (e.kind != ExprKind::Call || !e.lhs || e.lhs->kind != ExprKind::Name) {
-    diag_.error(e.loc, "expected a data source such as 'csv(\"data/iris.csv\", label = \"species\")'");
+    diag_.error(e.loc,
+                "expected a data source such as 'csv(\"data/iris.csv\", label = \"species\")'");
     return;
   }
   const std::string &kind = e.lhs->text;
   if (kind != "csv" && kind != "text" && kind != "babi") {
-    diag_.error(e.lhs->loc, fmt::format("unknown data source '{}'; expected csv(...), text(...) or babi(...){}",
-                                        kind, suggest(kind, {"csv", "text", "babi"})));
+    diag_.error(e.lhs->loc,
+                fmt::format("unknown data source '{}'; expected csv(...), text(...) or babi(...){}",
+                            kind, suggest(kind, {"csv", "text", "babi"})));
     return;
   }
   cfg.dataKind = kind;
@@ -165,8 +169,14 @@ void Checker::checkData(const Expr &e, TrainConfig &cfg, const Graph *g) {
   for (const Arg &a : e.args) {
     if (a.name.empty()) {
       if (havePath || a.value->kind != ExprKind::String) {
-        diag_.error(a.value->loc, havePath ? fmt::format("{}(...) takes one path; name the other arguments, as in 'label = \"species\"'", kind)
-                                           : fmt::format("expected the data file path as a string, as in {}(\"data/file.csv\")", kind));
+        diag_.error(
+            a.value->loc,
+            havePath ? fmt::format("{}(...) takes one path; name the other arguments, as in 'label "
+                                   "= \"species\"'",
+                                   kind)
+                     : fmt::format(
+                           "expected the data file path as a string, as in {}(\"data/file.csv\")",
+                           kind));
         continue;
       }
       havePath = true;
@@ -191,7 +201,9 @@ void Checker::checkData(const Expr &e, TrainConfig &cfg, const Graph *g) {
       cfg.dataArgs[a.name] = *tv;
   }
   if (!havePath)
-    diag_.error(e.loc, fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")", kind, kind));
+    diag_.error(e.loc,
+                fmt::format("{}(...) needs the path of the data file, as in {}(\"data/file.csv\")",
+                            kind, kind));
   if (kind == "text")
     finishTextData(e, cfg, g);
   if (kind == "babi")
@@ -206,10 +218,11 @@ bool Checker::checkBabiOption(const Arg &a, TrainConfig &cfg) {
   if (a.name == "task") {
     if (v.kind == ExprKind::Name && (v.text == "answer" || v.text == "masked"))
       return true;
-    diag_.error(v.loc, fmt::format("task of babi data must be answer (predict the answer) or masked "
-                                   "(predict masked tokens of [story; question]), got '{}'{}",
-                                   text(v), v.kind == ExprKind::Name
-                                                ? suggest(v.text, {"answer", "masked"}) : ""));
+    diag_.error(v.loc,
+                fmt::format("task of babi data must be answer (predict the answer) or masked "
+                            "(predict masked tokens of [story; question]), got '{}'{}",
+                            text(v),
+                            v.kind == ExprKind::Name ? suggest(v.text, {"answer", "masked"}) : ""));
     return false;
   }
   if (a.name != "test") {
@@ -220,14 +233,16 @@ bool Checker::checkBabiOption(const Arg &a, TrainConfig &cfg) {
     return false;
   }
   if (v.kind != ExprKind::String) {
-    diag_.error(v.loc, fmt::format("test of babi data must be a file path in quotes, got '{}'", text(v)));
+    diag_.error(v.loc,
+                fmt::format("test of babi data must be a file path in quotes, got '{}'", text(v)));
     return false;
   }
   fs::path fp(v.text);
   TrainValue tv;
   tv.loc = v.loc;
-  tv.string = fp.is_absolute() ? v.text
-                               : (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
+  tv.string = fp.is_absolute()
+                  ? v.text
+                  : (fs::path(prog_.mainFile).parent_path() / fp).lexically_normal().string();
   cfg.dataArgs["test"] = tv;
   return false; // stored here, resolved
 }
@@ -241,10 +256,11 @@ void Checker::finishBabiData(const Expr &e, const TrainConfig &cfg, const Graph 
   bool masked = task != cfg.dataArgs.end() && task->second.string == std::string("masked");
   auto dt = [](DType d) { return d == DType::I32 ? "int" : "float"; };
   if (g->inputs.size() != 2) {
-    diag_.error(e.loc, fmt::format("babi data gives each example a story and a question, so the model "
-                                   "needs two inputs, 'input story: int[S]' and 'input question: "
-                                   "int[Q]', but it has {}",
-                                   g->inputs.size()));
+    diag_.error(e.loc,
+                fmt::format("babi data gives each example a story and a question, so the model "
+                            "needs two inputs, 'input story: int[S]' and 'input question: "
+                            "int[Q]', but it has {}",
+                            g->inputs.size()));
     return;
   }
   for (const IO &in : g->inputs) {
@@ -268,9 +284,11 @@ void Checker::finishBabiData(const Expr &e, const TrainConfig &cfg, const Graph 
       if (!g->targets.empty())
         diag_.note(g->targets[0].loc, "the target is declared here");
     }
-  } else if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 || !g->targets[0].shape.empty()) {
-    diag_.error(e.loc, "babi data gives one answer (a token id) per example, so the model needs one "
-                       "target 'target answer: int'");
+  } else if (g->targets.size() != 1 || g->targets[0].dtype != DType::I32 ||
+             !g->targets[0].shape.empty()) {
+    diag_.error(e.loc,
+                "babi data gives one answer (a token id) per example, so the model needs one "
+                "target 'target answer: int'");
     if (!g->targets.empty())
       diag_.note(g->targets[0].loc, "the target is declared here");
   }
@@ -287,8 +305,8 @@ bool Checker::checkTextOption(const Arg &a) {
       list += fmt::format("{}{}", list.empty() ? "" : " or ", n);
     }
     std::vector<std::string> cands(names.begin(), names.end());
-    diag_.error(v.loc, fmt::format("{} of text data must be {}, got '{}'{}", a.name, list,
-                                   text(v), v.kind == ExprKind::Name ? suggest(v.text, cands) : ""));
+    diag_.error(v.loc, fmt::format("{} of text data must be {}, got '{}'{}", a.name, list, text(v),
+                                   v.kind == ExprKind::Name ? suggest(v.text, cands) : ""));
     return false;
   };
   if (a.name == "tokens")
@@ -342,17 +360,17 @@ void Checker::finishTextData(const Expr &e, TrainConfig &cfg, const Graph *g) {
   const IO &tg = g->targets[0];
   bool ok = tg.dtype == DType::I32 && tg.shape.size() == (sequence ? 1u : 0u);
   if (!ok) {
-    diag_.error(e.loc,
-                sequence ? fmt::format("mode = sequence predicts the token after every "
-                                       "position of the window, so the target must be "
-                                       "'int[T]', but '{}' is {} {}",
-                                       tg.name, tg.dtype == DType::I32 ? "int" : "float",
-                                       formatShape(tg.shape))
-                         : fmt::format("mode = next predicts the token after the window, so "
-                                       "the target must be 'int' (one token id), but '{}' is "
-                                       "{} {}",
-                                       tg.name, tg.dtype == DType::I32 ? "int" : "float",
-                                       formatShape(tg.shape)));
+    diag_.error(e.loc, sequence
+                           ? fmt::format("mode = sequence predicts the token after every "
+                                         "position of the window, so the target must be "
+                                         "'int[T]', but '{}' is {} {}",
+                                         tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                         formatShape(tg.shape))
+                           : fmt::format("mode = next predicts the token after the window, so "
+                                         "the target must be 'int' (one token id), but '{}' is "
+                                         "{} {}",
+                                         tg.name, tg.dtype == DType::I32 ? "int" : "float",
+                                         formatShape(tg.shape)));
     diag_.note(tg.loc, "the target is declared here");
   }
 }
@@ -393,9 +411,9 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
     } else {
       key = a.name;
       if (std::find(names.begin(), names.end(), key) == names.end()) {
-        diag_.error(kloc, fmt::format("{} has no argument '{}'; its arguments are {}{}", opt->name,
-                                      key, optim::joinNames(names, ", ", ", "),
-                                      suggest(key, names)));
+        diag_.error(kloc,
+                    fmt::format("{} has no argument '{}'; its arguments are {}{}", opt->name, key,
+                                optim::joinNames(names, ", ", ", "), suggest(key, names)));
         continue;
       }
     }
@@ -419,4 +437,3 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
 }
 
 } // namespace nnc::dsl::detail
-

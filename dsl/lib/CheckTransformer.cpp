@@ -49,15 +49,14 @@ BuiltinSignature transformerSignature(const std::string &f) {
 
 } // namespace
 
-
 // Binds the arguments of built-in `f` (by position, then by name) to its
 // parameters `params`, of which the first `required` must be given.
 // Returns one expression per parameter (null when not given), or nullopt
 // after an error.
-std::optional<std::vector<const Expr *>> Checker::bindBuiltinArgs(const std::string &f, const Expr &e,
-                                                                  const std::vector<std::string> &params,
-                                                                  size_t required,
-                                                                  const std::string &example) {
+std::optional<std::vector<const Expr *>>
+Checker::bindBuiltinArgs(const std::string &f, const Expr &e,
+                         const std::vector<std::string> &params, size_t required,
+                         const std::string &example) {
   std::vector<const Expr *> bound(params.size(), nullptr);
   bool named = false;
   for (size_t i = 0; i < e.args.size(); ++i) {
@@ -135,12 +134,12 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
     vals[i] = v;
     const Node &n = node(v);
     if (n.dtype != want) {
-      error(args[i]->loc,
-            want == DType::F32
-                ? fmt::format("{} needs a float tensor, but '{}' is an int tensor", f,
-                              text(*args[i]))
-                : fmt::format("{} needs an int tensor (token ids), but '{}' is a float tensor",
-                              f, text(*args[i])));
+      error(
+          args[i]->loc,
+          want == DType::F32
+              ? fmt::format("{} needs a float tensor, but '{}' is an int tensor", f, text(*args[i]))
+              : fmt::format("{} needs an int tensor (token ids), but '{}' is a float tensor", f,
+                            text(*args[i])));
       return nullptr;
     }
     return &n;
@@ -198,8 +197,8 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
       }
       axis = v.i < 0 ? v.i : v.i - rank;
     }
-    int r = addNode(f == "softmax" ? OpKind::Softmax : OpKind::LogSoftmax, {vals[0].node},
-                    x->shape, DType::F32, x->batched, e.loc);
+    int r = addNode(f == "softmax" ? OpKind::Softmax : OpKind::LogSoftmax, {vals[0].node}, x->shape,
+                    DType::F32, x->batched, e.loc);
     mutNode(r).axis = int(axis);
     return Value::tensor(r);
   }
@@ -225,8 +224,7 @@ Value Checker::callTransformerBuiltin(const std::string &f, const Expr &e, Scope
   if (!broadcastsTo(keep->shape, x->shape)) {
     error(ke.loc, fmt::format("mask: the keep tensor '{}' of shape {} does not broadcast to the "
                               "shape {} of '{}' (numpy rules, per example)",
-                              text(ke), formatShape(keep->shape), formatShape(x->shape),
-                              text(ex)));
+                              text(ke), formatShape(keep->shape), formatShape(x->shape), text(ex)));
     return Value::error();
   }
   return Value::tensor(addNode(OpKind::Mask, {vals[0].node, vals[1].node}, x->shape, DType::F32,
@@ -252,10 +250,10 @@ Value Checker::callPositions(const Expr &e, const std::vector<const Expr *> &arg
     return Value::tensor(r);
   }
   if (t.kind != Value::Int || t.i < 1) {
-    error(args[0]->loc, fmt::format("positions expects a length (an integer >= 1) or a "
-                                    "sequence x[T, ...] of each example, but '{}' is {}",
-                                    text(*args[0]),
-                                    t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
+    error(args[0]->loc,
+          fmt::format("positions expects a length (an integer >= 1) or a "
+                      "sequence x[T, ...] of each example, but '{}' is {}",
+                      text(*args[0]), t.kind == Value::Int ? std::to_string(t.i) : describe(t)));
     return Value::error();
   }
   if (!checkSize({t.i}, e.loc, "positions(...)"))
@@ -271,8 +269,8 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
   size_t want = f == "transpose" ? 1 : f == "dot" ? 4 : 2;
   if (exact ? e.args.size() != want : e.args.size() < want) {
     const Loc &l = exact && e.args.size() > want ? e.args[want].value->loc : e.loc;
-    error(l, fmt::format("{} expects {}{} arguments, got {}, as in '{}'", f, exact ? "" : "at least ",
-                         want, e.args.size(), builtinExample(f)));
+    error(l, fmt::format("{} expects {}{} arguments, got {}, as in '{}'", f,
+                         exact ? "" : "at least ", want, e.args.size(), builtinExample(f)));
     return Value::error();
   }
   std::vector<Value> vals;
@@ -285,18 +283,19 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
   for (size_t i = 0; i < nTensors; ++i) {
     const Expr &ex = *e.args[i].value;
     if (vals[i].kind != Value::Tensor || node(vals[i]).dtype != DType::F32) {
-      error(ex.loc, fmt::format("{} needs a float tensor, but '{}' is {}", f, text(ex),
-                                vals[i].kind == Value::Tensor ? "an int tensor" : describe(vals[i])));
+      error(ex.loc,
+            fmt::format("{} needs a float tensor, but '{}' is {}", f, text(ex),
+                        vals[i].kind == Value::Tensor ? "an int tensor" : describe(vals[i])));
       return Value::error();
     }
   }
   std::vector<int64_t> ints;
   for (size_t i = nTensors; i < vals.size(); ++i) {
     if (vals[i].kind != Value::Int) {
-      error(e.args[i].value->loc, fmt::format("the arguments of {} after the tensor{} must be "
-                                              "integers, but '{}' is {}",
-                                              f, nTensors > 1 ? "s" : "", text(*e.args[i].value),
-                                              describe(vals[i])));
+      error(e.args[i].value->loc,
+            fmt::format("the arguments of {} after the tensor{} must be "
+                        "integers, but '{}' is {}",
+                        f, nTensors > 1 ? "s" : "", text(*e.args[i].value), describe(vals[i])));
       return Value::error();
     }
     ints.push_back(vals[i].i);
@@ -317,9 +316,10 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
       std::swap(perm[size_t(rank - 2)], perm[size_t(rank - 1)]);
     } else {
       if (int64_t(ints.size()) != rank) {
-        error(e.loc, fmt::format("permute of '{}' (shape {}) needs {} axes, a permutation of 0..{}, "
-                                 "got {}",
-                                 text(ex), formatShape(x.shape), rank, rank - 1, ints.size()));
+        error(e.loc,
+              fmt::format("permute of '{}' (shape {}) needs {} axes, a permutation of 0..{}, "
+                          "got {}",
+                          text(ex), formatShape(x.shape), rank, rank - 1, ints.size()));
         return Value::error();
       }
       std::vector<bool> seen(size_t(rank), false);
@@ -425,7 +425,8 @@ Value Checker::callReshape(const Expr &e, const std::vector<Value> &vals,
   }
   if (!checkSize(shape, e.loc, text(e)))
     return Value::error();
-  return Value::tensor(addNode(OpKind::Reshape, {vals[0].node}, shape, DType::F32, x.batched, e.loc));
+  return Value::tensor(
+      addNode(OpKind::Reshape, {vals[0].node}, shape, DType::F32, x.batched, e.loc));
 }
 
 } // namespace nnc::dsl::detail

@@ -123,8 +123,7 @@ std::optional<Graph> Checker::run(const std::string &modelName) {
 void Checker::error(const Loc &loc, const std::string &msg) {
   if (override_ && loc.file != prog_.mainFile) {
     const LayerDecl *l = frames_.empty() ? nullptr : frames_.back().layer;
-    diag_.error(*override_, fmt::format("{} (in {} {} '{}')", msg, l ? l->name : "",
-                                        kindWord(l),
+    diag_.error(*override_, fmt::format("{} (in {} {} '{}')", msg, l ? l->name : "", kindWord(l),
                                         frames_.empty() ? "" : frames_.back().instance));
     diag_.note(loc, fmt::format("in the body of {} '{}'", kindWord(l), l ? l->name : ""));
     return;
@@ -172,11 +171,16 @@ std::string Checker::describe(const Value &v) const {
     return fmt::format("a {} tensor {}", n.dtype == DType::I32 ? "int" : "float",
                        formatShape(n.shape));
   }
-  case Value::Int: return fmt::format("the integer {}", v.i);
-  case Value::Float: return fmt::format("the number {}", v.f);
-  case Value::Func: return fmt::format("the function '{}'", v.s);
-  case Value::String: return "a string";
-  case Value::Error: return "an invalid value";
+  case Value::Int:
+    return fmt::format("the integer {}", v.i);
+  case Value::Float:
+    return fmt::format("the number {}", v.f);
+  case Value::Func:
+    return fmt::format("the function '{}'", v.s);
+  case Value::String:
+    return "a string";
+  case Value::Error:
+    return "an invalid value";
   }
   return "a value";
 }
@@ -258,8 +262,8 @@ Graph Checker::checkModel(const ModelDecl &m) {
   for (const Stmt &s : m.body)
     exec(s, top);
   if (g_.inputs.empty() && !m.hasInputStmt)
-    error(m.loc, fmt::format("model '{}' has no input: add a line such as 'input x: float[4]'",
-                             m.name));
+    error(m.loc,
+          fmt::format("model '{}' has no input: add a line such as 'input x: float[4]'", m.name));
   if (!lossSeen_ && !m.hasLossStmt)
     error(m.loc, fmt::format("model '{}' has no loss: add a line such as "
                              "'loss cross_entropy(logits, y)'",
@@ -291,4 +295,3 @@ std::string Checker::timeParam(const ModelDecl &m, const Graph &g) {
 }
 
 } // namespace nnc::dsl::detail
-

@@ -62,11 +62,37 @@ struct Value {
   bool outer = false;
 
   static Value error() { return Value{}; }
-  static Value tensor(int n) { Value v; v.kind = Tensor; v.node = n; return v; }
-  static Value integer(int64_t x) { Value v; v.kind = Int; v.i = x; v.f = double(x); return v; }
-  static Value real(double x) { Value v; v.kind = Float; v.f = x; return v; }
-  static Value func(const std::string &name) { Value v; v.kind = Func; v.s = name; return v; }
-  static Value string(const std::string &text) { Value v; v.kind = String; v.s = text; return v; }
+  static Value tensor(int n) {
+    Value v;
+    v.kind = Tensor;
+    v.node = n;
+    return v;
+  }
+  static Value integer(int64_t x) {
+    Value v;
+    v.kind = Int;
+    v.i = x;
+    v.f = double(x);
+    return v;
+  }
+  static Value real(double x) {
+    Value v;
+    v.kind = Float;
+    v.f = x;
+    return v;
+  }
+  static Value func(const std::string &name) {
+    Value v;
+    v.kind = Func;
+    v.s = name;
+    return v;
+  }
+  static Value string(const std::string &text) {
+    Value v;
+    v.kind = String;
+    v.s = text;
+    return v;
+  }
   bool isNumber() const { return kind == Int || kind == Float; }
 };
 
@@ -134,7 +160,8 @@ private:
   bool broadcast(const Node &a, const Node &b, const Expr &e, std::vector<int64_t> &out);
   Value matmul(const Value &a, const Value &b, const Expr &e);
   Value batchMatmul(const Value &a, const Value &b, const Expr &e);
-  Value unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e, const Expr &arg);
+  Value unaryOp(OpKind op, const std::string &fname, const Value &v, const Expr &e,
+                const Expr &arg);
   std::vector<std::string> callableNames() const;
   std::string cellMethodError(const LayerDecl &cell, const std::string &method) const;
   Value call(const Expr &e, Scope &scope, const std::string &nameHint);
@@ -227,4 +254,3 @@ private:
 };
 
 } // namespace nnc::dsl::detail
-

@@ -25,16 +25,14 @@ void DiagnosticEngine::note(const Loc &loc, const std::string &message) {
   report(Severity::Note, loc, message);
 }
 
-void DiagnosticEngine::report(Severity sev, const Loc &loc,
-                              const std::string &message) {
+void DiagnosticEngine::report(Severity sev, const Loc &loc, const std::string &message) {
   if (sev == Severity::Note) {
     if (suppressNotes_)
       return;
   } else {
     // The same error at the same place (e.g. from a layer body that is
     // instantiated several times) is reported once.
-    std::string key = fmt::format("{}:{}:{}:{}:{}", int(sev), loc.file,
-                                  loc.line, loc.col, message);
+    std::string key = fmt::format("{}:{}:{}:{}:{}", int(sev), loc.file, loc.line, loc.col, message);
     if (seen_.count(key)) {
       suppressNotes_ = true;
       return;
@@ -92,8 +90,7 @@ std::string DiagnosticEngine::format(const Diagnostic &d) const {
   else if (d.loc.line <= 0)
     out = fmt::format("{}: {}: {}\n", d.loc.file, kind, d.message);
   else
-    out = fmt::format("{}:{}:{}: {}: {}\n", d.loc.file, d.loc.line, d.loc.col,
-                      kind, d.message);
+    out = fmt::format("{}:{}:{}: {}: {}\n", d.loc.file, d.loc.line, d.loc.col, kind, d.message);
   const std::string *text = source(d.loc.file);
   if (!text || d.loc.line <= 0)
     return out;

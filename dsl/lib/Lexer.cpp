@@ -10,28 +10,50 @@ namespace nnc::dsl {
 
 const char *tokName(Tok t) {
   switch (t) {
-  case Tok::Eof: return "end of file";
-  case Tok::Ident: return "identifier";
-  case Tok::Int: return "integer";
-  case Tok::Float: return "number";
-  case Tok::String: return "string";
-  case Tok::LParen: return "'('";
-  case Tok::RParen: return "')'";
-  case Tok::LBracket: return "'['";
-  case Tok::RBracket: return "']'";
-  case Tok::LBrace: return "'{'";
-  case Tok::RBrace: return "'}'";
-  case Tok::Comma: return "','";
-  case Tok::Colon: return "':'";
-  case Tok::Dot: return "'.'";
-  case Tok::Assign: return "'='";
-  case Tok::Arrow: return "'->'";
-  case Tok::Plus: return "'+'";
-  case Tok::Minus: return "'-'";
-  case Tok::Star: return "'*'";
-  case Tok::Slash: return "'/'";
-  case Tok::At: return "'@'";
-  case Tok::Error: return "invalid token";
+  case Tok::Eof:
+    return "end of file";
+  case Tok::Ident:
+    return "identifier";
+  case Tok::Int:
+    return "integer";
+  case Tok::Float:
+    return "number";
+  case Tok::String:
+    return "string";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Dot:
+    return "'.'";
+  case Tok::Assign:
+    return "'='";
+  case Tok::Arrow:
+    return "'->'";
+  case Tok::Plus:
+    return "'+'";
+  case Tok::Minus:
+    return "'-'";
+  case Tok::Star:
+    return "'*'";
+  case Tok::Slash:
+    return "'/'";
+  case Tok::At:
+    return "'@'";
+  case Tok::Error:
+    return "invalid token";
   }
   return "token";
 }
@@ -153,7 +175,8 @@ private:
     size_t n = text_[pos_] == '\0' ? 0 : utf8Length(text_, pos_);
     if (n == 0) {
       if (!quiet)
-        diag_.error(Loc{file_, line_, col_}, notUtf8(static_cast<unsigned char>(text_[pos_]), where));
+        diag_.error(Loc{file_, line_, col_},
+                    notUtf8(static_cast<unsigned char>(text_[pos_]), where));
       advance();
       return false;
     }
@@ -202,27 +225,42 @@ private:
       return true;
     };
     switch (c) {
-    case '(': return single(Tok::LParen);
-    case ')': return single(Tok::RParen);
-    case '[': return single(Tok::LBracket);
-    case ']': return single(Tok::RBracket);
-    case '{': return single(Tok::LBrace);
-    case '}': return single(Tok::RBrace);
-    case ',': return single(Tok::Comma);
-    case ':': return single(Tok::Colon);
-    case '.': return single(Tok::Dot);
-    case '=': return single(Tok::Assign);
-    case '+': return single(Tok::Plus);
-    case '*': return single(Tok::Star);
-    case '/': return single(Tok::Slash);
-    case '@': return single(Tok::At);
+    case '(':
+      return single(Tok::LParen);
+    case ')':
+      return single(Tok::RParen);
+    case '[':
+      return single(Tok::LBracket);
+    case ']':
+      return single(Tok::RBracket);
+    case '{':
+      return single(Tok::LBrace);
+    case '}':
+      return single(Tok::RBrace);
+    case ',':
+      return single(Tok::Comma);
+    case ':':
+      return single(Tok::Colon);
+    case '.':
+      return single(Tok::Dot);
+    case '=':
+      return single(Tok::Assign);
+    case '+':
+      return single(Tok::Plus);
+    case '*':
+      return single(Tok::Star);
+    case '/':
+      return single(Tok::Slash);
+    case '@':
+      return single(Tok::At);
     case '-':
       if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '>') {
         advance();
         return single(Tok::Arrow);
       }
       return single(Tok::Minus);
-    default: break;
+    default:
+      break;
     }
     // invalid character
     Loc loc{file_, line_, col_};
@@ -311,8 +349,7 @@ private:
     long long v = std::strtoll(s.c_str(), nullptr, 10);
     if (errno == ERANGE || s.size() > 19) {
       diag_.error(loc, fmt::format("integer '{}' is out of range (the largest is {})",
-                                   s.size() > 40 ? s.substr(0, 40) + "..." : s,
-                                   INT64_MAX));
+                                   s.size() > 40 ? s.substr(0, 40) + "..." : s, INT64_MAX));
       t.kind = Tok::Error;
       return;
     }
@@ -354,10 +391,18 @@ private:
         char e = text_[pos_];
         advance();
         switch (e) {
-        case 'n': value += '\n'; break;
-        case 't': value += '\t'; break;
-        case '\\': value += '\\'; break;
-        case '"': value += '"'; break;
+        case 'n':
+          value += '\n';
+          break;
+        case 't':
+          value += '\t';
+          break;
+        case '\\':
+          value += '\\';
+          break;
+        case '"':
+          value += '"';
+          break;
         default:
           diag_.error(eloc, fmt::format("unknown escape sequence '\\{}' in string", e));
           value += e;
@@ -375,7 +420,9 @@ private:
   const std::string &text_;
   struct Sink {
     std::vector<Diagnostic> &out;
-    void error(const Loc &l, const std::string &m) { out.push_back(Diagnostic{Severity::Error, l, m}); }
+    void error(const Loc &l, const std::string &m) {
+      out.push_back(Diagnostic{Severity::Error, l, m});
+    }
   } diag_;
   size_t pos_ = 0;
   int line_ = 1, col_ = 1;
@@ -388,8 +435,7 @@ std::vector<Token> lex(const std::string &file, const std::string &text,
   return Lexer(file, text, errors).run();
 }
 
-std::vector<Token> lex(const std::string &file, const std::string &text,
-                       DiagnosticEngine &diag) {
+std::vector<Token> lex(const std::string &file, const std::string &text, DiagnosticEngine &diag) {
   std::vector<Diagnostic> errors;
   auto toks = lex(file, text, errors);
   for (const Diagnostic &d : errors)

@@ -27,7 +27,9 @@ std::string importPath(const std::string &module, const std::string &importer,
     rel += c == '.' ? '/' : c;
   rel += ".nn";
   if (isStd)
-    return (fs::path(opts.stdlibDir.empty() ? "." : opts.stdlibDir) / rel).lexically_normal().string();
+    return (fs::path(opts.stdlibDir.empty() ? "." : opts.stdlibDir) / rel)
+        .lexically_normal()
+        .string();
   fs::path base = fs::path(importer).parent_path();
   return (base / rel).lexically_normal().string();
 }
@@ -94,8 +96,8 @@ std::unique_ptr<Program> loadProgram(const std::string &source, const std::strin
         continue;
       }
       if (!readFile(path, text, why)) {
-        diag.error(imp.loc, fmt::format("cannot import '{}': {} (looked for '{}')", imp.module, why,
-                                        path));
+        diag.error(imp.loc,
+                   fmt::format("cannot import '{}': {} (looked for '{}')", imp.module, why, path));
         continue;
       }
       loaded.insert(key);
@@ -109,7 +111,8 @@ std::unique_ptr<Program> loadProgram(const std::string &source, const std::strin
     const auto &f = *fit;
     for (const LayerDecl &l : f->layers) {
       if (isBuiltinFunction(l.name)) {
-        diag.error(l.loc, fmt::format("'{}' is a built-in function and cannot be a layer name", l.name));
+        diag.error(l.loc,
+                   fmt::format("'{}' is a built-in function and cannot be a layer name", l.name));
         continue;
       }
       auto it = prog->layers.find(l.name);
@@ -125,4 +128,3 @@ std::unique_ptr<Program> loadProgram(const std::string &source, const std::strin
 }
 
 } // namespace nnc::dsl::detail
-

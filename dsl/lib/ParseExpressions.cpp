@@ -114,8 +114,8 @@ bool Parser::parseStmtInner(std::vector<Stmt> &out, bool inModel) {
   const Token &t = tok();
   if (t.kind != Tok::Ident) {
     if (t.kind != Tok::Error)
-      err(t.loc, fmt::format("expected a statement (such as 'name = expression'), found {}",
-                                     describe(t)));
+      err(t.loc,
+          fmt::format("expected a statement (such as 'name = expression'), found {}", describe(t)));
     return false;
   }
   bool nextIsName = peekTok().kind == Tok::Ident && !peekTok().startOfLine;
@@ -210,7 +210,8 @@ bool Parser::parseStmtInner(std::vector<Stmt> &out, bool inModel) {
     if (tok().kind != Tok::Error) {
       if (is(Tok::LParen) || is(Tok::Dot))
         err(s.loc, fmt::format("expected a statement such as 'name = {}(...)'; "
-                                       "an expression cannot stand alone", s.name));
+                               "an expression cannot stand alone",
+                               s.name));
       else
         errorExpected(fmt::format("expected '=' after '{}'", s.name));
     }
@@ -242,16 +243,16 @@ bool Parser::tooDeep() {
   if (depth_ <= kMaxExprDepth)
     return false;
   if (!reportedDeep_)
-    err(tok().loc, fmt::format("expression is nested too deeply (more than {} levels)",
-                                       kMaxExprDepth));
+    err(tok().loc,
+        fmt::format("expression is nested too deeply (more than {} levels)", kMaxExprDepth));
   reportedDeep_ = true;
   return true;
 }
 
 ExprPtr Parser::finishNode(ExprPtr e) {
   if (e->depth > kMaxExprDepth) {
-    err(e->loc, fmt::format("expression is too deeply nested (more than {} levels)",
-                                    kMaxExprDepth));
+    err(e->loc,
+        fmt::format("expression is too deeply nested (more than {} levels)", kMaxExprDepth));
     return nullptr;
   }
   return e;

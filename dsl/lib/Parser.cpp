@@ -86,12 +86,17 @@ bool Parser::expectIdent(std::string &out, Loc &loc, const std::string &msg) {
 
 std::string Parser::describe(const Token &t) const {
   switch (t.kind) {
-  case Tok::Ident: return fmt::format("'{}'", t.text);
+  case Tok::Ident:
+    return fmt::format("'{}'", t.text);
   case Tok::Int:
-  case Tok::Float: return fmt::format("number '{}'", t.text);
-  case Tok::String: return "a string";
-  case Tok::Eof: return "end of file";
-  default: return tokName(t.kind);
+  case Tok::Float:
+    return fmt::format("number '{}'", t.text);
+  case Tok::String:
+    return "a string";
+  case Tok::Eof:
+    return "end of file";
+  default:
+    return tokName(t.kind);
   }
 }
 
@@ -125,8 +130,8 @@ bool Parser::endStatement(size_t stmtStart) {
   if (atStmtEnd())
     return true;
   if (tok().kind != Tok::Error)
-    err(tok().loc, fmt::format("expected end of line after the statement, found {}",
-                                       describe(tok())));
+    err(tok().loc,
+        fmt::format("expected end of line after the statement, found {}", describe(tok())));
   sync(stmtStart);
   return false;
 }
@@ -153,7 +158,7 @@ void Parser::parseTopLevel() {
   }
   if (tok().kind != Tok::Error)
     err(tok().loc, fmt::format("expected 'import', 'layer', 'cell', 'model' or 'train', found {}",
-                                       describe(tok())));
+                               describe(tok())));
   syncTop();
 }
 
@@ -203,7 +208,7 @@ bool Parser::parseParamDecls(std::vector<ParamDecl> &out, const std::string &own
     for (const ParamDecl &q : out)
       if (q.name == p.name || q.label == p.label)
         err(p.loc, fmt::format("duplicate parameter '{}' of {}",
-                                       q.name == p.name ? p.name : p.label, owner));
+                               q.name == p.name ? p.name : p.label, owner));
     out.push_back(std::move(p));
     if (is(Tok::Comma)) {
       advance();
@@ -264,8 +269,8 @@ void Parser::parseBlock(const std::string &what, F &&parseItem, bool &hadErrors)
     }
     if (!tok().startOfLine && pos_ > 0 && toks_[pos_ - 1].kind != Tok::LBrace) {
       // two statements on one line
-      err(tok().loc, fmt::format("expected end of line after the statement, found {}",
-                                         describe(tok())));
+      err(tok().loc,
+          fmt::format("expected end of line after the statement, found {}", describe(tok())));
       sync(pos_);
       continue;
     }
@@ -294,14 +299,15 @@ void Parser::parseLayer(bool isCell) {
       return;
     }
   }
-  parseBlock(what, [&] { parseLayerItem(layer); }, layer.hadErrors);
+  parseBlock(
+      what, [&] { parseLayerItem(layer); }, layer.hadErrors);
   if (!layer.hasCall && !layer.hadErrors) {
     if (isCell)
-      err(layer.loc, fmt::format("cell '{}' has no 'step(x[...]) -> h {{ ... }}' block",
-                                 layer.name));
+      err(layer.loc,
+          fmt::format("cell '{}' has no 'step(x[...]) -> h {{ ... }}' block", layer.name));
     else
-      err(layer.loc, fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block",
-                                 layer.name));
+      err(layer.loc,
+          fmt::format("layer '{}' has no 'call(x[...]) -> y {{ ... }}' block", layer.name));
     layer.hadErrors = true;
   }
   file_->order.push_back({'l', int(file_->layers.size())});
@@ -357,8 +363,9 @@ void Parser::parseLayerItem(LayerDecl &layer) {
       return;
     }
     bool err = false;
-    parseBlock(fmt::format("the {} block of {} '{}'", block, kw, layer.name),
-               [&] { parseStmt(layer.body, false); }, err);
+    parseBlock(
+        fmt::format("the {} block of {} '{}'", block, kw, layer.name),
+        [&] { parseStmt(layer.body, false); }, err);
     if (err)
       layer.hadErrors = true;
     return;
@@ -448,8 +455,8 @@ void Parser::parseModel() {
     }
   }
   curModel_ = &model;
-  parseBlock(fmt::format("model '{}'", model.name), [&] { parseStmt(model.body, true); },
-             model.hadErrors);
+  parseBlock(
+      fmt::format("model '{}'", model.name), [&] { parseStmt(model.body, true); }, model.hadErrors);
   curModel_ = nullptr;
   file_->order.push_back({'m', int(file_->models.size())});
   file_->models.push_back(std::move(model));
@@ -465,28 +472,28 @@ void Parser::parseTrain() {
     return;
   }
   bool err = false;
-  parseBlock(fmt::format("the train block of '{}'", train.model),
-             [&] {
-               size_t start = pos_;
-               TrainSetting s;
-               if (!expectIdent(s.key, s.loc,
-                                "expected a train setting such as 'epochs 10'")) {
-                 sync(start);
-                 return;
-               }
-               if (atStmtEnd()) {
-                 errorExpected(fmt::format("expected a value after '{}'", s.key));
-                 return;
-               }
-               s.value = parseExpr();
-               if (!s.value) {
-                 sync(start);
-                 return;
-               }
-               train.settings.push_back(std::move(s));
-               endStatement(start);
-             },
-             err);
+  parseBlock(
+      fmt::format("the train block of '{}'", train.model),
+      [&] {
+        size_t start = pos_;
+        TrainSetting s;
+        if (!expectIdent(s.key, s.loc, "expected a train setting such as 'epochs 10'")) {
+          sync(start);
+          return;
+        }
+        if (atStmtEnd()) {
+          errorExpected(fmt::format("expected a value after '{}'", s.key));
+          return;
+        }
+        s.value = parseExpr();
+        if (!s.value) {
+          sync(start);
+          return;
+        }
+        train.settings.push_back(std::move(s));
+        endStatement(start);
+      },
+      err);
   file_->order.push_back({'t', int(file_->trains.size())});
   file_->trains.push_back(std::move(train));
 }

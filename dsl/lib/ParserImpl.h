@@ -31,9 +31,7 @@ private:
   // ---- token access -------------------------------------------------------
   // Inline here: both files call these on every token.
   const Token &tok() const { return toks_[pos_]; }
-  const Token &peekTok(size_t n = 1) const {
-    return toks_[std::min(pos_ + n, toks_.size() - 1)];
-  }
+  const Token &peekTok(size_t n = 1) const { return toks_[std::min(pos_ + n, toks_.size() - 1)]; }
   bool is(Tok k) const { return tok().kind == k; }
   bool isIdent(const char *s) const { return tok().kind == Tok::Ident && tok().text == s; }
   void advance() {
@@ -72,8 +70,7 @@ private:
   bool parseParamDecls(std::vector<ParamDecl> &out, const std::string &owner);
   bool recoverToBrace();
   // Defined in Parser.cpp, which holds all of its callers.
-  template <typename F>
-  void parseBlock(const std::string &what, F &&parseItem, bool &hadErrors);
+  template <typename F> void parseBlock(const std::string &what, F &&parseItem, bool &hadErrors);
   void parseLayer(bool isCell);
   void parseLayerItem(LayerDecl &layer);
   void skipBlockIfAny();

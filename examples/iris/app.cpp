@@ -6,8 +6,8 @@
 // The min-max scaler fitted during training and the class names are read
 // from the checkpoint's metadata ("nnc.scaler_min", "nnc.scaler_max",
 // "nnc.classes"). Prints e.g. "virginica 0.987". Exit status 1 on any error.
-#include "iris.h"          // generated: iris_predict, iris_model, IRIS_BATCH
-#include "nnrt/nnrt.h"     // checkpoints, JSON helpers
+#include "iris.h"      // generated: iris_predict, iris_model, IRIS_BATCH
+#include "nnrt/nnrt.h" // checkpoints, JSON helpers
 
 #include <cerrno>
 #include <cmath>
@@ -18,8 +18,7 @@
 
 namespace {
 
-const char *kUsage =
-    "usage: iris-app CKPT sepal_length sepal_width petal_length petal_width\n";
+const char *kUsage = "usage: iris-app CKPT sepal_length sepal_width petal_length petal_width\n";
 
 int fail(const std::string &msg) {
   std::fprintf(stderr, "iris-app: error: %s\n", msg.c_str());
@@ -59,14 +58,14 @@ int main(int argc, char **argv) {
   constexpr int kFeatures = 4;
   if (argc != 2 + kFeatures) {
     std::fputs(kUsage, stderr);
-    return fail("expected a checkpoint and 4 measurements, got " +
-                std::to_string(argc - 1) + " argument(s)");
+    return fail("expected a checkpoint and 4 measurements, got " + std::to_string(argc - 1) +
+                " argument(s)");
   }
   float x[kFeatures];
   for (int i = 0; i < kFeatures; ++i)
     if (!parseFloat(argv[2 + i], x[i]))
-      return fail(std::string("measurement ") + std::to_string(i + 1) +
-                  " is not a number: '" + argv[2 + i] + "'");
+      return fail(std::string("measurement ") + std::to_string(i + 1) + " is not a number: '" +
+                  argv[2 + i] + "'");
 
   const nnrt_model *m = &iris_model;
   nnrt_error err{};
@@ -80,15 +79,14 @@ int main(int argc, char **argv) {
   const char *mx = nnrt_metadata_get(&md.md, "nnc.scaler_max");
   if (!mn || !mx)
     return fail(std::string(argv[1]) + ": no scaler in the checkpoint metadata "
-                "(nnc.scaler_min/nnc.scaler_max)");
+                                       "(nnc.scaler_min/nnc.scaler_max)");
   Floats lo, hi;
   if (nnrt_json_decode_floats(mn, &lo.v, &lo.n, &err) ||
       nnrt_json_decode_floats(mx, &hi.v, &hi.n, &err))
     return fail(std::string(argv[1]) + ": bad scaler in the checkpoint: " + err.msg);
   if (lo.n != kFeatures || hi.n != kFeatures)
-    return fail(std::string(argv[1]) + ": the checkpoint's scaler has " +
-                std::to_string(lo.n) + "/" + std::to_string(hi.n) +
-                " values, expected 4");
+    return fail(std::string(argv[1]) + ": the checkpoint's scaler has " + std::to_string(lo.n) +
+                "/" + std::to_string(hi.n) + " values, expected 4");
   for (int i = 0; i < kFeatures; ++i) {
     float range = hi.v[i] - lo.v[i];
     x[i] = (x[i] - lo.v[i]) / (range != 0.0f ? range : 1.0f); // as nnrt_scaler_apply

@@ -50,7 +50,8 @@ static size_t huge_length(size_t bytes) { return (bytes + HUGE_BYTES - 1) & ~(HU
 static char *block_new(size_t bytes, int zero) {
   if (bytes >= HUGE_BYTES) {
     size_t len = huge_length(bytes);
-    char *raw = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *raw =
+        mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return NULL;
     char *b = (char *)(((uintptr_t)raw + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
     if (b > raw) munmap(raw, (size_t)(b - raw));
@@ -66,8 +67,10 @@ static char *block_new(size_t bytes, int zero) {
 }
 
 static void block_delete(char *b, size_t bytes) {
-  if (bytes >= HUGE_BYTES) munmap(b, huge_length(bytes));
-  else free(b);
+  if (bytes >= HUGE_BYTES)
+    munmap(b, huge_length(bytes));
+  else
+    free(b);
 }
 
 /* A block of `size` payload bytes behind its header (which records the

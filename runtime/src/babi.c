@@ -65,7 +65,8 @@ static int add_tokens(reader *r, const char *text, size_t len, int question) {
     int64_t *count = question ? &s->num_question_ids : &s->num_story_ids;
     int32_t **ids = question ? &s->question_ids : &s->story_ids;
     if (nnrt__strset_add(r->words, t, tl, &id) ||
-        grow((void **)ids, question ? &r->cap.question : &r->cap.story, *count + 1, sizeof(int32_t))) {
+        grow((void **)ids, question ? &r->cap.question : &r->cap.story, *count + 1,
+             sizeof(int32_t))) {
       free(low);
       return oom(r);
     }
@@ -78,13 +79,16 @@ static int add_tokens(reader *r, const char *text, size_t len, int question) {
 /* Appends an example: the story ids from story_begin to the end of
  * story_ids, the question ids from question_begin, and the answer (one
  * token, stripped and lower-cased, commas and all). */
-static int add_example(reader *r, int64_t story_begin, int64_t question_begin, const char *answer, size_t alen) {
+static int add_example(reader *r, int64_t story_begin, int64_t question_begin, const char *answer,
+                       size_t alen) {
   nnrt_babi_set *s = r->set;
   while (alen && (*answer == ' ' || *answer == '\t')) answer++, alen--;
   while (alen && (answer[alen - 1] == ' ' || answer[alen - 1] == '\t')) alen--;
-  if (alen == 0) return nnrt__fail(r->err, "%s:%lld: the answer is empty", r->path, (long long)r->line);
+  if (alen == 0)
+    return nnrt__fail(r->err, "%s:%lld: the answer is empty", r->path, (long long)r->line);
   int64_t qlen = s->num_question_ids - question_begin, slen = s->num_story_ids - story_begin;
-  if (qlen == 0) return nnrt__fail(r->err, "%s:%lld: the question has no words", r->path, (long long)r->line);
+  if (qlen == 0)
+    return nnrt__fail(r->err, "%s:%lld: the question has no words", r->path, (long long)r->line);
   if (slen > INT32_MAX || qlen > INT32_MAX)
     return nnrt__fail(r->err, "%s:%lld: the story is too long", r->path, (long long)r->line);
   size_t n;
@@ -148,14 +152,17 @@ static int read_babi(reader *r, const char *text, size_t len) {
     long long id = 0;
     while (i < n && p[i] >= '0' && p[i] <= '9' && id < 1000000000) id = id * 10 + (p[i++] - '0');
     if (i == 0 || i == n || p[i] != ' ')
-      return nnrt__fail(r->err,
-                        "%s:%lld: expected 'ID sentence' or 'ID question?<TAB>answer<TAB>supporting fact IDs' "
-                        "(a number, a space, the text)",
-                        r->path, (long long)r->line);
-    if (id == 1) story_begin = s->num_story_ids;
+      return nnrt__fail(
+          r->err,
+          "%s:%lld: expected 'ID sentence' or 'ID question?<TAB>answer<TAB>supporting fact IDs' "
+          "(a number, a space, the text)",
+          r->path, (long long)r->line);
+    if (id == 1)
+      story_begin = s->num_story_ids;
     else if (story_begin < 0)
-      return nnrt__fail(r->err, "%s:%lld: the first story starts with ID %lld; a story starts with ID 1", r->path,
-                        (long long)r->line, id);
+      return nnrt__fail(r->err,
+                        "%s:%lld: the first story starts with ID %lld; a story starts with ID 1",
+                        r->path, (long long)r->line, id);
     const char *body = p + i + 1, *end = p + n;
     const char *tab = memchr(body, '\t', (size_t)(end - body));
     if (!tab) {
@@ -165,10 +172,11 @@ static int read_babi(reader *r, const char *text, size_t len) {
     const char *answer = tab + 1, *tab2 = memchr(answer, '\t', (size_t)(end - answer));
     const char *aend = tab2 ? tab2 : end;
     if (tab2 && memchr(tab2 + 1, '\t', (size_t)(end - tab2 - 1)))
-      return nnrt__fail(r->err,
-                        "%s:%lld: expected 'ID question?<TAB>answer<TAB>supporting fact IDs', found more than "
-                        "two tabs",
-                        r->path, (long long)r->line);
+      return nnrt__fail(
+          r->err,
+          "%s:%lld: expected 'ID question?<TAB>answer<TAB>supporting fact IDs', found more than "
+          "two tabs",
+          r->path, (long long)r->line);
     int64_t question_begin = s->num_question_ids;
     if (add_tokens(r, body, (size_t)(tab - body), 1) ||
         add_example(r, story_begin, question_begin, answer, (size_t)(aend - answer)))
@@ -182,14 +190,16 @@ static int read_babi(reader *r, const char *text, size_t len) {
 static int json_tokens(reader *r, const nnrt__json *obj, const char *key, int question) {
   const nnrt__json *a = nnrt__json_get(obj, key);
   if (!a || a->type != NNRT__J_ARR)
-    return nnrt__fail(r->err,
-                      "%s:%lld: expected {\"story\": [tokens], \"question\": [tokens], \"answer\": \"token\"}: "
-                      "'%s' is %s",
-                      r->path, (long long)r->line, key, a ? "not a list" : "missing");
+    return nnrt__fail(
+        r->err,
+        "%s:%lld: expected {\"story\": [tokens], \"question\": [tokens], \"answer\": \"token\"}: "
+        "'%s' is %s",
+        r->path, (long long)r->line, key, a ? "not a list" : "missing");
   for (int i = 0; i < a->n; i++) {
     const nnrt__json *t = &a->kids[i];
     if (t->type != NNRT__J_STR)
-      return nnrt__fail(r->err, "%s:%lld: '%s' item %d is not a string", r->path, (long long)r->line, key, i);
+      return nnrt__fail(r->err, "%s:%lld: '%s' item %d is not a string", r->path,
+                        (long long)r->line, key, i);
     if (add_tokens(r, t->str, strlen(t->str), question)) return 1;
   }
   return 0;
@@ -211,10 +221,11 @@ static int read_jsonl(reader *r, const char *text, size_t len) {
     const nnrt__json *ans = nnrt__json_get(&j, "answer");
     int rc = 0;
     if (j.type != NNRT__J_OBJ)
-      rc = nnrt__fail(r->err,
-                      "%s:%lld: expected an object {\"story\": [tokens], \"question\": [tokens], \"answer\": "
-                      "\"token\"}",
-                      r->path, (long long)r->line);
+      rc = nnrt__fail(
+          r->err,
+          "%s:%lld: expected an object {\"story\": [tokens], \"question\": [tokens], \"answer\": "
+          "\"token\"}",
+          r->path, (long long)r->line);
     else if (!ans || ans->type != NNRT__J_STR)
       rc = nnrt__fail(r->err, "%s:%lld: 'answer' is %s, expected a string such as \"yes\"", r->path,
                       (long long)r->line, ans ? "not a string" : "missing");
@@ -244,7 +255,9 @@ typedef struct {
   int32_t local;
 } entry;
 
-static int by_key(const void *a, const void *b) { return strcmp(((const entry *)a)->key, ((const entry *)b)->key); }
+static int by_key(const void *a, const void *b) {
+  return strcmp(((const entry *)a)->key, ((const entry *)b)->key);
+}
 
 /* Sorted vocabulary of the interned words; local ids -> vocabulary ids. */
 static int make_vocab(nnrt__strset *words, nnrt_vocab *v, int32_t **map, nnrt_error *err) {
@@ -279,8 +292,10 @@ int nnrt_babi_load(const char *const *paths, int num_paths, nnrt_babi_set *sets,
   int rc = 0;
   for (int f = 0; f < num_paths && !rc; f++) {
     reader r = {&sets[f], {0, 0, 0}, &words, paths[f], 0, err};
-    if (!(sets[f].path = nnrt__strdup(paths[f]))) rc = nnrt__fail(err, "out of memory");
-    else rc = read_file(&r);
+    if (!(sets[f].path = nnrt__strdup(paths[f])))
+      rc = nnrt__fail(err, "out of memory");
+    else
+      rc = read_file(&r);
   }
   int32_t *map = NULL;
   if (!rc) rc = make_vocab(&words, vocab, &map, err);
@@ -313,12 +328,12 @@ int nnrt_pad_ids(const int32_t *ids, int64_t n, int64_t len, int32_t *out) {
   return 0;
 }
 
-int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len, nnrt_dataset *out,
-                      nnrt_error *err) {
+int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len,
+                      nnrt_dataset *out, nnrt_error *err) {
   memset(out, 0, sizeof *out);
   if (story_len <= 0 || question_len <= 0)
-    return nnrt__fail(err, "story and question lengths must be positive, got %lld and %lld", (long long)story_len,
-                      (long long)question_len);
+    return nnrt__fail(err, "story and question lengths must be positive, got %lld and %lld",
+                      (long long)story_len, (long long)question_len);
   int32_t dtypes[3] = {NNRT_I32, NNRT_I32, NNRT_I32};
   int64_t sizes[3] = {story_len, question_len, 1};
   if (nnrt_dataset_alloc(out, s->n, 3, dtypes, sizes, err)) return 1;
@@ -330,7 +345,8 @@ int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t questio
     /* a set without any story (or question) token has no ids array */
     const int32_t *story = have ? s->story_ids + s->story_start[i] : NULL;
     const int32_t *question = s->question_len[i] ? s->question_ids + s->question_start[i] : NULL;
-    if (nnrt_pad_ids(story, have, story_len, x + i * story_len)) too_long = 1;
+    if (nnrt_pad_ids(story, have, story_len, x + i * story_len))
+      too_long = 1;
     else if (nnrt_pad_ids(question, s->question_len[i], question_len, q + i * question_len)) {
       too_long = 1;
       what = "question";
@@ -338,11 +354,12 @@ int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t questio
     }
     if (too_long) {
       nnrt_dataset_free(out);
-      return nnrt__fail(err,
-                        "%s:%lld: the %s has %lld tokens, more than the model's %s length %lld (the longest %s "
-                        "in this file has %lld): make the model's %s input at least that long",
-                        s->path, (long long)s->line[i], what, (long long)have, what, (long long)max, what,
-                        (long long)longest, what);
+      return nnrt__fail(
+          err,
+          "%s:%lld: the %s has %lld tokens, more than the model's %s length %lld (the longest %s "
+          "in this file has %lld): make the model's %s input at least that long",
+          s->path, (long long)s->line[i], what, (long long)have, what, (long long)max, what,
+          (long long)longest, what);
     }
     y[i] = s->answer[i];
   }
@@ -351,48 +368,60 @@ int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t questio
 
 static const char *dtype_word(int32_t dtype) { return dtype == NNRT_I32 ? "int" : "float"; }
 
-static int check_model(const nnrt_model *m, int masked, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+static int check_model(const nnrt_model *m, int masked, int64_t *story_len, int64_t *question_len,
+                       nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   int first_in = -1, first_tg = -1;
-  int nin = nnrt_model_count(m, NNRT_INPUT, &first_in), ntg = nnrt_model_count(m, NNRT_TARGET, &first_tg);
+  int nin = nnrt_model_count(m, NNRT_INPUT, &first_in),
+      ntg = nnrt_model_count(m, NNRT_TARGET, &first_tg);
   if (nin != 2)
-    return nnrt__fail(err,
-                      "model '%s' has %d input%s; bAbI data needs two: the story (int[S]) and the question "
-                      "(int[Q])",
-                      m->name, nin, nin == 1 ? "" : "s");
+    return nnrt__fail(
+        err,
+        "model '%s' has %d input%s; bAbI data needs two: the story (int[S]) and the question "
+        "(int[Q])",
+        m->name, nin, nin == 1 ? "" : "s");
   for (int k = 0; k < 2; k++) {
     const nnrt_tensor_info *t = &m->tensors[first_in + k];
     if (t->dtype != NNRT_I32 || t->rank != 1)
-      return nnrt__fail(err, "model '%s': bAbI data gives the %s as token ids, so input '%s' must be int[N], not %s of rank %d",
+      return nnrt__fail(err,
+                        "model '%s': bAbI data gives the %s as token ids, so input '%s' must be "
+                        "int[N], not %s of rank %d",
                         m->name, k ? "question" : "story", t->name, dtype_word(t->dtype), t->rank);
   }
   int64_t want = masked ? m->tensors[first_in].size + m->tensors[first_in + 1].size : 1;
   if (ntg != 1 || m->tensors[first_tg].dtype != NNRT_I32 || m->tensors[first_tg].size != want) {
     if (masked)
-      return nnrt__fail(err, "model '%s': masked-token bAbI data gives a label per position of [story; question], "
-                             "so the model needs one target 'int[%lld]' (story + question)",
-                        m->name, (long long)want);
-    return nnrt__fail(err, "model '%s': bAbI data gives one answer id per example, so the model needs one target "
-                           "'int' (it has %d target%s%s)",
-                      m->name, ntg, ntg == 1 ? "" : "s", ntg == 1 ? ", not an int scalar" : "");
+      return nnrt__fail(
+          err,
+          "model '%s': masked-token bAbI data gives a label per position of [story; question], "
+          "so the model needs one target 'int[%lld]' (story + question)",
+          m->name, (long long)want);
+    return nnrt__fail(
+        err,
+        "model '%s': bAbI data gives one answer id per example, so the model needs one target "
+        "'int' (it has %d target%s%s)",
+        m->name, ntg, ntg == 1 ? "" : "s", ntg == 1 ? ", not an int scalar" : "");
   }
   if (story_len) *story_len = m->tensors[first_in].size;
   if (question_len) *question_len = m->tensors[first_in + 1].size;
   return 0;
 }
 
-int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len,
+                          nnrt_error *err) {
   return check_model(m, 0, story_len, question_len, err);
 }
 
-int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len, nnrt_error *err) {
+int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len,
+                                 nnrt_error *err) {
   return check_model(m, 1, story_len, question_len, err);
 }
 
 /* ---- masked-token data (BERT's pretraining task) ---- */
 
 int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id, nnrt_error *err) {
-  if (v->size <= 0 || v->size == INT32_MAX) return nnrt__fail(err, "cannot add '%s' to the vocabulary", token);
+  if (v->size <= 0 || v->size == INT32_MAX)
+    return nnrt__fail(err, "cannot add '%s' to the vocabulary", token);
   if (nnrt_vocab_id(v, token, strlen(token)) >= 0)
     return nnrt__fail(err, "'%s' is already in the vocabulary", token);
   int n = v->size, kind = v->kind;
@@ -410,8 +439,8 @@ int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id, nnrt_error 
   return 0;
 }
 
-int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len, nnrt_dataset *out,
-                             nnrt_error *err) {
+int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len,
+                             nnrt_dataset *out, nnrt_error *err) {
   nnrt_dataset qa;
   memset(out, 0, sizeof *out);
   if (nnrt_babi_dataset(s, story_len, question_len, &qa, err)) return 1;
@@ -432,14 +461,19 @@ int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t 
 /* Position p of row r's [story; question] sequence, in the input fields. */
 static int32_t *seq_at(nnrt_dataset *d, int64_t r, int64_t p) {
   int64_t S = d->fields[0].size, Q = d->fields[1].size;
-  return p < S ? (int32_t *)d->fields[0].data + r * S + p : (int32_t *)d->fields[1].data + r * Q + (p - S);
+  return p < S ? (int32_t *)d->fields[0].data + r * S + p
+               : (int32_t *)d->fields[1].data + r * Q + (p - S);
 }
 
 int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed, nnrt_error *err) {
   if (d->num_fields < 3 || d->fields[2].size != d->fields[0].size + d->fields[1].size)
-    return nnrt__fail(err, "masked-token data needs fields story[S], question[Q] and labels[S + Q]");
-  if (!(rate > 0 && rate <= 1)) return nnrt__fail(err, "the mask rate must be in (0, 1], got %g", rate);
-  if (mask_id < 2) return nnrt__fail(err, "the mask id %d leaves no word ids for random replacements", (int)mask_id);
+    return nnrt__fail(err,
+                      "masked-token data needs fields story[S], question[Q] and labels[S + Q]");
+  if (!(rate > 0 && rate <= 1))
+    return nnrt__fail(err, "the mask rate must be in (0, 1], got %g", rate);
+  if (mask_id < 2)
+    return nnrt__fail(err, "the mask id %d leaves no word ids for random replacements",
+                      (int)mask_id);
   int64_t L = d->fields[2].size;
   int64_t *pos = malloc((size_t)L * sizeof *pos + 1);
   if (!pos) return nnrt__fail(err, "out of memory");
@@ -469,8 +503,10 @@ int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed,
       /* BERT's 80/10/10: the mask token, a random word, or the word itself
        * (so that the model cannot assume an unmasked token is right). */
       double u = nnrt_rng_uniform(&rng);
-      if (u < 0.8) *x = mask_id;
-      else if (u < 0.9) *x = 1 + (int32_t)nnrt_rng_below(&rng, (uint64_t)(mask_id - 1));
+      if (u < 0.8)
+        *x = mask_id;
+      else if (u < 0.9)
+        *x = 1 + (int32_t)nnrt_rng_below(&rng, (uint64_t)(mask_id - 1));
     }
   }
   free(pos);

@@ -12,9 +12,9 @@ typedef struct {
   const char *name; /* for messages */
   char *buf;
   size_t len;
-  char *pos;        /* next line */
-  int line;         /* number of the line last returned, 1-based */
-  char **fields;    /* fields of the last line */
+  char *pos;     /* next line */
+  int line;      /* number of the line last returned, 1-based */
+  char **fields; /* fields of the last line */
   int nfields, cap;
 } csv_reader;
 
@@ -102,7 +102,9 @@ static int split_line(csv_reader *r, char *p, nnrt_error *err) {
       char *w = p;
       p++;
       for (;;) {
-        if (!*p) return nnrt__fail(err, "%s:%d:%d: unterminated quoted field", r->name, r->line, r->nfields + 1);
+        if (!*p)
+          return nnrt__fail(err, "%s:%d:%d: unterminated quoted field", r->name, r->line,
+                            r->nfields + 1);
         if (*p == '"') {
           if (p[1] == '"') {
             *w++ = '"';
@@ -117,7 +119,8 @@ static int split_line(csv_reader *r, char *p, nnrt_error *err) {
       end = w;
       while (*p == ' ' || *p == '\t') p++;
       if (*p && *p != ',')
-        return nnrt__fail(err, "%s:%d:%d: unexpected text after a quoted field", r->name, r->line, r->nfields + 1);
+        return nnrt__fail(err, "%s:%d:%d: unexpected text after a quoted field", r->name, r->line,
+                          r->nfields + 1);
     } else {
       while (*p && *p != ',') p++;
       end = p;
@@ -170,7 +173,8 @@ static const char *decimal_problem(const char *s) {
   const char *p = s;
   if (*p == '+' || *p == '-') p++;
   if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) return "hexadecimal numbers are not read";
-  if (starts_with_nocase(p, "inf") || starts_with_nocase(p, "nan")) return "infinity and NaN are not accepted";
+  if (starts_with_nocase(p, "inf") || starts_with_nocase(p, "nan"))
+    return "infinity and NaN are not accepted";
   int digits = 0;
   for (; is_digit(*p); p++) digits++;
   if (*p == '.')
@@ -205,11 +209,13 @@ static int looks_numeric(const char *s) {
   return *end == 0;
 }
 
-static int number_error(const csv_reader *r, int c, const char *column, const char *why, nnrt_error *err) {
+static int number_error(const csv_reader *r, int c, const char *column, const char *why,
+                        nnrt_error *err) {
   char col[256] = "";
   if (column) snprintf(col, sizeof col, " (column '%.200s')", column);
-  return nnrt__fail(err, "%s:%d:%d: '%s' is not a number%s: %s%sexpected a decimal number like 5, -0.25 or 1e-3",
-                    r->name, r->line, c + 1, r->fields[c], col, why, *why ? "; " : "");
+  return nnrt__fail(
+      err, "%s:%d:%d: '%s' is not a number%s: %s%sexpected a decimal number like 5, -0.25 or 1e-3",
+      r->name, r->line, c + 1, r->fields[c], col, why, *why ? "; " : "");
 }
 
 typedef struct {
@@ -231,7 +237,8 @@ static int floats_push(floats *v, float x) {
 
 /* Appends the fields of the current line as floats, except the columns
  * whose `skip` entry is set (skip may be NULL). */
-static int push_features(const csv_reader *r, floats *x, const unsigned char *skip, char **header, nnrt_error *err) {
+static int push_features(const csv_reader *r, floats *x, const unsigned char *skip, char **header,
+                         nnrt_error *err) {
   for (int c = 0; c < r->nfields; c++) {
     if (skip && skip[c]) continue;
     float v;
@@ -274,7 +281,8 @@ static int find_column(const train_file *t, const char *name, nnrt_error *err) {
     if (strcmp(t->header[i], name) == 0) return i;
   char cols[700];
   list_columns(cols, sizeof cols, t->header, t->ncols);
-  nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", t->r.name, t->header_line, name, cols);
+  nnrt__fail(err, "%s:%d: no column '%s' in the header (columns: %s)", t->r.name, t->header_line,
+             name, cols);
   return -1;
 }
 
@@ -286,8 +294,8 @@ static int find_targets(train_file *t, const nnrt_csv_options *opt, nnrt_error *
     int c = find_column(t, opt->targets[k], err);
     if (c < 0) return 1;
     if (t->skip[c])
-      return nnrt__fail(err, "%s:%d: column '%s' is named twice as a target", t->r.name, t->header_line,
-                        opt->targets[k]);
+      return nnrt__fail(err, "%s:%d: column '%s' is named twice as a target", t->r.name,
+                        t->header_line, opt->targets[k]);
     t->skip[c] = 1;
     t->targets[t->ntargets++] = c;
   }
@@ -320,8 +328,9 @@ static int read_header(train_file *t, const nnrt_csv_options *opt, nnrt_error *e
   }
   int ntarget = t->label >= 0 ? 1 : t->ntargets;
   if (t->ncols - ntarget < 1)
-    return nnrt__fail(err, "%s:%d: need at least one feature column and a %s column, found %d column%s", r->name,
-                      t->header_line, t->label >= 0 ? "label" : "target", t->ncols, t->ncols == 1 ? "" : "s");
+    return nnrt__fail(
+        err, "%s:%d: need at least one feature column and a %s column, found %d column%s", r->name,
+        t->header_line, t->label >= 0 ? "label" : "target", t->ncols, t->ncols == 1 ? "" : "s");
   return 0;
 }
 
@@ -357,7 +366,8 @@ static int read_rows(train_file *t, nnrt_error *err) {
   int got;
   while ((got = next_line(r, err)) > 0) {
     if (r->nfields != t->ncols)
-      return nnrt__fail(err, "%s:%d: expected %d columns, found %d", r->name, r->line, t->ncols, r->nfields);
+      return nnrt__fail(err, "%s:%d: expected %d columns, found %d", r->name, r->line, t->ncols,
+                        r->nfields);
     if (push_features(r, &t->x, t->skip, t->header, err)) return 1;
     if (t->label < 0) {
       if (push_targets(t, err)) return 1;
@@ -388,15 +398,20 @@ static int int_labels(const train_file *t, int64_t num_classes, int32_t *y, nnrt
     long long v = strtoll(t->labels[i], NULL, 10);
     const char *col = t->header[t->label];
     if (v < 0)
-      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is not a class id: integer labels are class ids 0, 1, ...",
+      return nnrt__fail(err,
+                        "%s:%d:%d: label %lld (column '%s') is not a class id: integer labels are "
+                        "class ids 0, 1, ...",
                         t->r.name, t->lines[i], t->label + 1, v, col);
     if (num_classes > 0 && v >= num_classes)
-      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is out of range: the model has %lld classes, so "
-                        "integer labels must be 0..%lld", t->r.name, t->lines[i], t->label + 1, v, col,
-                        (long long)num_classes, (long long)num_classes - 1);
+      return nnrt__fail(
+          err,
+          "%s:%d:%d: label %lld (column '%s') is out of range: the model has %lld classes, so "
+          "integer labels must be 0..%lld",
+          t->r.name, t->lines[i], t->label + 1, v, col, (long long)num_classes,
+          (long long)num_classes - 1);
     if (v > INT32_MAX)
-      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is too large for a class id", t->r.name,
-                        t->lines[i], t->label + 1, v, col);
+      return nnrt__fail(err, "%s:%d:%d: label %lld (column '%s') is too large for a class id",
+                        t->r.name, t->lines[i], t->label + 1, v, col);
     y[i] = (int32_t)v;
   }
   return 0;
@@ -407,16 +422,18 @@ static int label_cmp(const void *a, const void *b) {
 }
 
 /* The first row whose class is past the model's, named with the count. */
-static int too_many_classes(const train_file *t, char **classes, size_t nclasses, int64_t num_classes,
-                            const int32_t *y, nnrt_error *err) {
+static int too_many_classes(const train_file *t, char **classes, size_t nclasses,
+                            int64_t num_classes, const int32_t *y, nnrt_error *err) {
   size_t i = 0;
   while (i < t->n && y[i] < num_classes) i++;
   char names[400];
   list_columns(names, sizeof names, classes, (int)(nclasses < 40 ? nclasses : 40));
-  return nnrt__fail(err, "%s:%d:%d: column '%s' has %zu distinct labels but the model has %lld classes: '%s' here "
-                    "is class %d (labels sorted: %s%s)", t->r.name, t->lines[i], t->label + 1,
-                    t->header[t->label], nclasses, (long long)num_classes, t->labels[i], (int)y[i], names,
-                    nclasses > 40 ? ", ..." : "");
+  return nnrt__fail(
+      err,
+      "%s:%d:%d: column '%s' has %zu distinct labels but the model has %lld classes: '%s' here "
+      "is class %d (labels sorted: %s%s)",
+      t->r.name, t->lines[i], t->label + 1, t->header[t->label], nclasses, (long long)num_classes,
+      t->labels[i], (int)y[i], names, nclasses > 40 ? ", ..." : "");
 }
 
 /* String labels are named in sorted (byte) order, like LabelEncoder; the
@@ -429,14 +446,16 @@ static int string_labels(const train_file *t, int64_t num_classes, int32_t *y, n
   qsort(classes, t->n, sizeof *classes, label_cmp);
   size_t nclasses = 0;
   for (size_t i = 0; i < t->n; i++)
-    if (nclasses == 0 || strcmp(classes[nclasses - 1], classes[i]) != 0) classes[nclasses++] = classes[i];
+    if (nclasses == 0 || strcmp(classes[nclasses - 1], classes[i]) != 0)
+      classes[nclasses++] = classes[i];
   for (size_t i = 0; i < t->n; i++) {
     char **hit = bsearch(&t->labels[i], classes, nclasses, sizeof *classes, label_cmp);
     y[i] = (int32_t)(hit - classes);
   }
-  int rc = num_classes > 0 && (int64_t)nclasses > num_classes
-               ? too_many_classes(t, classes, nclasses, num_classes, y, err)
-               : nnrt_dataset_set_class_names(out, (const char *const *)classes, (int)nclasses, err);
+  int rc =
+      num_classes > 0 && (int64_t)nclasses > num_classes
+          ? too_many_classes(t, classes, nclasses, num_classes, y, err)
+          : nnrt_dataset_set_class_names(out, (const char *const *)classes, (int)nclasses, err);
   free(classes);
   return rc;
 }
@@ -461,20 +480,23 @@ static int make_dataset(train_file *t, int64_t num_classes, nnrt_dataset *out, n
     return 1;
   /* One target column is skipped by name in prediction input, as a label. */
   int named = floats_out ? (t->ntargets == 1 ? t->targets[0] : -1) : t->label;
-  if (named >= 0 && !(out->label_name = nnrt__strdup(t->header[named]))) return nnrt__fail(err, "out of memory");
+  if (named >= 0 && !(out->label_name = nnrt__strdup(t->header[named])))
+    return nnrt__fail(err, "out of memory");
   for (int c = 0; c < t->ncols; c++) /* the feature columns' names, in order */
     if (!t->skip[c]) t->header[nfeat++] = t->header[c];
   return nnrt_dataset_set_feature_names(out, (const char *const *)t->header, nfeat, err);
 }
 
-int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_dataset *out, nnrt_error *err) {
+int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_dataset *out,
+                       nnrt_error *err) {
   memset(out, 0, sizeof *out);
   nnrt_csv_options none = {0};
   if (!opt) opt = &none;
   train_file t;
   memset(&t, 0, sizeof t);
   if (reader_open(&t.r, path, NULL, err)) return 1;
-  int rc = read_header(&t, opt, err) || read_rows(&t, err) || make_dataset(&t, opt->num_classes, out, err);
+  int rc = read_header(&t, opt, err) || read_rows(&t, err) ||
+           make_dataset(&t, opt->num_classes, out, err);
   if (rc) nnrt_dataset_free(out);
   free(t.x.p);
   free(t.y.p);
@@ -520,39 +542,48 @@ static const char *skip_kind(const nnrt_csv_input_options *o) {
  * a row of the training file with its label: all numbers but one, and one
  * column more than the model's features. That row is reported, since as a
  * header it would leave "no data rows" and hide the cause. */
-static int first_line_is_header(const csv_reader *r, const nnrt_csv_input_options *o, int *is_header,
-                                nnrt_error *err) {
+static int first_line_is_header(const csv_reader *r, const nnrt_csv_input_options *o,
+                                int *is_header, nnrt_error *err) {
   int text = 0, last = -1;
   for (int c = 0; c < r->nfields; c++)
     if (!looks_numeric(r->fields[c])) text++, last = c;
   *is_header = text > 0;
-  if (text == 1 && o->num_features > 0 && r->nfields == o->num_features + 1 && !is_skip_column(o, r->fields[last]))
-    return nnrt__fail(err, "%s:%d: the row has %d columns, one more than the model's %lld features: it may include "
-                      "its label ('%s' in column %d); expected the features only", r->name, r->line, r->nfields,
-                      (long long)o->num_features, r->fields[last], last + 1);
+  if (text == 1 && o->num_features > 0 && r->nfields == o->num_features + 1 &&
+      !is_skip_column(o, r->fields[last]))
+    return nnrt__fail(
+        err,
+        "%s:%d: the row has %d columns, one more than the model's %lld features: it may include "
+        "its label ('%s' in column %d); expected the features only",
+        r->name, r->line, r->nfields, (long long)o->num_features, r->fields[last], last + 1);
   return 0;
 }
 
 /* Rows without a header are features only: which of their columns would be
  * the targets cannot be told without names. */
-static int targets_without_header(const csv_reader *r, const nnrt_csv_input_options *o, int ncols, nnrt_error *err) {
+static int targets_without_header(const csv_reader *r, const nnrt_csv_input_options *o, int ncols,
+                                  nnrt_error *err) {
   char names[300] = "";
   quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
   long long extra = (long long)(ncols - o->num_features);
   if (extra == 1)
-    return nnrt__fail(err, "%s:%d: the rows have %d columns, one more than the model's %lld features: they may "
-                      "include the label; expected the features only%s%s%s%s", r->name, r->line, ncols,
-                      (long long)o->num_features, o->num_skip ? ", or a header that names the " : "",
-                      o->num_skip ? skip_kind(o) : "", o->num_skip ? " " : "", names);
-  return nnrt__fail(err, "%s:%d: the rows have %d columns, %lld more than the model's %lld features: they may "
-                    "include the %lld targets; expected the features only, or a header that names the %s %s",
-                    r->name, r->line, ncols, extra, (long long)o->num_features, extra, skip_kind(o), names);
+    return nnrt__fail(
+        err,
+        "%s:%d: the rows have %d columns, one more than the model's %lld features: they may "
+        "include the label; expected the features only%s%s%s%s",
+        r->name, r->line, ncols, (long long)o->num_features,
+        o->num_skip ? ", or a header that names the " : "", o->num_skip ? skip_kind(o) : "",
+        o->num_skip ? " " : "", names);
+  return nnrt__fail(
+      err,
+      "%s:%d: the rows have %d columns, %lld more than the model's %lld features: they may "
+      "include the %lld targets; expected the features only, or a header that names the %s %s",
+      r->name, r->line, ncols, extra, (long long)o->num_features, extra, skip_kind(o), names);
 }
 
 /* "; expected the model's 3 features (a, b, c), ..." for a header or rows of
  * another width. */
-static int wrong_width(const csv_reader *r, int line, char **header, const unsigned char *skip, int ncols,
-                       int skipped, const nnrt_csv_input_options *o, nnrt_error *err) {
+static int wrong_width(const csv_reader *r, int line, char **header, const unsigned char *skip,
+                       int ncols, int skipped, const nnrt_csv_input_options *o, nnrt_error *err) {
   char want[400] = "", names[300] = "", also[400] = "";
   if (o->feature_names && o->num_feature_names == o->num_features) {
     char list[390];
@@ -562,9 +593,11 @@ static int wrong_width(const csv_reader *r, int line, char **header, const unsig
   if (o->num_skip) quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
   if (!header) {
     if (o->num_skip)
-      snprintf(also, sizeof also, ", or a header that names them and the %s %s", skip_kind(o), names);
-    return nnrt__fail(err, "%s:%d: the rows have %d columns; expected the model's %lld features%s%s", r->name, line,
-                      ncols, (long long)o->num_features, want, also);
+      snprintf(also, sizeof also, ", or a header that names them and the %s %s", skip_kind(o),
+               names);
+    return nnrt__fail(err,
+                      "%s:%d: the rows have %d columns; expected the model's %lld features%s%s",
+                      r->name, line, ncols, (long long)o->num_features, want, also);
   }
   char **feat = malloc((size_t)ncols * sizeof *feat);
   if (!feat) return nnrt__fail(err, "out of memory");
@@ -575,17 +608,23 @@ static int wrong_width(const csv_reader *r, int line, char **header, const unsig
   list_columns(got, sizeof got, feat, n);
   free(feat);
   if (skipped)
-    return nnrt__fail(err, "%s:%d: the header has %d feature column%s (%s) besides the %s %s; expected the model's "
-                      "%lld features%s", r->name, line, n, n == 1 ? "" : "s", got, skip_kind(o), names,
-                      (long long)o->num_features, want);
-  if (o->num_skip) snprintf(also, sizeof also, ", with or without the %s %s (skipped)", skip_kind(o), names);
-  return nnrt__fail(err, "%s:%d: the header has %d column%s (%s); expected the model's %lld features%s%s", r->name,
-                    line, n, n == 1 ? "" : "s", got, (long long)o->num_features, want, also);
+    return nnrt__fail(
+        err,
+        "%s:%d: the header has %d feature column%s (%s) besides the %s %s; expected the model's "
+        "%lld features%s",
+        r->name, line, n, n == 1 ? "" : "s", got, skip_kind(o), names, (long long)o->num_features,
+        want);
+  if (o->num_skip)
+    snprintf(also, sizeof also, ", with or without the %s %s (skipped)", skip_kind(o), names);
+  return nnrt__fail(
+      err, "%s:%d: the header has %d column%s (%s); expected the model's %lld features%s%s",
+      r->name, line, n, n == 1 ? "" : "s", got, (long long)o->num_features, want, also);
 }
 
 /* The skip columns a header names: all of them, or none. */
-static int find_skipped(const csv_reader *r, char **header, int ncols, const nnrt_csv_input_options *o,
-                        unsigned char *skip, int *skipped, nnrt_error *err) {
+static int find_skipped(const csv_reader *r, char **header, int ncols,
+                        const nnrt_csv_input_options *o, unsigned char *skip, int *skipped,
+                        nnrt_error *err) {
   int found = -1, missing = -1;
   *skipped = 0;
   for (int k = 0; k < o->num_skip; k++) {
@@ -602,13 +641,15 @@ static int find_skipped(const csv_reader *r, char **header, int ncols, const nnr
   if (found < 0 || missing < 0) return 0;
   char names[300];
   quote_columns(names, sizeof names, o->skip_columns, o->num_skip);
-  return nnrt__fail(err, "%s:%d: the header has the target column '%s' but not '%s'; expected all of the target "
-                    "columns %s (they are skipped) or none of them", r->name, r->line, o->skip_columns[found],
-                    o->skip_columns[missing], names);
+  return nnrt__fail(
+      err,
+      "%s:%d: the header has the target column '%s' but not '%s'; expected all of the target "
+      "columns %s (they are skipped) or none of them",
+      r->name, r->line, o->skip_columns[found], o->skip_columns[missing], names);
 }
 
-int nnrt_csv_load_inputs_opts(const char *path, FILE *f, const nnrt_csv_input_options *opt, nnrt_dataset *out,
-                              nnrt_error *err) {
+int nnrt_csv_load_inputs_opts(const char *path, FILE *f, const nnrt_csv_input_options *opt,
+                              nnrt_dataset *out, nnrt_error *err) {
   memset(out, 0, sizeof *out);
   nnrt_csv_input_options none = {0};
   const nnrt_csv_input_options *o = opt ? opt : &none;

@@ -48,7 +48,8 @@ int nnrt_dataset_alloc_for_model(nnrt_dataset *ds, const nnrt_model *m, int64_t 
   for (int i = 0; i < m->num_tensors; i++) {
     const nnrt_tensor_info *t = &m->tensors[i];
     if (t->role != NNRT_INPUT && !(with_targets && t->role == NNRT_TARGET)) continue;
-    if (k == NNRT_MAX_FIELDS) return nnrt__fail(err, "model '%s' has too many inputs and targets", m->name);
+    if (k == NNRT_MAX_FIELDS)
+      return nnrt__fail(err, "model '%s' has too many inputs and targets", m->name);
     dtypes[k] = t->dtype;
     sizes[k] = t->size;
     k++;
@@ -65,7 +66,8 @@ void nnrt_dataset_free(nnrt_dataset *ds) {
   memset(ds, 0, sizeof *ds);
 }
 
-static int copy_names(char ***dst, int *dst_n, const char *const *names, int count, nnrt_error *err) {
+static int copy_names(char ***dst, int *dst_n, const char *const *names, int count,
+                      nnrt_error *err) {
   nnrt_free_strings(*dst, *dst_n);
   *dst = NULL;
   *dst_n = 0;
@@ -84,16 +86,18 @@ static int copy_names(char ***dst, int *dst_n, const char *const *names, int cou
   return 0;
 }
 
-int nnrt_dataset_set_class_names(nnrt_dataset *ds, const char *const *names, int count, nnrt_error *err) {
+int nnrt_dataset_set_class_names(nnrt_dataset *ds, const char *const *names, int count,
+                                 nnrt_error *err) {
   return copy_names(&ds->class_names, &ds->num_classes, names, count, err);
 }
 
-int nnrt_dataset_set_feature_names(nnrt_dataset *ds, const char *const *names, int count, nnrt_error *err) {
+int nnrt_dataset_set_feature_names(nnrt_dataset *ds, const char *const *names, int count,
+                                   nnrt_error *err) {
   return copy_names(&ds->feature_names, &ds->num_features, names, count, err);
 }
 
-int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t count, nnrt_dataset *out,
-                        nnrt_error *err) {
+int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t count,
+                        nnrt_dataset *out, nnrt_error *err) {
   int32_t dtypes[NNRT_MAX_FIELDS];
   int64_t sizes[NNRT_MAX_FIELDS];
   for (int f = 0; f < ds->num_fields; f++) {
@@ -104,18 +108,21 @@ int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t cou
   for (int64_t r = 0; r < count; r++) {
     if (rows[r] < 0 || rows[r] >= ds->n) {
       nnrt_dataset_free(out);
-      return nnrt__fail(err, "row %lld is out of range (dataset has %lld)", (long long)rows[r], (long long)ds->n);
+      return nnrt__fail(err, "row %lld is out of range (dataset has %lld)", (long long)rows[r],
+                        (long long)ds->n);
     }
   }
   for (int f = 0; f < ds->num_fields; f++) {
     size_t row_bytes = (size_t)ds->fields[f].size * 4;
     const char *src = ds->fields[f].data;
     char *dst = out->fields[f].data;
-    for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
+    for (int64_t r = 0; r < count; r++)
+      memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
   }
-  if (copy_names(&out->class_names, &out->num_classes, (const char *const *)ds->class_names, ds->num_classes, err) ||
-      copy_names(&out->feature_names, &out->num_features, (const char *const *)ds->feature_names, ds->num_features,
-                 err)) {
+  if (copy_names(&out->class_names, &out->num_classes, (const char *const *)ds->class_names,
+                 ds->num_classes, err) ||
+      copy_names(&out->feature_names, &out->num_features, (const char *const *)ds->feature_names,
+                 ds->num_features, err)) {
     nnrt_dataset_free(out);
     return 1;
   }
@@ -126,8 +133,8 @@ int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t cou
   return 0;
 }
 
-int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m, int with_targets, const char *what,
-                       nnrt_error *err) {
+int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m, int with_targets,
+                       const char *what, nnrt_error *err) {
   if (!what) what = "dataset";
   int k = 0;
   for (int i = 0; i < m->num_tensors; i++) {
@@ -135,21 +142,22 @@ int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m, int with_tar
     if (t->role != NNRT_INPUT && !(with_targets && t->role == NNRT_TARGET)) continue;
     const char *kind = t->role == NNRT_INPUT ? "input" : "target";
     if (k >= ds->num_fields)
-      return nnrt__fail(err, "%s has %d fields, model '%s' needs one for its %s '%s'", what, ds->num_fields, m->name,
-                        kind, t->name);
+      return nnrt__fail(err, "%s has %d fields, model '%s' needs one for its %s '%s'", what,
+                        ds->num_fields, m->name, kind, t->name);
     const nnrt_field *f = &ds->fields[k];
     if (f->dtype != t->dtype || f->size != t->size)
-      return nnrt__fail(err, "%s field %d is %lld x %s per example, model '%s' expects %lld x %s for %s '%s'", what, k,
-                        (long long)f->size, dtype_name(f->dtype), m->name, (long long)t->size, dtype_name(t->dtype),
-                        kind, t->name);
+      return nnrt__fail(
+          err, "%s field %d is %lld x %s per example, model '%s' expects %lld x %s for %s '%s'",
+          what, k, (long long)f->size, dtype_name(f->dtype), m->name, (long long)t->size,
+          dtype_name(t->dtype), kind, t->name);
     if (!f->data) return nnrt__fail(err, "%s field %d has no data", what, k);
     k++;
   }
   return 0;
 }
 
-int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt_dataset *train, nnrt_dataset *test,
-               nnrt_error *err) {
+int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt_dataset *train,
+               nnrt_dataset *test, nnrt_error *err) {
   memset(train, 0, sizeof *train);
   memset(test, 0, sizeof *test);
   if (!(test_fraction >= 0.0 && test_fraction <= 1.0))
@@ -169,8 +177,8 @@ int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt
   return rc;
 }
 
-int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train, nnrt_dataset *test,
-                    nnrt_error *err) {
+int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train,
+                    nnrt_dataset *test, nnrt_error *err) {
   memset(train, 0, sizeof *train);
   memset(test, 0, sizeof *test);
   if (!(test_fraction >= 0.0 && test_fraction <= 1.0))
@@ -225,12 +233,14 @@ int nnrt_scaler_fit(nnrt_scaler *s, const nnrt_dataset *ds, int field, nnrt_erro
   return 0;
 }
 
-int nnrt_scaler_set(nnrt_scaler *s, const float *min, const float *max, int64_t size, nnrt_error *err) {
+int nnrt_scaler_set(nnrt_scaler *s, const float *min, const float *max, int64_t size,
+                    nnrt_error *err) {
   if (scaler_alloc(s, size, err)) return 1;
   for (int64_t j = 0; j < size; j++) {
     if (!isfinite(min[j]) || !isfinite(max[j]) || max[j] < min[j]) {
       nnrt_scaler_free(s);
-      return nnrt__fail(err, "scaler: feature %lld has min %g, max %g", (long long)j, min[j], max[j]);
+      return nnrt__fail(err, "scaler: feature %lld has min %g, max %g", (long long)j, min[j],
+                        max[j]);
     }
   }
   memcpy(s->min, min, (size_t)size * sizeof(float));
@@ -243,8 +253,8 @@ int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field, nnrt_er
   nnrt_field *f = &ds->fields[field];
   if (f->dtype != NNRT_F32) return nnrt__fail(err, "scaler: field %d is not float32", field);
   if (f->size != s->size)
-    return nnrt__fail(err, "scaler was fitted on %lld features, the data has %lld", (long long)s->size,
-                      (long long)f->size);
+    return nnrt__fail(err, "scaler was fitted on %lld features, the data has %lld",
+                      (long long)s->size, (long long)f->size);
   float *x = f->data;
   for (int64_t r = 0; r < ds->n; r++)
     for (int64_t j = 0; j < f->size; j++) {
@@ -262,9 +272,11 @@ int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field, nnrt_er
       double wide = (double)s->max[j] - (double)s->min[j];
       double y = wide > 0 ? ((double)*v - s->min[j]) / wide : (double)*v - s->min[j];
       if (!(fabs(y) <= FLT_MAX))
-        return nnrt__fail(err, "row %lld, feature %lld: %g is too far outside the range the scaler was fitted on "
-                          "(min %g, max %g) to scale", (long long)r + 1, (long long)j + 1, (double)*v,
-                          (double)s->min[j], (double)s->max[j]);
+        return nnrt__fail(
+            err,
+            "row %lld, feature %lld: %g is too far outside the range the scaler was fitted on "
+            "(min %g, max %g) to scale",
+            (long long)r + 1, (long long)j + 1, (double)*v, (double)s->min[j], (double)s->max[j]);
       *v = (float)y;
     }
   return 0;

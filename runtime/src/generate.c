@@ -11,10 +11,14 @@
 
 static int sampling_check(const nnrt_sampling *s, nnrt_error *err) {
   if (!(s->temperature >= 0.0f) || isinf(s->temperature))
-    return nnrt__fail(err, "sampling temperature %g: use a number >= 0 (0: greedy)", s->temperature);
-  if (s->top_k < 0) return nnrt__fail(err, "sampling top_k %lld: use 0 (off) or a positive count", (long long)s->top_k);
+    return nnrt__fail(err, "sampling temperature %g: use a number >= 0 (0: greedy)",
+                      s->temperature);
+  if (s->top_k < 0)
+    return nnrt__fail(err, "sampling top_k %lld: use 0 (off) or a positive count",
+                      (long long)s->top_k);
   if (!(s->top_p >= 0.0f && s->top_p <= 1.0f))
-    return nnrt__fail(err, "sampling top_p %g: use a number between 0 and 1 (0 or 1: off)", s->top_p);
+    return nnrt__fail(err, "sampling top_p %g: use a number between 0 and 1 (0 or 1: off)",
+                      s->top_p);
   return 0;
 }
 
@@ -38,7 +42,8 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng 
   static const nnrt_sampling greedy = {0};
   if (!s) s = &greedy;
   if (sampling_check(s, err)) return 1;
-  if (n <= 0 || n > INT32_MAX) return nnrt__fail(err, "cannot sample from %lld probabilities", (long long)n);
+  if (n <= 0 || n > INT32_MAX)
+    return nnrt__fail(err, "cannot sample from %lld probabilities", (long long)n);
   int64_t best = -1, count = 0;
   for (int64_t i = 0; i < n; i++) {
     if (!usable(probs[i])) continue;
@@ -46,8 +51,9 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng 
     if (best < 0 || probs[i] > probs[best]) best = i;
   }
   if (best < 0)
-    return nnrt__fail(err, "no probability among the %lld is positive (all zero or NaN: did training diverge?)",
-                      (long long)n);
+    return nnrt__fail(
+        err, "no probability among the %lld is positive (all zero or NaN: did training diverge?)",
+        (long long)n);
   if (s->temperature == 0.0f || count == 1) {
     *id = (int32_t)best;
     return 0;
@@ -60,7 +66,8 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng 
   int64_t k = 0;
   for (int64_t i = 0; i < n; i++) {
     if (!usable(probs[i])) continue;
-    double w = s->temperature == 1.0f ? (double)probs[i] : exp((log((double)probs[i]) - log_max) * inv_t);
+    double w =
+        s->temperature == 1.0f ? (double)probs[i] : exp((log((double)probs[i]) - log_max) * inv_t);
     c[k].w = w;
     c[k].id = (int32_t)i;
     k++;
@@ -100,8 +107,8 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng 
 
 /* ---- generation ---- */
 
-static int step_table_check(const nnrt_model *m, const nnrt_vocab *v, int *first_state, int *first_output,
-                            nnrt_error *err) {
+static int step_table_check(const nnrt_model *m, const nnrt_vocab *v, int *first_state,
+                            int *first_output, nnrt_error *err) {
   const char *name = m->name;
   if (m->step_batch <= 0 || m->num_step_tensors <= 0 || !m->step_tensors)
     return nnrt__fail(err, "model '%s' has a step function but no step tensor table", name);
@@ -113,33 +120,41 @@ static int step_table_check(const nnrt_model *m, const nnrt_vocab *v, int *first
     int role = t->role;
     int rank = role == NNRT_INPUT ? 0 : role == NNRT_STATE ? 1 : role == NNRT_OUTPUT ? 2 : -1;
     if (rank < last)
-      return nnrt__fail(err, "model '%s': step tensor '%s' is out of order (inputs, states, outputs)", name, tn);
+      return nnrt__fail(
+          err, "model '%s': step tensor '%s' is out of order (inputs, states, outputs)", name, tn);
     last = rank;
     if (t->dtype != NNRT_F32 && t->dtype != NNRT_I32)
-      return nnrt__fail(err, "model '%s': step tensor '%s' has unknown dtype %d", name, tn, t->dtype);
+      return nnrt__fail(err, "model '%s': step tensor '%s' has unknown dtype %d", name, tn,
+                        t->dtype);
     if (t->rank < 0 || t->rank > NNRT_MAX_RANK)
       return nnrt__fail(err, "model '%s': step tensor '%s' has rank %d", name, tn, t->rank);
     int64_t size = 1;
     for (int d = 0; d < t->rank; d++) size *= t->shape[d] < 0 ? -1 : t->shape[d];
     if (size != t->size || size < 0)
-      return nnrt__fail(err, "model '%s': step tensor '%s' has size %lld, its shape says otherwise", name, tn,
-                        (long long)t->size);
+      return nnrt__fail(err, "model '%s': step tensor '%s' has size %lld, its shape says otherwise",
+                        name, tn, (long long)t->size);
     if (role == NNRT_INPUT) inputs++;
     if (role == NNRT_STATE && *first_state < 0) *first_state = i;
     if (role == NNRT_OUTPUT && outputs++ == 0) *first_output = i;
   }
-  const nnrt_tensor_info *in = &m->step_tensors[0], *out = &m->step_tensors[*first_output < 0 ? 0 : *first_output];
+  const nnrt_tensor_info *in = &m->step_tensors[0],
+                         *out = &m->step_tensors[*first_output < 0 ? 0 : *first_output];
   if (inputs != 1 || in->dtype != NNRT_I32 || in->size != 1)
-    return nnrt__fail(err, "model '%s': generation feeds one token id per step, the step's inputs are not one int32 "
-                      "of size 1", name);
+    return nnrt__fail(
+        err,
+        "model '%s': generation feeds one token id per step, the step's inputs are not one int32 "
+        "of size 1",
+        name);
   if (outputs == 0) return nnrt__fail(err, "model '%s': the step has no output", name);
   /* A model may predict more ids than the corpus has (its vocabulary
    * parameter rounded up); only the corpus's ids are sampled. */
   if (out->dtype != NNRT_F32 || out->size < v->size)
-    return nnrt__fail(err, "model '%s' gives %lld %s per step in '%s', the vocabulary has %d tokens (is the "
-                      "checkpoint from another corpus?)", name, (long long)out->size,
-                      out->dtype == NNRT_F32 ? "probabilities" : "int32 values", out->name ? out->name : "?",
-                      v->size);
+    return nnrt__fail(
+        err,
+        "model '%s' gives %lld %s per step in '%s', the vocabulary has %d tokens (is the "
+        "checkpoint from another corpus?)",
+        name, (long long)out->size, out->dtype == NNRT_F32 ? "probabilities" : "int32 values",
+        out->name ? out->name : "?", v->size);
   return 0;
 }
 
@@ -162,29 +177,31 @@ typedef struct {
   const nnrt_model *m;
   const float *params;
   int recompute;
-  void **io;           /* step: step tensors; recompute: predict inputs, outputs */
+  void **io; /* step: step tensors; recompute: predict inputs, outputs */
   int nio;
   int first_state, first_output;
-  int64_t fed, base;   /* step: ids[0..fed) went in; the states hold ids[base..fed) */
-  int64_t window;      /* recompute: the input's time length */
-  int per_position;    /* recompute: the output has one row per input position */
-  int64_t out_width;   /* recompute: values per output row */
-  void *workspace;     /* the model's, reused by every step */
+  int64_t fed, base; /* step: ids[0..fed) went in; the states hold ids[base..fed) */
+  int64_t window;    /* recompute: the input's time length */
+  int per_position;  /* recompute: the output has one row per input position */
+  int64_t out_width; /* recompute: values per output row */
+  void *workspace;   /* the model's, reused by every step */
 } engine;
 
-static int engine_init(engine *e, const nnrt_model *m, const float *params, const nnrt_vocab *v, int recompute,
-                       nnrt_error *err) {
+static int engine_init(engine *e, const nnrt_model *m, const float *params, const nnrt_vocab *v,
+                       int recompute, nnrt_error *err) {
   memset(e, 0, sizeof *e);
   e->m = m;
   e->params = params;
   e->recompute = recompute;
   e->first_state = e->first_output = -1;
   const char *name = m->name;
-  if (!(e->workspace = nnrt_alloc_workspace(m))) return nnrt__fail(err, "out of memory for the workspace");
+  if (!(e->workspace = nnrt_alloc_workspace(m)))
+    return nnrt__fail(err, "out of memory for the workspace");
   if (!recompute) {
     if (!m->step)
-      return nnrt__fail(err, "model '%s' has no step function: it has no recurrent cells or attention cache",
-                        name);
+      return nnrt__fail(
+          err, "model '%s' has no step function: it has no recurrent cells or attention cache",
+          name);
     if (step_table_check(m, v, &e->first_state, &e->first_output, err)) return 1;
     e->nio = m->num_step_tensors;
     if (!(e->io = calloc((size_t)e->nio, sizeof *e->io))) return nnrt__fail(err, "out of memory");
@@ -202,17 +219,22 @@ static int engine_init(engine *e, const nnrt_model *m, const float *params, cons
     if (t->role == NNRT_OUTPUT && outputs++ == 0) out = t;
   }
   if (inputs != 1 || m->tensors[first_in].dtype != NNRT_I32 || m->tensors[first_in].rank != 1)
-    return nnrt__fail(err, "model '%s': generating by running the model again needs one int input of token ids "
-                      "[T]", name);
+    return nnrt__fail(
+        err,
+        "model '%s': generating by running the model again needs one int input of token ids "
+        "[T]",
+        name);
   if (!out || out->dtype != NNRT_F32 || out->rank < 1)
     return nnrt__fail(err, "model '%s': generating needs a float output of probabilities", name);
   e->window = m->tensors[first_in].shape[0];
   e->per_position = out->rank == 2 && out->shape[0] == e->window;
   e->out_width = out->shape[out->rank - 1];
   if (e->out_width < v->size)
-    return nnrt__fail(err, "model '%s' gives %lld probabilities per token in '%s', the vocabulary has %d tokens "
-                      "(is the checkpoint from another corpus?)", name, (long long)e->out_width,
-                      out->name ? out->name : "?", v->size);
+    return nnrt__fail(
+        err,
+        "model '%s' gives %lld probabilities per token in '%s', the vocabulary has %d tokens "
+        "(is the checkpoint from another corpus?)",
+        name, (long long)e->out_width, out->name ? out->name : "?", v->size);
   e->nio = inputs + outputs;
   if (!(e->io = calloc((size_t)e->nio, sizeof *e->io))) return nnrt__fail(err, "out of memory");
   int k = 0;
@@ -253,7 +275,8 @@ static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
     if (ctx > 0 && e->fed - e->base == ctx) {
       /* The cache is full: start again from the last half of what it held,
        * so that the next ctx / 2 tokens cost one step each. */
-      for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE; i++)
+      for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE;
+           i++)
         memset(e->io[i], 0, (size_t)(m->step_batch * m->step_tensors[i].size) * 4);
       e->base = e->fed - ctx / 2;
       e->fed = e->base;
@@ -261,7 +284,8 @@ static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
     tok[0] = ids[e->fed++];
     m->step(e->params, e->io, e->workspace);
     /* generation uses row 0: keep the other rows' states zero */
-    for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE; i++) {
+    for (int i = e->first_state; i >= 0 && i < e->nio && m->step_tensors[i].role == NNRT_STATE;
+         i++) {
       int64_t sz = m->step_tensors[i].size;
       memset((char *)e->io[i] + (size_t)sz * 4, 0, (size_t)((m->step_batch - 1) * sz) * 4);
     }
@@ -269,9 +293,9 @@ static const float *engine_next(engine *e, const int32_t *ids, int64_t len) {
   return e->io[e->first_output];
 }
 
-static int generate(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
-                    int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text, int recompute,
-                    nnrt_error *err) {
+static int generate(const nnrt_model *m, const float *params, const nnrt_vocab *v,
+                    const char *prompt, int64_t n_tokens, const nnrt_sampling *s, uint64_t seed,
+                    FILE *out, char **text, int recompute, nnrt_error *err) {
   static const nnrt_sampling greedy = {0};
   if (text) *text = NULL;
   if (!s) s = &greedy;
@@ -279,7 +303,8 @@ static int generate(const nnrt_model *m, const float *params, const nnrt_vocab *
   if (!v || (v->kind != NNRT_TOKENS_WORDS && v->kind != NNRT_TOKENS_CHARS) || !v->table)
     return nnrt__fail(err, "generation needs a vocabulary");
   if (!params && m->num_params > 0) return nnrt__fail(err, "model '%s': no parameters", m->name);
-  if (n_tokens < 0 || n_tokens > INT32_MAX) return nnrt__fail(err, "cannot generate %lld tokens", (long long)n_tokens);
+  if (n_tokens < 0 || n_tokens > INT32_MAX)
+    return nnrt__fail(err, "cannot generate %lld tokens", (long long)n_tokens);
   if (sampling_check(s, err)) return 1;
   int words = v->kind == NNRT_TOKENS_WORDS;
   engine e;
@@ -293,11 +318,14 @@ static int generate(const nnrt_model *m, const float *params, const nnrt_vocab *
   if (!prompt) prompt = "";
   int rc = nnrt_vocab_encode(v, prompt, strlen(prompt), &ids, &n_prompt, err);
   if (!rc && n_prompt == 0)
-    rc = nnrt__fail(err, words ? "the prompt has no words (punctuation is dropped, as in training): give at least "
-                                 "one word to start from"
-                               : "the prompt is empty: give at least one character to start from");
+    rc = nnrt__fail(
+        err,
+        words ? "the prompt has no words (punctuation is dropped, as in training): give at least "
+                "one word to start from"
+              : "the prompt is empty: give at least one character to start from");
   int32_t *all = NULL;
-  if (!rc && !(all = malloc((size_t)(n_prompt + n_tokens) * sizeof *all))) rc = nnrt__fail(err, "out of memory");
+  if (!rc && !(all = malloc((size_t)(n_prompt + n_tokens) * sizeof *all)))
+    rc = nnrt__fail(err, "out of memory");
   nnrt__buf b = {0};
   sink sk = {out, text ? &b : NULL};
   char *prompt_text = NULL;
@@ -343,8 +371,8 @@ int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v,
   return generate(m, params, v, prompt, n_tokens, s, seed, out, text, 0, err);
 }
 
-int nnrt_generate_recompute(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
-                            int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text,
-                            nnrt_error *err) {
+int nnrt_generate_recompute(const nnrt_model *m, const float *params, const nnrt_vocab *v,
+                            const char *prompt, int64_t n_tokens, const nnrt_sampling *s,
+                            uint64_t seed, FILE *out, char **text, nnrt_error *err) {
   return generate(m, params, v, prompt, n_tokens, s, seed, out, text, 1, err);
 }

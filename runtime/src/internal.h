@@ -58,13 +58,13 @@ enum { NNRT__J_NULL, NNRT__J_BOOL, NNRT__J_NUM, NNRT__J_STR, NNRT__J_ARR, NNRT__
 
 typedef struct nnrt__json {
   int type;
-  int is_int;        /* number written without fraction or exponent */
+  int is_int; /* number written without fraction or exponent */
   int64_t i;
   double num;
-  char *str;         /* string value */
-  int n;             /* array/object children */
+  char *str; /* string value */
+  int n;     /* array/object children */
   struct nnrt__json *kids;
-  char **keys;       /* object keys */
+  char **keys; /* object keys */
 } nnrt__json;
 
 /* Parses exactly len bytes (trailing whitespace allowed); on error returns

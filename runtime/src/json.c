@@ -35,10 +35,14 @@ static int hex4(parser *p, unsigned *out) {
   for (int i = 0; i < 4; i++) {
     char c = p->s[p->pos++];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-    else return perr(p, "bad \\u escape");
+    if (c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return perr(p, "bad \\u escape");
   }
   *out = v;
   return 0;
@@ -47,14 +51,24 @@ static int hex4(parser *p, unsigned *out) {
 static void put_utf8(nnrt__buf *b, unsigned cp) {
   char u[4];
   size_t n;
-  if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-  else if (cp < 0x800) { u[0] = (char)(0xc0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3f)); n = 2; }
-  else if (cp < 0x10000) {
-    u[0] = (char)(0xe0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    u[2] = (char)(0x80 | (cp & 0x3f)); n = 3;
+  if (cp < 0x80) {
+    u[0] = (char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    u[0] = (char)(0xc0 | (cp >> 6));
+    u[1] = (char)(0x80 | (cp & 0x3f));
+    n = 2;
+  } else if (cp < 0x10000) {
+    u[0] = (char)(0xe0 | (cp >> 12));
+    u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    u[2] = (char)(0x80 | (cp & 0x3f));
+    n = 3;
   } else {
-    u[0] = (char)(0xf0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f)); n = 4;
+    u[0] = (char)(0xf0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    u[3] = (char)(0x80 | (cp & 0x3f));
+    n = 4;
   }
   nnrt__buf_put(b, u, n);
 }
@@ -64,45 +78,93 @@ static int parse_string(parser *p, char **out) {
   nnrt__buf b = {0};
   p->pos++;
   for (;;) {
-    if (p->pos >= p->len) { free(b.p); return perr(p, "unterminated string"); }
+    if (p->pos >= p->len) {
+      free(b.p);
+      return perr(p, "unterminated string");
+    }
     unsigned char c = (unsigned char)p->s[p->pos++];
     if (c == '"') break;
-    if (c < 0x20) { free(b.p); p->pos--; return perr(p, "control character in string"); }
-    if (c != '\\') { nnrt__buf_put(&b, (const char *)&c, 1); continue; }
-    if (p->pos >= p->len) { free(b.p); return perr(p, "unterminated string"); }
+    if (c < 0x20) {
+      free(b.p);
+      p->pos--;
+      return perr(p, "control character in string");
+    }
+    if (c != '\\') {
+      nnrt__buf_put(&b, (const char *)&c, 1);
+      continue;
+    }
+    if (p->pos >= p->len) {
+      free(b.p);
+      return perr(p, "unterminated string");
+    }
     char e = p->s[p->pos++];
     switch (e) {
-    case '"': nnrt__buf_put(&b, "\"", 1); break;
-    case '\\': nnrt__buf_put(&b, "\\", 1); break;
-    case '/': nnrt__buf_put(&b, "/", 1); break;
-    case 'b': nnrt__buf_put(&b, "\b", 1); break;
-    case 'f': nnrt__buf_put(&b, "\f", 1); break;
-    case 'n': nnrt__buf_put(&b, "\n", 1); break;
-    case 'r': nnrt__buf_put(&b, "\r", 1); break;
-    case 't': nnrt__buf_put(&b, "\t", 1); break;
+    case '"':
+      nnrt__buf_put(&b, "\"", 1);
+      break;
+    case '\\':
+      nnrt__buf_put(&b, "\\", 1);
+      break;
+    case '/':
+      nnrt__buf_put(&b, "/", 1);
+      break;
+    case 'b':
+      nnrt__buf_put(&b, "\b", 1);
+      break;
+    case 'f':
+      nnrt__buf_put(&b, "\f", 1);
+      break;
+    case 'n':
+      nnrt__buf_put(&b, "\n", 1);
+      break;
+    case 'r':
+      nnrt__buf_put(&b, "\r", 1);
+      break;
+    case 't':
+      nnrt__buf_put(&b, "\t", 1);
+      break;
     case 'u': {
       unsigned cp;
-      if (hex4(p, &cp)) { free(b.p); return 1; }
+      if (hex4(p, &cp)) {
+        free(b.p);
+        return 1;
+      }
       if (cp >= 0xd800 && cp < 0xdc00 && p->len - p->pos >= 6 && p->s[p->pos] == '\\' &&
           p->s[p->pos + 1] == 'u') {
         size_t save = p->pos;
         unsigned lo;
         p->pos += 2;
-        if (hex4(p, &lo)) { free(b.p); return 1; }
-        if (lo >= 0xdc00 && lo < 0xe000) cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        else p->pos = save;
+        if (hex4(p, &lo)) {
+          free(b.p);
+          return 1;
+        }
+        if (lo >= 0xdc00 && lo < 0xe000)
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        else
+          p->pos = save;
       }
       /* half of a UTF-16 pair alone would be written as bytes that are not
        * UTF-8 (and hang a tokenizer that trusts them) */
-      if (cp >= 0xd800 && cp < 0xe000) { free(b.p); return perr(p, "\\u escape of an unpaired UTF-16 surrogate"); }
-      if (cp == 0) { free(b.p); return perr(p, "\\u0000 in string"); }
+      if (cp >= 0xd800 && cp < 0xe000) {
+        free(b.p);
+        return perr(p, "\\u escape of an unpaired UTF-16 surrogate");
+      }
+      if (cp == 0) {
+        free(b.p);
+        return perr(p, "\\u0000 in string");
+      }
       put_utf8(&b, cp);
       break;
     }
-    default: free(b.p); return perr(p, "bad escape");
+    default:
+      free(b.p);
+      return perr(p, "bad escape");
     }
   }
-  if (b.oom) { free(b.p); return nnrt__fail(p->err, "out of memory"); }
+  if (b.oom) {
+    free(b.p);
+    return nnrt__fail(p->err, "out of memory");
+  }
   *out = b.p ? b.p : nnrt__strdup("");
   return *out ? 0 : nnrt__fail(p->err, "out of memory");
 }
@@ -184,7 +246,10 @@ static int parse_container(parser *p, nnrt__json *out, int depth, int obj) {
       if (p->pos >= p->len || p->s[p->pos] != '"') return perr(p, "expected a key");
       if (parse_string(p, &key)) return 1;
       skip_ws(p);
-      if (p->pos >= p->len || p->s[p->pos] != ':') { free(key); return perr(p, "expected ':'"); }
+      if (p->pos >= p->len || p->s[p->pos] != ':') {
+        free(key);
+        return perr(p, "expected ':'");
+      }
       p->pos++;
     }
     if (add_kid(p, out, key)) return 1;
@@ -193,13 +258,17 @@ static int parse_container(parser *p, nnrt__json *out, int depth, int obj) {
     if (p->pos >= p->len) return perr(p, "unexpected end");
     char c = p->s[p->pos++];
     if (c == close) return 0;
-    if (c != ',') { p->pos--; return perr(p, obj ? "expected ',' or '}'" : "expected ',' or ']'"); }
+    if (c != ',') {
+      p->pos--;
+      return perr(p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
   }
 }
 
 static int parse_lit(parser *p, const char *lit) {
   size_t n = strlen(lit);
-  if (p->len - p->pos < n || memcmp(p->s + p->pos, lit, n) != 0) return perr(p, "unexpected character");
+  if (p->len - p->pos < n || memcmp(p->s + p->pos, lit, n) != 0)
+    return perr(p, "unexpected character");
   p->pos += n;
   return 0;
 }
@@ -211,12 +280,23 @@ static int parse_value(parser *p, nnrt__json *out, int depth) {
   if (p->pos >= p->len) return perr(p, "unexpected end");
   char c = p->s[p->pos];
   switch (c) {
-  case '{': return parse_container(p, out, depth, 1);
-  case '[': return parse_container(p, out, depth, 0);
-  case '"': out->type = NNRT__J_STR; return parse_string(p, &out->str);
-  case 't': out->type = NNRT__J_BOOL; out->i = 1; return parse_lit(p, "true");
-  case 'f': out->type = NNRT__J_BOOL; return parse_lit(p, "false");
-  case 'n': out->type = NNRT__J_NULL; return parse_lit(p, "null");
+  case '{':
+    return parse_container(p, out, depth, 1);
+  case '[':
+    return parse_container(p, out, depth, 0);
+  case '"':
+    out->type = NNRT__J_STR;
+    return parse_string(p, &out->str);
+  case 't':
+    out->type = NNRT__J_BOOL;
+    out->i = 1;
+    return parse_lit(p, "true");
+  case 'f':
+    out->type = NNRT__J_BOOL;
+    return parse_lit(p, "false");
+  case 'n':
+    out->type = NNRT__J_NULL;
+    return parse_lit(p, "null");
   default:
     if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p, out);
     return perr(p, "unexpected character");
@@ -266,7 +346,10 @@ char *nnrt_json_encode_floats(const float *v, int64_t n) {
     nnrt__buf_json_number(&b, v[i], 1);
   }
   nnrt__buf_puts(&b, "]");
-  if (b.oom) { free(b.p); return NULL; }
+  if (b.oom) {
+    free(b.p);
+    return NULL;
+  }
   return b.p;
 }
 
@@ -278,7 +361,10 @@ char *nnrt_json_encode_strings(const char *const *s, int n) {
     nnrt__buf_json_string(&b, s[i]);
   }
   nnrt__buf_puts(&b, "]");
-  if (b.oom) { free(b.p); return NULL; }
+  if (b.oom) {
+    free(b.p);
+    return NULL;
+  }
   return b.p;
 }
 
@@ -288,9 +374,15 @@ int nnrt_json_decode_floats(const char *json, float **out, int64_t *n, nnrt_erro
   *n = 0;
   if (!json) return nnrt__fail(err, "no value");
   if (nnrt__json_parse(json, strlen(json), &j, err)) return 1;
-  if (j.type != NNRT__J_ARR) { nnrt__json_free(&j); return nnrt__fail(err, "expected a list of numbers"); }
+  if (j.type != NNRT__J_ARR) {
+    nnrt__json_free(&j);
+    return nnrt__fail(err, "expected a list of numbers");
+  }
   float *v = malloc((size_t)(j.n ? j.n : 1) * sizeof *v);
-  if (!v) { nnrt__json_free(&j); return nnrt__fail(err, "out of memory"); }
+  if (!v) {
+    nnrt__json_free(&j);
+    return nnrt__fail(err, "out of memory");
+  }
   for (int i = 0; i < j.n; i++) {
     if (j.kids[i].type != NNRT__J_NUM) {
       free(v);
@@ -303,7 +395,8 @@ int nnrt_json_decode_floats(const char *json, float **out, int64_t *n, nnrt_erro
     if (!(fabs(d) < 0x1.ffffffp+127)) { /* FLT_MAX + half an ulp: rounds to inf */
       free(v);
       nnrt__json_free(&j);
-      return nnrt__fail(err, "expected a list of numbers, item %d (%g) is out of the float32 range", i, d);
+      return nnrt__fail(err, "expected a list of numbers, item %d (%g) is out of the float32 range",
+                        i, d);
     }
     v[i] = (float)d;
   }
@@ -325,9 +418,15 @@ int nnrt_json_decode_strings(const char *json, char ***out, int *n, nnrt_error *
   *n = 0;
   if (!json) return nnrt__fail(err, "no value");
   if (nnrt__json_parse(json, strlen(json), &j, err)) return 1;
-  if (j.type != NNRT__J_ARR) { nnrt__json_free(&j); return nnrt__fail(err, "expected a list of strings"); }
+  if (j.type != NNRT__J_ARR) {
+    nnrt__json_free(&j);
+    return nnrt__fail(err, "expected a list of strings");
+  }
   char **v = calloc((size_t)(j.n ? j.n : 1), sizeof *v);
-  if (!v) { nnrt__json_free(&j); return nnrt__fail(err, "out of memory"); }
+  if (!v) {
+    nnrt__json_free(&j);
+    return nnrt__fail(err, "out of memory");
+  }
   for (int i = 0; i < j.n; i++) {
     if (j.kids[i].type != NNRT__J_STR) {
       nnrt_free_strings(v, i);
@@ -355,7 +454,10 @@ int nnrt_write_metrics_json(const char *path, const char *model, int n, const ch
     nnrt__buf_json_number(&b, values[i], 0);
   }
   nnrt__buf_puts(&b, "}\n");
-  if (b.oom) { free(b.p); return nnrt__fail(err, "out of memory"); }
+  if (b.oom) {
+    free(b.p);
+    return nnrt__fail(err, "out of memory");
+  }
   int rc = nnrt_write_file_atomic(path, b.p, b.len, err);
   free(b.p);
   return rc;

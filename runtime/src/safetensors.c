@@ -54,8 +54,8 @@ void nnrt_metadata_free(nnrt_metadata *md) {
   memset(md, 0, sizeof *md);
 }
 
-static void put_tensor_entry(nnrt__buf *b, const char *name, const int64_t *shape, int rank, int64_t begin,
-                             int64_t end) {
+static void put_tensor_entry(nnrt__buf *b, const char *name, const int64_t *shape, int rank,
+                             int64_t begin, int64_t end) {
   nnrt__buf_puts(b, ",");
   nnrt__buf_json_string(b, name);
   nnrt__buf_puts(b, ":{\"dtype\":\"F32\",\"shape\":[");
@@ -63,8 +63,8 @@ static void put_tensor_entry(nnrt__buf *b, const char *name, const int64_t *shap
   nnrt__buf_printf(b, "],\"data_offsets\":[%lld,%lld]}", (long long)begin, (long long)end);
 }
 
-int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *params, const float *opt_state,
-                         const nnrt_metadata *md, nnrt_error *err) {
+int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *params,
+                         const float *opt_state, const nnrt_metadata *md, nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   nnrt__buf h = {0};
   nnrt__buf_puts(&h, "{\"__metadata__\":{\"" NNRT_META_MODEL "\":");
@@ -85,7 +85,9 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *par
     at += 4 * t->size;
   }
   int with_opt = opt_state && m->opt_state_size > 0;
-  if (with_opt) put_tensor_entry(&h, NNRT_OPT_STATE_TENSOR, &m->opt_state_size, 1, at, at + 4 * m->opt_state_size);
+  if (with_opt)
+    put_tensor_entry(&h, NNRT_OPT_STATE_TENSOR, &m->opt_state_size, 1, at,
+                     at + 4 * m->opt_state_size);
   nnrt__buf_puts(&h, "}");
   /* Pad with spaces so the data starts 8-byte aligned (the spec allows it,
    * and it lets readers map the tensors in place). */
@@ -115,9 +117,12 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *par
 }
 
 static int dtype_bytes(const char *d) {
-  static const struct { const char *name; int bytes; } k[] = {
-      {"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4}, {"I16", 2}, {"I8", 1},
-      {"U64", 8}, {"U32", 4}, {"U16", 2}, {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+  static const struct {
+    const char *name;
+    int bytes;
+  } k[] = {{"F64", 8}, {"F32", 4}, {"F16", 2},  {"BF16", 2},    {"I64", 8},
+           {"I32", 4}, {"I16", 2}, {"I8", 1},   {"U64", 8},     {"U32", 4},
+           {"U16", 2}, {"U8", 1},  {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
   for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
     if (strcmp(d, k[i].name) == 0) return k[i].bytes;
   return 0;
@@ -138,13 +143,14 @@ static void format_shape(char *out, size_t size, const int64_t *shape, int rank)
   if (used < size) snprintf(out + used, size - used, "]");
 }
 
-static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size, entry *e, nnrt_error *err) {
+static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size, entry *e,
+                       nnrt_error *err) {
   memset(e, 0, sizeof *e);
   e->name = key;
   const nnrt__json *dt = nnrt__json_get(v, "dtype"), *sh = nnrt__json_get(v, "shape"),
                    *off = nnrt__json_get(v, "data_offsets");
-  if (!dt || dt->type != NNRT__J_STR || !sh || sh->type != NNRT__J_ARR || !off || off->type != NNRT__J_ARR ||
-      off->n != 2)
+  if (!dt || dt->type != NNRT__J_STR || !sh || sh->type != NNRT__J_ARR || !off ||
+      off->type != NNRT__J_ARR || off->n != 2)
     return nnrt__fail(err, "tensor '%s' lacks dtype, shape or data_offsets", key);
   e->dtype = dt->str;
   if (sh->n > NNRT_MAX_RANK) return nnrt__fail(err, "tensor '%s' has rank %d", key, sh->n);
@@ -152,7 +158,8 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
   for (int d = 0; d < sh->n; d++) {
     const nnrt__json *x = &sh->kids[d];
     if (x->type != NNRT__J_NUM || !x->is_int || x->i < 0)
-      return nnrt__fail(err, "tensor '%s' has a bad shape: dimension %d is not a non-negative integer", key, d);
+      return nnrt__fail(
+          err, "tensor '%s' has a bad shape: dimension %d is not a non-negative integer", key, d);
     e->shape[d] = x->i;
   }
   /* The element count, checked before each product: [2^40, 2^40] used to
@@ -166,7 +173,9 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
     if (x > max_count / count) {
       char shape[160];
       format_shape(shape, sizeof shape, e->shape, e->rank);
-      return nnrt__fail(err, "tensor '%s' has shape %s, which is too large (more than 2^50 elements)", key, shape);
+      return nnrt__fail(err,
+                        "tensor '%s' has shape %s, which is too large (more than 2^50 elements)",
+                        key, shape);
     }
     count *= x;
   }
@@ -176,12 +185,15 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
   e->begin = off->kids[0].i;
   e->end = off->kids[1].i;
   if (e->begin > e->end || (uint64_t)e->end > data_size)
-    return nnrt__fail(err, "tensor '%s' has data_offsets [%lld, %lld] outside the %llu data bytes (truncated file?)",
-                      key, (long long)e->begin, (long long)e->end, (unsigned long long)data_size);
+    return nnrt__fail(
+        err,
+        "tensor '%s' has data_offsets [%lld, %lld] outside the %llu data bytes (truncated file?)",
+        key, (long long)e->begin, (long long)e->end, (unsigned long long)data_size);
   int bytes = dtype_bytes(e->dtype);
   if (bytes && (uint64_t)(e->end - e->begin) != count * (uint64_t)bytes)
     return nnrt__fail(err, "tensor '%s' has %lld data bytes, its shape and dtype need %llu", key,
-                      (long long)(e->end - e->begin), (unsigned long long)(count * (uint64_t)bytes));
+                      (long long)(e->end - e->begin),
+                      (unsigned long long)(count * (uint64_t)bytes));
   return 0;
 }
 
@@ -190,18 +202,26 @@ static int check_entry(const char *key, const nnrt__json *v, uint64_t data_size,
 static int not_a_file(FILE *f, const char *path, nnrt_error *err) {
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || S_ISREG(st.st_mode)) return 0;
-  return nnrt__fail(err, "checkpoint '%s' is %s; expected a safetensors file (written by nnc train --save)", path,
-                    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+  return nnrt__fail(
+      err, "checkpoint '%s' is %s; expected a safetensors file (written by nnc train --save)", path,
+      S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
 }
 
 /* NaN or Inf weights predict nan and train to nan: such a checkpoint comes
  * from a run that diverged, and is refused rather than used. */
-static int check_finite(const float *v, int64_t n, const char *what, const char *path, nnrt_error *err) {
+static int check_finite(const float *v, int64_t n, const char *what, const char *path,
+                        nnrt_error *err) {
   for (int64_t i = 0; i < n; i++)
     if (!isfinite(v[i]))
-      return nnrt__fail(err, "checkpoint '%s': %s has a non-finite value (%s at index %lld); expected finite "
-                        "values (was it saved by a run that diverged?)", path, what,
-                        isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf", (long long)i);
+      return nnrt__fail(
+          err,
+          "checkpoint '%s': %s has a non-finite value (%s at index %lld); expected finite "
+          "values (was it saved by a run that diverged?)",
+          path, what,
+          isnan(v[i]) ? "nan"
+          : v[i] > 0  ? "inf"
+                      : "-inf",
+          (long long)i);
   return 0;
 }
 
@@ -222,28 +242,34 @@ typedef struct {
 /* The 8-byte length, the JSON header and what the data bytes after it are. */
 static int read_header(reader *r, nnrt_error *err) {
   const char *path = r->path;
-  if (fseek(r->f, 0, SEEK_END) != 0) return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+  if (fseek(r->f, 0, SEEK_END) != 0)
+    return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
   long file_size = ftell(r->f);
   rewind(r->f);
   unsigned char len8[8];
   if (file_size < 8 || fread(len8, 1, 8, r->f) != 8)
-    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (only %ld bytes)", path, file_size);
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (only %ld bytes)", path,
+                      file_size);
   uint64_t hlen = 0;
   for (int i = 0; i < 8; i++) hlen |= (uint64_t)len8[i] << (8 * i);
   if (hlen > MAX_HEADER || hlen > (uint64_t)file_size - 8 || hlen < 2)
-    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header length %llu, file size %ld)", path,
-                      (unsigned long long)hlen, file_size);
+    return nnrt__fail(
+        err, "checkpoint '%s' is not a safetensors file (header length %llu, file size %ld)", path,
+        (unsigned long long)hlen, file_size);
   r->hlen = hlen;
   r->header = malloc(hlen);
   if (!r->header) return nnrt__fail(err, "out of memory");
-  if (fread(r->header, 1, hlen, r->f) != hlen) return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
-  if (r->header[0] != '{') return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (no JSON header)", path);
+  if (fread(r->header, 1, hlen, r->f) != hlen)
+    return nnrt__fail(err, "cannot read '%s': %s", path, strerror(errno));
+  if (r->header[0] != '{')
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (no JSON header)", path);
   if (nnrt__json_parse(r->header, hlen, &r->j, err)) {
     nnrt__prefix(err, "checkpoint '%s' is not a safetensors file", path);
     return 1;
   }
   if (r->j.type != NNRT__J_OBJ)
-    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header is not an object)", path);
+    return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (header is not an object)",
+                      path);
   r->data_size = (uint64_t)file_size - 8 - hlen;
   return 0;
 }
@@ -254,16 +280,20 @@ static int read_metadata(reader *r, const nnrt_model *m, int partial, nnrt_error
   const nnrt__json *meta = nnrt__json_get(&r->j, "__metadata__");
   if (meta) {
     if (meta->type != NNRT__J_OBJ)
-      return nnrt__fail(err, "checkpoint '%s' is not a safetensors file (__metadata__ is not an object)", path);
+      return nnrt__fail(
+          err, "checkpoint '%s' is not a safetensors file (__metadata__ is not an object)", path);
     for (int i = 0; i < meta->n; i++) {
       if (meta->kids[i].type != NNRT__J_STR)
-        return nnrt__fail(err, "checkpoint '%s': metadata '%s' is not a string", path, meta->keys[i]);
-      if (nnrt_metadata_set(&r->got, meta->keys[i], meta->kids[i].str)) return nnrt__fail(err, "out of memory");
+        return nnrt__fail(err, "checkpoint '%s': metadata '%s' is not a string", path,
+                          meta->keys[i]);
+      if (nnrt_metadata_set(&r->got, meta->keys[i], meta->kids[i].str))
+        return nnrt__fail(err, "out of memory");
     }
   }
   const char *model_name = nnrt_metadata_get(&r->got, NNRT_META_MODEL);
   if (!partial && model_name && strcmp(model_name, m->name) != 0)
-    return nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name, m->name);
+    return nnrt__fail(err, "checkpoint '%s' is for model '%s', not '%s'", path, model_name,
+                      m->name);
   return 0;
 }
 
@@ -292,30 +322,32 @@ static int read_entries(reader *r, const nnrt_model *m, int partial, int *unused
       continue;
     }
     if (!known)
-      return nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have", path, e->name,
-                        m->name);
+      return nnrt__fail(err, "checkpoint '%s' has a tensor '%s' that model '%s' does not have",
+                        path, e->name, m->name);
   }
   return 0;
 }
 
 /* Parameter ti from entry e into new_params, after checking its dtype and
  * shape against the model's. */
-static int read_param(reader *r, const nnrt_tensor_info *ti, const entry *e, float *new_params, int partial,
-                      nnrt_error *err) {
+static int read_param(reader *r, const nnrt_tensor_info *ti, const entry *e, float *new_params,
+                      int partial, nnrt_error *err) {
   const char *path = r->path;
   if (strcmp(e->dtype, "F32") != 0)
-    return nnrt__fail(err, "checkpoint '%s': '%s' has dtype %s in the checkpoint, the model expects F32", path,
-                      ti->name, e->dtype);
+    return nnrt__fail(err,
+                      "checkpoint '%s': '%s' has dtype %s in the checkpoint, the model expects F32",
+                      path, ti->name, e->dtype);
   int same = e->rank == ti->rank;
   for (int d = 0; same && d < ti->rank; d++) same = e->shape[d] == ti->shape[d];
   if (!same) {
     char have[160], want[160];
     format_shape(have, sizeof have, e->shape, e->rank);
     format_shape(want, sizeof want, ti->shape, ti->rank);
-    return nnrt__fail(err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s%s", path,
-                      ti->name, have, want,
-                      partial ? " (parameters are loaded by name: give this one another name, or the same shape)"
-                              : "");
+    return nnrt__fail(
+        err, "checkpoint '%s': '%s' has shape %s in the checkpoint, the model expects %s%s", path,
+        ti->name, have, want,
+        partial ? " (parameters are loaded by name: give this one another name, or the same shape)"
+                : "");
   }
   if (fseek(r->f, (long)(8 + r->hlen + (uint64_t)e->begin), SEEK_SET) != 0 ||
       fread(new_params + ti->offset, 4, (size_t)ti->size, r->f) != (size_t)ti->size)
@@ -347,7 +379,8 @@ static int read_params(reader *r, const nnrt_model *m, float *new_params, int pa
  * *new_opt is left NULL otherwise. */
 static int read_opt_state(reader *r, const nnrt_model *m, float **new_opt, nnrt_error *err) {
   const entry *opt = r->opt;
-  if (!opt || strcmp(opt->dtype, "F32") != 0 || opt->end - opt->begin != 4 * m->opt_state_size) return 0;
+  if (!opt || strcmp(opt->dtype, "F32") != 0 || opt->end - opt->begin != 4 * m->opt_state_size)
+    return 0;
   *new_opt = malloc((size_t)m->opt_state_size * sizeof(float));
   if (!*new_opt) return nnrt__fail(err, "out of memory");
   if (fseek(r->f, (long)(8 + r->hlen + (uint64_t)opt->begin), SEEK_SET) != 0 ||
@@ -359,8 +392,9 @@ static int read_opt_state(reader *r, const nnrt_model *m, float **new_opt, nnrt_
 /* The one reader of checkpoints. partial (nnrt_checkpoint_load_matching):
  * any model's checkpoint, parameters taken by name where they exist
  * (loaded[t] says which), other tensors skipped (*unused counts them). */
-static int load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
-                nnrt_metadata *md, int partial, int *loaded, int *unused, nnrt_error *err) {
+static int load(const char *path, const nnrt_model *m, float *params, float *opt_state,
+                int *opt_restored, nnrt_metadata *md, int partial, int *loaded, int *unused,
+                nnrt_error *err) {
   if (opt_restored) *opt_restored = 0;
   if (unused) *unused = 0;
   if (nnrt_model_check(m, err)) return 1;
@@ -376,7 +410,8 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
   r.path = path;
   r.f = f;
   float *new_params = NULL, *new_opt = NULL;
-  if (read_header(&r, err) || read_metadata(&r, m, partial, err) || read_entries(&r, m, partial, unused, err))
+  if (read_header(&r, err) || read_metadata(&r, m, partial, err) ||
+      read_entries(&r, m, partial, unused, err))
     goto done;
   new_params = malloc((size_t)(m->num_params ? m->num_params : 1) * sizeof(float));
   if (!new_params) {
@@ -390,8 +425,10 @@ static int load(const char *path, const nnrt_model *m, float *params, float *opt
   /* Everything checked and read: only now touch the caller's buffers. */
   memcpy(params, new_params, (size_t)m->num_params * sizeof(float));
   if (opt_state && m->opt_state_size > 0) {
-    if (new_opt) memcpy(opt_state, new_opt, (size_t)m->opt_state_size * sizeof(float));
-    else memset(opt_state, 0, (size_t)m->opt_state_size * sizeof(float));
+    if (new_opt)
+      memcpy(opt_state, new_opt, (size_t)m->opt_state_size * sizeof(float));
+    else
+      memset(opt_state, 0, (size_t)m->opt_state_size * sizeof(float));
   }
   if (opt_restored) *opt_restored = new_opt != NULL;
   if (md) {
@@ -411,13 +448,13 @@ done:
   return rc;
 }
 
-int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state, int *opt_restored,
-                         nnrt_metadata *md, nnrt_error *err) {
+int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state,
+                         int *opt_restored, nnrt_metadata *md, nnrt_error *err) {
   return load(path, m, params, opt_state, opt_restored, md, 0, NULL, NULL, err);
 }
 
-int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m, float *params, int *loaded, int *unused,
-                                  nnrt_metadata *md, nnrt_error *err) {
+int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m, float *params, int *loaded,
+                                  int *unused, nnrt_metadata *md, nnrt_error *err) {
   for (int t = 0; t < m->num_tensors; t++) loaded[t] = 0;
   return load(path, m, params, NULL, NULL, md, 1, loaded, unused, err);
 }

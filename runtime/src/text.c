@@ -32,12 +32,18 @@ static const char *utf8_decode(const char *s, size_t len, size_t *pos, uint32_t 
   }
   int n;
   uint32_t v, min;
-  if (c >= 0xc2 && c <= 0xdf) n = 2, v = c & 0x1f, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef) n = 3, v = c & 0x0f, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4, v = c & 0x07, min = 0x10000;
-  else if (c <= 0xbf) return "a continuation byte without a lead byte";
-  else if (c <= 0xc1) return "overlong encoding";
-  else return "this byte never occurs in UTF-8";
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2, v = c & 0x1f, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    n = 3, v = c & 0x0f, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    n = 4, v = c & 0x07, min = 0x10000;
+  else if (c <= 0xbf)
+    return "a continuation byte without a lead byte";
+  else if (c <= 0xc1)
+    return "overlong encoding";
+  else
+    return "this byte never occurs in UTF-8";
   for (int i = 1; i < n; i++) {
     if ((size_t)i >= left) return "sequence cut short by the end of the text";
     if ((u[i] & 0xc0) != 0x80) return "sequence cut short";
@@ -80,7 +86,8 @@ int nnrt_utf8_check(const char *name, const char *s, size_t len, nnrt_error *err
   while (pos < len) {
     unsigned char c = (unsigned char)s[pos];
     const char *why = NULL;
-    if (c == 0) why = "NUL byte (not a text file?)";
+    if (c == 0)
+      why = "NUL byte (not a text file?)";
     else if (c < 0x80) {
       if (c == '\n') line++;
       pos++;
@@ -90,7 +97,9 @@ int nnrt_utf8_check(const char *name, const char *s, size_t len, nnrt_error *err
       why = utf8_decode(s, len, &pos, &cp);
     }
     if (!why) continue;
-    if (name) return nnrt__fail(err, "%s:%d: invalid UTF-8 at byte %zu (0x%02x): %s", name, line, pos, c, why);
+    if (name)
+      return nnrt__fail(err, "%s:%d: invalid UTF-8 at byte %zu (0x%02x): %s", name, line, pos, c,
+                        why);
     return nnrt__fail(err, "invalid UTF-8 at line %d, byte %zu (0x%02x): %s", line, pos, c, why);
   }
   return 0;
@@ -143,8 +152,9 @@ int nnrt_text_load(const char *path, char **text, size_t *len, nnrt_error *err) 
 static const char KERAS_FILTERS[] = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 
 static int is_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+         c == 0x205f || c == 0x3000;
 }
 
 /* Lower case for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
@@ -173,9 +183,12 @@ static char *normalize_words(const char *text, size_t len, size_t *out_len) {
   size_t pos = 0, n = 0;
   while (pos < len) {
     uint32_t c;
-    if (nnrt__utf8_next(text, len, &pos, &c)) out[n++] = text[pos - 1]; /* not UTF-8: as it is */
-    else if (is_space(c) || (c < 0x80 && strchr(KERAS_FILTERS, (int)c))) out[n++] = ' ';
-    else n += put_utf8(out + n, to_lower(c));
+    if (nnrt__utf8_next(text, len, &pos, &c))
+      out[n++] = text[pos - 1]; /* not UTF-8: as it is */
+    else if (is_space(c) || (c < 0x80 && strchr(KERAS_FILTERS, (int)c)))
+      out[n++] = ' ';
+    else
+      n += put_utf8(out + n, to_lower(c));
   }
   out[n] = 0;
   *out_len = n;
@@ -199,8 +212,10 @@ char *nnrt__lower(const char *s, size_t len, size_t *out_len) {
   size_t pos = 0, n = 0;
   while (pos < len) {
     uint32_t c;
-    if (nnrt__utf8_next(s, len, &pos, &c)) out[n++] = s[pos - 1]; /* not UTF-8: as it is */
-    else n += put_utf8(out + n, to_lower(c));
+    if (nnrt__utf8_next(s, len, &pos, &c))
+      out[n++] = s[pos - 1]; /* not UTF-8: as it is */
+    else
+      n += put_utf8(out + n, to_lower(c));
   }
   out[n] = 0;
   *out_len = n;
@@ -210,7 +225,8 @@ char *nnrt__lower(const char *s, size_t len, size_t *out_len) {
 /* Python's \w for ASCII; every other non-space code point counts as a word
  * character, so accented words stay whole. */
 static int is_word_char(uint32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  if (c < 0x80)
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
   return !is_space(c);
 }
 
@@ -255,7 +271,8 @@ static uint64_t hash_bytes(const char *s, size_t n) {
   return h;
 }
 
-static int32_t table_find(const int32_t *table, uint32_t tsize, char *const *keys, const char *s, size_t n) {
+static int32_t table_find(const int32_t *table, uint32_t tsize, char *const *keys, const char *s,
+                          size_t n) {
   if (tsize == 0) return -1;
   uint32_t mask = tsize - 1, i = (uint32_t)hash_bytes(s, n) & mask;
   for (;;) {
@@ -364,7 +381,9 @@ static int by_code_point(const void *a, const void *b) {
   return strcmp(((const rank *)a)->key, ((const rank *)b)->key);
 }
 
-static int kind_ok(int kind) { return kind == NNRT_TOKENS_CHARS || kind == NNRT_TOKENS_WORDS || kind == NNRT_TOKENS_BABI; }
+static int kind_ok(int kind) {
+  return kind == NNRT_TOKENS_CHARS || kind == NNRT_TOKENS_WORDS || kind == NNRT_TOKENS_BABI;
+}
 
 static const char *kind_name(int kind) {
   return kind == NNRT_TOKENS_WORDS ? "words" : kind == NNRT_TOKENS_CHARS ? "chars" : "babi";
@@ -382,7 +401,8 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
     if (!norm) return nnrt__fail(err, "out of memory");
     size_t pos = 0, wl;
     const char *w;
-    while (!oom && (wl = next_word(norm, n, &pos, &w)) > 0) oom = nnrt__strset_add(&set, w, wl, NULL);
+    while (!oom && (wl = next_word(norm, n, &pos, &w)) > 0)
+      oom = nnrt__strset_add(&set, w, wl, NULL);
     free(norm);
   } else if (kind == NNRT_TOKENS_BABI) {
     size_t n;
@@ -390,7 +410,8 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
     if (!low) return nnrt__fail(err, "out of memory");
     size_t pos = 0, tl;
     const char *t;
-    while (!oom && (tl = nnrt__babi_next(low, n, &pos, &t)) > 0) oom = nnrt__strset_add(&set, t, tl, NULL);
+    while (!oom && (tl = nnrt__babi_next(low, n, &pos, &t)) > 0)
+      oom = nnrt__strset_add(&set, t, tl, NULL);
     free(low);
   } else {
     size_t pos = 0;
@@ -407,7 +428,8 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
   }
   if (set.n == 0) {
     nnrt__strset_free(&set);
-    return nnrt__fail(err, kind == NNRT_TOKENS_CHARS ? "the text is empty" : "the text has no words");
+    return nnrt__fail(err,
+                      kind == NNRT_TOKENS_CHARS ? "the text is empty" : "the text has no words");
   }
   int32_t first = kind == NNRT_TOKENS_CHARS ? 0 : 1;
   rank *order = malloc((size_t)set.n * sizeof *order);
@@ -441,7 +463,8 @@ int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt
  * control character. */
 static void put_token(nnrt__buf *b, const char *t) {
   unsigned char c = (unsigned char)t[0];
-  if (c < 0x20 || c == 0x7f) nnrt__buf_printf(b, "U+%04X", c);
+  if (c < 0x20 || c == 0x7f)
+    nnrt__buf_printf(b, "U+%04X", c);
   else {
     nnrt__buf_puts(b, "'");
     nnrt__buf_puts(b, t);
@@ -459,10 +482,13 @@ static int unknown_error(const strset *unknown, int kind, nnrt_error *err) {
   }
   if (shown < unknown->n) nnrt__buf_printf(&b, " and %d more", unknown->n - shown);
   nnrt__buf_puts(&b, unknown->n == 1 ? " is not in the vocabulary" : " are not in the vocabulary");
-  nnrt__buf_puts(&b, kind == NNRT_TOKENS_BABI ? " (the model knows only the words of its training stories)"
-                                               : " (did you train on this corpus?)");
-  if (b.oom) nnrt__fail(err, "tokens are not in the vocabulary");
-  else nnrt__fail(err, "%s", b.p);
+  nnrt__buf_puts(&b, kind == NNRT_TOKENS_BABI
+                         ? " (the model knows only the words of its training stories)"
+                         : " (did you train on this corpus?)");
+  if (b.oom)
+    nnrt__fail(err, "tokens are not in the vocabulary");
+  else
+    nnrt__fail(err, "%s", b.p);
   free(b.p);
   return 1;
 }
@@ -486,8 +512,10 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
     const char *w;
     while (!oom && (wl = next_word(norm, nn, &pos, &w)) > 0) {
       int32_t id = nnrt_vocab_id(v, w, wl);
-      if (id >= 0) out[k++] = id;
-      else oom = nnrt__strset_add(&unknown, w, wl, NULL);
+      if (id >= 0)
+        out[k++] = id;
+      else
+        oom = nnrt__strset_add(&unknown, w, wl, NULL);
     }
     free(norm);
   } else if (v->kind == NNRT_TOKENS_BABI) {
@@ -498,8 +526,10 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
     const char *t;
     while (!oom && (tl = nnrt__babi_next(low, nn, &pos, &t)) > 0) {
       int32_t id = nnrt_vocab_id(v, t, tl);
-      if (id >= 0) out[k++] = id;
-      else oom = nnrt__strset_add(&unknown, t, tl, NULL);
+      if (id >= 0)
+        out[k++] = id;
+      else
+        oom = nnrt__strset_add(&unknown, t, tl, NULL);
     }
     free(low);
   } else {
@@ -509,13 +539,17 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
       uint32_t c;
       nnrt__utf8_next(text, len, &pos, &c);
       int32_t id = nnrt_vocab_id(v, text + start, pos - start);
-      if (id >= 0) out[k++] = id;
-      else oom = nnrt__strset_add(&unknown, text + start, pos - start, NULL);
+      if (id >= 0)
+        out[k++] = id;
+      else
+        oom = nnrt__strset_add(&unknown, text + start, pos - start, NULL);
     }
   }
   int rc = 0;
-  if (oom) rc = nnrt__fail(err, "out of memory");
-  else if (unknown.n) rc = unknown_error(&unknown, v->kind, err);
+  if (oom)
+    rc = nnrt__fail(err, "out of memory");
+  else if (unknown.n)
+    rc = unknown_error(&unknown, v->kind, err);
   nnrt__strset_free(&unknown);
   if (rc) {
     free(out);
@@ -526,7 +560,8 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
   return 0;
 }
 
-int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n, char **text, nnrt_error *err) {
+int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n, char **text,
+                      nnrt_error *err) {
   *text = NULL;
   if (!kind_ok(v->kind)) return nnrt__fail(err, "empty vocabulary");
   nnrt__buf b = {0};
@@ -535,8 +570,10 @@ int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n, char *
     int32_t id = ids[i];
     if (id < 0 || id >= v->size || (v->kind != NNRT_TOKENS_CHARS && id == 0)) {
       free(b.p);
-      if (id == 0) return nnrt__fail(err, "token %lld: id 0 is reserved in a word vocabulary", (long long)i);
-      return nnrt__fail(err, "token %lld: id %d is outside the vocabulary (%d ids)", (long long)i, id, v->size);
+      if (id == 0)
+        return nnrt__fail(err, "token %lld: id 0 is reserved in a word vocabulary", (long long)i);
+      return nnrt__fail(err, "token %lld: id %d is outside the vocabulary (%d ids)", (long long)i,
+                        id, v->size);
     }
     if (i && v->kind != NNRT_TOKENS_CHARS) nnrt__buf_put(&b, " ", 1);
     nnrt__buf_puts(&b, v->tokens[id]);
@@ -566,13 +603,15 @@ int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md, nnrt_error 
   const char *kind_s = nnrt_metadata_get(md, NNRT_META_TOKENS);
   const char *json = nnrt_metadata_get(md, NNRT_META_VOCAB);
   if (!json || !kind_s)
-    return nnrt__fail(err, "no vocabulary in the metadata (needs '%s' and '%s'; was the model trained on text?)",
-                      NNRT_META_VOCAB, NNRT_META_TOKENS);
+    return nnrt__fail(
+        err, "no vocabulary in the metadata (needs '%s' and '%s'; was the model trained on text?)",
+        NNRT_META_VOCAB, NNRT_META_TOKENS);
   int kind = 0;
   for (int k = NNRT_TOKENS_CHARS; k <= NNRT_TOKENS_BABI; k++)
     if (strcmp(kind_s, kind_name(k)) == 0) kind = k;
   if (!kind)
-    return nnrt__fail(err, "metadata '%s' is '%s', expected 'words', 'chars' or 'babi'", NNRT_META_TOKENS, kind_s);
+    return nnrt__fail(err, "metadata '%s' is '%s', expected 'words', 'chars' or 'babi'",
+                      NNRT_META_TOKENS, kind_s);
   char **tokens;
   int n;
   if (nnrt_json_decode_strings(json, &tokens, &n, err)) {
@@ -609,16 +648,21 @@ int nnrt_vocab_from_tokens(nnrt_vocab *v, int kind, char **tokens, int n, nnrt_e
     size_t len = strlen(t), pos = 0;
     uint32_t c;
     int bad = len == 0 || nnrt_utf8_check(NULL, t, len, NULL);
-    if (!bad && kind == NNRT_TOKENS_CHARS) bad = nnrt__utf8_next(t, len, &pos, &c) != NULL || pos != len;
+    if (!bad && kind == NNRT_TOKENS_CHARS)
+      bad = nnrt__utf8_next(t, len, &pos, &c) != NULL || pos != len;
     if (!bad && kind == NNRT_TOKENS_WORDS)
       for (; pos < len && !bad; bad = is_space(c)) nnrt__utf8_next(t, len, &pos, &c);
-    if (!bad && kind == NNRT_TOKENS_BABI) { /* answers such as "n,w" are one token: only the ends are checked */
+    if (!bad &&
+        kind ==
+            NNRT_TOKENS_BABI) { /* answers such as "n,w" are one token: only the ends are checked */
       const char *tk;
-      bad = nnrt__babi_next(t, len, &pos, &tk) == 0 || tk != t || t[len - 1] == ' ' || (t[len - 1] >= '\t' && t[len - 1] <= '\r');
+      bad = nnrt__babi_next(t, len, &pos, &tk) == 0 || tk != t || t[len - 1] == ' ' ||
+            (t[len - 1] >= '\t' && t[len - 1] <= '\r');
     }
     if (bad) {
       nnrt_vocab_free(v);
-      return nnrt__fail(err, "token %d is not a %s", i, kind == NNRT_TOKENS_CHARS ? "single character" : "word");
+      return nnrt__fail(err, "token %d is not a %s", i,
+                        kind == NNRT_TOKENS_CHARS ? "single character" : "word");
     }
   }
   v->counts = calloc((size_t)n, sizeof *v->counts);
@@ -648,10 +692,12 @@ static int stream_dataset(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64
                           nnrt_error *err) {
   memset(ds, 0, sizeof *ds);
   const char *what = windows ? "windows" : "sequences";
-  if (len <= 0) return nnrt__fail(err, "%s of %lld tokens: the length must be positive", what, (long long)len);
+  if (len <= 0)
+    return nnrt__fail(err, "%s of %lld tokens: the length must be positive", what, (long long)len);
   if (n < len + 1)
-    return nnrt__fail(err, "the corpus has %lld tokens, too few for %s of %lld: it needs at least %lld", (long long)n,
-                      what, (long long)len, (long long)len + 1);
+    return nnrt__fail(err,
+                      "the corpus has %lld tokens, too few for %s of %lld: it needs at least %lld",
+                      (long long)n, what, (long long)len, (long long)len + 1);
   int64_t count = windows ? n - len : (n - 1) / len;
   int32_t dtypes[2] = {NNRT_I32, NNRT_I32};
   int64_t sizes[2] = {len, windows ? 1 : len};
@@ -660,16 +706,20 @@ static int stream_dataset(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64
   for (int64_t i = 0; i < count; i++) {
     int64_t start = windows ? i : i * len;
     memcpy(x + i * len, ids + start, (size_t)len * sizeof *x);
-    if (windows) y[i] = ids[start + len];
-    else memcpy(y + i * len, ids + start + 1, (size_t)len * sizeof *y);
+    if (windows)
+      y[i] = ids[start + len];
+    else
+      memcpy(y + i * len, ids + start + 1, (size_t)len * sizeof *y);
   }
   return 0;
 }
 
-int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t window, nnrt_error *err) {
+int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t window,
+                         nnrt_error *err) {
   return stream_dataset(ds, ids, n, window, 1, err);
 }
 
-int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t length, nnrt_error *err) {
+int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t length,
+                           nnrt_error *err) {
   return stream_dataset(ds, ids, n, length, 0, err);
 }

@@ -14,9 +14,9 @@ typedef struct {
   const nnrt_model *m;
   int n_in, n_tgt, n_out;
   int first_in, first_tgt, first_out;
-  void **io;       /* inputs, targets, weights, outputs (train/eval_step) */
-  void **pio;      /* inputs, outputs (predict) */
-  void **fields;   /* staging of inputs then targets */
+  void **io;     /* inputs, targets, weights, outputs (train/eval_step) */
+  void **pio;    /* inputs, outputs (predict) */
+  void **fields; /* staging of inputs then targets */
   void **outs;
   float *weights;
   void *workspace; /* the model's workspace_bytes, reused by every call */
@@ -43,7 +43,8 @@ static int staging_init(staging *st, const nnrt_model *m, nnrt_error *err) {
   st->n_tgt = nnrt_model_count(m, NNRT_TARGET, &st->first_tgt);
   st->n_out = nnrt_model_count(m, NNRT_OUTPUT, &st->first_out);
   if (st->n_in + st->n_tgt > NNRT_MAX_FIELDS)
-    return nnrt__fail(err, "model '%s' has more than %d inputs and targets", m->name, NNRT_MAX_FIELDS);
+    return nnrt__fail(err, "model '%s' has more than %d inputs and targets", m->name,
+                      NNRT_MAX_FIELDS);
   int nf = st->n_in + st->n_tgt;
   st->fields = calloc((size_t)nf + 1, sizeof(void *));
   st->outs = calloc((size_t)st->n_out + 1, sizeof(void *));
@@ -53,7 +54,8 @@ static int staging_init(staging *st, const nnrt_model *m, nnrt_error *err) {
   st->workspace = nnrt_alloc_workspace(m);
   if (!st->fields || !st->outs || !st->io || !st->pio || !st->weights || !st->workspace) goto oom;
   for (int i = 0; i < nf; i++) {
-    const nnrt_tensor_info *t = &m->tensors[(i < st->n_in ? st->first_in + i : st->first_tgt + i - st->n_in)];
+    const nnrt_tensor_info *t =
+        &m->tensors[(i < st->n_in ? st->first_in + i : st->first_tgt + i - st->n_in)];
     st->fields[i] = calloc((size_t)(m->batch * t->size) + 1, 4);
     if (!st->fields[i]) goto oom;
   }
@@ -88,7 +90,8 @@ oom:
 /* Copies `count` rows of ds (rows[i], or start + i when rows is NULL) into
  * the first nf staging buffers, zero-fills the padding rows, and sets the
  * weights: 1 for real rows, 0 for padding. */
-static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *rows, int64_t start, int64_t count) {
+static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *rows, int64_t start,
+                   int64_t count) {
   int64_t batch = st->m->batch;
   for (int f = 0; f < nf; f++) {
     size_t row_bytes = (size_t)ds->fields[f].size * 4;
@@ -102,11 +105,13 @@ static void gather(staging *st, const nnrt_dataset *ds, int nf, const int64_t *r
         for (size_t k = 0; k < row_bytes; k += 4) memcpy(d + k, s + k, 4); /* one mov each */
       }
     } else if (rows) {
-      for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
+      for (int64_t r = 0; r < count; r++)
+        memcpy(dst + (size_t)r * row_bytes, src + (size_t)rows[r] * row_bytes, row_bytes);
     } else {
       memcpy(dst, src + (size_t)start * row_bytes, (size_t)count * row_bytes);
     }
-    if (count < batch) memset(dst + (size_t)count * row_bytes, 0, (size_t)(batch - count) * row_bytes);
+    if (count < batch)
+      memset(dst + (size_t)count * row_bytes, 0, (size_t)(batch - count) * row_bytes);
   }
   for (int64_t r = 0; r < batch; r++) st->weights[r] = r < count ? 1.0f : 0.0f;
 }
@@ -148,7 +153,8 @@ static double batch_correct(const staging *st, int64_t count) {
   return total;
 }
 
-static void evaluate_with(staging *st, const float *params, const nnrt_dataset *ds, float *loss, float *acc) {
+static void evaluate_with(staging *st, const float *params, const nnrt_dataset *ds, float *loss,
+                          float *acc) {
   const nnrt_model *m = st->m;
   double loss_sum = 0, correct = 0;
   for (int64_t b = 0; b < ds->n; b += m->batch) {
@@ -161,8 +167,8 @@ static void evaluate_with(staging *st, const float *params, const nnrt_dataset *
   if (acc) *acc = st->has_acc && ds->n ? (float)(correct / (double)ds->n) : NAN;
 }
 
-int nnrt_evaluate(const nnrt_model *m, const float *params, const nnrt_dataset *ds, float *loss, float *acc,
-                  nnrt_error *err) {
+int nnrt_evaluate(const nnrt_model *m, const float *params, const nnrt_dataset *ds, float *loss,
+                  float *acc, nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   if (!m->eval_step) return nnrt__fail(err, "model '%s' has no eval_step", m->name);
   if (nnrt_dataset_check(ds, m, 1, "evaluation data", err)) return 1;
@@ -274,16 +280,20 @@ static int step_is_finite(const nnrt_model *m, const nnrt_fit_config *cfg, float
 }
 
 static void format_seconds(char *out, size_t size, double s) {
-  if (s < 1.0) snprintf(out, size, "%.0fms", s * 1e3);
-  else snprintf(out, size, "%.1fs", s);
+  if (s < 1.0)
+    snprintf(out, size, "%.0fms", s * 1e3);
+  else
+    snprintf(out, size, "%.1fs", s);
 }
 
 int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_dataset *train,
-             const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log, nnrt_error *err) {
+             const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
+             nnrt_error *err) {
   if (nnrt_model_check(m, err)) return 1;
   if (!m->train_step) return nnrt__fail(err, "model '%s' has no train_step", m->name);
   if (val && !m->eval_step) return nnrt__fail(err, "model '%s' has no eval_step", m->name);
-  if (m->opt_state_size > 0 && !opt_state) return nnrt__fail(err, "model '%s' needs optimizer state", m->name);
+  if (m->opt_state_size > 0 && !opt_state)
+    return nnrt__fail(err, "model '%s' needs optimizer state", m->name);
   if (nnrt_dataset_check(train, m, 1, "training data", err)) return 1;
   if (val && nnrt_dataset_check(val, m, 1, "validation data", err)) return 1;
   if (train->n <= 0) return nnrt__fail(err, "no training examples");
@@ -327,8 +337,8 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       gather(&st, train, (int)nf, order + b, 0, count);
       hyper[NNRT_HYPER_STEP] = (float)++step;
       float loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
-      if (!step_is_finite(m, cfg, loss, params, state, &good,
-                          e + 1, step, b / m->batch + 1, (n + m->batch - 1) / m->batch, err))
+      if (!step_is_finite(m, cfg, loss, params, state, &good, e + 1, step, b / m->batch + 1,
+                          (n + m->batch - 1) / m->batch, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;
       if (st.has_acc) correct += batch_correct(&st, count);
@@ -355,7 +365,8 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     if (log && cfg->verbose) {
       char t[32];
       format_seconds(t, sizeof t, s.seconds);
-      fprintf(log, "Epoch %lld/%lld - %s - loss: %.4f", (long long)s.epoch, (long long)cfg->epochs, t, s.loss);
+      fprintf(log, "Epoch %lld/%lld - %s - loss: %.4f", (long long)s.epoch, (long long)cfg->epochs,
+              t, s.loss);
       if (st.has_acc) fprintf(log, " - accuracy: %.4f", s.accuracy);
       if (val && val->n > 0) {
         fprintf(log, " - val_loss: %.4f", s.val_loss);
@@ -403,15 +414,16 @@ int nnrt_predict(const nnrt_model *m, const float *params, const nnrt_dataset *x
     m->predict(params, st.pio, st.workspace);
     for (int i = 0; i < st.n_out; i++) {
       size_t row_bytes = (size_t)sizes[i] * 4;
-      memcpy((char *)out->fields[i].data + (size_t)b * row_bytes, st.outs[i], (size_t)count * row_bytes);
+      memcpy((char *)out->fields[i].data + (size_t)b * row_bytes, st.outs[i],
+             (size_t)count * row_bytes);
     }
   }
   staging_free(&st);
   return 0;
 }
 
-void nnrt_print_predictions(FILE *f, const float *probs, int64_t n, int64_t k, const char *const *names,
-                            int num_names) {
+void nnrt_print_predictions(FILE *f, const float *probs, int64_t n, int64_t k,
+                            const char *const *names, int num_names) {
   if (num_names < k) names = NULL; /* names must cover every class */
   int width = 1;
   for (int64_t c = 0; names && c < k; c++) {
@@ -423,11 +435,15 @@ void nnrt_print_predictions(FILE *f, const float *probs, int64_t n, int64_t k, c
     int64_t best = 0;
     for (int64_t c = 1; c < k; c++)
       if (p[c] > p[best]) best = c;
-    if (names) fprintf(f, "%-*s  (", width, names[best]);
-    else fprintf(f, "%-*lld  (", width, (long long)best);
+    if (names)
+      fprintf(f, "%-*s  (", width, names[best]);
+    else
+      fprintf(f, "%-*lld  (", width, (long long)best);
     for (int64_t c = 0; c < k; c++) {
-      if (names) fprintf(f, "%s%s %.3f", c ? ", " : "", names[c], p[c]);
-      else fprintf(f, "%s%lld: %.3f", c ? ", " : "", (long long)c, p[c]);
+      if (names)
+        fprintf(f, "%s%s %.3f", c ? ", " : "", names[c], p[c]);
+      else
+        fprintf(f, "%s%lld: %.3f", c ? ", " : "", (long long)c, p[c]);
     }
     fputs(")\n", f);
   }

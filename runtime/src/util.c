@@ -88,9 +88,7 @@ uint64_t nnrt_rng_next_u64(nnrt_rng *r) {
   return result;
 }
 
-double nnrt_rng_uniform(nnrt_rng *r) {
-  return (double)(nnrt_rng_next_u64(r) >> 11) * 0x1.0p-53;
-}
+double nnrt_rng_uniform(nnrt_rng *r) { return (double)(nnrt_rng_next_u64(r) >> 11) * 0x1.0p-53; }
 
 /* High and low 64 bits of a * b, written out so every compiler gets the
  * same answer. */
@@ -164,10 +162,12 @@ static char *follow_links(const char *path) {
 static int check_target(const char *path, const char *target, nnrt_error *err) {
   struct stat st;
   if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode)) /* links in a loop */
-    return nnrt__fail(err, "cannot write '%s': %s; expected a link that leads to a file", path, strerror(ELOOP));
+    return nnrt__fail(err, "cannot write '%s': %s; expected a link that leads to a file", path,
+                      strerror(ELOOP));
   if (stat(target, &st) != 0 || S_ISREG(st.st_mode)) return 0;
-  return nnrt__fail(err, "cannot write '%s': it is %s; expected a path to a regular file (or a new one)", path,
-                    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, pipe or socket)");
+  return nnrt__fail(
+      err, "cannot write '%s': it is %s; expected a path to a regular file (or a new one)", path,
+      S_ISDIR(st.st_mode) ? "a directory" : "not a regular file (a device, pipe or socket)");
 }
 
 int nnrt__afile_open(nnrt__afile *a, const char *path, nnrt_error *err) {
@@ -213,9 +213,12 @@ static void sync_parent_dir(const char *path) {
   char *dir = nnrt__strdup(path);
   if (!dir) return;
   char *slash = strrchr(dir, '/');
-  if (slash == dir) slash[1] = 0;
-  else if (slash) *slash = 0;
-  else strcpy(dir, ".");
+  if (slash == dir)
+    slash[1] = 0;
+  else if (slash)
+    *slash = 0;
+  else
+    strcpy(dir, ".");
   int fd = open(dir, O_RDONLY);
   if (fd >= 0) {
     fsync(fd);
@@ -244,8 +247,7 @@ int nnrt__afile_commit(nnrt__afile *a, nnrt_error *err) {
   return e ? 1 : 0;
 }
 
-int nnrt_write_file_atomic(const char *path, const void *data, size_t len,
-                           nnrt_error *err) {
+int nnrt_write_file_atomic(const char *path, const void *data, size_t len, nnrt_error *err) {
   nnrt__afile a;
   if (nnrt__afile_open(&a, path, err)) return 1;
   nnrt__afile_write(&a, data, len);
@@ -307,20 +309,34 @@ void nnrt__buf_json_string(nnrt__buf *b, const char *s) {
        * for other readers of safetensors headers and metrics */
       size_t pos = (size_t)(p - (const unsigned char *)s);
       uint32_t cp;
-      if (nnrt__utf8_next(s, len, &pos, &cp)) nnrt__buf_puts(b, "\\ufffd");
-      else nnrt__buf_put(b, (const char *)p, pos - (size_t)(p - (const unsigned char *)s));
+      if (nnrt__utf8_next(s, len, &pos, &cp))
+        nnrt__buf_puts(b, "\\ufffd");
+      else
+        nnrt__buf_put(b, (const char *)p, pos - (size_t)(p - (const unsigned char *)s));
       p = (const unsigned char *)s + pos - 1;
       continue;
     }
     switch (*p) {
-    case '"': nnrt__buf_puts(b, "\\\""); break;
-    case '\\': nnrt__buf_puts(b, "\\\\"); break;
-    case '\n': nnrt__buf_puts(b, "\\n"); break;
-    case '\r': nnrt__buf_puts(b, "\\r"); break;
-    case '\t': nnrt__buf_puts(b, "\\t"); break;
+    case '"':
+      nnrt__buf_puts(b, "\\\"");
+      break;
+    case '\\':
+      nnrt__buf_puts(b, "\\\\");
+      break;
+    case '\n':
+      nnrt__buf_puts(b, "\\n");
+      break;
+    case '\r':
+      nnrt__buf_puts(b, "\\r");
+      break;
+    case '\t':
+      nnrt__buf_puts(b, "\\t");
+      break;
     default:
-      if (*p < 0x20) nnrt__buf_printf(b, "\\u%04x", *p);
-      else nnrt__buf_put(b, (const char *)p, 1);
+      if (*p < 0x20)
+        nnrt__buf_printf(b, "\\u%04x", *p);
+      else
+        nnrt__buf_put(b, (const char *)p, 1);
     }
   }
   nnrt__buf_put(b, "\"", 1);
@@ -330,7 +346,8 @@ void nnrt__buf_json_number(nnrt__buf *b, double v, int float32) {
   if (!isfinite(v)) nnrt__buf_puts(b, "null");
   /* Integral values print as integers, exactly, up to 2^63 (2^53 used to
    * take the float path below and print as 9.007199e+15) */
-  else if (v == floor(v) && fabs(v) < 9.2e18) nnrt__buf_printf(b, "%.0f", v);
+  else if (v == floor(v) && fabs(v) < 9.2e18)
+    nnrt__buf_printf(b, "%.0f", v);
   else {
     /* Shortest text that reads back to the same value, so 0.05f prints as
      * 0.05 and not 0.0500000007; values that are floats round-trip as floats. */
@@ -361,10 +378,11 @@ int nnrt_model_check(const nnrt_model *m, nnrt_error *err) {
   if (!m) return nnrt__fail(err, "no model");
   const char *name = m->name ? m->name : "?";
   if (m->abi_version != NNRT_ABI_VERSION)
-    return nnrt__fail(err, "model '%s' was compiled for nnrt ABI %d, this runtime has ABI %d",
-                      name, m->abi_version, NNRT_ABI_VERSION);
+    return nnrt__fail(err, "model '%s' was compiled for nnrt ABI %d, this runtime has ABI %d", name,
+                      m->abi_version, NNRT_ABI_VERSION);
   if (!m->name) return nnrt__fail(err, "model table has no name");
-  if (m->batch <= 0) return nnrt__fail(err, "model '%s': batch %lld is not positive", name, (long long)m->batch);
+  if (m->batch <= 0)
+    return nnrt__fail(err, "model '%s': batch %lld is not positive", name, (long long)m->batch);
   if (m->num_tensors < 0 || (m->num_tensors > 0 && !m->tensors))
     return nnrt__fail(err, "model '%s': bad tensor table", name);
   if (m->num_params < 0 || m->opt_state_size < 0)
@@ -374,24 +392,30 @@ int nnrt_model_check(const nnrt_model *m, nnrt_error *err) {
     const nnrt_tensor_info *t = &m->tensors[i];
     if (!t->name) return nnrt__fail(err, "model '%s': tensor %d has no name", name, i);
     if (t->role < NNRT_PARAM || t->role > NNRT_OUTPUT || t->role < last_role)
-      return nnrt__fail(err, "model '%s': tensor '%s' is out of order (parameters, inputs, targets, outputs)", name, t->name);
+      return nnrt__fail(
+          err, "model '%s': tensor '%s' is out of order (parameters, inputs, targets, outputs)",
+          name, t->name);
     last_role = t->role;
     if (t->dtype != NNRT_F32 && t->dtype != NNRT_I32)
-      return nnrt__fail(err, "model '%s': tensor '%s' has unknown dtype %d", name, t->name, t->dtype);
+      return nnrt__fail(err, "model '%s': tensor '%s' has unknown dtype %d", name, t->name,
+                        t->dtype);
     if (t->rank < 0 || t->rank > NNRT_MAX_RANK)
       return nnrt__fail(err, "model '%s': tensor '%s' has rank %d", name, t->name, t->rank);
     int64_t size = 1;
     for (int d = 0; d < t->rank; d++) {
-      if (t->shape[d] < 0) return nnrt__fail(err, "model '%s': tensor '%s' has a negative dimension", name, t->name);
+      if (t->shape[d] < 0)
+        return nnrt__fail(err, "model '%s': tensor '%s' has a negative dimension", name, t->name);
       size *= t->shape[d];
     }
     if (size != t->size)
-      return nnrt__fail(err, "model '%s': tensor '%s' has size %lld, its shape says %lld", name, t->name,
-                        (long long)t->size, (long long)size);
+      return nnrt__fail(err, "model '%s': tensor '%s' has size %lld, its shape says %lld", name,
+                        t->name, (long long)t->size, (long long)size);
     if (t->role == NNRT_PARAM) {
-      if (t->dtype != NNRT_F32) return nnrt__fail(err, "model '%s': parameter '%s' is not F32", name, t->name);
+      if (t->dtype != NNRT_F32)
+        return nnrt__fail(err, "model '%s': parameter '%s' is not F32", name, t->name);
       if (t->offset < 0 || t->offset + t->size > m->num_params)
-        return nnrt__fail(err, "model '%s': parameter '%s' lies outside the parameter buffer", name, t->name);
+        return nnrt__fail(err, "model '%s': parameter '%s' lies outside the parameter buffer", name,
+                          t->name);
     }
   }
   return 0;

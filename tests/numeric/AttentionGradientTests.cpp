@@ -27,8 +27,6 @@ size_t numel(const Shape &s) {
   return std::accumulate(s.begin(), s.end(), size_t(1), std::multiplies<size_t>());
 }
 
-
-
 // Products of L matrix pairs: a [L, M, K] (or [L, K, M] with ta) times
 // b [L, K, N] (or [L, N, K] with tb); L counts every leading index of every
 // example.
@@ -143,10 +141,9 @@ TEST_CASE("gradient: batched matmul, per-example [T, D] and [H, T, D] operands",
     Vec q = Ref::mm(R.input("x"), A, 4, 4), k = Ref::mm(R.input("x"), B, 4, 4);
     Vec xh = R.input("xh");
     Vec sh = bmm(Ref::mm(xh, A, 4, 4), Ref::mm(xh, B, 4, 4), 3, 4, 3, false, true);
-    return std::map<std::string, Vec>{
-        {"s", bmm(q, k, 3, 4, 3, false, true)},
-        {"o", bmm(sh, Ref::mm(xh, C, 4, 4), 3, 3, 4)},
-        {"tq", bmm(q, k, 4, 3, 4, true, false)}};
+    return std::map<std::string, Vec>{{"s", bmm(q, k, 3, 4, 3, false, true)},
+                                      {"o", bmm(sh, Ref::mm(xh, C, 4, 4), 3, 3, 4)},
+                                      {"tq", bmm(q, k, 4, 3, 4, true, false)}};
   };
   runGradCheck(g);
 }

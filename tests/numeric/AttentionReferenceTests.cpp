@@ -48,9 +48,12 @@ void runAttentionCase(const std::string &caseName, const std::string &layer, boo
               std::string(keep ? "  input keep: float[5]\n" : "") +
               "  target t: float[5, 8]\n"
               "  param D[20, 8] = zeros\n"
-              "  " + instance + " = " + layer + "(x + embedding(D, pos)" +
-              (keep ? ", keep" : "") + ")\n"
-              "  output y = " + instance + "\n"
+              "  " +
+              instance + " = " + layer + "(x + embedding(D, pos)" + (keep ? ", keep" : "") +
+              ")\n"
+              "  output y = " +
+              instance +
+              "\n"
               "  loss mse(y, t)\n"
               "}\n";
   lc.out = "y";

@@ -21,8 +21,8 @@
 //     differs between steps 1, 2 and 3, and between two dropouts of one
 //     model (each has its own stream), by the fraction independent masks
 //     give.
-#include "NumericHelpers.h"
 #include "GradCheck.h"
+#include "NumericHelpers.h"
 
 #include "nnc/dsl/Frontend.h"
 
@@ -55,16 +55,27 @@ constexpr int64_t kBatch = 4, kCols = 2048; // 512 columns per row
 std::string fractionModel(double rate, bool twoDropouts) {
   std::string r = std::to_string(rate);
   std::string s = "model DropFrac {\n"
-                  "  input x: float[" + std::to_string(kCols) + "]\n"
-                  "  target t: float[" + std::to_string(kCols) + "]\n"
-                  "  param w[" + std::to_string(kCols) + "] = ones\n";
+                  "  input x: float[" +
+                  std::to_string(kCols) +
+                  "]\n"
+                  "  target t: float[" +
+                  std::to_string(kCols) +
+                  "]\n"
+                  "  param w[" +
+                  std::to_string(kCols) + "] = ones\n";
   if (twoDropouts)
-    s += "  param v[" + std::to_string(kCols) + "] = ones\n"
-         "  output y = dropout(x * w, " + r + ")\n"
-         "  output y2 = dropout(x * v, " + r + ")\n"
+    s += "  param v[" + std::to_string(kCols) +
+         "] = ones\n"
+         "  output y = dropout(x * w, " +
+         r +
+         ")\n"
+         "  output y2 = dropout(x * v, " +
+         r +
+         ")\n"
          "  loss mse(y, t) + mse(y2, t)\n";
   else
-    s += "  output y = dropout(x * w, " + r + ")\n"
+    s += "  output y = dropout(x * w, " + r +
+         ")\n"
          "  loss mse(y, t)\n";
   return s + "}\n";
 }
@@ -104,7 +115,6 @@ MaskObservation observe(const Compiled &c, double rate, float step, const std::s
   }
   return o;
 }
-
 
 double agreement(const std::vector<int> &a, const std::vector<int> &b) {
   size_t same = 0;
@@ -191,7 +201,8 @@ TEST_CASE("dropout: after recurrent cells, predict, eval_step and step ignore it
   without.m->predict(p.data(), pb.data(), numtest::workspace(without.m));
   CHECK(a.outputs[0].floats == b.outputs[0].floats);
   auto ta = a.trainIO(), tb = b.trainIO();
-  CHECK(with.m->eval_step(p.data(), ta.data(), numtest::workspace(with.m)) == without.m->eval_step(p.data(), tb.data(), numtest::workspace(without.m)));
+  CHECK(with.m->eval_step(p.data(), ta.data(), numtest::workspace(with.m)) ==
+        without.m->eval_step(p.data(), tb.data(), numtest::workspace(without.m)));
 
   // The generation step function: same tensors, same results.
   REQUIRE(with.m->step != nullptr);
@@ -258,9 +269,8 @@ TEST_CASE("dropout: train_step drops the expected fraction and scales the rest",
     // Kept elements scaled by exactly 1 / (1 - rate) (their gradient
     // 2 s^2 / (B N) says so), dropped ones exactly 0.
     {
-      INFO("gradients of kept elements that are not 2 s^2 / (B N): " << o.odd
-                                                                    << " (max relative error "
-                                                                    << o.maxScaleErr << ")");
+      INFO("gradients of kept elements that are not 2 s^2 / (B N): "
+           << o.odd << " (max relative error " << o.maxScaleErr << ")");
       CHECK(o.odd == 0);
     }
     // The loss saw the same mask: (kept) s^2 / (B N).
@@ -307,8 +317,9 @@ TEST_CASE("dropout: the mask is the same for the same step and differs between s
   CHECK(s1.loss == s1again.loss);
   CHECK(s1.outputs == s1again.outputs);
   double pSame = rate * rate + (1 - rate) * (1 - rate), tol = binomialTol(pSame, double(kCols));
-  for (auto [name, a, b] : {std::tuple{"steps 1 and 2", &s1, &s2}, std::tuple{"steps 1 and 3", &s1, &s3},
-                            std::tuple{"steps 2 and 3", &s2, &s3}}) {
+  for (auto [name, a, b] :
+       {std::tuple{"steps 1 and 2", &s1, &s2}, std::tuple{"steps 1 and 3", &s1, &s3},
+        std::tuple{"steps 2 and 3", &s2, &s3}}) {
     double agree = agreement(a->mask, b->mask);
     INFO(name << ": mask bits equal " << agree << ", independent masks give " << pSame);
     CHECK(std::fabs(agree - pSame) <= tol);

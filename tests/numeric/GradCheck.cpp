@@ -1,5 +1,5 @@
-#include "NumericHelpers.h"
 #include "GradCheck.h"
+#include "NumericHelpers.h"
 
 #include <catch2/catch.hpp>
 
@@ -115,8 +115,8 @@ GradCheckResult runGradCheck(const GradCase &gc) {
       m.train_step(s.data(), st.data(), hyper, tio.data(), numtest::workspace(&m));
       double smallest = 1e30;
       for (const nnrt_tensor_info *t : c.withRole(NNRT_PARAM)) {
-        if (std::find(gc.zeroGradParams.begin(), gc.zeroGradParams.end(),
-                      std::string(t->name)) != gc.zeroGradParams.end())
+        if (std::find(gc.zeroGradParams.begin(), gc.zeroGradParams.end(), std::string(t->name)) !=
+            gc.zeroGradParams.end())
           continue;
         double mx = 0;
         for (int64_t j = 0; j < t->size; ++j) {
@@ -138,7 +138,8 @@ GradCheckResult runGradCheck(const GradCase &gc) {
   const double loss0 = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   REQUIRE(std::isfinite(loss0));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
-  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
+  const double trainLoss =
+      m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   CHECK(trainLoss == Approx(loss0).epsilon(1e-6));
   std::vector<double> grad(params.size());
   for (size_t i = 0; i < params.size(); ++i)
@@ -232,13 +233,14 @@ GradCheckResult runGradCheck(const GradCase &gc) {
       if (io.weights[size_t(row)] == 0)
         fillRow(c, io, gc, other, row);
     std::vector<float> stepped2 = params, state2(size_t(m.opt_state_size), 0.0f);
-    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
+    double loss2 =
+        m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
     INFO("changing only the padding rows (weight 0)");
     CHECK(loss2 == Approx(loss0).epsilon(1e-6));
     double maxDiff = 0;
     for (size_t i = 0; i < params.size(); ++i)
-      maxDiff = std::max(maxDiff,
-                         std::fabs((double(params[i]) - double(stepped2[i])) / kLr - grad[i]));
+      maxDiff =
+          std::max(maxDiff, std::fabs((double(params[i]) - double(stepped2[i])) / kLr - grad[i]));
     CHECK(maxDiff <= 1e-6);
   }
   res.loss = loss0;

@@ -27,21 +27,21 @@ using Range = std::pair<double, double>;
 
 struct GradCase {
   std::string name;
-  std::string prelude; // text before "model NAME {" (imports, cells, layers)
-  std::string body;    // the model's body; the header "model NAME {" is added
+  std::string prelude;                     // text before "model NAME {" (imports, cells, layers)
+  std::string body;                        // the model's body; the header "model NAME {" is added
   std::map<std::string, Range> paramRange; // default: defaultParamRange
   Range defaultParamRange{-0.5, 0.5};
   std::map<std::string, Range> inputRange; // float inputs, default [-1, 1]
   // int inputs: ids drawn uniformly from [first, second), default [0, numClasses)
   std::map<std::string, std::pair<int, int>> idRange;
   Range targetRange{-0.5, 0.5};
-  int numClasses = 3; // int targets: labels in [0, numClasses)
+  int numClasses = 3;                     // int targets: labels in [0, numClasses)
   std::vector<float> weights{1, 1, 1, 1}; // one per row: its size is the batch
   // Called after each row's inputs and targets are drawn (to place given ids).
   std::function<void(const Compiled &, IOBuffers &, int64_t row)> adjustRow;
   // Expected forward outputs (output name -> all rows), in double (optional).
   std::function<std::map<std::string, std::vector<double>>(const Compiled &, IOBuffers &,
-                                                          const std::vector<float> &)>
+                                                           const std::vector<float> &)>
       expectedOutputs;
   // Expected loss from the forward outputs, in double (optional).
   std::function<double(const Compiled &, IOBuffers &, const std::vector<float> &)> expectedLoss;
@@ -57,9 +57,9 @@ struct GradCase {
 
 struct GradCheckResult {
   double loss = 0;
-  std::vector<float> params;  // the point of the check
-  std::vector<double> grad;   // analytic, laid out like the parameters
-  std::vector<double> numeric; // numeric, likewise
+  std::vector<float> params;              // the point of the check
+  std::vector<double> grad;               // analytic, laid out like the parameters
+  std::vector<double> numeric;            // numeric, likewise
   std::map<std::string, int64_t> offsets; // each parameter's first element
 };
 

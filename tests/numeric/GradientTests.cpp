@@ -57,18 +57,18 @@ constexpr double kLr = 1024.0;
 constexpr double kH = 2e-2;
 constexpr double kAtol = 1e-4; // times max(1, |loss|)
 constexpr double kRtol = 2e-3;
-constexpr double kKinkMargin = 0.1; // > kH * max |input| (1.5) with room to spare
+constexpr double kKinkMargin = 0.1;  // > kH * max |input| (1.5) with room to spare
 constexpr double kMinMaxGrad = 1e-2; // every checked tensor must carry a real gradient
 
 using Range = std::pair<double, double>;
 
 struct GradCase {
   std::string name;
-  std::string body; // the model's body; the header "model NAME {" is added
+  std::string body;                        // the model's body; the header "model NAME {" is added
   std::map<std::string, Range> paramRange; // default [-0.5, 0.5]
   std::map<std::string, Range> inputRange; // default [-1, 1]
   Range targetRange{-0.5, 0.5};
-  int numClasses = 3; // int targets: labels in [0, numClasses)
+  int numClasses = 3;                     // int targets: labels in [0, numClasses)
   std::vector<float> weights{1, 1, 1, 1}; // one per row: its size is the batch
   // Outputs whose (real-row) values must stay this far from 0 (relu's kink).
   std::vector<std::string> awayFromZero;
@@ -76,7 +76,7 @@ struct GradCase {
   std::function<double(const Compiled &, IOBuffers &, const std::vector<float> &)> expectedLoss;
   // Expected forward outputs (output name -> all rows), in double (optional).
   std::function<std::map<std::string, std::vector<double>>(const Compiled &, IOBuffers &,
-                                                          const std::vector<float> &)>
+                                                           const std::vector<float> &)>
       expectedOutputs;
 };
 
@@ -188,7 +188,8 @@ void runGradCase(const GradCase &gc) {
   REQUIRE(std::isfinite(loss0));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(kLr), 1.0f, 0.0f, 0.0f};
-  const double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
+  const double trainLoss =
+      m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   CHECK(trainLoss == Approx(loss0).epsilon(1e-6));
   std::vector<double> grad(params.size());
   for (size_t i = 0; i < params.size(); ++i)
@@ -270,8 +271,8 @@ void runGradCase(const GradCase &gc) {
     all.checked += s.checked;
   }
   std::cout << "gradcheck " << gc.name << ": " << all.checked << " elements, loss " << loss0
-            << ", max|g| " << all.maxGrad << ", max|a-n| " << all.maxAbsErr
-            << ", max rel " << all.maxRelErr << "\n";
+            << ", max|g| " << all.maxGrad << ", max|a-n| " << all.maxAbsErr << ", max rel "
+            << all.maxRelErr << "\n";
   INFO("analytic vs numeric gradient mismatches (first 12 of " << failures << "):\n"
                                                                << report.str());
   CHECK(failures == 0);
@@ -285,12 +286,14 @@ void runGradCase(const GradCase &gc) {
       if (io.weights[size_t(row)] == 0)
         fillRow(c, io, gc, other, row);
     std::vector<float> stepped2 = params, state2(size_t(m.opt_state_size), 0.0f);
-    double loss2 = m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
+    double loss2 =
+        m.train_step(stepped2.data(), state2.data(), hyper, tio.data(), numtest::workspace(&m));
     INFO("changing only the padding rows (weight 0)");
     CHECK(loss2 == Approx(loss0).epsilon(1e-6));
     double maxDiff = 0;
     for (size_t i = 0; i < params.size(); ++i)
-      maxDiff = std::max(maxDiff, std::fabs((double(params[i]) - double(stepped2[i])) / kLr - grad[i]));
+      maxDiff =
+          std::max(maxDiff, std::fabs((double(params[i]) - double(stepped2[i])) / kLr - grad[i]));
     CHECK(maxDiff <= 1e-6);
   }
 }
@@ -390,13 +393,27 @@ GradCase binaryCase(const std::string &name, const std::string &op, bool positiv
            "  param uu_c[4] = uniform(0.5)\n"
            "  param uu_d[4] = uniform(0.5)\n"
            "  param uu_A[4, 4] = uniform(0.5)\n"
-           "  output y_bb = (x @ bb_A)" + o + "(" + rb + " @ bb_B)\n"
-           "  output y_bv = (x @ bv_A)" + o + "bv_c\n"
-           "  output y_vb = vb_c" + o + "(" + rb + " @ vb_B)\n"
-           "  output y_bs = (x @ bs_A)" + o + "1.75\n"
-           "  output y_sb = 1.75" + o + "(" + rb + " @ sb_B)\n"
-           "  output y_bm = (x2 @ bm_A)" + o + "bm_e\n"
-           "  output y_uu = (x @ uu_A) + (uu_c" + o + "uu_d)\n"
+           "  output y_bb = (x @ bb_A)" +
+           o + "(" + rb +
+           " @ bb_B)\n"
+           "  output y_bv = (x @ bv_A)" +
+           o +
+           "bv_c\n"
+           "  output y_vb = vb_c" +
+           o + "(" + rb +
+           " @ vb_B)\n"
+           "  output y_bs = (x @ bs_A)" +
+           o +
+           "1.75\n"
+           "  output y_sb = 1.75" +
+           o + "(" + rb +
+           " @ sb_B)\n"
+           "  output y_bm = (x2 @ bm_A)" +
+           o +
+           "bm_e\n"
+           "  output y_uu = (x @ uu_A) + (uu_c" +
+           o +
+           "uu_d)\n"
            "  loss mse(y_bb, t) + mse(y_bv, t) + mse(y_vb, t) + mse(y_bs, t) + mse(y_sb, t) +\n"
            "       mse(y_bm, t2) + mse(y_uu, t)\n";
   g.inputRange["xp"] = {0.5, 1.5};
@@ -507,10 +524,17 @@ namespace {
 GradCase largeMatmulCase(const std::string &name, int batch, int in, int hidden, int out) {
   GradCase g;
   g.name = name;
-  g.body = "  input x: float[" + std::to_string(in) + "]\n"
-           "  target t: float[" + std::to_string(out) + "]\n"
-           "  param A[" + std::to_string(in) + ", " + std::to_string(hidden) + "] = uniform(0.5)\n"
-           "  param B[" + std::to_string(hidden) + ", " + std::to_string(out) + "] = uniform(0.5)\n"
+  g.body = "  input x: float[" + std::to_string(in) +
+           "]\n"
+           "  target t: float[" +
+           std::to_string(out) +
+           "]\n"
+           "  param A[" +
+           std::to_string(in) + ", " + std::to_string(hidden) +
+           "] = uniform(0.5)\n"
+           "  param B[" +
+           std::to_string(hidden) + ", " + std::to_string(out) +
+           "] = uniform(0.5)\n"
            "  output y = tanh(x @ A) @ B\n"
            "  loss mse(y, t)\n";
   g.paramRange["A"] = {-1.0 / std::sqrt(double(in)), 1.0 / std::sqrt(double(in))};
@@ -586,7 +610,9 @@ GradCase unaryCase(const std::string &fn, Range inputRange, Range paramRange,
            "  param A[4, 4] = uniform(0.5)\n"
            "  param c[4] = uniform(0.5)\n"
            "  output a = x @ A + c\n"
-           "  output y = " + fn + "(a)\n"
+           "  output y = " +
+           fn +
+           "(a)\n"
            "  loss mse(y, t)\n";
   g.inputRange["x"] = inputRange;
   g.paramRange["A"] = paramRange;
@@ -601,14 +627,20 @@ TEST_CASE("gradient: relu", "[gradient]") {
   g.awayFromZero = {"a"};
   runGradCase(g);
 }
-TEST_CASE("gradient: sigmoid", "[gradient]") { runGradCase(unaryCase("sigmoid", {-1, 1}, {-0.8, 0.8}, {0, 1})); }
+TEST_CASE("gradient: sigmoid", "[gradient]") {
+  runGradCase(unaryCase("sigmoid", {-1, 1}, {-0.8, 0.8}, {0, 1}));
+}
 TEST_CASE("gradient: tanh", "[gradient]") { runGradCase(unaryCase("tanh", {-1, 1}, {-0.8, 0.8})); }
-TEST_CASE("gradient: exp", "[gradient]") { runGradCase(unaryCase("exp", {-1, 1}, {-0.4, 0.4}, {0.5, 2})); }
+TEST_CASE("gradient: exp", "[gradient]") {
+  runGradCase(unaryCase("exp", {-1, 1}, {-0.4, 0.4}, {0.5, 2}));
+}
 TEST_CASE("gradient: log", "[gradient]") {
   // x in [0.5, 1.5], A and c in [0.1, 0.5]: a in [0.3, 3.5].
   runGradCase(unaryCase("log", {0.5, 1.5}, {0.1, 0.5}));
 }
-TEST_CASE("gradient: sqrt", "[gradient]") { runGradCase(unaryCase("sqrt", {0.5, 1.5}, {0.1, 0.5}, {0.5, 1.5})); }
+TEST_CASE("gradient: sqrt", "[gradient]") {
+  runGradCase(unaryCase("sqrt", {0.5, 1.5}, {0.1, 0.5}, {0.5, 1.5}));
+}
 TEST_CASE("gradient: softplus", "[gradient]") {
   // x in [-2, 2], A and c in [-0.8, 0.8]: a in about [-7, 7], both sides of
   // the kink of max(x, 0) in the stable form.
@@ -640,7 +672,8 @@ TEST_CASE("gradient: softmax", "[gradient]") {
   g.expectedOutputs = [](const Compiled &c, IOBuffers &io, const std::vector<float> &p) {
     Ref R{c, io, p};
     return std::map<std::string, std::vector<double>>{
-        {"y", softmaxRows(R.mm("x", "A"), 4, false)}, {"y2", softmaxRows(R.mm("x2", "B"), 3, false)}};
+        {"y", softmaxRows(R.mm("x", "A"), 4, false)},
+        {"y2", softmaxRows(R.mm("x2", "B"), 3, false)}};
   };
   runGradCase(g);
 }
@@ -783,7 +816,8 @@ TEST_CASE("an all-padding batch: loss 0, no update, nothing NaN", "[gradient]") 
       CHECK(c.m->eval_step(p.data(), tio.data(), numtest::workspace(c.m)) == 0.0f);
       for (int step = 1; step <= 2; ++step) {
         float hyper[NNRT_HYPER_COUNT] = {0.1f, float(step), 0, 0};
-        CHECK(c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)) == 0.0f);
+        CHECK(c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)) ==
+              0.0f);
       }
       CHECK(p == p0);
       for (float s : state)

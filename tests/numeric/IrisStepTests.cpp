@@ -28,8 +28,7 @@ namespace {
 const char *const kParams[] = {"h1.W", "h1.b", "h2.W", "h2.b", "logits.W", "logits.b"};
 
 struct IrisFixture {
-  Reference r =
-      readReference(sourcePath("tests/numeric/reference/iris_step.txt"));
+  Reference r = readReference(sourcePath("tests/numeric/reference/iris_step.txt"));
 
   void checkTable(const Compiled &c) {
     REQUIRE(c.m->batch == 8);
@@ -65,7 +64,8 @@ struct IrisFixture {
 
   IOBuffers batch(const Compiled &c, const std::string &kase) {
     IOBuffers io(*c.m);
-    const RefTensor &x = refTensor(r, "x"), &y = refTensor(r, "y"), &w = refTensor(r, kase + "/weights");
+    const RefTensor &x = refTensor(r, "x"), &y = refTensor(r, "y"),
+                    &w = refTensor(r, kase + "/weights");
     for (size_t i = 0; i < x.values.size(); ++i)
       io.inputs[0].floats[i] = float(x.values[i]);
     for (size_t i = 0; i < y.values.size(); ++i)
@@ -99,10 +99,12 @@ TEST_CASE("iris: loss and gradients of train_step match PyTorch", "[iris]") {
     std::vector<float> state(size_t(c.m->opt_state_size), 0.0f);
     const double lr = 1024; // g = (p - p') / lr; see GradientTests.cpp
     float hyper[NNRT_HYPER_COUNT] = {float(lr), 1, 0, 0};
-    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    double loss =
+        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     Compare cmp;
     cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss; });
-    CHECK(c.m->eval_step(p0.data(), tio.data(), numtest::workspace(c.m)) == Approx(loss).epsilon(1e-6));
+    CHECK(c.m->eval_step(p0.data(), tio.data(), numtest::workspace(c.m)) ==
+          Approx(loss).epsilon(1e-6));
     for (const char *name : kParams) {
       const nnrt_tensor_info &t = c.tensor(name);
       std::string key = kase + "/grad/" + name;
@@ -113,7 +115,8 @@ TEST_CASE("iris: loss and gradients of train_step match PyTorch", "[iris]") {
     }
     if (kase == "full") {
       // train_step's output is the softmax at the parameters before the update.
-      cmp.run("probs", refTensor(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
+      cmp.run("probs", refTensor(f.r, "probs"),
+              [&](size_t i) { return double(io.outputs[0].floats[i]); });
     }
     std::cout << "iris gradients (" << kase << "): max abs err " << cmp.maxAbs << ", max rel err "
               << cmp.maxRel << "\n";
@@ -124,7 +127,8 @@ TEST_CASE("iris: loss and gradients of train_step match PyTorch", "[iris]") {
 
 TEST_CASE("iris: two Adam train_steps match PyTorch's Adam", "[iris]") {
   IrisFixture f;
-  Compiled c = compileFile(sourcePath("examples/iris/iris.nn"), adamOptions(8, 0.9f, 0.999f, 1e-7f));
+  Compiled c =
+      compileFile(sourcePath("examples/iris/iris.nn"), adamOptions(8, 0.9f, 0.999f, 1e-7f));
   REQUIRE(c.m->optimizer == NNRT_OPT_ADAM);
   f.checkTable(c);
   for (std::string kase : {"full", "pad"}) {
@@ -135,11 +139,13 @@ TEST_CASE("iris: two Adam train_steps match PyTorch's Adam", "[iris]") {
     std::vector<float> state(size_t(c.m->opt_state_size), 0.0f);
     Compare cmp;
     float hyper[NNRT_HYPER_COUNT] = {0.01f, 1, 0, 0};
-    double loss1 = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    double loss1 =
+        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     cmp.run("loss", refTensor(f.r, kase + "/loss"), [&](size_t) { return loss1; });
     f.compareParams(c, p, kase + "/step1/", cmp);
     hyper[NNRT_HYPER_STEP] = 2;
-    double loss2 = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    double loss2 =
+        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     cmp.run("loss2", refTensor(f.r, kase + "/loss2"), [&](size_t) { return loss2; });
     f.compareParams(c, p, kase + "/step2/", cmp);
     std::cout << "iris adam (" << kase << "): max abs err " << cmp.maxAbs << ", max rel err "
@@ -157,7 +163,8 @@ TEST_CASE("iris: predict gives the reference probabilities", "[iris]") {
   auto pio = io.predictIO();
   c.m->predict(p.data(), pio.data(), numtest::workspace(c.m));
   Compare cmp;
-  cmp.run("probs", refTensor(f.r, "probs"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
+  cmp.run("probs", refTensor(f.r, "probs"),
+          [&](size_t i) { return double(io.outputs[0].floats[i]); });
   INFO("mismatches:\n" << cmp.report.str());
   CHECK(cmp.bad == 0);
 }

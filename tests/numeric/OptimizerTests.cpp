@@ -89,7 +89,9 @@ void runOptimizer(Kind kind, const CodeGenOptions &opts) {
   Setup s;
   Compiled c = compileSource(kModel, opts, "opt.nn");
   REQUIRE(c.m->num_params == s.oracle.m->num_params);
-  REQUIRE(c.m->optimizer == (kind == Kind::SGD ? NNRT_OPT_SGD : kind == Kind::Adam ? NNRT_OPT_ADAM : NNRT_OPT_RMSPROP));
+  REQUIRE(c.m->optimizer == (kind == Kind::SGD    ? NNRT_OPT_SGD
+                             : kind == Kind::Adam ? NNRT_OPT_ADAM
+                                                  : NNRT_OPT_RMSPROP));
   const OptimizerConfig &cfg = opts.optimizer;
   Hyper o{hyper(cfg, "momentum"), hyper(cfg, "beta1"), hyper(cfg, "beta2"), hyper(cfg, "epsilon"),
           hyper(cfg, "rho")};
@@ -129,7 +131,8 @@ void runOptimizer(Kind kind, const CodeGenOptions &opts) {
     double before = c.m->eval_step(p.data(), tio.data(), numtest::workspace(c.m));
     std::vector<float> prev = p;
     float hyper[NNRT_HYPER_COUNT] = {lrs[t - 1], float(t), 0, 0};
-    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    double loss =
+        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     CHECK(loss == Approx(before).epsilon(1e-6));
     int bad = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -188,8 +191,7 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
   opts.optimizer = opt;
   Compiled c = compileSource(kModel, opts, "opt_" + kase + ".nn");
   REQUIRE(c.m->optimizer == optim::optimizerIndex(opt.name));
-  REQUIRE(c.m->opt_state_size ==
-          optim::findOptimizer(opt.name)->stateSlots * c.m->num_params);
+  REQUIRE(c.m->opt_state_size == optim::findOptimizer(opt.name)->stateSlots * c.m->num_params);
   const RefTensor &p0 = refTensor(r, "params");
   REQUIRE(int64_t(p0.values.size()) == c.m->num_params);
   std::vector<float> p(p0.values.begin(), p0.values.end());
@@ -207,7 +209,8 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
   Compare cmp(2e-6);
   for (int step = 1; step <= 3; ++step) {
     float hyper[NNRT_HYPER_COUNT] = {lrs[step - 1], float(step), 0, 0};
-    double loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    double loss =
+        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
     if (step == 1)
       cmp.run(kase + "/loss1", refTensor(r, kase + "/loss1"), [&](size_t) { return loss; });
     std::string key = kase + "/step" + std::to_string(step);
@@ -231,8 +234,9 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
 } // namespace
 
 TEST_CASE("optimizer: adamw matches torch.optim.AdamW over three steps", "[optimizer]") {
-  runTorchCase("adamw", {"adamw", {{"beta1", 0.8}, {"beta2", 0.95}, {"epsilon", 1e-3},
-                                   {"weight_decay", 0.1}}});
+  runTorchCase(
+      "adamw",
+      {"adamw", {{"beta1", 0.8}, {"beta2", 0.95}, {"epsilon", 1e-3}, {"weight_decay", 0.1}}});
 }
 
 TEST_CASE("optimizer: adamw with the table's defaults matches torch's", "[optimizer]") {

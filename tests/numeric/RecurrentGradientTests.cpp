@@ -38,7 +38,6 @@ namespace {
 
 const char *const kRnn = "import std.rnn\n";
 
-
 // Rows of length n of a, then rows of length m of b, ... joined row by row
 // (the rows are the same in number).
 std::vector<double> concatRows(const std::vector<std::pair<std::vector<double>, size_t>> &parts) {
@@ -292,8 +291,8 @@ TEST_CASE("gradient: embedding, repeated ids and ids out of range", "[gradient][
     int32_t *r2 = &ids2[size_t(row * 6)];
     if (row == 0) {
       r[1] = -1, r[2] = r[0], r[4] = r[0]; // a repeat within the row
-      r2[3] = 4;                            // = V of table2
-      one[size_t(row)] = 6;                 // = V
+      r2[3] = 4;                           // = V of table2
+      one[size_t(row)] = 6;                // = V
     } else if (row == 1) {
       r[3] = 6, r[0] = 1;
       r2[0] = -7, r2[5] = r2[1];
@@ -350,7 +349,9 @@ GradCase cellSequenceCase(const std::string &name, const std::string &cell) {
   g.prelude = kRnn;
   g.body = "  input x: float[6, 3]\n"
            "  target t: float[6, 3]\n"
-           "  output h = " + cell + "(3).sequence(x)\n"
+           "  output h = " +
+           cell +
+           "(3).sequence(x)\n"
            "  loss mse(h, t)\n";
   g.defaultParamRange = {-1, 1};
   g.inputRange["x"] = {-2, 2};
@@ -367,7 +368,9 @@ GradCase cellLastCase(const std::string &name, const std::string &cell) {
   g.prelude = kRnn;
   g.body = "  input x: float[6, 3]\n"
            "  target label: int\n"
-           "  hl = " + cell + "(4).last(x)\n"
+           "  hl = " +
+           cell +
+           "(4).last(x)\n"
            "  output logits = Dense(3)(hl)\n"
            "  loss cross_entropy(logits, label)\n";
   g.defaultParamRange = {-1, 1};
@@ -385,7 +388,9 @@ GradCase cellSequenceLogitsCase(const std::string &name, const std::string &cell
   g.prelude = kRnn;
   g.body = "  input x: float[6, 3]\n"
            "  target next: int[6]\n"
-           "  hs = " + cell + "(4).sequence(x)\n"
+           "  hs = " +
+           cell +
+           "(4).sequence(x)\n"
            "  output logits = Dense(3)(hs)\n"
            "  loss cross_entropy(logits, next)\n";
   g.defaultParamRange = {-1, 1};
@@ -400,7 +405,8 @@ GradCase cellSequenceLogitsCase(const std::string &name, const std::string &cell
 TEST_CASE("gradient: SimpleRNN .sequence", "[gradient][rnn]") {
   runGradCheck(cellSequenceCase("simple_rnn", "SimpleRNN"));
 }
-TEST_CASE("gradient: SimpleRNN .sequence, Dense and cross_entropy at every step", "[gradient][rnn]") {
+TEST_CASE("gradient: SimpleRNN .sequence, Dense and cross_entropy at every step",
+          "[gradient][rnn]") {
   runGradCheck(cellSequenceLogitsCase("simple_rnn", "SimpleRNN"));
 }
 TEST_CASE("gradient: SimpleRNN .last", "[gradient][rnn]") {
@@ -416,7 +422,8 @@ TEST_CASE("gradient: LSTM .sequence, Dense and cross_entropy at every step", "[g
 TEST_CASE("gradient: PeepholeLSTM .sequence", "[gradient][rnn]") {
   runGradCheck(cellSequenceCase("peephole_lstm", "PeepholeLSTM"));
 }
-TEST_CASE("gradient: PeepholeLSTM .sequence, Dense and cross_entropy at every step", "[gradient][rnn]") {
+TEST_CASE("gradient: PeepholeLSTM .sequence, Dense and cross_entropy at every step",
+          "[gradient][rnn]") {
   runGradCheck(cellSequenceLogitsCase("peephole_lstm", "PeepholeLSTM"));
 }
 TEST_CASE("gradient: PeepholeLSTM .last", "[gradient][rnn]") {

@@ -33,8 +33,7 @@ namespace {
 constexpr int64_t kB = 4;
 
 const Reference &reference() {
-  static const Reference r =
-      readReference(sourcePath("tests/numeric/reference/rnn_cells.txt"));
+  static const Reference r = readReference(sourcePath("tests/numeric/reference/rnn_cells.txt"));
   return r;
 }
 
@@ -47,7 +46,9 @@ void runReferenceCase(const std::string &caseName, const std::string &cell) {
               "  input pos: int[6]\n"
               "  target t: float[6, 4]\n"
               "  param D[24, 3] = zeros\n"
-              "  output h = " + cell + "(4).sequence(x + embedding(D, pos))\n"
+              "  output h = " +
+              cell +
+              "(4).sequence(x + embedding(D, pos))\n"
               "  loss mse(h, t)\n"
               "}\n";
   lc.out = "h";

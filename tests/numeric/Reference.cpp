@@ -1,6 +1,6 @@
-#include "NumericHelpers.h"
 #include "Reference.h"
 #include "GradCheck.h"
+#include "NumericHelpers.h"
 
 #include <catch2/catch.hpp>
 
@@ -53,8 +53,8 @@ const RefTensor &refTensor(const Reference &r, const std::string &name) {
 }
 
 void Compare::log(const std::string &what, double rel, double scale) {
-  std::cout << "  " << what << ": max |nnc - ref| / (|ref| + scale) " << rel << " (scale "
-            << scale << ")\n";
+  std::cout << "  " << what << ": max |nnc - ref| / (|ref| + scale) " << rel << " (scale " << scale
+            << ")\n";
 }
 
 void runLayerCase(const Reference &ref, const LayerCase &lc) {
@@ -62,7 +62,9 @@ void runLayerCase(const Reference &ref, const LayerCase &lc) {
   INFO("case " << cn << ", model:\n" << lc.source);
   Compiled c = compileSource(lc.source, sgdOptions(lc.batch), cn + ".nn");
   const nnrt_model &m = *c.m;
-  auto refT = [&](const std::string &n) -> const RefTensor & { return refTensor(ref, cn + "/" + n); };
+  auto refT = [&](const std::string &n) -> const RefTensor & {
+    return refTensor(ref, cn + "/" + n);
+  };
 
   // Parameters: exactly the reference's (names and shapes), and D.
   const std::string prefix = cn + "/params/";
@@ -127,7 +129,8 @@ void runLayerCase(const Reference &ref, const LayerCase &lc) {
   double loss = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
-  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
+  double trainLoss =
+      m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   const RefTensor &lossRef = refT("loss");
   cmp.run("loss (eval_step)", lossRef, [&](size_t) { return loss; });
   cmp.run("loss (train_step)", lossRef, [&](size_t) { return trainLoss; });
@@ -145,7 +148,7 @@ void runLayerCase(const Reference &ref, const LayerCase &lc) {
   std::cout << "reference " << cn << ": max |nnc - ref| " << cmp.maxAbs
             << ", max relative to (|ref| + scale) " << cmp.maxRel << "\n";
   INFO("values outside 1e-5 * (|ref| + scale) (first 16 of " << cmp.bad << "):\n"
-                                                               << cmp.report.str());
+                                                             << cmp.report.str());
   CHECK(cmp.bad == 0);
 }
 

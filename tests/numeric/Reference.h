@@ -61,7 +61,6 @@ struct Compare {
   void log(const std::string &what, double rel, double scale);
 };
 
-
 // One reference case of a layer or cell applied to an input x: the model
 // `source` has inputs x (float) and pos (int) and maybe more float inputs,
 // a float target t, a parameter D that is zero and added to x as

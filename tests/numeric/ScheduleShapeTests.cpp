@@ -252,8 +252,10 @@ TEST_CASE("schedule: one-row products streamed by rows of B match float64", "[sc
     CHECK(big > 1e-6);
     CHECK(err <= 1e-3 * big);
   };
-  check(w1, 1024, 512, [&](int64_t k) { return double(x[size_t(k)]); },
-        [&](int64_t j) { return dh[size_t(j)]; });
-  check(w2, 512, 256, [&](int64_t k) { return h[size_t(k)]; },
-        [&](int64_t j) { return dy[size_t(j)]; });
+  check(
+      w1, 1024, 512, [&](int64_t k) { return double(x[size_t(k)]); },
+      [&](int64_t j) { return dh[size_t(j)]; });
+  check(
+      w2, 512, 256, [&](int64_t k) { return h[size_t(k)]; },
+      [&](int64_t j) { return dy[size_t(j)]; });
 }

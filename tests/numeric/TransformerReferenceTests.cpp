@@ -10,8 +10,8 @@
 // batch), from one SGD train_step with lr = 2^10 as in GradientTests.cpp.
 // Tolerance as RecurrentReferenceTests.cpp: |nnc - ref| <= 1e-5 * (|ref| +
 // max |ref| of the tensor).
-#include "NumericHelpers.h"
 #include "GradCheck.h"
+#include "NumericHelpers.h"
 #include "Reference.h"
 
 #include <catch2/catch.hpp>
@@ -82,7 +82,8 @@ TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(appro
   double loss = m.eval_step(params.data(), tio.data(), numtest::workspace(&m));
   std::vector<float> stepped = params, state(size_t(m.opt_state_size), 0.0f);
   float hyper[NNRT_HYPER_COUNT] = {float(lr), 1.0f, 0, 0};
-  double trainLoss = m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
+  double trainLoss =
+      m.train_step(stepped.data(), state.data(), hyper, tio.data(), numtest::workspace(&m));
   cmp.run("loss (eval_step)", refT("loss"), [&](size_t) { return loss; });
   cmp.run("loss (train_step)", refT("loss"), [&](size_t) { return trainLoss; });
   cmp.run("y (train_step)", refT("y"), [&](size_t i) { return double(io.outputs[0].floats[i]); });
@@ -94,6 +95,6 @@ TEST_CASE("reference: LayerNorm + gelu against torch.nn.LayerNorm and GELU(appro
     });
   }
   INFO("values outside 1e-5 * (|ref| + max |ref|) (first 16 of " << cmp.bad << "):\n"
-                                                                  << cmp.report.str());
+                                                                 << cmp.report.str());
   CHECK(cmp.bad == 0);
 }

@@ -60,7 +60,8 @@ Run train(const Compiled &c) {
     std::fill(io.weights.begin(), io.weights.end(), 1.0f);
     float hyper[NNRT_HYPER_COUNT] = {0.01f, float(step), 0, 0};
     auto tio = io.trainIO();
-    r.losses.push_back(c.m->train_step(r.params.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)));
+    r.losses.push_back(
+        c.m->train_step(r.params.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m)));
   }
   auto tio = io.trainIO();
   r.losses.push_back(c.m->eval_step(r.params.data(), tio.data(), numtest::workspace(c.m)));
@@ -86,8 +87,8 @@ std::vector<char> compileBlob(unsigned threads, const std::string &cacheDir = ""
   auto g = dsl::buildGraphFromSource(model, "parallel.nn", fo, diag);
   REQUIRE(g);
   llvm::SmallVector<char, 0> obj;
-  REQUIRE(mlir::succeeded(
-      compileModel(*g, options(threads, cacheDir), Stage::Object, nullptr, &obj)));
+  REQUIRE(
+      mlir::succeeded(compileModel(*g, options(threads, cacheDir), Stage::Object, nullptr, &obj)));
   return std::vector<char>(obj.begin(), obj.end());
 }
 
@@ -146,7 +147,8 @@ TEST_CASE("unit codegen: kernels compiled apart on 1 and 3 threads train alike",
 }
 
 TEST_CASE("unit codegen: the object cache gives back the same code and recompiles only what "
-          "changed", "[codegen]") {
+          "changed",
+          "[codegen]") {
   llvm::SmallString<128> dir;
   REQUIRE(!llvm::sys::fs::createUniqueDirectory("nnc-units", dir));
   std::string cache = dir.str().str();

@@ -2,9 +2,9 @@
 // threads, and that the object cache keeps by their content.
 #pragma once
 
+#include "nnc/CodeGen/ObjectEmitter.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
-#include "nnc/CodeGen/ObjectEmitter.h"
 
 #include <string>
 #include <vector>

@@ -59,8 +59,7 @@ std::string writeHeader(const ModelABI &abi) {
   h << "/* Parameters in the flat buffer (name, shape, offset):\n";
   for (const auto &t : abi.tensors)
     if (t.role == NNRT_PARAM)
-      h << " *   " << t.name << " " << shapeStr(0, t.shape) << " at " << t.offset
-        << "\n";
+      h << " *   " << t.name << " " << shapeStr(0, t.shape) << " at " << t.offset << "\n";
   h << " * Inputs, targets and outputs have the batch dimension first. */\n\n";
   h << "/* The table the runtime uses (nnrt_fit, checkpoints, ...). */\n"
     << "extern const nnrt_model " << p << "_model;\n\n";
@@ -72,16 +71,16 @@ std::string writeHeader(const ModelABI &abi) {
         if (t.role == role) {
           bool out = role == NNRT_OUTPUT;
           r += std::string(", ") + (out ? "" : "const ") +
-               (t.dtype == NNRT_I32 ? "int32_t *" : "float *") + cIdent(t.name) +
-               " /* " + shapeStr(abi.batch, t.shape) + " */";
+               (t.dtype == NNRT_I32 ? "int32_t *" : "float *") + cIdent(t.name) + " /* " +
+               shapeStr(abi.batch, t.shape) + " */";
         }
     return r;
   };
   std::string ins = args({NNRT_INPUT});
   std::string tgts = args({NNRT_TARGET});
   std::string outs = args({NNRT_OUTPUT}) + ", void *workspace";
-  std::string w = ", const float *weights /* [" + std::to_string(abi.batch) +
-                  "], 0 for padding rows */";
+  std::string w =
+      ", const float *weights /* [" + std::to_string(abi.batch) + "], 0 for padding rows */";
   h << "/* Writes the initial parameters (the .nn initializers). */\n"
     << "void " << p << "_init(float *params, int64_t seed);\n\n"
     << "/* The outputs for one batch of inputs. */\n"
@@ -92,8 +91,7 @@ std::string writeHeader(const ModelABI &abi) {
     << "float " << p << "_train_step(float *params, float *opt_state, "
     << "const float *hyper" << ins << tgts << w << outs << ");\n\n"
     << "/* The loss and outputs without an update. */\n"
-    << "float " << p << "_eval_step(const float *params" << ins << tgts << w
-    << outs << ");\n\n"
+    << "float " << p << "_eval_step(const float *params" << ins << tgts << w << outs << ");\n\n"
     << "/* The same entry points with inputs, targets, weights and outputs in\n"
     << " * one array of pointers (the table's form). */\n"
     << "void " << p << "_predict_io(const float *params, void *const *io, void *workspace);\n"
@@ -105,8 +103,8 @@ std::string writeHeader(const ModelABI &abi) {
     for (const auto &t : abi.stepTensors) {
       bool in = t.role == NNRT_INPUT;
       sargs += std::string(", ") + (in ? "const " : "") +
-               (t.dtype == NNRT_I32 ? "int32_t *" : "float *") + cIdent(t.name) +
-               " /* " + shapeStr(abi.stepBatch, t.shape) +
+               (t.dtype == NNRT_I32 ? "int32_t *" : "float *") + cIdent(t.name) + " /* " +
+               shapeStr(abi.stepBatch, t.shape) +
                (t.role == NNRT_STATE ? ", read and updated" : "") + " */";
     }
     h << "/* Generation: one time step for " << abi.stepBatch
@@ -116,8 +114,7 @@ std::string writeHeader(const ModelABI &abi) {
       << "void " << p << "_step(const float *params" << sargs << ", void *workspace);\n"
       << "void " << p << "_step_io(const float *params, void *const *io, void *workspace);\n\n";
   }
-  h
-    << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  h << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h.str();
 }
 

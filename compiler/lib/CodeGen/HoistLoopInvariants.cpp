@@ -20,8 +20,8 @@ namespace {
 bool isPureTensorOp(Operation *op) {
   if (auto l = dyn_cast<linalg::LinalgOp>(op))
     return l.hasTensorSemantics();
-  if (isa<tensor::EmptyOp, tensor::ExtractSliceOp, tensor::InsertSliceOp,
-          tensor::CollapseShapeOp, tensor::ExpandShapeOp, arith::ConstantOp>(op))
+  if (isa<tensor::EmptyOp, tensor::ExtractSliceOp, tensor::InsertSliceOp, tensor::CollapseShapeOp,
+          tensor::ExpandShapeOp, arith::ConstantOp>(op))
     return true;
   return false;
 }
@@ -33,8 +33,7 @@ struct HoistLoopInvariantsPass
     // the outer one too.
     getOperation().walk([](scf::ForOp loop) {
       moveLoopInvariantCode(
-          &loop.getRegion(),
-          [&](Value v, Region *) { return loop.isDefinedOutsideOfLoop(v); },
+          &loop.getRegion(), [&](Value v, Region *) { return loop.isDefinedOutsideOfLoop(v); },
           [](Operation *op, Region *) { return isPureTensorOp(op); },
           [&](Operation *op, Region *) { loop.moveOutOfLoop(op); });
     });

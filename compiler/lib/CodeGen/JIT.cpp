@@ -2,9 +2,9 @@
 // predict run the same object that `nnc compile` writes).
 #include "nnc/CodeGen/Pipeline.h"
 
-#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -27,8 +27,7 @@ public:
 
 } // namespace
 
-std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object,
-                                        const std::string &prefix,
+std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object, const std::string &prefix,
                                         std::string &error) {
   InitializeNativeTarget();
   InitializeNativeTargetAsmPrinter();
@@ -39,8 +38,7 @@ std::unique_ptr<LoadedModel> loadObject(ArrayRef<char> object,
   }
   // Parallel products call the OpenMP runtime (__kmpc_fork_call, ...).
   static std::string ompError;
-  static bool ompLoaded =
-      !sys::DynamicLibrary::LoadLibraryPermanently(NNC_OMP_LIBRARY, &ompError);
+  static bool ompLoaded = !sys::DynamicLibrary::LoadLibraryPermanently(NNC_OMP_LIBRARY, &ompError);
   if (!ompLoaded) {
     error = "cannot load the OpenMP runtime " NNC_OMP_LIBRARY ": " + ompError;
     return nullptr;

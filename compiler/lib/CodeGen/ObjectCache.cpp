@@ -3,9 +3,9 @@
 #include "nnc/CodeGen/Pipeline.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Object/ObjectFile.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Host.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -61,8 +61,7 @@ void ObjectCache::store(StringRef key, ArrayRef<char> object) const {
   std::string p = path(key);
   SmallString<256> tmp;
   int fd = -1;
-  if (sys::fs::create_directories(dir_) ||
-      sys::fs::createUniqueFile(p + ".%%%%%%.tmp", fd, tmp))
+  if (sys::fs::create_directories(dir_) || sys::fs::createUniqueFile(p + ".%%%%%%.tmp", fd, tmp))
     return;
   raw_fd_ostream out(fd, /*shouldClose=*/true);
   out.write(object.data(), object.size());

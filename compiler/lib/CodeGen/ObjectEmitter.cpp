@@ -1,8 +1,8 @@
 // The generated code's ABI glue and native code emission.
 #include "nnc/CodeGen/ObjectEmitter.h"
-#include "nnc/CodeGen/Timing.h"
 #include "CompileUnits.h"
 #include "nnc/CodeGen/ObjectCache.h"
+#include "nnc/CodeGen/Timing.h"
 #include "nnrt/nnrt_abi.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -14,10 +14,10 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Host.h"
 #include "llvm/Support/TargetSelect.h"
@@ -48,8 +48,7 @@ constexpr size_t kCachedUnits = 8192;
 // `float name_io(fixed..., void *const *io, void *workspace)`: unpacks the io
 // array into the typed entry point, so the runtime can call any model through
 // one type. The entry point's last parameter is the workspace (nnc-plan-memory).
-bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
-                  std::string &error) {
+bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed, std::string &error) {
   Function *impl = m.getFunction(implName);
   if (!impl) {
     error = "internal error: no generated function '" + implName + "'";
@@ -69,8 +68,7 @@ bool addIOWrapper(Module &m, const std::string &implName, unsigned numFixed,
   params.push_back(ptr);
   params.push_back(ptr);
   auto *wt = FunctionType::get(ft->getReturnType(), params, false);
-  Function *w = Function::Create(wt, GlobalValue::ExternalLinkage,
-                                 implName + "_io", m);
+  Function *w = Function::Create(wt, GlobalValue::ExternalLinkage, implName + "_io", m);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", w));
   SmallVector<Value *> args;
   for (unsigned i = 0; i < numFixed; ++i)
@@ -95,28 +93,27 @@ void addModelTable(Module &m, const ModelABI &abi) {
   Type *i32 = Type::getInt32Ty(ctx), *i64 = Type::getInt64Ty(ctx);
   PointerType *ptr = PointerType::getUnqual(ctx);
   auto *shapeT = ArrayType::get(i64, NNRT_MAX_RANK);
-  auto *infoT = StructType::create(ctx, {ptr, i32, i32, i32, i32, shapeT, i64, i64},
-                                   "nnrt_tensor_info");
+  auto *infoT =
+      StructType::create(ctx, {ptr, i32, i32, i32, i32, shapeT, i64, i64}, "nnrt_tensor_info");
   IRBuilder<> b(ctx);
   auto str = [&](const std::string &s) -> Constant * {
     auto *init = ConstantDataArray::getString(ctx, s);
-    auto *g = new GlobalVariable(m, init->getType(), true,
-                                 GlobalValue::PrivateLinkage, init, ".str");
+    auto *g =
+        new GlobalVariable(m, init->getType(), true, GlobalValue::PrivateLinkage, init, ".str");
     g->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
     return g;
   };
-  auto table = [&](const std::vector<ModelABI::Tensor> &ts,
-                   const std::string &name) -> Constant * {
+  auto table = [&](const std::vector<ModelABI::Tensor> &ts, const std::string &name) -> Constant * {
     std::vector<Constant *> infos;
     for (const ModelABI::Tensor &t : ts) {
       std::vector<Constant *> dims;
       for (int i = 0; i < NNRT_MAX_RANK; ++i)
         dims.push_back(ConstantInt::get(i64, i < (int)t.shape.size() ? t.shape[i] : 0));
       infos.push_back(ConstantStruct::get(
-          infoT, {str(t.name), ConstantInt::get(i32, t.role),
-                  ConstantInt::get(i32, t.dtype), ConstantInt::get(i32, t.shape.size()),
-                  ConstantInt::get(i32, 0), ConstantArray::get(shapeT, dims),
-                  ConstantInt::get(i64, t.offset), ConstantInt::get(i64, t.size)}));
+          infoT, {str(t.name), ConstantInt::get(i32, t.role), ConstantInt::get(i32, t.dtype),
+                  ConstantInt::get(i32, t.shape.size()), ConstantInt::get(i32, 0),
+                  ConstantArray::get(shapeT, dims), ConstantInt::get(i64, t.offset),
+                  ConstantInt::get(i64, t.size)}));
     }
     if (infos.empty())
       return ConstantPointerNull::get(ptr);
@@ -127,29 +124,36 @@ void addModelTable(Module &m, const ModelABI &abi) {
   Constant *tensors = table(abi.tensors, abi.prefix + "_tensors");
   Constant *stepTensors = table(abi.stepTensors, abi.prefix + "_step_tensors");
   Function *step = abi.hasStep ? m.getFunction(abi.prefix + "_step_io") : nullptr;
-  auto *modelT = StructType::create(
-      ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, i64, i64, ptr, ptr, ptr, ptr, ptr,
-            i64, i32, i32, ptr, ptr},
-      "nnrt_model");
+  auto *modelT = StructType::create(ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, i64, i64,
+                                          ptr, ptr, ptr, ptr, ptr, i64, i32, i32, ptr, ptr},
+                                    "nnrt_model");
   const std::string &p = abi.prefix;
-  auto *model = ConstantStruct::get(
-      modelT,
-      {ConstantInt::get(i32, NNRT_ABI_VERSION), ConstantInt::get(i32, abi.optimizer),
-       ConstantInt::get(i32, abi.loss), ConstantInt::get(i32, abi.tensors.size()),
-       str(abi.name), ConstantInt::get(i64, abi.batch),
-       ConstantInt::get(i64, abi.numParams), ConstantInt::get(i64, abi.optStateSize),
-       ConstantInt::get(i64, abi.workspaceBytes), ConstantInt::get(i64, abi.predictFlops),
-       ConstantInt::get(i64, abi.trainFlops), tensors, m.getFunction(p + "_init"), m.getFunction(p + "_predict_io"),
-       m.getFunction(p + "_train_step_io"), m.getFunction(p + "_eval_step_io"),
-       ConstantInt::get(i64, abi.stepBatch),
-       ConstantInt::get(i32, abi.stepTensors.size()), ConstantInt::get(i32, abi.stepContext),
-       stepTensors, step ? (Constant *)step : ConstantPointerNull::get(ptr)});
-  new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model,
-                     p + "_model");
+  auto *model =
+      ConstantStruct::get(modelT, {ConstantInt::get(i32, NNRT_ABI_VERSION),
+                                   ConstantInt::get(i32, abi.optimizer),
+                                   ConstantInt::get(i32, abi.loss),
+                                   ConstantInt::get(i32, abi.tensors.size()),
+                                   str(abi.name),
+                                   ConstantInt::get(i64, abi.batch),
+                                   ConstantInt::get(i64, abi.numParams),
+                                   ConstantInt::get(i64, abi.optStateSize),
+                                   ConstantInt::get(i64, abi.workspaceBytes),
+                                   ConstantInt::get(i64, abi.predictFlops),
+                                   ConstantInt::get(i64, abi.trainFlops),
+                                   tensors,
+                                   m.getFunction(p + "_init"),
+                                   m.getFunction(p + "_predict_io"),
+                                   m.getFunction(p + "_train_step_io"),
+                                   m.getFunction(p + "_eval_step_io"),
+                                   ConstantInt::get(i64, abi.stepBatch),
+                                   ConstantInt::get(i32, abi.stepTensors.size()),
+                                   ConstantInt::get(i32, abi.stepContext),
+                                   stepTensors,
+                                   step ? (Constant *)step : ConstantPointerNull::get(ptr)});
+  new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model, p + "_model");
 }
 
-std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
-                                                 std::string &error) {
+std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts, std::string &error) {
   static bool init = [] {
     InitializeNativeTarget();
     InitializeNativeTargetAsmPrinter();
@@ -167,10 +171,9 @@ std::unique_ptr<TargetMachine> makeTargetMachine(const CodeGenOptions &opts,
     StringMap<bool> host;
     if (sys::getHostCPUFeatures(host))
       for (auto &f : host)
-        features += (features.empty() ? "" : ",") +
-                    std::string(f.second ? "+" : "-") + f.first().str();
-  } else if (!std::unique_ptr<MCSubtargetInfo>(
-                  target->createMCSubtargetInfo(triple, cpu, ""))
+        features +=
+            (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  } else if (!std::unique_ptr<MCSubtargetInfo>(target->createMCSubtargetInfo(triple, cpu, ""))
                   ->isCPUStringValid(cpu)) {
     error = "unknown target CPU '" + cpu + "' (try e.g. x86-64-v3, znver4, skylake-avx512)";
     return nullptr;
@@ -220,10 +223,9 @@ bool codegen(Module &m, TargetMachine &tm, CodeGenFileType kind, SmallVectorImpl
   return true;
 }
 
-std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
-                                     std::string &error) {
-  auto m = parseBitcodeFile(MemoryBufferRef(StringRef(bitcode.data(), bitcode.size()), "part"),
-                            ctx);
+std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx, std::string &error) {
+  auto m =
+      parseBitcodeFile(MemoryBufferRef(StringRef(bitcode.data(), bitcode.size()), "part"), ctx);
   if (!m) {
     error = "internal error: " + toString(m.takeError());
     return nullptr;
@@ -236,8 +238,7 @@ std::unique_ptr<Module> parseBitcode(ArrayRef<char> bitcode, LLVMContext &ctx,
 // own LLVMContext, and stored. The objects are packed into one bundle (the
 // entry points' last), or returned alone when there is one.
 bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
-               std::vector<KernelObject> reused, SmallVectorImpl<char> &out,
-               std::string &error) {
+               std::vector<KernelObject> reused, SmallVectorImpl<char> &out, std::string &error) {
   std::vector<CompileUnit> units;
   {
     mlir::TimingScope timing = compileTiming().nest("LLVM: kernels into units");
@@ -251,18 +252,16 @@ bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
     if (!cache.load(units[i].key, objects[i]))
       todo.push_back(i);
   // The largest first (the entry points): the threads finish together.
-  llvm::stable_sort(todo, [&](size_t a, size_t b) {
-    return units[a].bitcode.size() > units[b].bitcode.size();
-  });
+  llvm::stable_sort(
+      todo, [&](size_t a, size_t b) { return units[a].bitcode.size() > units[b].bitcode.size(); });
   std::vector<std::string> errors(n);
   std::atomic<size_t> next{0};
   unsigned threads = std::max(1u, std::min<unsigned>(opts.codegenThreads, todo.size()));
   // Timers are told apart by an address: one per thread.
   static const char threadIds[64] = {};
   auto work = [&](unsigned t) {
-    mlir::TimingScope timing = compileTiming().nest(&threadIds[t % 64], [t] {
-      return "LLVM, thread " + std::to_string(t);
-    });
+    mlir::TimingScope timing = compileTiming().nest(
+        &threadIds[t % 64], [t] { return "LLVM, thread " + std::to_string(t); });
     std::string tmError;
     std::unique_ptr<TargetMachine> tm = makeTargetMachine(opts, tmError);
     for (size_t j; (j = next++) < todo.size();) {
@@ -331,12 +330,11 @@ bool emitUnits(Module &m, const CodeGenOptions &opts, const std::string &salt,
 
 } // namespace
 
-bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
-                const std::string &salt, std::vector<KernelObject> reused, Stage stop, raw_ostream *dump, SmallVectorImpl<char> *object,
-                std::string &error) {
+bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts, const std::string &salt,
+                std::vector<KernelObject> reused, Stage stop, raw_ostream *dump,
+                SmallVectorImpl<char> *object, std::string &error) {
   const std::string &p = abi.prefix;
-  if (!addIOWrapper(m, p + "_predict", 1, error) ||
-      !addIOWrapper(m, p + "_train_step", 3, error) ||
+  if (!addIOWrapper(m, p + "_predict", 1, error) || !addIOWrapper(m, p + "_train_step", 3, error) ||
       !addIOWrapper(m, p + "_eval_step", 1, error) ||
       (abi.hasStep && !addIOWrapper(m, p + "_step", 1, error)))
     return false;
@@ -370,8 +368,7 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts,
     return true;
   }
   SmallVector<char, 0> buf;
-  if (!codegen(m, *tm, stop == Stage::Asm ? CGFT_AssemblyFile : CGFT_ObjectFile, buf,
-               error))
+  if (!codegen(m, *tm, stop == Stage::Asm ? CGFT_AssemblyFile : CGFT_ObjectFile, buf, error))
     return false;
   if (stop == Stage::Asm)
     *dump << StringRef(buf.data(), buf.size());
@@ -408,8 +405,8 @@ bool splitObjectBundle(ArrayRef<char> blob, std::vector<ArrayRef<char>> &objects
   return at == blob.size();
 }
 
-bool writeStaticLibrary(const std::string &path, const std::string &prefix,
-                        ArrayRef<char> bundle, std::string &error) {
+bool writeStaticLibrary(const std::string &path, const std::string &prefix, ArrayRef<char> bundle,
+                        std::string &error) {
   std::vector<ArrayRef<char>> objects;
   if (!splitObjectBundle(bundle, objects)) {
     error = "internal error: a damaged bundle of objects";
@@ -423,8 +420,8 @@ bool writeStaticLibrary(const std::string &path, const std::string &prefix,
   for (size_t i = 0; i < objects.size(); ++i)
     members.emplace_back(
         MemoryBufferRef(StringRef(objects[i].data(), objects[i].size()), names[i]));
-  if (Error e = writeArchive(path, members, /*WriteSymtab=*/true,
-                             object::Archive::K_GNU, /*Deterministic=*/true,
+  if (Error e = writeArchive(path, members, /*WriteSymtab=*/true, object::Archive::K_GNU,
+                             /*Deterministic=*/true,
                              /*Thin=*/false)) {
     error = toString(std::move(e));
     return false;

@@ -93,12 +93,11 @@ Value rebuildView(OpBuilder &b, Operation *op, Value source) {
 // Users that take a buffer of any layout and forward no type: loads,
 // stores, transfers, copies, linalg ops.
 bool layoutAgnostic(Operation *u) {
-  return u->getNumRegions() == 0 ? !isa<CallOpInterface, RegionBranchTerminatorOpInterface,
-                                        memref::CastOp, memref::ReinterpretCastOp,
-                                        ViewLikeOpInterface>(u) &&
-                                       llvm::none_of(u->getResultTypes(),
-                                                     [](Type t) { return t.isa<MemRefType>(); })
-                                 : isa<linalg::LinalgOp>(u);
+  return u->getNumRegions() == 0
+             ? !isa<CallOpInterface, RegionBranchTerminatorOpInterface, memref::CastOp,
+                    memref::ReinterpretCastOp, ViewLikeOpInterface>(u) &&
+                   llvm::none_of(u->getResultTypes(), [](Type t) { return t.isa<MemRefType>(); })
+             : isa<linalg::LinalgOp>(u);
 }
 
 // Gives the users of `old` the buffer `neu` (same elements, another
@@ -128,8 +127,8 @@ void argumentsAsBytes(func::FuncOp fn) {
   SmallVector<Type> types(fn.getArgumentTypes());
   for (BlockArgument arg : entry.getArguments()) {
     auto t = arg.getType().dyn_cast<MemRefType>();
-    if (!t || !identityBuffer(t) || t.getElementType() == i8 || !t.getElementType().isIntOrFloat() ||
-        t.getElementTypeBitWidth() % 8)
+    if (!t || !identityBuffer(t) || t.getElementType() == i8 ||
+        !t.getElementType().isIntOrFloat() || t.getElementTypeBitWidth() % 8)
       continue;
     auto bytes = MemRefType::get({t.getNumElements() * t.getElementTypeBitWidth() / 8}, i8);
     arg.setType(bytes);
@@ -175,7 +174,7 @@ std::optional<Extent> extentOf(Value v) {
       return std::nullopt;
     e = Extent{under->root, under->lo + *shift, 0};
   } else if (d && !isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp, scf::IfOp,
-                          arith::SelectOp>(d)) {
+                       arith::SelectOp>(d)) {
     return std::nullopt;
   }
   e.lo += offset * elt;
@@ -420,7 +419,8 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
       kernel.setPrivate();
       // Internal: two models' kernels never collide in one program. Not
       // inlined: a kernel called from four layers is compiled once.
-      kernel->setAttr("llvm.linkage", LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
+      kernel->setAttr("llvm.linkage",
+                      LLVM::LinkageAttr::get(b.getContext(), LLVM::Linkage::Internal));
       kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
     } else {
       kernel.erase();

@@ -28,9 +28,8 @@ LogicalResult pack(func::FuncOp fn) {
   auto sizes = fn->getAttrOfType<DenseI64ArrayAttr>("nn.pack_sizes");
   if (!sizes)
     return success();
-  if (fn.getNumResults() && llvm::any_of(fn.getResultTypes(), [](Type t) {
-        return t.isa<BaseMemRefType>();
-      }))
+  if (fn.getNumResults() &&
+      llvm::any_of(fn.getResultTypes(), [](Type t) { return t.isa<BaseMemRefType>(); }))
     return fn.emitError("internal error: a packed argument of '")
            << fn.getSymName() << "' is not updated in place";
   // Members of each group, in argument order: (argument, element offset).
@@ -38,8 +37,7 @@ LogicalResult pack(func::FuncOp fn) {
   for (BlockArgument arg : fn.getArguments())
     if (auto p = fn.getArgAttrOfType<DenseI64ArrayAttr>(arg.getArgNumber(), "nn.pack")) {
       if (p.size() != 2 || p[0] < 0 || p[0] >= sizes.size())
-        return fn.emitError("internal error: malformed nn.pack on argument ")
-               << arg.getArgNumber();
+        return fn.emitError("internal error: malformed nn.pack on argument ") << arg.getArgNumber();
       groups[p[0]].push_back({arg, p[1]});
     }
   OpBuilder b = OpBuilder::atBlockBegin(&fn.getBody().front());
@@ -75,4 +73,6 @@ struct PackArgumentsPass : public nnc::impl::PackArgumentsBase<PackArgumentsPass
 
 } // namespace
 
-std::unique_ptr<Pass> nnc::createPackArgumentsPass() { return std::make_unique<PackArgumentsPass>(); }
+std::unique_ptr<Pass> nnc::createPackArgumentsPass() {
+  return std::make_unique<PackArgumentsPass>();
+}

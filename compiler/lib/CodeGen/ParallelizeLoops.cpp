@@ -7,8 +7,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_PARALLELIZELOOPS
@@ -73,9 +73,9 @@ void parallelizeElementwise(func::FuncOp fn) {
 // `loop` as an scf.parallel in its place.
 void makeParallel(scf::ForOp loop) {
   OpBuilder b(loop);
-  auto par = b.create<scf::ParallelOp>(
-      loop.getLoc(), ValueRange{loop.getLowerBound()}, ValueRange{loop.getUpperBound()},
-      ValueRange{loop.getStep()}, [](OpBuilder &, Location, ValueRange) {});
+  auto par = b.create<scf::ParallelOp>(loop.getLoc(), ValueRange{loop.getLowerBound()},
+                                       ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()},
+                                       [](OpBuilder &, Location, ValueRange) {});
   Block *body = par.getBody();
   IRMapping map;
   map.map(loop.getInductionVar(), body->getArgument(0));
@@ -107,14 +107,12 @@ func::FuncOp maxThreadsFunc(ModuleOp module) {
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  auto f = b.create<func::FuncOp>(module.getLoc(), name,
-                                  b.getFunctionType({}, {b.getI32Type()}));
+  auto f = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType({}, {b.getI32Type()}));
   f.setPrivate();
   return f;
 }
 
-struct ParallelizeLoopsPass
-    : public nnc::impl::ParallelizeLoopsBase<ParallelizeLoopsPass> {
+struct ParallelizeLoopsPass : public nnc::impl::ParallelizeLoopsBase<ParallelizeLoopsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> fns(module.getOps<func::FuncOp>());

@@ -1,9 +1,9 @@
 // The pass pipeline from a checked .nn graph to an object file.
 #include "nnc/CodeGen/Pipeline.h"
-#include "nnc/CodeGen/ObjectEmitter.h"
-#include "nnc/CodeGen/Timing.h"
 #include "CompileUnits.h"
 #include "nnc/CodeGen/ObjectCache.h"
+#include "nnc/CodeGen/ObjectEmitter.h"
+#include "nnc/CodeGen/Timing.h"
 #include "nnc/Conversion/Passes.h"
 #include "nnc/Conversion/Pipelines.h"
 #include "nnc/Dialect/NN/IR/NNOps.h"
@@ -18,9 +18,9 @@
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -87,15 +87,15 @@ FailureOr<ModelABI> describeModule(ModuleOp module, const CodeGenOptions &opts) 
   // The batch is in the types: the weights argument is [B].
   abi.batch = fwd.getArgument(numIn + numTgt).getType().cast<RankedTensorType>().getDimSize(0);
   for (auto p : module.getOps<nn::ParameterOp>())
-    abi.numParams += (abi.tensors.emplace_back(abiTensor(p.getSymName(), NNRT_PARAM, p.getType(),
-                                                         false, abi.numParams)),
+    abi.numParams += (abi.tensors.emplace_back(
+                          abiTensor(p.getSymName(), NNRT_PARAM, p.getType(), false, abi.numParams)),
                       abi.tensors.back().size);
   for (unsigned i = 0; i < numIn + numTgt; ++i)
     abi.tensors.push_back(abiTensor(nameOf(fwd, i, false), i < numIn ? NNRT_INPUT : NNRT_TARGET,
                                     fwd.getArgument(i).getType(), true, 0));
   for (unsigned i = 1; i < fwd.getNumResults(); ++i)
-    abi.tensors.push_back(abiTensor(nameOf(fwd, i, true), NNRT_OUTPUT,
-                                    fwd.getFunctionType().getResult(i), true, 0));
+    abi.tensors.push_back(
+        abiTensor(nameOf(fwd, i, true), NNRT_OUTPUT, fwd.getFunctionType().getResult(i), true, 0));
   // The model table's optimizer is the row's index (nnrt_abi.h).
   int opt = optim::optimizerIndex(opts.optimizer.name);
   if (opt < 0) {
@@ -297,8 +297,7 @@ LogicalResult compileNN(ModuleOp module, const CodeGenOptions &opts, Stage stop,
   std::vector<KernelObject> reused;
   if (stop == Stage::Object) {
     TimingScope timing = compileTiming().nest("kernels from the cache");
-    reuseCachedKernels(module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt,
-                       reused);
+    reuseCachedKernels(module, ObjectCache(salt.empty() ? "" : opts.objectCacheDir), salt, reused);
   }
   if (failed(runPipeline(module, llvmPipeline(), "to the LLVM dialect")))
     return failure();

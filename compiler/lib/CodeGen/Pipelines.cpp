@@ -18,9 +18,8 @@ const char *kTrain =
     "nn-fuse-scan-matmuls,nn-generate-backward,nn-generate-entry-points{optimizer=%s%s},"
     "canonicalize,cse";
 
-const char *kLinalg =
-    "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
-    "canonicalize,cse,nnc-hoist-loop-invariants";
+const char *kLinalg = "convert-nn-to-linalg,canonicalize,nnc-fuse-elementwise,"
+                      "canonicalize,cse,nnc-hoist-loop-invariants";
 
 const char *kBufferize =
     "func.func(nnc-schedule-matmuls{vector-width=%d}),canonicalize,cse,"
@@ -38,7 +37,8 @@ const char *kBufferize =
 // Passes that work function by function are nested in func.func (or
 // llvm.func) so that MLIR runs them on all cores, kernel by kernel.
 const char *kLLVM =
-    "nnc-lower-vectors,func.func(convert-linalg-to-loops),convert-scf-to-openmp,func.func(canonicalize),"
+    "nnc-lower-vectors,func.func(convert-linalg-to-loops),convert-scf-to-openmp,func.func("
+    "canonicalize),"
     "convert-math-to-llvm,"
     "convert-math-to-libm,func.func(convert-vector-to-scf{full-unroll=true}),"
     "func.func(lower-affine,convert-scf-to-cf,canonicalize,cse),"
@@ -49,8 +49,7 @@ const char *kLLVM =
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
     "convert-openmp-to-llvm,reconcile-unrealized-casts,llvm.func(canonicalize,cse)";
 
-template <typename... Args>
-std::string format(const char *fmt, Args... args) {
+template <typename... Args> std::string format(const char *fmt, Args... args) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << llvm::format(fmt, args...);

@@ -125,8 +125,7 @@ int64_t assignOffsets(std::vector<Buffer> &bufs) {
     for (Buffer *p : placed)
       if (p->first <= b->last && b->first <= p->last)
         live.push_back(p);
-    std::sort(live.begin(), live.end(),
-              [](Buffer *x, Buffer *y) { return x->offset < y->offset; });
+    std::sort(live.begin(), live.end(), [](Buffer *x, Buffer *y) { return x->offset < y->offset; });
     int64_t at = 0;
     for (Buffer *p : live) {
       if (p->offset - at >= b->span())
@@ -178,9 +177,10 @@ void rewrite(Buffer &buf, Value ws) {
     // planned at another offset is the same code (nnc-outline-kernels).
     Block &entry = par->getParentOfType<func::FuncOp>().getBody().front();
     OpBuilder top(topLevel(par, entry));
-    auto regionType = MemRefType::get({buf.span()}, ws.getType().cast<MemRefType>().getElementType());
-    ws = top.create<memref::ViewOp>(loc, regionType, ws,
-                                    top.create<arith::ConstantIndexOp>(loc, buf.offset), ValueRange{});
+    auto regionType =
+        MemRefType::get({buf.span()}, ws.getType().cast<MemRefType>().getElementType());
+    ws = top.create<memref::ViewOp>(
+        loc, regionType, ws, top.create<arith::ConstantIndexOp>(loc, buf.offset), ValueRange{});
     Value iv = par.getInductionVars()[0];
     Value lb = par.getLowerBound()[0], step = par.getStep()[0];
     Value slot = b.create<arith::DivUIOp>(loc, b.create<arith::SubIOp>(loc, iv, lb), step);
@@ -215,7 +215,8 @@ int64_t planFunction(func::FuncOp fn) {
       bufs.push_back(*b);
   });
   int64_t total = assignOffsets(bufs);
-  auto wsType = MemRefType::get({std::max<int64_t>(total, kAlign)}, IntegerType::get(fn.getContext(), 8));
+  auto wsType =
+      MemRefType::get({std::max<int64_t>(total, kAlign)}, IntegerType::get(fn.getContext(), 8));
   fn.insertArgument(fn.getNumArguments(), wsType, {}, fn.getLoc());
   if (bufs.empty())
     return 0;
@@ -232,7 +233,8 @@ struct PlanMemoryPass : public nnc::impl::PlanMemoryBase<PlanMemoryPass> {
     for (auto fn : module.getOps<func::FuncOp>())
       if (!fn.isExternal() && fn->hasAttr("nn.workspace"))
         most = std::max(most, planFunction(fn));
-    module->setAttr("nn.workspace_bytes", IntegerAttr::get(IntegerType::get(&getContext(), 64), most));
+    module->setAttr("nn.workspace_bytes",
+                    IntegerAttr::get(IntegerType::get(&getContext(), 64), most));
   }
 };
 

@@ -27,8 +27,7 @@ struct PromoteSmallBuffersPass
     int64_t total = 0;
     for (memref::AllocOp a : allocs) {
       MemRefType t = a.getType();
-      if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
-          !t.getElementType().isIntOrFloat())
+      if (!t.hasStaticShape() || !t.getLayout().isIdentity() || !t.getElementType().isIntOrFloat())
         continue;
       int64_t bytes = t.getNumElements() * t.getElementTypeBitWidth() / 8;
       if (bytes > maxBytes || total + bytes > maxTotalBytes)
@@ -42,16 +41,15 @@ struct PromoteSmallBuffersPass
       if (inParallel)
         continue;
       // A buffer that leaves the function must outlive its frame.
-      if (llvm::any_of(a->getUsers(),
-                       [](Operation *u) { return isa<func::ReturnOp>(u); }))
+      if (llvm::any_of(a->getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); }))
         continue;
       total += bytes;
       // Bytes on the stack, viewed as the buffer's type: MLIR 16 lowers a
       // memref.alloca<...xf32> to an llvm.alloca of its size in bytes
       // counted in f32 elements, four times the space (a train_step's 2 MiB
       // of buffers took 8 MiB of stack, the whole of a main thread's).
-      auto raw = b.create<memref::AllocaOp>(
-          a.getLoc(), MemRefType::get({bytes}, b.getI8Type()), a.getAlignmentAttr());
+      auto raw = b.create<memref::AllocaOp>(a.getLoc(), MemRefType::get({bytes}, b.getI8Type()),
+                                            a.getAlignmentAttr());
       Value zero = b.create<arith::ConstantIndexOp>(a.getLoc(), 0);
       auto view = b.create<memref::ViewOp>(a.getLoc(), t, raw, zero, ValueRange{});
       for (Operation *u : llvm::make_early_inc_range(a->getUsers()))

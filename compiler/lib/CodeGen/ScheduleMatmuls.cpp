@@ -61,8 +61,8 @@ bool transposedA(linalg::GenericOp op) {
 // Splits dimension `dim` (0: rows, 1: columns) of a canonical product
 // C[m, n] += A[m, k] B[k, n] at `at`: two products on slices of A or B and C,
 // written back into C's slices.
-SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
-                                          int dim, int64_t at) {
+SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op, int dim,
+                                          int64_t at) {
   Location loc = op.getLoc();
   Value a = op.getDpsInputOperand(0)->get(), b = op.getDpsInputOperand(1)->get();
   Value c = op.getDpsInitOperand(0)->get();
@@ -82,8 +82,7 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
   // may be a value defined outside the loop, and MLIR 16's bufferization
   // would write it in place across iterations.
   auto zeroFill = [&](int64_t rows, int64_t cols) -> Value {
-    Value e = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows, cols},
-                                         ct.getElementType());
+    Value e = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows, cols}, ct.getElementType());
     Value z = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(ct.getElementType()));
     return rw.create<linalg::FillOp>(loc, z, e).getResult(0);
   };
@@ -94,9 +93,9 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op,
     Value pa = dim != 0 ? a : ta ? slice(a, 0, k, lo, hi - lo) : slice(a, lo, hi - lo, 0, k);
     Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
     Value pc = dim == 0 ? zeroFill(hi - lo, n) : zeroFill(m, hi - lo);
-    auto piece = rw.create<linalg::GenericOp>(
-        loc, TypeRange{pc.getType()}, ValueRange{pa, pb}, ValueRange{pc},
-        op.getIndexingMapsArray(), op.getIteratorTypesArray());
+    auto piece = rw.create<linalg::GenericOp>(loc, TypeRange{pc.getType()}, ValueRange{pa, pb},
+                                              ValueRange{pc}, op.getIndexingMapsArray(),
+                                              op.getIteratorTypesArray());
     rw.cloneRegionBefore(op.getRegion(), piece.getRegion(), piece.getRegion().begin());
     parts.push_back(piece);
     auto pt = pc.getType().cast<RankedTensorType>();
@@ -182,11 +181,8 @@ void packA(IRRewriter &rw, linalg::GenericOp op) {
         loc, TypeRange{empty.getType()}, ValueRange{a}, ValueRange{empty},
         ArrayRef<AffineMap>{AffineMap::get(2, 0, {d1, d0}, ctx),
                             AffineMap::get(2, 0, {d0, d1}, ctx)},
-        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                      utils::IteratorType::parallel},
-        [](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(l, args[0]);
-        });
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [](OpBuilder &b, Location l, ValueRange args) { b.create<linalg::YieldOp>(l, args[0]); });
     packed = tr.getResult(0);
     auto maps = op.getIndexingMapsArray();
     maps[0] = AffineMap::get(3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx)}, ctx);
@@ -237,10 +233,10 @@ Value packPanels(IRRewriter &rw, Value b, int64_t nr, scf::ForOp loop) {
             l, c0, ob.create<arith::ConstantIndexOp>(l, n / nr), c1, acc,
             [&](OpBuilder &ib, Location il, Value j, ValueRange acc2) {
               Value col = ib.create<arith::MulIOp>(il, j, cnr);
-              Value v = ib.create<vector::TransferReadOp>(
-                  il, vt, b, ValueRange{kk, col}, zero, ArrayRef<bool>{true});
-              Value w = ib.create<vector::TransferWriteOp>(
-                                il, v, acc2[0], ValueRange{j, kk, c0}, ArrayRef<bool>{true})
+              Value v = ib.create<vector::TransferReadOp>(il, vt, b, ValueRange{kk, col}, zero,
+                                                          ArrayRef<bool>{true});
+              Value w = ib.create<vector::TransferWriteOp>(il, v, acc2[0], ValueRange{j, kk, c0},
+                                                           ArrayRef<bool>{true})
                             .getResult();
               ib.create<scf::YieldOp>(il, w);
             });
@@ -268,12 +264,10 @@ Value stripOfPanels(IRRewriter &rw, Location loc, Value strip, Value root, Value
     }
     v = s.getSource();
   }
-  Value j = rw.create<arith::DivUIOp>(
-      loc, getValueOrCreateConstantIndexOp(rw, loc, offs[1]),
-      rw.create<arith::ConstantIndexOp>(loc, nr));
+  Value j = rw.create<arith::DivUIOp>(loc, getValueOrCreateConstantIndexOp(rw, loc, offs[1]),
+                                      rw.create<arith::ConstantIndexOp>(loc, nr));
   return rw.create<tensor::ExtractSliceOp>(
-      loc, st, panels,
-      ArrayRef<OpFoldResult>{j, offs[0], rw.getIndexAttr(0)},
+      loc, st, panels, ArrayRef<OpFoldResult>{j, offs[0], rw.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(st.getDimSize(0)),
                              rw.getIndexAttr(nr)},
       ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1), rw.getIndexAttr(1)});
@@ -417,8 +411,7 @@ linalg::GenericOp splitRowsForThreads(IRRewriter &rw, linalg::GenericOp op) {
       ArrayRef<AffineMap>{AffineMap::get(2, 0, {rw.getAffineConstantExpr(0), d1}, ctx),
                           AffineMap::get(2, 0, {rw.getAffineConstantExpr(1), d1}, ctx),
                           AffineMap::get(2, 0, {d0, d1}, ctx)},
-      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                    utils::IteratorType::parallel},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel},
       [](OpBuilder &bb, Location l, ValueRange args) {
         bb.create<linalg::YieldOp>(l, bb.create<arith::AddFOp>(l, args[0], args[1]).getResult());
       });
@@ -464,8 +457,7 @@ using PanelCache = DenseMap<std::pair<Value, int64_t>, Value>;
 
 // Tiles a product to register blocks (after blocking a long reduction and
 // packing B's strips where that pays) and vectorizes the blocks.
-void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
-                           PanelCache &panelsOf) {
+void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw, PanelCache &panelsOf) {
   // Loops are (m, n, k) as NNToLinalg builds them; the register block
   // is mr rows by nr columns (a multiple of the vector width when it
   // can be), one k at a time: mr*nr/vw accumulators, mr broadcasts and
@@ -478,14 +470,13 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   // of B's rows from L2 for every tile.
   // AVX2 has 16 vector registers: 6 x 16 floats is 12 accumulators,
   // leaving room for the B row and the broadcast; AVX-512's 32 take 8 x 32.
-  int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1})
-                        : pickTile(ranges[0], {6, 4, 2, 1});
+  int64_t mr = vw >= 16 ? pickTile(ranges[0], {8, 6, 4, 2, 1}) : pickTile(ranges[0], {6, 4, 2, 1});
   // One row (batch-1 generation: a matrix-vector product, bound by
   // reading B): 8 vectors of columns per tile, so each row of B is read
   // as 256 contiguous bytes instead of 64.
-  int64_t nr = ranges[0] == 1 ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2,
-                                                     vw / 4, 2, 1})
-                              : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
+  int64_t nr = ranges[0] == 1
+                   ? pickTile(ranges[1], {8 * vw, 4 * vw, 2 * vw, vw, vw / 2, vw / 4, 2, 1})
+                   : pickTile(ranges[1], {2 * vw, vw, vw / 2, vw / 4, 2, 1});
   // B invariant in a loop around the product (a scan's weights): its
   // panels are packed once before that loop (packPanels). Only products
   // whose strips are packed (blocked, several row tiles) use them; the
@@ -493,9 +484,8 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   Value wholeB = op.getDpsInputOperand(1)->get();
   bool blocksK = ranges[2] > maxUnblockedK(vw, ranges[1]);
   bool packsStrips = blocksK && ranges[0] >= 2 * mr;
-  scf::ForOp panelLoop = packsStrips && ranges[1] % nr == 0
-                             ? outermostInvariantLoop(op, wholeB)
-                             : scf::ForOp();
+  scf::ForOp panelLoop =
+      packsStrips && ranges[1] % nr == 0 ? outermostInvariantLoop(op, wholeB) : scf::ForOp();
   linalg::GenericOp inner = op;
   bool blocked = false;
   scf::ForOp rowBlockLoop;
@@ -521,8 +511,7 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
     kopts.setTileSizes({mc, 0, kc});
     kopts.setInterchange({2, 0, 1});
     rw.setInsertionPoint(op);
-    auto ktiled = scf::tileUsingSCFForOp(
-        rw, cast<TilingInterface>(op.getOperation()), kopts);
+    auto ktiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), kopts);
     if (succeeded(ktiled) && ktiled->tiledOps.size() == 1 &&
         isa<linalg::GenericOp>(ktiled->tiledOps[0])) {
       rw.replaceOp(op, ktiled->replacements);
@@ -548,10 +537,9 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
     scf::SCFTilingOptions nopts;
     nopts.setTileSizes({0, nr, 0});
     rw.setInsertionPoint(op);
-    auto ntiled = scf::tileUsingSCFForOp(
-        rw, cast<TilingInterface>(op.getOperation()), nopts);
-    if (succeeded(ntiled) && ntiled->tiledOps.size() == 1 &&
-        ntiled->loops.size() == 1 && isa<linalg::GenericOp>(ntiled->tiledOps[0])) {
+    auto ntiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), nopts);
+    if (succeeded(ntiled) && ntiled->tiledOps.size() == 1 && ntiled->loops.size() == 1 &&
+        isa<linalg::GenericOp>(ntiled->tiledOps[0])) {
       rw.replaceOp(op, ntiled->replacements);
       op = cast<linalg::GenericOp>(ntiled->tiledOps[0]);
       stripLoop = ntiled->loops.front();
@@ -571,8 +559,7 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   if (blocked && !stripLoop)
     options.setInterchange({1, 0, 2});
   rw.setInsertionPoint(op);
-  auto tiled = scf::tileUsingSCFForOp(
-      rw, cast<TilingInterface>(op.getOperation()), options);
+  auto tiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
     return; // the untiled op still lowers to loops
   rw.replaceOp(op, tiled->replacements);
@@ -588,9 +575,9 @@ void scheduleRegisterTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   int64_t minWork = oneRow ? kMinParallelWork / 4 : kMinParallelWork;
   if (!tiled->loops.empty() && ranges[0] * ranges[1] * ranges[2] >= minWork &&
       !insideParallelLoop(tiled->loops.front())) {
-    Operation *loop = rowBlockLoop  ? rowBlockLoop.getOperation()
-                      : stripLoop ? stripLoop
-                                  : tiled->loops.front().getOperation();
+    Operation *loop = rowBlockLoop ? rowBlockLoop.getOperation()
+                      : stripLoop  ? stripLoop
+                                   : tiled->loops.front().getOperation();
     if (oneRow && !blocked && tiled->loops.size() > 1)
       loop = tiled->loops[1].getOperation();
     loop->setAttr(kParallelAttr, rw.getUnitAttr());
@@ -604,16 +591,15 @@ bool reducesInnermost(linalg::GenericOp op) {
   return op.getIteratorTypesArray().back() == utils::IteratorType::reduction;
 }
 
-struct ScheduleMatmulsPass
-    : public nnc::impl::ScheduleMatmulsBase<ScheduleMatmulsPass> {
+struct ScheduleMatmulsPass : public nnc::impl::ScheduleMatmulsBase<ScheduleMatmulsPass> {
   using ScheduleMatmulsBase::ScheduleMatmulsBase;
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     SmallVector<linalg::GenericOp> matmuls;
     fn.walk([&](linalg::GenericOp op) {
-      if (op.getNumLoops() == 3 && op.getNumReductionLoops() == 1 &&
-          op.hasTensorSemantics() && linalg::isaContractionOpInterface(op) &&
+      if (op.getNumLoops() == 3 && op.getNumReductionLoops() == 1 && op.hasTensorSemantics() &&
+          linalg::isaContractionOpInterface(op) &&
           llvm::all_of(op.getStaticLoopRanges(),
                        [](int64_t d) { return !ShapedType::isDynamic(d); }))
         matmuls.push_back(op);

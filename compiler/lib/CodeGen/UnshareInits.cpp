@@ -67,7 +67,8 @@ Value fresh(OpBuilder &b, Value v) {
     scalar = fill.getInputs()[0];
   else
     scalar = b.create<arith::ConstantOp>(
-        loc, cast<arith::ConstantOp>(d).getValue().cast<DenseElementsAttr>().getSplatValue<TypedAttr>());
+        loc,
+        cast<arith::ConstantOp>(d).getValue().cast<DenseElementsAttr>().getSplatValue<TypedAttr>());
   return b.create<linalg::FillOp>(loc, scalar, empty).getResult(0);
 }
 
@@ -79,9 +80,8 @@ struct UnshareInitsPass : public nnc::impl::UnshareInitsBase<UnshareInitsPass> {
         Value v = o->get();
         // One use in the same block is already the op's own; a use in a
         // loop is a new destination every iteration.
-        if (recomputable(v) &&
-            (!v.hasOneUse() || v.getParentBlock() != op->getBlock() ||
-             isa_and_nonnull<arith::ConstantOp>(v.getDefiningOp())))
+        if (recomputable(v) && (!v.hasOneUse() || v.getParentBlock() != op->getBlock() ||
+                                isa_and_nonnull<arith::ConstantOp>(v.getDefiningOp())))
           shared.push_back(o);
       }
     });

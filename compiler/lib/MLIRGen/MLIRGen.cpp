@@ -61,13 +61,16 @@ public:
     stateArgs = args.drop_front(g.inputs.size());
     std::vector<Value> values;
     // Only what the outputs need: no targets, no loss.
-    if (!emitNodes(g.nodes, values, [&](const dsl::Node &n) -> Value {
-          if (n.op == OpKind::Input)
-            return args[n.ioIndex];
-          if (n.op == OpKind::StepState)
-            return stateArgs[numScanStates + n.ioIndex];
-          return Value();
-        }, /*skipLoss=*/true))
+    if (!emitNodes(
+            g.nodes, values,
+            [&](const dsl::Node &n) -> Value {
+              if (n.op == OpKind::Input)
+                return args[n.ioIndex];
+              if (n.op == OpKind::StepState)
+                return stateArgs[numScanStates + n.ioIndex];
+              return Value();
+            },
+            /*skipLoss=*/true))
       return false;
     SmallVector<Value> rets;
     for (const dsl::IO &io : g.outputs)
@@ -93,15 +96,13 @@ public:
     (*module)->setAttr("nn.model", b.getStringAttr(g.modelName));
     b.setInsertionPointToEnd(module->getBody());
     for (const dsl::Param &p : g.params)
-      b.create<nn::ParameterOp>(
-          loc(p.loc), b.getStringAttr(p.name),
-          TypeAttr::get(tensor(p.shape, false)), b.getStringAttr(p.init),
-          b.getF64FloatAttr(p.initValue), b.getI64IntegerAttr(p.fanIn),
-          b.getI64IntegerAttr(p.fanOut));
+      b.create<nn::ParameterOp>(loc(p.loc), b.getStringAttr(p.name),
+                                TypeAttr::get(tensor(p.shape, false)), b.getStringAttr(p.init),
+                                b.getF64FloatAttr(p.initValue), b.getI64IntegerAttr(p.fanIn),
+                                b.getI64IntegerAttr(p.fanOut));
 
-    bool dropout = llvm::any_of(g.nodes, [](const dsl::Node &n) {
-      return n.op == OpKind::Dropout;
-    });
+    bool dropout =
+        llvm::any_of(g.nodes, [](const dsl::Node &n) { return n.op == OpKind::Dropout; });
     SmallVector<Type> ins, outs;
     for (const dsl::IO &io : g.inputs)
       ins.push_back(tensor(io.shape, true, io.dtype));
@@ -127,8 +128,8 @@ public:
       fn.setResultAttr(1 + i, "nn.name", b.getStringAttr(io.name));
     OpKind lossKind = g.lossNode >= 0 ? g.nodes[g.lossNode].op : OpKind::Input;
     fn->setAttr("nn.loss", b.getStringAttr(lossKind == OpKind::CrossEntropy ? "cross_entropy"
-                                           : lossKind == OpKind::MSE      ? "mse"
-                                                                          : "none"));
+                                           : lossKind == OpKind::MSE        ? "mse"
+                                                                            : "none"));
     if (dropout)
       fn->setAttr("nn.key", b.getUnitAttr()); // the last argument: the dropout key
     Block *entry = fn.addEntryBlock();
@@ -181,12 +182,9 @@ private:
   unsigned nextState = 0;
   SmallVector<Value> finalStates;
 
-  Location loc(const dsl::Loc &l) {
-    return FileLineColLoc::get(&ctx, l.file, l.line, l.col);
-  }
+  Location loc(const dsl::Loc &l) { return FileLineColLoc::get(&ctx, l.file, l.line, l.col); }
 
-  RankedTensorType tensor(ArrayRef<int64_t> shape, bool batched,
-                          dsl::DType dt = dsl::DType::F32) {
+  RankedTensorType tensor(ArrayRef<int64_t> shape, bool batched, dsl::DType dt = dsl::DType::F32) {
     SmallVector<int64_t> full;
     if (batched)
       full.push_back(batch);
@@ -195,16 +193,13 @@ private:
     return RankedTensorType::get(full, et);
   }
 
-  RankedTensorType typeOf(const dsl::Node &n) {
-    return tensor(n.shape, n.batched, n.dtype);
-  }
+  RankedTensorType typeOf(const dsl::Node &n) { return tensor(n.shape, n.batched, n.dtype); }
 
   const dsl::Node &node(int i) { return (*nodes)[i]; }
   Value value(int i) { return (*vals)[i]; }
 
   bool emitNodes(const std::vector<dsl::Node> &ns, std::vector<Value> &vs,
-                 std::function<Value(const dsl::Node &)> leafFn,
-                 bool skipLoss = false) {
+                 std::function<Value(const dsl::Node &)> leafFn, bool skipLoss = false) {
     auto savedNodes = nodes;
     auto savedVals = vals;
     auto savedLeaf = leaf;
@@ -273,8 +268,7 @@ private:
     int64_t rows = at.getNumElements() / k;
     // [..., K] @ [K, N] is one [rows, K] @ [K, N] product.
     Value a2 = reshape(l, a, {rows, k});
-    Value r = b.create<nn::MatMulOp>(
-        l, RankedTensorType::get({rows, cols}, b.getF32Type()), a2, w);
+    Value r = b.create<nn::MatMulOp>(l, RankedTensorType::get({rows, cols}, b.getF32Type()), a2, w);
     return reshape(l, r, typeOf(n).getShape());
   }
 
@@ -284,8 +278,8 @@ private:
     if (rows == batch)
       return weights;
     Value w = reshape(l, weights, {batch, 1});
-    w = b.create<nn::BroadcastToOp>(
-        l, RankedTensorType::get({batch, rows / batch}, b.getF32Type()), w);
+    w = b.create<nn::BroadcastToOp>(l, RankedTensorType::get({batch, rows / batch}, b.getF32Type()),
+                                    w);
     return reshape(l, w, {rows});
   }
 
@@ -303,11 +297,9 @@ private:
     if (labels.getType() != yt)
       labels = b.create<tensor::CollapseShapeOp>(
           l, yt, labels,
-          SmallVector<ReassociationIndices>{ReassociationIndices(
-              llvm::to_vector(llvm::seq<int64_t>(
-                  0, labels.getType().cast<RankedTensorType>().getRank())))});
-    return b.create<nn::CrossEntropyOp>(l, tensor({}, false), l2, labels,
-                                        rowWeights(l, rows));
+          SmallVector<ReassociationIndices>{ReassociationIndices(llvm::to_vector(
+              llvm::seq<int64_t>(0, labels.getType().cast<RankedTensorType>().getRank())))});
+    return b.create<nn::CrossEntropyOp>(l, tensor({}, false), l2, labels, rowWeights(l, rows));
   }
 
   Value mse(const dsl::Node &n) {
@@ -423,8 +415,7 @@ private:
     if (n.batched && !node(n.operands[0]).batched)
       s = b.create<nn::BroadcastToOp>(l, typeOf(n), s);
     Value keep = alignBatched(l, n.operands[1], n.shape.size());
-    return b.create<nn::MaskOp>(l, typeOf(n), s, keep,
-                                b.getF32FloatAttr(float(dsl::kMaskFill)));
+    return b.create<nn::MaskOp>(l, typeOf(n), s, keep, b.getF32FloatAttr(float(dsl::kMaskFill)));
   }
 
   Value dropout(const dsl::Node &n) {
@@ -491,8 +482,8 @@ private:
     state.addOperands(seqs);
     state.addOperands(caps);
     state.addAttribute(nn::ScanOp::getOperandSegmentSizesAttrName(state.name),
-                       b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(seqs.size()),
-                                               int32_t(caps.size())}));
+                       b.getDenseI32ArrayAttr(
+                           {int32_t(inits.size()), int32_t(seqs.size()), int32_t(caps.size())}));
     if (sc.returnSequence)
       state.addAttribute(nn::ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
     // No save_states: backpropagation through time rebuilds the scan with
@@ -576,9 +567,9 @@ private:
       return binary<nn::MulOp>(n);
     case OpKind::Div:
       return binary<nn::DivOp>(n);
-    // The elementwise functions, one case per row of Ops.def.
-#define NN_UNARY_OP(Kind, name, OpClass)                                       \
-  case OpKind::Kind:                                                           \
+      // The elementwise functions, one case per row of Ops.def.
+#define NN_UNARY_OP(Kind, name, OpClass)                                                           \
+  case OpKind::Kind:                                                                               \
     return unary<nn::OpClass>(n);
 #include "nnc/dsl/Ops.def"
     case OpKind::Softmax:
@@ -595,8 +586,7 @@ private:
       return b.create<nn::SliceOp>(l, typeOf(n), value(n.operands[0]),
                                    b.getI64IntegerAttr(n.begin));
     case OpKind::Embedding:
-      return b.create<nn::EmbeddingOp>(l, typeOf(n), value(n.operands[0]),
-                                       value(n.operands[1]));
+      return b.create<nn::EmbeddingOp>(l, typeOf(n), value(n.operands[0]), value(n.operands[1]));
     case OpKind::Dropout:
       return dropout(n);
     case OpKind::Scan:
@@ -609,10 +599,10 @@ private:
       return b.create<nn::LayerNormOp>(l, typeOf(n), value(n.operands[0]),
                                        b.getF32FloatAttr(float(n.value)));
     case OpKind::CausalMask:
-      return b.create<nn::CausalMaskOp>(
-          l, typeOf(n), value(n.operands[0]),
-          n.operands.size() > 1 ? position(l, n.operands[1]) : Value(),
-          b.getF32FloatAttr(float(dsl::kMaskFill)));
+      return b.create<nn::CausalMaskOp>(l, typeOf(n), value(n.operands[0]),
+                                        n.operands.size() > 1 ? position(l, n.operands[1])
+                                                              : Value(),
+                                        b.getF32FloatAttr(float(dsl::kMaskFill)));
     case OpKind::Mask:
       return mask(n);
     case OpKind::NotPadding:
@@ -635,11 +625,9 @@ private:
 
 } // namespace
 
-OwningOpRef<ModuleOp> nnc::generateNN(MLIRContext &ctx, const dsl::Graph &graph,
-                                      int64_t batch, const dsl::Graph *stepGraph,
-                                      int64_t stepBatch) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
-                  arith::ArithDialect>();
+OwningOpRef<ModuleOp> nnc::generateNN(MLIRContext &ctx, const dsl::Graph &graph, int64_t batch,
+                                      const dsl::Graph *stepGraph, int64_t stepBatch) {
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect, arith::ArithDialect>();
   OwningOpRef<ModuleOp> m = Generator(ctx, graph, batch).run();
   if (m && stepGraph && !Generator(ctx, *stepGraph, stepBatch).runStep(*m))
     return nullptr;

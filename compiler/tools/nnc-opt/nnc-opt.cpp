@@ -20,6 +20,5 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   registry.insert<nnc::nn::NNDialect>();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
+  return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }

@@ -13,9 +13,7 @@ bool isClassifier(const dsl::Graph &g) {
   return !g.targets.empty() && g.targets[0].dtype == dsl::DType::I32;
 }
 
-bool isCsv(const dsl::Graph &g) {
-  return g.train.dataKind != "text" && g.train.dataKind != "babi";
-}
+bool isCsv(const dsl::Graph &g) { return g.train.dataKind != "text" && g.train.dataKind != "babi"; }
 
 bool missing(const nnrt_metadata &md, const char *key, const std::string &path,
              const std::string &why, nnrt_error &e) {

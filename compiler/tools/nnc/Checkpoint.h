@@ -20,14 +20,15 @@
 namespace nnc::tool {
 
 namespace meta {
-inline constexpr const char *kClasses = "nnc.classes";     // JSON list of class names by id
-inline constexpr const char *kScalerMin = "nnc.scaler_min"; // JSON list, a value per feature
-inline constexpr const char *kScalerMax = "nnc.scaler_max"; // JSON list, a value per feature
-inline constexpr const char *kLabels = "nnc.labels";        // "names" or "ids" (CSV classes)
+inline constexpr const char *kClasses = "nnc.classes";          // JSON list of class names by id
+inline constexpr const char *kScalerMin = "nnc.scaler_min";     // JSON list, a value per feature
+inline constexpr const char *kScalerMax = "nnc.scaler_max";     // JSON list, a value per feature
+inline constexpr const char *kLabels = "nnc.labels";            // "names" or "ids" (CSV classes)
 inline constexpr const char *kLabelColumn = "nnc.label_column"; // the CSV column of the label
-inline constexpr const char *kTargetColumns = "nnc.target_columns";   // JSON list: targets = "..."
-inline constexpr const char *kFeatureColumns = "nnc.feature_columns"; // JSON list, the CSV's features
-inline constexpr const char *kStoryLen = "nnc.story_len";       // bAbI: the model's lengths
+inline constexpr const char *kTargetColumns = "nnc.target_columns"; // JSON list: targets = "..."
+inline constexpr const char *kFeatureColumns =
+    "nnc.feature_columns";                                // JSON list, the CSV's features
+inline constexpr const char *kStoryLen = "nnc.story_len"; // bAbI: the model's lengths
 inline constexpr const char *kQuestionLen = "nnc.question_len";
 inline constexpr const char *kMaskId = "nnc.mask_id"; // masked-token bAbI data's [mask]
 inline constexpr const char *kStep = "nnc.step";      // where --resume continues

@@ -62,7 +62,8 @@ struct Chat {
     if (int64_t(s.size()) > storyLen) {
       error(line, "the story (from line " + std::to_string(storyLine) + ") has " +
                       std::to_string(s.size()) + " tokens, the model reads at most " +
-                      std::to_string(storyLen) + "; the question is skipped (an empty line "
+                      std::to_string(storyLen) +
+                      "; the question is skipped (an empty line "
                       "starts a new story)");
       return;
     }
@@ -70,8 +71,10 @@ struct Chat {
       // As the course's chat bot (Keras's pad_sequences truncates at the
       // front): "Is the football in the garden?" still gets an answer.
       std::fflush(stdout);
-      std::fprintf(stderr, "nnc: note: <stdin>:%d: the question has %zu tokens, the model reads "
-                   "the last %lld\n", line, q.size(), (long long)questionLen);
+      std::fprintf(stderr,
+                   "nnc: note: <stdin>:%d: the question has %zu tokens, the model reads "
+                   "the last %lld\n",
+                   line, q.size(), (long long)questionLen);
       q.erase(q.begin(), q.end() - questionLen);
     }
     nnrt_error e{};
@@ -141,8 +144,8 @@ int cmdChat(const Args &a) {
   nnrt_vocab v{};
   const char *kind = nnrt_metadata_get(&tr->md, NNRT_META_TOKENS);
   if (kind && std::strcmp(kind, "babi") != 0)
-    return fail(a.get("checkpoint") + " was not trained on bAbI data (its vocabulary is " +
-                kind + "): nnc chat needs a model trained with 'data babi(...)'");
+    return fail(a.get("checkpoint") + " was not trained on bAbI data (its vocabulary is " + kind +
+                "): nnc chat needs a model trained with 'data babi(...)'");
   if (nnrt_vocab_from_metadata(&v, &tr->md, &e))
     return fail(a.get("checkpoint") + ": " + e.msg);
   chat.vocab = &v;
@@ -202,6 +205,5 @@ int cmdChat(const Args &a) {
     return fail("the input has a story but no question: a question is a line ending with '?'");
   return chat.errors ? 1 : 0;
 }
-
 
 } // namespace nnc::tool

@@ -40,13 +40,13 @@ int cmdCompile(const Args &a) {
     return dsl::dumpAST(a.file, fo, diag, std::cout) ? 0 : 1;
   }
   static const std::map<std::string, Stage> stages = {
-      {"nn", Stage::NN},           {"nn-train", Stage::NNTrain},
-      {"linalg", Stage::Linalg},   {"buffers", Stage::Buffers},
-      {"llvm-dialect", Stage::LLVMDialect},
-      {"llvm", Stage::LLVMIR},     {"asm", Stage::Asm}};
+      {"nn", Stage::NN},           {"nn-train", Stage::NNTrain},         {"linalg", Stage::Linalg},
+      {"buffers", Stage::Buffers}, {"llvm-dialect", Stage::LLVMDialect}, {"llvm", Stage::LLVMIR},
+      {"asm", Stage::Asm}};
   if (!emit.empty() && !stages.count(emit))
     return fail("--emit expects ast, nn, nn-train, linalg, buffers, llvm-dialect, llvm "
-                "or asm, got '" + emit + "'");
+                "or asm, got '" +
+                emit + "'");
   if (emit.empty() && !a.has("o"))
     return fail("compile needs -o DIR (or --emit=STAGE to print a stage)");
   // An nn module that --emit=nn printed compiles too: its batch and step
@@ -57,7 +57,8 @@ int cmdCompile(const Args &a) {
   std::optional<CodeGenOptions> o;
   if (module) {
     if (a.has("batch"))
-      return fail("--batch does not apply to '" + a.file + "': an nn module's batch is in "
+      return fail("--batch does not apply to '" + a.file +
+                  "': an nn module's batch is in "
                   "its types (give --batch to the --emit=nn that printed it)");
     if (!llvm::sys::fs::exists(a.file))
       return fail("cannot read '" + a.file + "'");
@@ -101,6 +102,5 @@ int cmdCompile(const Args &a) {
     return fail(err);
   return 0;
 }
-
 
 } // namespace nnc::tool

@@ -16,11 +16,13 @@ int cmdGenerate(const Args &a) {
     return 1;
   bool recompute = a.has("recompute");
   if (g->scans.empty() && !g->usesCache && !recompute)
-    return fail("model '" + g->modelName + "' has no recurrent cells and no attention "
+    return fail("model '" + g->modelName +
+                "' has no recurrent cells and no attention "
                 "cache: nnc generate needs a model with a cell (LSTM, GRU, ...) or "
                 "cache(...) (std.attention), or --recompute");
   if (!g->scans.empty() && !g->usesCache && g->timeParam.empty() && !recompute)
-    return fail("model '" + g->modelName + "' has no time parameter: declare the "
+    return fail("model '" + g->modelName +
+                "' has no time parameter: declare the "
                 "window as a model parameter, e.g. model M(window T = 25), and use "
                 "it in the input's shape");
   std::string err;

@@ -55,10 +55,9 @@ int cmdPredict(const Args &a) {
   if (nnrt_dataset_check(&x, m, 0, input == "-" ? "<stdin>" : input.c_str(), &e))
     return fail(e.msg);
   nnrt_scaler scaler{};
-  if (meta.scaled &&
-      (nnrt_scaler_set(&scaler, meta.scalerMin.data(), meta.scalerMax.data(),
-                       int64_t(meta.scalerMin.size()), &e) ||
-       nnrt_scaler_apply(&scaler, &x, 0, &e)))
+  if (meta.scaled && (nnrt_scaler_set(&scaler, meta.scalerMin.data(), meta.scalerMax.data(),
+                                      int64_t(meta.scalerMin.size()), &e) ||
+                      nnrt_scaler_apply(&scaler, &x, 0, &e)))
     return fail(std::string("the checkpoint's scaler: ") + e.msg);
   std::vector<const char *> names;
   for (const std::string &c : meta.classes)
@@ -73,8 +72,8 @@ int cmdPredict(const Args &a) {
   if (isRegression(*g))
     printValues(stdout, (const float *)out.fields[0].data, out.n, out.fields[0].size);
   else
-    nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n,
-                           out.fields[0].size, numNames ? names.data() : nullptr, numNames);
+    nnrt_print_predictions(stdout, (const float *)out.fields[0].data, out.n, out.fields[0].size,
+                           numNames ? names.data() : nullptr, numNames);
   nnrt_scaler_free(&scaler);
   nnrt_dataset_free(&x);
   nnrt_dataset_free(&out);

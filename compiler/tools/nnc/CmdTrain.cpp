@@ -16,9 +16,7 @@ namespace nnc::tool {
 
 namespace {
 
-std::string str(const dsl::TrainValue *v) {
-  return v && v->string ? *v->string : "";
-}
+std::string str(const dsl::TrainValue *v) { return v && v->string ? *v->string : ""; }
 
 std::string dataArg(const dsl::TrainConfig &t, const char *key) {
   auto it = t.dataArgs.find(key);
@@ -89,8 +87,8 @@ int sampleOnEpoch(void *user, const nnrt_epoch_stats *st) {
   nnrt_error e{};
   nnrt_sampling greedy{};
   std::printf("--- sample after epoch %lld (greedy) ---\n", (long long)st->epoch);
-  if (nnrt_generate(c->m, c->params, c->vocab, c->prompt.c_str(), c->length, &greedy, 0,
-                    stdout, nullptr, &e))
+  if (nnrt_generate(c->m, c->params, c->vocab, c->prompt.c_str(), c->length, &greedy, 0, stdout,
+                    nullptr, &e))
     std::printf("(no sample: %s)", e.msg);
   std::printf("\n---\n");
   std::fflush(stdout);
@@ -124,9 +122,10 @@ int remaskOnEpoch(void *user, const nnrt_epoch_stats *st) {
 // Validation and test masks are drawn once (fixed seeds), so that their
 // losses compare across epochs; the training masks change every epoch.
 bool drawMasks(const TrainSettings &s, TrainData &d, int64_t initialEpoch, nnrt_error &e) {
-  return !(nnrt_babi_mask(&d.fit, d.maskId, kMaskRate, maskSeed(s.seed, initialEpoch), &e) ||
-           (d.val.n > 0 && nnrt_babi_mask(&d.val, d.maskId, kMaskRate, maskSeed(s.seed + 1, -1), &e)) ||
-           (d.test.n > 0 && nnrt_babi_mask(&d.test, d.maskId, kMaskRate, maskSeed(s.seed + 2, -1), &e)));
+  return !(
+      nnrt_babi_mask(&d.fit, d.maskId, kMaskRate, maskSeed(s.seed, initialEpoch), &e) ||
+      (d.val.n > 0 && nnrt_babi_mask(&d.val, d.maskId, kMaskRate, maskSeed(s.seed + 1, -1), &e)) ||
+      (d.test.n > 0 && nnrt_babi_mask(&d.test, d.maskId, kMaskRate, maskSeed(s.seed + 2, -1), &e)));
 }
 
 // ---- where the parameters start ----
@@ -238,15 +237,18 @@ struct Results {
 bool writeMetrics(const std::string &path, const nnrt_model *m, const nnrt_history &hist,
                   int64_t epochs, const Results &r, nnrt_error &e) {
   int64_t last = hist.count - 1;
-  const char *keys[] = {"epochs", "loss", "accuracy", "val_loss", "val_accuracy",
-                        "test_loss", "test_accuracy", "train_seconds",
+  const char *keys[] = {"epochs",          "loss",      "accuracy",      "val_loss",
+                        "val_accuracy",    "test_loss", "test_accuracy", "train_seconds",
                         "compile_seconds", "parameters"};
   double vals[] = {double(epochs),
                    last >= 0 ? hist.loss[last] : NAN,
                    last >= 0 ? hist.accuracy[last] : NAN,
                    last >= 0 ? hist.val_loss[last] : NAN,
                    last >= 0 ? hist.val_accuracy[last] : NAN,
-                   r.testLoss, r.testAcc, r.trainSeconds, r.compileSeconds,
+                   r.testLoss,
+                   r.testAcc,
+                   r.trainSeconds,
+                   r.compileSeconds,
                    double(m->num_params)};
   return nnrt_write_metrics_json(path.c_str(), m->name, 10, keys, vals, &e) == 0;
 }
@@ -363,8 +365,8 @@ int cmdTrain(const Args &a) {
   int64_t epochsDone = cfg.initial_epoch + hist.count;
   bool ok = true;
   if (a.has("save")) {
-    ok = save(a.get("save"), *g, m, params.data(), state.data(), s, d, hist.last_step,
-              epochsDone, e);
+    ok = save(a.get("save"), *g, m, params.data(), state.data(), s, d, hist.last_step, epochsDone,
+              e);
     if (!ok)
       fail(e.msg);
     else if (nonFinite)

@@ -94,8 +94,9 @@ static bool targetColumns(const dsl::Graph &g, std::vector<std::string> &cols, n
     std::snprintf(e.msg, sizeof e.msg,
                   "%s: csv data gives %zu target column%s, but model '%s' has target '%s' of %lld "
                   "values per example; expected targets = \"...\" naming %lld columns",
-                  where(g, targets.empty() ? "label" : "targets").c_str(), cols.size(), cols.size() == 1 ? "" : "s", g.modelName.c_str(),
-                  g.targets[0].name.c_str(), (long long)want, (long long)want);
+                  where(g, targets.empty() ? "label" : "targets").c_str(), cols.size(),
+                  cols.size() == 1 ? "" : "s", g.modelName.c_str(), g.targets[0].name.c_str(),
+                  (long long)want, (long long)want);
     return false;
   }
   if (targets.empty())
@@ -163,11 +164,11 @@ bool checkDataClasses(const dsl::Graph &g) {
   std::ifstream in(t.dataLoc.file, std::ios::binary);
   if (in)
     diag.addSource(t.dataLoc.file, std::string(std::istreambuf_iterator<char>(in), {}));
-  diag.error(t.dataLoc,
-             "csv data '" + t.dataPath + "' has " + std::to_string(classes) + " classes in column '" +
-                 column + "'" + which + " but model '" + g.modelName + "' has " +
-                 std::to_string(outputs) + " outputs; expected at most " + std::to_string(outputs) +
-                 " classes, or a model with " + std::to_string(classes) + " outputs");
+  diag.error(t.dataLoc, "csv data '" + t.dataPath + "' has " + std::to_string(classes) +
+                            " classes in column '" + column + "'" + which + " but model '" +
+                            g.modelName + "' has " + std::to_string(outputs) +
+                            " outputs; expected at most " + std::to_string(outputs) +
+                            " classes, or a model with " + std::to_string(classes) + " outputs");
   return false;
 }
 

@@ -64,8 +64,7 @@ std::optional<dsl::Graph> loadGraph(const Args &a, bool withStep) {
   return dsl::buildGraph(a.file, fo, diag, a.get("model"));
 }
 
-std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
-                                             std::string &err) {
+std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g, std::string &err) {
   CodeGenOptions o;
   const dsl::TrainConfig &t = g.train;
   o.batch = t.present ? t.batch : 32;
@@ -116,8 +115,7 @@ bool checkVocabulary(const nnrt_model *m, const nnrt_vocab &v, const std::string
   return true;
 }
 
-std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g,
-                                     const CodeGenOptions &o) {
+std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g, const CodeGenOptions &o) {
   auto c = compileAndLoad(g, o);
   if (!c)
     return nullptr;
@@ -126,8 +124,8 @@ std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g,
   t->m = t->c.m;
   t->params = Floats(t->m->num_params);
   nnrt_error e{};
-  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), t->m, t->params.data(), nullptr,
-                           nullptr, &t->md, &e)) {
+  if (nnrt_checkpoint_load(a.get("checkpoint").c_str(), t->m, t->params.data(), nullptr, nullptr,
+                           &t->md, &e)) {
     fail(e.msg);
     return nullptr;
   }

@@ -46,8 +46,7 @@ std::optional<dsl::Graph> loadGraph(const Args &a, bool withStep = false);
 
 // The train block's batch and optimizer, then --batch, --optimizer and
 // --target-cpu; nullopt with the message in err.
-std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g,
-                                             std::string &err);
+std::optional<CodeGenOptions> codegenOptions(const Args &a, const dsl::Graph &g, std::string &err);
 
 // The model's vocabulary (the last dimension of its first output) must hold
 // every token id of v; false with the message in e.

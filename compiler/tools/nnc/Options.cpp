@@ -68,9 +68,7 @@ const Flag *Command::find(const std::string &flag) const {
   return nullptr;
 }
 
-std::string spelled(const std::string &name) {
-  return (name.size() == 1 ? "-" : "--") + name;
-}
+std::string spelled(const std::string &name) { return (name.size() == 1 ? "-" : "--") + name; }
 
 Args parseArgs(int argc, char **argv, const std::vector<Command> &commands) {
   Args a;
@@ -111,8 +109,8 @@ Args parseArgs(int argc, char **argv, const std::vector<Command> &commands) {
   if (const Command *c = findCommand(commands, a.command))
     for (const std::string &name : given)
       if (name != "help" && !c->find(name))
-        a.errors.push_back(a.command + " does not take " + spelled(name) + " (its flags: " +
-                           flagList(*c) + "; see nnc " + a.command + " --help)");
+        a.errors.push_back(a.command + " does not take " + spelled(name) +
+                           " (its flags: " + flagList(*c) + "; see nnc " + a.command + " --help)");
   return a;
 }
 
@@ -173,8 +171,7 @@ std::optional<int64_t> parseInt(const std::string &flag, const std::string &s, i
   return v;
 }
 
-std::optional<double> parseFloat(const std::string &flag, const std::string &s,
-                                 std::string &err) {
+std::optional<double> parseFloat(const std::string &flag, const std::string &s, std::string &err) {
   char *end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end || !std::isfinite(v) || v <= 0) {

@@ -57,7 +57,6 @@ std::string spelled(const std::string &name);
 
 std::optional<int64_t> parseInt(const std::string &flag, const std::string &s, int64_t min,
                                 std::string &err);
-std::optional<double> parseFloat(const std::string &flag, const std::string &s,
-                                 std::string &err);
+std::optional<double> parseFloat(const std::string &flag, const std::string &s, std::string &err);
 
 } // namespace nnc::tool

@@ -30,7 +30,7 @@ bool loadText(const dsl::Graph &g, const std::string &path, TrainData &d, nnrt_e
   };
   std::string tokens = arg("tokens") && arg("tokens")->string ? *arg("tokens")->string : "words";
   std::string mode = arg("mode") && arg("mode")->string ? *arg("mode")->string : "next";
-  int64_t window = arg("window") && arg("window")->number ? int64_t(*arg("window")->number)
+  int64_t window = arg("window") && arg("window")->number          ? int64_t(*arg("window")->number)
                    : g.inputs.empty() || g.inputs[0].shape.empty() ? 0
                                                                    : g.inputs[0].shape[0];
   char *text = nullptr;
@@ -43,8 +43,9 @@ bool loadText(const dsl::Graph &g, const std::string &path, TrainData &d, nnrt_e
   // The runtime's "the text has no words" knows no file name.
   if (nnrt_vocab_build(&d.vocab, kind, text, len, &e)) {
     std::free(text);
-    std::string msg = path + ": " + e.msg + "; expected a text with " +
-                      (kind == NNRT_TOKENS_CHARS ? "some characters" : "words (punctuation is dropped)");
+    std::string msg =
+        path + ": " + e.msg + "; expected a text with " +
+        (kind == NNRT_TOKENS_CHARS ? "some characters" : "words (punctuation is dropped)");
     std::snprintf(e.msg, sizeof e.msg, "%s", msg.c_str());
     return false;
   }

@@ -25,9 +25,9 @@ struct TrainSettings {
 
 struct TrainData {
   nnrt_dataset all{}, train{}, test{}, fit{}, val{};
-  nnrt_vocab vocab{};              // text and bAbI
-  std::string prompt;              // text: the corpus's first window, the default sample prompt
-  nnrt_babi_set sets[2]{};         // bAbI: training and test file
+  nnrt_vocab vocab{};      // text and bAbI
+  std::string prompt;      // text: the corpus's first window, the default sample prompt
+  nnrt_babi_set sets[2]{}; // bAbI: training and test file
   int numSets = 0;
   int64_t dataStoryLen = 0, dataQuestionLen = 0; // bAbI: the longest in the data
   int64_t storyLen = 0, questionLen = 0;         // bAbI: the model's

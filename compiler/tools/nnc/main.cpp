@@ -49,13 +49,16 @@ const std::vector<Command> &commands() {
            {"save", "CKPT", "write the parameters, optimizer state and metadata to CKPT"},
            {"metrics-out", "FILE", "write the final loss, accuracy and times as JSON"},
            {"quiet", nullptr, "no progress lines"},
-           {"resume", "CKPT", "continue the run CKPT saved (parameters, optimizer state,\n"
-                              "epoch and step)"},
-           {"init", "CKPT", "start from the parameters of CKPT that have the same names\n"
-                            "(e.g. a pretrained encoder; the others start fresh)"},
+           {"resume", "CKPT",
+            "continue the run CKPT saved (parameters, optimizer state,\n"
+            "epoch and step)"},
+           {"init", "CKPT",
+            "start from the parameters of CKPT that have the same names\n"
+            "(e.g. a pretrained encoder; the others start fresh)"},
            {"sample-every", "N", "text models: print a greedy sample every N epochs"},
-           {"check-numerics", nullptr, "check every parameter is finite after every step (the\n"
-                                       "loss of every step is always checked)"},
+           {"check-numerics", nullptr,
+            "check every parameter is finite after every step (the\n"
+            "loss of every step is always checked)"},
        })},
       {"predict", "classify rows of a CSV file (or stdin) with a checkpoint", cmdPredict,
        withCodegen({
@@ -71,8 +74,9 @@ const std::vector<Command> &commands() {
            {"top-k", "K", "sample from the K most probable tokens"},
            {"top-p", "P", "sample from the most probable tokens up to probability P"},
            {"seed", "S", "seed of the sampling"},
-           {"recompute", nullptr, "run the whole window again for every token instead of\n"
-                                  "the step"},
+           {"recompute", nullptr,
+            "run the whole window again for every token instead of\n"
+            "the step"},
        })},
       {"chat", "answer questions about stories with a model trained on bAbI data", cmdChat,
        withCodegen({
@@ -81,11 +85,14 @@ const std::vector<Command> &commands() {
             "story lines, then a question ending with '?' (answered as\n"
             "'yes (0.97)'); an empty line starts a new story"},
        })},
-      {"compile", "write DIR/lib<model>.a and DIR/<model>.h (from a .nn file, or the .mlir --emit=nn printed)", cmdCompile,
+      {"compile",
+       "write DIR/lib<model>.a and DIR/<model>.h (from a .nn file, or the .mlir --emit=nn printed)",
+       cmdCompile,
        withCodegen({
            {"o", "DIR", "the directory to write the object, library and header to"},
-           {"emit", "STAGE", "print a stage instead: ast, nn, nn-train, linalg, buffers,\n"
-                             "llvm-dialect, llvm or asm (--emit=STAGE)"},
+           {"emit", "STAGE",
+            "print a stage instead: ast, nn, nn-train, linalg, buffers,\n"
+            "llvm-dialect, llvm or asm (--emit=STAGE)"},
        })},
       {"summary", "print the layers, output shapes and parameter counts", cmdSummary,
        withCodegen({})},

@@ -66,8 +66,8 @@ typedef struct nnrt_rng {
 
 void nnrt_rng_seed(nnrt_rng *r, uint64_t seed);
 uint64_t nnrt_rng_next_u64(nnrt_rng *r);
-double nnrt_rng_uniform(nnrt_rng *r);               /* [0, 1), 53 bits */
-uint64_t nnrt_rng_below(nnrt_rng *r, uint64_t n);   /* [0, n), unbiased; n > 0 */
+double nnrt_rng_uniform(nnrt_rng *r);                      /* [0, 1), 53 bits */
+uint64_t nnrt_rng_below(nnrt_rng *r, uint64_t n);          /* [0, n), unbiased; n > 0 */
 void nnrt_rng_shuffle(nnrt_rng *r, int64_t *a, int64_t n); /* Fisher-Yates */
 
 /* Checks a model table: ABI version, batch, tensor order and sizes, and that
@@ -85,9 +85,9 @@ int nnrt_model_count(const nnrt_model *m, int role, int *first);
 /* One column group of a dataset: the per-example tensor of one model input
  * or target, stored for all n examples back to back. */
 typedef struct nnrt_field {
-  int32_t dtype;  /* NNRT_F32 or NNRT_I32 */
-  int64_t size;   /* elements per example */
-  void *data;     /* n * size elements */
+  int32_t dtype; /* NNRT_F32 or NNRT_I32 */
+  int64_t size;  /* elements per example */
+  void *data;    /* n * size elements */
 } nnrt_field;
 
 /* n examples; fields in the model table's order: inputs, then targets. */
@@ -95,33 +95,32 @@ typedef struct nnrt_dataset {
   int64_t n;
   int num_fields;
   nnrt_field fields[NNRT_MAX_FIELDS];
-  int num_classes;      /* class names: label index -> string (may be 0) */
+  int num_classes; /* class names: label index -> string (may be 0) */
   char **class_names;
-  int num_features;     /* names of field 0's elements (may be 0) */
+  int num_features; /* names of field 0's elements (may be 0) */
   char **feature_names;
-  char *label_name;     /* header name of the CSV label column, or NULL;
-                           worth saving so prediction input can skip it */
+  char *label_name; /* header name of the CSV label column, or NULL;
+                       worth saving so prediction input can skip it */
 } nnrt_dataset;
 
-int nnrt_dataset_alloc(nnrt_dataset *ds, int64_t n, int num_fields,
-                       const int32_t *dtypes, const int64_t *sizes,
-                       nnrt_error *err);
+int nnrt_dataset_alloc(nnrt_dataset *ds, int64_t n, int num_fields, const int32_t *dtypes,
+                       const int64_t *sizes, nnrt_error *err);
 /* Fields shaped like the model's inputs (and targets, if with_targets). */
-int nnrt_dataset_alloc_for_model(nnrt_dataset *ds, const nnrt_model *m,
-                                 int64_t n, int with_targets, nnrt_error *err);
+int nnrt_dataset_alloc_for_model(nnrt_dataset *ds, const nnrt_model *m, int64_t n, int with_targets,
+                                 nnrt_error *err);
 void nnrt_dataset_free(nnrt_dataset *ds);
 /* Copies names (NULL names pointer = clear). */
-int nnrt_dataset_set_class_names(nnrt_dataset *ds, const char *const *names,
-                                 int count, nnrt_error *err);
-int nnrt_dataset_set_feature_names(nnrt_dataset *ds, const char *const *names,
-                                   int count, nnrt_error *err);
+int nnrt_dataset_set_class_names(nnrt_dataset *ds, const char *const *names, int count,
+                                 nnrt_error *err);
+int nnrt_dataset_set_feature_names(nnrt_dataset *ds, const char *const *names, int count,
+                                   nnrt_error *err);
 /* out = the given rows of ds, in that order (names copied). */
-int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows,
-                        int64_t count, nnrt_dataset *out, nnrt_error *err);
+int nnrt_dataset_subset(const nnrt_dataset *ds, const int64_t *rows, int64_t count,
+                        nnrt_dataset *out, nnrt_error *err);
 /* Checks that ds has a field for every model input (and target, if
  * with_targets), with matching dtype and size; extra fields are allowed. */
-int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m,
-                       int with_targets, const char *what, nnrt_error *err);
+int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m, int with_targets,
+                       const char *what, nnrt_error *err);
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -133,8 +132,7 @@ int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m,
  * labels are strings mapped to class indices in sorted (byte) order, like
  * sklearn's LabelEncoder, and their names recorded. Blank lines are
  * skipped, CRLF and "quoted" fields work. */
-int nnrt_csv_load(const char *path, const char *label_column,
-                  nnrt_dataset *out, nnrt_error *err);
+int nnrt_csv_load(const char *path, const char *label_column, nnrt_dataset *out, nnrt_error *err);
 
 typedef struct nnrt_csv_options {
   const char *label_column; /* NULL: the last column */
@@ -153,24 +151,23 @@ typedef struct nnrt_csv_options {
 } nnrt_csv_options;
 
 /* nnrt_csv_load with options (opt may be NULL). */
-int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt,
-                       nnrt_dataset *out, nnrt_error *err);
+int nnrt_csv_load_opts(const char *path, const nnrt_csv_options *opt, nnrt_dataset *out,
+                       nnrt_error *err);
 
 /* Prediction input: rows of features only (field 0). The header is optional
  * (a first line with any non-numeric field is a header). Reads `f` when it
  * is not NULL (then `path` only names it in messages, e.g. "<stdin>"),
  * else opens `path`. A column the header names `ignore_column` (may be
  * NULL) is skipped, so a training file can be given as it is. */
-int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column,
-                           nnrt_dataset *out, nnrt_error *err);
+int nnrt_csv_load_features(const char *path, FILE *f, const char *ignore_column, nnrt_dataset *out,
+                           nnrt_error *err);
 
 /* nnrt_csv_load_features for a model of num_features features (> 0; 0 =
  * unknown): rows with one column more, e.g. a training row with its label,
  * are reported as such instead of being read as a header or as the wrong
  * width. */
-int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column,
-                         int64_t num_features, nnrt_dataset *out,
-                         nnrt_error *err);
+int nnrt_csv_load_inputs(const char *path, FILE *f, const char *ignore_column, int64_t num_features,
+                         nnrt_dataset *out, nnrt_error *err);
 
 typedef struct nnrt_csv_input_options {
   /* The columns of the training file that are not features (its label, or
@@ -190,23 +187,22 @@ typedef struct nnrt_csv_input_options {
 } nnrt_csv_input_options;
 
 /* nnrt_csv_load_inputs with several columns to skip (opt may be NULL). */
-int nnrt_csv_load_inputs_opts(const char *path, FILE *f,
-                              const nnrt_csv_input_options *opt,
+int nnrt_csv_load_inputs_opts(const char *path, FILE *f, const nnrt_csv_input_options *opt,
                               nnrt_dataset *out, nnrt_error *err);
 
 /* ---- splitting and scaling ---------------------------------------------- */
 
 /* Seeded shuffle, then test = the first round(n * test_fraction) rows of the
  * permutation and train = the rest (as sklearn's train_test_split). */
-int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed,
-               nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err);
+int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt_dataset *train,
+               nnrt_dataset *test, nnrt_error *err);
 
 /* No shuffle: test = the last round(n * test_fraction) rows, train = the
  * rows before them, both in order (the tail of a corpus, as for char-rnn).
  * For stride-1 windows the last `window` training examples overlap the
  * first test example's tokens. */
-int nnrt_split_last(const nnrt_dataset *ds, double test_fraction,
-                    nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err);
+int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train,
+                    nnrt_dataset *test, nnrt_error *err);
 
 /* Min-max scaler of one float field: x' = (x - min) / (max - min); a
  * constant feature is only shifted (scale 1). */
@@ -216,13 +212,11 @@ typedef struct nnrt_scaler {
   float *max;
 } nnrt_scaler;
 
-int nnrt_scaler_fit(nnrt_scaler *s, const nnrt_dataset *ds, int field,
-                    nnrt_error *err);
+int nnrt_scaler_fit(nnrt_scaler *s, const nnrt_dataset *ds, int field, nnrt_error *err);
 /* Restores a scaler from saved lists (e.g. checkpoint metadata). */
-int nnrt_scaler_set(nnrt_scaler *s, const float *min, const float *max,
-                    int64_t size, nnrt_error *err);
-int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field,
-                      nnrt_error *err);
+int nnrt_scaler_set(nnrt_scaler *s, const float *min, const float *max, int64_t size,
+                    nnrt_error *err);
+int nnrt_scaler_apply(const nnrt_scaler *s, nnrt_dataset *ds, int field, nnrt_error *err);
 void nnrt_scaler_free(nnrt_scaler *s);
 
 /* ---- JSON helpers (for checkpoint metadata values) ---------------------- */
@@ -233,31 +227,29 @@ char *nnrt_json_encode_floats(const float *v, int64_t n);
 char *nnrt_json_encode_strings(const char *const *s, int n);
 /* Parse a JSON list; *out is malloc'd (free strings with
  * nnrt_free_strings). */
-int nnrt_json_decode_floats(const char *json, float **out, int64_t *n,
-                            nnrt_error *err);
-int nnrt_json_decode_strings(const char *json, char ***out, int *n,
-                             nnrt_error *err);
+int nnrt_json_decode_floats(const char *json, float **out, int64_t *n, nnrt_error *err);
+int nnrt_json_decode_strings(const char *json, char ***out, int *n, nnrt_error *err);
 void nnrt_free_strings(char **s, int n);
 
 /* ---- training ----------------------------------------------------------- */
 
 typedef struct nnrt_epoch_stats {
-  int64_t epoch;       /* 1-based */
-  int64_t step;        /* global step after this epoch */
-  float loss, accuracy;          /* accuracy is NaN unless cross-entropy */
-  float val_loss, val_accuracy;  /* NaN without validation data */
+  int64_t epoch;                /* 1-based */
+  int64_t step;                 /* global step after this epoch */
+  float loss, accuracy;         /* accuracy is NaN unless cross-entropy */
+  float val_loss, val_accuracy; /* NaN without validation data */
   double seconds;
 } nnrt_epoch_stats;
 
 typedef struct nnrt_fit_config {
-  int64_t epochs;         /* train until this many epochs are done */
-  int64_t initial_epoch;  /* epochs already done (resume); 0 = fresh */
-  int64_t start_step;     /* train_steps already done (resume) */
+  int64_t epochs;        /* train until this many epochs are done */
+  int64_t initial_epoch; /* epochs already done (resume); 0 = fresh */
+  int64_t start_step;    /* train_steps already done (resume) */
   float learning_rate;
-  uint64_t seed;          /* shuffle seed; epoch e's order depends only on
-                             (seed, e), so a resumed run sees the same data */
+  uint64_t seed; /* shuffle seed; epoch e's order depends only on
+                    (seed, e), so a resumed run sees the same data */
   int shuffle;
-  int verbose;            /* 0: quiet; 1: one line per epoch to `log` */
+  int verbose; /* 0: quiet; 1: one line per epoch to `log` */
   /* Called after each epoch (may be NULL); a non-zero return stops the
    * training early without error (e.g. to checkpoint, or early stopping). */
   int (*on_epoch)(void *user, const nnrt_epoch_stats *stats);
@@ -281,7 +273,7 @@ typedef struct nnrt_history {
   int64_t count, capacity;
   float *loss, *accuracy, *val_loss, *val_accuracy;
   double *seconds;
-  int64_t last_step;      /* global step after the last epoch run */
+  int64_t last_step; /* global step after the last epoch run */
 } nnrt_history;
 
 void nnrt_history_free(nnrt_history *h);
@@ -292,16 +284,14 @@ void nnrt_history_free(nnrt_history *h);
  * accuracy for cross-entropy models: argmax of the first output against
  * the first target); then evaluate on val (may be NULL). hist (may be NULL)
  * gets one entry per epoch run; log (may be NULL) the Keras-like lines. */
-int nnrt_fit(const nnrt_model *m, float *params, float *opt_state,
-             const nnrt_dataset *train, const nnrt_dataset *val,
-             const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
+int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_dataset *train,
+             const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
              nnrt_error *err);
 
 /* Weighted mean loss (and accuracy, NaN unless cross-entropy) of ds, in
  * padded batches through eval_step. loss and acc may be NULL. */
-int nnrt_evaluate(const nnrt_model *m, const float *params,
-                  const nnrt_dataset *ds, float *loss, float *acc,
-                  nnrt_error *err);
+int nnrt_evaluate(const nnrt_model *m, const float *params, const nnrt_dataset *ds, float *loss,
+                  float *acc, nnrt_error *err);
 
 /* train_step calls per epoch for n examples. */
 int64_t nnrt_steps_per_epoch(const nnrt_model *m, int64_t n);
@@ -311,8 +301,8 @@ int64_t nnrt_steps_per_epoch(const nnrt_model *m, int64_t n);
 /* Runs predict over x (its fields must match the model inputs; targets may
  * be present and are ignored) in padded batches; out gets one F32 field
  * per model output with x->n rows (class names copied from x). */
-int nnrt_predict(const nnrt_model *m, const float *params,
-                 const nnrt_dataset *x, nnrt_dataset *out, nnrt_error *err);
+int nnrt_predict(const nnrt_model *m, const float *params, const nnrt_dataset *x, nnrt_dataset *out,
+                 nnrt_error *err);
 
 /* One line per row of probs (n rows of k values):
  *   versicolor  (setosa 0.010, versicolor 0.930, virginica 0.060)
@@ -346,9 +336,8 @@ void nnrt_metadata_free(nnrt_metadata *md);
  * symlink at path is written through (its target is replaced, the link
  * kept); a path that exists and is not a regular file (a directory, a
  * device such as /dev/full, a pipe) is an error. */
-int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
-                         const float *params, const float *opt_state,
-                         const nnrt_metadata *md, nnrt_error *err);
+int nnrt_checkpoint_save(const char *path, const nnrt_model *m, const float *params,
+                         const float *opt_state, const nnrt_metadata *md, nnrt_error *err);
 
 /* Reads a checkpoint written for m: checks the model name (when the file
  * has one) and that the tensors are exactly the model's parameters, with
@@ -358,9 +347,8 @@ int nnrt_checkpoint_save(const char *path, const nnrt_model *m,
  * md (may be NULL) receives the file's metadata. A NaN or Inf in a
  * parameter or the optimizer state is an error naming the first tensor
  * that has one (such weights come from a run that diverged). */
-int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
-                         float *opt_state, int *opt_restored,
-                         nnrt_metadata *md, nnrt_error *err);
+int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params, float *opt_state,
+                         int *opt_restored, nnrt_metadata *md, nnrt_error *err);
 
 /* Transfer learning (nnc train --init): loads every parameter of m whose
  * name is a tensor of the checkpoint, from any model's checkpoint (a
@@ -370,9 +358,8 @@ int nnrt_checkpoint_load(const char *path, const nnrt_model *m, float *params,
  * (the optimizer state is never read). A parameter of the same name and
  * another shape or dtype, or with a NaN or Inf, is an error, and then
  * params is untouched. */
-int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m,
-                                  float *params, int *loaded, int *unused,
-                                  nnrt_metadata *md, nnrt_error *err);
+int nnrt_checkpoint_load_matching(const char *path, const nnrt_model *m, float *params, int *loaded,
+                                  int *unused, nnrt_metadata *md, nnrt_error *err);
 
 /* ---- text corpora and vocabularies ------------------------------------ */
 
@@ -408,23 +395,21 @@ enum nnrt_token_kind {
  * the hall?" is is/mary/in/the/hall/?. Ids 1..V in sorted (byte) order,
  * id 0 reserved (padding), as the example's word_idx. */
 typedef struct nnrt_vocab {
-  int kind;         /* enum nnrt_token_kind; 0 = empty vocabulary */
-  int32_t size;     /* number of ids (an output layer's width) */
-  char **tokens;    /* id -> token (UTF-8) */
-  int64_t *counts;  /* id -> occurrences in the corpus it was built from
-                       (zero for a vocabulary loaded from metadata) */
-  int32_t *table;   /* open-addressing hash table token -> id (-1: empty) */
+  int kind;        /* enum nnrt_token_kind; 0 = empty vocabulary */
+  int32_t size;    /* number of ids (an output layer's width) */
+  char **tokens;   /* id -> token (UTF-8) */
+  int64_t *counts; /* id -> occurrences in the corpus it was built from
+                      (zero for a vocabulary loaded from metadata) */
+  int32_t *table;  /* open-addressing hash table token -> id (-1: empty) */
   uint32_t table_size;
 } nnrt_vocab;
 
-int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len,
-                     nnrt_error *err);
+int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt_error *err);
 void nnrt_vocab_free(nnrt_vocab *v);
 /* A vocabulary from its tokens by id (tokens[0] = "" unless chars); takes
  * ownership of tokens (malloc'd strings in a malloc'd array) even when it
  * fails. Checks each token is one token of the kind, and no duplicates. */
-int nnrt_vocab_from_tokens(nnrt_vocab *v, int kind, char **tokens, int n,
-                           nnrt_error *err);
+int nnrt_vocab_from_tokens(nnrt_vocab *v, int kind, char **tokens, int n, nnrt_error *err);
 /* Id of a token (len bytes), or -1. Words are looked up as given: they are
  * not lower-cased here. */
 int32_t nnrt_vocab_id(const nnrt_vocab *v, const char *token, size_t len);
@@ -433,35 +418,33 @@ int32_t nnrt_vocab_id(const nnrt_vocab *v, const char *token, size_t len);
  * The text is normalised as when building (lower case, filters). Tokens
  * not in the vocabulary are an error naming every one of them:
  *   'ishmeal' is not in the vocabulary (did you train on this corpus?) */
-int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len,
-                      int32_t **ids, int64_t *n, nnrt_error *err);
+int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t **ids, int64_t *n,
+                      nnrt_error *err);
 /* Ids -> malloc'd text: words joined by single spaces, characters
  * concatenated. An id out of range is an error. */
-int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n,
-                      char **text, nnrt_error *err);
+int nnrt_vocab_decode(const nnrt_vocab *v, const int32_t *ids, int64_t n, char **text,
+                      nnrt_error *err);
 
 #define NNRT_META_VOCAB "nnc.vocab"   /* JSON list of tokens by id */
 #define NNRT_META_TOKENS "nnc.tokens" /* "words", "chars" or "babi" */
 
 /* Stores / restores a vocabulary as checkpoint metadata strings. */
-int nnrt_vocab_to_metadata(const nnrt_vocab *v, nnrt_metadata *md,
-                           nnrt_error *err);
-int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md,
-                             nnrt_error *err);
+int nnrt_vocab_to_metadata(const nnrt_vocab *v, nnrt_metadata *md, nnrt_error *err);
+int nnrt_vocab_from_metadata(nnrt_vocab *v, const nnrt_metadata *md, nnrt_error *err);
 
 /* ---- datasets from token streams ---------------------------------------- */
 
 /* Next-token windows, stride 1: n - window examples; example i has field 0
  * = ids[i .. i+window) (int32[window]) and field 1 = ids[i+window]
  * (int32[1]). Needs n >= window + 1. */
-int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n,
-                         int64_t window, nnrt_error *err);
+int nnrt_dataset_windows(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t window,
+                         nnrt_error *err);
 
 /* char-rnn sequences: consecutive chunks of `length` tokens (stride
  * length), (n - 1) / length examples; field 0 = ids[k*length ..][length],
  * field 1 = the same shifted by one token. Needs n >= length + 1. */
-int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n,
-                           int64_t length, nnrt_error *err);
+int nnrt_dataset_sequences(nnrt_dataset *ds, const int32_t *ids, int64_t n, int64_t length,
+                           nnrt_error *err);
 
 /* ---- bAbI question answering ------------------------------------------- */
 
@@ -492,26 +475,24 @@ typedef struct nnrt_babi_set {
  * babi_memnn does over train and test; sets[i] gets file i's questions.
  * story_len and question_len (may be NULL) get the longest over all files.
  * Errors name file:line and what was expected. */
-int nnrt_babi_load(const char *const *paths, int num_paths, nnrt_babi_set *sets,
-                   nnrt_vocab *vocab, int64_t *story_len, int64_t *question_len,
-                   nnrt_error *err);
+int nnrt_babi_load(const char *const *paths, int num_paths, nnrt_babi_set *sets, nnrt_vocab *vocab,
+                   int64_t *story_len, int64_t *question_len, nnrt_error *err);
 void nnrt_babi_set_free(nnrt_babi_set *s);
 
 /* A dataset of the set's examples: field 0 = the story pre-padded with 0 to
  * story_len (int32), field 1 = the question pre-padded to question_len,
  * field 2 = the answer id (int32[1]), as Keras's pad_sequences. A story or
  * question longer than its length is an error naming its file:line. */
-int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len,
-                      int64_t question_len, nnrt_dataset *out, nnrt_error *err);
+int nnrt_babi_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len,
+                      nnrt_dataset *out, nnrt_error *err);
 
 /* Masked-token data (BERT's pretraining task) over the same examples:
  * field 0 = the story pre-padded to story_len, field 1 = the question
  * pre-padded to question_len, field 2 = labels[story_len + question_len],
  * all -1 (nothing predicted) until nnrt_babi_mask draws the masks. The
  * answer is not used. */
-int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len,
-                             int64_t question_len, nnrt_dataset *out,
-                             nnrt_error *err);
+int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len, int64_t question_len,
+                             nnrt_dataset *out, nnrt_error *err);
 
 /* Draws the masked positions of every row of a masked-token dataset
  * afresh (undoing the previous draw first, so it can be called every
@@ -522,23 +503,21 @@ int nnrt_babi_masked_dataset(const nnrt_babi_set *s, int64_t story_len,
  * themselves with 0.1. Padding (id 0) is never chosen. The draw depends
  * only on (seed, the rows in order). mask_id must be the largest id (the
  * one nnrt_vocab_append gives). */
-int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed,
-                   nnrt_error *err);
+int nnrt_babi_mask(nnrt_dataset *d, int32_t mask_id, double rate, uint64_t seed, nnrt_error *err);
 
 /* Adds a token at the end of a vocabulary (id = the old size): the mask
  * token "[mask]" of masked-token training, which no text tokenizes to
  * (brackets and letters are separate bAbI tokens). Fails if the token is
  * already there. */
-int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id,
-                      nnrt_error *err);
+int nnrt_vocab_append(nnrt_vocab *v, const char *token, int32_t *id, nnrt_error *err);
 
 /* Checks that m fits bAbI data: two int inputs of rank 1 (story, question)
  * and one int target with one element (the answer); gives their lengths. */
-int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len,
-                          int64_t *question_len, nnrt_error *err);
+int nnrt_babi_check_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len,
+                          nnrt_error *err);
 /* The same for masked-token data: the target is int[S + Q]. */
-int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len,
-                                 int64_t *question_len, nnrt_error *err);
+int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len, int64_t *question_len,
+                                 nnrt_error *err);
 
 /* out[0..len) = ids[0..n) pre-padded with zeros; fails (returns 1, out
  * untouched) when n > len. */
@@ -559,8 +538,8 @@ typedef struct nnrt_sampling {
 /* Picks an id from probs[0..n) (s may be NULL: greedy). Draws one
  * nnrt_rng_uniform per non-greedy call, so a seed fixes the sequence. Fails
  * when no probability is positive, or the options are out of range. */
-int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s,
-                nnrt_rng *rng, int32_t *id, nnrt_error *err);
+int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s, nnrt_rng *rng, int32_t *id,
+                nnrt_error *err);
 
 /* Text generation through m->step: allocates zeroed state buffers for the
  * NNRT_STATE entries of m->step_tensors (step_batch rows each; row 0 is
@@ -573,35 +552,30 @@ int nnrt_sample(const float *probs, int64_t n, const nnrt_sampling *s,
  * step_context / 2 ids. The decoded text, prompt first, is
  * written to out as it is produced (out may be NULL) and, when text is not
  * NULL, returned in *text (malloc'd). */
-int nnrt_generate(const nnrt_model *m, const float *params,
-                  const nnrt_vocab *v, const char *prompt, int64_t n_tokens,
-                  const nnrt_sampling *s, uint64_t seed, FILE *out,
-                  char **text, nnrt_error *err);
+int nnrt_generate(const nnrt_model *m, const float *params, const nnrt_vocab *v, const char *prompt,
+                  int64_t n_tokens, const nnrt_sampling *s, uint64_t seed, FILE *out, char **text,
+                  nnrt_error *err);
 
 /* The same, but every token runs m->predict again on the last window of
  * ids (the course's way, and the reference a step's cache must agree with):
  * a model that predicts every position ([T] ids -> [T, V]) gets the window
  * from its start, padded after; a window-to-next model ([T] -> [V]) gets
  * it pre-padded with id 0. Uses row 0 of a full batch. */
-int nnrt_generate_recompute(const nnrt_model *m, const float *params,
-                            const nnrt_vocab *v, const char *prompt,
-                            int64_t n_tokens, const nnrt_sampling *s,
-                            uint64_t seed, FILE *out, char **text,
-                            nnrt_error *err);
+int nnrt_generate_recompute(const nnrt_model *m, const float *params, const nnrt_vocab *v,
+                            const char *prompt, int64_t n_tokens, const nnrt_sampling *s,
+                            uint64_t seed, FILE *out, char **text, nnrt_error *err);
 
 /* ---- metrics ------------------------------------------------------------ */
 
 /* Writes {"model":"Iris","epochs":150,"loss":0.05,...} atomically: the model
  * name, then the n key/value pairs in order; integral values print as
  * integers, NaN and infinities as null. */
-int nnrt_write_metrics_json(const char *path, const char *model, int n,
-                            const char *const *keys, const double *values,
-                            nnrt_error *err);
+int nnrt_write_metrics_json(const char *path, const char *model, int n, const char *const *keys,
+                            const double *values, nnrt_error *err);
 
 /* Atomic file write used by the above: tmp file, fsync, rename; symlinks
  * and non-regular files at path as for nnrt_checkpoint_save. */
-int nnrt_write_file_atomic(const char *path, const void *data, size_t len,
-                           nnrt_error *err);
+int nnrt_write_file_atomic(const char *path, const void *data, size_t len, nnrt_error *err);
 
 #ifdef __cplusplus
 }

@@ -59,14 +59,14 @@ enum nnrt_hyper_slot {
 };
 
 typedef struct nnrt_tensor_info {
-  const char *name;   /* ".nn" name: "h1.W" for a parameter, "x" for an input */
-  int32_t role;       /* enum nnrt_role */
-  int32_t dtype;      /* enum nnrt_dtype */
+  const char *name; /* ".nn" name: "h1.W" for a parameter, "x" for an input */
+  int32_t role;     /* enum nnrt_role */
+  int32_t dtype;    /* enum nnrt_dtype */
   int32_t rank;
   int32_t reserved;
   int64_t shape[NNRT_MAX_RANK]; /* per example for inputs/targets/outputs */
-  int64_t offset;     /* parameters: first element in the flat buffer */
-  int64_t size;       /* number of elements (product of shape) */
+  int64_t offset;               /* parameters: first element in the flat buffer */
+  int64_t size;                 /* number of elements (product of shape) */
 } nnrt_tensor_info;
 
 typedef struct nnrt_model {
@@ -74,10 +74,10 @@ typedef struct nnrt_model {
   int32_t optimizer;   /* the optimizer compiled into train_step (nnrt_optimizer_kind) */
   int32_t loss;        /* enum nnrt_loss_kind */
   int32_t num_tensors;
-  const char *name;    /* model name in the .nn file */
-  int64_t batch;       /* rows per call of every entry point */
-  int64_t num_params;  /* floats in the parameter buffer */
-  int64_t opt_state_size; /* floats of optimizer state (zero-initialised) */
+  const char *name;        /* model name in the .nn file */
+  int64_t batch;           /* rows per call of every entry point */
+  int64_t num_params;      /* floats in the parameter buffer */
+  int64_t opt_state_size;  /* floats of optimizer state (zero-initialised) */
   int64_t workspace_bytes; /* scratch bytes every entry point but init runs on */
   /* FLOPs of one predict and one train_step call (all `batch` rows): two
    * per multiply-add of the model's matrix products, counted by nnc. */
@@ -93,8 +93,8 @@ typedef struct nnrt_model {
   /* Forward, backward and optimizer update in one call.
    * io: one pointer per input, per target, then weights (float[batch]),
    * then one per output. Returns the weighted mean loss before the update. */
-  float (*train_step)(float *params, float *opt_state, const float *hyper,
-                      void *const *io, void *workspace);
+  float (*train_step)(float *params, float *opt_state, const float *hyper, void *const *io,
+                      void *workspace);
   /* Same io layout as train_step; no update. Returns the weighted mean loss. */
   float (*eval_step)(const float *params, void *const *io, void *workspace);
 

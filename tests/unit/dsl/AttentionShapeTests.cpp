@@ -117,5 +117,6 @@ TEST_CASE("attention primitives: errors point at the argument", "[dsl][attention
                   "  y = concat(x, x, axis = 2)\n"
                   "  loss mse(x, x)\n"
                   "}\n");
-  CHECK(firstError(r) == "3:27: the axis of concat must be in [-2, 2) for 'x' of shape [2, 3], got 2");
+  CHECK(firstError(r) ==
+        "3:27: the axis of concat must be in [-2, 2) for 'x' of shape [2, 3], got 2");
 }

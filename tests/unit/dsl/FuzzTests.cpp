@@ -81,10 +81,12 @@ TEST_CASE("random bytes and mutations never crash the front end", "[dsl][fuzz]")
     runOne(s);
   }
   // random tokens of the language
-  const char *pieces[] = {"model", "layer", "train", "import", "input", "target", "output", "loss",
-                          "param", "call", "(", ")", "[", "]", "{", "}", ",", ":", ".", "=", "->",
-                          "+", "-", "*", "/", "@", "x", "y", "Dense", "relu", "8", "0.5", "\"s\"",
-                          "\n", "\n", " ", "float", "int", "std.layers", "#c\n", "1e999"};
+  const char *pieces[] = {"model", "layer", "train", "import",     "input", "target", "output",
+                          "loss",  "param", "call",  "(",          ")",     "[",      "]",
+                          "{",     "}",     ",",     ":",          ".",     "=",      "->",
+                          "+",     "-",     "*",     "/",          "@",     "x",      "y",
+                          "Dense", "relu",  "8",     "0.5",        "\"s\"", "\n",     "\n",
+                          " ",     "float", "int",   "std.layers", "#c\n",  "1e999"};
   for (int i = 0; i < 300; ++i) {
     std::string s;
     int n = int(rng() % 80);
@@ -100,9 +102,15 @@ TEST_CASE("random bytes and mutations never crash the front end", "[dsl][fuzz]")
     std::string s = valid;
     size_t pos = rng() % s.size();
     switch (rng() % 3) {
-    case 0: s[pos] = char(rng() % 128); break;
-    case 1: s.erase(pos, 1 + rng() % 10); break;
-    case 2: s.insert(pos, 1, "()[]{},=@\n\"#x9"[rng() % 15]); break;
+    case 0:
+      s[pos] = char(rng() % 128);
+      break;
+    case 1:
+      s.erase(pos, 1 + rng() % 10);
+      break;
+    case 2:
+      s.insert(pos, 1, "()[]{},=@\n\"#x9"[rng() % 15]);
+      break;
     }
     runOne(s);
   }
@@ -142,14 +150,16 @@ TEST_CASE("pathological inputs", "[dsl][fuzz]") {
   runOne(many + "  loss mse(x, x)\n}\n");
   // a recursive layer is stopped
   runOne("layer A {\n  call(x) -> y {\n    y = B()(x)\n  }\n}\nlayer B {\n  call(x) -> y {\n"
-         "    y = A()(x)\n  }\n}\nmodel M {\n  input x: float[4]\n  h = A()(x)\n  loss mse(h, h)\n}\n");
+         "    y = A()(x)\n  }\n}\nmodel M {\n  input x: float[4]\n  h = A()(x)\n  loss mse(h, "
+         "h)\n}\n");
   // exponential blow-up through nested layers is bounded by the depth limit
   std::string layers;
   for (int i = 0; i < 40; ++i)
-    layers += "layer L" + std::to_string(i) + " {\n  call(x) -> y {\n    y = L" + std::to_string(i + 1) +
-              "()(x) + L" + std::to_string(i + 1) + "()(x)\n  }\n}\n";
+    layers += "layer L" + std::to_string(i) + " {\n  call(x) -> y {\n    y = L" +
+              std::to_string(i + 1) + "()(x) + L" + std::to_string(i + 1) + "()(x)\n  }\n}\n";
   layers += "layer L40 {\n  call(x) -> y {\n    y = x\n  }\n}\n";
-  auto big = buildSource(layers + "model M {\n  input x: float[4]\n  h = L20()(x)\n  loss mse(h, h)\n}\n");
+  auto big =
+      buildSource(layers + "model M {\n  input x: float[4]\n  h = L20()(x)\n  loss mse(h, h)\n}\n");
   CHECK(big.output.find("the expanded model has more than") != std::string::npos);
 }
 
@@ -223,9 +233,15 @@ TEST_CASE("mutations of a recurrent model never crash the front end", "[dsl][fuz
     std::string s = valid;
     size_t pos = rng() % s.size();
     switch (rng() % 3) {
-    case 0: s[pos] = char(rng() % 128); break;
-    case 1: s.erase(pos, 1 + rng() % 10); break;
-    case 2: s.insert(pos, 1, "()[]{},=@.\n\"#x9"[rng() % 16]); break;
+    case 0:
+      s[pos] = char(rng() % 128);
+      break;
+    case 1:
+      s.erase(pos, 1 + rng() % 10);
+      break;
+    case 2:
+      s.insert(pos, 1, "()[]{},=@.\n\"#x9"[rng() % 16]);
+      break;
     }
     checkScans(s);
   }

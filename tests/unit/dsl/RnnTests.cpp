@@ -51,9 +51,15 @@ BuildResult buildWith(const std::string &src, std::map<std::string, int64_t> ove
 std::string cellModel(const std::string &cell, int64_t in, const std::string &method = "sequence") {
   return "import std.rnn\n"
          "model M(window T = 7) {\n"
-         "  input x: float[T, " + std::to_string(in) + "]\n"
-         "  target y: float[" + std::string(method == "sequence" ? "T, " : "") + "4]\n"
-         "  r = " + cell + "." + method + "(x)\n"
+         "  input x: float[T, " +
+         std::to_string(in) +
+         "]\n"
+         "  target y: float[" +
+         std::string(method == "sequence" ? "T, " : "") +
+         "4]\n"
+         "  r = " +
+         cell + "." + method +
+         "(x)\n"
          "  loss mse(Dense(4)(r), y)\n"
          "}\n";
 }
@@ -142,7 +148,8 @@ void checkScanInvariants(const Graph &g) {
       case OpKind::Scan:
         FAIL("not allowed in a scan body");
         break;
-      default: break;
+      default:
+        break;
       }
     }
     for (const Scan::State &st : s.states) {
@@ -218,7 +225,7 @@ TEST_CASE("an LSTM over a sequence is a scan", "[dsl][rnn]") {
   CHECK(s.output == s.states[0].update); // -> h
   // parameters: h1.Wf [175, 150] (H + in = 150 + 25), ...
   CHECK(paramNames(g, "h1.") == std::vector<std::string>{"h1.Wf", "h1.bf", "h1.Wi", "h1.bi",
-                                                          "h1.Wc", "h1.bc", "h1.Wo", "h1.bo"});
+                                                         "h1.Wc", "h1.bc", "h1.Wo", "h1.bo"});
   const Param *wf = findParam(g, "h1.Wf");
   REQUIRE(wf);
   CHECK(wf->shape == Shape{175, 150});
@@ -231,15 +238,16 @@ TEST_CASE("an LSTM over a sequence is a scan", "[dsl][rnn]") {
   CHECK(findParam(g, "h2.Wf")->shape == Shape{300, 150});
   // the body: one step of the course's LSTM
   using K = OpKind;
-  std::vector<K> want = {K::ScanInput, K::ScanState, K::ScanState,                 // x, h, c
-                         K::Param, K::Param, K::Param, K::Param, K::Param, K::Param, K::Param, K::Param,
-                         K::Concat,                                                // z
-                         K::MatMul, K::Add, K::Sigmoid,                            // f
-                         K::MatMul, K::Add, K::Sigmoid,                            // i
-                         K::MatMul, K::Add, K::Tanh,                               // g
-                         K::Mul, K::Mul, K::Add,                                   // c
-                         K::MatMul, K::Add, K::Sigmoid,                            // o
-                         K::Tanh, K::Mul};                                         // h
+  std::vector<K> want = {K::ScanInput, K::ScanState, K::ScanState, // x, h, c
+                         K::Param,     K::Param,     K::Param,     K::Param,
+                         K::Param,     K::Param,     K::Param,     K::Param,
+                         K::Concat,                              // z
+                         K::MatMul,    K::Add,       K::Sigmoid, // f
+                         K::MatMul,    K::Add,       K::Sigmoid, // i
+                         K::MatMul,    K::Add,       K::Tanh,    // g
+                         K::Mul,       K::Mul,       K::Add,     // c
+                         K::MatMul,    K::Add,       K::Sigmoid, // o
+                         K::Tanh,      K::Mul};                  // h
   CHECK(bodyOps(s) == want);
   const Node &x = s.body[0];
   CHECK(x.shape == Shape{25});
@@ -274,13 +282,12 @@ TEST_CASE("the text-generation model: summary, dropout, train block", "[dsl][rnn
                    std::to_string(l.numParams));
     total += l.numParams;
   }
-  CHECK(rows == std::vector<std::string>{
-                    "e Embedding [25, 25] 67500",     // 2700 * 25
-                    "h1 LSTM [25, 150] 105600",       // 4 * (175 * 150 + 150)
-                    "h2 LSTM [150] 180600",           // 4 * (300 * 150 + 150)
-                    "d Dropout [150] 0",
-                    "dense_1 Dense [150] 22650",      // 150 * 150 + 150
-                    "logits Dense [2700] 407700"});   // 150 * 2700 + 2700
+  CHECK(rows == std::vector<std::string>{"e Embedding [25, 25] 67500", // 2700 * 25
+                                         "h1 LSTM [25, 150] 105600",   // 4 * (175 * 150 + 150)
+                                         "h2 LSTM [150] 180600",       // 4 * (300 * 150 + 150)
+                                         "d Dropout [150] 0",
+                                         "dense_1 Dense [150] 22650",    // 150 * 150 + 150
+                                         "logits Dense [2700] 407700"}); // 150 * 2700 + 2700
   CHECK(total == 784050);
   int64_t fromParams = 0;
   for (const Param &p : g.params)
@@ -398,8 +405,8 @@ TEST_CASE("std.rnn cells: parameters and step bodies", "[dsl][rnn]") {
     const Graph &g = *r.graph;
     checkScanInvariants(g);
     CHECK(paramNames(g, "r.") == std::vector<std::string>{"r.Wf", "r.pf", "r.bf", "r.Wi", "r.pi",
-                                                           "r.bi", "r.Wc", "r.bc", "r.Wo", "r.po",
-                                                           "r.bo"});
+                                                          "r.bi", "r.Wc", "r.bc", "r.Wo", "r.po",
+                                                          "r.bo"});
     for (const char *p : {"r.pf", "r.pi", "r.po"}) {
       CHECK(findParam(g, p)->shape == Shape{4});
       CHECK(findParam(g, p)->init == "zeros");
@@ -457,7 +464,7 @@ TEST_CASE("std.rnn cells: parameters and step bodies", "[dsl][rnn]") {
     const Graph &g = *r.graph;
     checkScanInvariants(g);
     CHECK(paramNames(g, "r.") == std::vector<std::string>{"r.Wr", "r.Ur", "r.br", "r.Wz", "r.Uz",
-                                                           "r.bz", "r.Wn", "r.Un", "r.bn", "r.bun"});
+                                                          "r.bz", "r.Wn", "r.Un", "r.bn", "r.bun"});
     CHECK(findParam(g, "r.Wr")->shape == Shape{3, 4});
     CHECK(findParam(g, "r.Ur")->shape == Shape{4, 4});
     CHECK(findParam(g, "r.bun")->shape == Shape{4});
@@ -591,15 +598,19 @@ model M(vocab V = 10) {
 
 TEST_CASE("text data", "[dsl][rnn]") {
   auto withTrain = [](const std::string &data, const std::string &target = "int") {
-    return "import std.rnn\n"                                             // 1
-           "model M(window T = 8) {\n"                                    // 2
-           "  input w: int[T]\n"                                          // 3
-           "  target n: " + target + "\n"                                 // 4
-           "  h = LSTM(4).last(Embedding(20, 3)(w))\n"                    // 5
-           "  loss cross_entropy(Dense(20)(h), n)\n"                      // 6
-           "}\n"                                                          // 7
-           "train M {\n"                                                  // 8
-           "  data " + data + "\n"                                        // 9
+    return "import std.rnn\n"          // 1
+           "model M(window T = 8) {\n" // 2
+           "  input w: int[T]\n"       // 3
+           "  target n: " +
+           target +
+           "\n"                                        // 4
+           "  h = LSTM(4).last(Embedding(20, 3)(w))\n" // 5
+           "  loss cross_entropy(Dense(20)(h), n)\n"   // 6
+           "}\n"                                       // 7
+           "train M {\n"                               // 8
+           "  data " +
+           data +
+           "\n" // 9
            "}\n";
   };
   SECTION("defaults") {
@@ -638,7 +649,8 @@ TEST_CASE("text data", "[dsl][rnn]") {
       {"sequence mode needs int[T]", withTrain("text(\"t.txt\", mode = sequence)"),
        "9:8: mode = sequence predicts the token after every position of the window, so the "
        "target must be 'int[T]', but 'n' is int []"},
-      {"next mode needs int", [&] {
+      {"next mode needs int",
+       [&] {
          std::string src = withTrain("text(\"t.txt\")", "int[T]");
          src.replace(src.find("LSTM(4).last"), 12, "LSTM(4).sequence");
          return src;
@@ -648,8 +660,9 @@ TEST_CASE("text data", "[dsl][rnn]") {
        "10:3: sample_every generates text, so it needs text data"},
       {"sample_length", withTrain("text(\"t.txt\")\n  sample_length 0"),
        "10:17: sample_length must be a positive integer, got 0"},
-      {"float input", "model M {\n  input x: float[4]\n  target y: int\n  param W[4, 3]\n"
-                      "  loss cross_entropy(x @ W, y)\n}\ntrain M {\n  data text(\"t.txt\")\n}\n",
+      {"float input",
+       "model M {\n  input x: float[4]\n  target y: int\n  param W[4, 3]\n"
+       "  loss cross_entropy(x @ W, y)\n}\ntrain M {\n  data text(\"t.txt\")\n}\n",
        "8:8: text data gives each example a window of token ids, so the model's input must be "
        "'int[T]', but 'x' is float [4]"},
   };
@@ -659,19 +672,18 @@ TEST_CASE("text data", "[dsl][rnn]") {
 
 TEST_CASE("cell errors", "[dsl][rnn][diag]") {
   auto model = [](const std::string &body) {
-    return "import std.rnn\n"               // 1
-           "model M(window T = 5) {\n"      // 2
-           "  input x: float[T, 3]\n"       // 3
-           "  input v: float[3]\n"          // 4
-           "  input i: int[T]\n"            // 5
-           + body +                         // 6...
+    return "import std.rnn\n"          // 1
+           "model M(window T = 5) {\n" // 2
+           "  input x: float[T, 3]\n"  // 3
+           "  input v: float[3]\n"     // 4
+           "  input i: int[T]\n"       // 5
+           + body +                    // 6...
            "  loss mse(v, v)\n"
            "}\n";
   };
   // a user cell (lines 1-..) before the model
   auto withCell = [](const std::string &cell, const std::string &use) {
-    return cell + "model M {\n  input x: float[5, 3]\n  h = " + use +
-           "\n  loss mse(h, h)\n}\n";
+    return cell + "model M {\n  input x: float[5, 3]\n  h = " + use + "\n  loss mse(h, h)\n}\n";
   };
   std::vector<Case> cases = {
       {"plain call", model("  h = LSTM(4)(x)\n"),
@@ -682,8 +694,11 @@ TEST_CASE("cell errors", "[dsl][rnn][diag]") {
        "'.last(x)' for the output of the last step"},
       {"method not called", model("  h = LSTM(4).last\n"),
        "6:7: '.last' must be applied to the input sequence, as in 'LSTM(...).last(x)'"},
-      {"cell not created", model("  h = LSTM.last(x)\n"), "6:7: cell 'LSTM' must be created with its arguments before '.last', as in 'LSTM(...).last(x)'"},
-      {"bare cell", model("  h = LSTM(x)\n"), "6:7: cell 'LSTM' must be applied to a sequence, as in 'LSTM(...).sequence(x)'"},
+      {"cell not created", model("  h = LSTM.last(x)\n"),
+       "6:7: cell 'LSTM' must be created with its arguments before '.last', as in "
+       "'LSTM(...).last(x)'"},
+      {"bare cell", model("  h = LSTM(x)\n"),
+       "6:7: cell 'LSTM' must be applied to a sequence, as in 'LSTM(...).sequence(x)'"},
       {"no time dimension", model("  h = LSTM(4).sequence(v)\n"),
        "6:24: LSTM(...).sequence runs over the first dimension (time) of 'v', which has shape "
        "[3], so each step gets a value of shape []; but step(x[in]) expects 1 dimension; does 'v' "
@@ -696,36 +711,70 @@ TEST_CASE("cell errors", "[dsl][rnn][diag]") {
        "each step gets a value of shape []"},
       {"named input", model("  h = LSTM(4).last(x = x)\n"),
        "6:20: the input of cell LSTM is passed by position, as in 'LSTM(...).last(x)'"},
-      {"too many sequences", model("  h = LSTM(4).last(x, x)\n"), "6:23: LSTM takes 1 input, got 2"},
+      {"too many sequences", model("  h = LSTM(4).last(x, x)\n"),
+       "6:23: LSTM takes 1 input, got 2"},
       {"instance reused", model("  h = LSTM(4).last(x)\n  h = GRU(4).last(x)\n"),
        "7:7: cell instance name 'h' is already used"},
-      {"state shape", withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = x\n  }\n}\n", "C(4).last(x)"),
+      {"state shape",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = x\n  }\n}\n",
+                "C(4).last(x)"),
        "4:5: state 'h' is declared with shape [4], but its new value 'x' is a float tensor [3]"},
-      {"state not per example", withCell("cell C(units H) {\n  state h[H] = 0\n  param b[H]\n  step(x[in]) -> y {\n    h = b\n    y = x * 2\n  }\n}\n", "C(4).last(x)"),
+      {"state not per example",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  param b[H]\n  step(x[in]) -> y {\n    h = "
+                "b\n    y = x * 2\n  }\n}\n",
+                "C(4).last(x)"),
        "5:5: the new value of state 'h' ('b') must be computed from the step's input or state"},
-      {"state init", withCell("cell C(units H) {\n  state h[H] = zeros\n  step(x[in]) -> h {\n    h = h\n  }\n}\n", "C(4).last(x)"),
+      {"state init",
+       withCell(
+           "cell C(units H) {\n  state h[H] = zeros\n  step(x[in]) -> h {\n    h = h\n  }\n}\n",
+           "C(4).last(x)"),
        "2:16: 'zeros' is an initializer"},
-      {"state init tensor", withCell("cell C(units H) {\n  state h[H] = 0, g[H] = x\n  step(x[in]) -> h {\n    h = h + x\n  }\n}\n", "C(3).last(x)"),
-       "2:26: the initial value of state 'g' must be a number, as in 'state g[...] = 0', but 'x' is a float tensor [3]"},
-      {"state twice", withCell("cell C(units H) {\n  state h[H] = 0, h[H] = 1\n  step(x[in]) -> h {\n    h = h\n  }\n}\n", "C(4).last(x)"),
+      {"state init tensor",
+       withCell("cell C(units H) {\n  state h[H] = 0, g[H] = x\n  step(x[in]) -> h {\n    h = h + "
+                "x\n  }\n}\n",
+                "C(3).last(x)"),
+       "2:26: the initial value of state 'g' must be a number, as in 'state g[...] = 0', but 'x' "
+       "is a float tensor [3]"},
+      {"state twice",
+       withCell("cell C(units H) {\n  state h[H] = 0, h[H] = 1\n  step(x[in]) -> h {\n    h = h\n  "
+                "}\n}\n",
+                "C(4).last(x)"),
        "2:19: 'h' is already defined"},
-      {"state named like the input", withCell("cell C(units H) {\n  state x[H] = 0\n  step(x[in]) -> x {\n    x = x\n  }\n}\n", "C(4).last(x)"),
+      {"state named like the input",
+       withCell("cell C(units H) {\n  state x[H] = 0\n  step(x[in]) -> x {\n    x = x\n  }\n}\n",
+                "C(4).last(x)"),
        "2:9: 'x' is already defined"},
-      {"unknown state", withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = tanh(hh + x)\n  }\n}\n", "C(3).last(x)"),
+      {"unknown state",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = tanh(hh + x)\n "
+                " }\n}\n",
+                "C(3).last(x)"),
        "4:14: unknown name 'hh' (did you mean 'h'?)"},
-      {"output never assigned", withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> y {\n    h = h + x\n  }\n}\n", "C(3).last(x)"),
-       "3:18: the step of cell 'C' never assigns its output 'y' (it is neither a state nor a value computed in the step)"},
-      {"output not per example", withCell("cell C(units H) {\n  state h[H] = 0\n  param b[H]\n  step(x[in]) -> b {\n    h = h + x\n  }\n}\n", "C(3).last(x)"),
+      {"output never assigned",
+       withCell(
+           "cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> y {\n    h = h + x\n  }\n}\n",
+           "C(3).last(x)"),
+       "3:18: the step of cell 'C' never assigns its output 'y' (it is neither a state nor a value "
+       "computed in the step)"},
+      {"output not per example",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  param b[H]\n  step(x[in]) -> b {\n    h = "
+                "h + x\n  }\n}\n",
+                "C(3).last(x)"),
        "4:18: the output 'b' of cell 'C' must be computed from the step's input or state"},
-      {"nested cell", withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = C(H).last(x)\n  }\n}\n", "C(3).last(x)"),
+      {"nested cell",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[in]) -> h {\n    h = C(H).last(x)\n "
+                " }\n}\n",
+                "C(3).last(x)"),
        "4:9: cell 'C' cannot be applied inside the step of another cell"},
-      {"step signature", withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[H]) -> h {\n    h = h + x\n  }\n}\n", "C(4).last(x)"),
+      {"step signature",
+       withCell("cell C(units H) {\n  state h[H] = 0\n  step(x[H]) -> h {\n    h = h + x\n  }\n}\n",
+                "C(4).last(x)"),
        "9:17: C expects steps x[H] with H = 4, but 'x' has shape [5, 3] (steps of shape [3])"},
       {"cell with call", "cell C {\n  call(x[n]) -> y {\n    y = x\n  }\n}\n" + model(""),
        "2:3: a cell has a 'step(x[...]) -> h { ... }' block, not 'call'"},
       {"layer with step", "layer L {\n  step(x[n]) -> y {\n    y = x\n  }\n}\n" + model(""),
        "2:3: only a cell has a 'step' block"},
-      {"layer with state", "layer L {\n  state h[2] = 0\n  call(x[n]) -> y {\n    y = x\n  }\n}\n" + model(""),
+      {"layer with state",
+       "layer L {\n  state h[2] = 0\n  call(x[n]) -> y {\n    y = x\n  }\n}\n" + model(""),
        "2:3: only a cell has state; declare 'L' as 'cell L'"},
       {"cell without step", "cell C(units H) {\n  state h[H] = 0\n}\n" + model(""),
        "1:6: cell 'C' has no 'step(x[...]) -> h { ... }' block"},
@@ -733,38 +782,53 @@ TEST_CASE("cell errors", "[dsl][rnn][diag]") {
        "2:14: expected '->' and the name of the step's output"},
       {"bad cell item", "cell C {\n  y = 3\n}\n" + model(""),
        "2:3: expected 'state', 'param' or 'step(...)' in the body of cell 'C', found 'y'"},
-      {"cell named like a layer", "cell Dense {\n  state h[1] = 0\n  step(x[n]) -> h {\n    h = h\n  }\n}\n" + model(""),
+      {"cell named like a layer",
+       "cell Dense {\n  state h[1] = 0\n  step(x[n]) -> h {\n    h = h\n  }\n}\n" + model(""),
        "1:6: layer 'Dense' is already defined"},
       {"concat shapes", model("  h = concat(x, v)\n"),
        "6:17: shape mismatch in concat: 'x' has shape [5, 3] but 'v' has shape [3]; concat joins "
        "along the last dimension, so the other dimensions must agree"},
       {"concat one", model("  h = concat(x)\n"), "6:7: concat expects at least 2 arguments, got 1"},
-      {"concat number", model("  h = concat(x, 1)\n"), "6:17: the arguments of concat must be a tensor, but '1' is the integer 1"},
-      {"concat int and float", model("  h = concat(i, v)\n"), "6:17: concat needs arguments of one type"},
-      {"slice range", model("  h = slice(v, 2, 2)\n"), "6:7: slice(v, 2, 2) is out of range: the last dimension of 'v' has size 3"},
-      {"slice begin", model("  h = slice(v, -1, 2)\n"), "6:16: the begin of slice must be an integer >= 0, but '-1' is -1"},
-      {"slice size", model("  h = slice(v, 0, 1.5)\n"), "6:19: the size of slice must be an integer >= 1, but '1.5' is the number 1.5"},
+      {"concat number", model("  h = concat(x, 1)\n"),
+       "6:17: the arguments of concat must be a tensor, but '1' is the integer 1"},
+      {"concat int and float", model("  h = concat(i, v)\n"),
+       "6:17: concat needs arguments of one type"},
+      {"slice range", model("  h = slice(v, 2, 2)\n"),
+       "6:7: slice(v, 2, 2) is out of range: the last dimension of 'v' has size 3"},
+      {"slice begin", model("  h = slice(v, -1, 2)\n"),
+       "6:16: the begin of slice must be an integer >= 0, but '-1' is -1"},
+      {"slice size", model("  h = slice(v, 0, 1.5)\n"),
+       "6:19: the size of slice must be an integer >= 1, but '1.5' is the number 1.5"},
       {"embedding float ids", model("  param t[10, 4]\n  h = embedding(t, v)\n"),
-       "7:20: embedding expects integer token ids as its second argument, but 'v' is a float tensor [3]"},
+       "7:20: embedding expects integer token ids as its second argument, but 'v' is a float "
+       "tensor [3]"},
       {"Embedding float ids", model("  h = Embedding(10, 4)(x)\n"),
-       "6:7: embedding expects integer token ids as its second argument, but 'ids' is a float tensor [5, 3]"},
+       "6:7: embedding expects integer token ids as its second argument, but 'ids' is a float "
+       "tensor [5, 3]"},
       {"embedding table", model("  h = embedding(x, i)\n"),
        "6:17: embedding expects a float table [V, E] that is the same for every example"},
-      {"dropout rate", model("  h = dropout(v, 1)\n"), "6:18: the rate of dropout must be in [0, 1), got 1"},
-      {"dropout rate negative", model("  h = Dropout(-0.1)(v)\n"), "6:7: the rate of dropout must be in [0, 1), got -0.1 (in Dropout layer 'h')"},
-      {"dropout of ints", model("  h = dropout(i, 0.5)\n"), "6:15: dropout needs a float tensor, but 'i' is an int tensor"},
-      {"builtin as value", model("  h = concat\n"), "6:7: 'concat' must be called, as in 'concat(a, b)'"},
-      {"builtin arity", model("  h = dropout(v)\n"), "6:7: dropout expects 2 arguments, got 1, as in 'dropout(x, 0.2)'"},
-      {"builtin named", model("  h = slice(v, begin = 0, size = 1)\n"), "6:16: slice does not take named arguments"},
+      {"dropout rate", model("  h = dropout(v, 1)\n"),
+       "6:18: the rate of dropout must be in [0, 1), got 1"},
+      {"dropout rate negative", model("  h = Dropout(-0.1)(v)\n"),
+       "6:7: the rate of dropout must be in [0, 1), got -0.1 (in Dropout layer 'h')"},
+      {"dropout of ints", model("  h = dropout(i, 0.5)\n"),
+       "6:15: dropout needs a float tensor, but 'i' is an int tensor"},
+      {"builtin as value", model("  h = concat\n"),
+       "6:7: 'concat' must be called, as in 'concat(a, b)'"},
+      {"builtin arity", model("  h = dropout(v)\n"),
+       "6:7: dropout expects 2 arguments, got 1, as in 'dropout(x, 0.2)'"},
+      {"builtin named", model("  h = slice(v, begin = 0, size = 1)\n"),
+       "6:16: slice does not take named arguments"},
   };
   for (const Case &c : cases)
     checkCase(c);
 }
 
 TEST_CASE("a never-assigned state is a warning", "[dsl][rnn][diag]") {
-  auto r = buildSource("cell C(units H) {\n  state h[H] = 0, k[H] = 1\n  param b[H]\n"
-                       "  step(x[in]) -> h {\n    h = b + k\n  }\n}\n"
-                       "model M {\n  input x: float[5, 3]\n  h = C(4).last(x)\n  loss mse(h, h)\n}\n");
+  auto r =
+      buildSource("cell C(units H) {\n  state h[H] = 0, k[H] = 1\n  param b[H]\n"
+                  "  step(x[in]) -> h {\n    h = b + k\n  }\n}\n"
+                  "model M {\n  input x: float[5, 3]\n  h = C(4).last(x)\n  loss mse(h, h)\n}\n");
   INFO(r.output);
   REQUIRE(r.graph);
   CHECK(r.output.find("test.nn:2:19: warning: state 'k' of cell 'C' is never assigned in the "
@@ -778,7 +842,8 @@ TEST_CASE("errors inside std.rnn point at the user's call", "[dsl][rnn][diag]") 
   auto r = buildSource("import std.rnn\nmodel M {\n  input x: float[5, 3]\n"
                        "  h = LSTM(0).last(x)\n  loss mse(h, h)\n}\n");
   CHECK_FALSE(r.graph);
-  CHECK(firstError(r) == "4:7: a dimension must be a positive integer, but 'H' is 0 (in LSTM cell 'h')");
+  CHECK(firstError(r) ==
+        "4:7: a dimension must be a positive integer, but 'H' is 0 (in LSTM cell 'h')");
   CHECK(r.output.find("rnn.nn:") != std::string::npos);
   CHECK(r.output.find(": note: in the body of cell 'LSTM'") != std::string::npos);
 }

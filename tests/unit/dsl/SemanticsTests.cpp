@@ -2,9 +2,9 @@
 #include "DslTestUtil.h"
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <unistd.h>
-#include <fstream>
 
 using namespace nnc::dsl;
 using namespace nnc::dsl::test;
@@ -136,10 +136,10 @@ TEST_CASE("primitive ops, constants and batching", "[dsl][sema]") {
   std::set<OpKind> ops;
   for (const Node &n : g.nodes)
     ops.insert(n.op);
-  for (OpKind k : {OpKind::Param, OpKind::Input, OpKind::Target, OpKind::Constant, OpKind::MatMul,
-                   OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Neg, OpKind::Sigmoid,
-                   OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Softmax, OpKind::LogSoftmax,
-                   OpKind::CrossEntropy})
+  for (OpKind k :
+       {OpKind::Param, OpKind::Input, OpKind::Target, OpKind::Constant, OpKind::MatMul, OpKind::Add,
+        OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Neg, OpKind::Sigmoid, OpKind::Exp,
+        OpKind::Log, OpKind::Sqrt, OpKind::Softmax, OpKind::LogSoftmax, OpKind::CrossEntropy})
     CHECK(ops.count(k));
   // topological order
   for (size_t i = 0; i < g.nodes.size(); ++i)
@@ -275,9 +275,7 @@ train B {
 TEST_CASE("imports: std, relative, cycles and duplicates", "[dsl][sema]") {
   fs::path dir = fs::temp_directory_path() / ("nnc-dsl-import-" + std::to_string(::getpid()));
   fs::create_directories(dir / "lib");
-  auto write = [&](const fs::path &p, const std::string &text) {
-    std::ofstream(p) << text;
-  };
+  auto write = [&](const fs::path &p, const std::string &text) { std::ofstream(p) << text; };
   write(dir / "lib" / "blocks.nn", "import std.layers\nimport lib.blocks\nimport main\n"
                                    "layer Twice(units N) {\n  call(x[n]) -> y {\n"
                                    "    y = Dense(N)(Dense(N)(x))\n  }\n}\n");
@@ -286,8 +284,9 @@ TEST_CASE("imports: std, relative, cycles and duplicates", "[dsl][sema]") {
   fs::create_directories(dir / "lib" / "lib");
   write(dir / "lib" / "lib" / "blocks.nn", "# empty\n");
   write(dir / "lib" / "main.nn", "# a cycle back is harmless\nimport lib.blocks\n");
-  write(dir / "main.nn", "import std.layers\nimport std.layers\nimport lib.blocks\n"
-                         "model M {\n  input x: float[3]\n  h = Twice(4)(x)\n  loss mse(h, h)\n}\n");
+  write(dir / "main.nn",
+        "import std.layers\nimport std.layers\nimport lib.blocks\n"
+        "model M {\n  input x: float[3]\n  h = Twice(4)(x)\n  loss mse(h, h)\n}\n");
   std::ostringstream os;
   DiagnosticEngine diag(os);
   auto g = buildGraph((dir / "main.nn").string(), FrontendOptions{NNC_STDLIB_DIR}, diag);
@@ -388,7 +387,8 @@ TEST_CASE("the AST dump", "[dsl][ast]") {
 )");
   std::ostringstream out2, errs2;
   DiagnosticEngine diag2(errs2);
-  CHECK_FALSE(dumpASTFromSource("model M {\n  x = (1\n}\n", "t.nn", FrontendOptions{}, diag2, out2));
+  CHECK_FALSE(
+      dumpASTFromSource("model M {\n  x = (1\n}\n", "t.nn", FrontendOptions{}, diag2, out2));
   CHECK(diag2.errorCount() == 1);
 }
 
@@ -410,8 +410,12 @@ TEST_CASE("every elementwise function of Ops.def is a built-in of its OpKind", "
                       "model M {\n"
                       "  input x: float[2, 3]\n"
                       "  target t: float[2, 3]\n"
-                      "  output y = " + row.name + "(x)\n"
-                      "  output z = Dense(3, activation = " + row.name + ")(x)\n"
+                      "  output y = " +
+                      row.name +
+                      "(x)\n"
+                      "  output z = Dense(3, activation = " +
+                      row.name +
+                      ")(x)\n"
                       "  loss mse(y, t) + mse(z, t)\n"
                       "}\n";
     auto r = buildSource(src);

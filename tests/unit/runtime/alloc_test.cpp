@@ -73,17 +73,21 @@ TEST_CASE("alloc: blocks cross threads, and release empties the cache", "[runtim
   nnrt_release_memory();
 }
 
-TEST_CASE("alloc: nnrt_alloc_floats gives zeroed, aligned floats, large or small", "[runtime][alloc]") {
+TEST_CASE("alloc: nnrt_alloc_floats gives zeroed, aligned floats, large or small",
+          "[runtime][alloc]") {
   // Below and above the 2 MiB from which blocks are mapped on huge pages.
   for (int64_t n : {int64_t(0), int64_t(1), int64_t(1000), int64_t(3) << 20}) {
     float *p = nnrt_alloc_floats(n);
     REQUIRE(p);
     CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
     bool zero = true;
-    for (int64_t i = 0; i < n; i++) zero = zero && p[i] == 0.0f;
+    for (int64_t i = 0; i < n; i++)
+      zero = zero && p[i] == 0.0f;
     CHECK(zero);
-    for (int64_t i = 0; i < n; i++) p[i] = float(i);
-    if (n > 0) CHECK(p[n - 1] == float(n - 1));
+    for (int64_t i = 0; i < n; i++)
+      p[i] = float(i);
+    if (n > 0)
+      CHECK(p[n - 1] == float(n - 1));
     nnrt_free_floats(p);
   }
   nnrt_free_floats(nullptr);

@@ -13,7 +13,8 @@ using namespace rt_test;
 
 namespace {
 
-nnrt_tensor_info tensor(const char *name, int role, int dtype, std::vector<int64_t> shape, int64_t offset = 0) {
+nnrt_tensor_info tensor(const char *name, int role, int dtype, std::vector<int64_t> shape,
+                        int64_t offset = 0) {
   nnrt_tensor_info t{};
   t.name = name;
   t.role = role;
@@ -59,30 +60,34 @@ std::vector<float> pattern(int64_t n, float scale) {
   std::vector<float> v(n);
   nnrt_rng r;
   nnrt_rng_seed(&r, uint64_t(scale * 1000));
-  for (int64_t i = 0; i < n; i++) v[i] = float(nnrt_rng_uniform(&r) * 2 - 1) * scale;
+  for (int64_t i = 0; i < n; i++)
+    v[i] = float(nnrt_rng_uniform(&r) * 2 - 1) * scale;
   return v;
 }
 
 uint64_t header_len(const std::string &bytes) {
   uint64_t n = 0;
-  for (int i = 0; i < 8; i++) n |= uint64_t(uint8_t(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; i++)
+    n |= uint64_t(uint8_t(bytes[i])) << (8 * i);
   return n;
 }
 
 std::string save_error(const std::string &path, const nnrt_model *m, const float *p) {
   nnrt_error err{};
-  return nnrt_checkpoint_save(path.c_str(), m, p, nullptr, nullptr, &err) ? std::string(err.msg) : "(no error)";
+  return nnrt_checkpoint_save(path.c_str(), m, p, nullptr, nullptr, &err) ? std::string(err.msg)
+                                                                          : "(no error)";
 }
 
 std::string load_error(const std::string &path, const nnrt_model *m) {
   std::vector<float> p(m->num_params, 7.0f);
   nnrt_error err{};
   int rc = nnrt_checkpoint_load(path.c_str(), m, p.data(), nullptr, nullptr, nullptr, &err);
-  for (float v : p) REQUIRE(v == 7.0f);  // untouched on error
+  for (float v : p)
+    REQUIRE(v == 7.0f); // untouched on error
   return rc ? std::string(err.msg) : std::string("(no error)");
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("checkpoint: round trip is byte-exact, with metadata and optimizer state", "[runtime]") {
   TempDir dir;
@@ -90,7 +95,7 @@ TEST_CASE("checkpoint: round trip is byte-exact, with metadata and optimizer sta
   const nnrt_model *m = &model.m;
   std::vector<float> params = pattern(m->num_params, 3.0f), opt = pattern(m->opt_state_size, 0.5f);
   params[1] = -0.0f;
-  params[2] = 1e-45f;  // denormal (a NaN is written exactly too, but refused at load: see below)
+  params[2] = 1e-45f; // denormal (a NaN is written exactly too, but refused at load: see below)
 
   nnrt_metadata md{};
   const char *classes[3] = {"setosa", "versicolor", "virginica"};
@@ -98,14 +103,14 @@ TEST_CASE("checkpoint: round trip is byte-exact, with metadata and optimizer sta
   REQUIRE(nnrt_metadata_set(&md, "nnc.classes", classes_json) == 0);
   REQUIRE(nnrt_metadata_set(&md, "nnc.step", "150") == 0);
   REQUIRE(nnrt_metadata_set(&md, "odd \"key\"", "line\nbreak \\ \xc3\xa9") == 0);
-  REQUIRE(nnrt_metadata_set(&md, "nnc.step", "151") == 0);  // replaces
-  REQUIRE(nnrt_metadata_set(&md, "nnc.model", "ignored") == 0);  // the model's own name wins
+  REQUIRE(nnrt_metadata_set(&md, "nnc.step", "151") == 0);      // replaces
+  REQUIRE(nnrt_metadata_set(&md, "nnc.model", "ignored") == 0); // the model's own name wins
   free(classes_json);
 
   nnrt_error err{};
   std::string path = dir.file("iris.safetensors");
   REQUIRE(nnrt_checkpoint_save(path.c_str(), m, params.data(), opt.data(), &md, &err) == 0);
-  CHECK(dir.entries() == std::vector<std::string>{"iris.safetensors"});  // no temp file left
+  CHECK(dir.entries() == std::vector<std::string>{"iris.safetensors"}); // no temp file left
 
   std::vector<float> p2(m->num_params, 0.0f), o2(m->opt_state_size, 9.0f);
   nnrt_metadata got{};
@@ -129,9 +134,10 @@ TEST_CASE("checkpoint: round trip is byte-exact, with metadata and optimizer sta
   REQUIRE(nnrt_checkpoint_save(path.c_str(), m, params.data(), nullptr, nullptr, &err) == 0);
   REQUIRE(nnrt_checkpoint_load(path.c_str(), m, p2.data(), o2.data(), &restored, &got, &err) == 0);
   CHECK(restored == 0);
-  for (float v : o2) REQUIRE(v == 0.0f);
+  for (float v : o2)
+    REQUIRE(v == 0.0f);
   CHECK(std::string(nnrt_metadata_get(&got, "nnc.model")) == "Iris");
-  CHECK(nnrt_metadata_get(&got, "nnc.step") == nullptr);  // old metadata replaced
+  CHECK(nnrt_metadata_get(&got, "nnc.step") == nullptr); // old metadata replaced
   nnrt_metadata_free(&md);
   nnrt_metadata_free(&got);
 }
@@ -146,17 +152,16 @@ TEST_CASE("checkpoint: file layout follows the safetensors format", "[runtime]")
   REQUIRE(nnrt_checkpoint_save(path.c_str(), m, params.data(), nullptr, nullptr, &err) == 0);
   std::string bytes = read_file(path);
   uint64_t n = header_len(bytes);
-  CHECK(n % 8 == 0);  // data starts 8-byte aligned
+  CHECK(n % 8 == 0); // data starts 8-byte aligned
   REQUIRE(bytes.size() == 8 + n + 4 * size_t(m->num_params));
   std::string header = bytes.substr(8, n);
-  std::string json =
-      "{\"__metadata__\":{\"nnc.model\":\"Iris\"},"
-      "\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,128]},"
-      "\"h1.b\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[128,160]},"
-      "\"out.W\":{\"dtype\":\"F32\",\"shape\":[8,3],\"data_offsets\":[160,256]},"
-      "\"out.b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[256,268]}}";
+  std::string json = "{\"__metadata__\":{\"nnc.model\":\"Iris\"},"
+                     "\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,128]},"
+                     "\"h1.b\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[128,160]},"
+                     "\"out.W\":{\"dtype\":\"F32\",\"shape\":[8,3],\"data_offsets\":[160,256]},"
+                     "\"out.b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[256,268]}}";
   REQUIRE(n >= json.size());
-  CHECK(n - json.size() < 8);  // padded with at most 7 spaces
+  CHECK(n - json.size() < 8); // padded with at most 7 spaces
   CHECK(header == json + std::string(n - json.size(), ' '));
   // Data: the parameters in table order, little-endian F32.
   CHECK(std::memcmp(bytes.data() + 8 + n, params.data(), params.size() * 4) == 0);
@@ -184,7 +189,8 @@ TEST_CASE("checkpoint: writes are atomic", "[runtime]") {
 
   SECTION("into a directory that does not exist") {
     std::string bad = dir.file("missing/model.safetensors");
-    CHECK(save_error(bad, m, params.data()) == "cannot write '" + bad + "': No such file or directory");
+    CHECK(save_error(bad, m, params.data()) ==
+          "cannot write '" + bad + "': No such file or directory");
     CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
   }
   SECTION("an existing checkpoint is untouched when the temp file cannot be made") {
@@ -207,7 +213,8 @@ TEST_CASE("checkpoint: writes are atomic", "[runtime]") {
     REQUIRE(save_error(path, m, other.data()) == "(no error)");
     std::vector<float> back(m->num_params);
     nnrt_error err{};
-    REQUIRE(nnrt_checkpoint_load(path.c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) == 0);
+    REQUIRE(nnrt_checkpoint_load(path.c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) ==
+            0);
     CHECK(back == other);
     CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
   }
@@ -224,7 +231,8 @@ TEST_CASE("checkpoint: a checkpoint of another model is refused clearly", "[runt
 
   REQUIRE(save_error(path, &wide.m, pw.data()) == "(no error)");
   CHECK(load_error(path, &iris.m) ==
-        "checkpoint '" + path + "': 'h1.W' has shape [4, 9] in the checkpoint, the model expects [4, 8]");
+        "checkpoint '" + path +
+            "': 'h1.W' has shape [4, 9] in the checkpoint, the model expects [4, 8]");
 
   REQUIRE(save_error(path, &renamed.m, p.data()) == "(no error)");
   CHECK(load_error(path, &iris.m) ==
@@ -268,7 +276,8 @@ TEST_CASE("checkpoint: damaged files give errors, never crashes", "[runtime]") {
       REQUIRE(e.find(bad) != std::string::npos);
     }
     write_file(bad, bytes.substr(0, 5));
-    CHECK(load_error(bad, m) == "checkpoint '" + bad + "' is not a safetensors file (only 5 bytes)");
+    CHECK(load_error(bad, m) ==
+          "checkpoint '" + bad + "' is not a safetensors file (only 5 bytes)");
     write_file(bad, bytes.substr(0, bytes.size() - 1));
     CHECK(load_error(bad, m).find("outside the") != std::string::npos);
   }
@@ -278,28 +287,42 @@ TEST_CASE("checkpoint: damaged files give errors, never crashes", "[runtime]") {
     auto with_header = [&](const std::string &h, size_t data = 0) {
       std::string b(8, '\0');
       uint64_t n = h.size();
-      for (int i = 0; i < 8; i++) b[i] = char(n >> (8 * i));
+      for (int i = 0; i < 8; i++)
+        b[i] = char(n >> (8 * i));
       write_file(bad, b + h + std::string(data, '\0'));
       return load_error(bad, m);
     };
-    CHECK(with_header("[1,2,3]") == "checkpoint '" + bad + "' is not a safetensors file (no JSON header)");
-    CHECK(with_header("{\"a\":") == "checkpoint '" + bad + "' is not a safetensors file: invalid JSON at byte 5: unexpected end");
-    CHECK(with_header("{\"__metadata__\":[]}").find("__metadata__ is not an object") != std::string::npos);
+    CHECK(with_header("[1,2,3]") ==
+          "checkpoint '" + bad + "' is not a safetensors file (no JSON header)");
+    CHECK(with_header("{\"a\":") ==
+          "checkpoint '" + bad +
+              "' is not a safetensors file: invalid JSON at byte 5: unexpected end");
+    CHECK(with_header("{\"__metadata__\":[]}").find("__metadata__ is not an object") !=
+          std::string::npos);
     CHECK(with_header("{\"__metadata__\":{\"nnc.model\":3}}") ==
           "checkpoint '" + bad + "': metadata 'nnc.model' is not a string");
-    CHECK(with_header("{\"h1.W\":3}").find("lacks dtype, shape or data_offsets") != std::string::npos);
-    CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,99999999999]}}", 128)
-              .find("outside the 128 data bytes") != std::string::npos);
-    CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[-4,124]}}", 128)
-              .find("bad data_offsets") != std::string::npos);
-    CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,64]}}", 128) ==
-          "checkpoint '" + bad + "' is corrupt: tensor 'h1.W' has 64 data bytes, its shape and dtype need 128");
+    CHECK(with_header("{\"h1.W\":3}").find("lacks dtype, shape or data_offsets") !=
+          std::string::npos);
+    CHECK(
+        with_header(
+            "{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,99999999999]}}", 128)
+            .find("outside the 128 data bytes") != std::string::npos);
+    CHECK(
+        with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[-4,124]}}", 128)
+            .find("bad data_offsets") != std::string::npos);
+    CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,8],\"data_offsets\":[0,64]}}",
+                      128) ==
+          "checkpoint '" + bad +
+              "' is corrupt: tensor 'h1.W' has 64 data bytes, its shape and dtype need 128");
     CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[4,-8],\"data_offsets\":[0,0]}}")
               .find("bad shape") != std::string::npos);
-    CHECK(with_header("{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4)
+    CHECK(with_header(
+              "{\"h1.W\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4)
               .find("has rank 7") != std::string::npos);
-    CHECK(with_header(std::string(5000, '[')).find("is not a safetensors file") != std::string::npos);
-    CHECK(with_header("{\"a\":\"\\ud800\\u0000\"}").find("is not a safetensors file") != std::string::npos);
+    CHECK(with_header(std::string(5000, '[')).find("is not a safetensors file") !=
+          std::string::npos);
+    CHECK(with_header("{\"a\":\"\\ud800\\u0000\"}").find("is not a safetensors file") !=
+          std::string::npos);
     // A header length far beyond the file.
     std::string b(8, '\xff');
     write_file(bad, b + "{}");
@@ -314,7 +337,8 @@ TEST_CASE("checkpoint: damaged files give errors, never crashes", "[runtime]") {
         write_file(bad, b);
         std::vector<float> p(m->num_params), o(m->opt_state_size);
         nnrt_metadata md{};
-        nnrt_checkpoint_load(bad.c_str(), m, p.data(), o.data(), nullptr, &md, &err);  // must not crash
+        nnrt_checkpoint_load(bad.c_str(), m, p.data(), o.data(), nullptr, &md,
+                             &err); // must not crash
         nnrt_metadata_free(&md);
       }
     }
@@ -331,22 +355,27 @@ TEST_CASE("checkpoint: non-finite weights are refused at load", "[runtime]") {
 
   SECTION("the first tensor with a NaN is named, and the caller's buffer kept") {
     uint32_t nan_bits = 0x7fc01234;
-    int64_t at = m->tensors[1].offset + 2;  // h1.b[2]
+    int64_t at = m->tensors[1].offset + 2; // h1.b[2]
     std::memcpy(&params[at], &nan_bits, 4);
-    params[m->tensors[2].offset] = INFINITY;  // out.W[0], later
+    params[m->tensors[2].offset] = INFINITY; // out.W[0], later
     REQUIRE(save_error(path, m, params.data()) == "(no error)");
-    std::string bytes = read_file(path);  // saved exactly, payload and all
+    std::string bytes = read_file(path); // saved exactly, payload and all
     CHECK(std::memcmp(bytes.data() + 8 + header_len(bytes) + 4 * at, &nan_bits, 4) == 0);
-    CHECK(load_error(path, m) == "checkpoint '" + path + "': tensor 'h1.b' has a non-finite value (nan at index 2)" + tail);
+    CHECK(load_error(path, m) == "checkpoint '" + path +
+                                     "': tensor 'h1.b' has a non-finite value (nan at index 2)" +
+                                     tail);
   }
   SECTION("-Inf, and loading by name (--init) too") {
-    params[m->tensors[3].offset + 1] = -INFINITY;  // out.b[1]
+    params[m->tensors[3].offset + 1] = -INFINITY; // out.b[1]
     REQUIRE(save_error(path, m, params.data()) == "(no error)");
     std::vector<float> p(m->num_params);
     std::vector<int> loaded(m->num_tensors);
     nnrt_error err{};
-    REQUIRE(nnrt_checkpoint_load_matching(path.c_str(), m, p.data(), loaded.data(), nullptr, nullptr, &err) == 1);
-    CHECK(std::string(err.msg) == "checkpoint '" + path + "': tensor 'out.b' has a non-finite value (-inf at index 1)" + tail);
+    REQUIRE(nnrt_checkpoint_load_matching(path.c_str(), m, p.data(), loaded.data(), nullptr,
+                                          nullptr, &err) == 1);
+    CHECK(std::string(err.msg) == "checkpoint '" + path +
+                                      "': tensor 'out.b' has a non-finite value (-inf at index 1)" +
+                                      tail);
   }
   SECTION("the optimizer state") {
     opt[5] = NAN;
@@ -354,7 +383,9 @@ TEST_CASE("checkpoint: non-finite weights are refused at load", "[runtime]") {
     REQUIRE(nnrt_checkpoint_save(path.c_str(), m, params.data(), opt.data(), nullptr, &err) == 0);
     std::vector<float> p(m->num_params), o(m->opt_state_size);
     REQUIRE(nnrt_checkpoint_load(path.c_str(), m, p.data(), o.data(), nullptr, nullptr, &err) == 1);
-    CHECK(std::string(err.msg) == "checkpoint '" + path + "': the optimizer state has a non-finite value (nan at index 5)" + tail);
+    CHECK(std::string(err.msg) ==
+          "checkpoint '" + path + "': the optimizer state has a non-finite value (nan at index 5)" +
+              tail);
   }
 }
 
@@ -364,10 +395,12 @@ TEST_CASE("checkpoint: a directory is named as such at load", "[runtime]") {
   std::string d = dir.file("adir");
   fs::create_directory(d);
   CHECK(load_error(d, &model.m) ==
-        "checkpoint '" + d + "' is a directory; expected a safetensors file (written by nnc train --save)");
+        "checkpoint '" + d +
+            "' is a directory; expected a safetensors file (written by nnc train --save)");
 }
 
-TEST_CASE("checkpoint: save refuses what is not a regular file, and follows symlinks", "[runtime]") {
+TEST_CASE("checkpoint: save refuses what is not a regular file, and follows symlinks",
+          "[runtime]") {
   TempDir dir;
   Model model("Iris");
   const nnrt_model *m = &model.m;
@@ -379,21 +412,25 @@ TEST_CASE("checkpoint: save refuses what is not a regular file, and follows syml
     std::string pipe = dir.file("pipe");
     REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
     CHECK(save_error(pipe, m, params.data()) ==
-          "cannot write '" + pipe + "': it is not a regular file (a device, pipe or socket)" + expected);
+          "cannot write '" + pipe + "': it is not a regular file (a device, pipe or socket)" +
+              expected);
     CHECK(fs::is_fifo(pipe));
     CHECK(dir.entries() == std::vector<std::string>{"pipe"});
   }
   SECTION("a directory") {
     std::string d = dir.file("adir");
     fs::create_directory(d);
-    CHECK(save_error(d, m, params.data()) == "cannot write '" + d + "': it is a directory" + expected);
+    CHECK(save_error(d, m, params.data()) ==
+          "cannot write '" + d + "': it is a directory" + expected);
   }
   SECTION("a link to a device is refused, the device untouched") {
-    if (!fs::exists("/dev/null")) return;
+    if (!fs::exists("/dev/null"))
+      return;
     std::string link = dir.file("null-link");
     fs::create_symlink("/dev/null", link);
     CHECK(save_error(link, m, params.data()) ==
-          "cannot write '" + link + "': it is not a regular file (a device, pipe or socket)" + expected);
+          "cannot write '" + link + "': it is not a regular file (a device, pipe or socket)" +
+              expected);
     CHECK(fs::is_character_file("/dev/null"));
   }
   SECTION("a symlink (relative, through another link) is written through") {
@@ -404,21 +441,24 @@ TEST_CASE("checkpoint: save refuses what is not a regular file, and follows syml
     REQUIRE(save_error(dir.file("b"), m, params.data()) == "(no error)");
     CHECK(fs::is_symlink(dir.file("a")));
     CHECK(fs::is_symlink(dir.file("b")));
-    REQUIRE(nnrt_checkpoint_load(real.c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) == 0);
+    REQUIRE(nnrt_checkpoint_load(real.c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) ==
+            0);
     CHECK(back == params);
     CHECK(dir.entries() == std::vector<std::string>{"a", "b", "real.safetensors"});
   }
   SECTION("links in a loop are refused") {
     fs::create_symlink("y", dir.file("x"));
     fs::create_symlink("x", dir.file("y"));
-    CHECK(save_error(dir.file("x"), m, params.data()) == "cannot write '" + dir.file("x") +
-                                                           "': Too many levels of symbolic links; expected a link that leads to a file");
+    CHECK(save_error(dir.file("x"), m, params.data()) ==
+          "cannot write '" + dir.file("x") +
+              "': Too many levels of symbolic links; expected a link that leads to a file");
   }
   SECTION("a dangling symlink makes the file it names") {
     fs::create_symlink("new.safetensors", dir.file("link"));
     REQUIRE(save_error(dir.file("link"), m, params.data()) == "(no error)");
     CHECK(fs::is_symlink(dir.file("link")));
-    REQUIRE(nnrt_checkpoint_load(dir.file("new.safetensors").c_str(), m, back.data(), nullptr, nullptr, nullptr, &err) == 0);
+    REQUIRE(nnrt_checkpoint_load(dir.file("new.safetensors").c_str(), m, back.data(), nullptr,
+                                 nullptr, nullptr, &err) == 0);
     CHECK(back == params);
   }
 }

@@ -25,7 +25,7 @@ std::string load_error(const TempDir &dir, const std::string &text, const char *
   return rc ? std::string(err.msg) : std::string("(no error)");
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("csv: a small training file", "[runtime]") {
   TempDir dir;
@@ -52,7 +52,7 @@ TEST_CASE("csv: a small training file", "[runtime]") {
   CHECK(std::string(ds.feature_names[0]) == "a");
   CHECK(std::string(ds.feature_names[1]) == "b");
   nnrt_dataset_free(&ds);
-  nnrt_dataset_free(&ds);  // freeing twice is harmless
+  nnrt_dataset_free(&ds); // freeing twice is harmless
 }
 
 TEST_CASE("csv: the iris file", "[runtime]") {
@@ -94,8 +94,11 @@ TEST_CASE("csv: label column by name, CRLF, blank lines, quotes", "[runtime]") {
   TempDir dir;
   nnrt_dataset ds{};
   nnrt_error err{};
-  REQUIRE(load_text(dir, "x, label ,y\r\n1,\"b, with comma\",2\r\n\r\n3, a ,4\r\n5,\"say \"\"hi\"\"\",6\r\n\r\n\n",
-                    &ds, &err, "label") == 0);
+  REQUIRE(
+      load_text(
+          dir,
+          "x, label ,y\r\n1,\"b, with comma\",2\r\n\r\n3, a ,4\r\n5,\"say \"\"hi\"\"\",6\r\n\r\n\n",
+          &ds, &err, "label") == 0);
   CHECK(ds.n == 3);
   CHECK(ds.fields[0].size == 2);
   const float *x = static_cast<const float *>(ds.fields[0].data);
@@ -128,7 +131,8 @@ TEST_CASE("csv: integer labels are the class ids themselves", "[runtime]") {
 }
 
 // Loads text with a class count; returns the error or "(no error)".
-static std::string load_classes_error(const TempDir &dir, const std::string &text, int64_t num_classes) {
+static std::string load_classes_error(const TempDir &dir, const std::string &text,
+                                      int64_t num_classes) {
   write_file(dir.file("data.csv"), text);
   nnrt_csv_options opt{};
   opt.num_classes = num_classes;
@@ -144,14 +148,17 @@ TEST_CASE("csv: labels are checked against the model's class count", "[runtime]"
   std::string p = dir.file("data.csv");
   CHECK(load_classes_error(dir, "f,c\n1,0\n2,2\n", 3) == "(no error)");
   CHECK(load_classes_error(dir, "f,c\n1,0\n2,2\n3,1\n", 2) ==
-        p + ":3:2: label 2 (column 'c') is out of range: the model has 2 classes, so integer labels must be 0..1");
-  CHECK(load_classes_error(dir, "f,c\n1,0\n2,-1\n", 2) ==
-        p + ":3:2: label -1 (column 'c') is not a class id: integer labels are class ids 0, 1, ...");
+        p + ":3:2: label 2 (column 'c') is out of range: the model has 2 classes, so integer "
+            "labels must be 0..1");
+  CHECK(
+      load_classes_error(dir, "f,c\n1,0\n2,-1\n", 2) ==
+      p + ":3:2: label -1 (column 'c') is not a class id: integer labels are class ids 0, 1, ...");
   // Fewer classes than the model's are fine (e.g. a class missing from a sample).
   CHECK(load_classes_error(dir, "f,c\n1,ant\n2,bee\n", 3) == "(no error)");
   // Sorted: ant=0, bee=1, cat=2, so the first row past 2 classes is line 4's cat.
   CHECK(load_classes_error(dir, "f,c\n1,bee\n2,ant\n3,cat\n4,ant\n", 2) ==
-        p + ":4:2: column 'c' has 3 distinct labels but the model has 2 classes: 'cat' here is class 2 "
+        p + ":4:2: column 'c' has 3 distinct labels but the model has 2 classes: 'cat' here is "
+            "class 2 "
             "(labels sorted: ant, bee, cat)");
 }
 
@@ -171,9 +178,12 @@ TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
     CHECK(load_error(dir, "") == p + ": file is empty");
     CHECK(load_error(dir, "\n\n  \n") == p + ": file is empty");
   }
-  SECTION("header only") { CHECK(load_error(dir, header) == p + ": no data rows after the header"); }
+  SECTION("header only") {
+    CHECK(load_error(dir, header) == p + ": no data rows after the header");
+  }
   SECTION("unknown label column") {
-    CHECK(load_error(dir, "a,b\n1,x\n", "kind") == p + ":1: no column 'kind' in the header (columns: a, b)");
+    CHECK(load_error(dir, "a,b\n1,x\n", "kind") ==
+          p + ":1: no column 'kind' in the header (columns: a, b)");
   }
   SECTION("only one column") {
     CHECK(load_error(dir, "a\nx\n") ==
@@ -182,10 +192,12 @@ TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
   SECTION("wrong number of columns") {
     CHECK(load_error(dir, header + "5.1,3.5,1.4,0.2,setosa\n5.1,3.5,1.4,setosa\n") ==
           p + ":3: expected 5 columns, found 4");
-    CHECK(load_error(dir, header + "5.1,3.5,1.4,0.2,setosa,extra\n") == p + ":2: expected 5 columns, found 6");
+    CHECK(load_error(dir, header + "5.1,3.5,1.4,0.2,setosa,extra\n") ==
+          p + ":2: expected 5 columns, found 6");
   }
   SECTION("line numbers count blank lines") {
-    CHECK(load_error(dir, header + "\n5.1,3.5,1.4,0.2,setosa\n\n5.1,3.5\n") == p + ":5: expected 5 columns, found 2");
+    CHECK(load_error(dir, header + "\n5.1,3.5,1.4,0.2,setosa\n\n5.1,3.5\n") ==
+          p + ":5: expected 5 columns, found 2");
   }
   SECTION("not a number") {
     const std::string want = "expected a decimal number like 5, -0.25 or 1e-3";
@@ -194,7 +206,10 @@ TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
     CHECK(load_error(dir, header + "5.1,,1.4,0.2,setosa\n") ==
           p + ":2:2: '' is not a number (column 'sepal_width'): the field is empty; " + want);
     CHECK(load_error(dir, header + "5.1,2,1.4,1e999,setosa\n") ==
-          p + ":2:4: '1e999' is not a number (column 'petal_width'): it is out of the float32 range; " + want);
+          p +
+              ":2:4: '1e999' is not a number (column 'petal_width'): it is out of the float32 "
+              "range; " +
+              want);
     CHECK(load_error(dir, header + "1.5x,2,1.4,1,setosa\n") ==
           p + ":2:1: '1.5x' is not a number (column 'sepal_length'): " + want);
   }
@@ -218,10 +233,15 @@ TEST_CASE("csv: errors name the file, line and column", "[runtime]") {
     CHECK(load_error(dir, header + "1,.,1,1,setosa\n") ==
           p + ":2:2: '.' is not a number (column 'sepal_width'): " + want);
   }
-  SECTION("empty label") { CHECK(load_error(dir, "a,b\n1,\n") == p + ":2:2: empty label (column 'b')"); }
-  SECTION("unterminated quote") { CHECK(load_error(dir, "a,b\n1,\"x\n") == p + ":2:2: unterminated quoted field"); }
+  SECTION("empty label") {
+    CHECK(load_error(dir, "a,b\n1,\n") == p + ":2:2: empty label (column 'b')");
+  }
+  SECTION("unterminated quote") {
+    CHECK(load_error(dir, "a,b\n1,\"x\n") == p + ":2:2: unterminated quoted field");
+  }
   SECTION("binary junk") {
-    CHECK(load_error(dir, std::string("a,b\n1,\0x\n", 9)) == p + ": not a text file (it contains NUL bytes)");
+    CHECK(load_error(dir, std::string("a,b\n1,\0x\n", 9)) ==
+          p + ": not a text file (it contains NUL bytes)");
   }
 }
 
@@ -268,8 +288,8 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
     rewind(f);
     CHECK(nnrt_csv_load_features("<stdin>", f, nullptr, &ds, &err) != 0);
     fclose(f);
-    CHECK(std::string(err.msg) ==
-          "<stdin>:3:2: 'x' is not a number (column 'b'): expected a decimal number like 5, -0.25 or 1e-3");
+    CHECK(std::string(err.msg) == "<stdin>:3:2: 'x' is not a number (column 'b'): expected a "
+                                  "decimal number like 5, -0.25 or 1e-3");
 
     write_file(dir.file("in.csv"), "1,2\n3\n");
     CHECK(nnrt_csv_load_features(dir.file("in.csv").c_str(), nullptr, nullptr, &ds, &err) != 0);
@@ -285,26 +305,30 @@ TEST_CASE("csv: features for prediction", "[runtime]") {
 
     write_file(dir.file("in.csv"), "0x10,2\n");
     CHECK(nnrt_csv_load_features(dir.file("in.csv").c_str(), nullptr, nullptr, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == dir.file("in.csv") +
-                                      ":1:1: '0x10' is not a number: hexadecimal numbers are not read; expected a "
-                                      "decimal number like 5, -0.25 or 1e-3");
+    CHECK(std::string(err.msg) ==
+          dir.file("in.csv") +
+              ":1:1: '0x10' is not a number: hexadecimal numbers are not read; expected a "
+              "decimal number like 5, -0.25 or 1e-3");
   }
   SECTION("a row with its label, for a model of 2 features") {
     // Read as a header, it would leave "no data rows".
     write_file(dir.file("in.csv"), "1,2,setosa\n");
     CHECK(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == dir.file("in.csv") +
-                                      ":1: the row has 3 columns, one more than the model's 2 features: it may "
-                                      "include its label ('setosa' in column 3); expected the features only");
+    CHECK(std::string(err.msg) ==
+          dir.file("in.csv") +
+              ":1: the row has 3 columns, one more than the model's 2 features: it may "
+              "include its label ('setosa' in column 3); expected the features only");
     write_file(dir.file("in.csv"), "1,2,0\n3,4,1\n");
     CHECK(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == dir.file("in.csv") +
-                                      ":1: the rows have 3 columns, one more than the model's 2 features: they may "
-                                      "include the label; expected the features only, or a header that names the "
-                                      "label column 'species'");
+    CHECK(std::string(err.msg) ==
+          dir.file("in.csv") +
+              ":1: the rows have 3 columns, one more than the model's 2 features: they may "
+              "include the label; expected the features only, or a header that names the "
+              "label column 'species'");
     // A header that names the label column is read as before.
     write_file(dir.file("in.csv"), "1,2,species\n3,4,setosa\n");
-    REQUIRE(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) == 0);
+    REQUIRE(nnrt_csv_load_inputs(dir.file("in.csv").c_str(), nullptr, "species", 2, &ds, &err) ==
+            0);
     CHECK(ds.n == 1);
     CHECK(ds.fields[0].size == 2);
   }
@@ -347,17 +371,20 @@ TEST_CASE("csv: prediction input skips the training file's target columns", "[ru
   SECTION("some of the targets, or another width") {
     write_file(in, "a,t1,b\n1,2,3\n");
     CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == in + ":1: the header has the target column 't1' but not 't2'; expected all of "
-                                       "the target columns 't1', 't2' (they are skipped) or none of them");
+    CHECK(std::string(err.msg) ==
+          in + ":1: the header has the target column 't1' but not 't2'; expected all of "
+               "the target columns 't1', 't2' (they are skipped) or none of them");
     write_file(in, "1,2,3,4\n");
     CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == in + ":1: the rows have 4 columns, 2 more than the model's 2 features: they may "
-                                       "include the 2 targets; expected the features only, or a header that names "
-                                       "the target columns 't1', 't2'");
+    CHECK(std::string(err.msg) ==
+          in + ":1: the rows have 4 columns, 2 more than the model's 2 features: they may "
+               "include the 2 targets; expected the features only, or a header that names "
+               "the target columns 't1', 't2'");
     write_file(in, "\na,b,c\n1,2,3\n");
     CHECK(nnrt_csv_load_inputs_opts(in.c_str(), nullptr, &o, &ds, &err) != 0);
-    CHECK(std::string(err.msg) == in + ":2: the header has 3 columns (a, b, c); expected the model's 2 features "
-                                       "(a, b), with or without the target columns 't1', 't2' (skipped)");
+    CHECK(std::string(err.msg) ==
+          in + ":2: the header has 3 columns (a, b, c); expected the model's 2 features "
+               "(a, b), with or without the target columns 't1', 't2' (skipped)");
   }
   nnrt_dataset_free(&ds);
 }
@@ -368,7 +395,7 @@ TEST_CASE("csv: float targets for regression", "[runtime]") {
   nnrt_dataset ds{};
   nnrt_error err{};
   nnrt_csv_options opt{};
-  const char *targets[] = {"t2", "t1"};  // the given order, not the file's
+  const char *targets[] = {"t2", "t1"}; // the given order, not the file's
   opt.targets = targets;
   opt.num_targets = 2;
   REQUIRE(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) == 0);
@@ -381,7 +408,7 @@ TEST_CASE("csv: float targets for regression", "[runtime]") {
   CHECK(std::vector<float>(x, x + 4) == std::vector<float>{1, 2, 3, 4});
   CHECK(std::vector<float>(y, y + 4) == std::vector<float>{-1, 0.5f, 2, 1e-3f});
   CHECK(ds.num_classes == 0);
-  CHECK(ds.label_name == nullptr);  // two targets: none to skip by name
+  CHECK(ds.label_name == nullptr); // two targets: none to skip by name
   REQUIRE(ds.num_features == 2);
   CHECK(std::string(ds.feature_names[1]) == "b");
   nnrt_dataset_free(&ds);
@@ -400,5 +427,6 @@ TEST_CASE("csv: float targets for regression", "[runtime]") {
   const char *twice[] = {"t1", "t1"};
   opt.targets = twice;
   CHECK(nnrt_csv_load_opts(dir.file("data.csv").c_str(), &opt, &ds, &err) != 0);
-  CHECK(std::string(err.msg) == dir.file("data.csv") + ":1: column 't1' is named twice as a target");
+  CHECK(std::string(err.msg) ==
+        dir.file("data.csv") + ":1: column 't1' is named twice as a target");
 }

@@ -35,14 +35,14 @@ std::vector<int> ids(const nnrt_dataset &ds) {
   const int32_t *y = static_cast<const int32_t *>(ds.fields[1].data);
   for (int64_t i = 0; i < ds.n; i++) {
     int id = int(x[2 * i]);
-    REQUIRE(x[2 * i + 1] == float(id) * 10);  // rows are copied whole
+    REQUIRE(x[2 * i + 1] == float(id) * 10); // rows are copied whole
     REQUIRE(y[i] == id % 3);
     out.push_back(id);
   }
   return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("rng: fixed streams, ranges, shuffles", "[runtime]") {
   nnrt_rng r;
@@ -70,14 +70,17 @@ TEST_CASE("rng: fixed streams, ranges, shuffles", "[runtime]") {
     REQUIRE(k < 5);
     hist[k]++;
   }
-  for (int k = 0; k < 5; k++) CHECK(hist[k] > 800);
+  for (int k = 0; k < 5; k++)
+    CHECK(hist[k] > 800);
 
   std::vector<int64_t> a(20);
-  for (int i = 0; i < 20; i++) a[i] = i;
+  for (int i = 0; i < 20; i++)
+    a[i] = i;
   nnrt_rng_shuffle(&r, a.data(), 20);
   std::vector<int64_t> sorted = a;
   std::sort(sorted.begin(), sorted.end());
-  for (int i = 0; i < 20; i++) CHECK(sorted[i] == i);
+  for (int i = 0; i < 20; i++)
+    CHECK(sorted[i] == i);
   CHECK(a != sorted);
   CHECK(nnrt_now_seconds() > 0);
 }
@@ -92,12 +95,13 @@ TEST_CASE("split: sizes, determinism, disjointness", "[runtime]") {
   std::vector<int> a = ids(tr), b = ids(te);
   std::set<int> all(a.begin(), a.end());
   all.insert(b.begin(), b.end());
-  CHECK(all.size() == 150);  // disjoint and complete
+  CHECK(all.size() == 150); // disjoint and complete
   CHECK(*all.begin() == 0);
   CHECK(*all.rbegin() == 149);
   // Shuffled, not the first or last rows of the file.
   std::vector<int> first30(30);
-  for (int i = 0; i < 30; i++) first30[i] = i;
+  for (int i = 0; i < 30; i++)
+    first30[i] = i;
   CHECK(b != first30);
   REQUIRE(te.num_classes == 3);
   CHECK(std::string(te.class_names[2]) == "c");
@@ -128,7 +132,8 @@ TEST_CASE("split: sizes, determinism, disjointness", "[runtime]") {
   CHECK(std::string(err.msg) == "test fraction 1.5 is not between 0 and 1");
   CHECK(nnrt_split(&small, std::nan(""), 1, &tr, &te, &err) != 0);
 
-  for (nnrt_dataset *d : {&ds, &tr2, &te2, &tr3, &te3, &small}) nnrt_dataset_free(d);
+  for (nnrt_dataset *d : {&ds, &tr2, &te2, &tr3, &te3, &small})
+    nnrt_dataset_free(d);
 }
 
 TEST_CASE("scaler: min-max on training rows, applied anywhere", "[runtime]") {
@@ -138,7 +143,7 @@ TEST_CASE("scaler: min-max on training rows, applied anywhere", "[runtime]") {
   nnrt_error err{};
   REQUIRE(nnrt_dataset_alloc(&tr, 3, 1, &dt, &size, &err) == 0);
   REQUIRE(nnrt_dataset_alloc(&te, 1, 1, &dt, &size, &err) == 0);
-  float rows[9] = {1, 10, 5, 3, 20, 5, 2, 30, 5};  // third feature is constant
+  float rows[9] = {1, 10, 5, 3, 20, 5, 2, 30, 5}; // third feature is constant
   std::memcpy(tr.fields[0].data, rows, sizeof rows);
   float test_row[3] = {4, 0, 7};
   std::memcpy(te.fields[0].data, test_row, sizeof test_row);
@@ -158,9 +163,9 @@ TEST_CASE("scaler: min-max on training rows, applied anywhere", "[runtime]") {
   CHECK(std::vector<float>(x, x + 9) == want);
   REQUIRE(nnrt_scaler_apply(&s, &te, 0, &err) == 0);
   x = static_cast<const float *>(te.fields[0].data);
-  CHECK(x[0] == 1.5f);   // (4 - 1) / 2: test rows may leave [0, 1]
-  CHECK(x[1] == -0.5f);  // (0 - 10) / 20
-  CHECK(x[2] == 2.0f);   // constant feature: shifted only
+  CHECK(x[0] == 1.5f);  // (4 - 1) / 2: test rows may leave [0, 1]
+  CHECK(x[1] == -0.5f); // (0 - 10) / 20
+  CHECK(x[2] == 2.0f);  // constant feature: shifted only
 
   // Restored from saved lists, it scales the same.
   nnrt_scaler s2{};
@@ -177,7 +182,8 @@ TEST_CASE("scaler: min-max on training rows, applied anywhere", "[runtime]") {
 
   nnrt_scaler_free(&s);
   nnrt_scaler_free(&s2);
-  for (nnrt_dataset *d : {&tr, &te, &other}) nnrt_dataset_free(d);
+  for (nnrt_dataset *d : {&tr, &te, &other})
+    nnrt_dataset_free(d);
 }
 
 TEST_CASE("scaler: ranges past the float range scale to finite values", "[runtime]") {
@@ -204,9 +210,9 @@ TEST_CASE("scaler: ranges past the float range scale to finite values", "[runtim
   REQUIRE(nnrt_dataset_alloc(&te, 1, 1, &dt, &size, &err) == 0);
   static_cast<float *>(te.fields[0].data)[0] = 1e30f;
   CHECK(nnrt_scaler_apply(&tiny, &te, 0, &err) != 0);
-  CHECK(std::string(err.msg) ==
-        "row 1, feature 1: 1e+30 is too far outside the range the scaler was fitted on (min 0, max 1e-30) "
-        "to scale");
+  CHECK(std::string(err.msg) == "row 1, feature 1: 1e+30 is too far outside the range the scaler "
+                                "was fitted on (min 0, max 1e-30) "
+                                "to scale");
   nnrt_scaler_free(&s);
   nnrt_scaler_free(&tiny);
   nnrt_dataset_free(&tr);
@@ -230,12 +236,14 @@ TEST_CASE("json helpers round-trip lists", "[runtime]") {
   const char *names[3] = {"setosa", "with \"quotes\" and \\", "line\nbreak\t\x01"};
   s = nnrt_json_encode_strings(names, 3);
   REQUIRE(s);
-  CHECK(std::string(s) == "[\"setosa\",\"with \\\"quotes\\\" and \\\\\",\"line\\nbreak\\t\\u0001\"]");
+  CHECK(std::string(s) ==
+        "[\"setosa\",\"with \\\"quotes\\\" and \\\\\",\"line\\nbreak\\t\\u0001\"]");
   char **out = nullptr;
   int k = 0;
   REQUIRE(nnrt_json_decode_strings(s, &out, &k, &err) == 0);
   REQUIRE(k == 3);
-  for (int i = 0; i < 3; i++) CHECK(std::string(out[i]) == names[i]);
+  for (int i = 0; i < 3; i++)
+    CHECK(std::string(out[i]) == names[i]);
   nnrt_free_strings(out, k);
   free(s);
 

@@ -22,7 +22,8 @@ struct TempDir {
     std::string tmpl = (fs::temp_directory_path() / "nnrt-test-XXXXXX").string();
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back(0);
-    if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+    if (!mkdtemp(buf.data()))
+      throw std::runtime_error("mkdtemp failed");
     path = buf.data();
   }
   ~TempDir() {
@@ -32,7 +33,8 @@ struct TempDir {
   std::string file(const std::string &name) const { return (path / name).string(); }
   std::vector<std::string> entries() const {
     std::vector<std::string> out;
-    for (auto &e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
+    for (auto &e : fs::directory_iterator(path))
+      out.push_back(e.path().filename().string());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -50,4 +52,4 @@ inline std::string read_file(const std::string &path) {
   return s.str();
 }
 
-}  // namespace rt_test
+} // namespace rt_test

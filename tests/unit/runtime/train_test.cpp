@@ -26,33 +26,42 @@ struct Calls {
 
 // Softmax of x @ W + b per row; returns the weighted mean cross-entropy and,
 // when grad is given, accumulates d(loss)/d(params) into it.
-float forward(const float *p, const float *x, const int32_t *y, const float *w, float *probs, float *grad) {
+float forward(const float *p, const float *x, const int32_t *y, const float *w, float *probs,
+              float *grad) {
   const float *W = p, *b = p + F * C;
   double wsum = 0, loss = 0;
-  for (int64_t i = 0; i < B; i++) wsum += w ? w[i] : 1;
+  for (int64_t i = 0; i < B; i++)
+    wsum += w ? w[i] : 1;
   for (int64_t i = 0; i < B; i++) {
     float z[C], mx = -1e30f, sum = 0;
     for (int64_t c = 0; c < C; c++) {
       z[c] = b[c];
-      for (int64_t f = 0; f < F; f++) z[c] += x[i * F + f] * W[f * C + c];
+      for (int64_t f = 0; f < F; f++)
+        z[c] += x[i * F + f] * W[f * C + c];
       mx = std::max(mx, z[c]);
     }
-    for (int64_t c = 0; c < C; c++) sum += (z[c] = std::exp(z[c] - mx));
-    for (int64_t c = 0; c < C; c++) probs[i * C + c] = z[c] / sum;
-    if (!y) continue;
+    for (int64_t c = 0; c < C; c++)
+      sum += (z[c] = std::exp(z[c] - mx));
+    for (int64_t c = 0; c < C; c++)
+      probs[i * C + c] = z[c] / sum;
+    if (!y)
+      continue;
     double wi = w ? w[i] : 1;
     loss -= wi * std::log(probs[i * C + y[i]]);
-    if (!grad || wsum == 0) continue;
+    if (!grad || wsum == 0)
+      continue;
     for (int64_t c = 0; c < C; c++) {
       float d = float(wi / wsum) * (probs[i * C + c] - (c == y[i] ? 1.0f : 0.0f));
-      for (int64_t f = 0; f < F; f++) grad[f * C + c] += x[i * F + f] * d;
+      for (int64_t f = 0; f < F; f++)
+        grad[f * C + c] += x[i * F + f] * d;
       grad[F * C + c] += d;
     }
   }
   return wsum > 0 ? float(loss / wsum) : 0.0f;
 }
 
-float fake_train_step(float *params, float *opt_state, const float *hyper, void *const *io, void *) {
+float fake_train_step(float *params, float *opt_state, const float *hyper, void *const *io,
+                      void *) {
   auto x = static_cast<const float *>(io[0]);
   auto y = static_cast<const int32_t *>(io[1]);
   auto w = static_cast<const float *>(io[2]);
@@ -64,8 +73,9 @@ float fake_train_step(float *params, float *opt_state, const float *hyper, void 
   calls.ys.emplace_back(y, y + B);
   float grad[F * C + C] = {0};
   float loss = forward(params, x, y, w, probs, grad);
-  for (int64_t k = 0; k < F * C + C; k++) params[k] -= hyper[NNRT_HYPER_LR] * grad[k];
-  opt_state[0] += 1;  // proves the state buffer is passed through
+  for (int64_t k = 0; k < F * C + C; k++)
+    params[k] -= hyper[NNRT_HYPER_LR] * grad[k];
+  opt_state[0] += 1; // proves the state buffer is passed through
   return loss;
 }
 
@@ -75,24 +85,27 @@ float fake_eval_step(const float *params, void *const *io, void *) {
 }
 
 void fake_predict(const float *params, void *const *io, void *) {
-  forward(params, static_cast<const float *>(io[0]), nullptr, nullptr, static_cast<float *>(io[1]), nullptr);
+  forward(params, static_cast<const float *>(io[0]), nullptr, nullptr, static_cast<float *>(io[1]),
+          nullptr);
 }
 
-nnrt_tensor_info tensor(const char *name, int role, int dtype, std::vector<int64_t> shape, int64_t offset = 0) {
+nnrt_tensor_info tensor(const char *name, int role, int dtype, std::vector<int64_t> shape,
+                        int64_t offset = 0) {
   nnrt_tensor_info t{};
   t.name = name;
   t.role = role;
   t.dtype = dtype;
   t.rank = int32_t(shape.size());
   t.size = 1;
-  for (size_t d = 0; d < shape.size(); d++) t.size *= (t.shape[d] = shape[d]);
+  for (size_t d = 0; d < shape.size(); d++)
+    t.size *= (t.shape[d] = shape[d]);
   t.offset = offset;
   return t;
 }
 
 const nnrt_tensor_info fake_tensors[] = {
-    tensor("W", NNRT_PARAM, NNRT_F32, {F, C}, 0),   tensor("b", NNRT_PARAM, NNRT_F32, {C}, F * C),
-    tensor("x", NNRT_INPUT, NNRT_F32, {F}),         tensor("y", NNRT_TARGET, NNRT_I32, {}),
+    tensor("W", NNRT_PARAM, NNRT_F32, {F, C}, 0), tensor("b", NNRT_PARAM, NNRT_F32, {C}, F *C),
+    tensor("x", NNRT_INPUT, NNRT_F32, {F}),       tensor("y", NNRT_TARGET, NNRT_I32, {}),
     tensor("probs", NNRT_OUTPUT, NNRT_F32, {C}),
 };
 
@@ -140,7 +153,7 @@ nnrt_fit_config config(int64_t epochs, float lr) {
   return cfg;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
   nnrt_model m = fake_model();
@@ -156,7 +169,7 @@ TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
   CHECK(nnrt_steps_per_epoch(&m, 10) == 3);
   REQUIRE(calls.steps.size() == 9);
   for (int k = 0; k < 9; k++) {
-    CHECK(calls.steps[k] == float(k + 1));  // 1-based global step
+    CHECK(calls.steps[k] == float(k + 1)); // 1-based global step
     CHECK(calls.lrs[k] == 0.1f);
   }
   CHECK(opt[0] == 9.0f);
@@ -165,7 +178,7 @@ TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
     std::vector<int> order;
     for (int s = 0; s < 3; s++) {
       int k = e * 3 + s;
-      int real = s < 2 ? 4 : 2;  // 10 rows: 4 + 4 + 2, the last batch padded
+      int real = s < 2 ? 4 : 2; // 10 rows: 4 + 4 + 2, the last batch padded
       for (int i = 0; i < B; i++) {
         const float *x = &calls.xs[k][i * F];
         if (i < real) {
@@ -174,7 +187,7 @@ TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
           CHECK(calls.ys[k][i] == (r >= 5));
           order.push_back(r);
         } else {
-          CHECK(calls.weights[k][i] == 0.0f);  // padding: weight 0, zero rows
+          CHECK(calls.weights[k][i] == 0.0f); // padding: weight 0, zero rows
           CHECK(x[0] == 0.0f);
           CHECK(x[1] == 0.0f);
           CHECK(calls.ys[k][i] == 0);
@@ -182,10 +195,10 @@ TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
       }
     }
     std::set<int> seen(order.begin(), order.end());
-    CHECK(seen.size() == 10);  // every row once per epoch
+    CHECK(seen.size() == 10); // every row once per epoch
     orders.push_back(order);
   }
-  CHECK(orders[0] != orders[1]);  // reshuffled each epoch
+  CHECK(orders[0] != orders[1]); // reshuffled each epoch
   CHECK(orders[1] != orders[2]);
 
   REQUIRE(hist.count == 3);
@@ -206,7 +219,8 @@ TEST_CASE("fit: batches, padding, steps and history", "[runtime]") {
   cfg.shuffle = 0;
   REQUIRE(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) == 0);
   for (int k = 0; k < 3; k++)
-    for (int i = 0; i < (k < 2 ? 4 : 2); i++) CHECK(row_of(&calls.xs[k][i * F]) == k * 4 + i);
+    for (int i = 0; i < (k < 2 ? 4 : 2); i++)
+      CHECK(row_of(&calls.xs[k][i * F]) == k * 4 + i);
   nnrt_history_free(&hist);
   nnrt_dataset_free(&ds);
 }
@@ -243,7 +257,7 @@ TEST_CASE("fit and evaluate: loss and accuracy are the example-weighted means", 
   double want_loss = 0;
   int correct = 0;
   for (int i = 0; i < 10; i++) {
-    float x0 = float(i) / 9, z1 = x0 - 0.3f;  // z0 = 0
+    float x0 = float(i) / 9, z1 = x0 - 0.3f; // z0 = 0
     double p1 = 1 / (1 + std::exp(-double(z1)));
     int y = i >= 5;
     want_loss -= std::log(y ? p1 : 1 - p1);
@@ -317,7 +331,7 @@ TEST_CASE("fit: Keras-like log lines and early stop", "[runtime]") {
   cfg.on_epoch = [](void *user, const nnrt_epoch_stats *s) -> int {
     int *count = static_cast<int *>(user);
     ++*count;
-    return s->epoch == 3;  // stop after the third epoch
+    return s->epoch == 3; // stop after the third epoch
   };
   nnrt_history hist{};
   REQUIRE(nnrt_fit(&m, params.data(), opt.data(), &ds, &ds, &cfg, &hist, log, &err) == 0);
@@ -325,8 +339,9 @@ TEST_CASE("fit: Keras-like log lines and early stop", "[runtime]") {
   CHECK(hist.count == 3);
   rewind(log);
   char line[512];
-  std::regex pat(R"(Epoch ([0-9]+)/5 - [0-9]+ms - loss: [0-9]+\.[0-9]{4} - accuracy: [01]\.[0-9]{4})"
-                 R"( - val_loss: [0-9]+\.[0-9]{4} - val_accuracy: [01]\.[0-9]{4}\n)");
+  std::regex pat(
+      R"(Epoch ([0-9]+)/5 - [0-9]+ms - loss: [0-9]+\.[0-9]{4} - accuracy: [01]\.[0-9]{4})"
+      R"( - val_loss: [0-9]+\.[0-9]{4} - val_accuracy: [01]\.[0-9]{4}\n)");
   int lines = 0;
   while (fgets(line, sizeof line, log)) {
     std::cmatch mt;
@@ -351,7 +366,8 @@ TEST_CASE("fit: bad arguments are errors", "[runtime]") {
   nnrt_model old = m;
   old.abi_version = 0;
   CHECK(nnrt_fit(&old, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) != 0);
-  CHECK(std::string(err.msg) == "model 'Fake' was compiled for nnrt ABI 0, this runtime has ABI " + std::to_string(NNRT_ABI_VERSION));
+  CHECK(std::string(err.msg) == "model 'Fake' was compiled for nnrt ABI 0, this runtime has ABI " +
+                                    std::to_string(NNRT_ABI_VERSION));
 
   CHECK(nnrt_fit(&m, params.data(), nullptr, &ds, nullptr, &cfg, nullptr, nullptr, &err) != 0);
   CHECK(std::string(err.msg) == "model 'Fake' needs optimizer state");
@@ -360,9 +376,10 @@ TEST_CASE("fit: bad arguments are errors", "[runtime]") {
   int64_t sizes[2] = {3, 1};
   nnrt_dataset wrong{};
   REQUIRE(nnrt_dataset_alloc(&wrong, 4, 2, dtypes, sizes, &err) == 0);
-  CHECK(nnrt_fit(&m, params.data(), opt.data(), &wrong, nullptr, &cfg, nullptr, nullptr, &err) != 0);
-  CHECK(std::string(err.msg) ==
-        "training data field 0 is 3 x float32 per example, model 'Fake' expects 2 x float32 for input 'x'");
+  CHECK(nnrt_fit(&m, params.data(), opt.data(), &wrong, nullptr, &cfg, nullptr, nullptr, &err) !=
+        0);
+  CHECK(std::string(err.msg) == "training data field 0 is 3 x float32 per example, model 'Fake' "
+                                "expects 2 x float32 for input 'x'");
   nnrt_dataset_free(&wrong);
   REQUIRE(nnrt_dataset_alloc(&wrong, 4, 1, dtypes, sizes, &err) == 0);
   CHECK(nnrt_evaluate(&m, params.data(), &wrong, nullptr, nullptr, &err) != 0);
@@ -376,7 +393,7 @@ TEST_CASE("fit: bad arguments are errors", "[runtime]") {
 
   nnrt_tensor_info bad[5];
   std::memcpy(bad, fake_tensors, sizeof bad);
-  bad[1].offset = 5;  // runs past the 6 floats
+  bad[1].offset = 5; // runs past the 6 floats
   nnrt_model mb = m;
   mb.tensors = bad;
   CHECK(nnrt_model_check(&mb, &err) != 0);
@@ -412,10 +429,9 @@ TEST_CASE("predict: padded batches, per-row outputs, printing", "[runtime]") {
   char buf[512] = {0};
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
-  CHECK(std::string(buf, n) ==
-        "versicolor  (setosa 0.010, versicolor 0.930, virginica 0.060)\n"
-        "setosa      (setosa 0.700, versicolor 0.200, virginica 0.100)\n"
-        "1  (0: 0.010, 1: 0.930, 2: 0.060)\n");
+  CHECK(std::string(buf, n) == "versicolor  (setosa 0.010, versicolor 0.930, virginica 0.060)\n"
+                               "setosa      (setosa 0.700, versicolor 0.200, virginica 0.100)\n"
+                               "1  (0: 0.010, 1: 0.930, 2: 0.060)\n");
   nnrt_dataset_free(&out);
   nnrt_dataset_free(&ds);
 }
@@ -435,7 +451,7 @@ float seq_eval_step(const float *, void *const *io, void *) {
   return 1.0f;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("evaluate: accuracy per position for sequence outputs", "[runtime]") {
   const nnrt_tensor_info t[] = {
@@ -455,7 +471,8 @@ TEST_CASE("evaluate: accuracy per position for sequence outputs", "[runtime]") {
   nnrt_error err{};
   REQUIRE(nnrt_dataset_alloc_for_model(&ds, &m, 4, 1, &err) == 0);
   auto y = static_cast<int32_t *>(ds.fields[1].data);
-  for (int i = 0; i < 12; i++) y[i] = 1;
+  for (int i = 0; i < 12; i++)
+    y[i] = 1;
   float loss = 0, acc = 0;
   REQUIRE(nnrt_evaluate(&m, nullptr, &ds, &loss, &acc, &err) == 0);
   CHECK(loss == 1.0f);

@@ -26,7 +26,6 @@ namespace nnc {
 // `module` only declares (reuseCachedKernels). The bundle holds the kernels
 // ordered by name, then the entry points: the same bytes whatever the cache held.
 bool emitNative(llvm::Module &module, const ModelABI &abi, const CodeGenOptions &opts,
-                const std::string &salt, std::vector<KernelObject> reused,
-                Stage stop, llvm::raw_ostream *dump,
-                llvm::SmallVectorImpl<char> *object, std::string &error);
+                const std::string &salt, std::vector<KernelObject> reused, Stage stop,
+                llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object, std::string &error);
 } // namespace nnc

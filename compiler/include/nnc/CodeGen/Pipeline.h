@@ -9,8 +9,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,7 +68,7 @@ struct ModelABI {
   std::vector<Tensor> tensors; // params, inputs, targets, outputs
   bool hasStep = false;
   int64_t stepBatch = 0;
-  int64_t stepContext = 0; // positions a step's key/value cache holds; 0: no limit
+  int64_t stepContext = 0;         // positions a step's key/value cache holds; 0: no limit
   std::vector<Tensor> stepTensors; // step inputs, states, outputs
 };
 
@@ -90,18 +90,15 @@ enum class Stage { NN, NNTrain, Linalg, Buffers, LLVMDialect, LLVMIR, Asm, Objec
 // prints it) before anything is lowered: returning true stops the compile
 // there, successfully (a cache that holds the object for that text; `abi`
 // is already set). The module is generated once whichever it returns.
-mlir::LogicalResult compileModel(const dsl::Graph &graph,
-                                 const CodeGenOptions &opts, Stage stop,
-                                 llvm::raw_ostream *dump,
-                                 llvm::SmallVectorImpl<char> *object,
+mlir::LogicalResult compileModel(const dsl::Graph &graph, const CodeGenOptions &opts, Stage stop,
+                                 llvm::raw_ostream *dump, llvm::SmallVectorImpl<char> *object,
                                  ModelABI *abi = nullptr,
                                  llvm::function_ref<bool(llvm::StringRef)> reuse = nullptr);
 // The same from an nn module in a file (what `nnc compile --emit=nn`
 // printed): its batch and the step are those of the module.
 mlir::LogicalResult compileModuleFile(const std::string &path, const CodeGenOptions &opts,
                                       Stage stop, llvm::raw_ostream *dump,
-                                      llvm::SmallVectorImpl<char> *object,
-                                      ModelABI *abi = nullptr);
+                                      llvm::SmallVectorImpl<char> *object, ModelABI *abi = nullptr);
 
 // Sets abi's predictFlops and trainFlops from the module in linalg form.
 void countFlops(mlir::ModuleOp module, ModelABI &abi);
@@ -122,13 +119,11 @@ public:
   virtual const nnrt_model *model() const = 0;
 };
 // Loads one object file or a bundle of them (CodeGenOptions::codegenThreads).
-std::unique_ptr<LoadedModel> loadObject(llvm::ArrayRef<char> object,
-                                        const std::string &prefix,
+std::unique_ptr<LoadedModel> loadObject(llvm::ArrayRef<char> object, const std::string &prefix,
                                         std::string &error);
 
 // The objects of a bundle, or `blob` itself when it is a single object;
 // false when a bundle is cut short or damaged.
-bool splitObjectBundle(llvm::ArrayRef<char> blob,
-                       std::vector<llvm::ArrayRef<char>> &objects);
+bool splitObjectBundle(llvm::ArrayRef<char> blob, std::vector<llvm::ArrayRef<char>> &objects);
 
 } // namespace nnc

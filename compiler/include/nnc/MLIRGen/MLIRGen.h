@@ -14,9 +14,7 @@ namespace nnc {
 // With `stepGraph` (the same model built with one time step), also emits
 // @step_forward(inputs..., states...) -> (outputs..., new states...) at
 // `stepBatch` rows, from which the generation entry point is made.
-mlir::OwningOpRef<mlir::ModuleOp> generateNN(mlir::MLIRContext &ctx,
-                                             const dsl::Graph &graph,
-                                             int64_t batch,
-                                             const dsl::Graph *stepGraph = nullptr,
+mlir::OwningOpRef<mlir::ModuleOp> generateNN(mlir::MLIRContext &ctx, const dsl::Graph &graph,
+                                             int64_t batch, const dsl::Graph *stepGraph = nullptr,
                                              int64_t stepBatch = 1);
 } // namespace nnc

@@ -18,27 +18,23 @@ struct LowerConstant : OpRewritePattern<ConstantOp> {
   }
 };
 
-template <typename Op>
-struct LowerElementwise : OpRewritePattern<Op> {
+template <typename Op> struct LowerElementwise : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
   virtual Value compute(OpBuilder &b, Location l, ValueRange a) const = 0;
   LogicalResult matchAndRewrite(Op op, PatternRewriter &r) const override {
-    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()).template cast<RankedTensorType>(),
-                          op->getOperands(),
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return compute(b, l, a);
-                          });
+    Value v =
+        elementwise(r, op.getLoc(), tensorType(op.getResult()).template cast<RankedTensorType>(),
+                    op->getOperands(),
+                    [&](OpBuilder &b, Location l, ValueRange a) { return compute(b, l, a); });
     r.replaceOp(op, v);
     return success();
   }
 };
 
-#define NN_ELEMENTWISE(NAME, OP, EXPR)                                        \
-  struct NAME : LowerElementwise<OP> {                                        \
-    using LowerElementwise::LowerElementwise;                                 \
-    Value compute(OpBuilder &b, Location l, ValueRange a) const override {   \
-      return EXPR;                                                            \
-    }                                                                         \
+#define NN_ELEMENTWISE(NAME, OP, EXPR)                                                             \
+  struct NAME : LowerElementwise<OP> {                                                             \
+    using LowerElementwise::LowerElementwise;                                                      \
+    Value compute(OpBuilder &b, Location l, ValueRange a) const override { return EXPR; }          \
   };
 
 NN_ELEMENTWISE(LowerAdd, AddOp, b.create<arith::AddFOp>(l, a[0], a[1]))
@@ -47,11 +43,10 @@ NN_ELEMENTWISE(LowerMul, MulOp, b.create<arith::MulFOp>(l, a[0], a[1]))
 NN_ELEMENTWISE(LowerDiv, DivOp, b.create<arith::DivFOp>(l, a[0], a[1]))
 NN_ELEMENTWISE(LowerBroadcastTo, BroadcastToOp, a[0])
 NN_ELEMENTWISE(LowerReluGrad, ReluGradOp,
-               b.create<arith::SelectOp>(
-                   l,
-                   b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0],
-                                           cst(b, l, 0.0)),
-                   a[1], cst(b, l, 0.0)))
+               b.create<arith::SelectOp>(l,
+                                         b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0],
+                                                                 cst(b, l, 0.0)),
+                                         a[1], cst(b, l, 0.0)))
 #undef NN_ELEMENTWISE
 
 // Every op with ElementwiseOpInterface (the unary functions of
@@ -61,10 +56,9 @@ struct LowerElementwiseInterface : OpInterfaceRewritePattern<ElementwiseOpInterf
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
   LogicalResult matchAndRewrite(ElementwiseOpInterface op, PatternRewriter &r) const override {
     Operation *o = op.getOperation();
-    Value v = elementwise(r, o->getLoc(), tensorType(o->getResult(0)), o->getOperands(),
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return op.buildScalar(b, l, a);
-                          });
+    Value v = elementwise(
+        r, o->getLoc(), tensorType(o->getResult(0)), o->getOperands(),
+        [&](OpBuilder &b, Location l, ValueRange a) { return op.buildScalar(b, l, a); });
     r.replaceOp(o, v);
     return success();
   }
@@ -110,7 +104,6 @@ struct LowerReshape : OpRewritePattern<ReshapeOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerConstant, LowerAdd, LowerSub, LowerMul, LowerDiv,
-               LowerElementwiseInterface, LowerBroadcastTo, LowerReluGrad,
-               LowerSumTo, LowerReshape>(patterns.getContext());
+  patterns.add<LowerConstant, LowerAdd, LowerSub, LowerMul, LowerDiv, LowerElementwiseInterface,
+               LowerBroadcastTo, LowerReluGrad, LowerSumTo, LowerReshape>(patterns.getContext());
 }

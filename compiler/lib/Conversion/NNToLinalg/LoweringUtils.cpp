@@ -5,9 +5,7 @@ using namespace mlir;
 
 namespace nnc::nn_to_linalg {
 
-RankedTensorType tensorType(Value v) {
-  return v.getType().cast<RankedTensorType>();
-}
+RankedTensorType tensorType(Value v) { return v.getType().cast<RankedTensorType>(); }
 
 Value fill(OpBuilder &b, Location loc, RankedTensorType t, float v) {
   Value empty = b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType());
@@ -26,14 +24,12 @@ Value cst(OpBuilder &b, Location loc, double v) {
 namespace {
 // The indexing map that reads an operand of shape `s` broadcast (numpy
 // rules, trailing dimensions aligned) into an iteration space of shape `r`.
-AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> s,
-                       ArrayRef<int64_t> r) {
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> s, ArrayRef<int64_t> r) {
   SmallVector<AffineExpr> exprs;
   size_t off = r.size() - s.size();
   for (size_t i = 0; i < s.size(); ++i)
-    exprs.push_back(s[i] == 1 && r[i + off] != 1
-                        ? getAffineConstantExpr(0, ctx)
-                        : getAffineDimExpr(i + off, ctx));
+    exprs.push_back(s[i] == 1 && r[i + off] != 1 ? getAffineConstantExpr(0, ctx)
+                                                 : getAffineDimExpr(i + off, ctx));
   return AffineMap::get(r.size(), 0, exprs, ctx);
 }
 } // namespace
@@ -44,13 +40,11 @@ SmallVector<utils::IteratorType> parallel(size_t n) {
 
 // One generic over the shape of `outs[0]` (or the given iteration space).
 ValueRange generic(OpBuilder &b, Location loc, ValueRange ins, ValueRange outs,
-                   ArrayRef<AffineMap> maps,
-                   ArrayRef<utils::IteratorType> iters, BodyFn body) {
+                   ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iters, BodyFn body) {
   SmallVector<Type> types;
   for (Value o : outs)
     types.push_back(o.getType());
-  auto op = b.create<linalg::GenericOp>(loc, types, ins, outs, maps, iters,
-                                        body);
+  auto op = b.create<linalg::GenericOp>(loc, types, ins, outs, maps, iters, body);
   // A sum may be computed in any order (fastmath reassoc on the add into the
   // accumulator), as XLA and PyTorch sum: that lets LLVM vectorize the row
   // sums of softmax, layer norm and cross-entropy, which a strict
@@ -67,20 +61,16 @@ ValueRange generic(OpBuilder &b, Location loc, ValueRange ins, ValueRange outs,
 }
 
 // Elementwise over `resultType`, reading inputs broadcast.
-Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
-                  ValueRange ins,
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange ins,
                   function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value v : ins)
-    maps.push_back(
-        broadcastMap(ctx, tensorType(v).getShape(), resultType.getShape()));
+    maps.push_back(broadcastMap(ctx, tensorType(v).getShape(), resultType.getShape()));
   maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
-  return generic(b, loc, ins, empty(b, loc, resultType), maps,
-                 parallel(resultType.getRank()),
+  return generic(b, loc, ins, empty(b, loc, resultType), maps, parallel(resultType.getRank()),
                  [&](OpBuilder &nb, Location l, ValueRange args) {
-                   nb.create<linalg::YieldOp>(
-                       l, fn(nb, l, args.drop_back()));
+                   nb.create<linalg::YieldOp>(l, fn(nb, l, args.drop_back()));
                  })[0];
 }
 
@@ -100,8 +90,7 @@ Value reduceLast(OpBuilder &b, Location loc, ValueRange ins, float init,
     if ((int64_t)s.size() == r)
       maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
     else
-      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(
-          r - 1));
+      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(r - 1));
   }
   maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(r - 1));
   auto iters = parallel(r);
@@ -113,12 +102,8 @@ Value reduceLast(OpBuilder &b, Location loc, ValueRange ins, float init,
                  })[0];
 }
 
-Value addf(OpBuilder &b, Location l, Value x, Value y) {
-  return b.create<arith::AddFOp>(l, x, y);
-}
-Value maxf(OpBuilder &b, Location l, Value x, Value y) {
-  return b.create<arith::MaxFOp>(l, x, y);
-}
+Value addf(OpBuilder &b, Location l, Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); }
+Value maxf(OpBuilder &b, Location l, Value x, Value y) { return b.create<arith::MaxFOp>(l, x, y); }
 
 // Reshape through a 1-d tensor, which tensor.collapse/expand_shape always allow.
 Value reshape(OpBuilder &b, Location loc, Value x, RankedTensorType to) {
@@ -132,13 +117,11 @@ Value reshape(OpBuilder &b, Location loc, Value x, RankedTensorType to) {
   };
   Value flat = x;
   if (from.getRank() == 0)
-    flat = b.create<tensor::ExpandShapeOp>(loc, flatT, x,
-                                           SmallVector<ReassociationIndices>{});
+    flat = b.create<tensor::ExpandShapeOp>(loc, flatT, x, SmallVector<ReassociationIndices>{});
   else if (from.getRank() > 1)
     flat = b.create<tensor::CollapseShapeOp>(loc, flatT, x, all(from.getRank()));
   if (to.getRank() == 0)
-    return b.create<tensor::CollapseShapeOp>(loc, to, flat,
-                                             SmallVector<ReassociationIndices>{});
+    return b.create<tensor::CollapseShapeOp>(loc, to, flat, SmallVector<ReassociationIndices>{});
   if (to.getRank() > 1)
     return b.create<tensor::ExpandShapeOp>(loc, to, flat, all(to.getRank()));
   return flat;

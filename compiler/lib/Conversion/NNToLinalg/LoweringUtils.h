@@ -21,8 +21,7 @@ mlir::ValueRange generic(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRang
                          mlir::ValueRange outs, mlir::ArrayRef<mlir::AffineMap> maps,
                          mlir::ArrayRef<mlir::utils::IteratorType> iters, BodyFn body);
 mlir::Value elementwise(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType resultType,
-    mlir::ValueRange ins,
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType resultType, mlir::ValueRange ins,
     mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> fn);
 mlir::Value reduceLast(
     mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange ins, float init,

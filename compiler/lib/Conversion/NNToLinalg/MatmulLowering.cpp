@@ -15,15 +15,12 @@ namespace {
 Value transpose2D(OpBuilder &b, Location loc, Value x) {
   MLIRContext *ctx = b.getContext();
   auto t = tensorType(x);
-  auto outT = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
-                                    t.getElementType());
+  auto outT = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
-  return generic(b, loc, x, empty(b, loc, outT),
-                 {AffineMap::get(2, 0, {j, i}, ctx),
-                  AffineMap::getMultiDimIdentityMap(2, ctx)},
-                 parallel(2), [](OpBuilder &nb, Location l, ValueRange a) {
-                   nb.create<linalg::YieldOp>(l, a[0]);
-                 })[0];
+  return generic(
+      b, loc, x, empty(b, loc, outT),
+      {AffineMap::get(2, 0, {j, i}, ctx), AffineMap::getMultiDimIdentityMap(2, ctx)}, parallel(2),
+      [](OpBuilder &nb, Location l, ValueRange a) { nb.create<linalg::YieldOp>(l, a[0]); })[0];
 }
 
 struct LowerMatMul : OpRewritePattern<MatMulOp> {
@@ -39,19 +36,15 @@ struct LowerMatMul : OpRewritePattern<MatMulOp> {
       bm = transpose2D(r, loc, bm);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                k = getAffineDimExpr(2, ctx);
-    auto map = [&](AffineExpr x, AffineExpr y) {
-      return AffineMap::get(3, 0, {x, y}, ctx);
-    };
-    Value v = generic(
-        r, loc, ValueRange{a, bm},
-        fill(r, loc, tensorType(op.getResult()), 0.0f),
-        {op.getTransposeA() ? map(k, m) : map(m, k), map(k, n), map(m, n)},
-        {utils::IteratorType::parallel, utils::IteratorType::parallel,
-         utils::IteratorType::reduction},
-        [](OpBuilder &b, Location l, ValueRange args) {
-          Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
-          b.create<linalg::YieldOp>(l, addf(b, l, args[2], p));
-        })[0];
+    auto map = [&](AffineExpr x, AffineExpr y) { return AffineMap::get(3, 0, {x, y}, ctx); };
+    Value v = generic(r, loc, ValueRange{a, bm}, fill(r, loc, tensorType(op.getResult()), 0.0f),
+                      {op.getTransposeA() ? map(k, m) : map(m, k), map(k, n), map(m, n)},
+                      {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                       utils::IteratorType::reduction},
+                      [](OpBuilder &b, Location l, ValueRange args) {
+                        Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
+                        b.create<linalg::YieldOp>(l, addf(b, l, args[2], p));
+                      })[0];
     r.replaceOp(op, v);
     return success();
   }
@@ -117,8 +110,7 @@ struct LowerBatchMatMul : OpRewritePattern<BatchMatMulOp> {
     auto f32 = r.getF32Type();
     auto accT = RankedTensorType::get({lead, m, n}, f32);
     auto aT = ta ? RankedTensorType::get({k, m}, f32) : RankedTensorType::get({m, k}, f32),
-         bT = RankedTensorType::get({k, n}, f32),
-         cT = RankedTensorType::get({m, n}, f32);
+         bT = RankedTensorType::get({k, n}, f32), cT = RankedTensorType::get({m, n}, f32);
     Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
     Value ub = r.create<arith::ConstantIndexOp>(loc, lead);
     Value one = r.create<arith::ConstantIndexOp>(loc, 1);
@@ -216,5 +208,6 @@ struct LowerBatchMatVec : OpRewritePattern<BatchMatMulOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateMatmulPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerMatMul, LowerBatchMatMul, LowerBatchMatVec, LowerTranspose>(patterns.getContext());
+  patterns.add<LowerMatMul, LowerBatchMatMul, LowerBatchMatVec, LowerTranspose>(
+      patterns.getContext());
 }

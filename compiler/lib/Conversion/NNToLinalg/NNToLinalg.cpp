@@ -15,8 +15,7 @@ using namespace nnc::nn_to_linalg;
 
 namespace {
 
-struct ConvertNNToLinalgPass
-    : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
+struct ConvertNNToLinalgPass : public nnc::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RewritePatternSet patterns(&getContext());

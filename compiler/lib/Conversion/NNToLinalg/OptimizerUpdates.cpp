@@ -36,7 +36,7 @@ ElementFn update_rmsprop(Step &st) {
   X lr = st.lr;
   return [=](const Element &e) -> llvm::SmallVector<X> {
     X ms = e.s[1] * rho + (e.g * e.g) * (1 - rho);
-    X v = e.s[2] * mom + (e.in(lr) * e.g) / (sqrt(ms) + eps);
+    X v = e.s[2] * mom + (e.in(lr)*e.g) / (sqrt(ms) + eps);
     return {e.s[0] - v, ms, v};
   };
 }
@@ -63,7 +63,7 @@ ElementFn update_adamw(Step &st) {
     X m = e.s[1] * b1 + e.g * (1 - b1);
     X v = e.s[2] * b2 + (e.g * e.g) * (1 - b2);
     X den = sqrt(v) / e.in(bc2Sqrt) + eps;
-    return {e.s[0] * e.in(decay) - e.in(stepSize) * (m / den), m, v};
+    return {e.s[0] * e.in(decay)-e.in(stepSize) * (m / den), m, v};
   };
 }
 

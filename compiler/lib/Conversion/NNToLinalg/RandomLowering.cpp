@@ -24,14 +24,12 @@ Value linearIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
 
 // A uniform float in [0, 1) from a hash of (seed, stream, counter):
 // splitmix64's finalizer, which passes BigCrush on a counter.
-Value uniform01(OpBuilder &b, Location loc, Value seed, int64_t stream,
-                Value counter) {
+Value uniform01(OpBuilder &b, Location loc, Value seed, int64_t stream, Value counter) {
   auto c = [&](uint64_t v) {
     return b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(int64_t(v)));
   };
   Value x = b.create<arith::MulIOp>(loc, seed, c(0x9E3779B97F4A7C15ull));
-  x = b.create<arith::AddIOp>(
-      loc, x, c(uint64_t(stream) * 0xD1B54A32D192ED03ull));
+  x = b.create<arith::AddIOp>(loc, x, c(uint64_t(stream) * 0xD1B54A32D192ED03ull));
   x = b.create<arith::AddIOp>(loc, x, counter);
   auto mix = [&](uint64_t shift, uint64_t mul) {
     x = b.create<arith::XOrIOp>(loc, x, b.create<arith::ShRUIOp>(loc, x, c(shift)));
@@ -46,32 +44,30 @@ Value uniform01(OpBuilder &b, Location loc, Value seed, int64_t stream,
   return b.create<arith::MulFOp>(loc, f, cst(b, loc, 1.0 / 16777216.0));
 }
 
-template <typename Op>
-struct LowerRandom : OpRewritePattern<Op> {
+template <typename Op> struct LowerRandom : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
   LogicalResult matchAndRewrite(Op op, PatternRewriter &r) const override {
     auto t = tensorType(op.getResult()).template cast<RankedTensorType>();
     MLIRContext *ctx = r.getContext();
     Value seed = op.getSeed();
     int64_t stream = op.getStream();
-    Value v = generic(
-        r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
-        {AffineMap::getMultiDimIdentityMap(t.getRank(), ctx)}, parallel(t.getRank()),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          Value i = linearIndex(b, l, t.getShape());
-          b.create<linalg::YieldOp>(l, sample(op, b, l, seed, stream, i));
-        })[0];
+    Value v = generic(r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
+                      {AffineMap::getMultiDimIdentityMap(t.getRank(), ctx)}, parallel(t.getRank()),
+                      [&](OpBuilder &b, Location l, ValueRange) {
+                        Value i = linearIndex(b, l, t.getShape());
+                        b.create<linalg::YieldOp>(l, sample(op, b, l, seed, stream, i));
+                      })[0];
     r.replaceOp(op, v);
     return success();
   }
-  static Value sample(RandomUniformOp op, OpBuilder &b, Location l, Value seed,
-                      int64_t stream, Value i) {
+  static Value sample(RandomUniformOp op, OpBuilder &b, Location l, Value seed, int64_t stream,
+                      Value i) {
     Value u = uniform01(b, l, seed, stream, i);
     double lo = op.getLow().convertToFloat(), hi = op.getHigh().convertToFloat();
     return addf(b, l, cst(b, l, lo), b.create<arith::MulFOp>(l, u, cst(b, l, hi - lo)));
   }
-  static Value sample(RandomNormalOp op, OpBuilder &b, Location l, Value seed,
-                      int64_t stream, Value i) {
+  static Value sample(RandomNormalOp op, OpBuilder &b, Location l, Value seed, int64_t stream,
+                      Value i) {
     // Box-Muller on two draws of the element's own counters.
     Value two = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(2));
     Value one = b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(1));
@@ -95,17 +91,14 @@ struct LowerDropout : OpRewritePattern<DropoutOp> {
     double rate = op.getRate().convertToFloat();
     int64_t stream = op.getStream();
     Value key = op.getKey();
-    Value v = elementwise(r, op.getLoc(), t, op.getInput(),
-                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                            Value i = linearIndex(b, l, t.getShape());
-                            Value u = uniform01(b, l, key, stream, i);
-                            Value keep = b.create<arith::CmpFOp>(
-                                l, arith::CmpFPredicate::OGE, u, cst(b, l, rate));
-                            Value scaled = b.create<arith::MulFOp>(
-                                l, a[0], cst(b, l, 1.0 / (1.0 - rate)));
-                            return b.create<arith::SelectOp>(l, keep, scaled,
-                                                             cst(b, l, 0.0));
-                          });
+    Value v = elementwise(
+        r, op.getLoc(), t, op.getInput(), [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value i = linearIndex(b, l, t.getShape());
+          Value u = uniform01(b, l, key, stream, i);
+          Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, cst(b, l, rate));
+          Value scaled = b.create<arith::MulFOp>(l, a[0], cst(b, l, 1.0 / (1.0 - rate)));
+          return b.create<arith::SelectOp>(l, keep, scaled, cst(b, l, 0.0));
+        });
     r.replaceOp(op, v);
     return success();
   }
@@ -114,5 +107,6 @@ struct LowerDropout : OpRewritePattern<DropoutOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateRandomPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerRandom<RandomUniformOp>, LowerRandom<RandomNormalOp>, LowerDropout>(patterns.getContext());
+  patterns.add<LowerRandom<RandomUniformOp>, LowerRandom<RandomNormalOp>, LowerDropout>(
+      patterns.getContext());
 }

@@ -35,12 +35,12 @@ Value rowMax(OpBuilder &b, Location loc, Value x) {
   outDims.push_back(getAffineDimExpr(r, ctx));
   auto iters = parallel(r + 1);
   iters[r - 1] = utils::IteratorType::reduction;
-  Value partial = generic(b, loc, x3, fill(b, loc, partialT, -INFINITY),
-                          {AffineMap::getMultiDimIdentityMap(r + 1, ctx),
-                           AffineMap::get(r + 1, 0, outDims, ctx)},
-                          iters, [](OpBuilder &nb, Location l, ValueRange a) {
-                            nb.create<linalg::YieldOp>(l, maxf(nb, l, a[1], a[0]));
-                          })[0];
+  Value partial = generic(
+      b, loc, x3, fill(b, loc, partialT, -INFINITY),
+      {AffineMap::getMultiDimIdentityMap(r + 1, ctx), AffineMap::get(r + 1, 0, outDims, ctx)},
+      iters, [](OpBuilder &nb, Location l, ValueRange a) {
+        nb.create<linalg::YieldOp>(l, maxf(nb, l, a[1], a[0]));
+      })[0];
   return reduceLast(b, loc, partial, -INFINITY, takeIt, maxf);
 }
 
@@ -62,10 +62,8 @@ Value weightSum(OpBuilder &b, Location loc, Value w) {
   MLIRContext *ctx = b.getContext();
   auto scalarT = RankedTensorType::get({}, b.getF32Type());
   Value s = generic(b, loc, w, fill(b, loc, scalarT, 0.0f),
-                    {AffineMap::getMultiDimIdentityMap(1, ctx),
-                     AffineMap::get(1, 0, {}, ctx)},
-                    {utils::IteratorType::reduction},
-                    [](OpBuilder &nb, Location l, ValueRange a) {
+                    {AffineMap::getMultiDimIdentityMap(1, ctx), AffineMap::get(1, 0, {}, ctx)},
+                    {utils::IteratorType::reduction}, [](OpBuilder &nb, Location l, ValueRange a) {
                       nb.create<linalg::YieldOp>(l, addf(nb, l, a[0], a[1]));
                     })[0];
   return generic(b, loc, ValueRange{}, s, {AffineMap::get(0, 0, {}, ctx)}, {},
@@ -91,9 +89,8 @@ Value weightedMean(OpBuilder &b, Location loc, Value rowLoss, Value w, Value den
 
 // Reads per-row tensors [...] broadcast over [..., C]: the row statistics are
 // indexed by the leading dimensions, which broadcastMap would misalign.
-Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full,
-              ValueRange rows, ValueRange scalars,
-              function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full, ValueRange rows,
+              ValueRange scalars, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = t.getRank();
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
@@ -196,13 +193,12 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
     Location loc = op.getLoc();
     int64_t axis = op.getAxisIndex();
     auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
-    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(),
-                          ValueRange{mx, se}, axis,
-                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                            Value e = b.create<math::ExpOp>(
-                                l, b.create<arith::SubFOp>(l, a[0], a[1]));
-                            return b.create<arith::DivFOp>(l, e, a[2]);
-                          });
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, axis,
+                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          Value e =
+                              b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1]));
+                          return b.create<arith::DivFOp>(l, e, a[2]);
+                        });
     r.replaceOp(op, v);
     return success();
   }
@@ -215,11 +211,10 @@ struct LowerLogSoftmax : OpRewritePattern<LogSoftmaxOp> {
     int64_t axis = op.getAxisIndex();
     auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
     Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, axis,
-                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
-                        return b.create<arith::SubFOp>(
-                            l, s, b.create<math::LogOp>(l, a[2]));
-                      });
+                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
+                          return b.create<arith::SubFOp>(l, s, b.create<math::LogOp>(l, a[2]));
+                        });
     r.replaceOp(op, v);
     return success();
   }
@@ -236,11 +231,11 @@ struct LowerSoftmaxGrad : OpRewritePattern<SoftmaxGradOp> {
           return b.create<arith::MulFOp>(l, a[0], a[1]);
         },
         addf);
-    Value v = alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
-                      dot, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        return b.create<arith::MulFOp>(
-                            l, a[0], b.create<arith::SubFOp>(l, a[1], a[2]));
-                      });
+    Value v =
+        alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()}, dot,
+                  axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    return b.create<arith::MulFOp>(l, a[0], b.create<arith::SubFOp>(l, a[1], a[2]));
+                  });
     r.replaceOp(op, v);
     return success();
   }
@@ -252,14 +247,14 @@ struct LowerLogSoftmaxGrad : OpRewritePattern<LogSoftmaxGradOp> {
     Location loc = op.getLoc();
     int64_t axis = op.getAxisIndex();
     Value sum = reduceAxis(
-        r, loc, op.getGrad(), axis, 0.0f,
-        [](OpBuilder &, Location, ValueRange a) { return a[0]; }, addf);
-    Value v = alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()},
-                      sum, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        Value e = b.create<math::ExpOp>(l, a[0]);
-                        return b.create<arith::SubFOp>(
-                            l, a[1], b.create<arith::MulFOp>(l, e, a[2]));
-                      });
+        r, loc, op.getGrad(), axis, 0.0f, [](OpBuilder &, Location, ValueRange a) { return a[0]; },
+        addf);
+    Value v =
+        alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()}, sum,
+                  axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    Value e = b.create<math::ExpOp>(l, a[0]);
+                    return b.create<arith::SubFOp>(l, a[1], b.create<arith::MulFOp>(l, e, a[2]));
+                  });
     r.replaceOp(op, v);
     return success();
   }
@@ -271,8 +266,8 @@ Value pickLabel(OpBuilder &b, Location loc, Value logits, Value labels) {
   return reduceLast(
       b, loc, ValueRange{logits, labels}, 0.0f,
       [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        Value c = nb.create<arith::IndexCastOp>(l, nb.getI32Type(),
-                                                nb.create<linalg::IndexOp>(l, 1));
+        Value c =
+            nb.create<arith::IndexCastOp>(l, nb.getI32Type(), nb.create<linalg::IndexOp>(l, 1));
         Value hit = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[1]);
         return nb.create<arith::SelectOp>(l, hit, a[0], cst(nb, l, 0.0));
       },
@@ -286,9 +281,9 @@ Value pickLabel(OpBuilder &b, Location loc, Value logits, Value labels) {
 Value labelledWeights(OpBuilder &b, Location loc, Value w, Value labels) {
   return elementwise(b, loc, tensorType(w), ValueRange{w, labels},
                      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                       Value ignored = nb.create<arith::CmpIOp>(
-                           l, arith::CmpIPredicate::slt, a[1],
-                           nb.create<arith::ConstantIntOp>(l, 0, 32));
+                       Value ignored =
+                           nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, a[1],
+                                                    nb.create<arith::ConstantIntOp>(l, 0, 32));
                        return nb.create<arith::SelectOp>(l, ignored, cst(nb, l, 0.0), a[0]);
                      });
 }
@@ -302,8 +297,7 @@ struct LowerCrossEntropy : OpRewritePattern<CrossEntropyOp> {
     auto rowT = tensorType(mx);
     Value rowLoss = elementwise(r, loc, rowT, ValueRange{mx, se, picked},
                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                  Value lse = addf(b, l, a[0],
-                                                   b.create<math::LogOp>(l, a[1]));
+                                  Value lse = addf(b, l, a[0], b.create<math::LogOp>(l, a[1]));
                                   return b.create<arith::SubFOp>(l, lse, a[2]);
                                 });
     // A batch without labelled rows has den = 1e-30 (weightSum's floor)
@@ -317,28 +311,23 @@ struct LowerCrossEntropy : OpRewritePattern<CrossEntropyOp> {
 
 struct LowerCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(CrossEntropyGradOp op,
-                                PatternRewriter &r) const override {
+  LogicalResult matchAndRewrite(CrossEntropyGradOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
     auto [mx, se] = softmaxStats(r, loc, op.getLogits());
     Value w = labelledWeights(r, loc, op.getWeights(), op.getLabels());
     Value den = weightSum(r, loc, w);
     Value v = rowwise(
-        r, loc, tensorType(op.getResult()), op.getLogits(),
-        ValueRange{mx, se, op.getLabels(), w},
-        ValueRange{den, op.getGrad()},
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        r, loc, tensorType(op.getResult()), op.getLogits(), ValueRange{mx, se, op.getLabels(), w},
+        ValueRange{den, op.getGrad()}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
           // a: x, max, sumexp, label, w, den, dloss
           Value p = b.create<arith::DivFOp>(
-              l, b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1])),
-              a[2]);
-          Value c = b.create<arith::IndexCastOp>(l, b.getI32Type(),
-                                                 b.create<linalg::IndexOp>(l, 1));
+              l, b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1])), a[2]);
+          Value c =
+              b.create<arith::IndexCastOp>(l, b.getI32Type(), b.create<linalg::IndexOp>(l, 1));
           Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[3]);
           p = b.create<arith::SubFOp>(
               l, p, b.create<arith::SelectOp>(l, hit, cst(b, l, 1.0), cst(b, l, 0.0)));
-          Value scale = b.create<arith::DivFOp>(
-              l, b.create<arith::MulFOp>(l, a[4], a[6]), a[5]);
+          Value scale = b.create<arith::DivFOp>(l, b.create<arith::MulFOp>(l, a[4], a[6]), a[5]);
           return b.create<arith::MulFOp>(l, p, scale);
         });
     r.replaceOp(op, v);
@@ -350,9 +339,7 @@ struct LowerCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
 Value rowsOf(OpBuilder &b, Location loc, Value x) {
   auto t = tensorType(x);
   int64_t n = t.getDimSize(0);
-  return reshape(b, loc, x,
-                 RankedTensorType::get({n, t.getNumElements() / n},
-                                       t.getElementType()));
+  return reshape(b, loc, x, RankedTensorType::get({n, t.getNumElements() / n}, t.getElementType()));
 }
 
 struct LowerMSE : OpRewritePattern<MSEOp> {
@@ -386,8 +373,7 @@ struct LowerMSEGrad : OpRewritePattern<MSEGradOp> {
     auto rt = tensorType(p);
     double f = rt.getDimSize(1);
     Value den = weightSum(r, loc, op.getWeights());
-    Value g = rowwise(r, loc, rt, ValueRange{p, t}, op.getWeights(),
-                      ValueRange{den, op.getGrad()},
+    Value g = rowwise(r, loc, rt, ValueRange{p, t}, op.getWeights(), ValueRange{den, op.getGrad()},
                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                         // a: p, t, w, den, dloss
                         Value d = b.create<arith::SubFOp>(l, a[0], a[1]);
@@ -423,14 +409,13 @@ std::pair<Value, Value> layerNormStats(OpBuilder &b, Location loc, Value x, floa
         return nb.create<arith::MulFOp>(l, d, d);
       },
       addf);
-  Value rstd = generic(b, loc, sq, empty(b, loc, rowT), {id, id}, parallel(rowT.getRank()),
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         Value var = nb.create<arith::MulFOp>(l, a[0], cst(nb, l, inv));
-                         Value s = nb.create<math::SqrtOp>(
-                             l, nb.create<arith::AddFOp>(l, var, cst(nb, l, eps)));
-                         nb.create<linalg::YieldOp>(
-                             l, nb.create<arith::DivFOp>(l, cst(nb, l, 1.0), s).getResult());
-                       })[0];
+  Value rstd = generic(
+      b, loc, sq, empty(b, loc, rowT), {id, id}, parallel(rowT.getRank()),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value var = nb.create<arith::MulFOp>(l, a[0], cst(nb, l, inv));
+        Value s = nb.create<math::SqrtOp>(l, nb.create<arith::AddFOp>(l, var, cst(nb, l, eps)));
+        nb.create<linalg::YieldOp>(l, nb.create<arith::DivFOp>(l, cst(nb, l, 1.0), s).getResult());
+      })[0];
   return {mean, rstd};
 }
 
@@ -438,14 +423,12 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
-    auto [mean, rstd] =
-        layerNormStats(r, loc, op.getInput(), op.getEpsilon().convertToFloat());
-    Value v = rowwise(r, loc, tensorType(op.getResult()), op.getInput(),
-                      ValueRange{mean, rstd}, {},
-                      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                        return b.create<arith::MulFOp>(
-                            l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
-                      });
+    auto [mean, rstd] = layerNormStats(r, loc, op.getInput(), op.getEpsilon().convertToFloat());
+    Value v =
+        rowwise(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mean, rstd}, {},
+                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  return b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, a[0], a[1]), a[2]);
+                });
     r.replaceOp(op, v);
     return success();
   }
@@ -488,7 +471,8 @@ struct LowerLayerNormGrad : OpRewritePattern<LayerNormGradOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateReductionPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerSoftmax, LowerLogSoftmax, LowerSoftmaxGrad, LowerLogSoftmaxGrad,
-               LowerCrossEntropy, LowerCrossEntropyGrad, LowerMSE, LowerMSEGrad,
-               LowerLayerNorm, LowerLayerNormGrad>(patterns.getContext());
+  patterns
+      .add<LowerSoftmax, LowerLogSoftmax, LowerSoftmaxGrad, LowerLogSoftmaxGrad, LowerCrossEntropy,
+           LowerCrossEntropyGrad, LowerMSE, LowerMSEGrad, LowerLayerNorm, LowerLayerNormGrad>(
+          patterns.getContext());
 }

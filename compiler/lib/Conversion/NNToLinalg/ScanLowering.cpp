@@ -32,8 +32,7 @@ StepSlice stepSlice(OpBuilder &b, Value seq, Value t) {
 
 Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
   StepSlice s = stepSlice(b, seq, t);
-  return b.create<tensor::ExtractSliceOp>(l, s.stepType, seq, s.offsets, s.sizes,
-                                          s.strides);
+  return b.create<tensor::ExtractSliceOp>(l, s.stepType, seq, s.offsets, s.sizes, s.strides);
 }
 
 Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t) {
@@ -57,8 +56,8 @@ struct LowerScan : OpRewritePattern<ScanOp> {
     // its own (an init may be a constant or a value used elsewhere).
     SmallVector<Value> iters;
     for (Value init : op.getInits())
-      iters.push_back(r.create<linalg::CopyOp>(loc, init, empty(r, loc, tensorType(init)))
-                          .getResult(0));
+      iters.push_back(
+          r.create<linalg::CopyOp>(loc, init, empty(r, loc, tensorType(init))).getResult(0));
     for (unsigned k = 0; k < K; ++k) {
       auto rt = tensorType(op.getResult(S + k));
       iters.push_back(seqOut ? empty(r, loc, rt) : fill(r, loc, rt, 0.0f));

@@ -41,9 +41,9 @@ struct LowerSlice : OpRewritePattern<SliceOp> {
     int64_t rank = rt.getRank();
     SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
     offsets[op.getSliceAxis()] = op.getBegin();
-    r.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, rt, op.getInput(), indexAttrs(r, offsets), indexAttrs(r, rt.getShape()),
-        indexAttrs(r, strides));
+    r.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, rt, op.getInput(), indexAttrs(r, offsets),
+                                                 indexAttrs(r, rt.getShape()),
+                                                 indexAttrs(r, strides));
     return success();
   }
 };
@@ -56,8 +56,7 @@ struct LowerSliceGrad : OpRewritePattern<SliceGradOp> {
     SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
     offsets[op.getSliceAxis()] = op.getBegin();
     Value z = fill(r, op.getLoc(), tensorType(op.getResult()), 0.0f);
-    r.replaceOpWithNewOp<tensor::InsertSliceOp>(op, op.getGrad(), z,
-                                                indexAttrs(r, offsets),
+    r.replaceOpWithNewOp<tensor::InsertSliceOp>(op, op.getGrad(), z, indexAttrs(r, offsets),
                                                 indexAttrs(r, gt.getShape()),
                                                 indexAttrs(r, strides));
     return success();
@@ -68,9 +67,9 @@ struct LowerSliceGrad : OpRewritePattern<SliceGradOp> {
 std::pair<Value, Value> clampId(OpBuilder &b, Location l, Value id, int64_t v) {
   Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
   Value top = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(int32_t(v - 1)));
-  Value ok = b.create<arith::AndIOp>(
-      l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, id, zero),
-      b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, id, top));
+  Value ok =
+      b.create<arith::AndIOp>(l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, id, zero),
+                              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sle, id, top));
   Value c = b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, id, zero), top);
   return {b.create<arith::IndexCastOp>(l, b.getIndexType(), c), ok};
 }
@@ -85,14 +84,12 @@ struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
     int64_t v = tensorType(table).getDimSize(0);
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     Value res = generic(
-        r, op.getLoc(), op.getIds(), empty(r, op.getLoc(), rt),
-        {id.getMajorSubMap(rank - 1), id}, parallel(rank),
-        [&](OpBuilder &b, Location l, ValueRange a) {
+        r, op.getLoc(), op.getIds(), empty(r, op.getLoc(), rt), {id.getMajorSubMap(rank - 1), id},
+        parallel(rank), [&](OpBuilder &b, Location l, ValueRange a) {
           auto [row, ok] = clampId(b, l, a[0], v);
           Value col = b.create<linalg::IndexOp>(l, rank - 1);
           Value x = b.create<tensor::ExtractOp>(l, table, ValueRange{row, col});
-          b.create<linalg::YieldOp>(
-              l, Value(b.create<arith::SelectOp>(l, ok, x, cst(b, l, 0.0))));
+          b.create<linalg::YieldOp>(l, Value(b.create<arith::SelectOp>(l, ok, x, cst(b, l, 0.0))));
         })[0];
     r.replaceOp(op, res);
     return success();
@@ -134,7 +131,8 @@ struct LowerCacheWrite : OpRewritePattern<CacheWriteOp> {
                           b.create<linalg::YieldOp>(
                               l, Value(b.create<arith::SelectOp>(l, inRange, a[0], a[1])));
                         })[0];
-    Value result = r.create<tensor::InsertSliceOp>(loc, row, op.getCache(), offsets, sizes, strides);
+    Value result =
+        r.create<tensor::InsertSliceOp>(loc, row, op.getCache(), offsets, sizes, strides);
     // The step's copy of the new cache into the cache it was given (its
     // state, updated in place) is the write itself now.
     for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
@@ -157,10 +155,8 @@ struct LowerEmbeddingGrad : OpRewritePattern<EmbeddingGradOp> {
     int64_t v = tt.getDimSize(0), e = tt.getDimSize(1);
     auto it = tensorType(op.getIds());
     int64_t n = it.getNumElements();
-    Value ids = reshape(r, loc, op.getIds(),
-                        RankedTensorType::get({n}, it.getElementType()));
-    Value dy = reshape(r, loc, op.getGrad(),
-                       RankedTensorType::get({n, e}, r.getF32Type()));
+    Value ids = reshape(r, loc, op.getIds(), RankedTensorType::get({n}, it.getElementType()));
+    Value dy = reshape(r, loc, op.getGrad(), RankedTensorType::get({n, e}, r.getF32Type()));
     Value init = fill(r, loc, tt, 0.0f);
     Value lb = r.create<arith::ConstantIndexOp>(loc, 0);
     Value ub = r.create<arith::ConstantIndexOp>(loc, n);
@@ -177,16 +173,14 @@ struct LowerEmbeddingGrad : OpRewritePattern<EmbeddingGradOp> {
           Value g = b.create<tensor::ExtractSliceOp>(
               l, rowT, dy, SmallVector<OpFoldResult>{i, b.getIndexAttr(0)}, sizes, one2);
           Value cur = b.create<tensor::ExtractSliceOp>(
-              l, rowT, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes,
-              one2);
-          Value sum = elementwise(b, l, rowT, ValueRange{cur, g},
-                                  [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                                    return addf(nb, nl, a[0],
-                                                nb.create<arith::MulFOp>(nl, a[1], scale));
-                                  });
+              l, rowT, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes, one2);
+          Value sum =
+              elementwise(b, l, rowT, ValueRange{cur, g},
+                          [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                            return addf(nb, nl, a[0], nb.create<arith::MulFOp>(nl, a[1], scale));
+                          });
           Value next = b.create<tensor::InsertSliceOp>(
-              l, sum, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes,
-              one2);
+              l, sum, iter[0], SmallVector<OpFoldResult>{row, b.getIndexAttr(0)}, sizes, one2);
           b.create<scf::YieldOp>(l, next);
         });
     r.replaceOp(op, loop.getResult(0));

@@ -15,8 +15,8 @@ constexpr double kGeluC = 0.044715;
 // tanh(sqrt(2/pi) * (x + c x^3))
 Value geluTanh(OpBuilder &b, Location l, Value x) {
   Value x2 = b.create<arith::MulFOp>(l, x, x);
-  Value inner = b.create<arith::AddFOp>(
-      l, cst(b, l, 1.0), b.create<arith::MulFOp>(l, x2, cst(b, l, kGeluC)));
+  Value inner =
+      b.create<arith::AddFOp>(l, cst(b, l, 1.0), b.create<arith::MulFOp>(l, x2, cst(b, l, kGeluC)));
   Value u = b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, x, inner), cst(b, l, kGeluK));
   return b.create<math::TanhOp>(l, u);
 }
@@ -53,8 +53,8 @@ struct LowerGeluGrad : OpRewritePattern<GeluGradOp> {
               l, cst(b, l, kGeluK),
               b.create<arith::AddFOp>(l, one,
                                       b.create<arith::MulFOp>(l, x2, cst(b, l, 3 * kGeluC))));
-          Value right = b.create<arith::MulFOp>(
-              l, b.create<arith::MulFOp>(l, half, x), b.create<arith::MulFOp>(l, sech2, du));
+          Value right = b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, half, x),
+                                                b.create<arith::MulFOp>(l, sech2, du));
           return b.create<arith::MulFOp>(l, a[1], b.create<arith::AddFOp>(l, left, right));
         });
     r.replaceOp(op, v);
@@ -73,8 +73,7 @@ struct LowerCausalMask : OpRewritePattern<CausalMaskOp> {
     Value v = elementwise(
         r, op.getLoc(), t, op.getInput(), [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           auto idx = [&](int64_t d) -> Value {
-            return b.create<arith::IndexCastOp>(l, b.getI64Type(),
-                                                b.create<linalg::IndexOp>(l, d));
+            return b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, d));
           };
           Value i = idx(rank - 2), j = idx(rank - 1);
           if (offset)
@@ -91,14 +90,12 @@ struct LowerMask : OpRewritePattern<MaskOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MaskOp op, PatternRewriter &r) const override {
     float fillValue = op.getFill().convertToFloat();
-    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()),
-                          ValueRange{op.getInput(), op.getKeep()},
-                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                            Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE,
-                                                                 a[1], cst(b, l, 0.0));
-                            return b.create<arith::SelectOp>(l, keep, a[0],
-                                                             cst(b, l, fillValue));
-                          });
+    Value v = elementwise(
+        r, op.getLoc(), tensorType(op.getResult()), ValueRange{op.getInput(), op.getKeep()},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, a[1], cst(b, l, 0.0));
+          return b.create<arith::SelectOp>(l, keep, a[0], cst(b, l, fillValue));
+        });
     r.replaceOp(op, v);
     return success();
   }
@@ -107,14 +104,13 @@ struct LowerMask : OpRewritePattern<MaskOp> {
 struct LowerNotPadding : OpRewritePattern<NotPaddingOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(NotPaddingOp op, PatternRewriter &r) const override {
-    Value v = elementwise(r, op.getLoc(), tensorType(op.getResult()), op.getIds(),
-                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                            Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
-                            Value pad = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                                                a[0], zero);
-                            return b.create<arith::SelectOp>(l, pad, cst(b, l, 0.0),
-                                                             cst(b, l, 1.0));
-                          });
+    Value v =
+        elementwise(r, op.getLoc(), tensorType(op.getResult()), op.getIds(),
+                    [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                      Value zero = b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(0));
+                      Value pad = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, a[0], zero);
+                      return b.create<arith::SelectOp>(l, pad, cst(b, l, 0.0), cst(b, l, 1.0));
+                    });
     r.replaceOp(op, v);
     return success();
   }
@@ -126,16 +122,16 @@ struct LowerRange : OpRewritePattern<RangeOp> {
     MLIRContext *ctx = r.getContext();
     auto t = tensorType(op.getResult());
     Value offset = op.getOffset();
-    Value v = generic(r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
-                      {AffineMap::getMultiDimIdentityMap(1, ctx)}, parallel(1),
-                      [&](OpBuilder &b, Location l, ValueRange) {
-                        Value i = b.create<arith::IndexCastOp>(
-                            l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
-                        if (offset)
-                          i = b.create<arith::AddIOp>(l, i, offset);
-                        b.create<linalg::YieldOp>(
-                            l, b.create<arith::TruncIOp>(l, b.getI32Type(), i).getResult());
-                      })[0];
+    Value v = generic(
+        r, op.getLoc(), ValueRange{}, empty(r, op.getLoc(), t),
+        {AffineMap::getMultiDimIdentityMap(1, ctx)}, parallel(1),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i =
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, 0));
+          if (offset)
+            i = b.create<arith::AddIOp>(l, i, offset);
+          b.create<linalg::YieldOp>(l, b.create<arith::TruncIOp>(l, b.getI32Type(), i).getResult());
+        })[0];
     r.replaceOp(op, v);
     return success();
   }
@@ -144,6 +140,6 @@ struct LowerRange : OpRewritePattern<RangeOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateTransformerPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerGelu, LowerGeluGrad, LowerCausalMask, LowerMask, LowerNotPadding,
-               LowerRange>(patterns.getContext());
+  patterns.add<LowerGelu, LowerGeluGrad, LowerCausalMask, LowerMask, LowerNotPadding, LowerRange>(
+      patterns.getContext());
 }

@@ -15,16 +15,16 @@ struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
 enum class ExprKind {
-  Int,    // 42
-  Float,  // 0.5
-  String, // "text"
-  Name,   // x
-  Unary,  // -x            (op '-')
-  Binary, // a + b         (op '+', '-', '*', '/', '@')
-  Call,   // f(args)       (callee is a Name, a Call, or a Member)
-  Member, // e.name        (methods of cells: LSTM(150).sequence)
+  Int,      // 42
+  Float,    // 0.5
+  String,   // "text"
+  Name,     // x
+  Unary,    // -x            (op '-')
+  Binary,   // a + b         (op '+', '-', '*', '/', '@')
+  Call,     // f(args)       (callee is a Name, a Call, or a Member)
+  Member,   // e.name        (methods of cells: LSTM(150).sequence)
   Ellipsis, // `...` as the first dimension of a call signature: any leading dims
-  Error,  // a sub-expression that failed to parse (already diagnosed)
+  Error,    // a sub-expression that failed to parse (already diagnosed)
 };
 
 struct Arg {
@@ -40,9 +40,9 @@ struct Expr {
   int depth = 1;             // height of the tree (bounded by the parser)
   int64_t intValue = 0;
   double floatValue = 0;
-  std::string text; // Name / Member: the name; String: the value
-  char op = 0;      // Unary / Binary
-  ExprPtr lhs, rhs; // Binary: both; Unary: lhs; Call: lhs = callee; Member: lhs
+  std::string text;      // Name / Member: the name; String: the value
+  char op = 0;           // Unary / Binary
+  ExprPtr lhs, rhs;      // Binary: both; Unary: lhs; Call: lhs = callee; Member: lhs
   std::vector<Arg> args; // Call
 };
 
@@ -66,16 +66,16 @@ enum class StmtKind {
 
 struct Stmt {
   StmtKind kind = StmtKind::Assign;
-  Loc loc;         // the statement's first token
+  Loc loc; // the statement's first token
   std::string name;
   Loc nameLoc;
-  ExprPtr value;   // Assign/Output/Loss: the expression; Param/State: the initializer
+  ExprPtr value; // Assign/Output/Loss: the expression; Param/State: the initializer
   // Param / State / Input / Target: the dimensions (hasDims false: a scalar per example)
   std::vector<ExprPtr> dims;
   bool hasDims = false;
   std::string dtype; // Input/Target: "float" or "int"
   Loc dtypeLoc;
-  bool bad = false;  // a syntax error was reported: declares `name` as invalid
+  bool bad = false; // a syntax error was reported: declares `name` as invalid
 };
 
 // An argument of a call signature: `x[in]` (dims may bind shape variables).
@@ -91,12 +91,12 @@ struct SigArg {
 struct LayerDecl {
   std::string name;
   bool isCell = false;
-  Loc loc;     // the name
+  Loc loc; // the name
   std::string file;
   std::vector<ParamDecl> params;
   std::vector<Stmt> paramStmts; // `param` statements of the layer body
   std::vector<Stmt> stateStmts; // `state` statements of a cell
-  bool hasCall = false; // the call block (a cell: the step block)
+  bool hasCall = false;         // the call block (a cell: the step block)
   Loc callLoc;
   std::vector<SigArg> callArgs;
   std::string result;

@@ -23,14 +23,17 @@ enum class DType { F32, I32 };
 
 // Primitive ops of the checked graph. Each maps to one nn dialect op.
 enum class OpKind {
-  Param,        // a trainable parameter; attrs: none (see Graph::params[paramIndex])
-  Input,        // model input (batched)
-  Target,       // training target (batched)
-  Constant,     // scalar constant, attr "value"; shape {} and not batched
-  MatMul,       // a[..., K] @ b[K, N] -> [..., N]; b is an unbatched 2-D value
-  Add, Sub, Mul, Div, // numpy broadcasting of the per-example shapes (the
-                      // batch dimension always lines up with the batch)
-  // The elementwise functions (neg, relu, ..., gelu), one per row of Ops.def.
+  Param,    // a trainable parameter; attrs: none (see Graph::params[paramIndex])
+  Input,    // model input (batched)
+  Target,   // training target (batched)
+  Constant, // scalar constant, attr "value"; shape {} and not batched
+  MatMul,   // a[..., K] @ b[K, N] -> [..., N]; b is an unbatched 2-D value
+  Add,
+  Sub,
+  Mul,
+  Div, // numpy broadcasting of the per-example shapes (the
+       // batch dimension always lines up with the batch)
+// The elementwise functions (neg, relu, ..., gelu), one per row of Ops.def.
 #define NN_UNARY_OP(Kind, name, OpClass) Kind,
 #include "nnc/dsl/Ops.def"
   Softmax,      // over the last axis
@@ -38,32 +41,32 @@ enum class OpKind {
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
   MSE,          // (pred, target same shape) -> scalar mean loss
   // Recurrent networks (issue 3):
-  Concat,       // operands joined along per-example axis `axis` (the last by default)
-  Slice,        // operand[..., begin : begin + size] along the last axis
-  Embedding,    // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
-  Dropout,      // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
-                // `seedStream` tells the masks of different dropouts apart
-  Scan,         // runs Graph::scans[scanIndex] once per time step
-  ScanState,    // inside a scan body: the state `ioIndex` at the start of the step
-  ScanInput,    // inside a scan body: step t of the scanned operand `ioIndex`
-  ScanCapture,  // inside a scan body: outer value `ioIndex` (same every step)
+  Concat,      // operands joined along per-example axis `axis` (the last by default)
+  Slice,       // operand[..., begin : begin + size] along the last axis
+  Embedding,   // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
+  Dropout,     // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
+               // `seedStream` tells the masks of different dropouts apart
+  Scan,        // runs Graph::scans[scanIndex] once per time step
+  ScanState,   // inside a scan body: the state `ioIndex` at the start of the step
+  ScanInput,   // inside a scan body: step t of the scanned operand `ioIndex`
+  ScanCapture, // inside a scan body: outer value `ioIndex` (same every step)
   // The one-position step of a model with attention caches (issue 4); these
   // appear only in a graph built with FrontendOptions::cacheStep:
-  StepState,    // Graph::stepStates[ioIndex] as the step starts (batched)
-  CacheWrite,   // (cache [N, ...], x [1, ...], position [1]): the cache with row
-                // `position` replaced by x
+  StepState,  // Graph::stepStates[ioIndex] as the step starts (batched)
+  CacheWrite, // (cache [N, ...], x [1, ...], position [1]): the cache with row
+              // `position` replaced by x
   // Transformer primitives (issue 4):
-  LayerNorm,    // (x - mean) / sqrt(var + eps) over the last axis, no affine part;
-                // `value` = eps
-  CausalMask,   // s[..., T, T'] with element [i, j] set to kMaskFill where j > i
-  Mask,         // (s, keep): s where keep != 0, else kMaskFill; keep broadcasts to s
-  NotPadding,   // int ids -> float 1 where id != 0, else 0
-  Positions,    // int [T] = 0, 1, ..., T-1 (unbatched); `size` = T
+  LayerNorm,  // (x - mean) / sqrt(var + eps) over the last axis, no affine part;
+              // `value` = eps
+  CausalMask, // s[..., T, T'] with element [i, j] set to kMaskFill where j > i
+  Mask,       // (s, keep): s where keep != 0, else kMaskFill; keep broadcasts to s
+  NotPadding, // int ids -> float 1 where id != 0, else 0
+  Positions,  // int [T] = 0, 1, ..., T-1 (unbatched); `size` = T
   // Attention shape primitives (issue 4):
-  BatchMatMul,  // a[..., M, K] @ b[..., K, N] -> [..., M, N], per example, equal leading
-                // dims; `transposeA` reads a as [..., K, M], `transposeB` b as [..., N, K]
-  Transpose,    // per-example axes permuted: result axis i is operand axis perm[i]
-  Reshape,      // the same elements in the per-example shape `shape`
+  BatchMatMul, // a[..., M, K] @ b[..., K, N] -> [..., M, N], per example, equal leading
+               // dims; `transposeA` reads a as [..., K, M], `transposeB` b as [..., N, K]
+  Transpose,   // per-example axes permuted: result axis i is operand axis perm[i]
+  Reshape,     // the same elements in the per-example shape `shape`
 };
 
 // The value masked attention scores get: large and negative so that softmax
@@ -76,31 +79,32 @@ struct Node {
   std::vector<int> operands;  // indices into Graph::nodes
   std::vector<int64_t> shape; // per example when `batched`, else full shape
   DType dtype = DType::F32;
-  bool batched = false;       // has an implicit leading batch dimension
-  double value = 0;           // Constant
-  int paramIndex = -1;        // Param: index into Graph::params
-  int ioIndex = -1;           // Input/Target: index into inputs/targets;
-                              // ScanState/ScanInput/ScanCapture: see OpKind
+  bool batched = false;        // has an implicit leading batch dimension
+  double value = 0;            // Constant
+  int paramIndex = -1;         // Param: index into Graph::params
+  int ioIndex = -1;            // Input/Target: index into inputs/targets;
+                               // ScanState/ScanInput/ScanCapture: see OpKind
   int64_t begin = 0, size = 0; // Slice
-  int scanIndex = -1;         // Scan: index into Graph::scans
-  int seedStream = 0;         // Dropout
-  int axis = -1;              // Softmax, LogSoftmax: the axis, counted from the end
-                              // (-1 = last; the same in per-example and batched shapes)
-  std::string name;           // user-visible name if the value was named (may be empty)
+  int scanIndex = -1;          // Scan: index into Graph::scans
+  int seedStream = 0;          // Dropout
+  int axis = -1;               // Softmax, LogSoftmax: the axis, counted from the end
+                               // (-1 = last; the same in per-example and batched shapes)
+  std::string name;            // user-visible name if the value was named (may be empty)
   Loc loc;
   // Attention shape primitives (issue 4):
-  int64_t concatAxis = -1;    // Concat: per-example axis, >= 0 (-1: the last)
-  std::vector<int64_t> perm;  // Transpose: per-example permutation
+  int64_t concatAxis = -1;                     // Concat: per-example axis, >= 0 (-1: the last)
+  std::vector<int64_t> perm;                   // Transpose: per-example permutation
   bool transposeA = false, transposeB = false; // BatchMatMul
 };
 
 struct Param {
-  std::string name;            // dotted path: "h1.W", "dense_1.b"
+  std::string name; // dotted path: "h1.W", "dense_1.b"
   std::vector<int64_t> shape;
-  std::string init;            // "glorot_uniform", "he_uniform", "zeros", "ones", "constant", "uniform", "normal"
-  double initValue = 0;        // "constant": the value; "uniform": the limit (U(-v, v)); "normal": stddev
+  std::string
+      init; // "glorot_uniform", "he_uniform", "zeros", "ones", "constant", "uniform", "normal"
+  double initValue = 0; // "constant": the value; "uniform": the limit (U(-v, v)); "normal": stddev
   int64_t fanIn = 0, fanOut = 0; // for glorot/he (rows and columns of a 2-D weight)
-  int node = -1;               // its Param node
+  int node = -1;                 // its Param node
   Loc loc;
 };
 
@@ -109,19 +113,19 @@ struct Param {
 // ScanCapture nodes (and Param/Constant nodes, which may appear directly).
 // Body shapes are per example and per step (no time dimension).
 struct Scan {
-  std::string name;            // the cell instance: "h1"
-  std::string kind;            // "LSTM"
+  std::string name; // the cell instance: "h1"
+  std::string kind; // "LSTM"
   std::vector<Node> body;
   struct State {
-    std::string name;          // "h1.h": also the state's name in the step ABI
+    std::string name; // "h1.h": also the state's name in the step ABI
     std::vector<int64_t> shape;
-    double init = 0;           // initial value of every element
-    int update = -1;           // body node with the state's value after a step
+    double init = 0; // initial value of every element
+    int update = -1; // body node with the state's value after a step
   };
   std::vector<State> states;
-  int output = -1;             // body node with the step's output
-  int64_t length = 0;          // time steps T
-  bool returnSequence = true;  // .sequence: [T, ...] of every step; .last: the last step's
+  int output = -1;            // body node with the step's output
+  int64_t length = 0;         // time steps T
+  bool returnSequence = true; // .sequence: [T, ...] of every step; .last: the last step's
   // Outer nodes (in Graph::nodes): the scanned sequences (per example
   // [T, ...], batched) and the captured values, indexed by the body's
   // ScanInput / ScanCapture ioIndex.
@@ -145,11 +149,11 @@ struct TrainValue {
 };
 
 struct TrainConfig {
-  bool present = false;     // the file has a train block for this model
+  bool present = false; // the file has a train block for this model
   Loc loc;
   // data csv("path", label = "species")
-  std::string dataKind;     // "csv", "text" or "babi"
-  std::string dataPath;     // resolved relative to the .nn file's directory
+  std::string dataKind; // "csv", "text" or "babi"
+  std::string dataPath; // resolved relative to the .nn file's directory
   Loc dataLoc;
   // e.g. label -> "species"; text data: tokens -> "words"|"chars",
   // window -> N (number), mode -> "next"|"sequence" (always present);
@@ -161,14 +165,14 @@ struct TrainConfig {
   Loc optimizerLoc;
   int64_t batch = 32;
   int64_t epochs = 1;
-  double testSplit = 0.0;        // fraction of rows held out for the final test
-  double validationSplit = 0.0;  // fraction of the training rows for per-epoch validation
+  double testSplit = 0.0;       // fraction of rows held out for the final test
+  double validationSplit = 0.0; // fraction of the training rows for per-epoch validation
   // `validation_data test`: the test set is also the per-epoch validation
   // set, as Keras's fit(..., validation_data=(x_test, y_test)).
   bool validateOnTest = false;
   Loc validationDataLoc;
   uint64_t seed = 0;
-  bool scale = true;             // min-max scaling fitted on the training rows
+  bool scale = true; // min-max scaling fitted on the training rows
   // Text generation while training (text data): print a sample of
   // `sampleLength` tokens every `sampleEvery` epochs (0: never).
   int64_t sampleEvery = 0;
@@ -178,21 +182,21 @@ struct TrainConfig {
 struct Graph {
   std::string modelName;
   std::string file;
-  std::vector<Node> nodes;  // topologically ordered: operands come first
+  std::vector<Node> nodes; // topologically ordered: operands come first
   std::vector<Param> params;
   std::vector<IO> inputs;
   std::vector<IO> targets;
-  std::vector<IO> outputs;  // node = the value output
-  int lossNode = -1;        // a scalar (shape {}, not batched) node
+  std::vector<IO> outputs; // node = the value output
+  int lossNode = -1;       // a scalar (shape {}, not batched) node
   // For `nnc summary`: one row per layer instance (or top-level op) in order.
   struct LayerRow {
-    std::string name;        // "h1"
-    std::string kind;        // "Dense"
+    std::string name;                 // "h1"
+    std::string kind;                 // "Dense"
     std::vector<int64_t> outputShape; // per example
     int64_t numParams = 0;
   };
   std::vector<LayerRow> layers;
-  std::vector<Scan> scans;  // Scan nodes refer to these
+  std::vector<Scan> scans; // Scan nodes refer to these
   // For models with scans: the model parameter that is the time dimension of
   // the inputs (`window T = 25` -> "T"). The step function is the same model
   // built again with it set to 1 (FrontendOptions::overrides).
@@ -204,9 +208,9 @@ struct Graph {
   // cells' (the caches, then the position; `update` is the node with the
   // state's value after the step), and the positions a cache holds.
   struct StepState {
-    std::string name;          // "b1.attn.cache_1", "position"
+    std::string name;           // "b1.attn.cache_1", "position"
     std::vector<int64_t> shape; // per example
-    int node = -1;             // its StepState node
+    int node = -1;              // its StepState node
     int update = -1;
   };
   std::vector<StepState> stepStates;

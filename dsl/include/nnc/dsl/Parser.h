@@ -16,8 +16,7 @@ constexpr int kMaxExprDepth = 256;
 
 // Parses `text` (the contents of `path`). Always returns a FileAST, possibly
 // partial; check diag.errorCount() for syntax errors.
-std::unique_ptr<FileAST> parseFile(const std::string &path,
-                                   const std::string &text,
+std::unique_ptr<FileAST> parseFile(const std::string &path, const std::string &text,
                                    DiagnosticEngine &diag);
 
 } // namespace nnc::dsl

@@ -24,8 +24,8 @@ using namespace nnc::nn::detail;
 
 // The front end's rule (Shapes.h), so that the verifiers accept exactly the
 // broadcasts the checker does.
-std::optional<SmallVector<int64_t>>
-nnc::nn::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+std::optional<SmallVector<int64_t>> nnc::nn::broadcastShapes(ArrayRef<int64_t> a,
+                                                             ArrayRef<int64_t> b) {
   std::vector<int64_t> out;
   if (!dsl::broadcastShapes({a.data(), a.size()}, {b.data(), b.size()}, out))
     return std::nullopt;
@@ -48,8 +48,7 @@ LogicalResult ParameterOp::verify() {
 }
 
 LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  auto param =
-      symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
+  auto param = symbolTable.lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
   if (!param)
     return emitOpError("'") << getName() << "' is not an nn.parameter";
   if (param.getType() != getType())
@@ -88,8 +87,7 @@ LogicalResult OptimizerUpdateOp::verify() {
 }
 
 LogicalResult OptimizerUpdateOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                                  ValueRange operands, DictionaryAttr,
-                                                  RegionRange,
+                                                  ValueRange operands, DictionaryAttr, RegionRange,
                                                   SmallVectorImpl<Type> &inferred) {
   // The parameter and every state slot, all of the parameter's type
   // (operands: param, grad, state..., lr, step).
@@ -100,21 +98,17 @@ LogicalResult OptimizerUpdateOp::inferReturnTypes(MLIRContext *, std::optional<L
 }
 
 LogicalResult BroadcastToOp::verify() {
-  if (!broadcastsTo(tensorType(getInput()).getShape(),
-                    getType().getShape()))
-    return emitOpError("cannot broadcast ")
-           << shapeStr(tensorType(getInput()).getShape()) << " to "
-           << shapeStr(getType().getShape());
+  if (!broadcastsTo(tensorType(getInput()).getShape(), getType().getShape()))
+    return emitOpError("cannot broadcast ") << shapeStr(tensorType(getInput()).getShape()) << " to "
+                                            << shapeStr(getType().getShape());
   return success();
 }
 
 LogicalResult SumToOp::verify() {
-  if (!broadcastsTo(getType().getShape(),
-                    tensorType(getInput()).getShape()))
+  if (!broadcastsTo(getType().getShape(), tensorType(getInput()).getShape()))
     return emitOpError("cannot sum ")
            << shapeStr(tensorType(getInput()).getShape()) << " to "
-           << shapeStr(getType().getShape())
-           << ": the result must broadcast to the input";
+           << shapeStr(getType().getShape()) << ": the result must broadcast to the input";
   return success();
 }
 
@@ -122,8 +116,7 @@ LogicalResult ReshapeOp::verify() {
   if (tensorType(getInput()).getNumElements() != getType().getNumElements())
     return emitOpError("cannot reshape ")
            << shapeStr(tensorType(getInput()).getShape()) << " to "
-           << shapeStr(getType().getShape())
-           << ": element counts differ";
+           << shapeStr(getType().getShape()) << ": element counts differ";
   return success();
 }
 
@@ -138,8 +131,8 @@ LogicalResult MatMulOp::verify() {
   if (ka != kb)
     return emitOpError("inner dimensions differ: ") << ka << " and " << kb;
   if (getType().getDimSize(0) != m || getType().getDimSize(1) != n)
-    return emitOpError("result must be ") << shapeStr({m, n}) << ", got "
-                                          << shapeStr(getType().getShape());
+    return emitOpError("result must be ")
+           << shapeStr({m, n}) << ", got " << shapeStr(getType().getShape());
   return success();
 }
 
@@ -167,11 +160,11 @@ LogicalResult CrossEntropyOp::verify() {
   if (l.getRank() != 2)
     return emitOpError("logits must be [N, C], got ") << shapeStr(l.getShape());
   if (y.getRank() != 1 || y.getDimSize(0) != l.getDimSize(0))
-    return emitOpError("labels must be [") << l.getDimSize(0) << "], got "
-                                           << shapeStr(y.getShape());
+    return emitOpError("labels must be [")
+           << l.getDimSize(0) << "], got " << shapeStr(y.getShape());
   if (w.getRank() != 1 || w.getDimSize(0) != l.getDimSize(0))
-    return emitOpError("weights must be [") << l.getDimSize(0) << "], got "
-                                            << shapeStr(w.getShape());
+    return emitOpError("weights must be [")
+           << l.getDimSize(0) << "], got " << shapeStr(w.getShape());
   return success();
 }
 
@@ -229,8 +222,7 @@ SmallVector<Value> MulOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   Type t = getType();
   Value da = b.create<MulOp>(loc, t, dys[0], getRhs());
   Value db = b.create<MulOp>(loc, t, dys[0], getLhs());
-  return {sumToType(b, loc, da, getLhs().getType()),
-          sumToType(b, loc, db, getRhs().getType())};
+  return {sumToType(b, loc, da, getLhs().getType()), sumToType(b, loc, db, getRhs().getType())};
 }
 
 SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
@@ -240,20 +232,18 @@ SmallVector<Value> DivOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   Value da = b.create<DivOp>(loc, t, dys[0], getRhs());
   Value dyy = b.create<MulOp>(loc, t, dys[0], getResult());
   Value db = b.create<NegOp>(loc, b.create<DivOp>(loc, t, dyy, getRhs()));
-  return {sumToType(b, loc, da, getLhs().getType()),
-          sumToType(b, loc, db, getRhs().getType())};
+  return {sumToType(b, loc, da, getLhs().getType()), sumToType(b, loc, db, getRhs().getType())};
 }
 
 SmallVector<Value> CrossEntropyOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  Value dl = b.create<CrossEntropyGradOp>(getLoc(), getLogits().getType(),
-                                          getLogits(), getLabels(),
+  Value dl = b.create<CrossEntropyGradOp>(getLoc(), getLogits().getType(), getLogits(), getLabels(),
                                           getWeights(), dys[0]);
   return {dl, Value(), Value()};
 }
 
 SmallVector<Value> MSEOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  Value dp = b.create<MSEGradOp>(getLoc(), getPred().getType(), getPred(),
-                                 getTarget(), getWeights(), dys[0]);
+  Value dp = b.create<MSEGradOp>(getLoc(), getPred().getType(), getPred(), getTarget(),
+                                 getWeights(), dys[0]);
   Value dt = b.create<NegOp>(getLoc(), dp);
   return {dp, dt, Value()};
 }

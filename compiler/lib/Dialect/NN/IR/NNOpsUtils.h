@@ -24,8 +24,7 @@ inline mlir::RankedTensorType tensorType(mlir::Value v) {
 
 // A tensor of `like`'s type with every element `v` (for vector-Jacobian
 // products).
-inline mlir::Value constantLike(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like,
-                                float v) {
+inline mlir::Value constantLike(mlir::OpBuilder &b, mlir::Location loc, mlir::Value like, float v) {
   return b.create<ConstantOp>(loc, like.getType(), b.getF32FloatAttr(v));
 }
 
@@ -55,10 +54,8 @@ llvm::SmallVector<mlir::Value> productVJP(MM op, mlir::OpBuilder &b, mlir::Value
       p.setTransposeB(true);
     return p;
   };
-  mlir::Value da = ta ? mm(bm, dc, tb, true, a.getType())
-                      : mm(dc, bm, false, !tb, a.getType());
-  mlir::Value db = tb ? mm(dc, a, true, ta, bm.getType())
-                      : mm(a, dc, !ta, false, bm.getType());
+  mlir::Value da = ta ? mm(bm, dc, tb, true, a.getType()) : mm(dc, bm, false, !tb, a.getType());
+  mlir::Value db = tb ? mm(dc, a, true, ta, bm.getType()) : mm(a, dc, !ta, false, bm.getType());
   return {da, db};
 }
 

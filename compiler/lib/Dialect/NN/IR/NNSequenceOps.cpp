@@ -19,15 +19,9 @@ static int64_t axisOrLast(std::optional<uint64_t> axis, int64_t rank) {
   return axis ? int64_t(*axis) : rank - 1;
 }
 
-int64_t ConcatOp::getJoinAxis() {
-  return axisOrLast(getAxis(), getType().getRank());
-}
-int64_t SliceOp::getSliceAxis() {
-  return axisOrLast(getAxis(), tensorType(getInput()).getRank());
-}
-int64_t SliceGradOp::getSliceAxis() {
-  return axisOrLast(getAxis(), getType().getRank());
-}
+int64_t ConcatOp::getJoinAxis() { return axisOrLast(getAxis(), getType().getRank()); }
+int64_t SliceOp::getSliceAxis() { return axisOrLast(getAxis(), tensorType(getInput()).getRank()); }
+int64_t SliceGradOp::getSliceAxis() { return axisOrLast(getAxis(), getType().getRank()); }
 
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
@@ -52,8 +46,7 @@ LogicalResult ConcatOp::verify() {
       same = i == axis || s[i] == first[i];
     if (!same)
       return emitOpError("operands must agree on every dimension but ")
-             << (axis == rank - 1 ? std::string("the last")
-                                  : "axis " + std::to_string(axis))
+             << (axis == rank - 1 ? std::string("the last") : "axis " + std::to_string(axis))
              << ": " << shapeStr(first) << " and " << shapeStr(s);
     joined += s[axis];
   }
@@ -66,9 +59,8 @@ LogicalResult ConcatOp::verify() {
 
 // nn.slice and its adjoint: `part` is `whole` but on `axis`, and
 // [begin, begin + part[axis]) lies inside whole[axis].
-static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole,
-                                     ArrayRef<int64_t> part, uint64_t rawBegin,
-                                     int64_t axis, StringRef partName) {
+static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole, ArrayRef<int64_t> part,
+                                     uint64_t rawBegin, int64_t axis, StringRef partName) {
   if (whole.empty())
     return op->emitOpError("result must have the ")
            << partName << "'s shape but the last dimension";
@@ -80,8 +72,7 @@ static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole,
   bool last = axis == int64_t(whole.size()) - 1;
   std::string where = last ? "the last dimension" : "on axis " + std::to_string(axis);
   if (!same)
-    return op->emitOpError("result must have the ")
-           << partName << "'s shape but " << where;
+    return op->emitOpError("result must have the ") << partName << "'s shape but " << where;
   // (I64Attr's getter is unsigned: a negative begin must be read signed.)
   int64_t begin = int64_t(rawBegin);
   if (begin < 0 || begin + part[axis] > whole[axis]) {
@@ -94,13 +85,13 @@ static LogicalResult verifyAxisRange(Operation *op, ArrayRef<int64_t> whole,
 }
 
 LogicalResult SliceOp::verify() {
-  return verifyAxisRange(*this, tensorType(getInput()).getShape(), getType().getShape(),
-                         getBegin(), getSliceAxis(), "input");
+  return verifyAxisRange(*this, tensorType(getInput()).getShape(), getType().getShape(), getBegin(),
+                         getSliceAxis(), "input");
 }
 
 LogicalResult SliceGradOp::verify() {
-  return verifyAxisRange(*this, getType().getShape(), tensorType(getGrad()).getShape(),
-                         getBegin(), getSliceAxis(), "gradient");
+  return verifyAxisRange(*this, getType().getShape(), tensorType(getGrad()).getShape(), getBegin(),
+                         getSliceAxis(), "gradient");
 }
 
 LogicalResult DropoutOp::verify() {
@@ -155,9 +146,7 @@ unsigned ScanOp::getNumOutputs() {
   return y.getValues().size() - getNumStates() - getNumResiduals();
 }
 
-int64_t ScanOp::getLength() {
-  return tensorType(getSequences()[0]).getDimSize(1);
-}
+int64_t ScanOp::getLength() { return tensorType(getSequences()[0]).getDimSize(1); }
 
 RankedTensorType nnc::nn::stepType(Type seqType) {
   auto seq = seqType.cast<RankedTensorType>();
@@ -192,8 +181,8 @@ LogicalResult ScanOp::verify() {
     return emitOpError("reads a parameter inside its body: read it outside "
                        "and pass it as a capture");
   if (body.getNumArguments() != S + N + C)
-    return emitOpError("body must take ") << S + N + C
-                                         << " arguments: states, sequence steps, captures";
+    return emitOpError("body must take ")
+           << S + N + C << " arguments: states, sequence steps, captures";
   // Saved states become [B, T, ...]. (Other states need no batch: the
   // backward scan carries weight gradients as states.)
   if (getSaveStates())
@@ -209,8 +198,8 @@ LogicalResult ScanOp::verify() {
       return emitOpError("state #") << i << " argument type differs from its initial value";
   for (unsigned i = 0; i < N; ++i)
     if (body.getArgument(S + i).getType() != stepType(tensorType(getSequences()[i])))
-      return emitOpError("sequence #") << i << " step argument must be "
-                                       << stepType(tensorType(getSequences()[i]));
+      return emitOpError("sequence #")
+             << i << " step argument must be " << stepType(tensorType(getSequences()[i]));
   for (unsigned i = 0; i < C; ++i)
     if (body.getArgument(S + N + i).getType() != getCaptures()[i].getType())
       return emitOpError("capture #") << i << " argument type differs";
@@ -219,13 +208,11 @@ LogicalResult ScanOp::verify() {
   if (getResiduals() && int64_t(*getResiduals()) < 0)
     return emitOpError("residuals must not be negative");
   if (!y || y.getValues().size() < S + R)
-    return emitOpError("body must yield the new states, the outputs and ")
-           << R << " residuals";
+    return emitOpError("body must yield the new states, the outputs and ") << R << " residuals";
   unsigned K = y.getValues().size() - S - R;
   for (unsigned i = 0; i < S; ++i)
     if (y.getValues()[i].getType() != getInits()[i].getType())
-      return emitOpError("new state #") << i << " has type "
-                                        << y.getValues()[i].getType();
+      return emitOpError("new state #") << i << " has type " << y.getValues()[i].getType();
   // Outputs and residuals become [B, T, ...] sequences: a step value needs
   // its batch dimension.
   for (unsigned k = S; k < S + K + R; ++k)
@@ -245,14 +232,13 @@ LogicalResult ScanOp::verify() {
   }
   if (getSaveStates())
     for (unsigned i = 0; i < S; ++i)
-      if (getResult(S + K + i).getType() !=
-          sequenceType(tensorType(getInits()[i]), t))
+      if (getResult(S + K + i).getType() != sequenceType(tensorType(getInits()[i]), t))
         return emitOpError("saved states #") << i << " must be [B, T, ...]";
   for (unsigned r = 0; r < R; ++r)
     if (getResult(expected - R + r).getType() !=
         sequenceType(tensorType(y.getValues()[S + K + r]), t))
-      return emitOpError("residual #") << r << " must be "
-                                       << sequenceType(tensorType(y.getValues()[S + K + r]), t);
+      return emitOpError("residual #")
+             << r << " must be " << sequenceType(tensorType(y.getValues()[S + K + r]), t);
   return success();
 }
 
@@ -260,28 +246,25 @@ SmallVector<Value> ConcatOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   SmallVector<Value> grads;
   int64_t begin = 0, axis = getJoinAxis();
   for (Value v : getInputs()) {
-    grads.push_back(b.create<SliceOp>(getLoc(), v.getType(), dys[0],
-                                      b.getI64IntegerAttr(begin), getAxisAttr()));
+    grads.push_back(b.create<SliceOp>(getLoc(), v.getType(), dys[0], b.getI64IntegerAttr(begin),
+                                      getAxisAttr()));
     begin += tensorType(v).getDimSize(axis);
   }
   return grads;
 }
 
 SmallVector<Value> SliceOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<SliceGradOp>(getLoc(), getInput().getType(), dys[0],
-                                getBeginAttr(), getAxisAttr())};
+  return {
+      b.create<SliceGradOp>(getLoc(), getInput().getType(), dys[0], getBeginAttr(), getAxisAttr())};
 }
 
 SmallVector<Value> EmbeddingOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
-  return {b.create<EmbeddingGradOp>(getLoc(), getTable().getType(), getIds(), dys[0]),
-          Value()};
+  return {b.create<EmbeddingGradOp>(getLoc(), getTable().getType(), getIds(), dys[0]), Value()};
 }
 
 SmallVector<Value> DropoutOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   // Linear in x with the same mask: the VJP is the same dropout of dy.
-  return {b.create<DropoutOp>(getLoc(), dys[0], getKey(), getRateAttr(),
-                              getStreamAttr()),
-          Value()};
+  return {b.create<DropoutOp>(getLoc(), dys[0], getKey(), getRateAttr(), getStreamAttr()), Value()};
 }
 
 //===----------------------------------------------------------------------===//
@@ -314,11 +297,9 @@ struct JoinSliceGrads : OpRewritePattern<AddOp> {
     auto gt = lo.getGrad().getType().cast<RankedTensorType>();
     SmallVector<int64_t> shape(gt.getShape());
     shape[axis] += dimAt(hi.getGrad(), axis);
-    Value cat = r.create<ConcatOp>(op.getLoc(),
-                                   RankedTensorType::get(shape, gt.getElementType()),
+    Value cat = r.create<ConcatOp>(op.getLoc(), RankedTensorType::get(shape, gt.getElementType()),
                                    ValueRange{lo.getGrad(), hi.getGrad()}, lo.getAxisAttr());
-    r.replaceOpWithNewOp<SliceGradOp>(op, op.getType(), cat, lo.getBeginAttr(),
-                                      lo.getAxisAttr());
+    r.replaceOpWithNewOp<SliceGradOp>(op, op.getType(), cat, lo.getBeginAttr(), lo.getAxisAttr());
     return success();
   }
 };

@@ -31,12 +31,8 @@ static int64_t axisIndex(std::optional<uint64_t> raw, int64_t rank) {
 }
 
 LogicalResult SoftmaxOp::verify() { return verifyAxis(*this, getAxis(), getType().getRank()); }
-LogicalResult LogSoftmaxOp::verify() {
-  return verifyAxis(*this, getAxis(), getType().getRank());
-}
-LogicalResult SoftmaxGradOp::verify() {
-  return verifyAxis(*this, getAxis(), getType().getRank());
-}
+LogicalResult LogSoftmaxOp::verify() { return verifyAxis(*this, getAxis(), getType().getRank()); }
+LogicalResult SoftmaxGradOp::verify() { return verifyAxis(*this, getAxis(), getType().getRank()); }
 LogicalResult LogSoftmaxGradOp::verify() {
   return verifyAxis(*this, getAxis(), getType().getRank());
 }
@@ -106,8 +102,8 @@ SmallVector<Value> GeluOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
 
 SmallVector<Value> CausalMaskOp::buildVJP(OpBuilder &b, ArrayRef<Value> dys) {
   // The masked elements are constants: their gradient is 0, the others pass.
-  SmallVector<Value> grads{b.create<CausalMaskOp>(getLoc(), getType(), dys[0], getOffset(),
-                                                  b.getF32FloatAttr(0.0f))};
+  SmallVector<Value> grads{
+      b.create<CausalMaskOp>(getLoc(), getType(), dys[0], getOffset(), b.getF32FloatAttr(0.0f))};
   if (getOffset())
     grads.push_back(Value()); // an integer position
   return grads;
@@ -142,8 +138,8 @@ LogicalResult BatchMatMulOp::verify() {
   SmallVector<int64_t> expected(lead);
   expected.append({m, n});
   if (getType().getShape() != ArrayRef<int64_t>(expected))
-    return emitOpError("result must be ") << shapeStr(expected) << ", got "
-                                          << shapeStr(getType().getShape());
+    return emitOpError("result must be ")
+           << shapeStr(expected) << ", got " << shapeStr(getType().getShape());
   return success();
 }
 

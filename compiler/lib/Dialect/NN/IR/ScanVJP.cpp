@@ -24,15 +24,14 @@ Value zeros(OpBuilder &b, Location loc, Type t) {
 }
 
 ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange inits,
-                  ValueRange sequences, ValueRange captures, bool returnSequence,
-                  bool saveStates, bool reverse, unsigned residuals = 0) {
+                  ValueRange sequences, ValueRange captures, bool returnSequence, bool saveStates,
+                  bool reverse, unsigned residuals = 0) {
   OperationState state(loc, ScanOp::getOperationName());
   state.addOperands(inits);
   state.addOperands(sequences);
   state.addOperands(captures);
   state.addAttribute(ScanOp::getOperandSegmentSizesAttrName(state.name),
-                     b.getDenseI32ArrayAttr({int32_t(inits.size()),
-                                             int32_t(sequences.size()),
+                     b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(sequences.size()),
                                              int32_t(captures.size())}));
   if (returnSequence)
     state.addAttribute(ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
@@ -41,8 +40,7 @@ ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange init
   if (reverse)
     state.addAttribute(ScanOp::getReverseAttrName(state.name), b.getUnitAttr());
   if (residuals)
-    state.addAttribute(ScanOp::getResidualsAttrName(state.name),
-                       b.getI64IntegerAttr(residuals));
+    state.addAttribute(ScanOp::getResidualsAttrName(state.name), b.getI64IntegerAttr(residuals));
   state.addTypes(results);
   state.addRegion();
   return cast<ScanOp>(b.create(state));
@@ -98,9 +96,9 @@ struct ScanVJPBuilder {
   SmallVector<MatMulOp> productClones;
 
   ScanVJPBuilder(ScanOp scan, OpBuilder &b, ArrayRef<Value> resultGrads)
-      : scan(scan), b(b), resultGrads(resultGrads), loc(scan.getLoc()),
-        S(scan.getNumStates()), K(scan.getNumOutputs()), N(scan.getSequences().size()),
-        C(scan.getCaptures().size()), T(scan.getLength()), fwdBody(scan.getBody().front()),
+      : scan(scan), b(b), resultGrads(resultGrads), loc(scan.getLoc()), S(scan.getNumStates()),
+        K(scan.getNumOutputs()), N(scan.getSequences().size()), C(scan.getCaptures().size()),
+        T(scan.getLength()), fwdBody(scan.getBody().front()),
         fwdYield(cast<YieldOp>(fwdBody.getTerminator())) {}
 
   SmallVector<Value> build();
@@ -179,9 +177,9 @@ void ScanVJPBuilder::forwardAgain() {
   for (MatMulOp mm : products)
     types.push_back(sequenceType(mm.getType(), T));
   OpBuilder fb(scan.getOperation());
-  ScanOp again = createScan(fb, loc, types, scan.getInits(), scan.getSequences(),
-                            scan.getCaptures(), scan.getReturnSequence(), true,
-                            scan.getReverse(), R);
+  ScanOp again =
+      createScan(fb, loc, types, scan.getInits(), scan.getSequences(), scan.getCaptures(),
+                 scan.getReturnSequence(), true, scan.getReverse(), R);
   IRMapping cloned;
   scan.getBody().cloneInto(&again.getBody(), cloned);
   auto y = cast<YieldOp>(again.getBody().front().getTerminator());
@@ -195,8 +193,7 @@ void ScanVJPBuilder::forwardAgain() {
     for (auto [o, n] : llvm::zip(scan.getSavedStates(), again.getSavedStates()))
       o.replaceAllUsesWith(n);
   saved.append(again.getSavedStates().begin(), again.getSavedStates().end());
-  residuals.append(again.getResidualSequences().begin(),
-                   again.getResidualSequences().end());
+  residuals.append(again.getResidualSequences().begin(), again.getResidualSequences().end());
 }
 
 void ScanVJPBuilder::outputGradients() {
@@ -383,10 +380,10 @@ SmallVector<Value> ScanVJPBuilder::weightGradients(ScanOp rev) {
       dCaps[j] = rev.getResult(S + c++);
   for (unsigned q = 0; q < R; ++q) {
     unsigned j = captureIndex(products[q].getRhs());
-    Value dw = b.create<MatMulOp>(loc, scan.getCaptures()[j].getType(),
-                                  flattenSteps(b, loc, lhsSeq[q]),
-                                  flattenSteps(b, loc, rev.getResult(firstProductGrad + q)),
-                                  /*transpose_a=*/true, /*transpose_b=*/false);
+    Value dw =
+        b.create<MatMulOp>(loc, scan.getCaptures()[j].getType(), flattenSteps(b, loc, lhsSeq[q]),
+                           flattenSteps(b, loc, rev.getResult(firstProductGrad + q)),
+                           /*transpose_a=*/true, /*transpose_b=*/false);
     dCaps[j] = dCaps[j] ? b.create<AddOp>(loc, dw.getType(), dCaps[j], dw).getResult() : dw;
   }
 

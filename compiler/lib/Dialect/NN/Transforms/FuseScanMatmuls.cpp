@@ -83,8 +83,7 @@ void fuseScan(ScanOp scan) {
 
     int64_t begin = 0;
     for (auto [i, mm] : llvm::enumerate(products)) {
-      Value part = b.create<SliceOp>(mm.getLoc(), mm.getType(), prod,
-                                     b.getI64IntegerAttr(begin));
+      Value part = b.create<SliceOp>(mm.getLoc(), mm.getType(), prod, b.getI64IntegerAttr(begin));
       begin += mm.getType().cast<RankedTensorType>().getDimSize(1);
       if (biasAdds.size() == products.size())
         biasAdds[i].getResult().replaceAllUsesWith(part);
@@ -107,8 +106,7 @@ void fuseScan(ScanOp scan) {
     }
 }
 
-struct FuseScanMatmulsPass
-    : public nnc::nn::impl::FuseScanMatmulsBase<FuseScanMatmulsPass> {
+struct FuseScanMatmulsPass : public nnc::nn::impl::FuseScanMatmulsBase<FuseScanMatmulsPass> {
   void runOnOperation() override {
     SmallVector<ScanOp> scans;
     getOperation().walk([&](ScanOp s) {

@@ -14,13 +14,11 @@ namespace nnc::nn {
 using namespace mlir;
 using namespace nnc::nn;
 
-DenseSet<Value> nnc::nn::activeValues(ArrayRef<Operation *> ops,
-                                      ArrayRef<Value> roots) {
+DenseSet<Value> nnc::nn::activeValues(ArrayRef<Operation *> ops, ArrayRef<Value> roots) {
   DenseSet<Value> active(roots.begin(), roots.end());
   for (Operation *op : ops) {
     bool isActive = isa<ParamOp>(op) ||
-                    llvm::any_of(op->getOperands(),
-                                 [&](Value v) { return active.count(v); });
+                    llvm::any_of(op->getOperands(), [&](Value v) { return active.count(v); });
     if (isActive)
       for (Value r : op->getResults())
         active.insert(r);
@@ -29,8 +27,7 @@ DenseSet<Value> nnc::nn::activeValues(ArrayRef<Operation *> ops,
 }
 
 LogicalResult nnc::nn::backpropagate(OpBuilder &b, ArrayRef<Operation *> ops,
-                                     const DenseSet<Value> &active,
-                                     DenseMap<Value, Value> &grads,
+                                     const DenseSet<Value> &active, DenseMap<Value, Value> &grads,
                                      llvm::StringMap<Value> *paramGrads) {
   auto accumulate = [&](Value &slot, Value g, Location loc) {
     slot = slot ? b.create<AddOp>(loc, g.getType(), slot, g).getResult() : g;
@@ -64,8 +61,7 @@ LogicalResult nnc::nn::backpropagate(OpBuilder &b, ArrayRef<Operation *> ops,
     SmallVector<Value> operandGrads = vjp.buildVJP(b, resultGrads);
     if (operandGrads.size() != op->getNumOperands())
       return op->emitError("internal error: the vector-Jacobian product gave ")
-             << operandGrads.size() << " gradients for " << op->getNumOperands()
-             << " operands";
+             << operandGrads.size() << " gradients for " << op->getNumOperands() << " operands";
     for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
       if (g && active.count(operand))
         accumulate(grads[operand], g, op->getLoc());
@@ -75,8 +71,7 @@ LogicalResult nnc::nn::backpropagate(OpBuilder &b, ArrayRef<Operation *> ops,
 
 namespace {
 
-struct GenerateBackwardPass
-    : public nnc::nn::impl::GenerateBackwardBase<GenerateBackwardPass> {
+struct GenerateBackwardPass : public nnc::nn::impl::GenerateBackwardBase<GenerateBackwardPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -93,8 +88,7 @@ struct GenerateBackwardPass
       return forward.emitError("@forward must have a single block");
     auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
     if (ret.getNumOperands() == 0 ||
-        ret.getOperand(0).getType() !=
-            RankedTensorType::get({}, Float32Type::get(&getContext())))
+        ret.getOperand(0).getType() != RankedTensorType::get({}, Float32Type::get(&getContext())))
       return forward.emitError("@forward's first result must be the scalar "
                                "loss, tensor<f32>");
 
@@ -115,8 +109,7 @@ struct GenerateBackwardPass
     b.setInsertionPoint(gradRet);
     Value loss = gradRet.getOperand(0);
     DenseMap<Value, Value> grads;
-    grads[loss] = b.create<ConstantOp>(loss.getLoc(), loss.getType(),
-                                       b.getF32FloatAttr(1.0f));
+    grads[loss] = b.create<ConstantOp>(loss.getLoc(), loss.getType(), b.getF32FloatAttr(1.0f));
     llvm::StringMap<Value> paramGrads;
     if (failed(backpropagate(b, ops, active, grads, &paramGrads)))
       return failure();
@@ -135,8 +128,7 @@ struct GenerateBackwardPass
     // More results than @forward's: its result attributes (MLIRGen's output
     // names) would no longer line up.
     grad.removeResAttrsAttr();
-    grad.setFunctionType(
-        b.getFunctionType(grad.getFunctionType().getInputs(), types));
+    grad.setFunctionType(b.getFunctionType(grad.getFunctionType().getInputs(), types));
     return success();
   }
 };

@@ -52,13 +52,13 @@ struct GenerateEntryPointsPass
       const op::Hyperparameter *h = op::findHyper(*opt, name);
       if (!h || h->when != op::When::Compiled)
         return module.emitError()
-               << opt->name << " has no compiled-in hyperparameter '" << name
-               << "'; expected " << (compiled.empty() ? "none" : op::joinNames(compiled))
+               << opt->name << " has no compiled-in hyperparameter '" << name << "'; expected "
+               << (compiled.empty() ? "none" : op::joinNames(compiled))
                << (h ? " ('" + name.str() + "' is set at run time, in train_step's hyper)" : "");
       double v;
       if (text.trim().getAsDouble(v))
-        return module.emitError("hyperparameter '") << name << "' expects a number, got '"
-                                                    << text << "'";
+        return module.emitError("hyperparameter '")
+               << name << "' expects a number, got '" << text << "'";
       if (const char *want = op::rangeViolation(*h, v))
         return module.emitError("hyperparameter '")
                << name << "' of " << opt->name << " must be " << want << ", got " << text;
@@ -78,10 +78,10 @@ struct GenerateEntryPointsPass
   llvm::StringMap<Value> sliceParams(OpBuilder &b, Location loc, Value flatParams) {
     llvm::StringMap<Value> values;
     for (ParamSlot s : slots) {
-      Value v = b.create<tensor::ExtractSliceOp>(
-          loc, flatParams, ArrayRef<OpFoldResult>{b.getIndexAttr(s.offset)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(s.size)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      Value v = b.create<tensor::ExtractSliceOp>(loc, flatParams,
+                                                 ArrayRef<OpFoldResult>{b.getIndexAttr(s.offset)},
+                                                 ArrayRef<OpFoldResult>{b.getIndexAttr(s.size)},
+                                                 ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
       if (v.getType() != s.op.getType())
         v = b.create<ReshapeOp>(loc, s.op.getType(), v);
       values[s.op.getSymName()] = v;
@@ -91,11 +91,9 @@ struct GenerateEntryPointsPass
 
   // Clones the ops of `src` that the chosen results depend on, with the
   // function's arguments mapped and parameter reads replaced by slices.
-  SmallVector<Value> inlineBody(OpBuilder &b, func::FuncOp src,
-                                ArrayRef<Value> args,
+  SmallVector<Value> inlineBody(OpBuilder &b, func::FuncOp src, ArrayRef<Value> args,
                                 const llvm::StringMap<Value> &params,
-                                ArrayRef<unsigned> resultIndices,
-                                bool training) {
+                                ArrayRef<unsigned> resultIndices, bool training) {
     Block &body = src.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     DenseSet<Operation *> needed;
@@ -176,9 +174,8 @@ struct GenerateEntryPointsPass
       ++stream;
       Value value;
       auto uniform = [&](double limit) -> Value {
-        return b.create<RandomUniformOp>(
-            ploc, t, seed, b.getF32FloatAttr(-limit), b.getF32FloatAttr(limit),
-            b.getI64IntegerAttr(stream));
+        return b.create<RandomUniformOp>(ploc, t, seed, b.getF32FloatAttr(-limit),
+                                         b.getF32FloatAttr(limit), b.getI64IntegerAttr(stream));
       };
       if (init == "glorot_uniform")
         value = uniform(std::sqrt(6.0 / double(p.getFanIn() + p.getFanOut())));
@@ -187,8 +184,7 @@ struct GenerateEntryPointsPass
       else if (init == "uniform")
         value = uniform(v);
       else if (init == "normal")
-        value = b.create<RandomNormalOp>(ploc, t, seed, b.getF32FloatAttr(0),
-                                         b.getF32FloatAttr(v),
+        value = b.create<RandomNormalOp>(ploc, t, seed, b.getF32FloatAttr(0), b.getF32FloatAttr(v),
                                          b.getI64IntegerAttr(stream));
       else {
         float c = init == "ones" ? 1.0f : init == "constant" ? float(v) : 0.0f;
@@ -221,8 +217,7 @@ struct GenerateEntryPointsPass
     SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
     SmallVector<Value> rets;
     for (unsigned i = 0; i < results.size(); ++i)
-      rets.push_back(writeInto(b, loc, results[i],
-                               entry->getArgument(1 + numInputs + i)));
+      rets.push_back(writeInto(b, loc, results[i], entry->getArgument(1 + numInputs + i)));
     b.create<func::ReturnOp>(loc, rets);
     b.setInsertionPointAfter(fn);
   }
@@ -248,8 +243,7 @@ struct GenerateEntryPointsPass
     SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
     SmallVector<Value> values{b.create<tensor::ExtractOp>(loc, results[0])};
     for (unsigned i = 1; i < results.size(); ++i)
-      values.push_back(
-          writeInto(b, loc, results[i], entry->getArgument(nargs + i)));
+      values.push_back(writeInto(b, loc, results[i], entry->getArgument(nargs + i)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }
@@ -263,8 +257,7 @@ struct GenerateEntryPointsPass
   // one by a chain of tensor.insert_slice ops (and the updates back the same
   // way), and one-shot bufferization walked that chain for every write in
   // it: 70 s of a 12-block GPT's compile, growing with the cube of the depth.
-  void buildTrainStep(OpBuilder &b, func::FuncOp forward,
-                               func::FuncOp grad) {
+  void buildTrainStep(OpBuilder &b, func::FuncOp forward, func::FuncOp grad) {
     Location loc = forward.getLoc();
     auto ft = forward.getFunctionType();
     int64_t P = numParams, K = slots.size();
@@ -330,8 +323,8 @@ struct GenerateEntryPointsPass
     }
     values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
     for (unsigned i = 1; i < nres; ++i)
-      values.push_back(writeInto(b, loc, results[i],
-                                 entry->getArgument(numPacked + 1 + nargs + i - 1)));
+      values.push_back(
+          writeInto(b, loc, results[i], entry->getArgument(numPacked + 1 + nargs + i - 1)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }
@@ -341,8 +334,7 @@ struct GenerateEntryPointsPass
   void buildStep(OpBuilder &b, func::FuncOp sf) {
     Location loc = sf.getLoc();
     auto ft = sf.getFunctionType();
-    unsigned numInputs =
-        sf->getAttrOfType<IntegerAttr>("nn.num_inputs").getInt();
+    unsigned numInputs = sf->getAttrOfType<IntegerAttr>("nn.num_inputs").getInt();
     unsigned numStates = ft.getNumInputs() - numInputs;
     unsigned numOutputs = ft.getNumResults() - numStates;
     SmallVector<Type> ins{flat(numParams)};
@@ -362,11 +354,11 @@ struct GenerateEntryPointsPass
     SmallVector<Value> results = inlineBody(b, sf, args, params, idx, false);
     SmallVector<Value> values;
     for (unsigned i = 0; i < numStates; ++i)
-      values.push_back(writeInto(b, loc, results[numOutputs + i],
-                                 entry->getArgument(1 + numInputs + i)));
+      values.push_back(
+          writeInto(b, loc, results[numOutputs + i], entry->getArgument(1 + numInputs + i)));
     for (unsigned k = 0; k < numOutputs; ++k)
-      values.push_back(writeInto(b, loc, results[k],
-                                 entry->getArgument(1 + ft.getNumInputs() + k)));
+      values.push_back(
+          writeInto(b, loc, results[k], entry->getArgument(1 + ft.getNumInputs() + k)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }

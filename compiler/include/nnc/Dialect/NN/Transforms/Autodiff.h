@@ -19,8 +19,7 @@ llvm::DenseSet<mlir::Value> activeValues(llvm::ArrayRef<mlir::Operation *> ops,
 // parameters accumulate into `paramGrads` (may be null when there are none).
 // Fails (with an error on the op) when an active op has no
 // vector-Jacobian product.
-mlir::LogicalResult backpropagate(mlir::OpBuilder &b,
-                                  llvm::ArrayRef<mlir::Operation *> ops,
+mlir::LogicalResult backpropagate(mlir::OpBuilder &b, llvm::ArrayRef<mlir::Operation *> ops,
                                   const llvm::DenseSet<mlir::Value> &active,
                                   llvm::DenseMap<mlir::Value, mlir::Value> &grads,
                                   llvm::StringMap<mlir::Value> *paramGrads);
