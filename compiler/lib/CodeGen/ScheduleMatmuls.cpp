@@ -305,6 +305,19 @@ void splitForTiles(IRRewriter &rw, linalg::GenericOp op, int64_t vw,
   out.push_back(op);
 }
 
+// Tiles `op` and vectorizes the tiles; an op that does not tile stays as it
+// is (it still lowers to loops).
+void tileAndVectorize(IRRewriter &rw, linalg::GenericOp op, const scf::SCFTilingOptions &tiles) {
+  rw.setInsertionPoint(op);
+  auto tiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), tiles);
+  if (failed(tiled))
+    return;
+  rw.replaceOp(op, tiled->replacements);
+  for (Operation *t : tiled->tiledOps)
+    if (auto l = dyn_cast<linalg::LinalgOp>(t))
+      (void)linalg::vectorize(rw, l);
+}
+
 // Tiles a one-row product to loops (k, m, n): kb rows of B at a time, each
 // swept across all of B's columns vw at a time, the row of C accumulating in
 // L1. B is read in address order, whole rows at a time.
@@ -312,14 +325,7 @@ void streamRows(IRRewriter &rw, linalg::GenericOp op, int64_t vw, int64_t kb) {
   scf::SCFTilingOptions tiles;
   tiles.setTileSizes({1, vw, kb});
   tiles.setInterchange({2, 0, 1});
-  rw.setInsertionPoint(op);
-  auto tiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), tiles);
-  if (failed(tiled))
-    return; // the untiled op still lowers to loops
-  rw.replaceOp(op, tiled->replacements);
-  for (Operation *t : tiled->tiledOps)
-    if (auto l = dyn_cast<linalg::LinalgOp>(t))
-      (void)linalg::vectorize(rw, l);
+  tileAndVectorize(rw, op, tiles);
 }
 
 // A one-row product over wide rows (batch-1 generation of a large cell: a
@@ -442,14 +448,7 @@ void scheduleReadThrough(IRRewriter &rw, linalg::GenericOp op) {
     sizes[i] = 1;
   scf::SCFTilingOptions tiles;
   tiles.setTileSizes(sizes);
-  rw.setInsertionPoint(op);
-  auto tiled = scf::tileUsingSCFForOp(rw, cast<TilingInterface>(op.getOperation()), tiles);
-  if (failed(tiled))
-    return; // the untiled op still lowers to loops
-  rw.replaceOp(op, tiled->replacements);
-  for (Operation *t : tiled->tiledOps)
-    if (auto l = dyn_cast<linalg::LinalgOp>(t))
-      (void)linalg::vectorize(rw, l);
+  tileAndVectorize(rw, op, tiles);
 }
 
 // Panels of loop-invariant B matrices, per matrix and strip width.
