@@ -49,13 +49,22 @@ ValueRange generic(OpBuilder &b, Location loc, ValueRange ins, ValueRange outs,
   // accumulator), as XLA and PyTorch sum: that lets LLVM vectorize the row
   // sums of softmax, layer norm and cross-entropy, which a strict
   // left-to-right order keeps scalar (12% of the tiny GPT's train step).
+  // A running maximum (softmax's, logsumexp's and cross-entropy's row
+  // maxima) is vectorized by LLVM only when it may assume no NaN (nnan on
+  // maxnum): a NaN in the row still reaches the result through the sum of
+  // exp(x - max) that follows, and maxnum ignored it before anyway. Scalar,
+  // the word LSTM's row maximum over 2728 logits was 9% of a generated word.
   if (llvm::is_contained(iters, utils::IteratorType::reduction)) {
     auto reassoc = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::reassoc);
+    auto nnan = arith::FastMathFlagsAttr::get(b.getContext(), arith::FastMathFlags::nnan);
     Block &blk = op.getRegion().front();
     for (BlockArgument acc : blk.getArguments().take_back(outs.size()))
-      for (Operation *u : acc.getUsers())
+      for (Operation *u : acc.getUsers()) {
         if (auto add = dyn_cast<arith::AddFOp>(u))
           add.setFastmathAttr(reassoc);
+        if (auto max = dyn_cast<arith::MaxFOp>(u))
+          max.setFastmathAttr(nnan);
+      }
   }
   return op.getResults();
 }
