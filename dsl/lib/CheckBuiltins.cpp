@@ -61,17 +61,14 @@ Value Checker::callBuiltin(const std::string &f, const Expr &e, Scope &scope) {
     return Value::error();
   }
   std::vector<Value> vals;
-  for (const Arg &a : e.args) {
-    Value v = eval(*a.value, scope);
-    if (v.kind == Value::Error)
-      return v;
-    if (v.kind != Value::Tensor && !v.isNumber()) {
-      error(a.value->loc, fmt::format("the argument of {} must be a tensor, but '{}' is {}", f,
-                                      text(*a.value), describe(v)));
-      return Value::error();
-    }
-    vals.push_back(v);
-  }
+  if (!evalArgs(e, scope, vals, nullptr, [&](const Arg &a, const Value &v) {
+        if (v.kind == Value::Tensor || v.isNumber())
+          return true;
+        error(a.value->loc, fmt::format("the argument of {} must be a tensor, but '{}' is {}", f,
+                                        text(*a.value), describe(v)));
+        return false;
+      }))
+    return Value::error();
   if (f == "linear")
     return vals[0];
   if (!isLossFunction(f)) {
@@ -200,14 +197,8 @@ Value Checker::callTensorBuiltin(const std::string &f, const Expr &e, Scope &sco
     return Value::error();
   }
   std::vector<Value> vals;
-  for (const Arg &a : e.args) {
-    if (&a == concatAxisArg)
-      continue;
-    Value v = eval(*a.value, scope);
-    if (v.kind == Value::Error)
-      return v;
-    vals.push_back(v);
-  }
+  if (!evalArgs(e, scope, vals, concatAxisArg))
+    return Value::error();
   if (f == "concat")
     return callConcat(f, e, vals, concatAxis, concatAxisArg);
   if (f == "slice")

@@ -38,6 +38,22 @@ void Checker::unknownName(const std::string &name, const Loc &loc, const Scope &
   error(loc, fmt::format("unknown name '{}'{}", name, suggest(name, names)));
 }
 
+// Evaluates the arguments of call e in order (all but `skip`) into vals,
+// each then passed to `fits` (when given), which reports why it does not
+// fit; false at the first that does not evaluate (reported by eval) or fit.
+bool Checker::evalArgs(const Expr &e, Scope &scope, std::vector<Value> &vals, const Arg *skip,
+                       const std::function<bool(const Arg &, const Value &)> &fits) {
+  for (const Arg &a : e.args) {
+    if (&a == skip)
+      continue;
+    Value v = eval(*a.value, scope);
+    if (v.kind == Value::Error || (fits && !fits(a, v)))
+      return false;
+    vals.push_back(v);
+  }
+  return true;
+}
+
 Value Checker::eval(const Expr &e, Scope &scope, const std::string &nameHint) {
   switch (e.kind) {
   case ExprKind::Error:

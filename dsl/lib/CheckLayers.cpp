@@ -29,16 +29,9 @@ Value Checker::capture(const Value &v) {
 
 // state h[H] = 0 in cell instance `scope`.
 void Checker::createState(const Stmt &s, Scope &scope) {
-  std::vector<int64_t> shape;
-  bool ok = true;
-  for (const ExprPtr &d : s.dims) {
-    auto v = evalDim(*d, scope);
-    ok &= v.has_value();
-    shape.push_back(v.value_or(1));
-  }
   std::string full = scope.prefix + s.name;
-  if (ok)
-    ok = checkSize(shape, s.nameLoc, full);
+  bool ok;
+  std::vector<int64_t> shape = declShape(s, scope, full, ok);
   double init = 0;
   if (s.value) {
     Value v = eval(*s.value, scope);

@@ -36,15 +36,8 @@ void Checker::exec(const Stmt &s, Scope &scope) {
   case StmtKind::Input:
   case StmtKind::Target: {
     bool isInput = s.kind == StmtKind::Input;
-    std::vector<int64_t> shape;
-    bool ok = true;
-    for (const ExprPtr &d : s.dims) {
-      auto v = evalDim(*d, scope);
-      ok &= v.has_value();
-      shape.push_back(v.value_or(1));
-    }
-    if (ok)
-      ok = checkSize(shape, s.nameLoc, s.name);
+    bool ok;
+    std::vector<int64_t> shape = declShape(s, scope, s.name, ok);
     if (!ok) {
       declare(scope, s.name, s.nameLoc, Value::error(), true);
       return;
@@ -198,17 +191,27 @@ std::optional<int64_t> Checker::evalDim(const Expr &e, Scope &scope) {
   }
 }
 
-void Checker::createParam(const Stmt &s, Scope &scope) {
+// The shape of a declaration's dimensions (s.dims), each one that does not
+// evaluate taken as 1 so that checking goes on; ok is false when one did not
+// or the size is too large for `what` (both reported).
+std::vector<int64_t> Checker::declShape(const Stmt &s, Scope &scope, const std::string &what,
+                                        bool &ok) {
   std::vector<int64_t> shape;
-  bool ok = true;
+  ok = true;
   for (const ExprPtr &d : s.dims) {
     auto v = evalDim(*d, scope);
     ok &= v.has_value();
     shape.push_back(v.value_or(1));
   }
-  std::string full = scope.prefix + s.name;
   if (ok)
-    ok = checkSize(shape, s.nameLoc, full);
+    ok = checkSize(shape, s.nameLoc, what);
+  return shape;
+}
+
+void Checker::createParam(const Stmt &s, Scope &scope) {
+  std::string full = scope.prefix + s.name;
+  bool ok;
+  std::vector<int64_t> shape = declShape(s, scope, full, ok);
   Param p;
   p.name = full;
   p.shape = shape;

@@ -274,12 +274,8 @@ Value Checker::callShapeBuiltin(const std::string &f, const Expr &e, Scope &scop
     return Value::error();
   }
   std::vector<Value> vals;
-  for (const Arg &a : e.args) {
-    Value v = eval(*a.value, scope);
-    if (v.kind == Value::Error)
-      return v;
-    vals.push_back(v);
-  }
+  if (!evalArgs(e, scope, vals))
+    return Value::error();
   for (size_t i = 0; i < nTensors; ++i) {
     const Expr &ex = *e.args[i].value;
     if (vals[i].kind != Value::Tensor || node(vals[i]).dtype != DType::F32) {

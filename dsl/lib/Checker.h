@@ -9,6 +9,7 @@
 #include "nnc/dsl/Shapes.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -149,12 +150,15 @@ private:
   void exec(const Stmt &s, Scope &scope);
   bool checkSize(const std::vector<int64_t> &shape, const Loc &loc, const std::string &what);
   std::optional<int64_t> evalDim(const Expr &e, Scope &scope);
+  std::vector<int64_t> declShape(const Stmt &s, Scope &scope, const std::string &what, bool &ok);
   void createParam(const Stmt &s, Scope &scope);
   bool checkInit(const Stmt &s, Scope &scope, Param &p);
 
   // ---- CheckExpressions.cpp: expressions
   void unknownName(const std::string &name, const Loc &loc, const Scope &scope);
   Value eval(const Expr &e, Scope &scope, const std::string &nameHint = "");
+  bool evalArgs(const Expr &e, Scope &scope, std::vector<Value> &vals, const Arg *skip = nullptr,
+                const std::function<bool(const Arg &, const Value &)> &fits = {});
   Value foldNumbers(char op, const Value &a, const Value &b, const Expr &e);
   Value binary(const Expr &e, Scope &scope);
   bool broadcast(const Node &a, const Node &b, const Expr &e, std::vector<int64_t> &out);

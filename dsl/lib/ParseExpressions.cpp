@@ -17,34 +17,24 @@ bool Parser::parseDims(std::vector<ExprPtr> &dims, bool allowEllipsis) {
   advance();
   ++parenDepth_;
   while (!is(Tok::RBracket)) {
+    ExprPtr d;
     if (isEllipsis()) {
-      auto e = std::make_unique<Expr>();
-      e->kind = ExprKind::Ellipsis;
-      e->loc = tok().loc;
-      e->begin = tok().offset;
+      d = std::make_unique<Expr>();
+      d->kind = ExprKind::Ellipsis;
+      d->loc = tok().loc;
+      d->begin = tok().offset;
       advance();
       advance();
-      e->end = tok().endOffset;
+      d->end = tok().endOffset;
       advance();
       if (!allowEllipsis || !dims.empty()) {
-        err(e->loc, "'...' is only allowed as the first dimension of a call signature, as in "
+        err(d->loc, "'...' is only allowed as the first dimension of a call signature, as in "
                     "'call(x[..., in])'");
         return false;
       }
-      dims.push_back(std::move(e));
-      if (is(Tok::Comma)) {
-        advance();
-        continue;
-      }
-      if (!is(Tok::RBracket)) {
-        errorExpected("expected ',' or ']' after a dimension");
-        return false;
-      }
-      continue;
-    }
-    ExprPtr d = parseExpr();
-    if (!d)
+    } else if (!(d = parseExpr())) {
       return false;
+    }
     dims.push_back(std::move(d));
     if (is(Tok::Comma)) {
       advance();
@@ -172,13 +162,7 @@ bool Parser::parseStmtInner(std::vector<Stmt> &out, bool inModel) {
     expectIdent(s.name, s.nameLoc, "");
     if (is(Tok::Assign) && continues()) {
       advance();
-      s.value = parseExpr();
-      if (!s.value) {
-        // still declare the name so later uses do not cascade
-        s.value = errorExpr(s.nameLoc);
-        out.push_back(std::move(s));
-        return false;
-      }
+      return pushStmt(out, s, parseExpr(), s.nameLoc);
     }
     out.push_back(std::move(s));
     return true;
@@ -188,14 +172,7 @@ bool Parser::parseStmtInner(std::vector<Stmt> &out, bool inModel) {
     s.kind = StmtKind::Loss;
     s.loc = t.loc;
     advance();
-    s.value = parseExpr();
-    if (!s.value) {
-      s.value = errorExpr(s.loc);
-      out.push_back(std::move(s));
-      return false;
-    }
-    out.push_back(std::move(s));
-    return true;
+    return pushStmt(out, s, parseExpr(), s.loc);
   }
   if (t.text == "param" && nextIsName)
     return parseParamStmt(out);
@@ -220,14 +197,17 @@ bool Parser::parseStmtInner(std::vector<Stmt> &out, bool inModel) {
   advance();
   if (atStmtEnd()) {
     errorExpected(fmt::format("expected an expression after '{} ='", s.name));
-    s.value = errorExpr(s.loc);
-    out.push_back(std::move(s));
-    return false;
+    return pushStmt(out, s, nullptr, s.loc);
   }
-  s.value = parseExpr();
-  bool ok = s.value != nullptr;
-  if (!ok)
-    s.value = errorExpr(s.loc); // the name is still defined: no cascades
+  return pushStmt(out, s, parseExpr(), s.loc);
+}
+
+// Moves s, with `value`, into out; a value that did not parse (null) becomes
+// an error expression at errLoc, so that the name is still declared and its
+// uses do not cascade into "unknown name" errors. Returns whether it parsed.
+bool Parser::pushStmt(std::vector<Stmt> &out, Stmt &s, ExprPtr value, const Loc &errLoc) {
+  bool ok = value != nullptr;
+  s.value = ok ? std::move(value) : errorExpr(errLoc);
   out.push_back(std::move(s));
   return ok;
 }

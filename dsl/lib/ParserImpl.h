@@ -85,6 +85,7 @@ private:
   void parseStmt(std::vector<Stmt> &out, bool inModel);
   bool parseStmtInner(std::vector<Stmt> &out, bool inModel);
   ExprPtr errorExpr(const Loc &loc);
+  bool pushStmt(std::vector<Stmt> &out, Stmt &s, ExprPtr value, const Loc &errLoc);
 
   // ---- expressions (ParseExpressions.cpp) ---------------------------------
   struct DepthGuard {

@@ -156,29 +156,11 @@ int nnrt_dataset_check(const nnrt_dataset *ds, const nnrt_model *m, int with_tar
   return 0;
 }
 
-int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt_dataset *train,
-               nnrt_dataset *test, nnrt_error *err) {
-  memset(train, 0, sizeof *train);
-  memset(test, 0, sizeof *test);
-  if (!(test_fraction >= 0.0 && test_fraction <= 1.0))
-    return nnrt__fail(err, "test fraction %g is not between 0 and 1", test_fraction);
-  int64_t n = ds->n;
-  int64_t n_test = (int64_t)llround((double)n * test_fraction);
-  int64_t *perm = malloc((size_t)(n ? n : 1) * sizeof *perm);
-  if (!perm) return nnrt__fail(err, "out of memory");
-  for (int64_t i = 0; i < n; i++) perm[i] = i;
-  nnrt_rng rng;
-  nnrt_rng_seed(&rng, seed);
-  nnrt_rng_shuffle(&rng, perm, n);
-  int rc = nnrt_dataset_subset(ds, perm, n_test, test, err);
-  if (!rc) rc = nnrt_dataset_subset(ds, perm + n_test, n - n_test, train, err);
-  if (rc) nnrt_dataset_free(test);
-  free(perm);
-  return rc;
-}
-
-int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train,
-                    nnrt_dataset *test, nnrt_error *err) {
+/* nnrt_split (shuffle: test_fraction of the rows drawn with seed) and
+ * nnrt_split_last (the last test_fraction of the rows, in order) share all
+ * but the choice of the test rows. */
+static int split_rows(const nnrt_dataset *ds, double test_fraction, int shuffle, uint64_t seed,
+                      nnrt_dataset *train, nnrt_dataset *test, nnrt_error *err) {
   memset(train, 0, sizeof *train);
   memset(test, 0, sizeof *test);
   if (!(test_fraction >= 0.0 && test_fraction <= 1.0))
@@ -188,11 +170,29 @@ int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *
   int64_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
   if (!rows) return nnrt__fail(err, "out of memory");
   for (int64_t i = 0; i < n; i++) rows[i] = i;
-  int rc = nnrt_dataset_subset(ds, rows + (n - n_test), n_test, test, err);
-  if (!rc) rc = nnrt_dataset_subset(ds, rows, n - n_test, train, err);
+  const int64_t *test_rows = rows + (n - n_test), *train_rows = rows;
+  if (shuffle) {
+    nnrt_rng rng;
+    nnrt_rng_seed(&rng, seed);
+    nnrt_rng_shuffle(&rng, rows, n);
+    test_rows = rows;
+    train_rows = rows + n_test;
+  }
+  int rc = nnrt_dataset_subset(ds, test_rows, n_test, test, err);
+  if (!rc) rc = nnrt_dataset_subset(ds, train_rows, n - n_test, train, err);
   if (rc) nnrt_dataset_free(test);
   free(rows);
   return rc;
+}
+
+int nnrt_split(const nnrt_dataset *ds, double test_fraction, uint64_t seed, nnrt_dataset *train,
+               nnrt_dataset *test, nnrt_error *err) {
+  return split_rows(ds, test_fraction, 1, seed, train, test, err);
+}
+
+int nnrt_split_last(const nnrt_dataset *ds, double test_fraction, nnrt_dataset *train,
+                    nnrt_dataset *test, nnrt_error *err) {
+  return split_rows(ds, test_fraction, 0, 0, train, test, err);
 }
 
 /* ---- min-max scaler ---- */

@@ -389,39 +389,62 @@ static const char *kind_name(int kind) {
   return kind == NNRT_TOKENS_WORDS ? "words" : kind == NNRT_TOKENS_CHARS ? "chars" : "babi";
 }
 
+/* Calls fn(ctx, token, length) on each token of text for the kind (words:
+ * of the normalised text; babi: of the lower-cased text; chars: each code
+ * point), while fn returns 0 (nonzero: out of memory). Returns 1 when out of
+ * memory, else 0. text must be valid UTF-8. What nnrt_vocab_build and
+ * nnrt_vocab_encode share. */
+typedef int (*token_fn)(void *ctx, const char *tok, size_t len);
+static int each_token(int kind, const char *text, size_t len, token_fn fn, void *ctx) {
+  if (kind == NNRT_TOKENS_WORDS || kind == NNRT_TOKENS_BABI) {
+    int words = kind == NNRT_TOKENS_WORDS;
+    size_t n;
+    char *s = words ? normalize_words(text, len, &n) : nnrt__lower(text, len, &n);
+    if (!s) return 1;
+    size_t pos = 0, tl;
+    const char *t;
+    int oom = 0;
+    while (!oom && (tl = words ? next_word(s, n, &pos, &t) : nnrt__babi_next(s, n, &pos, &t)) > 0)
+      oom = fn(ctx, t, tl);
+    free(s);
+    return oom;
+  }
+  size_t pos = 0;
+  while (pos < len) {
+    size_t start = pos;
+    uint32_t c;
+    nnrt__utf8_next(text, len, &pos, &c);
+    if (fn(ctx, text + start, pos - start)) return 1;
+  }
+  return 0;
+}
+
+static int add_token(void *set, const char *tok, size_t len) {
+  return nnrt__strset_add(set, tok, len, NULL);
+}
+
+/* nnrt_vocab_encode's state: the ids so far and the tokens not in v. */
+typedef struct {
+  const nnrt_vocab *v;
+  int32_t *out;
+  int64_t k;
+  strset unknown;
+} encoding;
+
+static int encode_token(void *ctx, const char *tok, size_t len) {
+  encoding *e = ctx;
+  int32_t id = nnrt_vocab_id(e->v, tok, len);
+  if (id < 0) return nnrt__strset_add(&e->unknown, tok, len, NULL);
+  e->out[e->k++] = id;
+  return 0;
+}
+
 int nnrt_vocab_build(nnrt_vocab *v, int kind, const char *text, size_t len, nnrt_error *err) {
   memset(v, 0, sizeof *v);
   if (!kind_ok(kind)) return nnrt__fail(err, "unknown token kind %d (chars or words)", kind);
   if (nnrt_utf8_check(NULL, text, len, err)) return 1;
   strset set = {0};
-  int oom = 0;
-  if (kind == NNRT_TOKENS_WORDS) {
-    size_t n;
-    char *norm = normalize_words(text, len, &n);
-    if (!norm) return nnrt__fail(err, "out of memory");
-    size_t pos = 0, wl;
-    const char *w;
-    while (!oom && (wl = next_word(norm, n, &pos, &w)) > 0)
-      oom = nnrt__strset_add(&set, w, wl, NULL);
-    free(norm);
-  } else if (kind == NNRT_TOKENS_BABI) {
-    size_t n;
-    char *low = nnrt__lower(text, len, &n);
-    if (!low) return nnrt__fail(err, "out of memory");
-    size_t pos = 0, tl;
-    const char *t;
-    while (!oom && (tl = nnrt__babi_next(low, n, &pos, &t)) > 0)
-      oom = nnrt__strset_add(&set, t, tl, NULL);
-    free(low);
-  } else {
-    size_t pos = 0;
-    while (!oom && pos < len) {
-      size_t start = pos;
-      uint32_t c;
-      nnrt__utf8_next(text, len, &pos, &c);
-      oom = nnrt__strset_add(&set, text + start, pos - start, NULL);
-    }
-  }
+  int oom = each_token(kind, text, len, add_token, &set);
   if (oom) {
     nnrt__strset_free(&set);
     return nnrt__fail(err, "out of memory");
@@ -501,62 +524,20 @@ int nnrt_vocab_encode(const nnrt_vocab *v, const char *text, size_t len, int32_t
   if (nnrt_utf8_check(NULL, text, len, err)) return 1;
   int32_t *out = malloc((len + 1) * sizeof *out); /* at most one token per byte */
   if (!out) return nnrt__fail(err, "out of memory");
-  strset unknown = {0};
-  int oom = 0;
-  int64_t k = 0;
-  if (v->kind == NNRT_TOKENS_WORDS) {
-    size_t nn;
-    char *norm = normalize_words(text, len, &nn);
-    if (!norm) oom = 1;
-    size_t pos = 0, wl;
-    const char *w;
-    while (!oom && (wl = next_word(norm, nn, &pos, &w)) > 0) {
-      int32_t id = nnrt_vocab_id(v, w, wl);
-      if (id >= 0)
-        out[k++] = id;
-      else
-        oom = nnrt__strset_add(&unknown, w, wl, NULL);
-    }
-    free(norm);
-  } else if (v->kind == NNRT_TOKENS_BABI) {
-    size_t nn;
-    char *low = nnrt__lower(text, len, &nn);
-    if (!low) oom = 1;
-    size_t pos = 0, tl;
-    const char *t;
-    while (!oom && (tl = nnrt__babi_next(low, nn, &pos, &t)) > 0) {
-      int32_t id = nnrt_vocab_id(v, t, tl);
-      if (id >= 0)
-        out[k++] = id;
-      else
-        oom = nnrt__strset_add(&unknown, t, tl, NULL);
-    }
-    free(low);
-  } else {
-    size_t pos = 0;
-    while (!oom && pos < len) {
-      size_t start = pos;
-      uint32_t c;
-      nnrt__utf8_next(text, len, &pos, &c);
-      int32_t id = nnrt_vocab_id(v, text + start, pos - start);
-      if (id >= 0)
-        out[k++] = id;
-      else
-        oom = nnrt__strset_add(&unknown, text + start, pos - start, NULL);
-    }
-  }
+  encoding enc = {v, out, 0, {0}};
+  int oom = each_token(v->kind, text, len, encode_token, &enc);
   int rc = 0;
   if (oom)
     rc = nnrt__fail(err, "out of memory");
-  else if (unknown.n)
-    rc = unknown_error(&unknown, v->kind, err);
-  nnrt__strset_free(&unknown);
+  else if (enc.unknown.n)
+    rc = unknown_error(&enc.unknown, v->kind, err);
+  nnrt__strset_free(&enc.unknown);
   if (rc) {
     free(out);
     return 1;
   }
   *ids = out;
-  *n = k;
+  *n = enc.k;
   return 0;
 }
 

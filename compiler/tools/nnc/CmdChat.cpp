@@ -126,15 +126,9 @@ int cmdChat(const Args &a) {
     if (!any)
       return fail(kChatNoInput);
   }
-  auto g = loadGraph(a);
-  if (!g)
-    return 1;
-  std::string err;
-  auto o = codegenOptions(a, *g, err);
-  if (!o)
-    return fail(err);
-  o->batch = 1; // one question at a time; the parameters do not depend on it
-  auto tr = loadTrained(a, *g, *o);
+  std::optional<dsl::Graph> g;
+  // One question at a time; the parameters do not depend on the batch.
+  auto tr = loadGraphAndTrained(a, g, 1);
   if (!tr)
     return 1;
   nnrt_error e{};

@@ -12,14 +12,8 @@ namespace nnc::tool {
 int cmdPredict(const Args &a) {
   if (!a.has("checkpoint"))
     return fail("predict needs --checkpoint CKPT (written by nnc train --save)");
-  auto g = loadGraph(a);
-  if (!g)
-    return 1;
-  std::string err;
-  auto o = codegenOptions(a, *g, err);
-  if (!o)
-    return fail(err);
-  auto tr = loadTrained(a, *g, *o);
+  std::optional<dsl::Graph> g;
+  auto tr = loadGraphAndTrained(a, g);
   if (!tr)
     return 1;
   const nnrt_model *m = tr->m;

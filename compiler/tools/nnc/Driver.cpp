@@ -132,6 +132,22 @@ std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g, const C
   return t;
 }
 
+std::unique_ptr<Trained> loadGraphAndTrained(const Args &a, std::optional<dsl::Graph> &g,
+                                             std::optional<int64_t> batch) {
+  g = loadGraph(a);
+  if (!g)
+    return nullptr;
+  std::string err;
+  auto o = codegenOptions(a, *g, err);
+  if (!o) {
+    fail(err);
+    return nullptr;
+  }
+  if (batch)
+    o->batch = *batch;
+  return loadTrained(a, *g, *o);
+}
+
 std::string trim(const std::string &s) {
   size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);

@@ -66,6 +66,12 @@ struct Trained {
 // Compiles (or loads from the cache) and reads --checkpoint; errors reported.
 std::unique_ptr<Trained> loadTrained(const Args &a, const dsl::Graph &g, const CodeGenOptions &o);
 
+// loadGraph, codegenOptions and loadTrained in a row, for the commands that
+// run a checkpoint as it is (predict, chat); `batch`, when given, replaces
+// the options' batch. The graph is left in g; errors reported, nullptr then.
+std::unique_ptr<Trained> loadGraphAndTrained(const Args &a, std::optional<dsl::Graph> &g,
+                                             std::optional<int64_t> batch = std::nullopt);
+
 std::string trim(const std::string &s);
 
 // The commands, one file each (CmdTrain.cpp, ...).

@@ -83,32 +83,44 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType resultType, Value
                  })[0];
 }
 
-// Reduces the last axis of `x` ([..., C] -> [...]) after mapping each element
-// through `fn(x, index)`; `combine` folds into the accumulator.
-Value reduceLast(OpBuilder &b, Location loc, ValueRange ins, float init,
+// Reduces `axis` of `x` ([..., C, ...] -> [..., ...]) after mapping each
+// element through `fn(x, index)`; `combine` folds into the accumulator.
+// Inputs of the full rank are read elementwise; rank - 1 ones as per-row
+// statistics (the tensor reduced along `axis`).
+Value reduceAxis(OpBuilder &b, Location loc, ValueRange ins, int64_t axis, float init,
                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn,
                  function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   MLIRContext *ctx = b.getContext();
   auto xt = tensorType(ins[0]);
   int64_t r = xt.getRank();
-  auto outT = RankedTensorType::get(xt.getShape().drop_back(), xt.getElementType());
+  SmallVector<int64_t> outShape(xt.getShape());
+  outShape.erase(outShape.begin() + axis);
+  auto outT = RankedTensorType::get(outShape, xt.getElementType());
   SmallVector<AffineMap> maps;
-  for (Value v : ins) {
-    auto s = tensorType(v).getShape();
-    // Inputs of the full rank are read elementwise; rank - 1 ones per row.
-    if ((int64_t)s.size() == r)
-      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
-    else
-      maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(r - 1));
-  }
-  maps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx).getMajorSubMap(r - 1));
+  for (Value v : ins)
+    maps.push_back(tensorType(v).getRank() == r ? AffineMap::getMultiDimIdentityMap(r, ctx)
+                                                : dropAxisMap(ctx, r, axis));
+  maps.push_back(dropAxisMap(ctx, r, axis));
   auto iters = parallel(r);
-  iters.back() = utils::IteratorType::reduction;
+  iters[axis] = utils::IteratorType::reduction;
   return generic(b, loc, ins, fill(b, loc, outT, init), maps, iters,
                  [&](OpBuilder &nb, Location l, ValueRange args) {
                    Value v = fn(nb, l, args.drop_back());
                    nb.create<linalg::YieldOp>(l, combine(nb, l, args.back(), v));
                  })[0];
+}
+
+// reduceAxis along the last axis ([..., C] -> [...]).
+Value reduceLast(OpBuilder &b, Location loc, ValueRange ins, float init,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn,
+                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  return reduceAxis(b, loc, ins, tensorType(ins[0]).getRank() - 1, init, fn, combine);
+}
+
+// The identity map of rank `r` without dimension `axis`: how a per-row
+// statistic (the tensor reduced along `axis`) is read in the full space.
+AffineMap dropAxisMap(MLIRContext *ctx, int64_t r, int64_t axis) {
+  return AffineMap::getMultiDimIdentityMap(r, ctx).dropResult(axis);
 }
 
 Value addf(OpBuilder &b, Location l, Value x, Value y) { return b.create<arith::AddFOp>(l, x, y); }

@@ -28,6 +28,12 @@ mlir::Value reduceLast(
     mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> fn,
     mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)>
         combine);
+mlir::Value reduceAxis(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange ins, int64_t axis, float init,
+    mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> fn,
+    mlir::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value)>
+        combine);
+mlir::AffineMap dropAxisMap(mlir::MLIRContext *ctx, int64_t r, int64_t axis);
 mlir::Value addf(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
 mlir::Value maxf(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
 mlir::Value reshape(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,

@@ -44,18 +44,6 @@ Value rowMax(OpBuilder &b, Location loc, Value x) {
   return reduceLast(b, loc, partial, -INFINITY, takeIt, maxf);
 }
 
-// Row statistics of logits [..., C]: the max and the sum of exp(x - max).
-std::pair<Value, Value> softmaxStats(OpBuilder &b, Location loc, Value x) {
-  Value mx = rowMax(b, loc, x);
-  Value se = reduceLast(
-      b, loc, ValueRange{x, mx}, 0.0f,
-      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], a[1]));
-      },
-      addf);
-  return {mx, se};
-}
-
 // Sum of the weights of a batch, as a 0-d tensor, floored so that an
 // all-padding batch divides 0 by a positive number.
 Value weightSum(OpBuilder &b, Location loc, Value w) {
@@ -87,88 +75,39 @@ Value weightedMean(OpBuilder &b, Location loc, Value rowLoss, Value w, Value den
                  })[0];
 }
 
-// Reads per-row tensors [...] broadcast over [..., C]: the row statistics are
-// indexed by the leading dimensions, which broadcastMap would misalign.
-Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full, ValueRange rows,
-              ValueRange scalars, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = t.getRank();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  SmallVector<AffineMap> maps;
-  SmallVector<Value> ins;
-  for (Value v : full) {
-    maps.push_back(id);
-    ins.push_back(v);
-  }
-  for (Value v : rows) {
-    maps.push_back(id.getMajorSubMap(rank - 1));
-    ins.push_back(v);
-  }
-  for (Value v : scalars) {
-    maps.push_back(AffineMap::get(rank, 0, {}, ctx));
-    ins.push_back(v);
-  }
-  maps.push_back(id);
-  return generic(b, loc, ins, empty(b, loc, t), maps, parallel(rank),
-                 [&](OpBuilder &nb, Location l, ValueRange a) {
-                   nb.create<linalg::YieldOp>(l, fn(nb, l, a.drop_back()));
-                 })[0];
-}
-
 // ---- reductions along any axis (softmax with an axis, issue 4) ----------
 
-// The identity map of rank `r` without dimension `axis`: how a per-row
-// statistic (the tensor reduced along `axis`) is read in the full space.
-AffineMap dropAxisMap(MLIRContext *ctx, int64_t r, int64_t axis) {
-  return AffineMap::getMultiDimIdentityMap(r, ctx).dropResult(axis);
-}
-
-// reduceLast along `axis`: full-rank inputs are read elementwise, rank - 1
-// ones as per-row statistics.
-Value reduceAxis(OpBuilder &b, Location loc, ValueRange ins, int64_t axis, float init,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn,
-                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  MLIRContext *ctx = b.getContext();
-  auto xt = tensorType(ins[0]);
-  int64_t r = xt.getRank();
-  SmallVector<int64_t> outShape(xt.getShape());
-  outShape.erase(outShape.begin() + axis);
-  auto outT = RankedTensorType::get(outShape, xt.getElementType());
-  SmallVector<AffineMap> maps;
-  for (Value v : ins)
-    maps.push_back(tensorType(v).getRank() == r ? AffineMap::getMultiDimIdentityMap(r, ctx)
-                                                : dropAxisMap(ctx, r, axis));
-  maps.push_back(dropAxisMap(ctx, r, axis));
-  auto iters = parallel(r);
-  iters[axis] = utils::IteratorType::reduction;
-  return generic(b, loc, ins, fill(b, loc, outT, init), maps, iters,
-                 [&](OpBuilder &nb, Location l, ValueRange args) {
-                   Value v = fn(nb, l, args.drop_back());
-                   nb.create<linalg::YieldOp>(l, combine(nb, l, args.back(), v));
-                 })[0];
-}
-
-// rowwise along `axis`: `rows` are statistics reduced along it.
+// Reads per-row tensors broadcast over `t`: `full` elementwise, `rows` as
+// statistics reduced along `axis` (indexed by the other dimensions, which
+// broadcastMap would misalign), `scalars` as 0-d tensors.
 Value alongAxis(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full, ValueRange rows,
-                int64_t axis, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+                ValueRange scalars, int64_t axis,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = t.getRank();
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
   SmallVector<AffineMap> maps;
   SmallVector<Value> ins;
-  for (Value v : full) {
-    maps.push_back(id);
-    ins.push_back(v);
-  }
-  for (Value v : rows) {
-    maps.push_back(dropAxisMap(ctx, rank, axis));
-    ins.push_back(v);
-  }
+  auto add = [&](ValueRange vs, AffineMap map) {
+    for (Value v : vs) {
+      maps.push_back(map);
+      ins.push_back(v);
+    }
+  };
+  add(full, id);
+  add(rows, dropAxisMap(ctx, rank, axis));
+  add(scalars, AffineMap::get(rank, 0, {}, ctx));
   maps.push_back(id);
   return generic(b, loc, ins, empty(b, loc, t), maps, parallel(rank),
                  [&](OpBuilder &nb, Location l, ValueRange a) {
                    nb.create<linalg::YieldOp>(l, fn(nb, l, a.drop_back()));
                  })[0];
+}
+
+// alongAxis over the last axis: rows of [..., C] and their statistics [...].
+Value rowwise(OpBuilder &b, Location loc, RankedTensorType t, ValueRange full, ValueRange rows,
+              ValueRange scalars, function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  return alongAxis(b, loc, t, full, rows, scalars, t.getRank() - 1, fn);
 }
 
 // softmaxStats along `axis`: the max and the sum of exp(x - max).
@@ -187,14 +126,19 @@ std::pair<Value, Value> softmaxStatsAxis(OpBuilder &b, Location loc, Value x, in
   return {mx, se};
 }
 
+// Row statistics of logits [..., C]: the max and the sum of exp(x - max).
+std::pair<Value, Value> softmaxStats(OpBuilder &b, Location loc, Value x) {
+  return softmaxStatsAxis(b, loc, x, tensorType(x).getRank() - 1);
+}
+
 struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &r) const override {
     Location loc = op.getLoc();
     int64_t axis = op.getAxisIndex();
     auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
-    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, axis,
-                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, {},
+                        axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                           Value e =
                               b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1]));
                           return b.create<arith::DivFOp>(l, e, a[2]);
@@ -210,8 +154,8 @@ struct LowerLogSoftmax : OpRewritePattern<LogSoftmaxOp> {
     Location loc = op.getLoc();
     int64_t axis = op.getAxisIndex();
     auto [mx, se] = softmaxStatsAxis(r, loc, op.getInput(), axis);
-    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, axis,
-                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    Value v = alongAxis(r, loc, tensorType(op.getResult()), op.getInput(), ValueRange{mx, se}, {},
+                        axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                           Value s = b.create<arith::SubFOp>(l, a[0], a[1]);
                           return b.create<arith::SubFOp>(l, s, b.create<math::LogOp>(l, a[2]));
                         });
@@ -233,7 +177,7 @@ struct LowerSoftmaxGrad : OpRewritePattern<SoftmaxGradOp> {
         addf);
     Value v =
         alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()}, dot,
-                  axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  {}, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                     return b.create<arith::MulFOp>(l, a[0], b.create<arith::SubFOp>(l, a[1], a[2]));
                   });
     r.replaceOp(op, v);
@@ -251,7 +195,7 @@ struct LowerLogSoftmaxGrad : OpRewritePattern<LogSoftmaxGradOp> {
         addf);
     Value v =
         alongAxis(r, loc, tensorType(op.getResult()), ValueRange{op.getOutput(), op.getGrad()}, sum,
-                  axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  {}, axis, [](OpBuilder &b, Location l, ValueRange a) -> Value {
                     Value e = b.create<math::ExpOp>(l, a[0]);
                     return b.create<arith::SubFOp>(l, a[1], b.create<arith::MulFOp>(l, e, a[2]));
                   });

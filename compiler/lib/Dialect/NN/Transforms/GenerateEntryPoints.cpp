@@ -198,52 +198,38 @@ struct GenerateEntryPointsPass
     b.setInsertionPointAfter(fn);
   }
 
-  void buildPredict(OpBuilder &b, func::FuncOp forward, unsigned numInputs) {
+  // @predict(params, inputs..., outputs...) and @eval_step(params, data...,
+  // outputs...) -> (loss, outputs...): `forward` inlined on the sliced
+  // parameters over the first `nargs` of its arguments, each output but the
+  // loss written into its argument. Only eval_step (`withLoss`) computes
+  // the loss, which it returns as a scalar.
+  void buildInference(OpBuilder &b, func::FuncOp forward, StringRef name, unsigned nargs,
+                      bool withLoss) {
     Location loc = forward.getLoc();
     auto ft = forward.getFunctionType();
     SmallVector<Type> ins{flat(numParams)};
-    for (unsigned i = 0; i < numInputs; ++i)
-      ins.push_back(ft.getInput(i));
+    ins.append(ft.getInputs().begin(), ft.getInputs().begin() + nargs);
     SmallVector<Type> outs(ft.getResults().drop_front());
     ins.append(outs.begin(), outs.end());
-    auto fn = b.create<func::FuncOp>(loc, "predict", b.getFunctionType(ins, outs));
-    Block *entry = fn.addEntryBlock();
-    b.setInsertionPointToStart(entry);
-    auto params = sliceParams(b, loc, entry->getArgument(0));
-    SmallVector<unsigned> idx;
-    for (unsigned i = 1; i < ft.getNumResults(); ++i)
-      idx.push_back(i);
-    SmallVector<Value> args(entry->getArguments().slice(1, numInputs));
-    SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
-    SmallVector<Value> rets;
-    for (unsigned i = 0; i < results.size(); ++i)
-      rets.push_back(writeInto(b, loc, results[i], entry->getArgument(1 + numInputs + i)));
-    b.create<func::ReturnOp>(loc, rets);
-    b.setInsertionPointAfter(fn);
-  }
-
-  void buildEvalStep(OpBuilder &b, func::FuncOp forward) {
-    Location loc = forward.getLoc();
-    auto ft = forward.getFunctionType();
-    SmallVector<Type> ins{flat(numParams)};
-    ins.append(ft.getInputs().begin(), ft.getInputs().begin() + numDataArgs(forward));
-    SmallVector<Type> outs(ft.getResults().drop_front());
-    ins.append(outs.begin(), outs.end());
-    SmallVector<Type> rets{f32};
+    SmallVector<Type> rets;
+    if (withLoss)
+      rets.push_back(f32);
     rets.append(outs.begin(), outs.end());
-    auto fn = b.create<func::FuncOp>(loc, "eval_step", b.getFunctionType(ins, rets));
+    auto fn = b.create<func::FuncOp>(loc, name, b.getFunctionType(ins, rets));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
     auto params = sliceParams(b, loc, entry->getArgument(0));
     SmallVector<unsigned> idx;
-    for (unsigned i = 0; i < ft.getNumResults(); ++i)
+    for (unsigned i = withLoss ? 0 : 1; i < ft.getNumResults(); ++i)
       idx.push_back(i);
-    unsigned nargs = numDataArgs(forward);
     SmallVector<Value> args(entry->getArguments().slice(1, nargs));
     SmallVector<Value> results = inlineBody(b, forward, args, params, idx, false);
-    SmallVector<Value> values{b.create<tensor::ExtractOp>(loc, results[0])};
-    for (unsigned i = 1; i < results.size(); ++i)
-      values.push_back(writeInto(b, loc, results[i], entry->getArgument(nargs + i)));
+    SmallVector<Value> values;
+    if (withLoss)
+      values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
+    ArrayRef<Value> outputs = ArrayRef<Value>(results).drop_front(withLoss ? 1 : 0);
+    for (auto [i, v] : llvm::enumerate(outputs))
+      values.push_back(writeInto(b, loc, v, entry->getArgument(1 + nargs + i)));
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }
@@ -390,8 +376,8 @@ struct GenerateEntryPointsPass
     OpBuilder b(&getContext());
     b.setInsertionPointToEnd(module.getBody());
     buildInit(b, module);
-    buildPredict(b, forward, numInputsAttr.getInt());
-    buildEvalStep(b, forward);
+    buildInference(b, forward, "predict", numInputsAttr.getInt(), false);
+    buildInference(b, forward, "eval_step", numDataArgs(forward), true);
     buildTrainStep(b, forward, grad);
     if (auto sf = module.lookupSymbol<func::FuncOp>("step_forward")) {
       if (!sf->hasAttr("nn.num_inputs")) {
