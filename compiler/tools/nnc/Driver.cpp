@@ -1,6 +1,6 @@
 // Driver.cpp: the helpers several commands share.
 #include "Driver.h"
-#include "CompileCache.h"
+#include "nnc/CodeGen/CompileCache.h"
 
 #include "nnc/CodeGen/Timing.h"
 #include "nnc/Optimizers/Optimizers.h"

@@ -3,8 +3,8 @@
 // with a checkpoint's parameters, and the commands themselves.
 #pragma once
 
-#include "CompileCache.h"
 #include "Options.h"
+#include "nnc/CodeGen/CompileCache.h"
 #include "nnc/CodeGen/Pipeline.h"
 #include "nnc/dsl/Graph.h"
 #include "nnrt/nnrt.h"

@@ -1,5 +1,6 @@
-// CompileCache.h: `nnc train/predict/generate/chat` compile the model in
-// process every time, which is minutes for a GPT; the object file is kept
+// CompileCache.h: the compile driver's whole-model cache. `nnc train/predict/
+// generate/chat` (and any app that compiles in process) compile the model
+// every time, which is minutes for a GPT; the object file is kept
 // under cacheDir(), named by a SHA-256 of everything it depends on, so a
 // second run with the same model loads it instead.
 #pragma once
@@ -12,7 +13,7 @@
 #include <optional>
 #include <string>
 
-namespace nnc::tool {
+namespace nnc {
 
 // $NNC_CACHE_DIR, else $XDG_CACHE_HOME/nnc, else ~/.cache/nnc; "" when
 // NNC_CACHE=0 or there is no home to put it in. Other caches (per kernel)
@@ -29,4 +30,4 @@ struct Compiled {
 // compiled (and stored) otherwise. Errors are reported.
 std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions &o);
 
-} // namespace nnc::tool
+} // namespace nnc

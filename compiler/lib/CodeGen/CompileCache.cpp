@@ -3,7 +3,7 @@
 // CPU when no target is given, and this nnc executable itself (any change
 // to the compiler is a new key); the 64 used last are kept. A failed compile
 // leaves nothing behind, so errors are reported again every time.
-#include "CompileCache.h"
+#include "nnc/CodeGen/CompileCache.h"
 #include "nnc/CodeGen/ObjectCache.h"
 #include "nnc/Optimizers/Optimizers.h"
 
@@ -15,7 +15,7 @@
 #include <iostream>
 #include <sstream>
 
-namespace nnc::tool {
+namespace nnc {
 
 namespace {
 
@@ -92,4 +92,4 @@ std::optional<Compiled> compileAndLoad(const dsl::Graph &g, const CodeGenOptions
   return c;
 }
 
-} // namespace nnc::tool
+} // namespace nnc
