@@ -1,5 +1,5 @@
-// CheckLayers.cpp: applying layers, cells (a step built as the body of a
-// Scan) and repeat(N, Layer(...)).
+// CheckLayers.cpp: applying layers and cells (a step built as the body of a
+// Scan).
 #include "Checker.h"
 
 #include <fmt/format.h>
@@ -72,87 +72,6 @@ const Stmt *Checker::lastAssign(const LayerDecl &cell, const std::string &name) 
     if (s.kind == StmtKind::Assign && s.name == name)
       found = &s;
   return found;
-}
-
-// repeat(N, Layer(args))(x): N copies of a layer applied one after the
-// other, each with its own parameters, named as PyTorch names a
-// ModuleList's: `blocks.0.attn.Wq` ... `blocks.<N-1>.attn.Wq` for
-// `blocks = repeat(N, TransformerBlock(H))(x)`. Each copy's output is the
-// next one's input, so the layer must keep its input's shape.
-Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope,
-                           const std::string &nameHint) {
-  constexpr int64_t kMaxRepeat = 4096;
-  const char *form = "repeat(N, Layer(...))(x)";
-  if (rep.args.size() != 2 || !rep.args[0].name.empty() || !rep.args[1].name.empty()) {
-    error(rep.loc, fmt::format("repeat takes a count and a layer, as in '{}'", form));
-    return Value::error();
-  }
-  Value count = eval(*rep.args[0].value, scope);
-  if (count.kind == Value::Error)
-    return count;
-  if (count.kind != Value::Int || count.i < 1 || count.i > kMaxRepeat) {
-    error(rep.args[0].value->loc,
-          fmt::format("the count of repeat must be an integer from 1 to {}, but '{}' is {}",
-                      kMaxRepeat, text(*rep.args[0].value), describe(count)));
-    return Value::error();
-  }
-  const Expr &ctor = *rep.args[1].value;
-  const LayerDecl *layer = nullptr;
-  if (ctor.kind == ExprKind::Call && ctor.lhs && ctor.lhs->kind == ExprKind::Name)
-    if (auto it = prog_.layers.find(ctor.lhs->text); it != prog_.layers.end())
-      layer = it->second;
-  if (!layer || layer->isCell) {
-    error(ctor.loc, fmt::format("the second argument of repeat must be a layer with its "
-                                "arguments, as in '{}'{}",
-                                form, layer ? "; a cell already repeats over time" : ""));
-    return Value::error();
-  }
-  if (app.args.size() != 1 || !app.args[0].name.empty()) {
-    error(app.loc, fmt::format("repeat(...) takes one input, as in '{}'", form));
-    return Value::error();
-  }
-  std::string name = nameHint;
-  if (name.empty())
-    name = fmt::format("repeat_{}", ++scope.counters["repeat"]);
-  if (!scope.instances.insert(name).second) {
-    error(rep.loc, fmt::format("instance name '{}' is already used", name));
-    return Value::error();
-  }
-  Value in = eval(*app.args[0].value, scope);
-  if (in.kind == Value::Error)
-    return in;
-  // Each copy takes its input through a name no source can spell (the
-  // messages still quote the input as written).
-  const std::string carried = "\x01repeat";
-  Expr input;
-  input.kind = ExprKind::Name;
-  input.text = carried;
-  input.loc = app.args[0].value->loc;
-  input.begin = app.args[0].value->begin;
-  input.end = app.args[0].value->end;
-  Expr chained;
-  chained.kind = ExprKind::Call;
-  chained.loc = app.loc;
-  chained.begin = app.begin;
-  chained.end = app.end;
-  chained.args.push_back(Arg{"", Loc{}, std::make_unique<Expr>(std::move(input))});
-  Value out = in;
-  for (int64_t i = 0; i < count.i; ++i) {
-    scope.env[carried] = out;
-    out = applyLayer(*layer, ctor, chained, scope, fmt::format("{}.{}", name, i));
-    scope.env.erase(carried);
-    if (out.kind == Value::Error)
-      return out;
-    if (out.kind != Value::Tensor ||
-        (in.kind == Value::Tensor && node(out).shape != node(in).shape)) {
-      error(app.loc,
-            fmt::format("repeat chains each copy's output into the next, but {} maps "
-                        "'{}' ({}) to {}; it must keep its input's shape",
-                        layer->name, text(*app.args[0].value), describe(in), describe(out)));
-      return Value::error();
-    }
-  }
-  return out;
 }
 
 namespace {

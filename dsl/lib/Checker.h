@@ -200,7 +200,7 @@ private:
   Value callReshape(const Expr &e, const std::vector<Value> &vals,
                     const std::vector<int64_t> &ints);
 
-  // ---- CheckLayers.cpp: layers, cells and repeat
+  // ---- CheckLayers.cpp: layers and cells
   // The scan whose body is being built (nodes_ points at its body).
   struct ScanBuild {
     Scan scan;
@@ -210,7 +210,16 @@ private:
   Value capture(const Value &v);
   void createState(const Stmt &s, Scope &scope);
   static const Stmt *lastAssign(const LayerDecl &cell, const std::string &name);
+  // ---- CheckRepeat.cpp: repeat(N, Layer(...))
+  // What the graph held before copy 0 of a repeat was added.
+  struct RepeatMarks {
+    size_t nodes, params, layers, scans, stepStates;
+    std::string prefix; // the repeat's instance path: "blocks"
+  };
   Value applyRepeat(const Expr &rep, const Expr &app, Scope &scope, const std::string &nameHint);
+  bool loopable(const RepeatMarks &m, const Value &in, const Value &out) const;
+  Value loopCopies(const RepeatMarks &m, const Value &in, const Value &out, int64_t count,
+                   const std::string &kind, const Loc &loc);
   Value applyLayer(const LayerDecl &layer, const Expr &ctor, const Expr &app, Scope &scope,
                    const std::string &nameHint, Apply mode = Apply::Layer);
   bool layerArgs(const LayerDecl &layer, const Expr &ctor, Scope &scope, bool cell,

@@ -78,11 +78,12 @@ static Compiled compileGraph(const std::optional<dsl::Graph> &g, const std::stri
 }
 
 Compiled compileSource(const std::string &source, const CodeGenOptions &opts,
-                       const std::string &fileName) {
+                       const std::string &fileName, bool loopRepeats) {
   std::ostringstream diags;
   dsl::DiagnosticEngine diag(diags);
   dsl::FrontendOptions fo;
   fo.stdlibDir = NNC_STDLIB_DIR;
+  fo.loopRepeats = loopRepeats;
   auto g = dsl::buildGraphFromSource(source, fileName, fo, diag);
   return compileGraph(g, "source:\n" + source, diags, opts);
 }

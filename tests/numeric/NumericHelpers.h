@@ -39,9 +39,11 @@ CodeGenOptions sgdOptions(int64_t batch, float momentum = 0.0f);
 CodeGenOptions adamOptions(int64_t batch, float beta1 = 0.9f, float beta2 = 0.999f,
                            float epsilon = 1e-7f);
 
-// .nn source text -> loaded model. `fileName` names it in diagnostics.
+// .nn source text -> loaded model. `fileName` names it in diagnostics;
+// `loopRepeats` false writes repeat(N, ...) out as N copies
+// (FrontendOptions::loopRepeats), to compare the two.
 Compiled compileSource(const std::string &source, const CodeGenOptions &opts,
-                       const std::string &fileName = "numeric_test.nn");
+                       const std::string &fileName = "numeric_test.nn", bool loopRepeats = true);
 // A .nn file (imports and data paths resolve relative to it).
 Compiled compileFile(const std::string &path, const CodeGenOptions &opts);
 // compileSource with the one-time-step graph too, so that the model has the

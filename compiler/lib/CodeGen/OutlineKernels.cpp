@@ -336,11 +336,20 @@ struct OutlineKernelsPass : public nnc::impl::OutlineKernelsBase<OutlineKernelsP
     for (func::FuncOp fn : fns) {
       argumentsAsBytes(fn);
       viewsAsBytes(fn);
-      for (Operation &op : llvm::make_early_inc_range(fn.getBody().front().without_terminator()))
-        if (!staysInCaller(&op))
-          outline(fn, &op);
+      outlineBlock(fn, fn.getBody().front());
     }
     module->setAttr("nn.kernels", Builder(module).getI64ArrayAttr({made, calls}));
+  }
+
+  // Each loop nest of `block` becomes a kernel; the loop over a repeated
+  // layer's copies stays, its body's loop nests becoming kernels in turn.
+  void outlineBlock(func::FuncOp fn, Block &block) {
+    for (Operation &op : llvm::make_early_inc_range(block.without_terminator())) {
+      if (auto loop = dyn_cast<scf::ForOp>(op); loop && loop->hasAttr(nnc::kRepeatLoopAttr))
+        outlineBlock(fn, *loop.getBody());
+      else if (!staysInCaller(&op))
+        outline(fn, &op);
+    }
   }
 
   // Moves `op` into a kernel function called in its place, or calls an

@@ -537,6 +537,76 @@ private:
     return op.getResult(S);
   }
 
+  // repeat(N, Layer(...)) as one nn.scan {stacked} over the copies: each
+  // parameter of the body is the stack of its N copies, [N, ...], read
+  // outside (so gradients leave through the operands, and concat's VJP
+  // hands each copy its slice).
+  Value repeat(const dsl::Node &n) {
+    Location l = loc(n.loc);
+    const dsl::Scan &rp = g.repeats[n.scanIndex];
+    const dsl::Scan::State &st = rp.states[0];
+    SmallVector<Value> inits{value(st.initNode)}, seqs, caps;
+    std::map<int, unsigned> seqOf; // copy 0's parameter -> its stack
+    for (const dsl::Node &bn : rp.body)
+      if (bn.op == OpKind::Param && !seqOf.count(bn.paramIndex)) {
+        seqOf[bn.paramIndex] = seqs.size();
+        seqs.push_back(stack(l, rp.copies.at(bn.paramIndex)));
+      }
+    for (int c : rp.captures)
+      caps.push_back(value(c));
+    OperationState state(l, nn::ScanOp::getOperationName());
+    state.addOperands(inits);
+    state.addOperands(seqs);
+    state.addOperands(caps);
+    state.addAttribute(nn::ScanOp::getOperandSegmentSizesAttrName(state.name),
+                       b.getDenseI32ArrayAttr(
+                           {int32_t(inits.size()), int32_t(seqs.size()), int32_t(caps.size())}));
+    state.addAttribute(nn::ScanOp::getStackedAttrName(state.name), b.getUnitAttr());
+    state.addTypes(inits[0].getType());
+    Block *body = new Block();
+    state.addRegion()->push_back(body);
+    body->addArgument(inits[0].getType(), l);
+    for (Value s : seqs)
+      body->addArgument(nn::stepType(s.getType(), 0), l);
+    for (Value c : caps)
+      body->addArgument(c.getType(), l);
+    auto op = cast<nn::ScanOp>(b.create(state));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(body);
+    unsigned N = seqs.size();
+    std::vector<Value> bodyVals;
+    bool ok = emitNodes(rp.body, bodyVals, [&](const dsl::Node &bn) -> Value {
+      switch (bn.op) {
+      case OpKind::ScanState:
+        return body->getArgument(0);
+      case OpKind::ScanCapture:
+        return body->getArgument(1 + N + bn.ioIndex);
+      case OpKind::Param:
+        return body->getArgument(1 + seqOf.at(bn.paramIndex));
+      default:
+        return Value();
+      }
+    });
+    if (!ok)
+      return nullptr;
+    b.create<nn::YieldOp>(l, ValueRange{bodyVals[st.update]});
+    return op.getResult(0);
+  }
+
+  // [N, ...]: the copies of one parameter stacked.
+  Value stack(Location l, ArrayRef<int> params) {
+    const std::vector<int64_t> &shape = g.params[params[0]].shape;
+    SmallVector<int64_t> one{1}, all{int64_t(params.size())};
+    one.append(shape.begin(), shape.end());
+    all.append(shape.begin(), shape.end());
+    SmallVector<Value> parts;
+    for (int p : params)
+      parts.push_back(
+          reshape(l, b.create<nn::ParamOp>(l, tensor(shape, false), g.params[p].name), one));
+    return b.create<nn::ConcatOp>(l, RankedTensorType::get(all, b.getF32Type()), parts,
+                                  b.getI64IntegerAttr(0));
+  }
+
   Value emit(const dsl::Node &n) {
     Location l = loc(n.loc);
     switch (n.op) {
@@ -591,6 +661,8 @@ private:
       return dropout(n);
     case OpKind::Scan:
       return scan(n);
+    case OpKind::Repeat:
+      return repeat(n);
     case OpKind::CacheWrite:
       return b.create<nn::CacheWriteOp>(l, value(n.operands[0]), value(n.operands[1]),
                                         position(l, n.operands[2]));

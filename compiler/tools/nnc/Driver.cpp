@@ -34,6 +34,8 @@ dsl::FrontendOptions frontendOptions() {
   dsl::FrontendOptions fo;
   const char *env = std::getenv("NNC_STDLIB");
   fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
+  const char *unroll = std::getenv("NNC_UNROLL_REPEATS");
+  fo.loopRepeats = !unroll || std::string(unroll) != "1";
   return fo;
 }
 

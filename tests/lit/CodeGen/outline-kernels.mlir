@@ -158,3 +158,40 @@ func.func @constants(%a: memref<4xf32>, %b: memref<4xf32>) attributes {nn.worksp
   memref.copy %h, %b : memref<4xf32> to memref<4xf32>
   return
 }
+
+// -----
+
+// The loop over a repeated layer's copies (nnc.repeat_loop) stays in the
+// entry point: each loop nest of its body is a kernel, called once per
+// copy with that copy's slice of the stacked parameters (made again inside
+// from the stack and the copy's index, both arguments).
+// CHECK: module attributes {nn.kernels = [2, 2]}
+// CHECK: func.func private @nnc_kernel_0(%[[S:.*]]: memref<3x8xf32> {llvm.noalias}, %[[I:.*]]: index, %[[X:.*]]: memref<8xf32> {llvm.noalias})
+// CHECK: memref.subview %[[S]][%[[I]], 0] [1, 8] [1, 1]
+// CHECK: func.func private @nnc_kernel_1(
+// CHECK-LABEL: func.func @repeat
+// CHECK: scf.for %[[IV:.*]] =
+// CHECK-NEXT: call @nnc_kernel_0(%{{.*}}, %[[IV]], %{{.*}})
+// CHECK-NEXT: call @nnc_kernel_1(
+// CHECK-NEXT: } {nnc.repeat_loop}
+#id2 = affine_map<(i) -> (i)>
+func.func @repeat(%stack: memref<3x8xf32>, %x: memref<8xf32>) attributes {nn.workspace} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    %w = memref.subview %stack[%i, 0] [1, 8] [1, 1] : memref<3x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel"]}
+        ins(%w : memref<8xf32, strided<[1], offset: ?>>) outs(%x : memref<8xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      linalg.yield %s : f32
+    }
+    linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel"]} outs(%x : memref<8xf32>) {
+    ^bb0(%b: f32):
+      %t = math.tanh %b : f32
+      linalg.yield %t : f32
+    }
+  } {nnc.repeat_loop}
+  return
+}

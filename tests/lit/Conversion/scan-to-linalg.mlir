@@ -340,3 +340,28 @@ func.func @dropout_streams(%x: tensor<2x4xf32>, %key: i64) -> (tensor<2x4xf32>, 
   %1 = nn.dropout %x, %key {rate = 0.5 : f32, stream = 2 : i64} : tensor<2x4xf32>
   return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// A stacked scan (repeat(N, Layer(...))) loops over the copies: each copy's
+// parameters are the rank-reducing slice [i, 0, 0] of the stack, and the
+// loop is marked nnc.repeat_loop (nnc-outline-kernels keeps it in the entry
+// point and makes kernels of its body).
+// CHECK-LABEL: func.func @stacked(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3xf32>, %[[WS:[a-z0-9]+]]: tensor<4x3x3xf32>)
+// CHECK: %[[LOOP:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[H:.*]] = %{{.*}}) -> (tensor<2x3xf32>) {
+// CHECK-NEXT: %[[W:.*]] = tensor.extract_slice %[[WS]][%[[I]], 0, 0] [1, 3, 3] [1, 1, 1] : tensor<4x3x3xf32> to tensor<3x3xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[H]], %[[W]] : tensor<2x3xf32>, tensor<3x3xf32>)
+// CHECK: scf.yield
+// CHECK-NEXT: } {nnc.repeat_loop}
+// CHECK-NEXT: return %[[LOOP]] : tensor<2x3xf32>
+func.func @stacked(%x: tensor<2x3xf32>, %ws: tensor<4x3x3xf32>) -> tensor<2x3xf32> {
+  %y = nn.scan inits(%x) sequences(%ws) captures() {stacked}
+      : (tensor<2x3xf32>, tensor<4x3x3xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %w: tensor<3x3xf32>):
+    %m = nn.matmul %h, %w : tensor<2x3xf32>, tensor<3x3xf32> -> tensor<2x3xf32>
+    %t = nn.tanh %m : tensor<2x3xf32>
+    nn.yield %t : tensor<2x3xf32>
+  }
+  return %y : tensor<2x3xf32>
+}

@@ -26,6 +26,11 @@ constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
 // With kParallelAttr: only when there are several threads (a loop of a few
 // microseconds, which a one-thread OpenMP region would slow down).
 constexpr llvm::StringLiteral kParallelIfThreadsAttr = "nnc.parallel_if_threads";
+// On an scf.for: the loop over the copies of a repeated layer (a stacked
+// nn.scan). nnc-outline-kernels keeps it in the entry point and makes each
+// loop nest of its body a kernel, so that the body is not one function that
+// grows with the layer.
+constexpr llvm::StringLiteral kRepeatLoopAttr = "nnc.repeat_loop";
 
 std::unique_ptr<mlir::Pass> createConvertNNToLinalgPass();
 std::unique_ptr<mlir::Pass> createScheduleMatmulsPass();

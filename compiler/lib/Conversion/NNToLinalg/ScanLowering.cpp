@@ -1,4 +1,5 @@
-// Lowers nn.scan (recurrence over time) to an scf.for.
+// Lowers nn.scan (recurrence over time, or over a repeated layer's copies)
+// to an scf.for.
 #include "LoweringUtils.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -9,34 +10,33 @@ using namespace nnc::nn_to_linalg;
 
 namespace {
 
-// The slice of a [B, T, ...] sequence at time step t (a rank-reducing
-// slice: the step is [B, ...]).
+// The slice of a sequence at step t of its scanned axis (a rank-reducing
+// slice: a [B, T, ...] sequence's step is [B, ...], a stacked [N, ...]
+// one's is [...]).
 struct StepSlice {
   SmallVector<OpFoldResult> offsets, sizes, strides;
-  RankedTensorType stepType;
+  RankedTensorType type;
 };
-StepSlice stepSlice(OpBuilder &b, Value seq, Value t) {
+StepSlice stepSlice(OpBuilder &b, Value seq, Value t, int64_t axis) {
   auto st = tensorType(seq);
   int64_t rank = st.getRank();
   StepSlice r;
-  SmallVector<int64_t> shape{st.getDimSize(0)};
-  shape.append(st.getShape().begin() + 2, st.getShape().end());
-  r.stepType = RankedTensorType::get(shape, st.getElementType());
+  r.type = stepType(st, axis);
   for (int64_t i = 0; i < rank; ++i) {
-    r.offsets.push_back(i == 1 ? OpFoldResult(t) : OpFoldResult(b.getIndexAttr(0)));
-    r.sizes.push_back(b.getIndexAttr(i == 1 ? 1 : st.getDimSize(i)));
+    r.offsets.push_back(i == axis ? OpFoldResult(t) : OpFoldResult(b.getIndexAttr(0)));
+    r.sizes.push_back(b.getIndexAttr(i == axis ? 1 : st.getDimSize(i)));
     r.strides.push_back(b.getIndexAttr(1));
   }
   return r;
 }
 
-Value extractStep(OpBuilder &b, Location l, Value seq, Value t) {
-  StepSlice s = stepSlice(b, seq, t);
-  return b.create<tensor::ExtractSliceOp>(l, s.stepType, seq, s.offsets, s.sizes, s.strides);
+Value extractStep(OpBuilder &b, Location l, Value seq, Value t, int64_t axis) {
+  StepSlice s = stepSlice(b, seq, t, axis);
+  return b.create<tensor::ExtractSliceOp>(l, s.type, seq, s.offsets, s.sizes, s.strides);
 }
 
-Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t) {
-  StepSlice s = stepSlice(b, seq, t);
+Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t, int64_t axis) {
+  StepSlice s = stepSlice(b, seq, t, axis);
   return b.create<tensor::InsertSliceOp>(l, step, seq, s.offsets, s.sizes, s.strides);
 }
 
@@ -50,6 +50,7 @@ struct LowerScan : OpRewritePattern<ScanOp> {
     unsigned S = op.getNumStates(), K = op.getNumOutputs(), N = op.getSequences().size();
     int64_t T = op.getLength();
     bool seqOut = op.getReturnSequence(), save = op.getSaveStates(), rev = op.getReverse();
+    int64_t axis = op.getScanAxis();
     Block &body = op.getBody().front();
     auto yield = cast<YieldOp>(body.getTerminator());
     // The loop writes the states in place, so each starts in a buffer of
@@ -81,12 +82,12 @@ struct LowerScan : OpRewritePattern<ScanOp> {
           SmallVector<Value> savedNext;
           if (save)
             for (unsigned s = 0; s < S; ++s)
-              savedNext.push_back(insertStep(b, l, it[s], it[S + K + s], t));
+              savedNext.push_back(insertStep(b, l, it[s], it[S + K + s], t, axis));
           IRMapping map;
           for (unsigned s = 0; s < S; ++s)
             map.map(body.getArgument(s), it[s]);
           for (unsigned n = 0; n < N; ++n)
-            map.map(body.getArgument(S + n), extractStep(b, l, op.getSequences()[n], t));
+            map.map(body.getArgument(S + n), extractStep(b, l, op.getSequences()[n], t, axis));
           for (unsigned c = 0; c < op.getCaptures().size(); ++c)
             map.map(body.getArgument(S + N + c), op.getCaptures()[c]);
           for (Operation &o : body.without_terminator())
@@ -102,15 +103,17 @@ struct LowerScan : OpRewritePattern<ScanOp> {
             next.push_back(carry(map.lookupOrDefault(yield.getValues()[s]), it[s]));
           for (unsigned k = 0; k < K; ++k) {
             Value y = map.lookupOrDefault(yield.getValues()[S + k]);
-            next.push_back(seqOut ? insertStep(b, l, y, it[S + k], t) : carry(y, it[S + k]));
+            next.push_back(seqOut ? insertStep(b, l, y, it[S + k], t, axis) : carry(y, it[S + k]));
           }
           next.append(savedNext);
           unsigned firstRes = S + K + (save ? S : 0);
           for (unsigned q = 0; q < R; ++q)
             next.push_back(insertStep(b, l, map.lookupOrDefault(yield.getValues()[S + K + q]),
-                                      it[firstRes + q], t));
+                                      it[firstRes + q], t, axis));
           b.create<scf::YieldOp>(l, next);
         });
+    if (op.getStacked())
+      loop->setAttr(nnc::kRepeatLoopAttr, r.getUnitAttr());
     r.replaceOp(op, loop.getResults());
     return success();
   }

@@ -34,6 +34,10 @@ struct FrontendOptions {
   // Also build the model's one-step graph (Graph::step) when it has one
   // (hasStep): the file is loaded and parsed once for both.
   bool buildStep = false;
+  // repeat(N, Layer(...)) as one loop over the copies' stacked parameters
+  // where it can be (Graph::repeats); false: N copies, as written out (the
+  // tool's NNC_UNROLL_REPEATS=1, to compare the two).
+  bool loopRepeats = true;
 };
 
 // Whether generation can feed the model one token per step: recurrent

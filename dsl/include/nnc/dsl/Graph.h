@@ -50,6 +50,7 @@ enum class OpKind {
   ScanState,   // inside a scan body: the state `ioIndex` at the start of the step
   ScanInput,   // inside a scan body: step t of the scanned operand `ioIndex`
   ScanCapture, // inside a scan body: outer value `ioIndex` (same every step)
+  Repeat,      // runs Graph::repeats[scanIndex]: the copies of a repeated layer as one loop
   // The one-position step of a model with attention caches (issue 4); these
   // appear only in a graph built with FrontendOptions::cacheStep:
   StepState,  // Graph::stepStates[ioIndex] as the step starts (batched)
@@ -104,7 +105,7 @@ struct Param {
       init; // "glorot_uniform", "he_uniform", "zeros", "ones", "constant", "uniform", "normal"
   double initValue = 0; // "constant": the value; "uniform": the limit (U(-v, v)); "normal": stddev
   int64_t fanIn = 0, fanOut = 0; // for glorot/he (rows and columns of a 2-D weight)
-  int node = -1;                 // its Param node
+  int node = -1;                 // its Param node (-1: a copy in Graph::repeats)
   Loc loc;
 };
 
@@ -119,8 +120,9 @@ struct Scan {
   struct State {
     std::string name; // "h1.h": also the state's name in the step ABI
     std::vector<int64_t> shape;
-    double init = 0; // initial value of every element
-    int update = -1; // body node with the state's value after a step
+    double init = 0;   // initial value of every element
+    int update = -1;   // body node with the state's value after a step
+    int initNode = -1; // a repeat's: the outer node it starts from (else `init`)
   };
   std::vector<State> states;
   int output = -1;            // body node with the step's output
@@ -131,6 +133,11 @@ struct Scan {
   // ScanInput / ScanCapture ioIndex.
   std::vector<int> sequences;
   std::vector<int> captures;
+  // A repeat (Graph::repeats): the body is copy 0 of the layer, its one state
+  // the activation passed from copy to copy. Each Param node of the body
+  // stands for the stack of that parameter over the copies: copies[p] lists
+  // the Graph::params of copies 0..N-1 of copy 0's parameter p.
+  std::map<int, std::vector<int>> copies;
 };
 
 struct IO {
@@ -196,7 +203,11 @@ struct Graph {
     int64_t numParams = 0;
   };
   std::vector<LayerRow> layers;
-  std::vector<Scan> scans; // Scan nodes refer to these
+  std::vector<Scan> scans; // Scan nodes refer to these (the cells)
+  // repeat(N, Layer(...)) kept as a loop over the copies' stacked parameters
+  // (Repeat nodes refer to these; `length` is N). The step of a model with
+  // attention caches unrolls its repeats instead.
+  std::vector<Scan> repeats;
   // For models with scans: the model parameter that is the time dimension of
   // the inputs (`window T = 25` -> "T"). The step function is the same model
   // built again with it set to 1 (FrontendOptions::overrides).

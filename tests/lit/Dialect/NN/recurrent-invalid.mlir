@@ -469,7 +469,7 @@ func.func @scan_time_major_output(%h0: tensor<2x3xf32>, %xs: tensor<2x5x4xf32>) 
 // -----
 
 func.func @scan_saved_state_type(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{'nn.scan' op saved states #0 must be [B, T, ...]}}
+  // expected-error @+1 {{'nn.scan' op saved states #0 must be 'tensor<2x3x3xf32>'}}
   %0:3 = nn.scan inits(%h0) sequences(%xs) captures() {save_states} : (tensor<2x3xf32>, tensor<2x3x4xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
   ^bb0(%h: tensor<2x3xf32>, %x: tensor<2x4xf32>):
     nn.yield %h, %h : tensor<2x3xf32>, tensor<2x3xf32>
@@ -481,7 +481,7 @@ func.func @scan_saved_state_type(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4xf32>) -
 
 // The second state's saved sequence has the first state's width.
 func.func @scan_second_saved_state(%h0: tensor<2x3xf32>, %c0: tensor<2x5xf32>, %xs: tensor<2x3x4xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{'nn.scan' op saved states #1 must be [B, T, ...]}}
+  // expected-error @+1 {{'nn.scan' op saved states #1 must be 'tensor<2x3x5xf32>'}}
   %0:4 = nn.scan inits(%h0, %c0) sequences(%xs) captures() {save_states} : (tensor<2x3xf32>, tensor<2x5xf32>, tensor<2x3x4xf32>) -> (tensor<2x3xf32>, tensor<2x5xf32>, tensor<2x3x3xf32>, tensor<2x3x3xf32>) {
   ^bb0(%h: tensor<2x3xf32>, %c: tensor<2x5xf32>, %x: tensor<2x4xf32>):
     nn.yield %h, %c : tensor<2x3xf32>, tensor<2x5xf32>
@@ -633,4 +633,41 @@ func.func @scan_sequence_batch_mismatch(%h0: tensor<2x3xf32>, %xs: tensor<2x3x4x
     nn.yield %h : tensor<2x3xf32>
   }
   return %r : tensor<2x3xf32>
+}
+
+// -----
+
+// A stacked scan (repeat) runs over axis 0 of its stacks: every stack must
+// hold the same number of copies.
+func.func @stacked_lengths(%x: tensor<2x3xf32>, %w: tensor<4x3x3xf32>, %b: tensor<5x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.scan' op sequences have different lengths}}
+  %0 = nn.scan inits(%x) sequences(%w, %b) captures() {stacked} : (tensor<2x3xf32>, tensor<4x3x3xf32>, tensor<5x3xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %wi: tensor<3x3xf32>, %bi: tensor<3xf32>):
+    nn.yield %h : tensor<2x3xf32>
+  }
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Copy i of a stack [N, ...] is [...]: the body does not see a batch.
+func.func @stacked_step_type(%x: tensor<2x3xf32>, %w: tensor<4x3x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{'nn.scan' op sequence #0 step argument must be 'tensor<3x3xf32>'}}
+  %0 = nn.scan inits(%x) sequences(%w) captures() {stacked} : (tensor<2x3xf32>, tensor<4x3x3xf32>) -> tensor<2x3xf32> {
+  ^bb0(%h: tensor<2x3xf32>, %wi: tensor<4x3xf32>):
+    nn.yield %h : tensor<2x3xf32>
+  }
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Saved states of a stacked scan are [N, ...] (the copies first).
+func.func @stacked_saved(%x: tensor<2x3xf32>, %w: tensor<4x3x3xf32>) -> tensor<2x4x3xf32> {
+  // expected-error @+1 {{'nn.scan' op saved states #0 must be 'tensor<4x2x3xf32>'}}
+  %0:2 = nn.scan inits(%x) sequences(%w) captures() {stacked, save_states} : (tensor<2x3xf32>, tensor<4x3x3xf32>) -> (tensor<2x3xf32>, tensor<2x4x3xf32>) {
+  ^bb0(%h: tensor<2x3xf32>, %wi: tensor<3x3xf32>):
+    nn.yield %h : tensor<2x3xf32>
+  }
+  return %0#1 : tensor<2x4x3xf32>
 }

@@ -179,3 +179,20 @@ func.func @scan_no_outputs(%h0: tensor<2x3xf32>, %as: tensor<2x3x3xf32>, %bs: te
   }
   return %hT : tensor<2x3xf32>
 }
+
+// A stacked scan (repeat): unbatched [N, ...] stacks scanned along axis 0,
+// saved states and residuals [N, ...] as well.
+// CHECK-LABEL: func.func @scan_stacked
+// CHECK: nn.scan inits(%{{.*}}) sequences(%{{.*}}) captures() {residuals = 1 : i64, save_states, stacked} : (tensor<2x3xf32>, tensor<4x3x3xf32>) -> (tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+// CHECK-NEXT: ^bb0(%[[H:.*]]: tensor<2x3xf32>, %[[W:.*]]: tensor<3x3xf32>):
+func.func @scan_stacked(%x: tensor<2x3xf32>, %ws: tensor<4x3x3xf32>)
+    -> (tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+  %y:3 = nn.scan inits(%x) sequences(%ws) captures() {stacked, save_states, residuals = 1 : i64}
+      : (tensor<2x3xf32>, tensor<4x3x3xf32>) -> (tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+  ^bb0(%h: tensor<2x3xf32>, %w: tensor<3x3xf32>):
+    %m = nn.matmul %h, %w : tensor<2x3xf32>, tensor<3x3xf32> -> tensor<2x3xf32>
+    %t = nn.tanh %m : tensor<2x3xf32>
+    nn.yield %t, %m : tensor<2x3xf32>, tensor<2x3xf32>
+  }
+  return %y#0, %y#1, %y#2 : tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>
+}

@@ -146,33 +146,35 @@ unsigned ScanOp::getNumOutputs() {
   return y.getValues().size() - getNumStates() - getNumResiduals();
 }
 
-int64_t ScanOp::getLength() { return tensorType(getSequences()[0]).getDimSize(1); }
+int64_t ScanOp::getLength() { return tensorType(getSequences()[0]).getDimSize(getScanAxis()); }
 
-RankedTensorType nnc::nn::stepType(Type seqType) {
+RankedTensorType nnc::nn::stepType(Type seqType, int64_t axis) {
   auto seq = seqType.cast<RankedTensorType>();
-  SmallVector<int64_t> s{seq.getDimSize(0)};
-  s.append(seq.getShape().begin() + 2, seq.getShape().end());
+  SmallVector<int64_t> s(seq.getShape());
+  s.erase(s.begin() + axis);
   return RankedTensorType::get(s, seq.getElementType());
 }
 
-RankedTensorType nnc::nn::sequenceType(Type stepT, int64_t t) {
+RankedTensorType nnc::nn::sequenceType(Type stepT, int64_t t, int64_t axis) {
   auto step = stepT.cast<RankedTensorType>();
-  SmallVector<int64_t> s{step.getDimSize(0), t};
-  s.append(step.getShape().begin() + 1, step.getShape().end());
+  SmallVector<int64_t> s(step.getShape());
+  s.insert(s.begin() + axis, t);
   return RankedTensorType::get(s, step.getElementType());
 }
 
 LogicalResult ScanOp::verify() {
   if (getSequences().empty())
     return emitOpError("needs at least one sequence to scan");
-  int64_t t = -1;
+  // Time scans: [B, T, ...] (axis 1); stacked scans: [N, ...] (axis 0).
+  int64_t axis = getScanAxis(), t = -1;
+  const char *form = getStacked() ? "[N, ...]" : "[B, T, ...]";
   for (Value s : getSequences()) {
     auto st = tensorType(s);
-    if (st.getRank() < 2)
-      return emitOpError("sequences must be [B, T, ...]");
-    if (t >= 0 && st.getDimSize(1) != t)
+    if (st.getRank() < axis + 1 || (!getStacked() && st.getRank() < 2))
+      return emitOpError("sequences must be ") << form;
+    if (t >= 0 && st.getDimSize(axis) != t)
       return emitOpError("sequences have different lengths");
-    t = st.getDimSize(1);
+    t = st.getDimSize(axis);
   }
   Block &body = getBody().front();
   unsigned S = getInits().size(), N = getSequences().size(), C = getCaptures().size();
@@ -185,21 +187,23 @@ LogicalResult ScanOp::verify() {
            << S + N + C << " arguments: states, sequence steps, captures";
   // Saved states become [B, T, ...]. (Other states need no batch: the
   // backward scan carries weight gradients as states.)
-  if (getSaveStates())
+  if (getSaveStates() && !getStacked())
     for (unsigned i = 0; i < S; ++i)
       if (tensorType(getInits()[i]).getRank() < 1)
         return emitOpError("saved states must be [B, ...]");
-  int64_t batch = tensorType(getSequences()[0]).getDimSize(0);
-  for (Value v : getSequences())
-    if (tensorType(v).getDimSize(0) != batch)
-      return emitOpError("sequences must have the same batch size ") << batch;
+  if (!getStacked()) {
+    int64_t batch = tensorType(getSequences()[0]).getDimSize(0);
+    for (Value v : getSequences())
+      if (tensorType(v).getDimSize(0) != batch)
+        return emitOpError("sequences must have the same batch size ") << batch;
+  }
   for (unsigned i = 0; i < S; ++i)
     if (body.getArgument(i).getType() != getInits()[i].getType())
       return emitOpError("state #") << i << " argument type differs from its initial value";
   for (unsigned i = 0; i < N; ++i)
-    if (body.getArgument(S + i).getType() != stepType(tensorType(getSequences()[i])))
+    if (body.getArgument(S + i).getType() != stepType(tensorType(getSequences()[i]), axis))
       return emitOpError("sequence #")
-             << i << " step argument must be " << stepType(tensorType(getSequences()[i]));
+             << i << " step argument must be " << stepType(tensorType(getSequences()[i]), axis);
   for (unsigned i = 0; i < C; ++i)
     if (body.getArgument(S + N + i).getType() != getCaptures()[i].getType())
       return emitOpError("capture #") << i << " argument type differs";
@@ -215,7 +219,7 @@ LogicalResult ScanOp::verify() {
       return emitOpError("new state #") << i << " has type " << y.getValues()[i].getType();
   // Outputs and residuals become [B, T, ...] sequences: a step value needs
   // its batch dimension.
-  for (unsigned k = S; k < S + K + R; ++k)
+  for (unsigned k = S; k < S + K + R && !getStacked(); ++k)
     if (tensorType(y.getValues()[k]).getRank() < 1)
       return emitOpError("step outputs and residuals must be [B, ...]");
   unsigned expected = S + K + (getSaveStates() ? S : 0) + R;
@@ -224,21 +228,20 @@ LogicalResult ScanOp::verify() {
   for (unsigned i = 0; i < S; ++i)
     if (getResult(i).getType() != getInits()[i].getType())
       return emitOpError("final state #") << i << " type differs";
+  auto seqOf = [&](Value step) { return sequenceType(tensorType(step), t, axis); };
   for (unsigned k = 0; k < K; ++k) {
-    auto st = tensorType(y.getValues()[S + k]);
-    Type want = getReturnSequence() ? Type(sequenceType(st, t)) : Type(st);
+    Value st = y.getValues()[S + k];
+    Type want = getReturnSequence() ? Type(seqOf(st)) : st.getType();
     if (getResult(S + k).getType() != want)
       return emitOpError("output #") << k << " must be " << want;
   }
   if (getSaveStates())
     for (unsigned i = 0; i < S; ++i)
-      if (getResult(S + K + i).getType() != sequenceType(tensorType(getInits()[i]), t))
-        return emitOpError("saved states #") << i << " must be [B, T, ...]";
+      if (getResult(S + K + i).getType() != seqOf(getInits()[i]))
+        return emitOpError("saved states #") << i << " must be " << seqOf(getInits()[i]);
   for (unsigned r = 0; r < R; ++r)
-    if (getResult(expected - R + r).getType() !=
-        sequenceType(tensorType(y.getValues()[S + K + r]), t))
-      return emitOpError("residual #")
-             << r << " must be " << sequenceType(tensorType(y.getValues()[S + K + r]), t);
+    if (getResult(expected - R + r).getType() != seqOf(y.getValues()[S + K + r]))
+      return emitOpError("residual #") << r << " must be " << seqOf(y.getValues()[S + K + r]);
   return success();
 }
 

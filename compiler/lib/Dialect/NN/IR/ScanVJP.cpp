@@ -6,11 +6,17 @@
 // the whole model (nested autodiff), carrying the gradient of the state from
 // step t+1 to step t and summing the gradients of the captured values (the
 // weights) over all steps.
+//
+// A stacked scan (the copies of a repeated layer) differs in one way: its
+// step is a whole layer, so recomputing it would cost another forward pass.
+// Its forward scan keeps every value the backward step reads instead, as an
+// unrolled model does (keepForwardValues).
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Autodiff.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace nnc::nn;
@@ -25,7 +31,7 @@ Value zeros(OpBuilder &b, Location loc, Type t) {
 
 ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange inits,
                   ValueRange sequences, ValueRange captures, bool returnSequence, bool saveStates,
-                  bool reverse, unsigned residuals = 0) {
+                  bool reverse, bool stacked, unsigned residuals = 0) {
   OperationState state(loc, ScanOp::getOperationName());
   state.addOperands(inits);
   state.addOperands(sequences);
@@ -39,6 +45,8 @@ ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange init
     state.addAttribute(ScanOp::getSaveStatesAttrName(state.name), b.getUnitAttr());
   if (reverse)
     state.addAttribute(ScanOp::getReverseAttrName(state.name), b.getUnitAttr());
+  if (stacked)
+    state.addAttribute(ScanOp::getStackedAttrName(state.name), b.getUnitAttr());
   if (residuals)
     state.addAttribute(ScanOp::getResidualsAttrName(state.name), b.getI64IntegerAttr(residuals));
   state.addTypes(results);
@@ -54,15 +62,16 @@ Value flattenSteps(OpBuilder &b, Location loc, Value seq) {
   return b.create<ReshapeOp>(loc, RankedTensorType::get(s, st.getElementType()), seq);
 }
 
-// [B, T, ...] zeros with `g` ([B, ...]) at step t.
-Value atStep(OpBuilder &b, Location loc, Value g, RankedTensorType seqType, int64_t t) {
+// Zeros of a sequence type with `g` (one step) at step t of `axis`.
+Value atStep(OpBuilder &b, Location loc, Value g, RankedTensorType seqType, int64_t t,
+             int64_t axis) {
   Value z = zeros(b, loc, seqType);
   int64_t rank = seqType.getRank();
   SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), strides(rank, b.getIndexAttr(1)),
       sizes;
-  offsets[1] = b.getIndexAttr(t);
+  offsets[axis] = b.getIndexAttr(t);
   for (int64_t i = 0; i < rank; ++i)
-    sizes.push_back(b.getIndexAttr(i == 1 ? 1 : seqType.getDimSize(i)));
+    sizes.push_back(b.getIndexAttr(i == axis ? 1 : seqType.getDimSize(i)));
   return b.create<tensor::InsertSliceOp>(loc, g, z, offsets, sizes, strides);
 }
 
@@ -75,7 +84,7 @@ struct ScanVJPBuilder {
   ArrayRef<Value> resultGrads;
   Location loc;
   unsigned S, K, N, C;
-  int64_t T;
+  int64_t T, axis;
   Block &fwdBody;
   YieldOp fwdYield;
 
@@ -98,7 +107,7 @@ struct ScanVJPBuilder {
   ScanVJPBuilder(ScanOp scan, OpBuilder &b, ArrayRef<Value> resultGrads)
       : scan(scan), b(b), resultGrads(resultGrads), loc(scan.getLoc()), S(scan.getNumStates()),
         K(scan.getNumOutputs()), N(scan.getSequences().size()), C(scan.getCaptures().size()),
-        T(scan.getLength()), fwdBody(scan.getBody().front()),
+        T(scan.getLength()), axis(scan.getScanAxis()), fwdBody(scan.getBody().front()),
         fwdYield(cast<YieldOp>(fwdBody.getTerminator())) {}
 
   SmallVector<Value> build();
@@ -106,6 +115,8 @@ struct ScanVJPBuilder {
   int captureIndex(Value v);
   void keepProducts();
   void forwardAgain();
+  ScanOp runAgain(ArrayRef<Value> kept);
+  ScanOp keepForwardValues(ScanOp rev);
   void outputGradients();
   void findCarried();
   ScanOp createBackwardScan();
@@ -125,6 +136,8 @@ SmallVector<Value> ScanVJPBuilder::build() {
   OpBuilder::InsertionGuard guard(b);
   if (failed(buildBackwardBody(rev)))
     return {}; // backpropagate reports the failure
+  if (scan.getStacked())
+    rev = keepForwardValues(rev);
   return weightGradients(rev);
 }
 
@@ -154,7 +167,7 @@ void ScanVJPBuilder::keepProducts() {
   // recompute them, and their weight gradients become one matrix product
   // over all steps after the backward scan, instead of a small product per
   // step added into a carried sum.
-  if (scan.getNumResiduals() == 0)
+  if (scan.getNumResiduals() == 0 && !scan.getStacked())
     for (auto mm : fwdBody.getOps<MatMulOp>())
       if (!mm.getTransposeA() && !mm.getTransposeB() && captureIndex(mm.getRhs()) >= 0 &&
           captureIndex(mm.getLhs()) < 0)
@@ -169,24 +182,10 @@ void ScanVJPBuilder::forwardAgain() {
     saved.append(scan.getSavedStates().begin(), scan.getSavedStates().end());
     return;
   }
-  SmallVector<Type> types;
-  for (Value r : scan.getResults().take_front(S + K))
-    types.push_back(r.getType());
-  for (Value init : scan.getInits())
-    types.push_back(sequenceType(init.getType(), T));
+  SmallVector<Value> kept;
   for (MatMulOp mm : products)
-    types.push_back(sequenceType(mm.getType(), T));
-  OpBuilder fb(scan.getOperation());
-  ScanOp again =
-      createScan(fb, loc, types, scan.getInits(), scan.getSequences(), scan.getCaptures(),
-                 scan.getReturnSequence(), true, scan.getReverse(), R);
-  IRMapping cloned;
-  scan.getBody().cloneInto(&again.getBody(), cloned);
-  auto y = cast<YieldOp>(again.getBody().front().getTerminator());
-  SmallVector<Value> ys(y.getValues());
-  for (MatMulOp mm : products)
-    ys.push_back(cloned.lookup(mm.getResult()));
-  y->setOperands(ys);
+    kept.push_back(mm.getResult());
+  ScanOp again = runAgain(kept);
   for (unsigned i = 0; i < S + K; ++i)
     scan.getResult(i).replaceAllUsesWith(again.getResult(i));
   if (scan.getSaveStates())
@@ -196,13 +195,98 @@ void ScanVJPBuilder::forwardAgain() {
   residuals.append(again.getResidualSequences().begin(), again.getResidualSequences().end());
 }
 
+// The forward scan, saving its states and yielding `kept` (values of its
+// body) as residual sequences.
+ScanOp ScanVJPBuilder::runAgain(ArrayRef<Value> kept) {
+  SmallVector<Type> types;
+  for (Value r : scan.getResults().take_front(S + K))
+    types.push_back(r.getType());
+  for (Value init : scan.getInits())
+    types.push_back(sequenceType(init.getType(), T, axis));
+  for (Value v : kept)
+    types.push_back(sequenceType(v.getType(), T, axis));
+  OpBuilder fb(scan.getOperation());
+  ScanOp again =
+      createScan(fb, loc, types, scan.getInits(), scan.getSequences(), scan.getCaptures(),
+                 scan.getReturnSequence(), true, scan.getReverse(), scan.getStacked(), kept.size());
+  IRMapping cloned;
+  scan.getBody().cloneInto(&again.getBody(), cloned);
+  auto y = cast<YieldOp>(again.getBody().front().getTerminator());
+  SmallVector<Value> ys(y.getValues().take_front(S + K));
+  for (Value v : kept)
+    ys.push_back(cloned.lookupOrDefault(v));
+  y->setOperands(ys);
+  return again;
+}
+
+// A stacked scan's backward step reads the forward values it needs from
+// residuals instead of recomputing the layer: the values of the recomputed
+// step that a gradient op reads (through views, which are recomputed) become
+// sequences the forward scan yields. Returns the backward scan that reads
+// them (it replaces `rev`).
+ScanOp ScanVJPBuilder::keepForwardValues(ScanOp rev) {
+  Block *body = &rev.getBody().front();
+  DenseSet<Operation *> forward(ops.begin(), ops.end());
+  DenseMap<Value, Value> original; // recomputed value -> the forward body's
+  for (Operation &op : fwdBody.without_terminator())
+    for (Value r : op.getResults())
+      if (Value c = map.lookupOrNull(r))
+        original[c] = r;
+  auto recomputed = [&](Value v) {
+    Operation *d = v.getDefiningOp();
+    return d && forward.count(d) && !isa<ConstantOp, ReshapeOp>(d);
+  };
+  SetVector<Value> keep;
+  SmallVector<Value> work;
+  for (Operation *op : ops)
+    for (Value r : op->getResults())
+      if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !forward.count(u); }))
+        work.push_back(r);
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    Operation *d = v.getDefiningOp();
+    if (recomputed(v))
+      keep.insert(v);
+    else if (d && forward.count(d))
+      work.append(d->getOperands().begin(), d->getOperands().end());
+  }
+  if (keep.empty())
+    return rev;
+  SmallVector<Value> kept;
+  for (Value v : keep)
+    kept.push_back(original.lookup(v));
+  // The forward scan again, with the kept values.
+  ScanOp old = saved.front().getDefiningOp<ScanOp>();
+  ScanOp again = runAgain(kept);
+  old->replaceAllUsesWith(again.getResults().take_front(old->getNumResults()));
+  if (old != scan) // the caller's sweep still holds `scan`; dead, it is removed later
+    old->erase();
+  // The backward scan with them as sequences, before its captures.
+  SmallVector<Value> operands(rev.getSequences());
+  operands.append(again.getResidualSequences().begin(), again.getResidualSequences().end());
+  OpBuilder rb(rev.getOperation());
+  ScanOp rev2 =
+      createScan(rb, loc, rev.getResultTypes(), rev.getInits(), operands, rev.getCaptures(),
+                 /*returnSequence=*/true, /*saveStates=*/false,
+                 /*reverse=*/!scan.getReverse(), /*stacked=*/true);
+  rev2.getBody().takeBody(rev.getBody());
+  unsigned at = rev.getInits().size() + rev.getSequences().size();
+  for (auto [i, v] : llvm::enumerate(keep))
+    v.replaceAllUsesWith(body->insertArgument(at + i, v.getType(), loc));
+  rev.replaceAllUsesWith(rev2.getResults());
+  rev.erase();
+  seqs = operands;
+  saved.clear();
+  return rev2;
+}
+
 void ScanVJPBuilder::outputGradients() {
   // Gradients of the per-step outputs as sequences.
   for (unsigned k = 0; k < K; ++k) {
     Value g = resultGrads[S + k];
     if (!scan.getReturnSequence()) {
       auto stepT = tensorOf(fwdYield.getValues()[S + k]);
-      g = atStep(b, loc, g, sequenceType(stepT, T), scan.getReverse() ? 0 : T - 1);
+      g = atStep(b, loc, g, sequenceType(stepT, T, axis), scan.getReverse() ? 0 : T - 1, axis);
     }
     dys.push_back(g);
   }
@@ -259,12 +343,12 @@ ScanOp ScanVJPBuilder::createBackwardScan() {
   for (Value x : scan.getSequences())
     types.push_back(x.getType());
   for (MatMulOp mm : products)
-    types.push_back(sequenceType(mm.getType(), T));
+    types.push_back(sequenceType(mm.getType(), T, axis));
   for (Value v : emitLhs)
-    types.push_back(sequenceType(v.getType(), T));
+    types.push_back(sequenceType(v.getType(), T, axis));
   return createScan(b, loc, types, inits, seqs, caps,
                     /*returnSequence=*/true, /*saveStates=*/false,
-                    /*reverse=*/!scan.getReverse());
+                    /*reverse=*/!scan.getReverse(), scan.getStacked());
 }
 
 LogicalResult ScanVJPBuilder::buildBackwardBody(ScanOp rev) {
@@ -275,7 +359,7 @@ LogicalResult ScanVJPBuilder::buildBackwardBody(ScanOp rev) {
   for (Value v : inits)
     body->addArgument(v.getType(), loc);
   for (Value v : seqs)
-    body->addArgument(stepType(v.getType()), loc);
+    body->addArgument(stepType(v.getType(), axis), loc);
   for (Value v : caps)
     body->addArgument(v.getType(), loc);
   Cc = inits.size() - S;

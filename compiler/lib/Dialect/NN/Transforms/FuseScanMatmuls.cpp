@@ -110,7 +110,7 @@ struct FuseScanMatmulsPass : public nnc::nn::impl::FuseScanMatmulsBase<FuseScanM
   void runOnOperation() override {
     SmallVector<ScanOp> scans;
     getOperation().walk([&](ScanOp s) {
-      if (s.getLength() >= 2)
+      if (s.getLength() >= 2 && !s.getStacked())
         scans.push_back(s);
     });
     for (ScanOp s : scans)

@@ -18,8 +18,9 @@ namespace nnc::nn {
 // nullopt when they are incompatible.
 std::optional<llvm::SmallVector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
                                                           llvm::ArrayRef<int64_t> b);
-// One step of a [B, T, ...] sequence: [B, ...].
-mlir::RankedTensorType stepType(mlir::Type seq);
-// [B, ...] to [B, T, ...].
-mlir::RankedTensorType sequenceType(mlir::Type step, int64_t t);
+// One step of a sequence scanned along `axis`: [B, T, ...] -> [B, ...]
+// (axis 1, time), or [N, ...] -> [...] (axis 0, a stacked scan's copies).
+mlir::RankedTensorType stepType(mlir::Type seq, int64_t axis = 1);
+// The inverse: a step value with `t` steps inserted at `axis`.
+mlir::RankedTensorType sequenceType(mlir::Type step, int64_t t, int64_t axis = 1);
 } // namespace nnc::nn

@@ -161,6 +161,22 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
     returned last as sequences `[B, T, ...]`: intermediate values of the step
     that backpropagation through time reads instead of recomputing them.
 
+    With `stacked`, the scan runs the copies of a repeated layer
+    (`repeat(N, Layer(...))`): the sequences are unbatched `[N, ...]` stacks
+    of the copies' parameters, scanned along axis 0 (copy i sees `[...]`),
+    and saved states, outputs and residuals are `[N, ...]` too. The states
+    carry the activation from copy to copy, so a deep model is one loop.
+
+    ```mlir
+    %y = nn.scan inits(%x) sequences(%Ws) captures() {stacked}
+        : (tensor<8x16xf32>, tensor<12x16x16xf32>) -> tensor<8x16xf32> {
+    ^bb0(%h: tensor<8x16xf32>, %w: tensor<16x16xf32>):
+      %m = nn.matmul %h, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+      %h1 = nn.tanh %m : tensor<8x16xf32>
+      nn.yield %h1 : tensor<8x16xf32>
+    }
+    ```
+
     ```mlir
     %hT, %ys, %hs = nn.scan inits(%h0) sequences(%xs) captures(%W)
         {return_sequence, save_states}
@@ -178,7 +194,8 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
                        Variadic<NN_F32Tensor>:$sequences,
                        Variadic<NN_F32Tensor>:$captures,
                        UnitAttr:$return_sequence, UnitAttr:$save_states,
-                       UnitAttr:$reverse, OptionalAttr<I64Attr>:$residuals);
+                       UnitAttr:$reverse, UnitAttr:$stacked,
+                       OptionalAttr<I64Attr>:$residuals);
   let results = (outs Variadic<NN_F32Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
@@ -192,6 +209,9 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
     // Per-step outputs: the body yields states, outputs, then residuals.
     unsigned getNumOutputs();
     int64_t getLength();
+    // The axis of the sequences that is scanned: time (1, after the batch),
+    // or the copies of a `stacked` scan (0).
+    int64_t getScanAxis() { return getStacked() ? 0 : 1; }
     ::mlir::ValueRange getFinalStates() { return getResults().take_front(getNumStates()); }
     ::mlir::ValueRange getOutputs() {
       return getResults().slice(getNumStates(), getNumOutputs());
