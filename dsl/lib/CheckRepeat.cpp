@@ -79,8 +79,8 @@ Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope,
   chained.begin = app.begin;
   chained.end = app.end;
   chained.args.push_back(Arg{"", Loc{}, std::make_unique<Expr>(std::move(input))});
-  RepeatMarks marks{g_.nodes.size(), g_.params.size(), g_.layers.size(), g_.scans.size(),
-                    g_.stepStates.size(), scope.prefix + name};
+  RepeatMarks marks{g_.nodes.size(), g_.params.size(),     g_.layers.size(),
+                    g_.scans.size(), g_.stepStates.size(), scope.prefix + name};
   Value out = in;
   for (int64_t i = 0; i < count.i; ++i) {
     scope.env[carried] = out;
@@ -105,17 +105,25 @@ Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope,
 // Whether copy 0 of a repeat (the nodes and parameters added since `m`) can
 // be the body of a loop: it is in the model's graph, has parameters of its
 // own, and holds nothing that differs from copy to copy but the parameters
-// (a dropout's random stream, a cell, an attention cache of the step).
+// and the attention caches of a cached step (not a dropout's random stream,
+// a cell, or the step's position, which the model has once).
 bool Checker::loopable(const RepeatMarks &m, const Value &in, const Value &out) const {
-  if (!opts_.loopRepeats || nodes_ != &g_.nodes || scan_ || opts_.cacheStep || in.kind != Value::Tensor ||
+  if (!opts_.loopRepeats || nodes_ != &g_.nodes || scan_ || in.kind != Value::Tensor ||
       !g_.nodes[size_t(in.node)].batched || g_.nodes[size_t(in.node)].dtype != DType::F32 ||
-      g_.params.size() == m.params || g_.scans.size() != m.scans ||
-      g_.stepStates.size() != m.stepStates || size_t(out.node) < m.nodes)
+      g_.params.size() == m.params || g_.scans.size() != m.scans || size_t(out.node) < m.nodes ||
+      positionNode_ >= int(m.nodes))
     return false;
+  for (size_t s = m.stepStates; s < g_.stepStates.size(); ++s) {
+    const Graph::StepState &st = g_.stepStates[s];
+    if (size_t(st.node) < m.nodes || st.update < 0 || size_t(st.update) < m.nodes ||
+        g_.nodes[size_t(st.update)].op != OpKind::CacheWrite)
+      return false;
+  }
   for (size_t k = m.nodes; k < g_.nodes.size(); ++k) {
     const Node &n = g_.nodes[k];
     if (n.op == OpKind::Dropout || n.op == OpKind::Input || n.op == OpKind::Target ||
-        n.op == OpKind::StepState || n.op == OpKind::CacheWrite || n.op == OpKind::Repeat)
+        n.op == OpKind::Repeat || n.op == OpKind::RepeatOutput ||
+        (n.op == OpKind::StepState && size_t(n.ioIndex) < m.stepStates))
       return false;
     for (int o : n.operands) // the loop captures outer values as f32 tensors
       if (size_t(o) < m.nodes && g_.nodes[size_t(o)].dtype != DType::F32)
@@ -164,6 +172,10 @@ Value Checker::loopCopies(const RepeatMarks &m, const Value &in, const Value &ou
         o = it->second;
       }
     }
+    if (n.op == OpKind::StepState) { // copy i's slice of a stacked cache
+      n.op = OpKind::ScanInput;
+      n.ioIndex -= int(m.stepStates);
+    }
     at[k - m.nodes] = int(rp.body.size());
     rp.body.push_back(std::move(n));
   }
@@ -194,12 +206,31 @@ Value Checker::loopCopies(const RepeatMarks &m, const Value &in, const Value &ou
       row.name = renamed(row.name, m.prefix + ".0", fmt::format("{}.{}", m.prefix, i));
       g_.layers.push_back(row);
     }
+  // A cached step's caches: one step state per cache of the layer, holding
+  // the copies' caches stacked ([N, ...] per example).
+  for (size_t s = m.stepStates; s < g_.stepStates.size(); ++s) {
+    Graph::StepState &cs = g_.stepStates[s];
+    rp.outputs.push_back(at[size_t(cs.update) - m.nodes]);
+    cs.name = renamed(cs.name, m.prefix + ".0.", m.prefix + ".");
+    cs.shape.insert(cs.shape.begin(), count);
+    cs.node = addNode(OpKind::StepState, {}, cs.shape, DType::F32, true, loc);
+    mutNode(cs.node).ioIndex = int(s);
+    mutNode(cs.node).name = cs.name;
+    rp.sequences.push_back(cs.node);
+  }
   std::vector<int> operands{in.node};
   operands.insert(operands.end(), rp.captures.begin(), rp.captures.end());
+  operands.insert(operands.end(), rp.sequences.begin(), rp.sequences.end());
   int n = addNode(OpKind::Repeat, operands, x.shape, DType::F32, true, loc);
   mutNode(n).scanIndex = int(g_.repeats.size());
   mutNode(n).name = m.prefix;
   g_.repeats.push_back(std::move(rp));
+  for (size_t s = m.stepStates; s < g_.stepStates.size(); ++s) {
+    Graph::StepState &cs = g_.stepStates[s];
+    int o = addNode(OpKind::RepeatOutput, {n}, cs.shape, DType::F32, true, loc);
+    mutNode(o).ioIndex = int(s - m.stepStates);
+    cs.update = o;
+  }
   return Value::tensor(n);
 }
 

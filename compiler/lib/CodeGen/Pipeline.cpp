@@ -86,10 +86,22 @@ FailureOr<ModelABI> describeModule(ModuleOp module, const CodeGenOptions &opts) 
   unsigned numIn = ni.getInt(), numTgt = nt.getInt();
   // The batch is in the types: the weights argument is [B].
   abi.batch = fwd.getArgument(numIn + numTgt).getType().cast<RankedTensorType>().getDimSize(0);
-  for (auto p : module.getOps<nn::ParameterOp>())
-    abi.numParams += (abi.tensors.emplace_back(
-                          abiTensor(p.getSymName(), NNRT_PARAM, p.getType(), false, abi.numParams)),
-                      abi.tensors.back().size);
+  // A stack of copies is one tensor per copy in the table (its checkpoint
+  // names), at consecutive offsets.
+  for (auto p : module.getOps<nn::ParameterOp>()) {
+    SmallVector<StringRef> names{p.getSymName()};
+    Type t = p.getType();
+    if (auto copies = p.getCopies()) {
+      names.clear();
+      for (Attribute n : *copies)
+        names.push_back(n.cast<StringAttr>().getValue());
+      t = nn::stepType(t, 0);
+    }
+    for (StringRef name : names)
+      abi.numParams +=
+          (abi.tensors.emplace_back(abiTensor(name, NNRT_PARAM, t, false, abi.numParams)),
+           abi.tensors.back().size);
+  }
   for (unsigned i = 0; i < numIn + numTgt; ++i)
     abi.tensors.push_back(abiTensor(nameOf(fwd, i, false), i < numIn ? NNRT_INPUT : NNRT_TARGET,
                                     fwd.getArgument(i).getType(), true, 0));

@@ -385,6 +385,23 @@ func.func @random(%seed: i64) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
   return %0, %1 : tensor<4x3xf32>, tensor<4x3xf32>
 }
 
+// With stream_step, slice k of the leading axis draws from stream
+// 3 + 2k: the stream's term of the hash grows with linalg.index 0, and the
+// element is counted within the slice (linalg.index 1 and 2 only).
+// CHECK-LABEL: func.func @random_stack(
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}], iterator_types = ["parallel", "parallel", "parallel"]} outs(%{{.*}} : tensor<3x4x2xf32>)
+// CHECK: %[[K:.*]] = linalg.index 0 : index
+// CHECK: %[[K64:.*]] = arith.index_cast %[[K]] : index to i64
+// CHECK: arith.muli %[[K64]], %{{.*}} : i64
+// CHECK: linalg.index 1 : index
+// CHECK: linalg.index 2 : index
+// CHECK-NOT: linalg.index
+// CHECK: arith.uitofp
+func.func @random_stack(%seed: i64) -> tensor<3x4x2xf32> {
+  %0 = nn.random_uniform %seed {low = -0.5 : f32, high = 0.5 : f32, stream = 3 : i64, stream_step = 2 : i64} : tensor<3x4x2xf32>
+  return %0 : tensor<3x4x2xf32>
+}
+
 // Optimizer updates: one parallel loop over the flat buffers each, the
 // parameters and state as outputs (updated in place after bufferization).
 // CHECK-LABEL: func.func @updates(

@@ -365,3 +365,39 @@ func.func @stacked(%x: tensor<2x3xf32>, %ws: tensor<4x3x3xf32>) -> tensor<2x3xf3
   }
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+// In the cached step, a stacked scan writes each copy's cache in place: the
+// loop carries the stacked caches themselves (no empty tensor, no copy),
+// hands the body its copy's slice from the carried value, and inserts the
+// written slice back; the step's copy of the new caches into the state they
+// came from (through the views between [B, N, ...] and [N, B, ...]) is the
+// update itself and goes.
+// CHECK-LABEL: func.func @stacked_cache(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x1x2xf32>, %[[C:[a-z0-9]+]]: tensor<1x3x4x2xf32>, %[[P:[a-z0-9]+]]: tensor<1x1xf32>)
+// CHECK: %[[CS:.*]] = tensor.collapse_shape %[[C]]
+// CHECK: %[[CN:.*]] = tensor.expand_shape %[[CS]]
+// CHECK: %[[LOOP:.*]]:2 = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[H:.*]] = %{{.*}}, %[[CI:.*]] = %[[CN]]) -> (tensor<1x1x2xf32>, tensor<3x1x4x2xf32>) {
+// CHECK: %[[MINE:.*]] = tensor.extract_slice %[[CI]][%[[I]], 0, 0, 0] [1, 1, 4, 2] [1, 1, 1, 1] : tensor<3x1x4x2xf32> to tensor<1x4x2xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %[[MINE]]
+// CHECK: tensor.insert_slice %{{.*}} into %[[CI]][%[[I]], 0, 0, 0]
+// CHECK: } {nnc.repeat_loop}
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @stacked_cache(%x: tensor<1x1x2xf32>, %c: tensor<1x3x4x2xf32>, %p: tensor<1x1xf32>)
+    -> (tensor<1x1x2xf32>, tensor<1x3x4x2xf32>) {
+  %cn = nn.reshape %c : tensor<1x3x4x2xf32> -> tensor<3x1x4x2xf32>
+  %y:2 = nn.scan inits(%x) sequences(%cn) captures(%p) {stacked, return_sequence}
+      : (tensor<1x1x2xf32>, tensor<3x1x4x2xf32>, tensor<1x1xf32>) -> (tensor<1x1x2xf32>, tensor<3x1x4x2xf32>) {
+  ^bb0(%h: tensor<1x1x2xf32>, %ci: tensor<1x4x2xf32>, %pos: tensor<1x1xf32>):
+    %c0 = arith.constant 0 : index
+    %f = tensor.extract %pos[%c0, %c0] : tensor<1x1xf32>
+    %i = arith.fptosi %f : f32 to i64
+    %w = nn.cache_write %h into %ci at %i : tensor<1x1x2xf32> into tensor<1x4x2xf32>
+    nn.yield %h, %w : tensor<1x1x2xf32>, tensor<1x4x2xf32>
+  }
+  %back = nn.reshape %y#1 : tensor<3x1x4x2xf32> -> tensor<1x3x4x2xf32>
+  %out = linalg.copy ins(%back : tensor<1x3x4x2xf32>) outs(%c : tensor<1x3x4x2xf32>) -> tensor<1x3x4x2xf32>
+  return %y#0, %out : tensor<1x1x2xf32>, tensor<1x3x4x2xf32>
+}

@@ -40,6 +40,55 @@ Value insertStep(OpBuilder &b, Location l, Value step, Value seq, Value t, int64
   return b.create<tensor::InsertSliceOp>(l, step, seq, s.offsets, s.sizes, s.strides);
 }
 
+// The sequence whose step output k of a stacked scan updates in place: a
+// cache of the copies, written at one position per step (nn.cache_write of
+// the step), or -1. The loop then carries the sequence itself and hands
+// the body its step from there: the same values (step t of the carried
+// sequence is only written at step t), and bufferization can write it
+// where it lies.
+int updatedInPlace(ScanOp op, unsigned k) {
+  if (!op.getStacked() || !op.getReturnSequence())
+    return -1;
+  Block &body = op.getBody().front();
+  unsigned S = op.getNumStates(), N = op.getSequences().size();
+  // The write, or its lowering (the other patterns may have come first).
+  Value y = cast<YieldOp>(body.getTerminator()).getValues()[S + k], cache;
+  if (auto write = y.getDefiningOp<CacheWriteOp>())
+    cache = write.getCache();
+  else if (auto insert = y.getDefiningOp<tensor::InsertSliceOp>())
+    cache = insert.getDest();
+  auto arg = cache.dyn_cast_or_null<BlockArgument>();
+  if (!arg || arg.getOwner() != &body || arg.getArgNumber() < S || arg.getArgNumber() >= S + N)
+    return -1;
+  return int(arg.getArgNumber() - S);
+}
+
+// `v` without the reshapes that view it (nn.reshape, or their lowering).
+Value underReshapes(Value v) {
+  while (Operation *d = v.getDefiningOp()) {
+    if (!isa<ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(d))
+      break;
+    v = d->getOperand(0);
+  }
+  return v;
+}
+
+// The copy of an in-place output into the state it came from (the step's
+// write of its new state) is the update itself: its users take the value,
+// so that bufferization keeps the loop's writes in the state's buffer.
+void dropCopyBack(PatternRewriter &r, Value result, Value sequence) {
+  SmallVector<Value> views{result};
+  for (size_t i = 0; i < views.size(); ++i)
+    for (Operation *u : llvm::make_early_inc_range(views[i].getUsers())) {
+      if (isa<ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(u))
+        views.push_back(u->getResult(0));
+      auto copy = dyn_cast<linalg::CopyOp>(u);
+      if (copy && copy.getInputs()[0] == views[i] &&
+          underReshapes(copy.getOutputs()[0]) == underReshapes(sequence))
+        r.replaceOp(copy, views[i]);
+    }
+}
+
 // nn.scan as an scf.for over time carrying the states (and the output and
 // saved-state sequences being filled); the body's nn ops are cloned into the
 // loop and lowered by the other patterns.
@@ -59,9 +108,14 @@ struct LowerScan : OpRewritePattern<ScanOp> {
     for (Value init : op.getInits())
       iters.push_back(
           r.create<linalg::CopyOp>(loc, init, empty(r, loc, tensorType(init))).getResult(0));
+    // Outputs updated in place carry their sequence itself.
+    SmallVector<int> inPlace(K);
     for (unsigned k = 0; k < K; ++k) {
       auto rt = tensorType(op.getResult(S + k));
-      iters.push_back(seqOut ? empty(r, loc, rt) : fill(r, loc, rt, 0.0f));
+      inPlace[k] = updatedInPlace(op, k);
+      iters.push_back(inPlace[k] >= 0 ? op.getSequences()[inPlace[k]]
+                      : seqOut        ? empty(r, loc, rt)
+                                      : fill(r, loc, rt, 0.0f));
     }
     if (save)
       for (unsigned i = 0; i < S; ++i)
@@ -88,6 +142,9 @@ struct LowerScan : OpRewritePattern<ScanOp> {
             map.map(body.getArgument(s), it[s]);
           for (unsigned n = 0; n < N; ++n)
             map.map(body.getArgument(S + n), extractStep(b, l, op.getSequences()[n], t, axis));
+          for (unsigned k = 0; k < K; ++k)
+            if (inPlace[k] >= 0)
+              map.map(body.getArgument(S + inPlace[k]), extractStep(b, l, it[S + k], t, axis));
           for (unsigned c = 0; c < op.getCaptures().size(); ++c)
             map.map(body.getArgument(S + N + c), op.getCaptures()[c]);
           for (Operation &o : body.without_terminator())
@@ -114,6 +171,9 @@ struct LowerScan : OpRewritePattern<ScanOp> {
         });
     if (op.getStacked())
       loop->setAttr(nnc::kRepeatLoopAttr, r.getUnitAttr());
+    for (unsigned k = 0; k < K; ++k)
+      if (inPlace[k] >= 0)
+        dropCopyBack(r, op.getResult(S + k), op.getSequences()[inPlace[k]]);
     r.replaceOp(op, loop.getResults());
     return success();
   }

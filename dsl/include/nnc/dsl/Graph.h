@@ -41,16 +41,17 @@ enum class OpKind {
   CrossEntropy, // (logits[..., C] f32, labels[...] i32) -> scalar mean loss
   MSE,          // (pred, target same shape) -> scalar mean loss
   // Recurrent networks (issue 3):
-  Concat,      // operands joined along per-example axis `axis` (the last by default)
-  Slice,       // operand[..., begin : begin + size] along the last axis
-  Embedding,   // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
-  Dropout,     // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
-               // `seedStream` tells the masks of different dropouts apart
-  Scan,        // runs Graph::scans[scanIndex] once per time step
-  ScanState,   // inside a scan body: the state `ioIndex` at the start of the step
-  ScanInput,   // inside a scan body: step t of the scanned operand `ioIndex`
-  ScanCapture, // inside a scan body: outer value `ioIndex` (same every step)
-  Repeat,      // runs Graph::repeats[scanIndex]: the copies of a repeated layer as one loop
+  Concat,       // operands joined along per-example axis `axis` (the last by default)
+  Slice,        // operand[..., begin : begin + size] along the last axis
+  Embedding,    // (table [V, E] f32, ids [...] i32) -> [..., E]: rows of the table
+  Dropout,      // x * mask / (1 - rate) while training, x otherwise; `value` = rate,
+                // `seedStream` tells the masks of different dropouts apart
+  Scan,         // runs Graph::scans[scanIndex] once per time step
+  ScanState,    // inside a scan body: the state `ioIndex` at the start of the step
+  ScanInput,    // inside a scan body: step t of the scanned operand `ioIndex`
+  ScanCapture,  // inside a scan body: outer value `ioIndex` (same every step)
+  Repeat,       // runs Graph::repeats[scanIndex]: the copies of a repeated layer as one loop
+  RepeatOutput, // stacked output `ioIndex` of the Repeat node operands[0] (its updated caches)
   // The one-position step of a model with attention caches (issue 4); these
   // appear only in a graph built with FrontendOptions::cacheStep:
   StepState,  // Graph::stepStates[ioIndex] as the step starts (batched)
@@ -136,8 +137,12 @@ struct Scan {
   // A repeat (Graph::repeats): the body is copy 0 of the layer, its one state
   // the activation passed from copy to copy. Each Param node of the body
   // stands for the stack of that parameter over the copies: copies[p] lists
-  // the Graph::params of copies 0..N-1 of copy 0's parameter p.
+  // the Graph::params of copies 0..N-1 of copy 0's parameter p. In a cached
+  // step, `sequences` are the stacked caches of the copies ([N, ...] step
+  // states, read by ScanInput nodes) and `outputs` the body nodes of their
+  // updates (RepeatOutput nodes give them, stacked).
   std::map<int, std::vector<int>> copies;
+  std::vector<int> outputs;
 };
 
 struct IO {

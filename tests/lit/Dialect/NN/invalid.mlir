@@ -7,6 +7,21 @@ nn.parameter @w : tensor<4x8xf64> {init = "zeros"}
 
 // -----
 
+// expected-error @+1 {{a stack of copies is [N, ...] with N names and N streams}}
+nn.parameter @w : tensor<3x4xf32> {init = "zeros", copies = ["a", "b"], streams = array<i64: 1, 2>}
+
+// -----
+
+// expected-error @+1 {{copies and streams go together}}
+nn.parameter @w : tensor<2x4xf32> {init = "zeros", copies = ["a", "b"]}
+
+// -----
+
+// expected-error @+1 {{the streams of a stack's copies must step evenly}}
+nn.parameter @w : tensor<3x4xf32> {init = "zeros", copies = ["a", "b", "c"], streams = array<i64: 1, 2, 4>}
+
+// -----
+
 // expected-error @+1 {{parameter type must be a statically shaped f32 tensor}}
 nn.parameter @w : tensor<?x8xf32> {init = "zeros"}
 

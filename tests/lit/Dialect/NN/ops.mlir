@@ -18,6 +18,9 @@ nn.parameter @o : tensor<1xf32> {init = "ones"}
 nn.parameter @u : tensor<1xf32> {init = "uniform", init_value = 0.1 : f64}
 // CHECK: nn.parameter @n : tensor<1xf32> {init = "normal", init_value = 2.000000e-02 : f64}
 nn.parameter @n : tensor<1xf32> {init = "normal", init_value = 0.02 : f64}
+// A stack of copies (repeat): one name and one random stream per copy.
+// CHECK: nn.parameter @"blocks.*.W" : tensor<3x4x8xf32> {copies = ["blocks.0.W", "blocks.1.W", "blocks.2.W"], fan_in = 4 : i64, fan_out = 8 : i64, init = "glorot_uniform", streams = array<i64: 3, 5, 7>}
+nn.parameter @"blocks.*.W" : tensor<3x4x8xf32> {init = "glorot_uniform", fan_in = 4 : i64, fan_out = 8 : i64, copies = ["blocks.0.W", "blocks.1.W", "blocks.2.W"], streams = array<i64: 3, 5, 7>}
 
 // CHECK-LABEL: func.func @params
 func.func @params() -> (tensor<4x8xf32>, tensor<8xf32>) {

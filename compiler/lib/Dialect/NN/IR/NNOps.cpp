@@ -44,6 +44,15 @@ LogicalResult ParameterOp::verify() {
                                 "constant",       "uniform",    "normal"};
   if (llvm::find(inits, getInit()) == std::end(inits))
     return emitOpError("unknown initializer '") << getInit() << "'";
+  if (getCopies().has_value() != getStreams().has_value())
+    return emitOpError("copies and streams go together");
+  if (getCopies() && (t.getRank() < 1 || int64_t(getCopies()->size()) != t.getDimSize(0) ||
+                      int64_t(getStreams()->size()) != t.getDimSize(0)))
+    return emitOpError("a stack of copies is [N, ...] with N names and N streams");
+  if (auto st = getStreams())
+    for (size_t i = 2; i < st->size(); ++i)
+      if ((*st)[i] - (*st)[i - 1] != (*st)[1] - (*st)[0])
+        return emitOpError("the streams of a stack's copies must step evenly");
   return success();
 }
 

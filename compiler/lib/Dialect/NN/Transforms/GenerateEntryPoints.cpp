@@ -146,6 +146,30 @@ struct GenerateEntryPointsPass
 
   int64_t stateSize() { return opt->stateSlots * numParams; }
 
+  // A parameter's initial value from random stream `stream`; with `step`,
+  // a stack's, copy i from stream `stream + i * step`.
+  Value initialValue(OpBuilder &b, ParameterOp p, int64_t stream, IntegerAttr step, Value seed) {
+    Location ploc = p.getLoc();
+    Type t = p.getType();
+    StringRef init = p.getInit();
+    double v = p.getInitValue().convertToDouble();
+    auto uniform = [&](double limit) -> Value {
+      return b.create<RandomUniformOp>(ploc, t, seed, b.getF32FloatAttr(-limit),
+                                       b.getF32FloatAttr(limit), b.getI64IntegerAttr(stream), step);
+    };
+    if (init == "glorot_uniform")
+      return uniform(std::sqrt(6.0 / double(p.getFanIn() + p.getFanOut())));
+    if (init == "he_uniform")
+      return uniform(std::sqrt(6.0 / double(p.getFanIn())));
+    if (init == "uniform")
+      return uniform(v);
+    if (init == "normal")
+      return b.create<RandomNormalOp>(ploc, t, seed, b.getF32FloatAttr(0), b.getF32FloatAttr(v),
+                                      b.getI64IntegerAttr(stream), step);
+    float c = init == "ones" ? 1.0f : init == "constant" ? float(v) : 0.0f;
+    return b.create<ConstantOp>(ploc, t, b.getF32FloatAttr(c));
+  }
+
   void buildInit(OpBuilder &b, ModuleOp module) {
     Location loc = module.getLoc();
     // One argument per parameter, packed after bufferization like
@@ -168,27 +192,16 @@ struct GenerateEntryPointsPass
     for (ParamSlot s : slots) {
       ParameterOp p = s.op;
       Location ploc = p.getLoc();
-      Type t = p.getType();
-      StringRef init = p.getInit();
-      double v = p.getInitValue().convertToDouble();
-      ++stream;
       Value value;
-      auto uniform = [&](double limit) -> Value {
-        return b.create<RandomUniformOp>(ploc, t, seed, b.getF32FloatAttr(-limit),
-                                         b.getF32FloatAttr(limit), b.getI64IntegerAttr(stream));
-      };
-      if (init == "glorot_uniform")
-        value = uniform(std::sqrt(6.0 / double(p.getFanIn() + p.getFanOut())));
-      else if (init == "he_uniform")
-        value = uniform(std::sqrt(6.0 / double(p.getFanIn())));
-      else if (init == "uniform")
-        value = uniform(v);
-      else if (init == "normal")
-        value = b.create<RandomNormalOp>(ploc, t, seed, b.getF32FloatAttr(0), b.getF32FloatAttr(v),
-                                         b.getI64IntegerAttr(stream));
-      else {
-        float c = init == "ones" ? 1.0f : init == "constant" ? float(v) : 0.0f;
-        value = b.create<ConstantOp>(ploc, t, b.getF32FloatAttr(c));
+      if (auto streams = p.getStreams()) {
+        // A stack of copies, each drawn as the parameter it is written out:
+        // their streams step evenly (the verifier checks it).
+        ArrayRef<int64_t> cs = *streams;
+        int64_t step = cs.size() > 1 ? cs[1] - cs[0] : 1;
+        value = initialValue(b, p, cs[0], b.getI64IntegerAttr(step), seed);
+        stream += int64_t(cs.size());
+      } else {
+        value = initialValue(b, p, ++stream, IntegerAttr(), seed);
       }
       if (value.getType() != flat(s.size))
         value = b.create<ReshapeOp>(ploc, flat(s.size), value);

@@ -22,12 +22,26 @@ def NN_ParameterOp : NN_Op<"parameter", [Symbol, HasParent<"::mlir::ModuleOp">]>
     ```mlir
     nn.parameter @"h1.W" : tensor<4x8xf32> {init = "glorot_uniform", fan_in = 4 : i64, fan_out = 8 : i64}
     ```
+
+    With `copies`, the parameter is the stack `[N, ...]` of the N copies of
+    one parameter of a repeated layer (`repeat(N, Layer(...))`, read whole by
+    the loop over the copies): copy i has its own name, `copies[i]`, in the
+    model table and checkpoints, and is initialised as a parameter of its
+    own (shape, fans and init are a copy's) from random stream `streams[i]`,
+    the stream it has when the copies are written out.
+
+    ```mlir
+    nn.parameter @"blocks.fc.W" : tensor<3x4x8xf32> {init = "glorot_uniform", fan_in = 4 : i64, fan_out = 8 : i64,
+        copies = ["blocks.0.fc.W", "blocks.1.fc.W", "blocks.2.fc.W"], streams = array<i64: 3, 5, 7>}
+    ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
                        StrAttr:$init,
                        DefaultValuedAttr<F64Attr, "0.0">:$init_value,
                        DefaultValuedAttr<I64Attr, "0">:$fan_in,
-                       DefaultValuedAttr<I64Attr, "0">:$fan_out);
+                       DefaultValuedAttr<I64Attr, "0">:$fan_out,
+                       OptionalAttr<StrArrayAttr>:$copies,
+                       OptionalAttr<DenseI64ArrayAttr>:$streams);
   let assemblyFormat = "$sym_name `:` $type attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

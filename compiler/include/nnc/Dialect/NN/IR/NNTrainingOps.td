@@ -22,8 +22,18 @@ def NN_RandomUniformOp : NN_Op<"random_uniform", [Pure]> {
     ```mlir
     %w = nn.random_uniform %seed {low = -0.5 : f32, high = 0.5 : f32, stream = 3 : i64} : tensor<4x8xf32>
     ```
+
+    With `stream_step`, slice i of the leading axis is a draw of its own
+    from stream `stream + i * stream_step`, its elements counted within the
+    slice: the copies of a stacked parameter, initialised in one op as they
+    are one by one when written out.
+
+    ```mlir
+    %ws = nn.random_uniform %seed {low = -0.5 : f32, high = 0.5 : f32, stream = 3 : i64, stream_step = 2 : i64} : tensor<3x4x8xf32>
+    ```
   }];
-  let arguments = (ins I64:$seed, F32Attr:$low, F32Attr:$high, I64Attr:$stream);
+  let arguments = (ins I64:$seed, F32Attr:$low, F32Attr:$high, I64Attr:$stream,
+                       OptionalAttr<I64Attr>:$stream_step);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$seed attr-dict `:` type($result)";
 }
@@ -31,11 +41,14 @@ def NN_RandomUniformOp : NN_Op<"random_uniform", [Pure]> {
 def NN_RandomNormalOp : NN_Op<"random_normal", [Pure]> {
   let summary = "seeded normal random values (Box-Muller over the uniform hash)";
   let description = [{
+    `stream_step` as nn.random_uniform's.
+
     ```mlir
     %w = nn.random_normal %seed {mean = 0.0 : f32, stddev = 0.02 : f32, stream = 3 : i64} : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins I64:$seed, F32Attr:$mean, F32Attr:$stddev, I64Attr:$stream);
+  let arguments = (ins I64:$seed, F32Attr:$mean, F32Attr:$stddev, I64Attr:$stream,
+                       OptionalAttr<I64Attr>:$stream_step);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$seed attr-dict `:` type($result)";
 }
