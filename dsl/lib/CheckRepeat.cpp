@@ -79,6 +79,10 @@ Value Checker::applyRepeat(const Expr &rep, const Expr &app, Scope &scope,
   chained.begin = app.begin;
   chained.end = app.end;
   chained.args.push_back(Arg{"", Loc{}, std::make_unique<Expr>(std::move(input))});
+  // The cached step's position is the model's, not a copy's: made before
+  // copy 0 (which would otherwise make it on first use), the loop captures it.
+  if (opts_.cacheStep && opts_.loopRepeats)
+    positionNode(app.loc);
   RepeatMarks marks{g_.nodes.size(), g_.params.size(),     g_.layers.size(),
                     g_.scans.size(), g_.stepStates.size(), scope.prefix + name};
   Value out = in;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 
 using namespace nnc;
@@ -115,4 +116,54 @@ TEST_CASE("repeat: the loop trains as the copies written out", "[repeat]") {
     checkClose(pa[name], values, "parameters after three SGD steps");
   }
   checkClose(a.probs, b.probs, "predictions");
+}
+
+// The cached step loops over the copies too, their keys and values stacked
+// in one state per cache ([N, T, C] per example, written in place): fed
+// the tokens one by one, it gives predict's probabilities at every
+// position.
+TEST_CASE("repeat: the cached step over stacked caches gives predict's probabilities", "[repeat]") {
+  Compiled c = compileWithStep(kBlocks, sgdOptions(4), "repeat_step.nn");
+  const nnrt_model &m = *c.m;
+  REQUIRE(m.step);
+  REQUIRE(m.step_batch == 1);
+  std::vector<float> params(size_t(m.num_params));
+  m.init(params.data(), 7);
+  IOBuffers io(m);
+  Rng rng(9);
+  for (int32_t &w : io.inputs[0].ints)
+    w = int32_t(rng.next() % 7);
+  auto pio = io.predictIO();
+  m.predict(params.data(), pio.data(), workspace(&m));
+
+  std::vector<std::vector<float>> bufs;
+  std::vector<void *> sio;
+  int input = -1, output = -1, stacked = 0;
+  for (int i = 0; i < m.num_step_tensors; ++i) {
+    const nnrt_tensor_info &t = m.step_tensors[i];
+    bufs.emplace_back(size_t(t.size * m.step_batch), 0.0f);
+    input = t.role == NNRT_INPUT ? i : input;
+    output = t.role == NNRT_OUTPUT ? i : output;
+    if (t.role == NNRT_STATE && std::string(t.name).rfind("blocks.attn.cache_", 0) == 0) {
+      CHECK(t.shape[0] == 3); // the copies' caches, stacked
+      ++stacked;
+    }
+  }
+  CHECK(stacked == 2); // keys and values
+  REQUIRE(input >= 0);
+  REQUIRE(output >= 0);
+  for (auto &b : bufs)
+    sio.push_back(b.data());
+  const int64_t T = 5, V = 7;
+  double worst = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    int32_t id = io.inputs[0].ints[size_t(t)];
+    std::memcpy(bufs[size_t(input)].data(), &id, 4);
+    m.step(params.data(), sio.data(), workspace(&m));
+    for (int64_t v = 0; v < V; ++v)
+      worst = std::max(worst, std::fabs(double(bufs[size_t(output)][size_t(v)]) -
+                                        double(io.outputs[0].floats[size_t(t * V + v)])));
+  }
+  INFO("largest difference between step and predict: " << worst);
+  CHECK(worst <= 1e-5);
 }
