@@ -51,6 +51,27 @@ int64_t pickTile(int64_t n, ArrayRef<int64_t> candidates) {
   return 1;
 }
 
+// A product: C += A * B with A and B read as they are. MLIR 16's
+// isaContractionOpInterface also takes a reduction whose multiply reads
+// values computed in the body: layer_norm's sum of (x - mean)^2 over
+// [B, T, C], fused by nnc-fuse-elementwise, which the register tiles would
+// schedule as if x were a matrix (an invalid generic from B = 16).
+bool isProduct(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op))
+    return false;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body.getArgument(2), a = body.getArgument(0), b = body.getArgument(1);
+  Value other = add.getLhs() == out ? add.getRhs() : add.getRhs() == out ? add.getLhs() : Value();
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : arith::MulFOp();
+  return mul &&
+         ((mul.getLhs() == a && mul.getRhs() == b) || (mul.getLhs() == b && mul.getRhs() == a));
+}
+
 // Whether A is read transposed: map (k, m), A^T stored as [K, M].
 bool transposedA(linalg::GenericOp op) {
   MLIRContext *ctx = op.getContext();
@@ -598,9 +619,9 @@ struct ScheduleMatmulsPass : public nnc::impl::ScheduleMatmulsBase<ScheduleMatmu
     SmallVector<linalg::GenericOp> matmuls;
     fn.walk([&](linalg::GenericOp op) {
       if (op.getNumLoops() == 3 && op.getNumReductionLoops() == 1 && op.hasTensorSemantics() &&
-          linalg::isaContractionOpInterface(op) &&
-          llvm::all_of(op.getStaticLoopRanges(),
-                       [](int64_t d) { return !ShapedType::isDynamic(d); }))
+          isProduct(op) && llvm::all_of(op.getStaticLoopRanges(), [](int64_t d) {
+            return !ShapedType::isDynamic(d);
+          }))
         matmuls.push_back(op);
     });
     // Read-through products along the rows go to vector.contract with the

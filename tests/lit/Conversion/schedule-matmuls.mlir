@@ -173,6 +173,30 @@ func.func @not_a_matmul(%a: tensor<8x3xf32>, %b: tensor<3xf32>) -> (tensor<8x3xf
 // CHECK-NOT: scf.for
 // CHECK: return
 
+// layer_norm's sum of squared deviations after nnc-fuse-elementwise: MLIR
+// 16 calls it a contraction, but its multiply reads (x - mean), not two
+// matrices; the register tiles, which took x [16, 256, 768] for a matrix,
+// made an invalid generic of it. It is left alone.
+#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#rows = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @squared_deviations(%x: tensor<16x256x768xf32>, %mean: tensor<16x256xf32>, %acc: tensor<16x256xf32>) -> tensor<16x256xf32> {
+  %0 = linalg.generic {indexing_maps = [#x3, #rows, #rows], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %mean : tensor<16x256x768xf32>, tensor<16x256xf32>) outs(%acc : tensor<16x256xf32>) {
+  ^bb0(%a: f32, %m: f32, %out: f32):
+    %d = arith.subf %a, %m : f32
+    %sq = arith.mulf %d, %d : f32
+    %s = arith.addf %out, %sq fastmath<reassoc> : f32
+    linalg.yield %s : f32
+  } -> tensor<16x256xf32>
+  return %0 : tensor<16x256xf32>
+}
+// CHECK-LABEL: func.func @squared_deviations(
+// CHECK-NOT: scf.for
+// CHECK-NOT: vector.
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT: scf.for
+// CHECK: return
+
 // Many rows and a long reduction: rows run in blocks too (96 divides 192
 // and is a multiple of the 8-row register block), inside the k blocks; the
 // row-block loop is the one threads share, and each block packs its own A^T
