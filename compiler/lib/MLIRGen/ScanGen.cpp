@@ -54,21 +54,12 @@ Value Generator::scan(const dsl::Node &n) {
   } else {
     results.push_back(stepOut);
   }
-  OperationState state(l, nn::ScanOp::getOperationName());
-  state.addOperands(inits);
-  state.addOperands(seqs);
-  state.addOperands(caps);
-  state.addAttribute(
-      nn::ScanOp::getOperandSegmentSizesAttrName(state.name),
-      b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(seqs.size()), int32_t(caps.size())}));
-  if (sc.returnSequence)
-    state.addAttribute(nn::ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
   // No save_states: backpropagation through time rebuilds the scan with
   // what it keeps (nn.scan's VJP), and predict and step need none of it.
-  state.addTypes(results);
-  Region *region = state.addRegion();
+  auto op = b.create<nn::ScanOp>(l, results, inits, seqs, caps, sc.returnSequence,
+                                 /*saveStates=*/false, /*reverse=*/false, /*stacked=*/false);
   Block *body = new Block();
-  region->push_back(body);
+  op.getBody().push_back(body);
   for (Type t : stateTypes)
     body->addArgument(t, l);
   for (Value s : seqs) {
@@ -79,7 +70,6 @@ Value Generator::scan(const dsl::Node &n) {
   }
   for (Value c : caps)
     body->addArgument(c.getType(), l);
-  auto op = cast<nn::ScanOp>(b.create(state));
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(body);
@@ -138,25 +128,16 @@ Value Generator::repeat(const dsl::Node &n) {
   SmallVector<Type> results{inits[0].getType()};
   for (int o : rp.outputs)
     results.push_back(nn::sequenceType(typeOf(rp.body[o]), rp.length, 0));
-  OperationState state(l, nn::ScanOp::getOperationName());
-  state.addOperands(inits);
-  state.addOperands(seqs);
-  state.addOperands(caps);
-  state.addAttribute(
-      nn::ScanOp::getOperandSegmentSizesAttrName(state.name),
-      b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(seqs.size()), int32_t(caps.size())}));
-  state.addAttribute(nn::ScanOp::getStackedAttrName(state.name), b.getUnitAttr());
-  if (!rp.outputs.empty())
-    state.addAttribute(nn::ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
-  state.addTypes(results);
+  auto op = b.create<nn::ScanOp>(l, results, inits, seqs, caps,
+                                 /*returnSequence=*/!rp.outputs.empty(), /*saveStates=*/false,
+                                 /*reverse=*/false, /*stacked=*/true);
   Block *body = new Block();
-  state.addRegion()->push_back(body);
+  op.getBody().push_back(body);
   body->addArgument(inits[0].getType(), l);
   for (Value s : seqs)
     body->addArgument(nn::stepType(s.getType(), 0), l);
   for (Value c : caps)
     body->addArgument(c.getType(), l);
-  auto op = cast<nn::ScanOp>(b.create(state));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(body);
   unsigned N = seqs.size();

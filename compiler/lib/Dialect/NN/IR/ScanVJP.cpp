@@ -32,26 +32,8 @@ Value zeros(OpBuilder &b, Location loc, Type t) {
 ScanOp createScan(OpBuilder &b, Location loc, TypeRange results, ValueRange inits,
                   ValueRange sequences, ValueRange captures, bool returnSequence, bool saveStates,
                   bool reverse, bool stacked, unsigned residuals = 0) {
-  OperationState state(loc, ScanOp::getOperationName());
-  state.addOperands(inits);
-  state.addOperands(sequences);
-  state.addOperands(captures);
-  state.addAttribute(ScanOp::getOperandSegmentSizesAttrName(state.name),
-                     b.getDenseI32ArrayAttr({int32_t(inits.size()), int32_t(sequences.size()),
-                                             int32_t(captures.size())}));
-  if (returnSequence)
-    state.addAttribute(ScanOp::getReturnSequenceAttrName(state.name), b.getUnitAttr());
-  if (saveStates)
-    state.addAttribute(ScanOp::getSaveStatesAttrName(state.name), b.getUnitAttr());
-  if (reverse)
-    state.addAttribute(ScanOp::getReverseAttrName(state.name), b.getUnitAttr());
-  if (stacked)
-    state.addAttribute(ScanOp::getStackedAttrName(state.name), b.getUnitAttr());
-  if (residuals)
-    state.addAttribute(ScanOp::getResidualsAttrName(state.name), b.getI64IntegerAttr(residuals));
-  state.addTypes(results);
-  state.addRegion();
-  return cast<ScanOp>(b.create(state));
+  return b.create<ScanOp>(loc, results, inits, sequences, captures, returnSequence, saveStates,
+                          reverse, stacked, residuals);
 }
 
 // [B, T, ...] to [B * T, ...]: the steps of a sequence as rows.

@@ -203,6 +203,16 @@ def NN_ScanOp : NN_Op<"scan", [Pure, IsolatedFromAbove,
     attr-dict `:` functional-type(operands, results) $body
   }];
   let hasVerifier = 1;
+  // The scan with an empty body region (its block is the caller's to add).
+  let builders = [OpBuilder<(ins "::mlir::TypeRange":$results, "::mlir::ValueRange":$inits,
+      "::mlir::ValueRange":$sequences, "::mlir::ValueRange":$captures, "bool":$returnSequence,
+      "bool":$saveStates, "bool":$reverse, "bool":$stacked, CArg<"unsigned", "0">:$numResiduals),
+    [{
+      auto unit = [&](bool on) { return on ? $_builder.getUnitAttr() : ::mlir::UnitAttr(); };
+      build($_builder, $_state, results, inits, sequences, captures, unit(returnSequence),
+            unit(saveStates), unit(reverse), unit(stacked),
+            numResiduals ? $_builder.getI64IntegerAttr(numResiduals) : ::mlir::IntegerAttr());
+    }]>];
   let extraClassDeclaration = [{
     unsigned getNumStates() { return getInits().size(); }
     unsigned getNumResiduals() { return getResiduals() ? unsigned(*getResiduals()) : 0u; }
