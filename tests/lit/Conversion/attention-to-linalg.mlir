@@ -1,5 +1,6 @@
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 // RUN: %nnc-opt %s --pass-pipeline='builtin.module(convert-nn-to-linalg,func.func(nnc-schedule-matmuls{vector-width=8}))' | FileCheck %s --check-prefix=SCHED
+// Exercises compiler/lib/Conversion/NNToLinalg/: MatmulLowering.cpp (batch products) and the lowering of nn.transpose.
 
 // nn.batch_matmul: the leading dimensions [2, 3] are flattened to 6, a
 // transposed operand is copied once (as for nn.matmul), and an scf.for over

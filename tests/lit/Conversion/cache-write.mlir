@@ -1,5 +1,6 @@
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 // RUN: %nnc-opt %s --convert-nn-to-linalg --canonicalize --eliminate-empty-tensors --empty-tensor-to-alloc-tensor --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --drop-equivalent-buffer-results | FileCheck %s --check-prefix=BUF
+// Exercises compiler/lib/Conversion/NNToLinalg/: SequenceLowering.cpp (LowerCacheWrite).
 
 // nn.cache_write is one row inserted into the cache at the position
 // (clamped; out of range, the row there is written back as it was), and the

@@ -1,5 +1,6 @@
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s --check-prefix=NONN
+// Exercises compiler/lib/Conversion/NNToLinalg/: ElementwiseLowering.cpp, LoweringUtils.cpp, MatmulLowering.cpp, ReductionLowering.cpp, RandomLowering.cpp, OptimizerLowering.cpp and OptimizerUpdates.cpp.
 
 // No nn op, and no nn.parameter declaration, survives the lowering.
 // NONN-NOT: nn.

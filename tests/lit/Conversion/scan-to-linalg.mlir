@@ -1,5 +1,6 @@
 // RUN: %nnc-opt %s -split-input-file --convert-nn-to-linalg | FileCheck %s
 // RUN: %nnc-opt %s -split-input-file --convert-nn-to-linalg | FileCheck %s --check-prefix=NONN
+// Exercises compiler/lib/Conversion/NNToLinalg/: ScanLowering.cpp and SequenceLowering.cpp (concat, slice, embedding, dropout inside the scans).
 
 // No nn op survives the lowering, the scan body's ops included.
 // NONN-NOT: nn.

@@ -1,5 +1,6 @@
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s
 // RUN: %nnc-opt %s --convert-nn-to-linalg | FileCheck %s --check-prefix=NONN
+// Exercises compiler/lib/Conversion/NNToLinalg/: TransformerLowering.cpp.
 
 // The transformer primitives (issue 4) lower to linalg.generic: row
 // reductions plus one elementwise generic, masks as selects on
