@@ -81,6 +81,13 @@ bool transposedA(linalg::GenericOp op) {
          AffineMap::get(3, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(0, ctx)}, ctx);
 }
 
+// A packing buffer. Not a tensor.empty: CSE would make the packs of A and
+// of B one value when their shapes agree, and bufferization would then copy
+// one into the other.
+Value newBuffer(IRRewriter &rw, Location loc, RankedTensorType t) {
+  return rw.create<bufferization::AllocTensorOp>(loc, t, ValueRange{});
+}
+
 // Splits dimension `dim` (0: rows, 1: columns) of a canonical product
 // C[m, n] += A[m, k] B[k, n] at `at`: two products on slices of A or B and C,
 // written back into C's slices.
@@ -100,22 +107,27 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op, 
         ArrayRef<OpFoldResult>{rw.getIndexAttr(rows), rw.getIndexAttr(cols)},
         ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
   };
-  // The pieces write fresh zero-filled tiles gathered into a fresh result,
-  // never the original destination: inside a scan's loop that destination
-  // may be a value defined outside the loop, and MLIR 16's bufferization
-  // would write it in place across iterations.
-  auto zeroFill = [&](int64_t rows, int64_t cols) -> Value {
-    Value e = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{rows, cols}, ct.getElementType());
-    Value z = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(ct.getElementType()));
-    return rw.create<linalg::FillOp>(loc, z, e).getResult(0);
-  };
+  // The pieces write zero-filled slices of one fresh result, in place:
+  // never the original destination, which inside a scan's loop may be a
+  // value from before the loop that MLIR 16's bufferization would write in
+  // place across iterations, and not a tensor.empty, which CSE would merge
+  // with an earlier one of its shape (nnc-unshare-inits then gave the
+  // inserts a fresh one after the pieces, and every call copied the pieces
+  // into it: a [128, 576] piece of the word LSTM's gates, every step of its
+  // scan). A piece split again writes into its own slice.
+  Value dest = c.getDefiningOp<linalg::FillOp>().getOutputs()[0];
+  Value acc =
+      dest.getDefiningOp<tensor::ExtractSliceOp>() && dest.getParentBlock() == op->getBlock()
+          ? dest
+          : newBuffer(rw, loc, ct);
+  Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(ct.getElementType()));
   SmallVector<linalg::GenericOp, 2> parts;
-  Value acc = rw.create<tensor::EmptyOp>(loc, ct.getShape(), ct.getElementType());
   for (int part = 0; part < 2; ++part) {
     int64_t lo = part == 0 ? 0 : at, hi = part == 0 ? at : (dim == 0 ? m : n);
     Value pa = dim != 0 ? a : ta ? slice(a, 0, k, lo, hi - lo) : slice(a, lo, hi - lo, 0, k);
     Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
-    Value pc = dim == 0 ? zeroFill(hi - lo, n) : zeroFill(m, hi - lo);
+    Value slot = dim == 0 ? slice(acc, lo, hi - lo, 0, n) : slice(acc, 0, m, lo, hi - lo);
+    Value pc = rw.create<linalg::FillOp>(loc, zero, slot).getResult(0);
     auto piece = rw.create<linalg::GenericOp>(loc, TypeRange{pc.getType()}, ValueRange{pa, pb},
                                               ValueRange{pc}, op.getIndexingMapsArray(),
                                               op.getIteratorTypesArray());
@@ -153,13 +165,6 @@ bool isCanonical(linalg::GenericOp op) {
          (maps[0] == AffineMap::get(3, 0, {m, k}, ctx) || transposedA(op)) &&
          maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
          maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
-}
-
-// A packing buffer. Not a tensor.empty: CSE would make the packs of A and
-// of B one value when their shapes agree, and bufferization would then copy
-// one into the other.
-Value newBuffer(IRRewriter &rw, Location loc, RankedTensorType t) {
-  return rw.create<bufferization::AllocTensorOp>(loc, t, ValueRange{});
 }
 
 // A contiguous copy of `src` ([rows, cols]), made one vectorized row at a

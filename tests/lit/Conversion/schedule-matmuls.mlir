@@ -85,12 +85,18 @@ func.func @narrow_remainder(%x: tensor<12x4xf32>, %w: tensor<4x175xf32>) -> tens
 
 // Columns and rows the register block does not divide are split off: 48
 // columns are 32 in blocks of 32 and 16 in one block, and each part's 10
-// rows are 8 in blocks of 8 and 2 in one block.
+// rows are 8 in blocks of 8 and 2 in one block. Every piece fills and
+// writes its own slice of one fresh result (bufferized in place: no copy of
+// the pieces into the result).
 func.func @odd(%x: tensor<10x4xf32>, %w: tensor<4x48xf32>) -> tensor<10x48xf32> {
   %0 = nn.matmul %x, %w : tensor<10x4xf32>, tensor<4x48xf32> -> tensor<10x48xf32>
   return %0 : tensor<10x48xf32>
 }
 // CHECK-LABEL: func.func @odd(
+// CHECK: %[[R:.*]] = bufferization.alloc_tensor() : tensor<10x48xf32>
+// CHECK: %[[P:.*]] = tensor.extract_slice %[[R]][0, 0] [10, 32]
+// CHECK: %[[P0:.*]] = tensor.extract_slice %[[P]][0, 0] [8, 32]
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[P0]] : tensor<8x32xf32>)
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 32]
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>

@@ -363,7 +363,9 @@ def LowerVectors : Pass<"nnc-lower-vectors", "mlir::ModuleOp"> {
     and broadcasts are lowered, and `math` transcendental functions become
     polynomial approximations, which vectorize instead of calling libm per
     element. A `memref.copy` becomes `linalg.copy`, so that a strided copy
-    lowers to loops rather than a call into MLIR's runner library.
+    lowers to loops rather than a call into MLIR's runner library; one with
+    short rows (up to 256 elements) becomes a loop of one vector transfer
+    per row, which LLVM would otherwise turn into a memcpy call per row.
 
     ```mlir
     // before
@@ -377,7 +379,7 @@ def LowerVectors : Pass<"nnc-lower-vectors", "mlir::ModuleOp"> {
   }];
   let constructor = "nnc::createLowerVectorsPass()";
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::vector::VectorDialect",
-                           "mlir::math::MathDialect"];
+                           "mlir::math::MathDialect", "mlir::scf::SCFDialect"];
 }
 
 #endif
