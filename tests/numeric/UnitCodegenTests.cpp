@@ -133,7 +133,8 @@ TEST_CASE("unit codegen: kernels compiled apart on 1 and 3 threads train alike",
     CHECK(p.size() > 64);
   CHECK(exportedSymbols(parts) ==
         std::set<std::string>{"p_model", "p_init", "p_predict", "p_predict_io", "p_train_step",
-                              "p_train_step_io", "p_eval_step", "p_eval_step_io"});
+                              "p_train_step_io", "p_eval_step", "p_eval_step_io", "p_grad_step",
+                              "p_grad_step_io", "p_apply_step"});
   CHECK(one == three); // the same objects, in the same order
 
   Compiled a = compileSource(kModel, options(1), "parallel.nn");

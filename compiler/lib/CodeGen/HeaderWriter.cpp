@@ -92,12 +92,23 @@ std::string writeHeader(const ModelABI &abi) {
     << "const float *hyper" << ins << tgts << w << outs << ");\n\n"
     << "/* The loss and outputs without an update. */\n"
     << "float " << p << "_eval_step(const float *params" << ins << tgts << w << outs << ");\n\n"
+    << "/* Training in two halves (data-parallel training, gradient accumulation):\n"
+    << " * grads has NUM_PARAMS + 1 floats, zeroed before the first grad_step, which\n"
+    << " * adds the gradient of the loss's weighted sum and, last, its weight, and\n"
+    << " * returns the sum; apply_step updates with grads / grads[NUM_PARAMS]\n"
+    << " * (nnrt/nnrt_abi.h). */\n"
+    << "float " << p << "_grad_step(const float *params, const float *hyper, float *grads" << ins
+    << tgts << w << outs << ");\n"
+    << "void " << p << "_apply_step(float *params, float *opt_state, const float *hyper, "
+    << "const float *grads,\n    void *workspace);\n\n"
     << "/* The same entry points with inputs, targets, weights and outputs in\n"
     << " * one array of pointers (the table's form). */\n"
     << "void " << p << "_predict_io(const float *params, void *const *io, void *workspace);\n"
     << "float " << p << "_train_step_io(float *params, float *opt_state, "
     << "const float *hyper, void *const *io,\n    void *workspace);\n"
-    << "float " << p << "_eval_step_io(const float *params, void *const *io, void *workspace);\n\n";
+    << "float " << p << "_eval_step_io(const float *params, void *const *io, void *workspace);\n"
+    << "float " << p << "_grad_step_io(const float *params, const float *hyper, float *grads,\n"
+    << "    void *const *io, void *workspace);\n\n";
   if (abi.hasStep) {
     std::string sargs;
     for (const auto &t : abi.stepTensors) {

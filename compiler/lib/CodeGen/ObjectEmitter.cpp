@@ -124,9 +124,10 @@ void addModelTable(Module &m, const ModelABI &abi) {
   Constant *tensors = table(abi.tensors, abi.prefix + "_tensors");
   Constant *stepTensors = table(abi.stepTensors, abi.prefix + "_step_tensors");
   Function *step = abi.hasStep ? m.getFunction(abi.prefix + "_step_io") : nullptr;
-  auto *modelT = StructType::create(ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, i64, i64,
-                                          ptr, ptr, ptr, ptr, ptr, i64, i32, i32, ptr, ptr},
-                                    "nnrt_model");
+  auto *modelT =
+      StructType::create(ctx, {i32, i32, i32, i32, ptr, i64, i64, i64, i64, i64, i64, ptr,
+                               ptr, ptr, ptr, ptr, i64, i32, i32, ptr, ptr, ptr, ptr},
+                         "nnrt_model");
   const std::string &p = abi.prefix;
   auto *model =
       ConstantStruct::get(modelT, {ConstantInt::get(i32, NNRT_ABI_VERSION),
@@ -149,7 +150,9 @@ void addModelTable(Module &m, const ModelABI &abi) {
                                    ConstantInt::get(i32, abi.stepTensors.size()),
                                    ConstantInt::get(i32, abi.stepContext),
                                    stepTensors,
-                                   step ? (Constant *)step : ConstantPointerNull::get(ptr)});
+                                   step ? (Constant *)step : ConstantPointerNull::get(ptr),
+                                   m.getFunction(p + "_grad_step_io"),
+                                   m.getFunction(p + "_apply_step")});
   new GlobalVariable(m, modelT, true, GlobalValue::ExternalLinkage, model, p + "_model");
 }
 
@@ -336,10 +339,11 @@ bool emitNative(Module &m, const ModelABI &abi, const CodeGenOptions &opts, cons
   const std::string &p = abi.prefix;
   if (!addIOWrapper(m, p + "_predict", 1, error) || !addIOWrapper(m, p + "_train_step", 3, error) ||
       !addIOWrapper(m, p + "_eval_step", 1, error) ||
+      !addIOWrapper(m, p + "_grad_step", 3, error) ||
       (abi.hasStep && !addIOWrapper(m, p + "_step", 1, error)))
     return false;
-  if (!m.getFunction(p + "_init")) {
-    error = "internal error: no generated init";
+  if (!m.getFunction(p + "_init") || !m.getFunction(p + "_apply_step")) {
+    error = "internal error: no generated init or apply_step";
     return false;
   }
   addModelTable(m, abi);

@@ -40,6 +40,8 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 20;
 // Floats from which packing B into panels runs on several threads.
 constexpr int64_t kMinParallelPack = int64_t(1) << 16;
 using nnc::kParallelAttr;
+// Marks the slice of a split product's result that a piece writes.
+constexpr llvm::StringLiteral kSplitSlot = "nnc.split_slot";
 
 // The largest candidate that divides `n`; a dimension no larger than the
 // biggest candidate is taken whole (a full-dimension tile needs no
@@ -114,12 +116,11 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op, 
   // with an earlier one of its shape (nnc-unshare-inits then gave the
   // inserts a fresh one after the pieces, and every call copied the pieces
   // into it: a [128, 576] piece of the word LSTM's gates, every step of its
-  // scan). A piece split again writes into its own slice.
+  // scan). A piece split again writes into its own slice (marked
+  // kSplitSlot; any other slice may be of a value from before a loop).
   Value dest = c.getDefiningOp<linalg::FillOp>().getOutputs()[0];
-  Value acc =
-      dest.getDefiningOp<tensor::ExtractSliceOp>() && dest.getParentBlock() == op->getBlock()
-          ? dest
-          : newBuffer(rw, loc, ct);
+  auto own = dest.getDefiningOp<tensor::ExtractSliceOp>();
+  Value acc = own && own->hasAttr(kSplitSlot) ? dest : newBuffer(rw, loc, ct);
   Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(ct.getElementType()));
   SmallVector<linalg::GenericOp, 2> parts;
   for (int part = 0; part < 2; ++part) {
@@ -127,6 +128,7 @@ SmallVector<linalg::GenericOp, 2> splitAt(IRRewriter &rw, linalg::GenericOp op, 
     Value pa = dim != 0 ? a : ta ? slice(a, 0, k, lo, hi - lo) : slice(a, lo, hi - lo, 0, k);
     Value pb = dim == 1 ? slice(b, 0, k, lo, hi - lo) : b;
     Value slot = dim == 0 ? slice(acc, lo, hi - lo, 0, n) : slice(acc, 0, m, lo, hi - lo);
+    slot.getDefiningOp()->setAttr(kSplitSlot, rw.getUnitAttr());
     Value pc = rw.create<linalg::FillOp>(loc, zero, slot).getResult(0);
     auto piece = rw.create<linalg::GenericOp>(loc, TypeRange{pc.getType()}, ValueRange{pa, pb},
                                               ValueRange{pc}, op.getIndexingMapsArray(),

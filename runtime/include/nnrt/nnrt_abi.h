@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define NNRT_ABI_VERSION 4
+#define NNRT_ABI_VERSION 5
 #define NNRT_MAX_RANK 6
 
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_I32 = 1 };
@@ -113,6 +113,21 @@ typedef struct nnrt_model {
   int32_t step_context;
   const nnrt_tensor_info *step_tensors;
   void (*step)(const float *params, void *const *io, void *workspace);
+
+  /* Training in two halves, for data-parallel training and gradient
+   * accumulation. `grads` holds num_params + 1 floats, zeroed by the caller
+   * before the first call: grad_step adds to grads[0..num_params) the
+   * gradient of the loss's weighted sum over the batch (its mean times its
+   * weight: the rows it averages over, weighted), adds that weight to
+   * grads[num_params], and returns the weighted sum; hyper as train_step's
+   * (the step keys dropout). Buffers summed over several calls or processes
+   * (MPI_Allreduce) stay of that form. apply_step then makes train_step's
+   * update with the gradient grads / grads[num_params]: one grad_step and
+   * one apply_step are one train_step, up to rounding. io as train_step's. */
+  float (*grad_step)(const float *params, const float *hyper, float *grads, void *const *io,
+                     void *workspace);
+  void (*apply_step)(float *params, float *opt_state, const float *hyper, const float *grads,
+                     void *workspace);
 } nnrt_model;
 
 #ifdef __cplusplus

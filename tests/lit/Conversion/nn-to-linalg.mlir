@@ -326,6 +326,20 @@ func.func @cross_entropy(%l: tensor<8x3xf32>, %y: tensor<8xi32>, %w: tensor<8xf3
   return %0 : tensor<f32>
 }
 
+// loss_weight: the weights summed (the labelled rows' with labels), with the
+// cross-entropy's floor.
+// CHECK-LABEL: func.func @loss_weight(
+// CHECK-SAME: %[[Y:.*]]: tensor<8xi32>, %[[W:.*]]: tensor<8xf32>)
+// CHECK: %[[LW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[Y]] : tensor<8xf32>, tensor<8xi32>)
+// CHECK: arith.cmpi slt
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[LW]] : tensor<8xf32>)
+// CHECK: arith.maxf
+// CHECK: return
+func.func @loss_weight(%y: tensor<8xi32>, %w: tensor<8xf32>) -> tensor<f32> {
+  %0 = nn.loss_weight %w, %y : tensor<8xf32>, tensor<8xi32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
 // CHECK-LABEL: func.func @cross_entropy_grad(
 // CHECK-SAME: %[[L:.*]]: tensor<8x3xf32>, %[[Y:.*]]: tensor<8xi32>, %[[W:.*]]: tensor<8xf32>, %[[D:.*]]: tensor<f32>)
 // CHECK: %[[LW:.*]] = linalg.generic {{.*}} ins(%[[W]], %[[Y]] : tensor<8xf32>, tensor<8xi32>)

@@ -134,6 +134,47 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // RMSPROP-OPTS: nn.optimizer_update "rmsprop" {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
 
+// grad_step: forward and backward, no update. The gradient buffer is one
+// packed group of num_params + 1 floats: each parameter's gradient, then
+// the loss's weight (nn.loss_weight: the cross-entropy's labelled rows,
+// weighted). Each gradient is scaled by that weight (the gradient of the
+// weighted sum) and added to what the buffer holds; the loss returned is
+// the weighted sum.
+// The parameters are packed arguments as in train_step (read only).
+// SGD-LABEL: func.func @grad_step(
+// SGD-SAME: %{{[a-z0-9]+}}: tensor<32xf32> {nn.pack = array<i64: 0, 0>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 0, 32>},
+// SGD-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 0, 40>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 0, 64>},
+// SGD-SAME: %{{[a-z0-9]+}}: tensor<4xf32>,
+// SGD-SAME: %[[G1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 0>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 1, 32>},
+// SGD-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 40>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 64>},
+// SGD-SAME: %[[GW:[a-z0-9]+]]: tensor<1xf32> {nn.pack = array<i64: 1, 67>},
+// SGD-SAME: %{{.*}}: tensor<2x4xf32>, %[[GY:[a-z0-9]+]]: tensor<2xi32>, %[[GWT:[a-z0-9]+]]: tensor<2xf32>, %{{.*}}: tensor<2x3xf32>)
+// SGD-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<1xf32>, f32, tensor<2x3xf32>) attributes {nn.pack_sizes = array<i64: 67, 68>, nn.workspace}
+// SGD: %[[GLOSS:.*]] = nn.cross_entropy
+// SGD: nn.cross_entropy_grad
+// SGD-NOT: nn.optimizer_update
+// SGD: %[[LW:.*]] = nn.loss_weight %[[GWT]], %[[GY]] : tensor<2xf32>, tensor<2xi32> -> tensor<f32>
+// SGD: %[[SC:.*]] = nn.mul %{{.*}}, %[[LW]] : tensor<32xf32>, tensor<f32> -> tensor<32xf32>
+// SGD: %[[ACC:.*]] = nn.add %[[G1]], %[[SC]] : tensor<32xf32>, tensor<32xf32> -> tensor<32xf32>
+// SGD: linalg.copy ins(%[[ACC]] : tensor<32xf32>) outs(%[[G1]] : tensor<32xf32>)
+// SGD: %[[LW1:.*]] = nn.reshape %[[LW]] : tensor<f32> -> tensor<1xf32>
+// SGD: nn.add %[[GW]], %[[LW1]] : tensor<1xf32>, tensor<1xf32> -> tensor<1xf32>
+// SGD: nn.mul %[[GLOSS]], %[[LW]] : tensor<f32>, tensor<f32> -> tensor<f32>
+
+// apply_step: train_step's update from a gradient buffer, each gradient
+// divided by the weight at its end.
+// SGD-LABEL: func.func @apply_step(
+// SGD-SAME: %[[AP1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 0, 0>},
+// SGD-SAME: %[[AS1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 0>},
+// SGD-SAME: %[[AH:[a-z0-9]+]]: tensor<4xf32>, %[[AG:[a-z0-9]+]]: tensor<68xf32>)
+// SGD-SAME: attributes {nn.pack_sizes = array<i64: 67, 67>, nn.workspace}
+// SGD: %[[ONE:.*]] = nn.constant 1.000000e+00 : tensor<1xf32>
+// SGD: %[[AW:.*]] = tensor.extract_slice %[[AG]][67] [1] [1] : tensor<68xf32> to tensor<1xf32>
+// SGD: %[[INV:.*]] = nn.div %[[ONE]], %[[AW]]
+// SGD: %[[AG1:.*]] = tensor.extract_slice %[[AG]][0] [32] [1] : tensor<68xf32> to tensor<32xf32>
+// SGD: %[[G1S:.*]] = nn.mul %[[AG1]], %[[INV]] : tensor<32xf32>, tensor<1xf32> -> tensor<32xf32>
+// SGD: nn.optimizer_update "sgd" %[[AP1]], %[[G1S]], [%[[AS1]]]
+
 // AdamW and Nesterov come from the same table: two state slots and one.
 // ADAMW: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "adamw"}
 // ADAMW: nn.optimizer_update "adamw" {{.*}} {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 1.250000e-01 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]

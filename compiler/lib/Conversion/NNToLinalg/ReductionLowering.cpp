@@ -279,6 +279,18 @@ struct LowerCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   }
 };
 
+// The denominator the losses' means divide by (weightSum's floor included).
+struct LowerLossWeight : OpRewritePattern<LossWeightOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LossWeightOp op, PatternRewriter &r) const override {
+    Value w = op.getWeights();
+    if (Value labels = op.getLabels())
+      w = labelledWeights(r, op.getLoc(), w, labels);
+    r.replaceOp(op, weightSum(r, op.getLoc(), w));
+    return success();
+  }
+};
+
 // [N, ...] -> [N, F] so that per-row reductions are over the last axis.
 Value rowsOf(OpBuilder &b, Location loc, Value x) {
   auto t = tensorType(x);
@@ -415,8 +427,7 @@ struct LowerLayerNormGrad : OpRewritePattern<LayerNormGradOp> {
 } // namespace
 
 void nnc::nn_to_linalg::populateReductionPatterns(RewritePatternSet &patterns) {
-  patterns
-      .add<LowerSoftmax, LowerLogSoftmax, LowerSoftmaxGrad, LowerLogSoftmaxGrad, LowerCrossEntropy,
-           LowerCrossEntropyGrad, LowerMSE, LowerMSEGrad, LowerLayerNorm, LowerLayerNormGrad>(
-          patterns.getContext());
+  patterns.add<LowerSoftmax, LowerLogSoftmax, LowerSoftmaxGrad, LowerLogSoftmaxGrad,
+               LowerCrossEntropy, LowerCrossEntropyGrad, LowerLossWeight, LowerMSE, LowerMSEGrad,
+               LowerLayerNorm, LowerLayerNormGrad>(patterns.getContext());
 }

@@ -293,6 +293,22 @@ func.func @ce_logits_rank(%l: tensor<8xf32>, %y: tensor<8xi32>, %w: tensor<8xf32
 
 // -----
 
+func.func @loss_weight_rank(%w: tensor<8x2xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'nn.loss_weight' op weights must be [N], got [8, 2]}}
+  %0 = nn.loss_weight %w : tensor<8x2xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @loss_weight_labels(%w: tensor<8xf32>, %y: tensor<4xi32>) -> tensor<f32> {
+  // expected-error @+1 {{'nn.loss_weight' op labels must be [8], got [4]}}
+  %0 = nn.loss_weight %w, %y : tensor<8xf32>, tensor<4xi32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
 func.func @ce_labels(%l: tensor<8x3xf32>, %y: tensor<4xi32>, %w: tensor<8xf32>) -> tensor<f32> {
   // expected-error @+1 {{'nn.cross_entropy' op labels must be [8], got [4]}}
   %0 = nn.cross_entropy %l, %y, %w : tensor<8x3xf32>, tensor<4xi32>, tensor<8xf32> -> tensor<f32>

@@ -109,6 +109,15 @@ func.func @losses(%logits: tensor<8x3xf32>, %y: tensor<8xi32>, %w: tensor<8xf32>
   return %ce, %mse : tensor<f32>, tensor<f32>
 }
 
+// CHECK-LABEL: func.func @loss_weights
+func.func @loss_weights(%y: tensor<8xi32>, %w: tensor<8xf32>) -> (tensor<f32>, tensor<f32>) {
+  // CHECK: nn.loss_weight %{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xi32> -> tensor<f32>
+  %a = nn.loss_weight %w, %y : tensor<8xf32>, tensor<8xi32> -> tensor<f32>
+  // CHECK: nn.loss_weight %{{.*}} : tensor<8xf32> -> tensor<f32>
+  %b = nn.loss_weight %w : tensor<8xf32> -> tensor<f32>
+  return %a, %b : tensor<f32>, tensor<f32>
+}
+
 // CHECK-LABEL: func.func @grads
 func.func @grads(%x: tensor<8x3xf32>, %dy: tensor<8x3xf32>, %y: tensor<8xi32>,
                  %w: tensor<8xf32>, %dl: tensor<f32>)

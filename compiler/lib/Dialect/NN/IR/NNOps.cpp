@@ -187,6 +187,17 @@ LogicalResult MSEOp::verify() {
   return success();
 }
 
+LogicalResult LossWeightOp::verify() {
+  auto w = tensorType(getWeights());
+  if (w.getRank() != 1)
+    return emitOpError("weights must be [N], got ") << shapeStr(w.getShape());
+  if (Value y = getLabels())
+    if (tensorType(y).getShape() != w.getShape())
+      return emitOpError("labels must be [")
+             << w.getDimSize(0) << "], got " << shapeStr(tensorType(y).getShape());
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Vector-Jacobian products
 //===----------------------------------------------------------------------===//

@@ -247,6 +247,45 @@ struct GenerateEntryPointsPass
     b.setInsertionPointAfter(fn);
   }
 
+  // The packed arguments of the parameters and then of each optimizer state
+  // copy, one per parameter (train_step's and apply_step's leading
+  // arguments), and their `nn.pack` marks.
+  SmallVector<Type> packedParamsAndState(SmallVectorImpl<std::pair<int64_t, int64_t>> &packs) {
+    SmallVector<Type> ins;
+    for (int64_t copy = 0; copy <= opt->stateSlots; ++copy)
+      for (ParamSlot s : slots) {
+        ins.push_back(flat(s.size));
+        packs.push_back(
+            {copy == 0 ? 0 : 1, copy == 0 ? s.offset : (copy - 1) * numParams + s.offset});
+      }
+    return ins;
+  }
+
+  // Each parameter's update from its gradient `gradOf(i)`, on the packed
+  // arguments of `entry` (packedParamsAndState): the new values, in
+  // argument order.
+  SmallVector<Value> updateAll(OpBuilder &b, Block *entry, Value lr, Value step,
+                               function_ref<Value(size_t)> gradOf) {
+    int64_t K = slots.size(), stateCopies = opt->stateSlots;
+    SmallVector<Value> values((stateCopies + 1) * K);
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      Location sloc = s.op.getLoc();
+      Value g = gradOf(i);
+      if (g.getType() != flat(s.size))
+        g = b.create<ReshapeOp>(sloc, flat(s.size), g);
+      Value p = entry->getArgument(i);
+      SmallVector<Value> state;
+      for (int64_t k = 1; k <= stateCopies; ++k)
+        state.push_back(entry->getArgument(k * K + i));
+      auto u = b.create<OptimizerUpdateOp>(sloc, b.getStringAttr(opt->name), p, g, state, lr, step,
+                                           hyperAttr);
+      values[i] = u.getNewParam();
+      for (int64_t k = 1; k <= stateCopies; ++k)
+        values[k * K + i] = u.getNewState()[k - 1];
+    }
+    return values;
+  }
+
   // @train_step(params, optimizer state, hyper, data..., outputs...), whose
   // parameters and state are one tensor per parameter here, each marked
   // `nn.pack = [buffer, offset]`: after bufferization nnc-pack-arguments
@@ -259,15 +298,9 @@ struct GenerateEntryPointsPass
   void buildTrainStep(OpBuilder &b, func::FuncOp forward, func::FuncOp grad) {
     Location loc = forward.getLoc();
     auto ft = forward.getFunctionType();
-    int64_t P = numParams, K = slots.size();
-    int64_t stateCopies = opt->stateSlots;
-    SmallVector<Type> ins;
+    int64_t P = numParams;
     SmallVector<std::pair<int64_t, int64_t>> packs; // (buffer, offset) per argument
-    for (int64_t copy = 0; copy <= stateCopies; ++copy)
-      for (ParamSlot s : slots) {
-        ins.push_back(flat(s.size));
-        packs.push_back({copy == 0 ? 0 : 1, copy == 0 ? s.offset : (copy - 1) * P + s.offset});
-      }
+    SmallVector<Type> ins = packedParamsAndState(packs);
     int64_t numPacked = ins.size();
     SmallVector<Type> rets(ins);
     ins.push_back(flat(4));
@@ -303,27 +336,138 @@ struct GenerateEntryPointsPass
       args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
     SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
 
-    // Each parameter's update, from its gradient, in place on its arguments.
-    SmallVector<Value> values(numPacked);
-    for (auto [i, s] : llvm::enumerate(slots)) {
-      Location sloc = s.op.getLoc();
-      Value g = results[nres + i];
-      if (g.getType() != flat(s.size))
-        g = b.create<ReshapeOp>(sloc, flat(s.size), g);
-      Value p = entry->getArgument(i);
-      SmallVector<Value> state;
-      for (int64_t k = 1; k <= stateCopies; ++k)
-        state.push_back(entry->getArgument(k * K + i));
-      auto u = b.create<OptimizerUpdateOp>(sloc, b.getStringAttr(opt->name), p, g, state, lr, step,
-                                           hyperAttr);
-      values[i] = u.getNewParam();
-      for (int64_t k = 1; k <= stateCopies; ++k)
-        values[k * K + i] = u.getNewState()[k - 1];
-    }
+    SmallVector<Value> values =
+        updateAll(b, entry, lr, step, [&](size_t i) { return results[nres + i]; });
     values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
     for (unsigned i = 1; i < nres; ++i)
       values.push_back(
           writeInto(b, loc, results[i], entry->getArgument(numPacked + 1 + nargs + i - 1)));
+    b.create<func::ReturnOp>(loc, values);
+    b.setInsertionPointAfter(fn);
+  }
+
+  // The loss's weight in a call (nn.loss_weight): its mean times this is
+  // its weighted sum. A loss made of several (a sum of two means) is
+  // weighted by the batch's example weights.
+  Value lossWeight(OpBuilder &b, Location loc, Value loss, Value exampleWeights) {
+    auto scalar = RankedTensorType::get({}, f32);
+    if (auto ce = loss.getDefiningOp<CrossEntropyOp>())
+      return b.create<LossWeightOp>(loc, scalar, ce.getWeights(), ce.getLabels());
+    if (auto mse = loss.getDefiningOp<MSEOp>())
+      return b.create<LossWeightOp>(loc, scalar, mse.getWeights(), Value());
+    return b.create<LossWeightOp>(loc, scalar, exampleWeights, Value());
+  }
+
+  // @grad_step(params..., hyper, grads..., weight, data..., outputs...) ->
+  // (grads..., weight, loss, outputs...): forward and backward without an
+  // update. It adds to the gradient buffer (one packed argument per
+  // parameter, then the weight at offset num_params) the gradient of the
+  // loss's weighted sum over the batch, and to the weight that sum's
+  // weight, and returns the weighted sum: sums over calls, batches or
+  // processes then make the mean apply_step divides out.
+  void buildGradStep(OpBuilder &b, func::FuncOp forward, func::FuncOp grad) {
+    Location loc = forward.getLoc();
+    auto ft = forward.getFunctionType();
+    unsigned nargs = numDataArgs(forward), nres = ft.getNumResults();
+    // Parameters as train_step takes them (one packed argument each: as
+    // slices of one flat tensor, a repeat's stacked scan read them across
+    // its kernels' regions), the hyperparameters, then the gradients.
+    SmallVector<Type> ins;
+    for (ParamSlot s : slots)
+      ins.push_back(flat(s.size));
+    ins.push_back(flat(4));
+    unsigned numGrads = slots.size() + 1, firstGrad = slots.size() + 1;
+    for (ParamSlot s : slots)
+      ins.push_back(flat(s.size));
+    ins.push_back(flat(1));
+    SmallVector<Type> rets(ins.begin() + firstGrad, ins.end());
+    ins.append(ft.getInputs().begin(), ft.getInputs().begin() + nargs);
+    SmallVector<Type> outs(ft.getResults().drop_front());
+    ins.append(outs.begin(), outs.end());
+    rets.push_back(f32);
+    rets.append(outs.begin(), outs.end());
+    auto fn = b.create<func::FuncOp>(loc, "grad_step", b.getFunctionType(ins, rets));
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      fn.setArgAttr(i, "nn.pack", b.getDenseI64ArrayAttr({0, s.offset}));
+      fn.setArgAttr(firstGrad + i, "nn.pack", b.getDenseI64ArrayAttr({1, s.offset}));
+    }
+    fn.setArgAttr(firstGrad + slots.size(), "nn.pack", b.getDenseI64ArrayAttr({1, numParams}));
+    fn->setAttr("nn.pack_sizes", b.getDenseI64ArrayAttr({numParams, numParams + 1}));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    llvm::StringMap<Value> params;
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      Value v = entry->getArgument(i);
+      if (v.getType() != s.op.getType())
+        v = b.create<ReshapeOp>(loc, s.op.getType(), v);
+      params[s.op.getSymName()] = v;
+    }
+    Value hyper = entry->getArgument(slots.size());
+    SmallVector<Value> args(entry->getArguments().slice(firstGrad + numGrads, nargs));
+    Value exampleWeights = args.back();
+    if (forward->hasAttr("nn.key")) {
+      Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
+      Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c1});
+      args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
+    }
+    SmallVector<unsigned> idx;
+    for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
+      idx.push_back(i);
+    SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
+    Value weight = lossWeight(b, loc, results[0], exampleWeights);
+    // grads += gradient * weight, written into the caller's buffer.
+    auto addScaled = [&](Value sum, Value g, Value scale) {
+      Location l = sum.getLoc();
+      if (g.getType() != sum.getType())
+        g = b.create<ReshapeOp>(l, sum.getType(), g);
+      if (scale)
+        g = b.create<MulOp>(l, g.getType(), g, scale);
+      return writeInto(b, l, b.create<AddOp>(l, g.getType(), sum, g), sum);
+    };
+    SmallVector<Value> values;
+    for (auto [i, s] : llvm::enumerate(slots))
+      values.push_back(addScaled(entry->getArgument(firstGrad + i), results[nres + i], weight));
+    values.push_back(addScaled(entry->getArgument(firstGrad + slots.size()), weight, Value()));
+    Value sum = b.create<MulOp>(loc, weight.getType(), results[0], weight);
+    values.push_back(b.create<tensor::ExtractOp>(loc, sum));
+    for (unsigned i = 1; i < nres; ++i)
+      values.push_back(
+          writeInto(b, loc, results[i], entry->getArgument(firstGrad + numGrads + nargs + i - 1)));
+    b.create<func::ReturnOp>(loc, values);
+    b.setInsertionPointAfter(fn);
+  }
+
+  // @apply_step(params..., state..., hyper, grads): the optimizer update of
+  // train_step from a gradient buffer as grad_step leaves it, each gradient
+  // divided by the weight at its end.
+  void buildApplyStep(OpBuilder &b, Location loc) {
+    SmallVector<std::pair<int64_t, int64_t>> packs;
+    SmallVector<Type> ins = packedParamsAndState(packs);
+    int64_t numPacked = ins.size();
+    SmallVector<Type> rets(ins);
+    ins.push_back(flat(4));
+    ins.push_back(flat(numParams + 1));
+    auto fn = b.create<func::FuncOp>(loc, "apply_step", b.getFunctionType(ins, rets));
+    for (auto [i, pk] : llvm::enumerate(packs))
+      fn.setArgAttr(i, "nn.pack", b.getDenseI64ArrayAttr({pk.first, pk.second}));
+    fn->setAttr("nn.pack_sizes", b.getDenseI64ArrayAttr({numParams, stateSize()}));
+    Block *entry = fn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Value hyper = entry->getArgument(numPacked), grads = entry->getArgument(numPacked + 1);
+    auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
+    Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
+    Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
+    auto slice = [&](int64_t offset, int64_t size) -> Value {
+      return b.create<tensor::ExtractSliceOp>(
+          loc, grads, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(size)}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    };
+    Value one = b.create<ConstantOp>(loc, flat(1), b.getF32FloatAttr(1.0f));
+    Value inv = b.create<DivOp>(loc, flat(1), one, slice(numParams, 1));
+    SmallVector<Value> values = updateAll(b, entry, lr, step, [&](size_t i) -> Value {
+      Value g = slice(slots[i].offset, slots[i].size);
+      return b.create<MulOp>(slots[i].op.getLoc(), g.getType(), g, inv);
+    });
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }
@@ -392,6 +536,8 @@ struct GenerateEntryPointsPass
     buildInference(b, forward, "predict", numInputsAttr.getInt(), false);
     buildInference(b, forward, "eval_step", numDataArgs(forward), true);
     buildTrainStep(b, forward, grad);
+    buildGradStep(b, forward, grad);
+    buildApplyStep(b, module.getLoc());
     if (auto sf = module.lookupSymbol<func::FuncOp>("step_forward")) {
       if (!sf->hasAttr("nn.num_inputs")) {
         sf.emitError("@step_forward needs an nn.num_inputs attribute");

@@ -34,6 +34,27 @@ def NN_CrossEntropyOp : NN_Op<"cross_entropy", [Pure,
   let hasVerifier = 1;
 }
 
+def NN_LossWeightOp : NN_Op<"loss_weight", [Pure]> {
+  let summary = "the total weight a loss's mean divides by";
+  let description = [{
+    `weights: [N]`, and `labels: [N]` for a cross-entropy: `sum_n w[n]`,
+    over the rows with a label >= 0 when labels are given (the
+    denominator of `nn.cross_entropy` and `nn.mse`). A mean loss times
+    this weight is its weighted sum, which adds up across batches and
+    processes: `grad_step` returns gradients so scaled. No gradient flows
+    through it.
+
+    ```mlir
+    %d = nn.loss_weight %w, %y : tensor<8xf32>, tensor<8xi32> -> tensor<f32>
+    %e = nn.loss_weight %w : tensor<8xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$weights, Optional<NN_I32Tensor>:$labels);
+  let results = (outs NN_ScalarF32Tensor:$result);
+  let assemblyFormat = "$weights (`,` $labels^)? attr-dict `:` type($weights) (`,` type($labels)^)? `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_MSEOp : NN_Op<"mse", [Pure,
     DeclareOpInterfaceMethods<NN_VJPOpInterface>]> {
   let summary = "weighted mean squared error";

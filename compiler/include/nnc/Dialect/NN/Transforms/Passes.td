@@ -64,7 +64,7 @@ def FuseScanMatmuls : Pass<"nn-fuse-scan-matmuls", "mlir::ModuleOp"> {
 }
 
 def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
-  let summary = "builds init, predict, eval_step and train_step over a flat parameter buffer";
+  let summary = "builds init, predict, eval_step, train_step, grad_step and apply_step over a flat parameter buffer";
   let description = [{
     Turns `@forward` and `@forward_grad` into the entry points of the
     generated library. Parameters become slices of one flat `tensor<Pxf32>`
@@ -82,7 +82,19 @@ def GenerateEntryPoints : Pass<"nn-generate-entry-points", "mlir::ModuleOp"> {
     func.func @train_step(%params, %opt_state, %hyper: tensor<4xf32>,
                           %inputs..., %targets..., %weights)
         -> (tensor<Pxf32>, tensor<Sxf32>, f32, %outputs...)
+    func.func @grad_step(%params, %hyper, %grads: tensor<(P+1)xf32>,
+                         %inputs..., %targets..., %weights)
+        -> (tensor<(P+1)xf32>, f32, %outputs...)
+    func.func @apply_step(%params, %opt_state, %hyper, %grads: tensor<(P+1)xf32>)
+        -> (tensor<Pxf32>, tensor<Sxf32>)
     ```
+
+    `grad_step` is `train_step` without the update: it adds to `%grads` the
+    gradient of the loss's weighted sum (the mean times `nn.loss_weight`)
+    and, in its last element, that weight, and returns the weighted sum;
+    `apply_step` makes `train_step`'s update with `%grads` divided by its
+    last element. Buffers summed over calls or processes keep that form
+    (gradient accumulation, data-parallel training).
 
     The module gets `nn.num_params` and `nn.opt_state_size` attributes, and
     every entry point but `init` an `nn.workspace` attribute: it runs on a
