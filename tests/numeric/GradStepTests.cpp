@@ -188,3 +188,49 @@ TEST_CASE("grad_step buffers add up: a batch in two parts is the whole batch", "
     }
   }
 }
+
+// (c) What N processes do: a model compiled for a third of the batch, each
+// third's grad_step with its first row's position (NNRT_HYPER_ROW_OFFSET)
+// into one buffer, then apply_step: the update of train_step on the whole
+// batch, dropout included (its masks are keyed by row position).
+TEST_CASE("grad_step on a batch's thirds, with row offsets, is the whole batch", "[grad_step]") {
+  for (const Case &k : kCases) {
+    DYNAMIC_SECTION(k.name) {
+      constexpr int64_t kParts = 3, kLocal = kBatch / kParts;
+      Compiled whole = compileSource(k.source, sgdOptions(kBatch), k.name + "_whole.nn");
+      Compiled part = compileSource(k.source, sgdOptions(kLocal), k.name + "_third.nn");
+      REQUIRE(part.m->num_params == whole.m->num_params);
+      std::vector<float> p0(size_t(whole.m->num_params));
+      whole.m->init(p0.data(), 13);
+      IOBuffers io(*whole.m), local(*part.m);
+      fill(whole, io, 31);
+      float hyper[NNRT_HYPER_COUNT] = {0.1f, 4.0f, 0, 0};
+      Halves one = trainStep(whole, p0, io, hyper);
+
+      std::vector<float> p = p0, state(size_t(part.m->opt_state_size), 0.0f);
+      std::vector<float> grads(size_t(part.m->num_params + 1), 0.0f);
+      double sum = 0;
+      auto rows = [&](auto &from, auto &to, int64_t first) {
+        size_t per = from.size() / size_t(kBatch);
+        std::copy(from.begin() + first * per, from.begin() + (first + kLocal) * per, to.begin());
+      };
+      for (int64_t r = 0; r < kParts; ++r) {
+        for (size_t i = 0; i < io.inputs.size(); ++i) {
+          rows(io.inputs[i].floats, local.inputs[i].floats, r * kLocal);
+          rows(io.inputs[i].ints, local.inputs[i].ints, r * kLocal);
+        }
+        for (size_t i = 0; i < io.targets.size(); ++i) {
+          rows(io.targets[i].floats, local.targets[i].floats, r * kLocal);
+          rows(io.targets[i].ints, local.targets[i].ints, r * kLocal);
+        }
+        rows(io.weights, local.weights, r * kLocal);
+        float h[NNRT_HYPER_COUNT] = {hyper[0], hyper[1], float(r * kLocal), 0};
+        auto tio = local.trainIO();
+        sum += part.m->grad_step(p.data(), h, grads.data(), tio.data(), workspace(part.m));
+      }
+      part.m->apply_step(p.data(), state.data(), hyper, grads.data(), workspace(part.m));
+      CHECK(float(sum / grads.back()) == Approx(one.loss).epsilon(1e-5));
+      CHECK(updateError(p0, one.params, p) < 1e-5);
+    }
+  }
+}

@@ -55,6 +55,10 @@ enum nnrt_optimizer_kind { NNRT_OPT_SGD = 0, NNRT_OPT_ADAM = 1, NNRT_OPT_RMSPROP
 enum nnrt_hyper_slot {
   NNRT_HYPER_LR = 0,   /* learning rate of this step */
   NNRT_HYPER_STEP = 1, /* 1-based step count (Adam's bias correction) */
+  /* The position of the batch's first row in a larger batch split across
+   * processes (0 otherwise): dropout masks are keyed by (step, row
+   * position), so the parts draw the masks the whole batch would. */
+  NNRT_HYPER_ROW_OFFSET = 2,
   NNRT_HYPER_COUNT = 4
 };
 

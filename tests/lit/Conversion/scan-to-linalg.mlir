@@ -301,19 +301,29 @@ func.func @embedding_grad(%ids: tensor<2x3xi32>, %dy: tensor<2x3x4xf32>) -> tens
 // where the uniform value is >= rate, and kept elements are scaled by
 // 1 / (1 - rate).
 
+// The key's low 40 bits are the step (what the hash takes), the bits above
+// a row offset: the linear index counts from offset * 4 (a row's elements).
 // CHECK-LABEL: func.func @dropout(
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x4xf32>, %[[KEY:[a-z0-9]+]]: i64)
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 1.33333337 : f32
 // CHECK-DAG: %[[RATE:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[LOW:.*]] = arith.constant 1099511627775 : i64
+// CHECK-DAG: %[[C40:.*]] = arith.constant 40 : i64
+// CHECK-DAG: %[[C4I:.*]] = arith.constant 4 : i64
+// CHECK: %[[STEP:.*]] = arith.andi %[[KEY]], %[[LOW]] : i64
+// CHECK: %[[OFF:.*]] = arith.shrui %[[KEY]], %[[C40]] : i64
+// CHECK: %[[SHIFT:.*]] = arith.muli %[[OFF]], %[[C4I]] : i64
 // CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[X]] : tensor<2x4xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[D0:.*]] = linalg.index 0 : index
 // CHECK-NEXT: %[[D1:.*]] = linalg.index 1 : index
 // CHECK-NEXT: %[[ROW:.*]] = arith.muli %[[D0]], %[[C4]] : index
 // CHECK-NEXT: %[[LIN:.*]] = arith.addi %[[ROW]], %[[D1]] : index
-// CHECK: arith.muli %[[KEY]], %{{.*}} : i64
+// CHECK-NEXT: %[[LIN64:.*]] = arith.index_cast %[[LIN]] : index to i64
+// CHECK-NEXT: arith.addi %[[LIN64]], %[[SHIFT]] : i64
+// CHECK: arith.muli %[[STEP]], %{{.*}} : i64
 // CHECK: %[[U:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK-NEXT: %[[KEEP:.*]] = arith.cmpf oge, %[[U]], %[[RATE]] : f32
 // CHECK-NEXT: %[[SC:.*]] = arith.mulf %[[IN]], %[[SCALE]] : f32

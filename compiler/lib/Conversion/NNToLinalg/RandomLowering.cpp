@@ -112,10 +112,17 @@ struct LowerDropout : OpRewritePattern<DropoutOp> {
     auto t = tensorType(op.getResult());
     double rate = op.getRate().convertToFloat();
     int64_t stream = op.getStream();
-    Value key = op.getKey();
-    Value v = elementwise(
-        r, op.getLoc(), t, op.getInput(), [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value i = linearIndex(b, l, t.getShape());
+    // key: the step in the low 40 bits, the batch's first row above (0 for
+    // a whole batch, as before row offsets existed).
+    Location loc = op.getLoc();
+    auto i64c = [&](int64_t v) { return r.create<arith::ConstantOp>(loc, r.getI64IntegerAttr(v)); };
+    Value key = r.create<arith::AndIOp>(loc, op.getKey(), i64c((int64_t(1) << 40) - 1));
+    Value rowOffset = r.create<arith::ShRUIOp>(loc, op.getKey(), i64c(40));
+    int64_t rowElems = t.getRank() ? t.getNumElements() / t.getDimSize(0) : 1;
+    Value shift = r.create<arith::MulIOp>(loc, rowOffset, i64c(rowElems));
+    Value v =
+        elementwise(r, loc, t, op.getInput(), [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value i = b.create<arith::AddIOp>(l, linearIndex(b, l, t.getShape()), shift);
           Value u = uniform01(b, l, key, streamTerm(b, l, stream), i);
           Value keep = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGE, u, cst(b, l, rate));
           Value scaled = b.create<arith::MulFOp>(l, a[0], cst(b, l, 1.0 / (1.0 - rate)));

@@ -247,6 +247,20 @@ struct GenerateEntryPointsPass
     b.setInsertionPointAfter(fn);
   }
 
+  // Dropout masks differ from step to step and from row to row: the key
+  // is the step count (hyper[1]), with the batch's first row (hyper[2], a
+  // part of a batch split across processes) in the bits above 40
+  // (nn.dropout).
+  Value dropoutKey(OpBuilder &b, Location loc, Value hyper) {
+    auto slot = [&](int64_t i) -> Value {
+      Value c = b.create<arith::ConstantIndexOp>(loc, i);
+      Value v = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c});
+      return b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
+    };
+    Value forty = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(40));
+    return b.create<arith::OrIOp>(loc, slot(1), b.create<arith::ShLIOp>(loc, slot(2), forty));
+  }
+
   // The packed arguments of the parameters and then of each optimizer state
   // copy, one per parameter (train_step's and apply_step's leading
   // arguments), and their `nn.pack` marks.
@@ -331,9 +345,8 @@ struct GenerateEntryPointsPass
     auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
     Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
     Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
-    // Dropout masks differ from step to step: the key is the step count.
     if (forward->hasAttr("nn.key"))
-      args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
+      args.push_back(dropoutKey(b, loc, hyper));
     SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
 
     SmallVector<Value> values =
@@ -405,11 +418,8 @@ struct GenerateEntryPointsPass
     Value hyper = entry->getArgument(slots.size());
     SmallVector<Value> args(entry->getArguments().slice(firstGrad + numGrads, nargs));
     Value exampleWeights = args.back();
-    if (forward->hasAttr("nn.key")) {
-      Value c1 = b.create<arith::ConstantIndexOp>(loc, 1);
-      Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c1});
-      args.push_back(b.create<arith::FPToSIOp>(loc, b.getI64Type(), step));
-    }
+    if (forward->hasAttr("nn.key"))
+      args.push_back(dropoutKey(b, loc, hyper));
     SmallVector<unsigned> idx;
     for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
       idx.push_back(i);

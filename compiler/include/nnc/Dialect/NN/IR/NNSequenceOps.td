@@ -131,7 +131,10 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>,
     `1 - rate`; the mask is a hash of `(key, stream, element)`, so the
     backward pass recomputes the same mask (the VJP is the same dropout of
     the gradient) and each training step gets a new one. Entry points that
-    do not train replace the op by its input.
+    do not train replace the op by its input. The key's low 40 bits are the
+    step; the bits above, a row offset: the rows of `x` (its first
+    dimension, the batch) count from it, so that the parts of a batch split
+    across processes draw the masks the whole batch would.
 
     ```mlir
     %y = nn.dropout %x, %key {rate = 2.0e-01 : f32, stream = 1 : i64} : tensor<8x150xf32>
