@@ -8,9 +8,11 @@ set -euo pipefail
 # universal-ctags: ctags-universal, which scripts/check_sizes.py (the ctest
 # "hygiene: file and function sizes") uses to find where functions end.
 # clang-format-16: scripts/format.sh and the ctest "hygiene: clang-format".
+# openmpi-bin, libopenmpi-dev: data-parallel training (mpirun -np N nnc
+# train) and its test; nnc builds without them, on one process.
 pkgs=(cmake ninja-build g++ llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools clang-16
       libclang-rt-16-dev libomp-16-dev catch2 libfmt-dev python3 universal-ctags
-      clang-format-16 git)
+      clang-format-16 git openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -286,6 +286,39 @@ static void format_seconds(char *out, size_t size, double s) {
     snprintf(out, size, "%.1fs", s);
 }
 
+/* Data parallelism: the gradient buffer of grad_step and, after it, the
+ * sums every rank contributes to the all-reduce. */
+enum { DP_LOSS, DP_CORRECT, DP_COUNT, DP_EXTRA };
+
+/* One step of data-parallel training on the global batch of rows
+ * order[b..] (nnrt_fit_config): this rank's share through grad_step, the
+ * buffers summed over the ranks, the update. *loss gets the step's mean
+ * loss, *count the global batch's rows, *correct their correct
+ * predictions. Non-zero (err set) when the all-reduce failed. */
+static int parallel_step(staging *st, const nnrt_fit_config *cfg, const nnrt_dataset *train,
+                         const int64_t *order, int64_t b, float *params, float *opt_state,
+                         float *hyper, float *buf, float *loss, double *correct, int64_t *count,
+                         nnrt_error *err) {
+  const nnrt_model *m = st->m;
+  int64_t n = train->n, global = m->batch * cfg->world, P = m->num_params;
+  int64_t first = b + (int64_t)cfg->rank * m->batch;
+  int64_t mine = first >= n ? 0 : (n - first < m->batch ? n - first : m->batch);
+  gather(st, train, st->n_in + st->n_tgt, order + (first < n ? first : 0), 0, mine);
+  memset(buf, 0, (size_t)(P + 1 + DP_EXTRA) * sizeof(float));
+  hyper[NNRT_HYPER_ROW_OFFSET] = (float)(cfg->rank * m->batch);
+  float *extra = buf + P + 1;
+  extra[DP_LOSS] = m->grad_step(params, hyper, buf, st->io, st->workspace);
+  extra[DP_CORRECT] = st->has_acc ? (float)batch_correct(st, mine) : 0.0f;
+  extra[DP_COUNT] = (float)mine;
+  if (cfg->allreduce(cfg->comm, buf, P + 1 + DP_EXTRA))
+    return nnrt__fail(err, "rank %d: the all-reduce of the gradients failed", cfg->rank);
+  m->apply_step(params, opt_state, hyper, buf, st->workspace);
+  *correct += extra[DP_CORRECT];
+  *count = n - b < global ? n - b : global;
+  *loss = extra[DP_LOSS] / buf[P];
+  return 0;
+}
+
 int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_dataset *train,
              const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
              nnrt_error *err) {
@@ -302,15 +335,24 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
                       (long long)cfg->epochs);
   if (!(cfg->learning_rate >= 0) || !isfinite(cfg->learning_rate))
     return nnrt__fail(err, "learning rate %g is not a non-negative number", cfg->learning_rate);
+  int parallel = cfg->world > 1;
+  if (parallel && (!cfg->allreduce || cfg->rank < 0 || cfg->rank >= cfg->world))
+    return nnrt__fail(err, "data-parallel training needs an all-reduce and a rank below %d",
+                      cfg->world);
+  if (parallel && (!m->grad_step || !m->apply_step))
+    return nnrt__fail(err, "model '%s' has no grad_step and apply_step", m->name);
 
   staging st;
   if (staging_init(&st, m, err)) return 1;
   int64_t n = train->n, nf = st.n_in + st.n_tgt;
   int64_t *order = malloc((size_t)n * sizeof *order);
+  int64_t step_rows = parallel ? m->batch * cfg->world : m->batch;
+  float *buf = parallel ? malloc((size_t)(m->num_params + 1 + DP_EXTRA) * sizeof(float)) : NULL;
   snapshot good = {0};
-  if (!order || snapshot_init(&good, m) ||
+  if (!order || (parallel && !buf) || snapshot_init(&good, m) ||
       (hist && history_reserve(hist, cfg->epochs - cfg->initial_epoch))) {
     free(order);
+    free(buf);
     snapshot_free(&good);
     staging_free(&st);
     return nnrt__fail(err, "out of memory");
@@ -332,16 +374,25 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     }
     double loss_sum = 0, correct = 0;
     snapshot_take(&good, params, state);
-    for (int64_t b = 0; b < n && !rc; b += m->batch) {
+    for (int64_t b = 0; b < n && !rc; b += step_rows) {
       int64_t count = n - b < m->batch ? n - b : m->batch;
-      gather(&st, train, (int)nf, order + b, 0, count);
       hyper[NNRT_HYPER_STEP] = (float)++step;
-      float loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
-      if (!step_is_finite(m, cfg, loss, params, state, &good, e + 1, step, b / m->batch + 1,
-                          (n + m->batch - 1) / m->batch, err))
+      float loss = 0;
+      if (parallel) {
+        if (parallel_step(&st, cfg, train, order, b, params, opt_state, hyper, buf, &loss, &correct,
+                          &count, err)) {
+          rc = 1;
+          break;
+        }
+      } else {
+        gather(&st, train, (int)nf, order + b, 0, count);
+        loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
+        if (st.has_acc) correct += batch_correct(&st, count);
+      }
+      if (!step_is_finite(m, cfg, loss, params, state, &good, e + 1, step, b / step_rows + 1,
+                          (n + step_rows - 1) / step_rows, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;
-      if (st.has_acc) correct += batch_correct(&st, count);
     }
     if (rc) break;
     nnrt_epoch_stats s = {0};
@@ -378,6 +429,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     if (cfg->on_epoch && cfg->on_epoch(cfg->user, &s)) break;
   }
   free(order);
+  free(buf);
   snapshot_free(&good);
   staging_free(&st);
   nnrt_release_memory();

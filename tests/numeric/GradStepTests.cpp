@@ -14,11 +14,15 @@
 //     update as train_step on the whole batch. This is what N processes
 //     that sum their buffers (MPI_Allreduce) compute.
 #include "NumericHelpers.h"
+#include "nnrt/nnrt.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace nnc;
@@ -233,4 +237,111 @@ TEST_CASE("grad_step on a batch's thirds, with row offsets, is the whole batch",
       CHECK(updateError(p0, one.params, p) < 1e-5);
     }
   }
+}
+
+namespace {
+
+// An all-reduce between threads (what MPI_Allreduce does between
+// processes): each adds its buffer into a shared sum; the last to arrive
+// releases the others, and all copy the sum out before the next round.
+struct ThreadWorld {
+  int size;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<double> sum;
+  int arrived = 0, leaving = 0;
+  uint64_t round = 0;
+
+  static int allreduce(void *self, float *buf, int64_t n) {
+    auto *w = static_cast<ThreadWorld *>(self);
+    std::unique_lock<std::mutex> lock(w->mu);
+    w->cv.wait(lock, [&] { return w->leaving == 0; }); // the last round has emptied
+    if (w->arrived == 0)
+      w->sum.assign(size_t(n), 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      w->sum[size_t(i)] += buf[i];
+    uint64_t mine = w->round;
+    if (++w->arrived == w->size) {
+      w->arrived = 0;
+      w->leaving = w->size;
+      ++w->round;
+      w->cv.notify_all();
+    } else {
+      w->cv.wait(lock, [&] { return w->round != mine; });
+    }
+    for (int64_t i = 0; i < n; ++i)
+      buf[i] = float(w->sum[size_t(i)]);
+    if (--w->leaving == 0)
+      w->cv.notify_all();
+    return 0;
+  }
+};
+
+} // namespace
+
+// (d) nnrt_fit's data-parallel mode (nnrt_fit_config.world), ranks as
+// threads: two ranks on a model compiled for half the batch train the same
+// parameters, bitwise, and match one process on the whole batch over three
+// shuffled epochs of 20 rows (a last global batch of 2 rows: rank 1 gets
+// none), dropout included.
+TEST_CASE("nnrt_fit on two ranks trains what one process trains", "[grad_step][fit]") {
+  const Case &k = kCases[0]; // the MLP with dropout
+  constexpr int64_t kGlobal = 6, kRows = 20;
+  Compiled whole = compileSource(k.source, sgdOptions(kGlobal), "dp_whole.nn");
+  Compiled half = compileSource(k.source, sgdOptions(kGlobal / 2), "dp_half.nn");
+  nnrt_error e{};
+  nnrt_dataset ds{};
+  REQUIRE(nnrt_dataset_alloc_for_model(&ds, whole.m, kRows, 1, &e) == 0);
+  Rng rng(5);
+  for (int64_t i = 0; i < kRows * 6; ++i)
+    static_cast<float *>(ds.fields[0].data)[i] = float(rng.uniform(-1, 1));
+  for (int64_t i = 0; i < kRows; ++i)
+    static_cast<int32_t *>(ds.fields[1].data)[i] = int32_t(rng.next() % 3);
+  std::vector<float> p0(size_t(whole.m->num_params));
+  whole.m->init(p0.data(), 21);
+  nnrt_fit_config cfg{};
+  cfg.epochs = 3;
+  cfg.learning_rate = 0.2f;
+  cfg.seed = 8;
+  cfg.shuffle = 1;
+
+  std::vector<float> one = p0, oneState(size_t(whole.m->opt_state_size), 0.0f);
+  nnrt_history h1{};
+  REQUIRE(nnrt_fit(whole.m, one.data(), oneState.data(), &ds, nullptr, &cfg, &h1, nullptr, &e) ==
+          0);
+
+  ThreadWorld world{2};
+  std::vector<std::vector<float>> params(2, p0), states(2);
+  std::vector<nnrt_history> hist(2);
+  std::vector<int> rcs(2, -1);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < 2; ++r)
+    ranks.emplace_back([&, r] {
+      nnrt_fit_config c = cfg;
+      c.rank = r;
+      c.world = 2;
+      c.allreduce = ThreadWorld::allreduce;
+      c.comm = &world;
+      states[size_t(r)].assign(size_t(half.m->opt_state_size), 0.0f);
+      nnrt_error re{};
+      hist[size_t(r)] = nnrt_history{};
+      rcs[size_t(r)] = nnrt_fit(half.m, params[size_t(r)].data(), states[size_t(r)].data(), &ds,
+                                nullptr, &c, &hist[size_t(r)], nullptr, &re);
+    });
+  for (auto &t : ranks)
+    t.join();
+  CHECK(rcs[0] == 0);
+  CHECK(rcs[1] == 0);
+  CHECK(params[0] == params[1]);
+  CHECK(updateError(p0, one, params[0]) < 1e-5);
+  REQUIRE(hist[0].count == 3);
+  for (int64_t epoch = 0; epoch < 3; ++epoch) {
+    CHECK(hist[0].loss[epoch] == Approx(h1.loss[epoch]).epsilon(1e-5));
+    CHECK(hist[0].accuracy[epoch] == Approx(h1.accuracy[epoch]).epsilon(1e-5));
+  }
+  CHECK(hist[0].last_step == h1.last_step);
+  for (auto &h : hist)
+    nnrt_history_free(&h);
+  nnrt_history_free(&h1);
+  nnrt_dataset_free(&ds);
 }

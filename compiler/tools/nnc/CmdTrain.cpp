@@ -1,8 +1,11 @@
 // CmdTrain.cpp: nnc train: the train block, overridden by the flags; the
 // data read before compiling; --init or --resume; the epochs with their
-// callbacks; then --save and --metrics-out.
+// callbacks; then --save and --metrics-out. Under `mpirun -np N`, N ranks
+// train one model on shares of every batch (Distributed.h); rank 0 alone
+// prints and writes files.
 #include "Checkpoint.h"
 #include "CsvData.h"
+#include "Distributed.h"
 #include "Driver.h"
 #include "TrainData.h"
 
@@ -310,17 +313,46 @@ int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const Tr
   return 0;
 }
 
-} // namespace
+// The train block's batch is the global batch: each of the world's ranks
+// runs a model compiled for its share.
+bool splitBatch(const World &w, CodeGenOptions &o, std::string &err) {
+  if (!w.parallel())
+    return true;
+  if (o.batch % w.size != 0) {
+    err = "batch " + std::to_string(o.batch) + " does not split evenly across " +
+          std::to_string(w.size) + " processes: give --batch a multiple of " +
+          std::to_string(w.size);
+    return false;
+  }
+  o.batch /= w.size;
+  return true;
+}
 
-int cmdTrain(const Args &a) {
+// The ranks compile one after the other's cache: rank 0 first, then the
+// others load what it wrote (the same model, options and nnc).
+std::optional<Compiled> compileOnRanks(const World &w, const dsl::Graph &g,
+                                       const CodeGenOptions &o) {
+  std::optional<Compiled> c;
+  if (w.leader())
+    c = compileAndLoad(g, o);
+  if (w.leader() && !c)
+    return c;
+  barrier(w);
+  if (!w.leader())
+    c = compileAndLoad(g, o);
+  return c;
+}
+
+int train(const Args &a, const World &w) {
   auto g = loadGraph(a, /*withStep=*/true);
   if (!g)
     return 1;
   std::string err;
   auto o = codegenOptions(a, *g, err);
   TrainSettings s;
-  if (!o || !readSettings(a, *g, *o, s, err))
+  if (!o || !readSettings(a, *g, *o, s, err) || !splitBatch(w, *o, err))
     return fail(err);
+  s.quiet = s.quiet || !w.leader();
 
   // Data first: a missing file should not wait for the compiler.
   nnrt_error e{};
@@ -331,7 +363,7 @@ int cmdTrain(const Args &a) {
   o->stepGraph = s.babi ? nullptr : g->step.get();
   Results r;
   double t0 = nnrt_now_seconds();
-  auto c = compileAndLoad(*g, *o);
+  auto c = compileOnRanks(w, *g, *o);
   if (!c)
     return 1;
   r.compileSeconds = nnrt_now_seconds() - t0;
@@ -352,6 +384,11 @@ int cmdTrain(const Args &a) {
   cfg.seed = s.seed;
   cfg.shuffle = 1;
   cfg.verbose = s.quiet ? 0 : 1;
+  if (w.parallel()) {
+    cfg.rank = w.rank;
+    cfg.world = w.size;
+    cfg.allreduce = allreduceSum;
+  }
   if (a.has("resume") &&
       !resumeFrom(a.get("resume"), m, params.data(), state.data(), s.epochs, cfg))
     return 1;
@@ -363,7 +400,19 @@ int cmdTrain(const Args &a) {
     return rc;
   }
   int64_t epochsDone = cfg.initial_epoch + hist.count;
+  if (w.parallel()) {
+    if (!sameOnEveryRank(w, params.data(), m->num_params))
+      return fail("the ranks' parameters differ after training");
+    if (!s.quiet)
+      std::printf("data-parallel: %d processes, %lld rows per process and step; the "
+                  "parameters are identical on every rank\n",
+                  w.size, (long long)m->batch);
+  }
   bool ok = true;
+  if (!w.leader()) {
+    nnrt_history_free(&hist);
+    return nonFinite ? 1 : 0;
+  }
   if (a.has("save")) {
     ok = save(a.get("save"), *g, m, params.data(), state.data(), s, d, hist.last_step, epochsDone,
               e);
@@ -379,6 +428,20 @@ int cmdTrain(const Args &a) {
     ok = !fail(e.msg);
   nnrt_history_free(&hist);
   return ok && !nonFinite ? 0 : 1;
+}
+
+} // namespace
+
+int cmdTrain(const Args &a) {
+  World w = joinWorld();
+  // Rank 0 speaks for the job; the others' errors still reach stderr.
+  if (!w.leader() && !std::freopen("/dev/null", "w", stdout))
+    return fail("cannot silence rank " + std::to_string(w.rank) + "'s output");
+  int rc = train(a, w);
+  if (rc && w.parallel())
+    abortWorld(w, rc);
+  leaveWorld(w);
+  return rc;
 }
 
 } // namespace nnc::tool

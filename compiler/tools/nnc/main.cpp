@@ -4,6 +4,7 @@
 // declared: parsing, `nnc --help` and `nnc <command> --help` read it. Each
 // command is a file of its own (CmdTrain.cpp, ...); docs/architecture.md
 // says how to add one.
+#include "Distributed.h"
 #include "Driver.h"
 #include "Options.h"
 
@@ -121,6 +122,8 @@ int main(int argc, char **argv) {
       printCommandHelp(std::cout, *c);
     else
       printUsage(std::cout, commands());
+    if (!c || c->name == std::string("train"))
+      std::cout << mpiDescription() << "\n";
     return argc < 2 ? 1 : 0;
   }
   for (const std::string &e : a.errors)

@@ -259,6 +259,20 @@ typedef struct nnrt_fit_config {
    * over the parameters per step), which also catches a non-finite gradient
    * whose step still had a finite loss. */
   int check_numerics;
+  /* Data-parallel training (world > 1; 0 or 1: one process). This process
+   * is `rank` of `world`, each running nnrt_fit with the same model
+   * (compiled for a world-th of the batch), data, seed and config. A step's
+   * global batch is the next m->batch * world rows of the shared shuffle;
+   * rank r takes rows r * m->batch.. of it, runs grad_step (its rows'
+   * dropout masks keyed by their global position), `allreduce` sums the
+   * buffers of all processes in place (n floats: the gradients, the loss
+   * weight, the loss and accuracy sums), and every process makes the same
+   * apply_step: the parameters stay identical on every rank, and match one
+   * process training on the global batch, up to rounding. allreduce
+   * returns non-zero when it fails (nnrt_fit then stops with an error). */
+  int rank, world;
+  int (*allreduce)(void *comm, float *buf, int64_t n);
+  void *comm;
 } nnrt_fit_config;
 
 /* nnrt_fit's return when a step's loss, or a parameter after a step
