@@ -298,7 +298,7 @@ enum { DP_LOSS, DP_CORRECT, DP_COUNT, DP_EXTRA };
 static int parallel_step(staging *st, const nnrt_fit_config *cfg, const nnrt_dataset *train,
                          const int64_t *order, int64_t b, float *params, float *opt_state,
                          float *hyper, float *buf, float *loss, double *correct, int64_t *count,
-                         nnrt_error *err) {
+                         double *reduce_seconds, nnrt_error *err) {
   const nnrt_model *m = st->m;
   int64_t n = train->n, global = m->batch * cfg->world, P = m->num_params;
   int64_t first = b + (int64_t)cfg->rank * m->batch;
@@ -310,8 +310,10 @@ static int parallel_step(staging *st, const nnrt_fit_config *cfg, const nnrt_dat
   extra[DP_LOSS] = m->grad_step(params, hyper, buf, st->io, st->workspace);
   extra[DP_CORRECT] = st->has_acc ? (float)batch_correct(st, mine) : 0.0f;
   extra[DP_COUNT] = (float)mine;
+  double t0 = nnrt_now_seconds();
   if (cfg->allreduce(cfg->comm, buf, P + 1 + DP_EXTRA))
     return nnrt__fail(err, "rank %d: the all-reduce of the gradients failed", cfg->rank);
+  *reduce_seconds += nnrt_now_seconds() - t0;
   m->apply_step(params, opt_state, hyper, buf, st->workspace);
   *correct += extra[DP_CORRECT];
   *count = n - b < global ? n - b : global;
@@ -358,6 +360,8 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     return nnrt__fail(err, "out of memory");
   }
   if (hist) hist->last_step = cfg->start_step;
+  double reduce_seconds = 0;
+  int64_t reduces = 0;
   int rc = 0;
   float *state = m->opt_state_size > 0 ? opt_state : NULL; /* what a snapshot keeps */
 
@@ -380,10 +384,11 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       float loss = 0;
       if (parallel) {
         if (parallel_step(&st, cfg, train, order, b, params, opt_state, hyper, buf, &loss, &correct,
-                          &count, err)) {
+                          &count, &reduce_seconds, err)) {
           rc = 1;
           break;
         }
+        reduces++;
       } else {
         gather(&st, train, (int)nf, order + b, 0, count);
         loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
@@ -427,6 +432,10 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       fflush(log);
     }
     if (cfg->on_epoch && cfg->on_epoch(cfg->user, &s)) break;
+  }
+  if (hist) {
+    hist->allreduce_count += reduces;
+    hist->allreduce_seconds += reduce_seconds;
   }
   free(order);
   free(buf);

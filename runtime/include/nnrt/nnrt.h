@@ -288,6 +288,10 @@ typedef struct nnrt_history {
   float *loss, *accuracy, *val_loss, *val_accuracy;
   double *seconds;
   int64_t last_step; /* global step after the last epoch run */
+  /* Data-parallel training: the all-reduces run and the seconds spent in
+   * them (waiting for the slowest rank included). */
+  int64_t allreduce_count;
+  double allreduce_seconds;
 } nnrt_history;
 
 void nnrt_history_free(nnrt_history *h);
