@@ -64,7 +64,7 @@ echo "== one process"
 echo "== two hosts over TCP (10.77.0.1, 10.77.0.2)"
 ip netns exec nnc-a mpirun --allow-run-as-root --hostfile hostfile -np 2 \
   --mca plm_rsh_agent "$work/agent.sh" --mca btl tcp,self \
-  --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+  --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 ${MPI_EXTRA:-} \
   -x NNC_CACHE_DIR -x OMP_NUM_THREADS \
   "$nnc" train model.nn --epochs "$epochs" --save two.st | grep -E '^Epoch|trained|data-parallel'
 if [[ -x $diff ]]; then

@@ -1,8 +1,7 @@
 // Checkpoint.h: the schema of the `__metadata__` nnc writes into a
 // checkpoint beside the parameters, and the one place that writes and reads
-// it. The runtime's own keys (the model's name, the vocabulary) are in
-// nnrt.h (NNRT_META_MODEL, NNRT_META_VOCAB, NNRT_META_TOKENS); the runtime
-// reads those, nnc alone reads these.
+// it. Every key is defined in nnrt.h (NNRT_META_*), where an app finds them
+// too; the runtime reads the model's name and the vocabulary, nnc the rest.
 //
 // A checkpoint that lacks what a command needs would still load, and give
 // other answers than the ones training saw (no input scaling, no class
@@ -19,20 +18,20 @@
 
 namespace nnc::tool {
 
+// The keys, defined in nnrt.h (NNRT_META_*).
 namespace meta {
-inline constexpr const char *kClasses = "nnc.classes";          // JSON list of class names by id
-inline constexpr const char *kScalerMin = "nnc.scaler_min";     // JSON list, a value per feature
-inline constexpr const char *kScalerMax = "nnc.scaler_max";     // JSON list, a value per feature
-inline constexpr const char *kLabels = "nnc.labels";            // "names" or "ids" (CSV classes)
-inline constexpr const char *kLabelColumn = "nnc.label_column"; // the CSV column of the label
-inline constexpr const char *kTargetColumns = "nnc.target_columns"; // JSON list: targets = "..."
-inline constexpr const char *kFeatureColumns =
-    "nnc.feature_columns";                                // JSON list, the CSV's features
-inline constexpr const char *kStoryLen = "nnc.story_len"; // bAbI: the model's lengths
-inline constexpr const char *kQuestionLen = "nnc.question_len";
-inline constexpr const char *kMaskId = "nnc.mask_id"; // masked-token bAbI data's [mask]
-inline constexpr const char *kStep = "nnc.step";      // where --resume continues
-inline constexpr const char *kEpochs = "nnc.epochs";
+inline constexpr const char *kClasses = NNRT_META_CLASSES;
+inline constexpr const char *kScalerMin = NNRT_META_SCALER_MIN;
+inline constexpr const char *kScalerMax = NNRT_META_SCALER_MAX;
+inline constexpr const char *kLabels = NNRT_META_LABELS;
+inline constexpr const char *kLabelColumn = NNRT_META_LABEL_COLUMN;
+inline constexpr const char *kTargetColumns = NNRT_META_TARGET_COLUMNS;
+inline constexpr const char *kFeatureColumns = NNRT_META_FEATURE_COLUMNS;
+inline constexpr const char *kStoryLen = NNRT_META_STORY_LEN;
+inline constexpr const char *kQuestionLen = NNRT_META_QUESTION_LEN;
+inline constexpr const char *kMaskId = NNRT_META_MASK_ID;
+inline constexpr const char *kStep = NNRT_META_STEP;
+inline constexpr const char *kEpochs = NNRT_META_EPOCHS;
 } // namespace meta
 
 // What training knew that a later command needs; each field is a key above

@@ -342,9 +342,24 @@ const char *nnrt_metadata_get(const nnrt_metadata *md, const char *key);
 void nnrt_metadata_free(nnrt_metadata *md);
 
 #define NNRT_OPT_STATE_TENSOR "__optimizer_state__"
-/* The model's name; the other "nnc.*" keys nnc writes are listed in
- * compiler/tools/nnc/Checkpoint.h (only nnc reads them). */
+/* The checkpoint's `__metadata__` keys, all of them (the vocabulary's are
+ * with its functions below). The runtime reads the model's name; nnc train
+ * writes the rest and nnc's other commands read them
+ * (compiler/tools/nnc/Checkpoint.h: one save and one load of the schema);
+ * an app may read them too (a value list is JSON: nnrt_json_decode_*). */
 #define NNRT_META_MODEL "nnc.model"
+#define NNRT_META_CLASSES "nnc.classes"                 /* JSON list of class names by id */
+#define NNRT_META_SCALER_MIN "nnc.scaler_min"           /* JSON list, a value per feature */
+#define NNRT_META_SCALER_MAX "nnc.scaler_max"           /* JSON list, a value per feature */
+#define NNRT_META_LABELS "nnc.labels"                   /* "names" or "ids" (CSV classes) */
+#define NNRT_META_LABEL_COLUMN "nnc.label_column"       /* the CSV column of the label */
+#define NNRT_META_TARGET_COLUMNS "nnc.target_columns"   /* JSON list: targets = "..." */
+#define NNRT_META_FEATURE_COLUMNS "nnc.feature_columns" /* JSON list, the CSV's features */
+#define NNRT_META_STORY_LEN "nnc.story_len"             /* bAbI: the model's lengths */
+#define NNRT_META_QUESTION_LEN "nnc.question_len"
+#define NNRT_META_MASK_ID "nnc.mask_id" /* masked-token bAbI data's [mask] */
+#define NNRT_META_STEP "nnc.step"       /* where --resume continues */
+#define NNRT_META_EPOCHS "nnc.epochs"
 
 /* Writes every parameter as an F32 tensor named as in the model table, plus
  * opt_state (when not NULL) as "__optimizer_state__" [opt_state_size].
