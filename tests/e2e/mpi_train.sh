@@ -9,7 +9,8 @@
 # - a global batch that 2 processes cannot split is refused;
 # - a rank that errors (its data file is missing) ends the job at once,
 #   with a message naming the rank; a rank killed mid-training ends the
-#   job within seconds, and the checkpoint at --save is left as it was.
+#   job within seconds, and the checkpoint at --save is left as it was and
+#   resumes.
 set -uo pipefail
 nnc=$1 diff=$2 textModel=$3 gptModel=$4 corpus=$5 work=$6
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
@@ -60,15 +61,16 @@ mpirun --allow-run-as-root --oversubscribe --mca btl self,vader \
 grep -q "nowhere.txt" err.log || fail "the error does not name the cause: $(cat err.log)"
 grep -q "rank 1 of 2 failed" err.log || fail "the error does not name the rank: $(cat err.log)"
 
-# A rank killed mid-training: the job ends and --save's file is untouched.
-echo "an earlier checkpoint" > keep.st
-mpi 2 "$nnc" train text.nn --epochs 100000 --save keep.st > kill.log 2>&1 &
+# A rank killed mid-training: the job ends, and the checkpoint at --save is
+# the last complete one, which loads and resumes.
+cp half.st keep.st
+mpi 2 "$nnc" train text.nn --epochs 100000 --resume keep.st --save keep.st > kill.log 2>&1 &
 job=$!
 victim=""
 for _ in $(seq 100); do
   sleep 0.2
-  grep -q '^Epoch 2/' kill.log 2>/dev/null || continue
-  for p in $(pgrep -f "nnc train text.nn --epochs 100000"); do
+  grep -q '^Epoch 4/' kill.log 2>/dev/null || continue # training, past its first epoch
+  for p in $(pgrep -f "nnc train text.nn --epochs 100000 --resume"); do
     tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
   done
   [[ -n $victim ]] && break
@@ -82,11 +84,14 @@ else
   for _ in $(seq 150); do kill -0 $job 2>/dev/null || break; sleep 0.2; done
   if kill -0 $job 2>/dev/null; then
     fail "the job was still running 30 s after rank 1 died"
-    pkill -9 -f "nnc train text.nn --epochs 100000"
+    pkill -9 -f "nnc train text.nn --epochs 100000 --resume"
   fi
   wait $job && fail "the job whose rank 1 died exited 0"
   echo "job ended $(( $(date +%s) - killedAt )) s after rank 1 was killed"
   grep -qi "rank 1" kill.log || fail "mpirun did not name the rank that died: $(tail -5 kill.log)"
-  [[ "$(cat keep.st)" == "an earlier checkpoint" ]] || fail "the checkpoint at --save changed"
+  cmp -s half.st keep.st || fail "the checkpoint at --save changed"
+  "$nnc" train text.nn --epochs 3 --resume keep.st > after-kill.log 2>&1 ||
+    fail "the checkpoint left by the killed job does not resume: $(tail -2 after-kill.log)"
+  grep -q '^Epoch 3/3' after-kill.log || fail "the resumed run did not train epoch 3"
 fi
 echo "mpi_train: done"
