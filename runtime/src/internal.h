@@ -5,6 +5,8 @@
 #include "nnrt/nnrt.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define NNRT_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -24,6 +26,24 @@ char *nnrt__strdup(const char *s);
  * moves one byte on, so that no loop over text stops making progress (text
  * is checked where it comes in; this keeps a miss from hanging). */
 const char *nnrt__utf8_next(const char *s, size_t len, size_t *pos, uint32_t *cp);
+
+/* An epoch's progress while it trains (progress.c). every: seconds between
+ * plain lines when f is not a terminal (0: 10 s; < 0: none); tty: whether
+ * it is (0: isatty; 1 yes; -1 no). */
+typedef struct nnrt__progress {
+  FILE *f;
+  int tty, has_acc, drawn;
+  int64_t epoch, epochs, steps;
+  double start, last, every;
+} nnrt__progress;
+
+void nnrt__progress_begin(nnrt__progress *p, FILE *f, double every, int tty, int has_acc,
+                          int64_t epoch, int64_t epochs, int64_t steps);
+/* After `done` of the epoch's steps: `samples` rows so far, their mean loss
+ * and accuracy. Draws when it is time to (always after the last step). */
+void nnrt__progress_step(nnrt__progress *p, int64_t done, int64_t samples, double loss, double acc);
+/* Erases the bar from a terminal, for the epoch's summary line. */
+void nnrt__progress_end(nnrt__progress *p);
 
 /* Atomic write in steps, for files produced piecewise (checkpoints). */
 typedef struct nnrt__afile {

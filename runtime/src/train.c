@@ -377,7 +377,12 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
       nnrt_rng_shuffle(&rng, order, n);
     }
     double loss_sum = 0, correct = 0;
+    int64_t seen = 0;
     snapshot_take(&good, params, state);
+    nnrt__progress bar;
+    nnrt__progress_begin(&bar, log && cfg->verbose ? log : NULL, cfg->progress_seconds,
+                         cfg->progress_tty, st.has_acc, e + 1, cfg->epochs,
+                         (n + step_rows - 1) / step_rows);
     for (int64_t b = 0; b < n && !rc; b += step_rows) {
       int64_t count = n - b < m->batch ? n - b : m->batch;
       hyper[NNRT_HYPER_STEP] = (float)++step;
@@ -398,7 +403,11 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
                           (n + step_rows - 1) / step_rows, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;
+      seen += count;
+      nnrt__progress_step(&bar, b / step_rows + 1, seen, loss_sum / (double)seen,
+                          correct / (double)seen);
     }
+    nnrt__progress_end(&bar);
     if (rc) break;
     nnrt_epoch_stats s = {0};
     s.epoch = e + 1;

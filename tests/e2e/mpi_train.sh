@@ -64,13 +64,19 @@ grep -q "rank 1 of 2 failed" err.log || fail "the error does not name the rank: 
 # A rank killed mid-training: the job ends, and the checkpoint at --save is
 # the last complete one, which loads and resumes.
 cp half.st keep.st
-mpi 2 "$nnc" train text.nn --epochs 100000 --resume keep.st --save keep.st > kill.log 2>&1 &
+# The run is marked by its metrics path (unique to this work directory), so
+# that the cleanup finds its ranks and nothing else; whatever happens, they
+# do not outlive the test.
+long="--metrics-out $work/long-run.json"
+trap 'pkill -9 -f -- "$long" 2>/dev/null' EXIT
+mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2 \
+  "$nnc" train text.nn --epochs 100000 --resume keep.st --save keep.st $long > kill.log 2>&1 &
 job=$!
 victim=""
 for _ in $(seq 100); do
   sleep 0.2
   grep -q '^Epoch 4/' kill.log 2>/dev/null || continue # training, past its first epoch
-  for p in $(pgrep -f "nnc train text.nn --epochs 100000 --resume"); do
+  for p in $(pgrep -f -- "$long"); do
     tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
   done
   [[ -n $victim ]] && break
@@ -78,13 +84,14 @@ done
 if [[ -z $victim ]]; then
   fail "rank 1 of the long run was not found"
   kill $job 2>/dev/null
+  pkill -9 -f -- "$long"
 else
   kill -9 "$victim"
   killedAt=$(date +%s)
   for _ in $(seq 150); do kill -0 $job 2>/dev/null || break; sleep 0.2; done
   if kill -0 $job 2>/dev/null; then
     fail "the job was still running 30 s after rank 1 died"
-    pkill -9 -f "nnc train text.nn --epochs 100000 --resume"
+    pkill -9 -f -- "$long"
   fi
   wait $job && fail "the job whose rank 1 died exited 0"
   echo "job ended $(( $(date +%s) - killedAt )) s after rank 1 was killed"

@@ -389,6 +389,9 @@ int train(const Args &a, const World &w) {
     cfg.rank = w.rank;
     cfg.world = w.size;
     cfg.allreduce = allreduceSum;
+    // mpirun gives rank 0 a terminal whether or not its own output is one:
+    // plain progress lines, which read well in both.
+    cfg.progress_tty = -1;
   }
   if (a.has("resume") &&
       !resumeFrom(a.get("resume"), m, params.data(), state.data(), s.epochs, cfg))

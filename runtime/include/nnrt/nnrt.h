@@ -249,7 +249,13 @@ typedef struct nnrt_fit_config {
   uint64_t seed; /* shuffle seed; epoch e's order depends only on
                     (seed, e), so a resumed run sees the same data */
   int shuffle;
-  int verbose; /* 0: quiet; 1: one line per epoch to `log` */
+  int verbose;             /* 0: quiet; 1: one line per epoch to `log`, and progress
+                              while an epoch trains (a bar redrawn in place on a
+                              terminal; elsewhere a plain line every progress_seconds) */
+  double progress_seconds; /* 0: 10 s; negative: no progress lines */
+  /* Whether `log` is a terminal: 0 asks isatty(); 1 yes; -1 no (mpirun
+   * hands its ranks a terminal even when the job's output goes to a file). */
+  int progress_tty;
   /* Called after each epoch (may be NULL); a non-zero return stops the
    * training early without error (e.g. to checkpoint, or early stopping). */
   int (*on_epoch)(void *user, const nnrt_epoch_stats *stats);

@@ -11,6 +11,9 @@
 #include <regex>
 #include <set>
 
+#include <pty.h>
+#include <unistd.h>
+
 using namespace rt_test;
 
 namespace {
@@ -352,6 +355,83 @@ TEST_CASE("fit: Keras-like log lines and early stop", "[runtime]") {
   CHECK(lines == 3);
   fclose(log);
   nnrt_history_free(&hist);
+  nnrt_dataset_free(&ds);
+}
+
+// Progress while an epoch trains. Not on a terminal: an indented plain line
+// at most every progress_seconds (here: every step), which does not start
+// with "Epoch" (scripts read those lines), then the epoch's line.
+TEST_CASE("fit: plain progress lines when the log is not a terminal", "[runtime]") {
+  nnrt_model m = fake_model();
+  nnrt_dataset ds{};
+  make_data(&ds);
+  nnrt_error err{};
+  std::vector<float> params(m.num_params, 0.0f), opt(1, 0.0f);
+  for (double every : {1e-9, -1.0}) {
+    FILE *log = tmpfile();
+    REQUIRE(log);
+    nnrt_fit_config cfg = config(2, 0.5f);
+    cfg.verbose = 1;
+    cfg.progress_seconds = every;
+    REQUIRE(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, log, &err) == 0);
+    rewind(log);
+    std::regex progress(R"(  ([1-3])/3 - [0-9]+m?s - ETA: [0-9]+s - loss: [0-9]+\.[0-9]{4})"
+                        R"( - accuracy: [01]\.[0-9]{4} - [0-9]+ samples/s\n)");
+    std::regex epoch(
+        R"(Epoch [12]/2 - [0-9]+ms - loss: [0-9]+\.[0-9]{4} - accuracy: [01]\.[0-9]{4}\n)");
+    char line[512];
+    std::vector<int> steps;
+    int epochs = 0;
+    while (fgets(line, sizeof line, log)) {
+      INFO(line);
+      std::cmatch mt;
+      if (std::regex_match(line, mt, progress))
+        steps.push_back(std::stoi(mt[1]));
+      else if (std::regex_match(line, epoch))
+        epochs++;
+      else
+        FAIL("neither a progress nor an epoch line");
+    }
+    CHECK(epochs == 2);
+    // 10 rows in batches of 4: 3 steps per epoch, each drawn but the last
+    // (the epoch's line says it).
+    CHECK(steps == (every > 0 ? std::vector<int>{1, 2, 1, 2} : std::vector<int>{}));
+    fclose(log);
+  }
+  nnrt_dataset_free(&ds);
+}
+
+// On a terminal: one line redrawn in place (\r and erase-line) with a bar,
+// the ETA and the running figures; erased before the epoch's line.
+TEST_CASE("fit: a progress bar on a terminal", "[runtime]") {
+  int master = -1, slave = -1;
+  REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  FILE *tty = fdopen(slave, "w");
+  REQUIRE(tty);
+  nnrt_model m = fake_model();
+  nnrt_dataset ds{};
+  make_data(&ds);
+  nnrt_error err{};
+  std::vector<float> params(m.num_params, 0.0f), opt(1, 0.0f);
+  nnrt_fit_config cfg = config(1, 0.5f);
+  cfg.verbose = 1;
+  REQUIRE(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, tty, &err) == 0);
+  fclose(tty);
+  std::string out;
+  char buf[4096];
+  ssize_t got;
+  while ((got = read(master, buf, sizeof buf)) > 0)
+    out.append(buf, size_t(got));
+  close(master);
+  INFO(out);
+  // The last step is always drawn (the first may be too: a redraw at most
+  // every 0.1 s), then erased for the epoch's line.
+  CHECK(out.find("\r\x1b[KEpoch 1/1 3/3 [==============================] - ETA: 0s - loss: ") !=
+        std::string::npos);
+  CHECK(std::regex_search(
+      out,
+      std::regex(
+          R"(accuracy: [01]\.[0-9]{4} - [0-9]+ samples/s\r\x1b\[KEpoch 1/1 - [0-9]+ms - loss)")));
   nnrt_dataset_free(&ds);
 }
 
