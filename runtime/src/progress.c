@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 enum { BAR_WIDTH = 30 };
-static const double kRedraw = 0.1;     /* seconds between redraws on a terminal */
+static const double kRedraw = 0.1;      /* seconds between redraws on a terminal */
 static const double kPlainEvery = 10.0; /* default seconds between plain lines */
 
 void nnrt__progress_begin(nnrt__progress *p, FILE *f, double every, int tty, int has_acc,

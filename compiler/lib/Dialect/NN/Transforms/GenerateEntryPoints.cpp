@@ -89,6 +89,19 @@ struct GenerateEntryPointsPass
     return values;
   }
 
+  // Every parameter from its packed argument, the first ones of `entry`
+  // (train_step's and grad_step's layout), in its declared shape.
+  llvm::StringMap<Value> packedParams(OpBuilder &b, Location loc, Block *entry) {
+    llvm::StringMap<Value> params;
+    for (auto [i, s] : llvm::enumerate(slots)) {
+      Value v = entry->getArgument(i);
+      if (v.getType() != s.op.getType())
+        v = b.create<ReshapeOp>(loc, s.op.getType(), v);
+      params[s.op.getSymName()] = v;
+    }
+    return params;
+  }
+
   // Clones the ops of `src` that the chosen results depend on, with the
   // function's arguments mapped and parameter reads replaced by slices.
   SmallVector<Value> inlineBody(OpBuilder &b, func::FuncOp src, ArrayRef<Value> args,
@@ -330,13 +343,7 @@ struct GenerateEntryPointsPass
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
     Value hyper = entry->getArgument(numPacked);
-    llvm::StringMap<Value> params;
-    for (auto [i, s] : llvm::enumerate(slots)) {
-      Value v = entry->getArgument(i);
-      if (v.getType() != s.op.getType())
-        v = b.create<ReshapeOp>(loc, s.op.getType(), v);
-      params[s.op.getSymName()] = v;
-    }
+    llvm::StringMap<Value> params = packedParams(b, loc, entry);
     unsigned nargs = numDataArgs(forward), nres = ft.getNumResults();
     SmallVector<unsigned> idx;
     for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
@@ -408,13 +415,7 @@ struct GenerateEntryPointsPass
     fn->setAttr("nn.pack_sizes", b.getDenseI64ArrayAttr({numParams, numParams + 1}));
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    llvm::StringMap<Value> params;
-    for (auto [i, s] : llvm::enumerate(slots)) {
-      Value v = entry->getArgument(i);
-      if (v.getType() != s.op.getType())
-        v = b.create<ReshapeOp>(loc, s.op.getType(), v);
-      params[s.op.getSymName()] = v;
-    }
+    llvm::StringMap<Value> params = packedParams(b, loc, entry);
     Value hyper = entry->getArgument(slots.size());
     SmallVector<Value> args(entry->getArguments().slice(firstGrad + numGrads, nargs));
     Value exampleWeights = args.back();
