@@ -76,37 +76,37 @@ bool getStrings(const nnrt_metadata &md, const char *key, const char *what,
 } // namespace
 
 bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e) {
-  setStrings(md, meta::kClasses, meta.classes);
-  setStrings(md, meta::kTargetColumns, meta.targetColumns);
-  setStrings(md, meta::kFeatureColumns, meta.featureColumns);
+  setStrings(md, NNRT_META_CLASSES, meta.classes);
+  setStrings(md, NNRT_META_TARGET_COLUMNS, meta.targetColumns);
+  setStrings(md, NNRT_META_FEATURE_COLUMNS, meta.featureColumns);
   if (meta.scaled) {
     char *mn = nnrt_json_encode_floats(meta.scalerMin.data(), int64_t(meta.scalerMin.size()));
     char *mx = nnrt_json_encode_floats(meta.scalerMax.data(), int64_t(meta.scalerMax.size()));
-    nnrt_metadata_set(&md, meta::kScalerMin, mn);
-    nnrt_metadata_set(&md, meta::kScalerMax, mx);
+    nnrt_metadata_set(&md, NNRT_META_SCALER_MIN, mn);
+    nnrt_metadata_set(&md, NNRT_META_SCALER_MAX, mx);
     std::free(mn);
     std::free(mx);
   }
   if (meta.vocab && nnrt_vocab_to_metadata(meta.vocab, &md, &e))
     return false;
   if (meta.storyLen)
-    setInt(md, meta::kStoryLen, *meta.storyLen);
+    setInt(md, NNRT_META_STORY_LEN, *meta.storyLen);
   if (meta.questionLen)
-    setInt(md, meta::kQuestionLen, *meta.questionLen);
+    setInt(md, NNRT_META_QUESTION_LEN, *meta.questionLen);
   if (meta.maskId)
-    setInt(md, meta::kMaskId, *meta.maskId);
+    setInt(md, NNRT_META_MASK_ID, *meta.maskId);
   if (!meta.labelColumn.empty())
-    nnrt_metadata_set(&md, meta::kLabelColumn, meta.labelColumn.c_str());
+    nnrt_metadata_set(&md, NNRT_META_LABEL_COLUMN, meta.labelColumn.c_str());
   if (!meta.labels.empty())
-    nnrt_metadata_set(&md, meta::kLabels, meta.labels.c_str());
-  setInt(md, meta::kStep, meta.step);
-  setInt(md, meta::kEpochs, meta.epochs);
+    nnrt_metadata_set(&md, NNRT_META_LABELS, meta.labels.c_str());
+  setInt(md, NNRT_META_STEP, meta.step);
+  setInt(md, NNRT_META_EPOCHS, meta.epochs);
   return true;
 }
 
 bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e) {
-  const char *mn = nnrt_metadata_get(&md, meta::kScalerMin);
-  const char *mx = nnrt_metadata_get(&md, meta::kScalerMax);
+  const char *mn = nnrt_metadata_get(&md, NNRT_META_SCALER_MIN);
+  const char *mx = nnrt_metadata_get(&md, NNRT_META_SCALER_MAX);
   meta.scaled = mn && mx;
   if (meta.scaled) {
     if (!decodeFloats(mn, meta.scalerMin, e) || !decodeFloats(mx, meta.scalerMax, e) ||
@@ -119,20 +119,20 @@ bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e
       return false;
     }
   }
-  if (!getStrings(md, meta::kClasses, "class names", meta.classes, e) ||
-      !getStrings(md, meta::kTargetColumns, "target columns", meta.targetColumns, e) ||
-      !getStrings(md, meta::kFeatureColumns, "feature columns", meta.featureColumns, e))
+  if (!getStrings(md, NNRT_META_CLASSES, "class names", meta.classes, e) ||
+      !getStrings(md, NNRT_META_TARGET_COLUMNS, "target columns", meta.targetColumns, e) ||
+      !getStrings(md, NNRT_META_FEATURE_COLUMNS, "feature columns", meta.featureColumns, e))
     return false;
-  if (const char *s = nnrt_metadata_get(&md, meta::kLabels))
+  if (const char *s = nnrt_metadata_get(&md, NNRT_META_LABELS))
     meta.labels = s;
-  if (const char *s = nnrt_metadata_get(&md, meta::kLabelColumn))
+  if (const char *s = nnrt_metadata_get(&md, NNRT_META_LABEL_COLUMN))
     meta.labelColumn = s;
-  getInt(md, meta::kStoryLen, meta.storyLen);
-  getInt(md, meta::kQuestionLen, meta.questionLen);
-  getInt(md, meta::kMaskId, meta.maskId);
+  getInt(md, NNRT_META_STORY_LEN, meta.storyLen);
+  getInt(md, NNRT_META_QUESTION_LEN, meta.questionLen);
+  getInt(md, NNRT_META_MASK_ID, meta.maskId);
   std::optional<int64_t> step, epochs;
-  getInt(md, meta::kStep, step);
-  getInt(md, meta::kEpochs, epochs);
+  getInt(md, NNRT_META_STEP, step);
+  getInt(md, NNRT_META_EPOCHS, epochs);
   meta.step = step.value_or(0);
   meta.epochs = epochs.value_or(0);
   return true;
@@ -151,19 +151,20 @@ bool checkPredictMetadata(const dsl::Graph &g, const nnrt_metadata &md, const st
   std::string model = "model '" + g.modelName + "'";
   if (g.train.scale) {
     std::string why = model + " scales its inputs as training did";
-    if (missing(md, meta::kScalerMin, path, why, e) || missing(md, meta::kScalerMax, path, why, e))
+    if (missing(md, NNRT_META_SCALER_MIN, path, why, e) ||
+        missing(md, NNRT_META_SCALER_MAX, path, why, e))
       return false;
   }
-  const char *labels = nnrt_metadata_get(&md, meta::kLabels);
+  const char *labels = nnrt_metadata_get(&md, NNRT_META_LABELS);
   bool ids = labels && std::strcmp(labels, "ids") == 0;
   return !isClassifier(g) || ids ||
-         !missing(md, meta::kClasses, path, model + " names the classes it predicts", e);
+         !missing(md, NNRT_META_CLASSES, path, model + " names the classes it predicts", e);
 }
 
 bool checkResumeMetadata(const nnrt_metadata &md, const std::string &path, nnrt_error &e) {
   const char *why = "--resume continues from the epoch and step training saved; --init starts a "
                     "new run from its weights";
-  return !missing(md, meta::kEpochs, path, why, e) && !missing(md, meta::kStep, path, why, e);
+  return !missing(md, NNRT_META_EPOCHS, path, why, e) && !missing(md, NNRT_META_STEP, path, why, e);
 }
 
 } // namespace nnc::tool

@@ -18,24 +18,8 @@
 
 namespace nnc::tool {
 
-// The keys, defined in nnrt.h (NNRT_META_*).
-namespace meta {
-inline constexpr const char *kClasses = NNRT_META_CLASSES;
-inline constexpr const char *kScalerMin = NNRT_META_SCALER_MIN;
-inline constexpr const char *kScalerMax = NNRT_META_SCALER_MAX;
-inline constexpr const char *kLabels = NNRT_META_LABELS;
-inline constexpr const char *kLabelColumn = NNRT_META_LABEL_COLUMN;
-inline constexpr const char *kTargetColumns = NNRT_META_TARGET_COLUMNS;
-inline constexpr const char *kFeatureColumns = NNRT_META_FEATURE_COLUMNS;
-inline constexpr const char *kStoryLen = NNRT_META_STORY_LEN;
-inline constexpr const char *kQuestionLen = NNRT_META_QUESTION_LEN;
-inline constexpr const char *kMaskId = NNRT_META_MASK_ID;
-inline constexpr const char *kStep = NNRT_META_STEP;
-inline constexpr const char *kEpochs = NNRT_META_EPOCHS;
-} // namespace meta
-
-// What training knew that a later command needs; each field is a key above
-// (or the vocabulary). Absent keys stay empty.
+// What training knew that a later command needs; each field is a key of
+// nnrt.h (NNRT_META_*, or the vocabulary). Absent keys stay empty.
 struct TrainingMeta {
   std::vector<std::string> classes;
   bool scaled = false; // the inputs are scaled to [0, 1] by scalerMin/Max
@@ -56,7 +40,7 @@ bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e
 // value does not decode.
 bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e);
 
-// How the training CSV gave its class labels (meta::kLabels), so that
+// How the training CSV gave its class labels (NNRT_META_LABELS), so that
 // predict can tell a classifier trained on integer labels (no class names)
 // from a checkpoint that lost its names; "" for other models and data.
 std::string labelKind(const dsl::Graph &g, const nnrt_dataset &all);

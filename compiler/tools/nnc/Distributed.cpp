@@ -27,6 +27,11 @@ bool launchedByMPI() {
   return false;
 }
 
+} // namespace
+
+#ifdef NNC_HAVE_MPI
+
+namespace {
 uint64_t fnv1a(const void *data, size_t n) {
   const unsigned char *p = static_cast<const unsigned char *>(data);
   uint64_t h = 1469598103934665603ull;
@@ -34,10 +39,7 @@ uint64_t fnv1a(const void *data, size_t n) {
     h = (h ^ p[i]) * 1099511628211ull;
   return h;
 }
-
 } // namespace
-
-#ifdef NNC_HAVE_MPI
 
 std::string mpiDescription() {
   char version[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -130,10 +132,7 @@ void barrier(const World &) {}
 
 int allreduceSum(void *, float *, int64_t) { return 1; }
 
-bool sameOnEveryRank(const World &, const float *p, int64_t n) {
-  (void)fnv1a(p, size_t(n) * sizeof(float));
-  return true;
-}
+bool sameOnEveryRank(const World &, const float *, int64_t) { return true; }
 
 #endif
 
