@@ -70,16 +70,21 @@ TrainConfig Checker::checkTrain(const TrainDecl &t, const Graph *g) {
       else
         diag_.error(v.loc,
                     fmt::format("unknown scaling '{}'; expected 'minmax' or 'none'", text(v)));
+    } else if (s.key == "clip_norm") {
+      auto n = number(v, s.key);
+      if (n && !(n->f > 0))
+        diag_.error(v.loc, fmt::format("clip_norm must be a positive number (the largest "
+                                       "global norm of a step's gradient), got {}",
+                                       text(v)));
+      else if (n)
+        cfg.clipNorm = n->f;
     } else {
-      std::vector<std::string> keys = {
+      const std::vector<std::string> keys = {
           "data",       "optimizer",        "batch",           "epochs",
           "test_split", "validation_split", "validation_data", "seed",
-          "scale",      "sample_every",     "sample_length"};
-      diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of data, "
-                                     "optimizer, batch, epochs, test_split, validation_split, "
-                                     "validation_data, seed, scale, sample_every, "
-                                     "sample_length{}",
-                                     s.key, suggest(s.key, keys)));
+          "scale",      "sample_every",     "sample_length",   "clip_norm"};
+      diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of {}{}", s.key,
+                                     optim::joinNames(keys, ", ", ", "), suggest(s.key, keys)));
     }
   }
   if (cfg.dataArgs.count("test") && seen.count("test_split"))

@@ -255,24 +255,35 @@ static void snapshot_free(snapshot *s) {
 
 /* Whether the step that just ran left the run healthy; if not, restores the
  * snapshot and writes why into err. */
+static const char *nonfinite_name(float v) { return isnan(v) ? "nan" : "infinite"; }
+
+/* `grad_norm`: the global norm of the step's gradient, which the step
+ * wrote into hyper[NNRT_HYPER_GRAD_NORM]. */
 static int step_is_finite(const nnrt_model *m, const nnrt_fit_config *cfg, float loss,
-                          float *params, float *opt_state, const snapshot *good, int64_t epoch,
-                          int64_t step, int64_t batch, int64_t batches, nnrt_error *err) {
-  int lossOk = isfinite(loss);
-  int bad = !lossOk || cfg->check_numerics ? first_nonfinite_param(m, params) : -1;
-  if (lossOk && bad < 0) return 1;
-  char what[160];
+                          float grad_norm, float *params, float *opt_state, const snapshot *good,
+                          int64_t epoch, int64_t step, int64_t batch, int64_t batches,
+                          nnrt_error *err) {
+  int lossOk = isfinite(loss), gradOk = isfinite(grad_norm);
+  int bad = !lossOk || !gradOk || cfg->check_numerics ? first_nonfinite_param(m, params) : -1;
+  if (lossOk && gradOk && bad < 0) return 1;
+  char what[160], how[96];
   if (bad >= 0)
     snprintf(what, sizeof what, "the first parameter with a non-finite value after it: '%s'",
              m->tensors[bad].name);
   else
     snprintf(what, sizeof what, "every parameter is still finite");
+  if (!lossOk)
+    snprintf(how, sizeof how, "the loss is %s", nonfinite_name(loss));
+  else if (!gradOk)
+    snprintf(how, sizeof how, "the loss is finite but the gradient's norm is %s",
+             nonfinite_name(grad_norm));
+  else
+    snprintf(how, sizeof how, "the loss is finite but a parameter is not");
   nnrt__fail(err,
-             "epoch %lld, step %lld (batch %lld of %lld): the loss is %s; %s. Training stopped; "
+             "epoch %lld, step %lld (batch %lld of %lld): %s; %s. Training stopped; "
              "the parameters and optimizer state are those of the end of epoch %lld (try a lower "
              "learning rate%s)",
-             (long long)epoch, (long long)step, (long long)batch, (long long)batches,
-             !lossOk ? (isnan(loss) ? "nan" : "infinite") : "finite but a parameter is not", what,
+             (long long)epoch, (long long)step, (long long)batch, (long long)batches, how, what,
              (long long)(epoch - 1), cfg->check_numerics ? "" : ", or --check-numerics");
   memcpy(params, good->params, good->np * sizeof(float));
   if (opt_state) memcpy(opt_state, good->state, good->ns * sizeof(float));
@@ -337,6 +348,9 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
                       (long long)cfg->epochs);
   if (!(cfg->learning_rate >= 0) || !isfinite(cfg->learning_rate))
     return nnrt__fail(err, "learning rate %g is not a non-negative number", cfg->learning_rate);
+  if (!(cfg->clip_norm >= 0) || !isfinite(cfg->clip_norm))
+    return nnrt__fail(err, "clip norm %g is not a non-negative number (0: no clipping)",
+                      cfg->clip_norm);
   int parallel = cfg->world > 1;
   if (parallel && (!cfg->allreduce || cfg->rank < 0 || cfg->rank >= cfg->world))
     return nnrt__fail(err, "data-parallel training needs an all-reduce and a rank below %d",
@@ -367,6 +381,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
 
   float hyper[NNRT_HYPER_COUNT] = {0};
   hyper[NNRT_HYPER_LR] = cfg->learning_rate;
+  hyper[NNRT_HYPER_CLIP_NORM] = cfg->clip_norm;
   int64_t step = cfg->start_step;
   for (int64_t e = cfg->initial_epoch; e < cfg->epochs; e++) {
     double t0 = nnrt_now_seconds();
@@ -399,8 +414,8 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
         loss = m->train_step(params, opt_state, hyper, st.io, st.workspace);
         if (st.has_acc) correct += batch_correct(&st, count);
       }
-      if (!step_is_finite(m, cfg, loss, params, state, &good, e + 1, step, b / step_rows + 1,
-                          (n + step_rows - 1) / step_rows, err))
+      if (!step_is_finite(m, cfg, loss, hyper[NNRT_HYPER_GRAD_NORM], params, state, &good, e + 1,
+                          step, b / step_rows + 1, (n + step_rows - 1) / step_rows, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;
       seen += count;

@@ -183,8 +183,13 @@ TEST_CASE("optimizer: rmsprop without momentum", "[optimizer]") {
 namespace {
 
 // Three train_steps of `opt` from reference/optimizers.txt's parameters and
-// batch, each against torch.optim's parameters after the same step.
-void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
+// batch, each against torch.optim's parameters after the same step. With
+// `maxNorm`, the gradient is clipped (hyper[NNRT_HYPER_CLIP_NORM]) and the
+// norm the step reports is checked against clip_grad_norm_'s; with
+// `halves`, each step is grad_step + apply_step instead (data-parallel
+// training's, which clips the summed gradient).
+void runTorchCase(const std::string &kase, const OptimizerConfig &opt, float maxNorm = 0,
+                  bool halves = false) {
   static const Reference r = readReference(sourcePath("tests/numeric/reference/optimizers.txt"));
   CodeGenOptions opts;
   opts.batch = 4;
@@ -208,11 +213,22 @@ void runTorchCase(const std::string &kase, const OptimizerConfig &opt) {
   // float32 against float64 after three steps: about 2e-7 relative at most.
   Compare cmp(2e-6);
   for (int step = 1; step <= 3; ++step) {
-    float hyper[NNRT_HYPER_COUNT] = {lrs[step - 1], float(step), 0, 0};
-    double loss =
-        c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    float hyper[NNRT_HYPER_COUNT] = {lrs[step - 1], float(step), 0, maxNorm};
+    double loss;
+    if (halves) {
+      std::vector<float> grads(size_t(c.m->num_params + 1), 0.0f);
+      loss = c.m->grad_step(p.data(), hyper, grads.data(), tio.data(), numtest::workspace(c.m));
+      loss /= grads.back();
+      c.m->apply_step(p.data(), state.data(), hyper, grads.data(), numtest::workspace(c.m));
+    } else {
+      loss = c.m->train_step(p.data(), state.data(), hyper, tio.data(), numtest::workspace(c.m));
+    }
     if (step == 1)
       cmp.run(kase + "/loss1", refTensor(r, kase + "/loss1"), [&](size_t) { return loss; });
+    if (maxNorm > 0) {
+      std::string key = kase + "/norm" + std::to_string(step);
+      cmp.run(key, refTensor(r, key), [&](size_t) { return hyper[NNRT_HYPER_GRAD_NORM]; });
+    }
     std::string key = kase + "/step" + std::to_string(step);
     cmp.run(key, refTensor(r, key), [&](size_t i) { return double(p[i]); });
   }
@@ -247,4 +263,17 @@ TEST_CASE("optimizer: nesterov matches torch.optim.SGD(nesterov=True) over three
           "[optimizer]") {
   runTorchCase("nesterov", {"nesterov", {}}); // momentum 0.9, the table's default
   runTorchCase("nesterov_half", {"nesterov", {{"momentum", 0.5}}});
+}
+
+// Gradient clipping as torch.nn.utils.clip_grad_norm_ before each step: to
+// 0.05, below every step's norm (0.2-0.4), and to 10, above them.
+TEST_CASE("optimizer: clipping matches torch.nn.utils.clip_grad_norm_", "[optimizer]") {
+  runTorchCase("nesterov_clip", {"nesterov", {}}, 0.05f);
+  runTorchCase("adamw_clip", {"adamw", {}}, 0.05f);
+  runTorchCase("adamw_clip_loose", {"adamw", {}}, 10.0f);
+}
+
+TEST_CASE("optimizer: grad_step + apply_step clip as train_step does", "[optimizer]") {
+  runTorchCase("nesterov_clip", {"nesterov", {}}, 0.05f, /*halves=*/true);
+  runTorchCase("adamw_clip_loose", {"adamw", {}}, 10.0f, /*halves=*/true);
 }

@@ -57,6 +57,19 @@ bool readSettings(const Args &a, const dsl::Graph &g, const CodeGenOptions &o, T
       return false;
     s.lr = float(*v);
   }
+  s.clipNorm = float(t.clipNorm);
+  if (a.has("clip-norm")) {
+    auto v = parseFloat("clip-norm", a.get("clip-norm"), err);
+    if (!v)
+      return false;
+    if (!(*v > 0)) {
+      err = "--clip-norm must be a positive number (the largest global norm of a step's "
+            "gradient), got " +
+            a.get("clip-norm");
+      return false;
+    }
+    s.clipNorm = float(*v);
+  }
   int64_t seed = int64_t(t.seed);
   if (!intFlag(a, "seed", 0, seed, err))
     return false;
@@ -382,6 +395,7 @@ int train(const Args &a, const World &w) {
   nnrt_fit_config cfg{};
   cfg.epochs = s.epochs;
   cfg.learning_rate = s.lr;
+  cfg.clip_norm = s.clipNorm;
   cfg.seed = s.seed;
   cfg.shuffle = 1;
   cfg.verbose = s.quiet ? 0 : 1;

@@ -17,6 +17,7 @@ struct TrainSettings {
   std::string label;              // the train block's label column
   int64_t epochs = 1;
   float lr = 0;
+  float clipNorm = 0; // 0: no clipping
   uint64_t seed = 0;
   int64_t sampleEvery = 0;
   bool quiet = false;

@@ -46,6 +46,9 @@ const std::vector<Command> &commands() {
            {"data", "PATH", "the training data (default: the train block's)"},
            {"epochs", "N", "epochs to train (default: the train block's)"},
            {"lr", "X", "learning rate (default: the train block's, else Keras's)"},
+           {"clip-norm", "X",
+            "scale each step's gradient down to global L2 norm X when\n"
+            "it is larger (default: the train block's clip_norm, else none)"},
            {"seed", "N", "seed of the initial parameters, the split and the shuffles"},
            {"save", "CKPT", "write the parameters, optimizer state and metadata to CKPT"},
            {"metrics-out", "FILE", "write the final loss, accuracy and times as JSON"},

@@ -279,6 +279,10 @@ typedef struct nnrt_fit_config {
   int rank, world;
   int (*allreduce)(void *comm, float *buf, int64_t n);
   void *comm;
+  /* > 0: every step's gradient is scaled down to this global L2 norm when
+   * it is larger (torch.nn.utils.clip_grad_norm_), inside the compiled
+   * step; 0: no clipping. */
+  float clip_norm;
 } nnrt_fit_config;
 
 /* nnrt_fit's return when a step's loss, or a parameter after a step

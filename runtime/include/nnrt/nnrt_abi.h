@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define NNRT_ABI_VERSION 5
+#define NNRT_ABI_VERSION 6
 #define NNRT_MAX_RANK 6
 
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_I32 = 1 };
@@ -50,7 +50,8 @@ enum nnrt_loss_kind { NNRT_LOSS_NONE = 0, NNRT_LOSS_CROSS_ENTROPY = 1, NNRT_LOSS
  * callers; later rows need no constant here. */
 enum nnrt_optimizer_kind { NNRT_OPT_SGD = 0, NNRT_OPT_ADAM = 1, NNRT_OPT_RMSPROP = 2 };
 
-/* Slots of the `hyper` array given to train_step. The optimizer's other
+/* Slots of the `hyper` array given to train_step, grad_step and apply_step
+ * (NNRT_HYPER_COUNT floats; unused slots 0). The optimizer's other
  * hyperparameters (betas, epsilon, momentum, ...) are compiled in. */
 enum nnrt_hyper_slot {
   NNRT_HYPER_LR = 0,   /* learning rate of this step */
@@ -59,7 +60,14 @@ enum nnrt_hyper_slot {
    * processes (0 otherwise): dropout masks are keyed by (step, row
    * position), so the parts draw the masks the whole batch would. */
   NNRT_HYPER_ROW_OFFSET = 2,
-  NNRT_HYPER_COUNT = 4
+  /* > 0: the gradient is scaled down to this global L2 norm when its norm
+   * is larger (torch.nn.utils.clip_grad_norm_'s max_norm); 0: no clipping. */
+  NNRT_HYPER_CLIP_NORM = 3,
+  /* Written by train_step and apply_step: the global L2 norm of the
+   * gradient of the step, before clipping (NaN or infinite when the
+   * gradient is not finite). */
+  NNRT_HYPER_GRAD_NORM = 4,
+  NNRT_HYPER_COUNT = 8
 };
 
 typedef struct nnrt_tensor_info {
@@ -97,7 +105,7 @@ typedef struct nnrt_model {
   /* Forward, backward and optimizer update in one call.
    * io: one pointer per input, per target, then weights (float[batch]),
    * then one per output. Returns the weighted mean loss before the update. */
-  float (*train_step)(float *params, float *opt_state, const float *hyper, void *const *io,
+  float (*train_step)(float *params, float *opt_state, float *hyper, void *const *io,
                       void *workspace);
   /* Same io layout as train_step; no update. Returns the weighted mean loss. */
   float (*eval_step)(const float *params, void *const *io, void *workspace);
@@ -130,7 +138,7 @@ typedef struct nnrt_model {
    * one apply_step are one train_step, up to rounding. io as train_step's. */
   float (*grad_step)(const float *params, const float *hyper, float *grads, void *const *io,
                      void *workspace);
-  void (*apply_step)(float *params, float *opt_state, const float *hyper, const float *grads,
+  void (*apply_step)(float *params, float *opt_state, float *hyper, const float *grads,
                      void *workspace);
 } nnrt_model;
 

@@ -420,8 +420,11 @@ func.func @random_stack(%seed: i64) -> tensor<3x4x2xf32> {
 // Optimizer updates: one parallel loop over the flat buffers each, the
 // parameters and state as outputs (updated in place after bufferization).
 // CHECK-LABEL: func.func @updates(
-// CHECK-SAME: %[[P:.*]]: tensor<67xf32>, %[[G:.*]]: tensor<67xf32>, %[[M:.*]]: tensor<67xf32>, %[[V:.*]]: tensor<67xf32>, %[[LR:.*]]: f32, %[[T:.*]]: f32)
+// CHECK-SAME: %[[P:.*]]: tensor<67xf32>, %[[G:.*]]: tensor<67xf32>, %[[M:.*]]: tensor<67xf32>, %[[V:.*]]: tensor<67xf32>, %[[LR:.*]]: f32, %[[T:.*]]: f32, %[[S:.*]]: f32)
 // CHECK: %[[SGD:.*]]:2 = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[G]] : tensor<67xf32>) outs(%[[P]], %[[V]] : tensor<67xf32>, tensor<67xf32>)
+// The gradient times its clipping scale, first in every update's body.
+// CHECK-NEXT: ^bb0(%[[GI:[a-z0-9_]+]]: f32,
+// CHECK-NEXT: arith.mulf %[[GI]], %[[S]] : f32
 // CHECK: arith.mulf %{{.*}}, %[[LR]] : f32
 // Adam's bias corrections are computed once, outside the loop.
 // CHECK: math.powf %{{.*}}, %[[T]] : f32
@@ -443,13 +446,28 @@ func.func @random_stack(%seed: i64) -> tensor<3x4x2xf32> {
 // CHECK: math.sqrt
 // CHECK: return %[[ADAMW]]#0, %[[ADAMW]]#1, %[[ADAMW]]#2
 func.func @updates(%p: tensor<67xf32>, %g: tensor<67xf32>, %m: tensor<67xf32>, %v: tensor<67xf32>,
-                   %lr: f32, %t: f32) -> (tensor<67xf32>, tensor<67xf32>, tensor<67xf32>) {
-  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
-  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
-  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
-  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
-  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %b4], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+                   %lr: f32, %t: f32, %s: f32) -> (tensor<67xf32>, tensor<67xf32>, tensor<67xf32>) {
+  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t, %s {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
+  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t, %s {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t, %s {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
+  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t, %s {momentum = 0.9 : f32} : tensor<67xf32>, [tensor<67xf32>]
+  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %b4], %lr, %t, %s {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<67xf32>, [tensor<67xf32>, tensor<67xf32>]
   return %p5, %m5, %v5 : tensor<67xf32>, tensor<67xf32>, tensor<67xf32>
+}
+
+// The global norm: each input's sum of squares (a 2-d one read flat), their
+// total, its square root.
+// CHECK-LABEL: func.func @global_norm(
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1]] : tensor<4x16xf32> into tensor<64xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<64xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: arith.mulf %[[X:.*]], %[[X]] : f32
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<3xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK: arith.mulf %[[Y:.*]], %[[Y]] : f32
+// CHECK: arith.addf
+// CHECK: math.sqrt
+func.func @global_norm(%a: tensor<4x16xf32>, %b: tensor<3xf32>) -> tensor<f32> {
+  %n = nn.global_norm %a, %b : tensor<4x16xf32>, tensor<3xf32> -> tensor<f32>
+  return %n : tensor<f32>
 }
 
 // concat of token ids ([story; question]) lowers like a float one.

@@ -101,37 +101,53 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // ADAM-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 107>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 131>},
 // RMSPROP-SAME: %[[T1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 67>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 1, 99>},
 // RMSPROP-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 107>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 131>},
-// CHECK-SAME: %[[H:[a-z0-9]+]]: tensor<4xf32>,
+// CHECK-SAME: %[[H:[a-z0-9]+]]: tensor<8xf32>,
 // CHECK-SAME: %{{.*}}: tensor<2x4xf32>, %{{.*}}: tensor<2xi32>, %{{.*}}: tensor<2xf32>, %{{.*}}: tensor<2x3xf32>)
-// ADAM-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, f32, tensor<2x3xf32>)
+// ADAM-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<8xf32>, f32, tensor<2x3xf32>)
 // ADAM-SAME: attributes {nn.pack_sizes = array<i64: 67, 134>, nn.workspace}
-// SGD-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, f32, tensor<2x3xf32>)
+// SGD-SAME: -> (tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32>, tensor<8xf32>, f32, tensor<2x3xf32>)
 // SGD-SAME: attributes {nn.pack_sizes = array<i64: 67, 67>, nn.workspace}
-// CHECK: %[[C0:.*]] = arith.constant 0 : index
-// CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<4xf32>
-// CHECK: %[[C1:.*]] = arith.constant 1 : index
-// CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<4xf32>
 // CHECK: %[[LOSS:.*]] = nn.cross_entropy
 // CHECK: nn.cross_entropy_grad
+// The learning rate, the step and the clipping norm come from hyper.
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[LR:.*]] = tensor.extract %[[H]][%[[C0]]] : tensor<8xf32>
+// CHECK: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[STEP:.*]] = tensor.extract %[[H]][%[[C1]]] : tensor<8xf32>
+// CHECK: %[[C3:.*]] = arith.constant 3 : index
+// CHECK: %[[MAX:.*]] = tensor.extract %[[H]][%[[C3]]] : tensor<8xf32>
+// Clipping as torch.nn.utils.clip_grad_norm_: the global norm of every
+// gradient, scale = min(max_norm / (norm + 1e-6), 1) when max_norm > 0.
+// CHECK: %[[NT:.*]] = nn.global_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<32xf32>, tensor<8xf32>, tensor<24xf32>, tensor<3xf32> -> tensor<f32>
+// CHECK: %[[NORM:.*]] = tensor.extract %[[NT]][] : tensor<f32>
+// CHECK: %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
+// CHECK: %[[D:.*]] = arith.addf %[[NORM]], %[[EPS]] : f32
+// CHECK: %[[Q:.*]] = arith.divf %[[MAX]], %[[D]] : f32
+// CHECK: %[[COEF:.*]] = arith.minf %[[Q]], %{{.*}} : f32
+// CHECK: %[[ON:.*]] = arith.cmpf ogt, %[[MAX]], %{{.*}} : f32
+// CHECK: %[[SCALE:.*]] = arith.select %[[ON]], %[[COEF]], %{{.*}} : f32
 
 // Adam: m and v of each parameter.
-// ADAM: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "adam" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
+// ADAM: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "adam" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]], %[[SCALE]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
 // ADAM: nn.optimizer_update "adam" %[[P2]], %{{.*}}, [%[[S2]], {{.*}} : tensor<8xf32>
 // ADAM: nn.optimizer_update "adam" %[[P3]], {{.*}} : tensor<24xf32>
 // ADAM: nn.optimizer_update "adam" %[[P4]], %{{.*}}, [%[[S4]], {{.*}} : tensor<3xf32>
+// The norm before clipping goes back into hyper[4].
+// ADAM: %[[C4:.*]] = arith.constant 4 : index
+// ADAM: %[[NH:.*]] = tensor.insert %[[NORM]] into %[[H]][%[[C4]]] : tensor<8xf32>
 // ADAM: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
-// ADAM: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
+// ADAM: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %[[NH]], %[[L]], %{{.*}} :
 // ADAM-OPTS: nn.optimizer_update "adam" {{.*}} {beta1 = 5.000000e-01 : f32, beta2 = 7.500000e-01 : f32, epsilon = 1.250000e-01 : f32} : tensor<32xf32>
 
 // With SGD the state is the velocity (the step count goes unused).
-// SGD: %[[NP:[a-z0-9_]+]], %[[NV:[a-z0-9_]+]] = nn.optimizer_update "sgd" %[[P1]], %{{.*}}, [%[[S1]]], %[[LR]], %[[STEP]] {momentum = 0.000000e+00 : f32} : tensor<32xf32>, [tensor<32xf32>]
+// SGD: %[[NP:[a-z0-9_]+]], %[[NV:[a-z0-9_]+]] = nn.optimizer_update "sgd" %[[P1]], %{{.*}}, [%[[S1]]], %[[LR]], %[[STEP]], %[[SCALE]] {momentum = 0.000000e+00 : f32} : tensor<32xf32>, [tensor<32xf32>]
 // SGD: %[[L:.*]] = tensor.extract %[[LOSS]][] : tensor<f32>
-// SGD: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
+// SGD: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NV]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[L]], %{{.*}} :
 // SGD-MOM: nn.optimizer_update "sgd" {{.*}} {momentum = 5.000000e-01 : f32} : tensor<32xf32>
 
 // RMSprop: mean square and velocity of each parameter.
-// RMSPROP: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
-// RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
+// RMSPROP: %[[NP:[a-z0-9_]+]], %[[NS:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P1]], %{{.*}}, [%[[S1]], %[[T1]]], %[[LR]], %[[STEP]], %[[SCALE]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<32xf32>, [tensor<32xf32>, tensor<32xf32>]
+// RMSPROP: return %[[NP]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[NS]]#1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // RMSPROP-OPTS: nn.optimizer_update "rmsprop" {{.*}} {epsilon = 1.000000e-07 : f32, momentum = 2.500000e-01 : f32, rho = 5.000000e-01 : f32} : tensor<32xf32>
 
 // grad_step: forward and backward, no update. The gradient buffer is one
@@ -144,7 +160,7 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // SGD-LABEL: func.func @grad_step(
 // SGD-SAME: %{{[a-z0-9]+}}: tensor<32xf32> {nn.pack = array<i64: 0, 0>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 0, 32>},
 // SGD-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 0, 40>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 0, 64>},
-// SGD-SAME: %{{[a-z0-9]+}}: tensor<4xf32>,
+// SGD-SAME: %{{[a-z0-9]+}}: tensor<8xf32>,
 // SGD-SAME: %[[G1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 0>}, %{{[a-z0-9]+}}: tensor<8xf32> {nn.pack = array<i64: 1, 32>},
 // SGD-SAME: %{{[a-z0-9]+}}: tensor<24xf32> {nn.pack = array<i64: 1, 40>}, %{{[a-z0-9]+}}: tensor<3xf32> {nn.pack = array<i64: 1, 64>},
 // SGD-SAME: %[[GW:[a-z0-9]+]]: tensor<1xf32> {nn.pack = array<i64: 1, 67>},
@@ -162,18 +178,23 @@ func.func @forward(%x: tensor<2x4xf32>, %y: tensor<2xi32>, %w: tensor<2xf32>)
 // SGD: nn.mul %[[GLOSS]], %[[LW]] : tensor<f32>, tensor<f32> -> tensor<f32>
 
 // apply_step: train_step's update from a gradient buffer, each gradient
-// divided by the weight at its end.
+// divided by the weight at its end, through the update's scale (with the
+// clipping, whose norm is the mean gradient's); hyper gets that norm.
 // SGD-LABEL: func.func @apply_step(
 // SGD-SAME: %[[AP1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 0, 0>},
 // SGD-SAME: %[[AS1:[a-z0-9]+]]: tensor<32xf32> {nn.pack = array<i64: 1, 0>},
-// SGD-SAME: %[[AH:[a-z0-9]+]]: tensor<4xf32>, %[[AG:[a-z0-9]+]]: tensor<68xf32>)
-// SGD-SAME: attributes {nn.pack_sizes = array<i64: 67, 67>, nn.workspace}
-// SGD: %[[ONE:.*]] = nn.constant 1.000000e+00 : tensor<1xf32>
-// SGD: %[[AW:.*]] = tensor.extract_slice %[[AG]][67] [1] [1] : tensor<68xf32> to tensor<1xf32>
-// SGD: %[[INV:.*]] = nn.div %[[ONE]], %[[AW]]
+// SGD-SAME: %[[AH:[a-z0-9]+]]: tensor<8xf32>, %[[AG:[a-z0-9]+]]: tensor<68xf32>)
+// SGD-SAME: -> ({{.*}}, tensor<8xf32>) attributes {nn.pack_sizes = array<i64: 67, 67>, nn.workspace}
+// SGD: %[[AW:.*]] = tensor.extract %[[AG]][%{{.*}}] : tensor<68xf32>
+// SGD: %[[INV:.*]] = arith.divf %{{.*}}, %[[AW]] : f32
 // SGD: %[[AG1:.*]] = tensor.extract_slice %[[AG]][0] [32] [1] : tensor<68xf32> to tensor<32xf32>
-// SGD: %[[G1S:.*]] = nn.mul %[[AG1]], %[[INV]] : tensor<32xf32>, tensor<1xf32> -> tensor<32xf32>
-// SGD: nn.optimizer_update "sgd" %[[AP1]], %[[G1S]], [%[[AS1]]]
+// SGD: %[[AN:.*]] = nn.global_norm %[[AG1]], {{.*}} -> tensor<f32>
+// SGD: %[[ANS:.*]] = tensor.extract %[[AN]][] : tensor<f32>
+// SGD: %[[MEAN:.*]] = arith.mulf %[[ANS]], %[[INV]] : f32
+// SGD: %[[CLIP:.*]] = arith.select
+// SGD: %[[ASC:.*]] = arith.mulf %[[CLIP]], %[[INV]] : f32
+// SGD: nn.optimizer_update "sgd" %[[AP1]], %[[AG1]], [%[[AS1]]], %{{.*}}, %{{.*}}, %[[ASC]]
+// SGD: tensor.insert %[[MEAN]] into %[[AH]][%{{.*}}] : tensor<8xf32>
 
 // AdamW and Nesterov come from the same table: two state slots and one.
 // ADAMW: module attributes {nn.num_params = 67 : i64, nn.opt_state_size = 134 : i64, nn.optimizer = "adamw"}

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Independent reference for nnc's optimizers that follow PyTorch
 (tests/numeric/OptimizerTests.cpp): three steps of torch.optim.AdamW and of
-torch.optim.SGD(nesterov=True).
+torch.optim.SGD(nesterov=True), and of both with the gradient clipped by
+torch.nn.utils.clip_grad_norm_ before each step.
 
 Run:  /usr/bin/python3 tests/numeric/reference/optimizers.py > tests/numeric/reference/optimizers.txt
 
@@ -19,6 +20,8 @@ values row-major, parameters in nnc's flat order (A, then c):
     x, t, params                     the batch and the initial parameters
     CASE/loss1                       the loss at the initial parameters
     CASE/stepK                       the flat parameters after step K (K = 1, 2, 3)
+    CASE/normK                       clipped cases: the gradient's total norm at step K
+                                     (clip_grad_norm_'s result, before clipping)
 """
 import math
 
@@ -34,6 +37,14 @@ CASES = [
     ("adamw_defaults", lambda ps, lr: torch.optim.AdamW(ps, lr=lr)),
     ("nesterov", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True)),
     ("nesterov_half", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.5, nesterov=True)),
+]
+# name, constructor, max_norm: the gradient norms here are 0.2-0.4, so 0.05
+# clips every step and 10 none.
+CLIP_CASES = [
+    ("nesterov_clip", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True),
+     0.05),
+    ("adamw_clip", lambda ps, lr: torch.optim.AdamW(ps, lr=lr), 0.05),
+    ("adamw_clip_loose", lambda ps, lr: torch.optim.AdamW(ps, lr=lr), 10.0),
 ]
 
 
@@ -64,7 +75,7 @@ def flat(a, c):
     return torch.cat([a.detach().reshape(-1), c.detach().reshape(-1)])
 
 
-def run_case(name, make, x, t):
+def run_case(name, make, x, t, max_norm=None):
     a0, c0 = initial_params()
     a = a0.clone().requires_grad_(True)
     c = c0.clone().requires_grad_(True)
@@ -77,6 +88,9 @@ def run_case(name, make, x, t):
         loss.backward()
         if step == 1:
             record(f"{name}/loss1", torch.tensor(loss.item()))
+        if max_norm is not None:
+            norm = torch.nn.utils.clip_grad_norm_([a, c], max_norm)
+            record(f"{name}/norm{step}", torch.tensor(norm.item()))
         opt.step()
         record(f"{name}/step{step}", flat(a, c))
 
@@ -90,6 +104,8 @@ def main():
     record("params", flat(*initial_params()))
     for name, make in CASES:
         run_case(name, make, x, t)
+    for name, make, max_norm in CLIP_CASES:
+        run_case(name, make, x, t, max_norm)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ namespace {
 constexpr int64_t B = 4, F = 2, C = 2;
 
 struct Calls {
-  std::vector<float> steps, lrs;
+  std::vector<float> steps, lrs, clips;
+  // The step (1-based count of calls) whose gradient norm is reported as
+  // NaN, as a generated step reports a non-finite gradient; 0: none.
+  size_t nanGradAt = 0;
   std::vector<std::vector<float>> weights, xs;
   std::vector<std::vector<int32_t>> ys;
   void clear() { *this = Calls(); }
@@ -63,14 +66,15 @@ float forward(const float *p, const float *x, const int32_t *y, const float *w, 
   return wsum > 0 ? float(loss / wsum) : 0.0f;
 }
 
-float fake_train_step(float *params, float *opt_state, const float *hyper, void *const *io,
-                      void *) {
+float fake_train_step(float *params, float *opt_state, float *hyper, void *const *io, void *) {
   auto x = static_cast<const float *>(io[0]);
   auto y = static_cast<const int32_t *>(io[1]);
   auto w = static_cast<const float *>(io[2]);
   auto probs = static_cast<float *>(io[3]);
   calls.steps.push_back(hyper[NNRT_HYPER_STEP]);
   calls.lrs.push_back(hyper[NNRT_HYPER_LR]);
+  calls.clips.push_back(hyper[NNRT_HYPER_CLIP_NORM]);
+  hyper[NNRT_HYPER_GRAD_NORM] = calls.steps.size() == calls.nanGradAt ? NAN : 1.0f;
   calls.weights.emplace_back(w, w + B);
   calls.xs.emplace_back(x, x + B * F);
   calls.ys.emplace_back(y, y + B);
@@ -432,6 +436,46 @@ TEST_CASE("fit: a progress bar on a terminal", "[runtime]") {
       out,
       std::regex(
           R"(accuracy: [01]\.[0-9]{4} - [0-9]+ samples/s\r\x1b\[KEpoch 1/1 - [0-9]+ms - loss)")));
+  nnrt_dataset_free(&ds);
+}
+
+TEST_CASE("fit: the clip norm reaches the step; a non-finite gradient stops the run", "[runtime]") {
+  nnrt_model m = fake_model();
+  nnrt_dataset ds{};
+  make_data(&ds);
+  nnrt_error err{};
+  std::vector<float> params(m.num_params, 0.0f), opt(1, 0.0f);
+  nnrt_fit_config cfg = config(3, 0.5f);
+  cfg.clip_norm = 0.25f;
+  calls.clear();
+  REQUIRE(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) == 0);
+  REQUIRE(calls.clips.size() == 9);
+  CHECK(std::set<float>(calls.clips.begin(), calls.clips.end()) == std::set<float>{0.25f});
+
+  // Step 5 (epoch 2, batch 2) reports a NaN gradient norm with a finite
+  // loss: the run stops there, back at the end of epoch 1.
+  std::vector<float> afterOne(m.num_params, 0.0f), o1(1, 0.0f);
+  cfg.epochs = 1;
+  calls.clear();
+  REQUIRE(nnrt_fit(&m, afterOne.data(), o1.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) ==
+          0);
+  std::fill(params.begin(), params.end(), 0.0f);
+  opt[0] = 0;
+  cfg.epochs = 3;
+  calls.clear();
+  calls.nanGradAt = 5;
+  CHECK(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) ==
+        NNRT_FIT_NONFINITE);
+  CHECK(calls.steps.size() == 5);
+  CHECK(std::string(err.msg).find("epoch 2, step 5 (batch 2 of 3): the loss is finite but the "
+                                  "gradient's norm is nan") == 0);
+  CHECK(params == afterOne);
+  CHECK(opt == o1);
+  calls.clear();
+
+  cfg.clip_norm = -1;
+  CHECK(nnrt_fit(&m, params.data(), opt.data(), &ds, nullptr, &cfg, nullptr, nullptr, &err) != 0);
+  CHECK(std::string(err.msg) == "clip norm -1 is not a non-negative number (0: no clipping)");
   nnrt_dataset_free(&ds);
 }
 

@@ -1,6 +1,7 @@
 // Lowers nn.optimizer_update: one loop over the parameter whose body is the
 // row's update (update_<kind> in OptimizerUpdates.cpp), and the arith
-// operators those updates are written with.
+// operators those updates are written with; and nn.global_norm, the norm
+// that clips the gradients the updates read.
 #include "LoweringUtils.h"
 #include "OptimizerUpdates.h"
 
@@ -65,13 +66,15 @@ struct LowerOptimizerUpdate : OpRewritePattern<OptimizerUpdateOp> {
     Location loc = op.getLoc();
     Step st(r, loc, op.getHyper(), op.getLr(), op.getStep());
     ElementFn body = kUpdates[kind](st);
+    Value scale = op.getGradScale();
     SmallVector<Value> state{op.getParam()};
     state.append(op.getState().begin(), op.getState().end());
     SmallVector<AffineMap> maps(1 + state.size(),
                                 AffineMap::getMultiDimIdentityMap(1, r.getContext()));
     auto res = generic(r, loc, op.getGrad(), state, maps, parallel(1),
                        [&](OpBuilder &b, Location l, ValueRange a) {
-                         Element e{{&b, l, a[0]}, {}};
+                         Value g = b.create<arith::MulFOp>(l, a[0], scale);
+                         Element e{{&b, l, g}, {}};
                          for (Value s : a.drop_front())
                            e.s.push_back({&b, l, s});
                          SmallVector<Value> out;
@@ -84,8 +87,38 @@ struct LowerOptimizerUpdate : OpRewritePattern<OptimizerUpdateOp> {
   }
 };
 
+// sum(x^2) of one input as a 0-d tensor (addf may reassociate, so the sum
+// vectorizes).
+Value sumOfSquares(OpBuilder &b, Location loc, Value x) {
+  auto flatT = RankedTensorType::get({tensorType(x).getNumElements()}, b.getF32Type());
+  return reduceLast(
+      b, loc, reshape(b, loc, x, flatT), 0.0f,
+      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return nb.create<arith::MulFOp>(l, a[0], a[0]);
+      },
+      addf);
+}
+
+struct LowerGlobalNorm : OpRewritePattern<GlobalNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GlobalNormOp op, PatternRewriter &r) const override {
+    Location loc = op.getLoc();
+    auto scalarT = RankedTensorType::get({}, r.getF32Type());
+    Value total = fill(r, loc, scalarT, 0.0f);
+    for (Value x : op.getInputs())
+      total = elementwise(
+          r, loc, scalarT, ValueRange{total, sumOfSquares(r, loc, x)},
+          [](OpBuilder &b, Location l, ValueRange a) { return addf(b, l, a[0], a[1]); });
+    r.replaceOp(op, elementwise(r, loc, scalarT, total,
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return b.create<math::SqrtOp>(l, a[0]);
+                                }));
+    return success();
+  }
+};
+
 } // namespace
 
 void nnc::nn_to_linalg::populateOptimizerPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerOptimizerUpdate>(patterns.getContext());
+  patterns.add<LowerOptimizerUpdate, LowerGlobalNorm>(patterns.getContext());
 }

@@ -189,6 +189,9 @@ struct TrainConfig {
   // `sampleLength` tokens every `sampleEvery` epochs (0: never).
   int64_t sampleEvery = 0;
   int64_t sampleLength = 100;
+  // clip_norm X: every step's gradient is scaled down to global norm X
+  // when it is larger (0: no clipping).
+  double clipNorm = 0;
 };
 
 struct Graph {

@@ -447,7 +447,7 @@ func.func @random_normal_missing_attr(%s: i64) -> tensor<4xf32> {
 
 func.func @update_grad_type(%p: tensor<4xf32>, %g: tensor<5xf32>, %v: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op failed to verify that all of {param, grad} have same type}}
-  %0:2 = "nn.optimizer_update"(%p, %g, %v, %lr, %lr) {kind = "sgd", hyper = {momentum = 0.0 : f32}} : (tensor<4xf32>, tensor<5xf32>, tensor<4xf32>, f32, f32) -> (tensor<4xf32>, tensor<4xf32>)
+  %0:2 = "nn.optimizer_update"(%p, %g, %v, %lr, %lr, %lr) {kind = "sgd", hyper = {momentum = 0.0 : f32}} : (tensor<4xf32>, tensor<5xf32>, tensor<4xf32>, f32, f32, f32) -> (tensor<4xf32>, tensor<4xf32>)
   return %0#0 : tensor<4xf32>
 }
 
@@ -455,7 +455,7 @@ func.func @update_grad_type(%p: tensor<4xf32>, %g: tensor<5xf32>, %v: tensor<4xf
 
 func.func @update_lr_type(%p: tensor<4xf32>, %lr: f64, %t: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op operand #3 must be 32-bit float}}
-  %0:2 = "nn.optimizer_update"(%p, %p, %p, %lr, %t) {kind = "sgd", hyper = {momentum = 0.0 : f32}} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f64, f32) -> (tensor<4xf32>, tensor<4xf32>)
+  %0:2 = "nn.optimizer_update"(%p, %p, %p, %lr, %t, %t) {kind = "sgd", hyper = {momentum = 0.0 : f32}} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f64, f32, f32) -> (tensor<4xf32>, tensor<4xf32>)
   return %0#0 : tensor<4xf32>
 }
 
@@ -463,7 +463,7 @@ func.func @update_lr_type(%p: tensor<4xf32>, %lr: f64, %t: f32) -> tensor<4xf32>
 
 func.func @update_state_type(%p: tensor<4xf32>, %m: tensor<8xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op state type 'tensor<8xf32>' differs from the parameter's 'tensor<4xf32>'}}
-  %0:3 = nn.optimizer_update "adam" %p, %p, [%m, %p], %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<4xf32>, [tensor<8xf32>, tensor<4xf32>]
+  %0:3 = nn.optimizer_update "adam" %p, %p, [%m, %p], %lr, %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<4xf32>, [tensor<8xf32>, tensor<4xf32>]
   return %0#0 : tensor<4xf32>
 }
 
@@ -471,7 +471,7 @@ func.func @update_state_type(%p: tensor<4xf32>, %m: tensor<8xf32>, %lr: f32) -> 
 
 func.func @update_missing_hyper(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op adam needs an f32 'epsilon' in hyper}}
-  %0:3 = nn.optimizer_update "adam" %p, %p, [%p, %p], %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32} : tensor<4xf32>, [tensor<4xf32>, tensor<4xf32>]
+  %0:3 = nn.optimizer_update "adam" %p, %p, [%p, %p], %lr, %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32} : tensor<4xf32>, [tensor<4xf32>, tensor<4xf32>]
   return %0#0 : tensor<4xf32>
 }
 
@@ -479,7 +479,7 @@ func.func @update_missing_hyper(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
 
 func.func @update_extra_hyper(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op sgd takes 1 compiled-in hyperparameter(s), got 2}}
-  %0:2 = nn.optimizer_update "sgd" %p, %p, [%p], %lr, %lr {momentum = 0.0 : f32, rho = 0.9 : f32} : tensor<4xf32>, [tensor<4xf32>]
+  %0:2 = nn.optimizer_update "sgd" %p, %p, [%p], %lr, %lr, %lr {momentum = 0.0 : f32, rho = 0.9 : f32} : tensor<4xf32>, [tensor<4xf32>]
   return %0#0 : tensor<4xf32>
 }
 
@@ -487,7 +487,7 @@ func.func @update_extra_hyper(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
 
 func.func @update_slots(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op adam keeps 2 state slot(s), got 1}}
-  %0:2 = nn.optimizer_update "adam" %p, %p, [%p], %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<4xf32>, [tensor<4xf32>]
+  %0:2 = nn.optimizer_update "adam" %p, %p, [%p], %lr, %lr, %lr {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<4xf32>, [tensor<4xf32>]
   return %0#0 : tensor<4xf32>
 }
 
@@ -495,6 +495,6 @@ func.func @update_slots(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
 
 func.func @update_unknown(%p: tensor<4xf32>, %lr: f32) -> tensor<4xf32> {
   // expected-error @+1 {{'nn.optimizer_update' op unknown optimizer 'adagrad'; expected sgd, adam}}
-  %0:2 = nn.optimizer_update "adagrad" %p, %p, [%p], %lr, %lr {} : tensor<4xf32>, [tensor<4xf32>]
+  %0:2 = nn.optimizer_update "adagrad" %p, %p, [%p], %lr, %lr, %lr {} : tensor<4xf32>, [tensor<4xf32>]
   return %0#0 : tensor<4xf32>
 }

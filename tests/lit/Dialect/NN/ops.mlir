@@ -145,20 +145,27 @@ func.func @random(%seed: i64) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
 }
 
 // CHECK-LABEL: func.func @updates
-// CHECK-SAME: (%[[P:.*]]: tensor<139xf32>, %[[G:.*]]: tensor<139xf32>, %[[M:.*]]: tensor<139xf32>, %[[V:.*]]: tensor<139xf32>, %[[LR:.*]]: f32, %[[T:.*]]: f32)
+// CHECK-SAME: (%[[P:.*]]: tensor<139xf32>, %[[G:.*]]: tensor<139xf32>, %[[M:.*]]: tensor<139xf32>, %[[V:.*]]: tensor<139xf32>, %[[LR:.*]]: f32, %[[T:.*]]: f32, %[[S:.*]]: f32)
 func.func @updates(%p: tensor<139xf32>, %g: tensor<139xf32>, %m: tensor<139xf32>,
-                   %v: tensor<139xf32>, %lr: f32, %t: f32)
+                   %v: tensor<139xf32>, %lr: f32, %t: f32, %s: f32)
     -> (tensor<139xf32>, tensor<139xf32>, tensor<139xf32>) {
-  // CHECK: %[[P1:[a-z0-9_]+]], %[[V1:[a-z0-9_]+]] = nn.optimizer_update "sgd" %[[P]], %[[G]], [%[[V]]], %[[LR]], %[[T]] {momentum = 0.899999976 : f32} : tensor<139xf32>, [tensor<139xf32>]
-  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t {momentum = 0.9 : f32} : tensor<139xf32>, [tensor<139xf32>]
-  // CHECK: %[[P2:[a-z0-9_]+]], %[[S2:[a-z0-9_]+]]:2 = nn.optimizer_update "adam" %[[P1]], %[[G]], [%[[M]], %[[V1]]], %[[LR]], %[[T]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  // CHECK: %[[P3:[a-z0-9_]+]], %[[S3:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P2]], %[[G]], [%[[S2]]#0, %[[S2]]#1], %[[LR]], %[[T]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  // CHECK: %[[P4:[a-z0-9_]+]], %{{.*}} = nn.optimizer_update "nesterov" %[[P3]], %[[G]], [%[[S3]]#1], %[[LR]], %[[T]] {momentum = 5.000000e-01 : f32} : tensor<139xf32>, [tensor<139xf32>]
-  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t {momentum = 0.5 : f32} : tensor<139xf32>, [tensor<139xf32>]
-  // CHECK: %[[P5:[a-z0-9_]+]], %[[S5:[a-z0-9_]+]]:2 = nn.optimizer_update "adamw" %[[P4]], %[[G]], [%[[S3]]#0, %[[S3]]#1], %[[LR]], %[[T]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 0.00999999977 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
-  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %v3], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  // CHECK: %[[P1:[a-z0-9_]+]], %[[V1:[a-z0-9_]+]] = nn.optimizer_update "sgd" %[[P]], %[[G]], [%[[V]]], %[[LR]], %[[T]], %[[S]] {momentum = 0.899999976 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  %p1, %v1 = nn.optimizer_update "sgd" %p, %g, [%v], %lr, %t, %s {momentum = 0.9 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  // CHECK: %[[P2:[a-z0-9_]+]], %[[S2:[a-z0-9_]+]]:2 = nn.optimizer_update "adam" %[[P1]], %[[G]], [%[[M]], %[[V1]]], %[[LR]], %[[T]], %[[S]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 1.000000e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  %p2, %m2, %v2 = nn.optimizer_update "adam" %p1, %g, [%m, %v1], %lr, %t, %s {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  // CHECK: %[[P3:[a-z0-9_]+]], %[[S3:[a-z0-9_]+]]:2 = nn.optimizer_update "rmsprop" %[[P2]], %[[G]], [%[[S2]]#0, %[[S2]]#1], %[[LR]], %[[T]], %[[S]] {epsilon = 1.000000e-07 : f32, momentum = 0.000000e+00 : f32, rho = 0.899999976 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  %p3, %s3, %v3 = nn.optimizer_update "rmsprop" %p2, %g, [%m2, %v2], %lr, %t, %s {rho = 0.9 : f32, epsilon = 1.0e-07 : f32, momentum = 0.0 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  // CHECK: %[[P4:[a-z0-9_]+]], %{{.*}} = nn.optimizer_update "nesterov" %[[P3]], %[[G]], [%[[S3]]#1], %[[LR]], %[[T]], %[[S]] {momentum = 5.000000e-01 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  %p4, %b4 = nn.optimizer_update "nesterov" %p3, %g, [%v3], %lr, %t, %s {momentum = 0.5 : f32} : tensor<139xf32>, [tensor<139xf32>]
+  // CHECK: %[[P5:[a-z0-9_]+]], %[[S5:[a-z0-9_]+]]:2 = nn.optimizer_update "adamw" %[[P4]], %[[G]], [%[[S3]]#0, %[[S3]]#1], %[[LR]], %[[T]], %[[S]] {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, epsilon = 9.99999993E-9 : f32, weight_decay = 0.00999999977 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+  %p5, %m5, %v5 = nn.optimizer_update "adamw" %p4, %g, [%s3, %v3], %lr, %t, %s {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-08 : f32, weight_decay = 0.01 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
   // CHECK: return %[[P5]], %[[S5]]#0, %[[S5]]#1
   return %p5, %m5, %v5 : tensor<139xf32>, tensor<139xf32>, tensor<139xf32>
+}
+
+// CHECK-LABEL: func.func @global_norm
+// CHECK: nn.global_norm %{{.*}}, %{{.*}} : tensor<12xf32>, tensor<3x2xf32> -> tensor<f32>
+func.func @global_norm(%a: tensor<12xf32>, %b: tensor<3x2xf32>) -> tensor<f32> {
+  %n = nn.global_norm %a, %b : tensor<12xf32>, tensor<3x2xf32> -> tensor<f32>
+  return %n : tensor<f32>
 }

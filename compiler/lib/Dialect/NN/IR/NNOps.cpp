@@ -99,10 +99,10 @@ LogicalResult OptimizerUpdateOp::inferReturnTypes(MLIRContext *, std::optional<L
                                                   ValueRange operands, DictionaryAttr, RegionRange,
                                                   SmallVectorImpl<Type> &inferred) {
   // The parameter and every state slot, all of the parameter's type
-  // (operands: param, grad, state..., lr, step).
-  if (operands.size() < 4)
+  // (operands: param, grad, state..., lr, step, grad_scale).
+  if (operands.size() < 5)
     return failure();
-  inferred.assign(operands.size() - 3, operands[0].getType());
+  inferred.assign(operands.size() - 4, operands[0].getType());
   return success();
 }
 

@@ -2,8 +2,10 @@
 #include "nnc/Dialect/NN/IR/NNOps.h"
 #include "nnc/Dialect/NN/Transforms/Passes.h"
 #include "nnc/Optimizers/Optimizers.h"
+#include "nnrt/nnrt_abi.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -271,7 +273,8 @@ struct GenerateEntryPointsPass
       return b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
     };
     Value forty = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(40));
-    return b.create<arith::OrIOp>(loc, slot(1), b.create<arith::ShLIOp>(loc, slot(2), forty));
+    return b.create<arith::OrIOp>(loc, slot(NNRT_HYPER_STEP),
+                                  b.create<arith::ShLIOp>(loc, slot(NNRT_HYPER_ROW_OFFSET), forty));
   }
 
   // The packed arguments of the parameters and then of each optimizer state
@@ -288,28 +291,59 @@ struct GenerateEntryPointsPass
     return ins;
   }
 
-  // Each parameter's update from its gradient `gradOf(i)`, on the packed
-  // arguments of `entry` (packedParamsAndState): the new values, in
-  // argument order.
-  SmallVector<Value> updateAll(OpBuilder &b, Block *entry, Value lr, Value step,
-                               function_ref<Value(size_t)> gradOf) {
+  Value hyperSlot(OpBuilder &b, Location loc, Value hyper, int64_t slot) {
+    Value c = b.create<arith::ConstantIndexOp>(loc, slot);
+    return b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c});
+  }
+
+  // Each parameter's update from its gradient `gradOf(i)` times `inv` (f32,
+  // or null for 1), on the packed arguments of `entry`
+  // (packedParamsAndState): the new values, in argument order. The
+  // gradient is clipped as torch.nn.utils.clip_grad_norm_ clips it, to the
+  // global norm hyper[NNRT_HYPER_CLIP_NORM] when that is > 0; `newHyper`
+  // gets `hyper` with the norm before clipping in NNRT_HYPER_GRAD_NORM
+  // (the runtime's check that the gradient is finite).
+  SmallVector<Value> updateAll(OpBuilder &b, Block *entry, Value hyper, Value inv,
+                               function_ref<Value(size_t)> gradOf, Value &newHyper) {
+    Location loc = entry->getParentOp()->getLoc();
     int64_t K = slots.size(), stateCopies = opt->stateSlots;
-    SmallVector<Value> values((stateCopies + 1) * K);
+    SmallVector<Value> grads;
     for (auto [i, s] : llvm::enumerate(slots)) {
-      Location sloc = s.op.getLoc();
       Value g = gradOf(i);
       if (g.getType() != flat(s.size))
-        g = b.create<ReshapeOp>(sloc, flat(s.size), g);
+        g = b.create<ReshapeOp>(s.op.getLoc(), flat(s.size), g);
+      grads.push_back(g);
+    }
+    Value lr = hyperSlot(b, loc, hyper, NNRT_HYPER_LR);
+    Value step = hyperSlot(b, loc, hyper, NNRT_HYPER_STEP);
+    Value maxNorm = hyperSlot(b, loc, hyper, NNRT_HYPER_CLIP_NORM);
+    auto cf = [&](double v) { return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v)); };
+    Value norm = b.create<tensor::ExtractOp>(
+        loc, b.create<GlobalNormOp>(loc, RankedTensorType::get({}, f32), grads), ValueRange{});
+    if (inv)
+      norm = b.create<arith::MulFOp>(loc, norm, inv);
+    // clip_grad_norm_: max_norm / (norm + 1e-6), at most 1.
+    Value coef = b.create<arith::MinFOp>(
+        loc, b.create<arith::DivFOp>(loc, maxNorm, b.create<arith::AddFOp>(loc, norm, cf(1e-6))),
+        cf(1.0));
+    Value clipping = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, maxNorm, cf(0.0));
+    Value scale = b.create<arith::SelectOp>(loc, clipping, coef, cf(1.0));
+    if (inv)
+      scale = b.create<arith::MulFOp>(loc, scale, inv);
+    SmallVector<Value> values((stateCopies + 1) * K);
+    for (auto [i, s] : llvm::enumerate(slots)) {
       Value p = entry->getArgument(i);
       SmallVector<Value> state;
       for (int64_t k = 1; k <= stateCopies; ++k)
         state.push_back(entry->getArgument(k * K + i));
-      auto u = b.create<OptimizerUpdateOp>(sloc, b.getStringAttr(opt->name), p, g, state, lr, step,
-                                           hyperAttr);
+      auto u = b.create<OptimizerUpdateOp>(s.op.getLoc(), b.getStringAttr(opt->name), p, grads[i],
+                                           state, lr, step, scale, hyperAttr);
       values[i] = u.getNewParam();
       for (int64_t k = 1; k <= stateCopies; ++k)
         values[k * K + i] = u.getNewState()[k - 1];
     }
+    Value at = b.create<arith::ConstantIndexOp>(loc, NNRT_HYPER_GRAD_NORM);
+    newHyper = b.create<tensor::InsertOp>(loc, norm, hyper, ValueRange{at});
     return values;
   }
 
@@ -330,7 +364,8 @@ struct GenerateEntryPointsPass
     SmallVector<Type> ins = packedParamsAndState(packs);
     int64_t numPacked = ins.size();
     SmallVector<Type> rets(ins);
-    ins.push_back(flat(4));
+    ins.push_back(flat(NNRT_HYPER_COUNT));
+    rets.push_back(flat(NNRT_HYPER_COUNT));
     ins.append(ft.getInputs().begin(), ft.getInputs().begin() + numDataArgs(forward));
     SmallVector<Type> outs(ft.getResults().drop_front());
     ins.append(outs.begin(), outs.end());
@@ -349,15 +384,14 @@ struct GenerateEntryPointsPass
     for (unsigned i = 0; i < grad.getFunctionType().getNumResults(); ++i)
       idx.push_back(i);
     SmallVector<Value> args(entry->getArguments().slice(numPacked + 1, nargs));
-    auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
-    Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
-    Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
     if (forward->hasAttr("nn.key"))
       args.push_back(dropoutKey(b, loc, hyper));
     SmallVector<Value> results = inlineBody(b, grad, args, params, idx, true);
 
-    SmallVector<Value> values =
-        updateAll(b, entry, lr, step, [&](size_t i) { return results[nres + i]; });
+    Value newHyper;
+    SmallVector<Value> values = updateAll(
+        b, entry, hyper, Value(), [&](size_t i) { return results[nres + i]; }, newHyper);
+    values.push_back(newHyper);
     values.push_back(b.create<tensor::ExtractOp>(loc, results[0]));
     for (unsigned i = 1; i < nres; ++i)
       values.push_back(
@@ -395,7 +429,7 @@ struct GenerateEntryPointsPass
     SmallVector<Type> ins;
     for (ParamSlot s : slots)
       ins.push_back(flat(s.size));
-    ins.push_back(flat(4));
+    ins.push_back(flat(NNRT_HYPER_COUNT));
     unsigned numGrads = slots.size() + 1, firstGrad = slots.size() + 1;
     for (ParamSlot s : slots)
       ins.push_back(flat(s.size));
@@ -456,7 +490,8 @@ struct GenerateEntryPointsPass
     SmallVector<Type> ins = packedParamsAndState(packs);
     int64_t numPacked = ins.size();
     SmallVector<Type> rets(ins);
-    ins.push_back(flat(4));
+    ins.push_back(flat(NNRT_HYPER_COUNT));
+    rets.push_back(flat(NNRT_HYPER_COUNT));
     ins.push_back(flat(numParams + 1));
     auto fn = b.create<func::FuncOp>(loc, "apply_step", b.getFunctionType(ins, rets));
     for (auto [i, pk] : llvm::enumerate(packs))
@@ -465,20 +500,20 @@ struct GenerateEntryPointsPass
     Block *entry = fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
     Value hyper = entry->getArgument(numPacked), grads = entry->getArgument(numPacked + 1);
-    auto c = [&](int64_t i) { return b.create<arith::ConstantIndexOp>(loc, i); };
-    Value lr = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(0)});
-    Value step = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c(1)});
     auto slice = [&](int64_t offset, int64_t size) -> Value {
       return b.create<tensor::ExtractSliceOp>(
           loc, grads, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
           ArrayRef<OpFoldResult>{b.getIndexAttr(size)}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
     };
-    Value one = b.create<ConstantOp>(loc, flat(1), b.getF32FloatAttr(1.0f));
-    Value inv = b.create<DivOp>(loc, flat(1), one, slice(numParams, 1));
-    SmallVector<Value> values = updateAll(b, entry, lr, step, [&](size_t i) -> Value {
-      Value g = slice(slots[i].offset, slots[i].size);
-      return b.create<MulOp>(slots[i].op.getLoc(), g.getType(), g, inv);
-    });
+    Value weight = b.create<tensor::ExtractOp>(
+        loc, grads, ValueRange{b.create<arith::ConstantIndexOp>(loc, numParams)});
+    Value inv = b.create<arith::DivFOp>(
+        loc, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f)), weight);
+    Value newHyper;
+    SmallVector<Value> values = updateAll(
+        b, entry, hyper, inv,
+        [&](size_t i) -> Value { return slice(slots[i].offset, slots[i].size); }, newHyper);
+    values.push_back(newHyper);
     b.create<func::ReturnOp>(loc, values);
     b.setInsertionPointAfter(fn);
   }

@@ -65,24 +65,42 @@ def NN_OptimizerUpdateOp : NN_Op<"optimizer_update", [Pure,
     `compiler/include/nnc/Optimizers/Optimizers.def`: `state` holds its
     state slots (as many as the row says, each shaped as the parameter),
     `hyper` its compiled-in hyperparameters (every one, by name), `lr` the
-    learning rate of this step and `step` the 1-based step count. The
+    learning rate of this step, `step` the 1-based step count and `scale`
+    a factor of the gradient (gradient clipping's; 1 without it). The
     results are the new parameter and the new state, in the same order.
     The formula of each kind is `update_<kind>` in
     `compiler/lib/Conversion/NNToLinalg/OptimizerUpdates.cpp`.
 
     ```mlir
-    %p1, %m1, %v1 = nn.optimizer_update "adam" %p, %g, [%m, %v], %lr, %t {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
+    %p1, %m1, %v1 = nn.optimizer_update "adam" %p, %g, [%m, %v], %lr, %t, %scale {beta1 = 0.9 : f32, beta2 = 0.999 : f32, epsilon = 1.0e-07 : f32} : tensor<139xf32>, [tensor<139xf32>, tensor<139xf32>]
     ```
   }];
   let arguments = (ins StrAttr:$kind, NN_F32Tensor:$param, NN_F32Tensor:$grad,
                        Variadic<NN_F32Tensor>:$state, F32:$lr, F32:$step,
-                       DictionaryAttr:$hyper);
+                       F32:$grad_scale, DictionaryAttr:$hyper);
   let results = (outs NN_F32Tensor:$new_param, Variadic<NN_F32Tensor>:$new_state);
   let assemblyFormat = [{
-    $kind $param `,` $grad `,` `[` $state `]` `,` $lr `,` $step $hyper attr-dict
+    $kind $param `,` $grad `,` `[` $state `]` `,` $lr `,` $step `,` $grad_scale $hyper attr-dict
     `:` type($param) `,` `[` type($state) `]`
   }];
   let hasVerifier = 1;
+}
+
+def NN_GlobalNormOp : NN_Op<"global_norm", [Pure]> {
+  let summary = "the L2 norm of several tensors taken as one vector";
+  let description = [{
+    `sqrt(sum over every input x of sum(x^2))`: the total norm of
+    `torch.nn.utils.clip_grad_norm_`, taken over the gradients of every
+    parameter in train_step and apply_step to clip them and to check that
+    they are finite.
+
+    ```mlir
+    %n = nn.global_norm %ga, %gb : tensor<12xf32>, tensor<3xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_F32Tensor>:$inputs);
+  let results = (outs NN_ScalarF32Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs) `->` type($result)";
 }
 
 #endif
