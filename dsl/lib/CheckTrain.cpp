@@ -3,6 +3,7 @@
 #include "Checker.h"
 
 #include "nnc/Optimizers/Optimizers.h"
+#include "nnrt/nnrt.h"
 
 #include <fmt/format.h>
 
@@ -78,15 +79,29 @@ TrainConfig Checker::checkTrain(const TrainDecl &t, const Graph *g) {
                                        text(v)));
       else if (n)
         cfg.clipNorm = n->f;
+    } else if (s.key == "schedule") {
+      checkSchedule(v, cfg);
+    } else if (s.key == "monitor") {
+      if (v.kind == ExprKind::Name && nnrt_monitor_parse(v.text.c_str()) >= 0)
+        cfg.monitor = v.text;
+      else
+        diag_.error(v.loc, fmt::format("unknown monitor '{}'; expected val_loss, loss, "
+                                       "val_accuracy or accuracy",
+                                       text(v)));
+    } else if (s.key == "early_stopping") {
+      if (auto n = positiveInt(v, "early_stopping (the patience in epochs)"))
+        cfg.earlyStopping = *n;
     } else {
       const std::vector<std::string> keys = {
           "data",       "optimizer",        "batch",           "epochs",
           "test_split", "validation_split", "validation_data", "seed",
-          "scale",      "sample_every",     "sample_length",   "clip_norm"};
+          "scale",      "sample_every",     "sample_length",   "clip_norm",
+          "schedule",   "monitor",          "early_stopping"};
       diag_.error(s.loc, fmt::format("unknown train setting '{}'; expected one of {}{}", s.key,
                                      optim::joinNames(keys, ", ", ", "), suggest(s.key, keys)));
     }
   }
+  checkMonitor(t, cfg);
   if (cfg.dataArgs.count("test") && seen.count("test_split"))
     diag_.error(cfg.dataArgs["test"].loc,
                 "babi data with a test file is tested on that file: remove "
@@ -439,6 +454,65 @@ void Checker::checkOptimizer(const Expr &e, TrainConfig &cfg) {
     tv.loc = a.value->loc;
     cfg.optimizerArgs[key] = tv;
   }
+}
+
+// schedule name or name(args): the runtime's table (nnrt/nnrt_schedules.def)
+// checks the name, the arguments (by position or name) and their ranges.
+void Checker::checkSchedule(const Expr &e, TrainConfig &cfg) {
+  const Expr *callee = e.kind == ExprKind::Call ? e.lhs.get() : &e;
+  if (!callee || callee->kind != ExprKind::Name) {
+    diag_.error(e.loc, fmt::format("expected a schedule such as 'cosine(warmup = 100)'; the "
+                                   "schedules are {}",
+                                   nnrt_schedule_names()));
+    return;
+  }
+  nnrt_schedule s;
+  nnrt_error err{};
+  if (nnrt_schedule_init(&s, callee->text.c_str(), &err)) {
+    diag_.error(callee->loc, err.msg);
+    return;
+  }
+  cfg.schedule = callee->text;
+  if (e.kind != ExprKind::Call)
+    return;
+  int pos = 0;
+  for (const Arg &a : e.args) {
+    Loc at = a.name.empty() ? a.value->loc : a.nameLoc;
+    std::string key = a.name;
+    if (key.empty()) {
+      const char *name = nnrt_schedule_arg(&s, pos++);
+      if (!name) {
+        diag_.error(at,
+                    fmt::format("schedule {} takes at most {} arguments", callee->text, pos - 1));
+        return;
+      }
+      key = name;
+    }
+    auto v = number(*a.value, fmt::format("argument '{}' of schedule {}", key, callee->text));
+    if (!v)
+      continue;
+    if (cfg.scheduleArgs.count(key))
+      diag_.error(at,
+                  fmt::format("argument '{}' of schedule {} is given twice", key, callee->text));
+    else if (nnrt_schedule_set(&s, key.c_str(), v->f, &err))
+      diag_.error(at, err.msg);
+    else
+      cfg.scheduleArgs[key] = v->f;
+  }
+}
+
+// A validation metric needs validation data when something watches it.
+void Checker::checkMonitor(const TrainDecl &t, TrainConfig &cfg) {
+  bool watched = cfg.earlyStopping > 0 || cfg.schedule == "plateau";
+  bool validation = cfg.validationSplit > 0 || cfg.validateOnTest;
+  if (!watched || validation || cfg.monitor.rfind("val_", 0) != 0)
+    return;
+  for (const TrainSetting &s : t.settings)
+    if (s.key == "monitor")
+      diag_.error(s.value->loc, fmt::format("monitor {} needs validation data: set "
+                                            "validation_split or validation_data test, or "
+                                            "monitor {}",
+                                            cfg.monitor, cfg.monitor.substr(4)));
 }
 
 } // namespace nnc::dsl::detail

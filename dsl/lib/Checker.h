@@ -248,6 +248,8 @@ private:
   bool checkTextOption(const Arg &a);
   void finishTextData(const Expr &e, TrainConfig &cfg, const Graph *g);
   void checkOptimizer(const Expr &e, TrainConfig &cfg);
+  void checkSchedule(const Expr &e, TrainConfig &cfg);
+  void checkMonitor(const TrainDecl &t, TrainConfig &cfg);
 
   const Program &prog_;
   const FrontendOptions &opts_;

@@ -332,6 +332,62 @@ static int parallel_step(staging *st, const nnrt_fit_config *cfg, const nnrt_dat
   return 0;
 }
 
+static void record_epoch(nnrt_history *hist, const nnrt_epoch_stats *s) {
+  if (!hist) return;
+  int64_t k = hist->count++;
+  hist->loss[k] = s->loss;
+  hist->accuracy[k] = s->accuracy;
+  hist->val_loss[k] = s->val_loss;
+  hist->val_accuracy[k] = s->val_accuracy;
+  hist->seconds[k] = s->seconds;
+  hist->last_step = s->step;
+}
+
+/* Keras's line: "Epoch 3/10 - 12ms - loss: ... - val_accuracy: ...", and
+ * the learning rate when a schedule sets it. */
+static void log_epoch(FILE *log, const nnrt_fit_config *cfg, const nnrt_epoch_stats *s, int has_acc,
+                      int has_val) {
+  char t[32];
+  format_seconds(t, sizeof t, s->seconds);
+  fprintf(log, "Epoch %lld/%lld - %s - loss: %.4f", (long long)s->epoch, (long long)cfg->epochs, t,
+          s->loss);
+  if (has_acc) fprintf(log, " - accuracy: %.4f", s->accuracy);
+  if (has_val) {
+    fprintf(log, " - val_loss: %.4f", s->val_loss);
+    if (has_acc) fprintf(log, " - val_accuracy: %.4f", s->val_accuracy);
+  }
+  if (cfg->schedule.kind != NNRT_SCHEDULE_CONSTANT) fprintf(log, " - lr: %.4g", s->lr);
+  fputc('\n', log);
+  fflush(log);
+}
+
+/* What the schedule, the monitor and early stopping need, checked before
+ * the first step. */
+static int check_schedule(const nnrt_fit_config *cfg, int has_acc, int has_val, nnrt_error *err) {
+  if (cfg->schedule.kind < 0 || cfg->schedule.kind >= NNRT_SCHEDULE_COUNT)
+    return nnrt__fail(err, "unknown schedule kind %d", cfg->schedule.kind);
+  if (!(cfg->clip_norm >= 0) || !isfinite(cfg->clip_norm))
+    return nnrt__fail(err, "clip norm %g is not a non-negative number (0: no clipping)",
+                      cfg->clip_norm);
+  if (cfg->early_stopping < 0)
+    return nnrt__fail(err, "early stopping patience %lld is negative",
+                      (long long)cfg->early_stopping);
+  int watched = cfg->early_stopping > 0 || cfg->schedule.kind == NNRT_SCHEDULE_PLATEAU;
+  const char *name = nnrt_monitor_name(cfg->monitor);
+  if (nnrt_monitor_parse(name) < 0) return nnrt__fail(err, "unknown monitor %d", cfg->monitor);
+  int val = cfg->monitor == NNRT_MONITOR_VAL_LOSS || cfg->monitor == NNRT_MONITOR_VAL_ACCURACY;
+  int acc = cfg->monitor == NNRT_MONITOR_ACCURACY || cfg->monitor == NNRT_MONITOR_VAL_ACCURACY;
+  if (watched && val && !has_val)
+    return nnrt__fail(err,
+                      "%s watches %s, which needs validation data (validation_split or "
+                      "validation_data), or monitor loss",
+                      cfg->early_stopping > 0 ? "early stopping" : "the plateau schedule", name);
+  if (watched && acc && !has_acc)
+    return nnrt__fail(err, "the model has no accuracy to monitor (it is not a classifier): "
+                           "monitor loss or val_loss");
+  return 0;
+}
+
 int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_dataset *train,
              const nnrt_dataset *val, const nnrt_fit_config *cfg, nnrt_history *hist, FILE *log,
              nnrt_error *err) {
@@ -348,9 +404,6 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
                       (long long)cfg->epochs);
   if (!(cfg->learning_rate >= 0) || !isfinite(cfg->learning_rate))
     return nnrt__fail(err, "learning rate %g is not a non-negative number", cfg->learning_rate);
-  if (!(cfg->clip_norm >= 0) || !isfinite(cfg->clip_norm))
-    return nnrt__fail(err, "clip norm %g is not a non-negative number (0: no clipping)",
-                      cfg->clip_norm);
   int parallel = cfg->world > 1;
   if (parallel && (!cfg->allreduce || cfg->rank < 0 || cfg->rank >= cfg->world))
     return nnrt__fail(err, "data-parallel training needs an all-reduce and a rank below %d",
@@ -360,19 +413,32 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
 
   staging st;
   if (staging_init(&st, m, err)) return 1;
+  int has_val = val && val->n > 0;
+  if (check_schedule(cfg, st.has_acc, has_val, err)) {
+    staging_free(&st);
+    return 1;
+  }
   int64_t n = train->n, nf = st.n_in + st.n_tgt;
   int64_t *order = malloc((size_t)n * sizeof *order);
   int64_t step_rows = parallel ? m->batch * cfg->world : m->batch;
   float *buf = parallel ? malloc((size_t)(m->num_params + 1 + DP_EXTRA) * sizeof(float)) : NULL;
-  snapshot good = {0};
+  snapshot good = {0}, best = {0};
+  int have_best = 0;
   if (!order || (parallel && !buf) || snapshot_init(&good, m) ||
+      (cfg->early_stopping > 0 && snapshot_init(&best, m)) ||
       (hist && history_reserve(hist, cfg->epochs - cfg->initial_epoch))) {
     free(order);
     free(buf);
     snapshot_free(&good);
+    snapshot_free(&best);
     staging_free(&st);
     return nnrt__fail(err, "out of memory");
   }
+  nnrt_fit_state local = {0}, *fs = cfg->state ? cfg->state : &local;
+  nnrt_fit_state_start(fs, cfg->learning_rate, cfg->monitor);
+  int64_t batches = (n + step_rows - 1) / step_rows;
+  int64_t total_steps = cfg->epochs * batches;
+  float lr = cfg->learning_rate;
   if (hist) hist->last_step = cfg->start_step;
   double reduce_seconds = 0;
   int64_t reduces = 0;
@@ -396,10 +462,11 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     snapshot_take(&good, params, state);
     nnrt__progress bar;
     nnrt__progress_begin(&bar, log && cfg->verbose ? log : NULL, cfg->progress_seconds,
-                         cfg->progress_tty, st.has_acc, e + 1, cfg->epochs,
-                         (n + step_rows - 1) / step_rows);
+                         cfg->progress_tty, st.has_acc, e + 1, cfg->epochs, batches);
     for (int64_t b = 0; b < n && !rc; b += step_rows) {
       int64_t count = n - b < m->batch ? n - b : m->batch;
+      lr = (float)nnrt_schedule_lr(&cfg->schedule, fs, cfg->learning_rate, e, step, total_steps);
+      hyper[NNRT_HYPER_LR] = lr;
       hyper[NNRT_HYPER_STEP] = (float)++step;
       float loss = 0;
       if (parallel) {
@@ -415,7 +482,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
         if (st.has_acc) correct += batch_correct(&st, count);
       }
       if (!step_is_finite(m, cfg, loss, hyper[NNRT_HYPER_GRAD_NORM], params, state, &good, e + 1,
-                          step, b / step_rows + 1, (n + step_rows - 1) / step_rows, err))
+                          step, b / step_rows + 1, batches, err))
         rc = NNRT_FIT_NONFINITE;
       loss_sum += (double)loss * (double)count;
       seen += count;
@@ -430,32 +497,29 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
     s.loss = (float)(loss_sum / (double)n);
     s.accuracy = st.has_acc ? (float)(correct / (double)n) : NAN;
     s.val_loss = s.val_accuracy = NAN;
-    if (val && val->n > 0) evaluate_with(&st, params, val, &s.val_loss, &s.val_accuracy);
+    if (has_val) evaluate_with(&st, params, val, &s.val_loss, &s.val_accuracy);
     s.seconds = nnrt_now_seconds() - t0;
-
-    if (hist) {
-      int64_t k = hist->count++;
-      hist->loss[k] = s.loss;
-      hist->accuracy[k] = s.accuracy;
-      hist->val_loss[k] = s.val_loss;
-      hist->val_accuracy[k] = s.val_accuracy;
-      hist->seconds[k] = s.seconds;
-      hist->last_step = step;
+    s.lr = lr;
+    int stop = nnrt_fit_state_epoch_end(fs, &cfg->schedule, cfg->monitor, cfg->early_stopping, &s);
+    if (cfg->early_stopping > 0 && s.is_best) {
+      snapshot_take(&best, params, NULL);
+      have_best = 1;
     }
-    if (log && cfg->verbose) {
-      char t[32];
-      format_seconds(t, sizeof t, s.seconds);
-      fprintf(log, "Epoch %lld/%lld - %s - loss: %.4f", (long long)s.epoch, (long long)cfg->epochs,
-              t, s.loss);
-      if (st.has_acc) fprintf(log, " - accuracy: %.4f", s.accuracy);
-      if (val && val->n > 0) {
-        fprintf(log, " - val_loss: %.4f", s.val_loss);
-        if (st.has_acc) fprintf(log, " - val_accuracy: %.4f", s.val_accuracy);
-      }
-      fputc('\n', log);
-      fflush(log);
-    }
+    record_epoch(hist, &s);
+    if (log && cfg->verbose) log_epoch(log, cfg, &s, st.has_acc, has_val);
     if (cfg->on_epoch && cfg->on_epoch(cfg->user, &s)) break;
+    if (stop) {
+      /* Keras's EarlyStopping(restore_best_weights=True). */
+      if (have_best) memcpy(params, best.params, best.np * sizeof(float));
+      if (log && cfg->verbose)
+        fprintf(log,
+                "Early stopping: %s has not improved for %lld epochs; %s the best epoch, %lld "
+                "(%s %.4f)\n",
+                nnrt_monitor_name(cfg->monitor), (long long)fs->wait,
+                have_best ? "restored the parameters of" : "the parameters are not those of",
+                (long long)fs->best_epoch, nnrt_monitor_name(cfg->monitor), fs->best);
+      break;
+    }
   }
   if (hist) {
     hist->allreduce_count += reduces;
@@ -464,6 +528,7 @@ int nnrt_fit(const nnrt_model *m, float *params, float *opt_state, const nnrt_da
   free(order);
   free(buf);
   snapshot_free(&good);
+  snapshot_free(&best);
   staging_free(&st);
   nnrt_release_memory();
   return rc;

@@ -101,6 +101,15 @@ bool saveTrainingMeta(const TrainingMeta &meta, nnrt_metadata &md, nnrt_error &e
     nnrt_metadata_set(&md, NNRT_META_LABELS, meta.labels.c_str());
   setInt(md, NNRT_META_STEP, meta.step);
   setInt(md, NNRT_META_EPOCHS, meta.epochs);
+  if (meta.fitState) {
+    char *text = nnrt_fit_state_encode(&*meta.fitState);
+    if (!text) {
+      std::snprintf(e.msg, sizeof e.msg, "out of memory");
+      return false;
+    }
+    nnrt_metadata_set(&md, NNRT_META_FIT_STATE, text);
+    std::free(text);
+  }
   return true;
 }
 
@@ -135,6 +144,12 @@ bool loadTrainingMeta(const nnrt_metadata &md, TrainingMeta &meta, nnrt_error &e
   getInt(md, NNRT_META_EPOCHS, epochs);
   meta.step = step.value_or(0);
   meta.epochs = epochs.value_or(0);
+  if (const char *text = nnrt_metadata_get(&md, NNRT_META_FIT_STATE)) {
+    nnrt_fit_state st{};
+    if (nnrt_fit_state_decode(text, &st, &e))
+      return false;
+    meta.fitState = st;
+  }
   return true;
 }
 

@@ -30,7 +30,8 @@ struct TrainingMeta {
   std::vector<std::string> targetColumns, featureColumns;
   std::optional<int64_t> storyLen, questionLen, maskId;
   int64_t step = 0, epochs = 0;
-  const nnrt_vocab *vocab = nullptr; // written only; read with nnrt_vocab_from_metadata
+  std::optional<nnrt_fit_state> fitState; // the schedule's and the monitor's (--resume)
+  const nnrt_vocab *vocab = nullptr;      // written only; read with nnrt_vocab_from_metadata
 };
 
 // Fills md from meta; false with the message in e.

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 namespace nnc::tool {
@@ -35,6 +36,31 @@ bool intFlag(const Args &a, const char *flag, int64_t min, int64_t &dst, std::st
   if (v)
     dst = *v;
   return bool(v);
+}
+
+// The schedule, the monitor and early stopping: the train block's, then
+// the flags'.
+bool readControls(const Args &a, const dsl::TrainConfig &t, TrainSettings &s, std::string &err) {
+  nnrt_error e{};
+  bool ok = nnrt_schedule_init(&s.schedule, t.schedule.c_str(), &e) == 0;
+  for (const auto &[key, value] : t.scheduleArgs)
+    ok = ok && nnrt_schedule_set(&s.schedule, key.c_str(), value, &e) == 0;
+  if (!ok) {
+    err = e.msg; // the front end checked these: not expected
+    return false;
+  }
+  if (a.has("schedule") && nnrt_schedule_parse(&s.schedule, a.get("schedule").c_str(), &e)) {
+    err = std::string("--schedule: ") + e.msg;
+    return false;
+  }
+  s.monitor = a.has("monitor") ? a.get("monitor") : t.monitor;
+  if (!s.monitor.empty() && nnrt_monitor_parse(s.monitor.c_str()) < 0) {
+    err = "--monitor expects val_loss, loss, val_accuracy or accuracy, got '" + s.monitor + "'";
+    return false;
+  }
+  s.earlyStopping = t.earlyStopping;
+  s.saveBest = a.has("save-best") ? a.get("save-best") : "";
+  return intFlag(a, "early-stopping", 1, s.earlyStopping, err);
 }
 
 bool readSettings(const Args &a, const dsl::Graph &g, const CodeGenOptions &o, TrainSettings &s,
@@ -83,7 +109,7 @@ bool readSettings(const Args &a, const dsl::Graph &g, const CodeGenOptions &o, T
   s.masked = s.babi && dataArg(t, "task") == "masked";
   s.testPath = s.babi ? dataArg(t, "test") : "";
   s.label = dataArg(t, "label");
-  return true;
+  return readControls(a, t, s, err);
 }
 
 // ---- callbacks ----
@@ -145,6 +171,26 @@ bool drawMasks(const TrainSettings &s, TrainData &d, int64_t initialEpoch, nnrt_
       (d.test.n > 0 && nnrt_babi_mask(&d.test, d.maskId, kMaskRate, maskSeed(s.seed + 2, -1), &e)));
 }
 
+// Every callback of the epochs, in order; `failed` when one of them
+// stopped the run with an error.
+struct EpochHooks {
+  MaskContext *mask = nullptr;
+  SampleContext *sample = nullptr;
+  std::function<bool(const nnrt_epoch_stats &)> onBest; // --save-best
+  bool failed = false;
+};
+
+int onEpoch(void *user, const nnrt_epoch_stats *st) {
+  auto *h = static_cast<EpochHooks *>(user);
+  if (h->mask && remaskOnEpoch(h->mask, st))
+    return int(h->failed = true);
+  if (h->sample)
+    sampleOnEpoch(h->sample, st);
+  if (h->onBest && st->is_best && !h->onBest(*st))
+    return int(h->failed = true);
+  return 0;
+}
+
 // ---- where the parameters start ----
 
 // nnc train --init CKPT: the parameters of CKPT whose names the model has
@@ -185,7 +231,7 @@ bool initFrom(const std::string &path, const nnrt_model *m, float *params, bool 
 // --resume CKPT: the parameters, the optimizer state and the position in
 // the schedule (epoch, step): the run continues as if it had not stopped.
 bool resumeFrom(const std::string &path, const nnrt_model *m, float *params, float *state,
-                int64_t epochs, nnrt_fit_config &cfg) {
+                int64_t epochs, nnrt_fit_config &cfg, nnrt_fit_state &fitState) {
   nnrt_error e{};
   nnrt_metadata md{};
   TrainingMeta meta;
@@ -199,6 +245,8 @@ bool resumeFrom(const std::string &path, const nnrt_model *m, float *params, flo
   }
   cfg.initial_epoch = meta.epochs;
   cfg.start_step = meta.step;
+  if (meta.fitState)
+    fitState = *meta.fitState;
   if (!restored)
     std::fprintf(stderr, "nnc: warning: %s has no optimizer state; it starts from zero\n",
                  path.c_str());
@@ -214,8 +262,9 @@ bool resumeFrom(const std::string &path, const nnrt_model *m, float *params, flo
 
 bool save(const std::string &path, const dsl::Graph &g, const nnrt_model *m, const float *params,
           const float *state, const TrainSettings &s, const TrainData &d, int64_t step,
-          int64_t epochs, nnrt_error &e) {
+          int64_t epochs, const nnrt_fit_state &fitState, nnrt_error &e) {
   TrainingMeta meta;
+  meta.fitState = fitState;
   for (int i = 0; i < d.all.num_classes; ++i)
     meta.classes.push_back(d.all.class_names[i]);
   meta.scaled = d.scaled;
@@ -272,9 +321,27 @@ bool writeMetrics(const std::string &path, const nnrt_model *m, const nnrt_histo
 
 // The epochs, then the test set. Returns the exit status; `nonFinite` when a
 // step went non-finite (the last good epoch's parameters are still saved).
+// The monitored metric: --monitor or the train block's, else val_loss with
+// validation data and loss without. --save-best needs its values (nnrt_fit
+// checks what early stopping and the plateau schedule watch).
+bool chooseMonitor(const TrainSettings &s, const nnrt_model *m, bool hasVal, nnrt_fit_config &cfg) {
+  cfg.monitor = s.monitor.empty() ? (hasVal ? NNRT_MONITOR_VAL_LOSS : NNRT_MONITOR_LOSS)
+                                  : nnrt_monitor_parse(s.monitor.c_str());
+  if (s.saveBest.empty())
+    return true;
+  if (!hasVal && s.monitor.rfind("val_", 0) == 0)
+    return !fail("--save-best watches " + s.monitor +
+                 ", which needs validation data (validation_split or validation_data test)");
+  if (s.monitor.find("accuracy") != std::string::npos && m->loss != NNRT_LOSS_CROSS_ENTROPY)
+    return !fail("--save-best watches " + s.monitor +
+                 ", but the model has no accuracy (it is not a classifier)");
+  return true;
+}
+
 int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const TrainSettings &s,
                TrainData &d, Floats &params, Floats &state, nnrt_fit_config &cfg,
-               nnrt_history &hist, Results &r, bool &nonFinite) {
+               nnrt_history &hist, Results &r, bool &nonFinite,
+               std::function<bool(const nnrt_epoch_stats &)> onBest) {
   const dsl::TrainConfig &t = g.train;
   nnrt_error e{};
   // validation_data test: the test set is checked after every epoch too (the
@@ -288,18 +355,21 @@ int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const Tr
                 m->name, (long long)m->num_params, r.compileSeconds * 1e3, (long long)d.fit.n,
                 t.validateOnTest ? "test set as" : std::to_string(d.val.n).c_str(),
                 (long long)d.test.n, describeTrainData(s, d).c_str());
+  if (!chooseMonitor(s, m, valSet->n > 0, cfg))
+    return 1;
+  EpochHooks hooks;
+  hooks.onBest = std::move(onBest);
   MaskContext maskCtx{&d.fit, d.maskId, s.seed};
   if (s.masked) {
     if (!drawMasks(s, d, cfg.initial_epoch, e))
       return fail(e.msg);
-    cfg.on_epoch = remaskOnEpoch;
-    cfg.user = &maskCtx;
+    hooks.mask = &maskCtx;
   }
   SampleContext sample{m, params.data(), &d.vocab, d.prompt, s.sampleEvery, t.sampleLength};
-  if (s.text && s.sampleEvery > 0 && m->step && !s.quiet) {
-    cfg.on_epoch = sampleOnEpoch;
-    cfg.user = &sample;
-  }
+  if (s.text && s.sampleEvery > 0 && m->step && !s.quiet)
+    hooks.sample = &sample;
+  cfg.on_epoch = onEpoch;
+  cfg.user = &hooks;
   double f0 = nnrt_now_seconds();
   cfg.check_numerics = a.has("check-numerics");
   int fitRc = nnrt_fit(m, params.data(), state.data(), &d.fit, valSet->n > 0 ? valSet : nullptr,
@@ -310,6 +380,8 @@ int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const Tr
   nonFinite = fitRc == NNRT_FIT_NONFINITE;
   if (fitRc && !nonFinite)
     return fail(e.msg);
+  if (hooks.failed)
+    return 1; // the hook said why
   if (nonFinite)
     std::cerr << "nnc: error: " << e.msg << "\n";
   r.trainSeconds = nnrt_now_seconds() - f0;
@@ -396,6 +468,10 @@ int train(const Args &a, const World &w) {
   cfg.epochs = s.epochs;
   cfg.learning_rate = s.lr;
   cfg.clip_norm = s.clipNorm;
+  cfg.schedule = s.schedule;
+  cfg.early_stopping = s.earlyStopping;
+  nnrt_fit_state fitState{};
+  cfg.state = &fitState;
   cfg.seed = s.seed;
   cfg.shuffle = 1;
   cfg.verbose = s.quiet ? 0 : 1;
@@ -408,12 +484,23 @@ int train(const Args &a, const World &w) {
     cfg.progress_tty = -1;
   }
   if (a.has("resume") &&
-      !resumeFrom(a.get("resume"), m, params.data(), state.data(), s.epochs, cfg))
+      !resumeFrom(a.get("resume"), m, params.data(), state.data(), s.epochs, cfg, fitState))
     return 1;
 
   nnrt_history hist{};
   bool nonFinite = false;
-  if (int rc = fitAndTest(*g, m, a, s, d, params, state, cfg, hist, r, nonFinite)) {
+  // --save-best: the checkpoint of each epoch that is the best so far.
+  auto saveBest = [&](const nnrt_epoch_stats &st) {
+    nnrt_error be{};
+    if (save(s.saveBest, *g, m, params.data(), state.data(), s, d, st.step, st.epoch, fitState, be))
+      return true;
+    fail(std::string(be.msg) + " (--save-best)");
+    return false;
+  };
+  std::function<bool(const nnrt_epoch_stats &)> onBest;
+  if (!s.saveBest.empty() && w.leader())
+    onBest = saveBest;
+  if (int rc = fitAndTest(*g, m, a, s, d, params, state, cfg, hist, r, nonFinite, onBest)) {
     nnrt_history_free(&hist);
     return rc;
   }
@@ -436,7 +523,7 @@ int train(const Args &a, const World &w) {
   }
   if (a.has("save")) {
     ok = save(a.get("save"), *g, m, params.data(), state.data(), s, d, hist.last_step, epochsDone,
-              e);
+              fitState, e);
     if (!ok)
       fail(e.msg);
     else if (nonFinite)

@@ -18,6 +18,10 @@ struct TrainSettings {
   int64_t epochs = 1;
   float lr = 0;
   float clipNorm = 0; // 0: no clipping
+  nnrt_schedule schedule{};
+  std::string monitor;       // "": val_loss with validation data, else loss
+  int64_t earlyStopping = 0; // the patience; 0: none
+  std::string saveBest;      // --save-best: the checkpoint of the best epoch
   uint64_t seed = 0;
   int64_t sampleEvery = 0;
   bool quiet = false;

@@ -46,6 +46,19 @@ const std::vector<Command> &commands() {
            {"data", "PATH", "the training data (default: the train block's)"},
            {"epochs", "N", "epochs to train (default: the train block's)"},
            {"lr", "X", "learning rate (default: the train block's, else Keras's)"},
+           {"schedule", "SPEC",
+            "learning-rate schedule: constant, step(every, gamma),\n"
+            "exponential(gamma), cosine(warmup, min_lr) or\n"
+            "plateau(factor, patience, threshold, cooldown, min_lr),\n"
+            "e.g. 'cosine(warmup = 100)' (default: the train block's)"},
+           {"monitor", "METRIC",
+            "what early stopping, plateau and --save-best watch: val_loss,\n"
+            "loss, val_accuracy or accuracy (default: val_loss with\n"
+            "validation data, else loss)"},
+           {"early-stopping", "N",
+            "stop when the monitored metric has not improved for N\n"
+            "epochs, and restore the best epoch's parameters"},
+           {"save-best", "CKPT", "write the best epoch's checkpoint (by the monitor) to CKPT"},
            {"clip-norm", "X",
             "scale each step's gradient down to global L2 norm X when\n"
             "it is larger (default: the train block's clip_norm, else none)"},

@@ -233,13 +233,93 @@ void nnrt_free_strings(char **s, int n);
 
 /* ---- training ----------------------------------------------------------- */
 
+/* Learning-rate schedules: the rows of nnrt/nnrt_schedules.def. */
+enum nnrt_schedule_kind {
+#define NNRT_SCHEDULE_ARG(...)
+#define NNRT_SCHEDULE(name, kind, ...) kind,
+#include "nnrt/nnrt_schedules.def"
+  NNRT_SCHEDULE_COUNT
+};
+
+typedef struct nnrt_schedule {
+  int kind;         /* enum nnrt_schedule_kind; 0 (constant) by default */
+  double every;     /* step: epochs between decays */
+  double gamma;     /* step, exponential: the factor of each decay */
+  double warmup;    /* cosine: steps of linear warmup */
+  double min_lr;    /* cosine: the rate the run anneals to; plateau: the floor */
+  double factor;    /* plateau: the factor of each reduction */
+  double patience;  /* plateau: epochs without improvement that are tolerated */
+  double threshold; /* plateau: the relative improvement that counts */
+  double cooldown;  /* plateau: epochs after a reduction that are not counted */
+} nnrt_schedule;
+
+/* The row `name` with its defaults; non-zero (err set) for an unknown name. */
+int nnrt_schedule_init(nnrt_schedule *s, const char *name, nnrt_error *err);
+/* Sets argument `name` of s's row, checked against its range. */
+int nnrt_schedule_set(nnrt_schedule *s, const char *name, double value, nnrt_error *err);
+/* "name" or "name(arg = value, ...)", as a train block writes it. */
+int nnrt_schedule_parse(nnrt_schedule *s, const char *spec, nnrt_error *err);
+const char *nnrt_schedule_name(const nnrt_schedule *s);
+/* The name of s's row's argument i (in the row's order), or NULL. */
+const char *nnrt_schedule_arg(const nnrt_schedule *s, int i);
+/* "constant, step, ..." for messages. */
+const char *nnrt_schedule_names(void);
+
+/* Which metric early stopping, the plateau schedule and "best" watch:
+ * the losses fall, the accuracies rise. */
+enum nnrt_monitor {
+  NNRT_MONITOR_VAL_LOSS = 0,
+  NNRT_MONITOR_LOSS = 1,
+  NNRT_MONITOR_VAL_ACCURACY = 2,
+  NNRT_MONITOR_ACCURACY = 3
+};
+/* The monitor named "val_loss", "loss", "val_accuracy" or "accuracy", or -1. */
+int nnrt_monitor_parse(const char *name);
+const char *nnrt_monitor_name(int monitor);
+
+/* What training carries from epoch to epoch besides the parameters and the
+ * optimizer state: the plateau schedule's rate and counters, and the
+ * monitored metric's best. A checkpoint keeps it (nnc train --save), so
+ * that --resume goes on exactly as the run would have. All-zero: fresh. */
+typedef struct nnrt_fit_state {
+  int started;           /* 0: fresh (nnrt_fit fills it in) */
+  double lr;             /* plateau: the current rate */
+  double plateau_best;   /* plateau: the best metric, as torch's scheduler keeps it */
+  int64_t bad_epochs;    /* plateau: epochs since the last improvement */
+  int64_t cooldown_left; /* plateau */
+  double best;           /* the monitored metric's best so far */
+  int64_t best_epoch;    /* its epoch (1-based; 0: none yet) */
+  int64_t wait;          /* epochs since it improved (early stopping) */
+} nnrt_fit_state;
+
+/* The learning rate of 0-based training step `step` in 0-based epoch
+ * `epoch` of a run of `total_steps` steps from base rate `lr`. */
+double nnrt_schedule_lr(const nnrt_schedule *s, const nnrt_fit_state *st, double lr, int64_t epoch,
+                        int64_t step, int64_t total_steps);
+
 typedef struct nnrt_epoch_stats {
   int64_t epoch;                /* 1-based */
   int64_t step;                 /* global step after this epoch */
   float loss, accuracy;         /* accuracy is NaN unless cross-entropy */
   float val_loss, val_accuracy; /* NaN without validation data */
   double seconds;
+  float lr;    /* the learning rate of the epoch's last step */
+  int is_best; /* the monitored metric is the best of the run so far */
 } nnrt_epoch_stats;
+
+/* nnrt_fit's own use of the state, for a training loop of one's own (over
+ * grad_step and apply_step): start fills in a fresh state (started == 0)
+ * for base rate `lr`; after each epoch, epoch_end updates the best of the
+ * monitored metric (setting stats->is_best), the plateau schedule's rate
+ * (torch's ReduceLROnPlateau.step) and the early-stopping count, and
+ * returns whether early stopping with `patience` (> 0) ends the run. */
+void nnrt_fit_state_start(nnrt_fit_state *st, double lr, int monitor);
+/* The state as text for a checkpoint's metadata (malloc'd; NULL when out
+ * of memory), and back (non-zero, err set, when `text` is not one). */
+char *nnrt_fit_state_encode(const nnrt_fit_state *st);
+int nnrt_fit_state_decode(const char *text, nnrt_fit_state *st, nnrt_error *err);
+int nnrt_fit_state_epoch_end(nnrt_fit_state *st, const nnrt_schedule *s, int monitor,
+                             int64_t patience, nnrt_epoch_stats *stats);
 
 typedef struct nnrt_fit_config {
   int64_t epochs;        /* train until this many epochs are done */
@@ -283,6 +363,18 @@ typedef struct nnrt_fit_config {
    * it is larger (torch.nn.utils.clip_grad_norm_), inside the compiled
    * step; 0: no clipping. */
   float clip_norm;
+  nnrt_schedule schedule; /* all-zero: the constant learning_rate */
+  /* The metric (enum nnrt_monitor) that the plateau schedule, early
+   * stopping and nnrt_epoch_stats.is_best watch. A validation metric
+   * without validation data is an error. */
+  int monitor;
+  /* > 0: Keras's EarlyStopping(patience): stop when the monitored metric
+   * has not improved for this many epochs, and put back the parameters of
+   * its best epoch (restore_best_weights). */
+  int64_t early_stopping;
+  /* In and out (may be NULL: fresh): the state a resumed run continues
+   * from, and the state at the end, for the next checkpoint. */
+  nnrt_fit_state *state;
 } nnrt_fit_config;
 
 /* nnrt_fit's return when a step's loss, or a parameter after a step
@@ -370,6 +462,7 @@ void nnrt_metadata_free(nnrt_metadata *md);
 #define NNRT_META_MASK_ID "nnc.mask_id" /* masked-token bAbI data's [mask] */
 #define NNRT_META_STEP "nnc.step"       /* where --resume continues */
 #define NNRT_META_EPOCHS "nnc.epochs"
+#define NNRT_META_FIT_STATE "nnc.fit_state" /* nnrt_fit_state_encode's */
 
 /* Writes every parameter as an F32 tensor named as in the model table, plus
  * opt_state (when not NULL) as "__optimizer_state__" [opt_state_size].

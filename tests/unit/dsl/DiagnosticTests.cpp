@@ -303,8 +303,7 @@ TEST_CASE("train block errors", "[dsl][diag]") {
       {"unknown setting", train("  epoch 3\n"),
        "7:3: unknown train setting 'epoch'; expected one of data, optimizer, batch, epochs, "
        "test_split, validation_split, validation_data, seed, scale, sample_every, sample_length, "
-       "clip_norm "
-       "(did you mean 'epochs'?)"},
+       "clip_norm, schedule, monitor, early_stopping (did you mean 'epochs'?)"},
       {"bad optimizer", train("  optimizer rmsprob(lr = 0.1)\n"),
        "7:13: unknown optimizer 'rmsprob'; expected sgd, adam, rmsprop, nesterov or adamw (did you "
        "mean 'rmsprop'?)"},

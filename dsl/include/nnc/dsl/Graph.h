@@ -192,6 +192,14 @@ struct TrainConfig {
   // clip_norm X: every step's gradient is scaled down to global norm X
   // when it is larger (0: no clipping).
   double clipNorm = 0;
+  // schedule cosine(warmup = 100): a row of nnrt/nnrt_schedules.def and
+  // its arguments by name (checked by the runtime's nnrt_schedule_set).
+  std::string schedule = "constant";
+  std::map<std::string, double> scheduleArgs;
+  // monitor val_accuracy: what early stopping, the plateau schedule and
+  // --save-best watch ("" : val_loss with validation data, else loss).
+  std::string monitor;
+  int64_t earlyStopping = 0; // early_stopping N: the patience in epochs
 };
 
 struct Graph {
