@@ -5,7 +5,10 @@
  *  - the metrics file of nnc train --metrics-out (nnrt_write_metrics_json),
  *    with keys and a model name taken from the input, read back by the
  *    runtime's JSON reader: it must be one object with every key;
- *  - the reader itself (nnrt__json_parse) on the raw bytes. */
+ *  - the reader itself (nnrt__json_parse) on the raw bytes;
+ *  - the other text a checkpoint's metadata or a flag hands the runtime:
+ *    the training state (nnrt_fit_state_decode, and its round trip) and a
+ *    learning-rate schedule spec (nnrt_schedule_parse). */
 #include "fuzz_util.h"
 
 #include "../runtime/src/internal.h"
@@ -67,6 +70,30 @@ static void metadata_values(const char *s) {
     free(again);
   }
   nnrt_free_strings(names, count);
+}
+
+static void fit_state_and_schedule(const char *s) {
+  nnrt_error e;
+  nnrt_fit_state st;
+  if (!nnrt_fit_state_decode(s, &st, &e)) {
+    char *again = nnrt_fit_state_encode(&st);
+    FUZZ_CHECK(again);
+    nnrt_fit_state back;
+    FUZZ_CHECK(!nnrt_fit_state_decode(again, &back, &e));
+    FUZZ_CHECK(back.started == st.started && back.bad_epochs == st.bad_epochs &&
+               back.best_epoch == st.best_epoch && back.wait == st.wait &&
+               back.cooldown_left == st.cooldown_left);
+    FUZZ_CHECK(memcmp(&back.lr, &st.lr, sizeof st.lr) == 0);
+    free(again);
+  }
+  nnrt_schedule sch;
+  if (!nnrt_schedule_parse(&sch, s, &e)) {
+    FUZZ_CHECK(sch.kind >= 0 && sch.kind < NNRT_SCHEDULE_COUNT);
+    nnrt_fit_state fresh = {0};
+    nnrt_fit_state_start(&fresh, 0.01, NNRT_MONITOR_LOSS);
+    double lr = nnrt_schedule_lr(&sch, &fresh, 0.01, 3, 17, 40);
+    FUZZ_CHECK(lr >= 0 && !isnan(lr));
+  }
 }
 
 /* The metrics file is written atomically (temp file, fsync, rename): in a
@@ -146,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   char *s = fuzz_cstr(data, size);
   metadata_values(s);
+  fit_state_and_schedule(s);
   free(s);
   if (size < (1 << 16))
     metrics(data, size);

@@ -26,7 +26,7 @@ typedef struct {
 } schedule_row;
 
 #define NNRT_SCHEDULE_ARG(n, field, v, r) {#n, offsetof(nnrt_schedule, field), v, r},
-#define NNRT_SCHEDULE(n, kind, summary, args)                                                     \
+#define NNRT_SCHEDULE(n, kind, summary, args)                                                      \
   {#n, summary, {args{0}}, (int)(sizeof((schedule_arg[]){args{0}}) / sizeof(schedule_arg)) - 1},
 static const schedule_row rows[NNRT_SCHEDULE_COUNT] = {
 #include "nnrt/nnrt_schedules.def"
@@ -68,10 +68,14 @@ int nnrt_schedule_init(nnrt_schedule *s, const char *name, nnrt_error *err) {
 
 static const char *range_violation(char range, double v) {
   switch (range) {
-  case 'i': return v >= 0 && v == floor(v) && v < 1e15 ? NULL : "a non-negative integer";
-  case 'p': return v > 0 && isfinite(v) ? NULL : "a positive number";
-  case 'n': return v >= 0 && isfinite(v) ? NULL : "a non-negative number";
-  default: return v > 0 && v < 1 ? NULL : "a number in (0, 1)";
+  case 'i':
+    return v >= 0 && v == floor(v) && v < 1e15 ? NULL : "a non-negative integer";
+  case 'p':
+    return v > 0 && isfinite(v) ? NULL : "a positive number";
+  case 'n':
+    return v >= 0 && isfinite(v) ? NULL : "a non-negative number";
+  default:
+    return v > 0 && v < 1 ? NULL : "a number in (0, 1)";
   }
 }
 
@@ -83,8 +87,8 @@ int nnrt_schedule_set(nnrt_schedule *s, const char *name, double value, nnrt_err
     if (strcmp(a->name, name) == 0) {
       const char *want = range_violation(a->range, value);
       if (want)
-        return nnrt__fail(err, "argument '%s' of schedule %s must be %s, got %g", name,
-                          row->name, want, value);
+        return nnrt__fail(err, "argument '%s' of schedule %s must be %s, got %g", name, row->name,
+                          want, value);
       *field(s, a) = value;
       return 0;
     }
@@ -125,8 +129,10 @@ int nnrt_schedule_parse(nnrt_schedule *s, const char *spec, nnrt_error *err) {
         return nnrt__fail(err, "schedule '%s': expected a number after '%s ='", spec, arg);
       if (nnrt_schedule_set(s, arg, v, err)) return 1;
       p = skip_space(end);
-      if (*p == ',') p = skip_space(p + 1);
-      else if (*p != ')') break;
+      if (*p == ',')
+        p = skip_space(p + 1);
+      else if (*p != ')')
+        break;
     }
     if (*p != ')') return nnrt__fail(err, "schedule '%s': expected ')'", spec);
     p = skip_space(p + 1);
@@ -147,19 +153,24 @@ const char *nnrt_monitor_name(int monitor) {
   return monitor >= 0 && monitor < 4 ? monitor_names[monitor] : "?";
 }
 
-double nnrt_schedule_lr(const nnrt_schedule *s, const nnrt_fit_state *st, double lr,
-                        int64_t epoch, int64_t step, int64_t total_steps) {
+double nnrt_schedule_lr(const nnrt_schedule *s, const nnrt_fit_state *st, double lr, int64_t epoch,
+                        int64_t step, int64_t total_steps) {
   switch (s->kind) {
-  case NNRT_SCHEDULE_STEP: return lr * pow(s->gamma, floor((double)epoch / fmax(s->every, 1)));
-  case NNRT_SCHEDULE_EXPONENTIAL: return lr * pow(s->gamma, (double)epoch);
+  case NNRT_SCHEDULE_STEP:
+    return lr * pow(s->gamma, floor((double)epoch / fmax(s->every, 1)));
+  case NNRT_SCHEDULE_EXPONENTIAL:
+    return lr * pow(s->gamma, (double)epoch);
   case NNRT_SCHEDULE_COSINE: {
     double t = (double)step, w = s->warmup, T = (double)total_steps;
     if (t < w) return lr * (t + 1) / w;
     if (T <= w) return lr;
-    return s->min_lr + (lr - s->min_lr) * 0.5 * (1 + cos(3.14159265358979323846 * (t - w) / (T - w)));
+    return s->min_lr +
+           (lr - s->min_lr) * 0.5 * (1 + cos(3.14159265358979323846 * (t - w) / (T - w)));
   }
-  case NNRT_SCHEDULE_PLATEAU: return st && st->started ? st->lr : lr;
-  default: return lr;
+  case NNRT_SCHEDULE_PLATEAU:
+    return st && st->started ? st->lr : lr;
+  default:
+    return lr;
   }
 }
 
@@ -171,10 +182,14 @@ static int maximizes(int monitor) {
 
 static double monitored(int monitor, const nnrt_epoch_stats *s) {
   switch (monitor) {
-  case NNRT_MONITOR_LOSS: return s->loss;
-  case NNRT_MONITOR_VAL_ACCURACY: return s->val_accuracy;
-  case NNRT_MONITOR_ACCURACY: return s->accuracy;
-  default: return s->val_loss;
+  case NNRT_MONITOR_LOSS:
+    return s->loss;
+  case NNRT_MONITOR_VAL_ACCURACY:
+    return s->val_accuracy;
+  case NNRT_MONITOR_ACCURACY:
+    return s->accuracy;
+  default:
+    return s->val_loss;
   }
 }
 
@@ -213,7 +228,7 @@ static void plateau_step(nnrt_fit_state *st, const nnrt_schedule *s, int max, do
  * counts any strict improvement), the plateau's rate. Returns whether early
  * stopping (patience > 0) ends the run. */
 int nnrt_fit_state_epoch_end(nnrt_fit_state *st, const nnrt_schedule *s, int monitor,
-                              int64_t patience, nnrt_epoch_stats *stats) {
+                             int64_t patience, nnrt_epoch_stats *stats) {
   double v = monitored(monitor, stats);
   int max = maximizes(monitor);
   stats->is_best = max ? v > st->best : v < st->best;
@@ -243,8 +258,8 @@ int nnrt_fit_state_decode(const char *text, nnrt_fit_state *st, nnrt_error *err)
   nnrt_fit_state t = {0};
   long long bad, cool, epoch, wait;
   int used = 0;
-  if (sscanf(text, "%d %lg %lg %lld %lld %lg %lld %lld%n", &t.started, &t.lr, &t.plateau_best,
-             &bad, &cool, &t.best, &epoch, &wait, &used) != 8 ||
+  if (sscanf(text, "%d %lg %lg %lld %lld %lg %lld %lld%n", &t.started, &t.lr, &t.plateau_best, &bad,
+             &cool, &t.best, &epoch, &wait, &used) != 8 ||
       text[used] != 0 || !(t.lr >= 0) || bad < 0 || cool < 0 || epoch < 0 || wait < 0)
     return nnrt__fail(err, "the training state '%.60s' is not 8 numbers as nnc writes them", text);
   t.bad_epochs = bad;

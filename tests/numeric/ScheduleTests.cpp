@@ -38,7 +38,8 @@ void checkRates(const std::string &kase, const char *spec, double lr, bool perSt
   Compare cmp(1e-12);
   cmp.run(kase, want, [&](size_t i) {
     int64_t k = int64_t(i);
-    return nnrt_schedule_lr(&s, &st, lr, perStep ? 0 : k, perStep ? k : k * 7, n * (perStep ? 1 : 7));
+    return nnrt_schedule_lr(&s, &st, lr, perStep ? 0 : k, perStep ? k : k * 7,
+                            n * (perStep ? 1 : 7));
   });
   INFO(cmp.report.str());
   CHECK(cmp.bad == 0);
@@ -101,7 +102,8 @@ TEST_CASE("schedules: specs are checked", "[schedule]") {
         "argument 'factor' of schedule plateau must be a number in (0, 1), got 1");
   CHECK(fails("exponential(decay = 0.9)") ==
         "schedule exponential has no argument 'decay'; its arguments are gamma");
-  CHECK(fails("constant(gamma = 1)") == "schedule constant has no argument 'gamma' (it takes none)");
+  CHECK(fails("constant(gamma = 1)") ==
+        "schedule constant has no argument 'gamma' (it takes none)");
   CHECK(fails("step(every 3)") == "schedule 'step(every 3)': expected 'name = value' at '3)'");
   CHECK(fails("step(every = 3") == "schedule 'step(every = 3': expected ')'");
   CHECK(fails("step x") == "schedule 'step x': unexpected 'x'");
