@@ -52,6 +52,9 @@ void printUsage(std::ostream &os, const std::vector<Command> &commands);
 // `nnc <command> --help`: its flags, one per line with their help.
 void printCommandHelp(std::ostream &os, const Command &c);
 
+// `nnc completion`: a bash completion script for the commands and flags.
+void printBashCompletion(std::ostream &os, const std::vector<Command> &commands);
+
 // "--lr" or "-o", as the user writes it.
 std::string spelled(const std::string &name);
 

@@ -39,6 +39,8 @@ std::vector<Flag> withCodegen(std::vector<Flag> own) {
   return own;
 }
 
+int cmdCompletion(const Args &);
+
 const std::vector<Command> &commands() {
   static const std::vector<Command> table = {
       {"train", "compile the model and train it with its train block", cmdTrain,
@@ -113,8 +115,17 @@ const std::vector<Command> &commands() {
        })},
       {"summary", "print the layers, output shapes and parameter counts", cmdSummary,
        withCodegen({})},
+      {"completion",
+       "print a bash completion script (source <(nnc completion))",
+       cmdCompletion,
+       {}},
   };
   return table;
+}
+
+int cmdCompletion(const Args &) {
+  printBashCompletion(std::cout, commands());
+  return 0;
 }
 
 const Command *findCommand(const std::string &name) {

@@ -1,0 +1,2 @@
+" .nn files are nnc models.
+autocmd BufRead,BufNewFile *.nn setfiletype nn
