@@ -19,7 +19,8 @@
 #
 # The command is re-run when the .nn file, the nnc binary or any file of the
 # std library (${NNC_STDLIB_DIR}) changes. Variables: NNC_EXECUTABLE (default:
-# the nnc target's binary) and NNC_STDLIB_DIR.
+# the nnc target's binary) and NNC_STDLIB_DIR. An installed nnc sets both,
+# and NNC_RUNTIME_TARGET (nnc::nnrt), in find_package(nnc CONFIG).
 
 # Script mode (run by the build after nnc): check that nnc wrote the header
 # the target expects, and name the prefix it used when it did not.
@@ -110,7 +111,11 @@ function(nnc_add_model NAME FILE)
   # on the link line whatever order an app lists them in.
   add_library(${NAME}_archive STATIC IMPORTED GLOBAL)
   set_target_properties(${NAME}_archive PROPERTIES IMPORTED_LOCATION "${lib}")
-  target_link_libraries(${NAME}_archive INTERFACE $<$<TARGET_EXISTS:nnrt>:nnrt> m
+  if(NOT NNC_RUNTIME_TARGET)
+    set(NNC_RUNTIME_TARGET nnrt) # in nnc's own build; nnc::nnrt when installed
+  endif()
+  target_link_libraries(${NAME}_archive INTERFACE
+                        $<$<TARGET_EXISTS:${NNC_RUNTIME_TARGET}>:${NNC_RUNTIME_TARGET}> m
                         "${NNC_OMP_LIBRARY}")
   add_library(${NAME} INTERFACE)
   add_dependencies(${NAME} ${NAME}_nnc_gen)

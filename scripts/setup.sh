@@ -10,9 +10,11 @@ set -euo pipefail
 # clang-format-16: scripts/format.sh and the ctest "hygiene: clang-format".
 # openmpi-bin, libopenmpi-dev: data-parallel training (mpirun -np N nnc
 # train) and its test; nnc builds without them, on one process.
+# pkg-config: the install test builds an app with pkg-config --libs nnc;
+# dpkg-dev: dpkg-shlibdeps, which lists the .deb's dependencies (cpack).
 pkgs=(cmake ninja-build g++ llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools clang-16
       libclang-rt-16-dev libomp-16-dev catch2 libfmt-dev python3 universal-ctags
-      clang-format-16 git openmpi-bin libopenmpi-dev)
+      clang-format-16 git openmpi-bin libopenmpi-dev pkg-config dpkg-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

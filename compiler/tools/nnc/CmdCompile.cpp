@@ -36,7 +36,7 @@ int cmdCompile(const Args &a) {
       return fail("no model file given");
     dsl::DiagnosticEngine diag(std::cerr);
     dsl::FrontendOptions fo;
-    fo.stdlibDir = NNC_STDLIB_DIR;
+    fo.stdlibDir = stdlibDir();
     return dsl::dumpAST(a.file, fo, diag, std::cout) ? 0 : 1;
   }
   static const std::map<std::string, Stage> stages = {
@@ -91,11 +91,12 @@ int cmdCompile(const Args &a) {
   std::string dir = a.get("o");
   if (std::error_code ec = llvm::sys::fs::create_directories(dir + "/nnrt"))
     return fail("cannot create '" + dir + "': " + ec.message());
-  std::ifstream abiHeader(std::string(NNC_RUNTIME_INCLUDE_DIR) + "/nnrt/nnrt_abi.h");
+  std::string include = runtimeIncludeDir();
+  std::ifstream abiHeader(include + "/nnrt/nnrt_abi.h");
   std::string abiText((std::istreambuf_iterator<char>(abiHeader)),
                       std::istreambuf_iterator<char>());
   if (abiText.empty())
-    return fail("cannot read nnrt_abi.h from " NNC_RUNTIME_INCLUDE_DIR);
+    return fail("cannot read nnrt_abi.h from " + include);
   if (!writeStaticLibrary(dir + "/lib" + abi.prefix + ".a", abi.prefix, obj, err) ||
       !writeFile(dir + "/" + abi.prefix + ".h", writeHeader(abi), err) ||
       !writeFile(dir + "/nnrt/nnrt_abi.h", abiText, err))

@@ -56,7 +56,8 @@ void printBashCompletion(std::ostream &os, const std::vector<Command> &commands)
         continue;
       valueFlags += std::string(valueFlags.empty() ? "" : "|") + spelled(f.name);
       if (isPath(f.metavar))
-        values << "    " << spelled(f.name) << ") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
+        values << "    " << spelled(f.name)
+               << ") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
       else if (std::string w = valueWords(f.metavar); !w.empty())
         values << "    " << spelled(f.name) << ") COMPREPLY=($(compgen -W \"" << w
                << "\" -- \"$cur\")); return ;;\n";
@@ -97,7 +98,8 @@ void printBashCompletion(std::ostream &os, const std::vector<Command> &commands)
         "    COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n"
         "  else\n"
         "    # The model: .nn files and directories.\n"
-        "    COMPREPLY=($(compgen -f -X '!*.nn' -- \"$cur\") $(compgen -f -X '!*.mlir' -- \"$cur\")\n"
+        "    COMPREPLY=($(compgen -f -X '!*.nn' -- \"$cur\") $(compgen -f -X '!*.mlir' -- "
+        "\"$cur\")\n"
         "               $(compgen -d -- \"$cur\"))\n"
         "  fi\n"
         "}\n"

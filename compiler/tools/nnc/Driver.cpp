@@ -6,7 +6,10 @@
 #include "nnc/Optimizers/Optimizers.h"
 #include "nnc/dsl/Frontend.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -30,10 +33,34 @@ Floats::Floats(int64_t n) : p_(nnrt_alloc_floats(n)) {
 
 namespace {
 
+// <prefix>/`rel` when this nnc is <prefix>/bin/nnc and <prefix>/`rel`/`file`
+// exists (an installed, relocatable nnc), else `built`.
+std::string besideInstalled(const char *rel, const char *file, const char *built) {
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
+  llvm::SmallString<256> p(llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(p, rel);
+  llvm::SmallString<256> probe(p);
+  llvm::sys::path::append(probe, file);
+  return !exe.empty() && llvm::sys::fs::exists(probe) ? std::string(p) : std::string(built);
+}
+
+} // namespace
+
+std::string stdlibDir() {
+  const char *env = std::getenv("NNC_STDLIB");
+  return env ? env : besideInstalled("share/nnc/std", "layers.nn", NNC_STDLIB_DIR);
+}
+
+std::string runtimeIncludeDir() {
+  return besideInstalled("include", "nnrt/nnrt_abi.h", NNC_RUNTIME_INCLUDE_DIR);
+}
+
+namespace {
+
 dsl::FrontendOptions frontendOptions() {
   dsl::FrontendOptions fo;
-  const char *env = std::getenv("NNC_STDLIB");
-  fo.stdlibDir = env ? env : NNC_STDLIB_DIR;
+  fo.stdlibDir = stdlibDir();
   const char *unroll = std::getenv("NNC_UNROLL_REPEATS");
   fo.loopRepeats = !unroll || std::string(unroll) != "1";
   return fo;

@@ -39,6 +39,13 @@ private:
   float *p_ = nullptr;
 };
 
+// Where `import std.x` finds the std library: $NNC_STDLIB, else beside an
+// installed nnc (<prefix>/share/nnc/std for <prefix>/bin/nnc), else the
+// source tree nnc was built from.
+std::string stdlibDir();
+// Where nnrt's headers are, found the same way (<prefix>/include).
+std::string runtimeIncludeDir();
+
 // The model of a.file (--model picks one of several); errors reported.
 // withStep: with its one-step graph for generation (Graph::step) when it
 // has one, from the same parse.
