@@ -4,7 +4,8 @@
  *    trip through the encoders that wrote them;
  *  - the metrics file of nnc train --metrics-out (nnrt_write_metrics_json),
  *    with keys and a model name taken from the input, read back by the
- *    runtime's JSON reader: it must be one object with every key;
+ *    runtime's JSON reader: it must be one object with every key; and the
+ *    input itself as a metrics file for nnc plot (nnrt_read_metrics_history);
  *  - the reader itself (nnrt__json_parse) on the raw bytes;
  *  - the other text a checkpoint's metadata or a flag hands the runtime:
  *    the training state (nnrt_fit_state_decode, and its round trip) and a
@@ -156,6 +157,18 @@ static void metrics(const uint8_t *data, size_t size) {
         FUZZ_CHECK(v->type == NNRT__J_NULL);
     }
     nnrt__json_free(&j);
+  }
+  unlink(path);
+  /* The same bytes as a metrics file that nnc plot reads. */
+  FILE *raw = fopen(path, "wb");
+  FUZZ_CHECK(raw && fwrite(data, 1, size, raw) == size && fclose(raw) == 0);
+  nnrt_history h;
+  char *name = NULL;
+  int64_t first = 0;
+  if (!nnrt_read_metrics_history(path, &name, &h, &first, &e)) {
+    FUZZ_CHECK(name && h.count > 0 && h.loss && h.val_accuracy);
+    free(name);
+    nnrt_history_free(&h);
   }
   unlink(path);
   FUZZ_CHECK(rmdir(dir) == 0); /* and no temp file left in it */

@@ -442,11 +442,44 @@ int nnrt_json_decode_strings(const char *json, char ***out, int *n, nnrt_error *
   return 0;
 }
 
+/* The curves under "history", one list per metric; NaN as null. */
+static const char *const curve_names[] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+
+static float *curve(const nnrt_history *h, int i) {
+  float *const fs[4] = {h->loss, h->accuracy, h->val_loss, h->val_accuracy};
+  return fs[i];
+}
+
+static void write_history(nnrt__buf *b, const nnrt_history *h, int64_t first_epoch) {
+  nnrt__buf_puts(b, ", \"history\": {\"epoch\": [");
+  for (int64_t k = 0; k < h->count; k++)
+    nnrt__buf_printf(b, "%s%lld", k ? ", " : "", (long long)(first_epoch + k));
+  nnrt__buf_puts(b, "]");
+  for (int i = 0; i < 4; i++) {
+    nnrt__buf_printf(b, ", \"%s\": [", curve_names[i]);
+    for (int64_t k = 0; k < h->count; k++) {
+      if (k) nnrt__buf_puts(b, ", ");
+      nnrt__buf_json_number(b, curve(h, i)[k], 1);
+    }
+    nnrt__buf_puts(b, "]");
+  }
+  nnrt__buf_puts(b, "}");
+}
+
 int nnrt_write_metrics_json(const char *path, const char *model, int n, const char *const *keys,
                             const double *values, nnrt_error *err) {
+  return nnrt_write_metrics_history_json(path, model, n, keys, values, NULL, 1, err);
+}
+
+int nnrt_write_metrics_history_json(const char *path, const char *model, int n,
+                                    const char *const *keys, const double *values,
+                                    const nnrt_history *h, int64_t first_epoch, nnrt_error *err) {
   nnrt__buf b = {0};
   nnrt__buf_puts(&b, "{\"model\": ");
   nnrt__buf_json_string(&b, model ? model : "");
+  /* The curves before the final values: a script that takes the last
+   * "accuracy" in the file gets the final one. */
+  if (h) write_history(&b, h, first_epoch);
   for (int i = 0; i < n; i++) {
     nnrt__buf_puts(&b, ", ");
     nnrt__buf_json_string(&b, keys[i]);
@@ -460,5 +493,66 @@ int nnrt_write_metrics_json(const char *path, const char *model, int n, const ch
   }
   int rc = nnrt_write_file_atomic(path, b.p, b.len, err);
   free(b.p);
+  return rc;
+}
+
+/* A list of numbers (null: NaN) of `n` entries, or NULL. */
+static const nnrt__json *number_list(const nnrt__json *hist, const char *key, int64_t n) {
+  const nnrt__json *a = nnrt__json_get(hist, key);
+  if (!a || a->type != NNRT__J_ARR || (n >= 0 && a->n != n)) return NULL;
+  for (int i = 0; i < a->n; i++)
+    if (a->kids[i].type != NNRT__J_NUM && a->kids[i].type != NNRT__J_NULL) return NULL;
+  return a;
+}
+
+static double number_at(const nnrt__json *a, int i) {
+  return a->kids[i].type == NNRT__J_NUM ? a->kids[i].num : NAN;
+}
+
+static int read_history(const char *path, const nnrt__json *root, char **model, nnrt_history *h,
+                        int64_t *first_epoch, nnrt_error *err) {
+  const nnrt__json *m = nnrt__json_get(root, "model");
+  const nnrt__json *hist = nnrt__json_get(root, "history");
+  const nnrt__json *epochs = hist ? number_list(hist, "epoch", -1) : NULL;
+  if (root->type != NNRT__J_OBJ || !m || m->type != NNRT__J_STR || !epochs || epochs->n == 0)
+    return nnrt__fail(err,
+                      "%s: expected the metrics nnc train --metrics-out writes: an object with "
+                      "\"model\" and \"history\" holding a non-empty \"epoch\" list",
+                      path);
+  const nnrt__json *lists[4];
+  for (int i = 0; i < 4; i++)
+    if (!(lists[i] = number_list(hist, curve_names[i], epochs->n)))
+      return nnrt__fail(err, "%s: history.%s is not a list of %d numbers (or nulls)", path,
+                        curve_names[i], epochs->n);
+  float **fs[4] = {&h->loss, &h->accuracy, &h->val_loss, &h->val_accuracy};
+  for (int i = 0; i < 4; i++)
+    if (!(*fs[i] = malloc((size_t)epochs->n * sizeof(float))))
+      return nnrt__fail(err, "out of memory");
+  h->count = h->capacity = epochs->n;
+  for (int k = 0; k < epochs->n; k++)
+    for (int i = 0; i < 4; i++) (*fs[i])[k] = (float)number_at(lists[i], k);
+  *first_epoch = (int64_t)number_at(epochs, 0);
+  *model = nnrt__strdup(m->str);
+  return *model ? 0 : nnrt__fail(err, "out of memory");
+}
+
+int nnrt_read_metrics_history(const char *path, char **model, nnrt_history *h, int64_t *first_epoch,
+                              nnrt_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  memset(h, 0, sizeof *h);
+  *model = NULL;
+  if (nnrt_text_load(path, &text, &len, err)) return 1;
+  nnrt__json root;
+  int rc = nnrt__json_parse(text, len, &root, err);
+  free(text);
+  if (rc) {
+    char why[sizeof err->msg];
+    memcpy(why, err->msg, sizeof why);
+    return nnrt__fail(err, "%s: %s", path, why);
+  }
+  rc = read_history(path, &root, model, h, first_epoch, err);
+  if (rc) nnrt_history_free(h);
+  nnrt__json_free(&root);
   return rc;
 }

@@ -7,6 +7,7 @@
 #include "CsvData.h"
 #include "Distributed.h"
 #include "Driver.h"
+#include "Plot.h"
 #include "TrainData.h"
 
 #include "nnc/Optimizers/Optimizers.h"
@@ -316,7 +317,8 @@ bool writeMetrics(const std::string &path, const nnrt_model *m, const nnrt_histo
                    r.trainSeconds,
                    r.compileSeconds,
                    double(m->num_params)};
-  return nnrt_write_metrics_json(path.c_str(), m->name, 10, keys, vals, &e) == 0;
+  return nnrt_write_metrics_history_json(path.c_str(), m->name, 10, keys, vals, &hist,
+                                         epochs - hist.count + 1, &e) == 0;
 }
 
 // The epochs, then the test set. Returns the exit status; `nonFinite` when a
@@ -534,6 +536,11 @@ int train(const Args &a, const World &w) {
   }
   if (ok && a.has("metrics-out") && !writeMetrics(a.get("metrics-out"), m, hist, epochsDone, r, e))
     ok = !fail(e.msg);
+  if (ok && a.has("plot") && hist.count > 0) {
+    std::string svg = curvesSvg(m->name, hist, epochsDone - hist.count + 1);
+    if (nnrt_write_file_atomic(a.get("plot").c_str(), svg.data(), svg.size(), &e))
+      ok = !fail(e.msg);
+  }
   nnrt_history_free(&hist);
   return ok && !nonFinite ? 0 : 1;
 }

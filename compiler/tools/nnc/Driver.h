@@ -83,6 +83,7 @@ std::string trim(const std::string &s);
 
 // The commands, one file each (CmdTrain.cpp, ...).
 int cmdTrain(const Args &a);
+int cmdPlot(const Args &a);
 int cmdPredict(const Args &a);
 int cmdGenerate(const Args &a);
 int cmdChat(const Args &a);

@@ -66,7 +66,10 @@ const std::vector<Command> &commands() {
             "it is larger (default: the train block's clip_norm, else none)"},
            {"seed", "N", "seed of the initial parameters, the split and the shuffles"},
            {"save", "CKPT", "write the parameters, optimizer state and metadata to CKPT"},
-           {"metrics-out", "FILE", "write the final loss, accuracy and times as JSON"},
+           {"metrics-out", "FILE",
+            "write the final loss, accuracy and times, and each epoch's\n"
+            "(\"history\"), as JSON"},
+           {"plot", "FILE", "draw the run's loss and accuracy curves as SVG (nnc plot)"},
            {"quiet", nullptr, "no progress lines"},
            {"resume", "CKPT",
             "continue the run CKPT saved (parameters, optimizer state,\n"
@@ -115,6 +118,10 @@ const std::vector<Command> &commands() {
        })},
       {"summary", "print the layers, output shapes and parameter counts", cmdSummary,
        withCodegen({})},
+      {"plot",
+       "draw the loss and accuracy curves of nnc train --metrics-out's file as SVG",
+       cmdPlot,
+       {{"o", "FILE", "the SVG to write (default: the metrics file's name with .svg)"}}},
       {"completion",
        "print a bash completion script (source <(nnc completion))",
        cmdCompletion,

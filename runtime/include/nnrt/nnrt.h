@@ -708,6 +708,17 @@ int nnrt_generate_recompute(const nnrt_model *m, const float *params, const nnrt
  * integers, NaN and infinities as null. */
 int nnrt_write_metrics_json(const char *path, const char *model, int n, const char *const *keys,
                             const double *values, nnrt_error *err);
+/* The same with the curves of a run after the model's name: "history":
+ * {"epoch": [3, 4, ...], "loss": [...], "accuracy": [...], "val_loss":
+ * [...], "val_accuracy": [...]}, h's epochs numbered from first_epoch
+ * (NaN as null); the final values follow. */
+int nnrt_write_metrics_history_json(const char *path, const char *model, int n,
+                                    const char *const *keys, const double *values,
+                                    const nnrt_history *h, int64_t first_epoch, nnrt_error *err);
+/* Reads that history back (nnc plot): the model's name (malloc'd), the
+ * curves into h (free with nnrt_history_free) and the first epoch. */
+int nnrt_read_metrics_history(const char *path, char **model, nnrt_history *h, int64_t *first_epoch,
+                              nnrt_error *err);
 
 /* Atomic file write used by the above: tmp file, fsync, rename; symlinks
  * and non-regular files at path as for nnrt_checkpoint_save. */
