@@ -43,6 +43,7 @@ cp "$deb" "$root/work/"
 cp "$src/examples/iris/iris.nn" "$src/examples/iris/app.cpp" "$root/work/"
 cp "$src/examples/iris/data/iris.csv" "$root/work/data/"
 cp "$src/tests/e2e/install/CMakeLists.txt" "$root/work/"
+cp -r "$src/examples" "$root/work/examples"
 
 echo "--- apt-get install ./$(basename "$deb")"
 in_root apt-get update -q > /dev/null
@@ -57,7 +58,7 @@ in_root sh -c 'cd /work && nnc train iris.nn --epochs 60 --quiet --save iris.saf
 echo "--- an app built against the installed package (cmake find_package, pkg-config)"
 in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
                  g++ cmake ninja-build pkg-config > /dev/null'
-in_root sh -c 'cd /work && cmake -G Ninja -S . -B app -DIRIS_DIR=/work > /dev/null &&
+in_root sh -c 'cd /work && cmake -G Ninja -S . -B app -DEXAMPLES=/work/examples > /dev/null &&
                cmake --build app > /dev/null && ./app/iris-app iris.safetensors 6.3 3.3 6.0 2.5'
 in_root sh -c 'cd /work && nnc compile iris.nn -o out && c++ -std=c++17 -Iout app.cpp out/libiris.a \
                  $(pkg-config --cflags --libs nnc) -o iris-app-pc &&

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# install: `cmake --install` into a fresh prefix gives a working nnc, and an
-# app outside the tree builds against it two ways, each classifying as
-# `nnc predict` does with the same checkpoint:
+# install: `cmake --install` into a fresh prefix gives a working nnc, and
+# apps outside the tree build against it. The Iris app, two ways, each
+# classifying as `nnc predict` does with the same checkpoint:
 #  - CMake: find_package(nnc CONFIG), nnc_add_model, nnc::nnrt
-#    (tests/e2e/install/CMakeLists.txt builds examples/iris/app.cpp);
+#    (tests/e2e/install/CMakeLists.txt builds examples/iris/app.cpp, and
+#    the text-generation and QA apps, which must write what the installed
+#    nnc generate and nnc chat write);
 #  - a plain compiler line with pkg-config --cflags --libs nnc and the
 #    library `nnc compile` writes (linked with the shared libnnrt, so with
 #    a run path to this prefix's lib/, which /usr needs not).
@@ -52,11 +54,23 @@ check_app() { # name app
 
 # 1. CMake, find_package.
 cmake -G Ninja -S "$src/tests/e2e/install" -B "$work/app-build" \
-  -DCMAKE_PREFIX_PATH="$prefix" -DIRIS_DIR="$src/examples/iris" > "$work/app-cmake.log" 2>&1 &&
+  -DCMAKE_PREFIX_PATH="$prefix" -DEXAMPLES="$src/examples" > "$work/app-cmake.log" 2>&1 &&
   cmake --build "$work/app-build" > "$work/app-build.log" 2>&1 ||
   { cat "$work/app-cmake.log" "$work/app-build.log"; fail "find_package build"; }
 grep -q "$prefix/bin/nnc" "$work/app-build/build.ninja" || fail "the app did not use the installed nnc"
 check_app find_package "$work/app-build/iris-app"
+moby=$src/examples/textgen/moby_small.nn memnet=$src/examples/qa/memnet.nn
+"$prefix/bin/nnc" train "$moby" --epochs 1 --quiet --save moby.st > /dev/null || fail "train moby"
+"$prefix/bin/nnc" generate "$moby" --checkpoint moby.st --prompt "call me" --tokens 12 > gen.txt
+"$work/app-build/textgen-app" moby.st "call me" 12 > app.txt || fail "installed textgen-app"
+cmp -s gen.txt app.txt || fail "textgen-app wrote '$(cat app.txt)', nnc generate '$(cat gen.txt)'"
+echo "textgen-app: $(cat app.txt)"
+"$prefix/bin/nnc" train "$memnet" --epochs 2 --quiet --save memnet.st > /dev/null || fail "train memnet"
+printf 'Mary moved to the bathroom.\nIs Mary in the bathroom?\n' > q.txt
+"$prefix/bin/nnc" chat "$memnet" --checkpoint memnet.st < q.txt > chat.txt
+"$work/app-build/qa-app" memnet.st < q.txt > qa.txt || fail "installed qa-app"
+cmp -s chat.txt qa.txt || fail "qa-app answered '$(cat qa.txt)', nnc chat '$(cat chat.txt)'"
+echo "qa-app: $(cat qa.txt)"
 
 # 2. pkg-config and a plain compiler line.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig

@@ -30,76 +30,32 @@ struct Chat {
     errors++;
   }
 
-  // Token ids of text, or an error naming the unknown words.
-  bool encode(const std::string &text, std::vector<int32_t> &ids, std::string &msg) {
-    nnrt_error e{};
-    int32_t *p = nullptr;
-    int64_t n = 0;
-    if (nnrt_vocab_encode(vocab, text.data(), text.size(), &p, &n, &e)) {
-      msg = e.msg;
-      return false;
-    }
-    ids.assign(p, p + n);
-    std::free(p);
-    return true;
-  }
-
   void ask(int line, const std::string &question) {
     if (trim(story).empty()) {
       error(line, "there is no story to ask about: first tell one (sentences such as 'Mary "
                   "moved to the bathroom.'), then ask a question ending with '?'");
       return;
     }
-    std::vector<int32_t> s, q;
-    std::string msg;
-    // Story and question together, so one message names every unknown word.
-    if (!encode(story + "\n" + question, s, msg)) {
-      error(line, msg + "; the question is skipped (an empty line starts a new story)");
+    nnrt_answer ans{};
+    nnrt_error e{};
+    if (nnrt_babi_answer(m, params, vocab, story.c_str(), question.c_str(), &ans, &e)) {
+      std::string where = ans.story_tokens > storyLen
+                              ? " (the story started on line " + std::to_string(storyLine) + ")"
+                              : "";
+      error(line, e.msg + where + "; the question is skipped (an empty line starts a new story)");
       return;
     }
-    encode(story, s, msg);
-    encode(question, q, msg);
-    if (int64_t(s.size()) > storyLen) {
-      error(line, "the story (from line " + std::to_string(storyLine) + ") has " +
-                      std::to_string(s.size()) + " tokens, the model reads at most " +
-                      std::to_string(storyLen) +
-                      "; the question is skipped (an empty line "
-                      "starts a new story)");
-      return;
-    }
-    if (int64_t(q.size()) > questionLen) {
-      // As the course's chat bot (Keras's pad_sequences truncates at the
-      // front): "Is the football in the garden?" still gets an answer.
+    if (ans.question_cut) {
+      // As the course's chat bot: "Is the football in the garden?" still
+      // gets an answer.
       std::fflush(stdout);
       std::fprintf(stderr,
-                   "nnc: note: <stdin>:%d: the question has %zu tokens, the model reads "
+                   "nnc: note: <stdin>:%d: the question has %lld tokens, the model reads "
                    "the last %lld\n",
-                   line, q.size(), (long long)questionLen);
-      q.erase(q.begin(), q.end() - questionLen);
+                   line, (long long)ans.question_tokens, (long long)questionLen);
     }
-    nnrt_error e{};
-    nnrt_dataset x{}, out{};
-    int32_t dtypes[2] = {NNRT_I32, NNRT_I32};
-    int64_t sizes[2] = {storyLen, questionLen};
-    if (nnrt_dataset_alloc(&x, 1, 2, dtypes, sizes, &e) ||
-        nnrt_pad_ids(s.data(), int64_t(s.size()), storyLen, (int32_t *)x.fields[0].data) ||
-        nnrt_pad_ids(q.data(), int64_t(q.size()), questionLen, (int32_t *)x.fields[1].data) ||
-        nnrt_predict(m, params, &x, &out, &e)) {
-      error(line, e.msg);
-      nnrt_dataset_free(&x);
-      return;
-    }
-    // The most probable word; id 0 is padding, never an answer.
-    const float *probs = (const float *)out.fields[0].data;
-    int64_t k = std::min<int64_t>(out.fields[0].size, vocab->size);
-    int64_t best = 1;
-    for (int64_t i = 2; i < k; i++)
-      if (probs[i] > probs[best])
-        best = i;
-    std::printf("%s (%.2f)\n", vocab->tokens[best], probs[best]);
+    std::printf("%s (%.2f)\n", ans.word, ans.prob);
     std::fflush(stdout);
-    nnrt_dataset_free(&x);
-    nnrt_dataset_free(&out);
   }
 };
 
@@ -177,12 +133,11 @@ int cmdChat(const Args &a) {
     }
     // "Mary went home. Is Mary in the garden?": the sentences before the
     // last one are more story.
-    size_t end = text.size() < 2 ? std::string::npos : text.find_last_of(".!?", text.size() - 2);
-    if (end != std::string::npos) {
+    if (size_t start = nnrt_babi_question_start(text.c_str())) {
       if (chat.story.empty())
         chat.storyLine = line;
-      chat.story += text.substr(0, end + 1) + "\n";
-      text = trim(text.substr(end + 1));
+      chat.story += text.substr(0, start) + "\n";
+      text = trim(text.substr(start));
     }
     questions++;
     if (text.find_first_not_of(" \t?") == std::string::npos)

@@ -108,8 +108,8 @@ void panel(std::ostringstream &o, double ox, const std::string &title,
     o << "<line x1=\"" << lx << "\" x2=\"" << lx + 24 << "\" y1=\"" << ly << "\" y2=\"" << ly
       << "\" stroke=\"" << s.color << "\" stroke-width=\"2\""
       << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n"
-      << "<text class=\"legend\" x=\"" << lx + 30 << "\" y=\"" << ly + 4
-      << "\" font-size=\"12\">" << s.name << "</text>\n";
+      << "<text class=\"legend\" x=\"" << lx + 30 << "\" y=\"" << ly + 4 << "\" font-size=\"12\">"
+      << s.name << "</text>\n";
     lx += 140;
   }
   o << "</g>\n";

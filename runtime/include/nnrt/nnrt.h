@@ -659,6 +659,27 @@ int nnrt_babi_check_masked_model(const nnrt_model *m, int64_t *story_len, int64_
  * untouched) when n > len. */
 int nnrt_pad_ids(const int32_t *ids, int64_t n, int64_t len, int32_t *out);
 
+/* A bAbI model's answer to `question` about `story` (text, sentences
+ * separated by newlines or spaces), as nnc chat gives it: both encoded
+ * with the model's vocabulary (an unknown word is an error naming it),
+ * padded to the model's lengths (a longer question keeps its last
+ * tokens, as Keras's pad_sequences; a longer story is an error), and the
+ * most probable word of the output (never id 0, padding). */
+typedef struct nnrt_answer {
+  int32_t id;
+  float prob;
+  const char *word; /* the vocabulary's */
+  int64_t story_tokens, question_tokens;
+  int question_cut; /* the question was longer than the model's */
+} nnrt_answer;
+int nnrt_babi_answer(const nnrt_model *m, const float *params, const nnrt_vocab *v,
+                     const char *story, const char *question, nnrt_answer *a, nnrt_error *err);
+/* Where the question starts in a line that ends with '?', as nnc chat
+ * reads one: after the last '.', '!' or '?' before its end ("Mary went
+ * home. Is Mary in the garden?": what comes before is more story); 0 when
+ * the line is only a question. */
+size_t nnrt_babi_question_start(const char *line);
+
 /* ---- sampling and generation -------------------------------------------- */
 
 /* How to pick the next token from a probability vector. Applied in order:
