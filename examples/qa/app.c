@@ -24,20 +24,24 @@ static int fail(const char *msg) {
 
 /* s without its leading and trailing blanks (in place). */
 static char *trim(char *s) {
-  while (*s == ' ' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\t')
+    s++;
   size_t n = strlen(s);
-  while (n && strchr(" \t\r\n", s[n - 1])) s[--n] = 0;
+  while (n && strchr(" \t\r\n", s[n - 1]))
+    s[--n] = 0;
   return s;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return fail("usage: qa-app CKPT < dialogue.txt");
+  if (argc != 2)
+    return fail("usage: qa-app CKPT < dialogue.txt");
   const nnrt_model *m = &memnet_model;
   nnrt_error err = {0};
   float *params = nnrt_alloc_floats(m->num_params);
   nnrt_metadata md = {0};
   nnrt_vocab vocab = {0};
-  if (!params) return fail("out of memory");
+  if (!params)
+    return fail("out of memory");
   if (nnrt_checkpoint_load(argv[1], m, params, NULL, NULL, &md, &err) ||
       nnrt_vocab_from_metadata(&vocab, &md, &err))
     return fail(err.msg);
@@ -53,14 +57,17 @@ int main(int argc, char **argv) {
       used = 0; /* a new story */
       story[0] = 0;
     } else if (text[n - 1] != '?') {
-      if (used + n + 2 > sizeof story) return fail("the story is too long for this app");
+      if (used + n + 2 > sizeof story)
+        return fail("the story is too long for this app");
       used += (size_t)snprintf(story + used, sizeof story - used, "%s\n", text);
     } else {
       /* "Mary went home. Is Mary in the garden?": the sentences before the
        * question are more story. */
       size_t q = nnrt_babi_question_start(text);
-      if (used + q + 2 > sizeof story) return fail("the story is too long for this app");
-      if (q > 0) used += (size_t)snprintf(story + used, sizeof story - used, "%.*s\n", (int)q, text);
+      if (used + q + 2 > sizeof story)
+        return fail("the story is too long for this app");
+      if (q > 0)
+        used += (size_t)snprintf(story + used, sizeof story - used, "%.*s\n", (int)q, text);
       nnrt_answer a;
       if (nnrt_babi_answer(m, params, &vocab, story, trim(text + q), &a, &err)) {
         fprintf(stderr, "qa-app: error: line %d: %s\n", lineno, err.msg);

@@ -45,12 +45,14 @@ int main(int argc, char **argv) {
   nnrt_metadata md = {0};
   nnrt_vocab vocab = {0};
   int rc = !params;
-  if (rc) snprintf(err.msg, sizeof err.msg, "out of memory");
+  if (rc)
+    snprintf(err.msg, sizeof err.msg, "out of memory");
   rc = rc || nnrt_checkpoint_load(argv[1], m, params, NULL, NULL, &md, &err) ||
        nnrt_vocab_from_metadata(&vocab, &md, &err) ||
-       nnrt_generate(m, params, &vocab, argv[2], (int64_t)tokens, &sampling, (uint64_t)seed,
-                     stdout, NULL, &err);
-  if (!rc) printf("\n");
+       nnrt_generate(m, params, &vocab, argv[2], (int64_t)tokens, &sampling, (uint64_t)seed, stdout,
+                     NULL, &err);
+  if (!rc)
+    printf("\n");
   nnrt_vocab_free(&vocab);
   nnrt_metadata_free(&md);
   nnrt_free_floats(params);

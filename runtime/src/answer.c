@@ -51,8 +51,8 @@ int nnrt_babi_answer(const nnrt_model *m, const float *params, const nnrt_vocab 
   if (ns > story_len) {
     free(s);
     free(q);
-    return nnrt__fail(err, "the story has %lld tokens, the model reads at most %lld",
-                      (long long)ns, (long long)story_len);
+    return nnrt__fail(err, "the story has %lld tokens, the model reads at most %lld", (long long)ns,
+                      (long long)story_len);
   }
   /* Keras's pad_sequences truncates at the front: a long question keeps
    * its last words. */

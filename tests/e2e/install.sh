@@ -65,6 +65,11 @@ moby=$src/examples/textgen/moby_small.nn memnet=$src/examples/qa/memnet.nn
 "$work/app-build/textgen-app" moby.st "call me" 12 > app.txt || fail "installed textgen-app"
 cmp -s gen.txt app.txt || fail "textgen-app wrote '$(cat app.txt)', nnc generate '$(cat gen.txt)'"
 echo "textgen-app: $(cat app.txt)"
+"$prefix/bin/nnc" generate "$moby" --checkpoint moby.st --prompt "it was" --tokens 12 \
+  --temperature 0.9 --seed 4 > gen2.txt
+"$work/app-build/textgen-app" moby.st "it was" 12 0.9 4 > app2.txt || fail "sampling textgen-app"
+cmp -s gen2.txt app2.txt || fail "sampled: textgen-app '$(cat app2.txt)', nnc '$(cat gen2.txt)'"
+echo "textgen-app, sampled: $(cat app2.txt)"
 "$prefix/bin/nnc" train "$memnet" --epochs 2 --quiet --save memnet.st > /dev/null || fail "train memnet"
 printf 'Mary moved to the bathroom.\nIs Mary in the bathroom?\n' > q.txt
 "$prefix/bin/nnc" chat "$memnet" --checkpoint memnet.st < q.txt > chat.txt

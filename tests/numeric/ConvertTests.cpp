@@ -23,8 +23,7 @@ namespace {
 
 void checkProbabilities(const std::string &model, const std::string &checkpoint,
                         const std::string &key) {
-  static const Reference r =
-      readReference(sourcePath("tests/numeric/reference/convert_lm.txt"));
+  static const Reference r = readReference(sourcePath("tests/numeric/reference/convert_lm.txt"));
   const RefTensor &ids = refTensor(r, "ids"), &want = refTensor(r, key);
   int64_t rows = ids.shape[0], window = ids.shape[1];
   CodeGenOptions o;
