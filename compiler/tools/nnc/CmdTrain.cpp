@@ -87,14 +87,8 @@ bool readSettings(const Args &a, const dsl::Graph &g, const CodeGenOptions &o, T
   s.clipNorm = float(t.clipNorm);
   if (a.has("clip-norm")) {
     auto v = parseFloat("clip-norm", a.get("clip-norm"), err);
-    if (!v)
+    if (!v) // parseFloat refuses 0, negatives, inf and nan
       return false;
-    if (!(*v > 0)) {
-      err = "--clip-norm must be a positive number (the largest global norm of a step's "
-            "gradient), got " +
-            a.get("clip-norm");
-      return false;
-    }
     s.clipNorm = float(*v);
   }
   int64_t seed = int64_t(t.seed);
@@ -321,8 +315,6 @@ bool writeMetrics(const std::string &path, const nnrt_model *m, const nnrt_histo
                                          epochs - hist.count + 1, &e) == 0;
 }
 
-// The epochs, then the test set. Returns the exit status; `nonFinite` when a
-// step went non-finite (the last good epoch's parameters are still saved).
 // The monitored metric: --monitor or the train block's, else val_loss with
 // validation data and loss without. --save-best needs its values (nnrt_fit
 // checks what early stopping and the plateau schedule watch).
@@ -340,6 +332,10 @@ bool chooseMonitor(const TrainSettings &s, const nnrt_model *m, bool hasVal, nnr
   return true;
 }
 
+// The epochs, then the test set. Returns the exit status; `nonFinite` when a
+// step went non-finite (the last good epoch's parameters are still saved);
+// `onBest` (may be empty) runs after each epoch whose monitored metric is the
+// best so far (--save-best).
 int fitAndTest(const dsl::Graph &g, const nnrt_model *m, const Args &a, const TrainSettings &s,
                TrainData &d, Floats &params, Floats &state, nnrt_fit_config &cfg,
                nnrt_history &hist, Results &r, bool &nonFinite,
