@@ -80,6 +80,8 @@ static const char *range_violation(char range, double v) {
 }
 
 int nnrt_schedule_set(nnrt_schedule *s, const char *name, double value, nnrt_error *err) {
+  if (s->kind < 0 || s->kind >= NNRT_SCHEDULE_COUNT)
+    return nnrt__fail(err, "unknown schedule kind %d", s->kind);
   const schedule_row *row = &rows[s->kind];
   char list[160] = "";
   for (int i = 0; i < row->nargs; i++) {
