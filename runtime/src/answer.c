@@ -29,21 +29,22 @@ int nnrt_babi_answer(const nnrt_model *m, const float *params, const nnrt_vocab 
   memset(a, 0, sizeof *a);
   int64_t story_len, question_len;
   if (nnrt_babi_check_model(m, &story_len, &question_len, err)) return 1;
-  /* Story and question together first, so one message names every
-   * unknown word. */
-  size_t ls = strlen(story), lq = strlen(question);
-  char *both = malloc(ls + lq + 2);
-  if (!both) return nnrt__fail(err, "out of memory");
-  snprintf(both, ls + lq + 2, "%s\n%s", story, question);
   int32_t *s = NULL, *q = NULL;
   int64_t ns = 0, nq = 0;
-  int rc = encode(v, both, &s, &ns, err);
-  free(both);
-  free(s);
-  s = NULL;
-  if (rc || encode(v, story, &s, &ns, err) || encode(v, question, &q, &nq, err)) {
+  if (encode(v, story, &s, &ns, err) || encode(v, question, &q, &nq, err)) {
     free(s);
     free(q);
+    /* Again, story and question together, so that one message names every
+     * unknown word of both. */
+    size_t ls = strlen(story), lq = strlen(question);
+    char *both = malloc(ls + lq + 2);
+    if (!both) return nnrt__fail(err, "out of memory");
+    snprintf(both, ls + lq + 2, "%s\n%s", story, question);
+    int32_t *ids = NULL;
+    int64_t n = 0;
+    encode(v, both, &ids, &n, err);
+    free(ids);
+    free(both);
     return 1;
   }
   a->story_tokens = ns;
@@ -61,7 +62,7 @@ int nnrt_babi_answer(const nnrt_model *m, const float *params, const nnrt_vocab 
   nnrt_dataset x = {0}, out = {0};
   int32_t dtypes[2] = {NNRT_I32, NNRT_I32};
   int64_t sizes[2] = {story_len, question_len};
-  rc = nnrt_dataset_alloc(&x, 1, 2, dtypes, sizes, err);
+  int rc = nnrt_dataset_alloc(&x, 1, 2, dtypes, sizes, err);
   if (!rc) {
     nnrt_pad_ids(s, ns, story_len, (int32_t *)x.fields[0].data);
     nnrt_pad_ids(q + q0, nq - q0, question_len, (int32_t *)x.fields[1].data);

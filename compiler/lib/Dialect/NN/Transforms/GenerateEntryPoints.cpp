@@ -268,9 +268,7 @@ struct GenerateEntryPointsPass
   // (nn.dropout).
   Value dropoutKey(OpBuilder &b, Location loc, Value hyper) {
     auto slot = [&](int64_t i) -> Value {
-      Value c = b.create<arith::ConstantIndexOp>(loc, i);
-      Value v = b.create<tensor::ExtractOp>(loc, hyper, ValueRange{c});
-      return b.create<arith::FPToSIOp>(loc, b.getI64Type(), v);
+      return b.create<arith::FPToSIOp>(loc, b.getI64Type(), hyperSlot(b, loc, hyper, i));
     };
     Value forty = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(40));
     return b.create<arith::OrIOp>(loc, slot(NNRT_HYPER_STEP),
